@@ -1,0 +1,1 @@
+"""The four Gradeline services. A service never imports another service's package."""

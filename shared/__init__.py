@@ -1,0 +1,1 @@
+"""Gradeline's event-sourcing core: mechanisms only, no business rule lives here."""

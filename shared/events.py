@@ -1,0 +1,196 @@
+"""Events: the envelope every stored and published event carries, and the payload registry.
+
+The store and the bus move :class:`Envelope` objects whose ``data`` is plain JSON. Typed payloads
+(:class:`Event` subclasses, one per event type and schema version) are registered by name in an
+:class:`EventRegistry`, which encodes them for appending and decodes envelopes on read, upcasting an
+old schema version step by step first. Stored rows are never rewritten: upcasting happens on read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+JsonDict = dict[str, Any]
+Upcaster = Callable[[JsonDict], JsonDict]
+
+
+class Event(BaseModel):
+    """Base class of every event payload. Subclasses set ``event_type`` and ``schema_version``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who caused the event: the token's subject and the role it acted in."""
+
+    sub: str
+    role: str
+
+    def as_json(self) -> JsonDict:
+        return {"sub": self.sub, "role": self.role}
+
+
+SYSTEM_ACTOR = Actor(sub="system", role="system")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended: everything but what the store assigns."""
+
+    type: str
+    data: JsonDict
+    schema_version: int = 1
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime | None = None  # None: the store's transaction time
+    branch_id: str | None = None
+    actor: Actor = SYSTEM_ACTOR
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
+    idempotency_key: str | None = None
+    policy_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A stored event, as read from the store or received from the bus.
+
+    ``position`` is the event's place in its service's store, ``version`` its place in its stream.
+    ``hash`` chains the stream: it covers the event and ``prev_hash`` (its predecessor's hash).
+    """
+
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    position: int
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    data: JsonDict
+    actor: Actor
+    branch_id: str | None = None
+    correlation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = None
+    idempotency_key: str | None = None
+    policy_version: str | None = None
+    service: str = ""
+    prev_hash: str | None = None
+    hash: str | None = None
+
+    def to_json(self) -> bytes:
+        """The wire form published on the bus and kept in inboxes."""
+        return orjson.dumps(dataclasses.asdict(self))
+
+    @staticmethod
+    def from_json(raw: bytes | str | Mapping[str, Any]) -> Envelope:
+        """Parse and validate the wire form (raises ``pydantic.ValidationError``)."""
+        obj = orjson.loads(raw) if isinstance(raw, bytes | str) else raw
+        return ENVELOPE_ADAPTER.validate_python(obj)
+
+
+ENVELOPE_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Envelope)
+
+E = TypeVar("E", bound=Event)
+
+
+class UnknownEventType(LookupError):
+    """An envelope names a type (or schema version) this registry does not know."""
+
+
+class EventRegistry:
+    """Event payload types by name, their schema versions and the upcasters between them."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[Event]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: type[E]) -> type[E]:
+        """Class decorator: register the current schema of an event type."""
+        if not cls.event_type:
+            raise ValueError(f"{cls.__name__} has no event_type")
+        known = self._types.get(cls.event_type)
+        if known is not None and known is not cls:
+            raise ValueError(f"event type {cls.event_type!r} registered twice")
+        self._types[cls.event_type] = cls
+        return cls
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: a function turning ``data`` of ``from_version`` into ``from_version + 1``."""
+
+        def add(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return add
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._types
+
+    @property
+    def types(self) -> Mapping[str, type[Event]]:
+        return dict(self._types)
+
+    def encode(self, event: Event, **envelope: Any) -> NewEvent:
+        """A typed payload as a :class:`NewEvent`; keyword arguments fill the envelope."""
+        cls = type(event)
+        if self._types.get(cls.event_type) is not cls:
+            raise UnknownEventType(f"{cls.__name__} is not registered")
+        data = event.model_dump(mode="json")
+        return NewEvent(type=cls.event_type, schema_version=cls.schema_version, data=data, **envelope)
+
+    def upcast(self, event_type: str, schema_version: int, data: JsonDict) -> JsonDict:
+        """``data`` brought from ``schema_version`` up to the registered (current) version."""
+        cls = self._types.get(event_type)
+        if cls is None:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        version = schema_version
+        while version < cls.schema_version:
+            step = self._upcasters.get((event_type, version))
+            if step is None:
+                raise UnknownEventType(f"no upcaster for {event_type} v{version}")
+            data = step(data)
+            version += 1
+        if version > cls.schema_version:
+            raise UnknownEventType(f"{event_type} v{schema_version} is newer than this code")
+        return data
+
+    def decode(self, envelope: Envelope) -> Event:
+        """The typed payload of an envelope, upcast to the current schema version."""
+        cls = self._types.get(envelope.type)
+        if cls is None:
+            raise UnknownEventType(f"unknown event type {envelope.type!r}")
+        data = self.upcast(envelope.type, envelope.schema_version, envelope.data)
+        return cls.model_validate(data)
+
+    def decode_all(self, envelopes: Iterable[Envelope]) -> list[Event]:
+        return [self.decode(e) for e in envelopes]
+
+    def catalog(self, service: str = "") -> JsonDict:
+        """The event catalog: a JSON Schema document with the envelope and every payload."""
+        payloads = {
+            name: {
+                **cls.model_json_schema(),
+                "x-event-type": name,
+                "x-schema-version": cls.schema_version,
+                "x-routing-key": f"{service}.{name}" if service else name,
+            }
+            for name, cls in sorted(self._types.items())
+        }
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"Gradeline event catalog{': ' + service if service else ''}",
+            "envelope": ENVELOPE_ADAPTER.json_schema(),
+            "events": payloads,
+        }

@@ -1,0 +1,248 @@
+"""The event store: append with an expected version, read a stream, tail everything gap-safely.
+
+Two implementations honour one contract (``tests/integration/test_eventstore_contract.py``):
+:class:`PostgresEventStore` here, and :class:`shared.memstore.InMemoryEventStore` for unit tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from shared.events import Actor, Envelope, NewEvent
+
+ANY_VERSION: int | None = None  # append without a version check
+NO_STREAM = 0  # the expected version of a stream that does not exist yet
+
+
+class ConcurrencyError(Exception):
+    """The stream is not at the version the caller decided on (HTTP 409 or 412)."""
+
+    def __init__(self, stream_id: str, expected: int | None, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    stream_id: str
+    first_version: int
+    last_version: int
+    first_position: int
+    last_position: int
+    replayed: bool = False  # True: an idempotent repeat, nothing was appended
+
+
+@dataclass(frozen=True, slots=True)
+class Tampering:
+    """A stored event whose hash or chain link no longer matches its content."""
+
+    stream_id: str
+    version: int
+    position: int
+    problem: str
+
+
+class EventStore(Protocol):
+    service: str
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        idempotency_key: str | None = None,
+        conn: Any = None,
+    ) -> AppendResult: ...
+
+    async def read_stream(
+        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Envelope]: ...
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]: ...
+
+    async def stream_version(self, stream_id: str) -> int: ...
+
+    async def head_position(self) -> int: ...
+
+    async def verify(self, stream_id: str | None = None) -> list[Tampering]: ...
+
+
+_COLUMNS = (
+    "event_id, stream_id, version, position, type, schema_version, occurred_at, recorded_at,"
+    " data, actor, branch_id, correlation_id, causation_id, idempotency_key, policy_version,"
+    " prev_hash, hash"
+)
+
+
+def row_to_envelope(row: Sequence[Any], service: str) -> Envelope:
+    """A row selected with ``_COLUMNS`` as an envelope (positional access: this is a hot path)."""
+    actor = row[9]
+    prev = row[15]
+    return Envelope(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+        Actor(actor["sub"], actor["role"]), row[10], row[11], row[12], row[13], row[14],
+        service, prev.hex() if prev is not None else None, row[16].hex(),
+    )  # fmt: skip
+
+
+class PostgresEventStore:
+    """The store of one service, in that service's database (asyncpg pool)."""
+
+    def __init__(self, pool: asyncpg.Pool, service: str) -> None:
+        self.pool = pool
+        self.service = service
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        idempotency_key: str | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> AppendResult:
+        """Append ``events`` at the end of ``stream_id`` atomically.
+
+        ``expected_version`` is the version the caller decided on (``NO_STREAM`` for a new
+        stream, ``ANY_VERSION`` for none). A repeated ``idempotency_key`` or event id appends
+        nothing and returns the first append's result. Pass ``conn`` to append inside the
+        caller's transaction (a consumer's inbox transaction, say).
+        """
+        if not events:
+            raise ValueError("append needs at least one event")
+        key = idempotency_key if idempotency_key is not None else events[0].idempotency_key
+        args = _append_args(stream_id, events, expected_version, key)
+        try:
+            if conn is not None:
+                async with conn.transaction():  # a savepoint inside the caller's transaction
+                    row = await conn.fetchrow(_APPEND_SQL, *args)
+            else:
+                async with self.pool.acquire() as own:
+                    row = await own.fetchrow(_APPEND_SQL, *args)
+        except asyncpg.PostgresError as exc:
+            return await self._resolve_failure(exc, stream_id, events, expected_version, key, conn)
+        assert row is not None
+        return AppendResult(stream_id, row[0], row[1], row[2], row[3], row[4])
+
+    async def _resolve_failure(
+        self,
+        exc: asyncpg.PostgresError,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        key: str | None,
+        conn: asyncpg.Connection | None,
+    ) -> AppendResult:
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate == "GL409":
+            actual = int(getattr(exc, "detail", "0") or 0)
+            raise ConcurrencyError(stream_id, expected_version, actual) from exc
+        constraint = getattr(exc, "constraint_name", None)
+        source: Any = conn if conn is not None else self.pool
+        if constraint == "events_event_id_key":
+            first = await self._result_of_event_ids(source, [e.event_id for e in events])
+            if first is not None:
+                return first
+        if constraint == "idempotency_keys_pkey":
+            # A concurrent append with the same key committed first: its result stands.
+            row = await source.fetchrow(
+                "SELECT stream_id, first_version, last_version, first_position, last_position"
+                " FROM idempotency_keys WHERE key = $1",
+                key,
+            )
+            if row is not None:
+                return AppendResult(*row, replayed=True)
+        raise exc
+
+    @staticmethod
+    async def _result_of_event_ids(source: Any, ids: list[uuid.UUID]) -> AppendResult | None:
+        row = await source.fetchrow(
+            "SELECT min(stream_id), min(version), max(version), min(position), max(position)"
+            " FROM events WHERE event_id = ANY($1::uuid[])",
+            ids,
+        )
+        if row is None or row[0] is None:
+            return None
+        return AppendResult(*row, replayed=True)
+
+    async def read_stream(
+        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+    ) -> list[Envelope]:
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"
+            " AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)"
+            " ORDER BY version",
+            stream_id,
+            to_version,
+            as_of,
+        )
+        return [row_to_envelope(r, self.service) for r in rows]
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
+        """Events after ``after_position`` in position order; positions are commit-ordered."""
+        rows = await self.pool.fetch(_READ_ALL_SQL, after_position, limit)
+        service = self.service
+        return [row_to_envelope(r, service) for r in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        version = await self.pool.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version)
+
+    async def head_position(self) -> int:
+        return int(await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+
+    async def verify(self, stream_id: str | None = None) -> list[Tampering]:
+        """Recompute every hash and chain link; report each row that does not match."""
+        rows = await self.pool.fetch(_VERIFY_SQL, stream_id)
+        return [Tampering(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+_APPEND_SQL = "SELECT * FROM gl_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+_READ_ALL_SQL = f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+# The filter must run after the window (lag needs every row), hence the wrapping query.
+_VERIFY_SQL = f"""
+SELECT stream_id, version, position, problem FROM (
+    SELECT stream_id, version, position,
+           prev_hash IS DISTINCT FROM lag(hash) OVER w AS broken_link,
+           hash <> gl_event_digest(prev_hash, event_id, stream_id, version, type, schema_version,
+                                   occurred_at, data, actor, branch_id, policy_version) AS edited,
+           CASE WHEN prev_hash IS DISTINCT FROM lag(hash) OVER w THEN 'chain link broken'
+                ELSE 'content does not match its hash' END AS problem
+    FROM events WHERE $1::text IS NULL OR stream_id = $1
+    WINDOW w AS (PARTITION BY stream_id ORDER BY version)
+) checked WHERE broken_link OR edited ORDER BY position
+"""
+
+
+def _append_args(
+    stream_id: str,
+    events: Sequence[NewEvent],
+    expected_version: int | None,
+    key: str | None,
+) -> tuple[Any, ...]:
+    return (
+        stream_id,
+        expected_version,
+        key,
+        [e.event_id for e in events],
+        [e.type for e in events],
+        [e.schema_version for e in events],
+        [e.data for e in events],
+        [e.occurred_at for e in events],
+        [e.branch_id for e in events],
+        [e.actor.as_json() for e in events],
+        [e.correlation_id for e in events],
+        [e.causation_id for e in events],
+        [e.policy_version for e in events],
+    )

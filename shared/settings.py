@@ -1,0 +1,52 @@
+"""Typed settings, read from ``GRADELINE_*`` environment variables (api-contract.md, "Running")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"  # noqa: S105 - a known placeholder
+
+SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that works against the local servers."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADELINE_", frozen=True, extra="ignore")
+
+    pg_dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = Field(default="gradeline", pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    port_offset: int = Field(default=0, ge=0, le=50000)
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    # Mechanism tuning; the defaults suit one process per service on a small machine.
+    pool_size: int = Field(default=10, ge=1, le=100)
+    consumer_partitions: int = Field(default=4, ge=1, le=64)
+    consumer_prefetch: int = Field(default=64, ge=1, le=10000)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    relay_batch_size: int = Field(default=500, ge=1, le=10000)
+    poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
+    projection_batch_size: int = Field(default=500, ge=1, le=10000)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError(
+                "GRADELINE_JWT_SECRET is the development placeholder; set a real secret "
+                f"outside development (environment={self.environment})"
+            )
+        return self
+
+    def database_name(self, service: str) -> str:
+        return f"{self.namespace}_{service}"
+
+    def exchange_name(self) -> str:
+        return f"{self.namespace}.events"
+
+    def port(self, service: str) -> int:
+        return SERVICE_PORTS[service] + self.port_offset

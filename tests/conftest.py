@@ -1,0 +1,127 @@
+"""Fixtures: real PostgreSQL and RabbitMQ from the settings (localhost defaults); each test gets its
+own namespace (databases ``<ns>_*``, exchanges and queues ``<ns>.*``) so tests can run in parallel.
+Where a server cannot be reached and a Docker engine is present, testcontainers starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
+
+import aio_pika
+import asyncpg
+import pytest
+
+from shared import db
+from shared.eventstore import PostgresEventStore
+from shared.settings import Settings
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _docker_available() -> bool:
+    return shutil.which("docker") is not None and os.path.exists("/var/run/docker.sock")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    dsn = Settings().pg_dsn
+    if _reachable(dsn, 5432):
+        yield dsn
+        return
+    if not _docker_available():
+        pytest.fail(f"PostgreSQL is not reachable at {dsn} and no Docker engine is present")
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:15", driver=None) as container:
+        yield container.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    url = Settings().amqp_url
+    if _reachable(url, 5672):
+        yield url
+        return
+    if not _docker_available():
+        pytest.fail(f"RabbitMQ is not reachable at {url} and no Docker engine is present")
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with RabbitMqContainer("rabbitmq:3.13") as container:
+        params = container.get_connection_params()
+        yield f"amqp://guest:guest@{params.host}:{params.port}/"
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def settings(pg_dsn: str, amqp_url: str, namespace: str) -> Settings:
+    return Settings(
+        pg_dsn=pg_dsn,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        environment="test",
+        jwt_secret="test-secret-" + namespace,
+        poll_interval_seconds=0.01,
+    )
+
+
+@pytest.fixture
+async def service_db(settings: Settings) -> AsyncIterator[str]:
+    """A migrated database of its own for this test; dropped afterwards. Yields its DSN."""
+    name = settings.database_name("core")
+    await db.ensure_database(settings.pg_dsn, name)
+    dsn = db.dsn_for_database(settings.pg_dsn, name)
+    pool = await db.create_pool(dsn, size=2)
+    await db.migrate(pool, [db.CORE_MIGRATIONS])
+    await pool.close()
+    yield dsn
+    await db.drop_database(settings.pg_dsn, name)
+
+
+@pytest.fixture
+async def pg_pool(service_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(service_db, size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def pg_store(pg_pool: asyncpg.Pool) -> PostgresEventStore:
+    return PostgresEventStore(pg_pool, "core")
+
+
+@pytest.fixture
+async def amqp(settings: Settings) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
+    conn = await aio_pika.connect_robust(settings.amqp_url)
+    yield conn
+    await _delete_namespace(conn, settings.namespace)
+    await conn.close()
+
+
+async def _delete_namespace(conn: aio_pika.abc.AbstractConnection, namespace: str) -> None:
+    """Remove the test's exchanges and queues (names from the broker's management CLI)."""
+    proc = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    channel = await conn.channel()
+    for name in out.decode().split():
+        if name.startswith(namespace + "."):
+            await channel.queue_delete(name)
+    await channel.close()
