@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -74,7 +73,7 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
-CORE_MIGRATIONS = Path(str(resources.files("shared") / "migrations"))
+CORE_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _migration_files(folder: Path) -> list[Path]:

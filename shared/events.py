@@ -91,13 +91,32 @@ class Envelope:
 
     def to_json(self) -> bytes:
         """The wire form published on the bus and kept in inboxes."""
-        return orjson.dumps(dataclasses.asdict(self))
+        # default=str: asyncpg hands out its own UUID type, which orjson does not know.
+        return orjson.dumps(dataclasses.asdict(self), default=str)
 
     @staticmethod
     def from_json(raw: bytes | str | Mapping[str, Any]) -> Envelope:
         """Parse and validate the wire form (raises ``pydantic.ValidationError``)."""
         obj = orjson.loads(raw) if isinstance(raw, bytes | str) else raw
         return ENVELOPE_ADAPTER.validate_python(obj)
+
+    @staticmethod
+    def from_stored(obj: Mapping[str, Any]) -> Envelope:
+        """The wire form as kept in an inbox: trusted (validated on receipt), so no validation."""
+
+        def opt_uuid(value: Any) -> uuid.UUID | None:
+            return None if value is None else uuid.UUID(value)
+
+        actor = obj["actor"]
+        return Envelope(
+            uuid.UUID(obj["event_id"]), obj["stream_id"], obj["version"], obj["position"],
+            obj["type"], obj["schema_version"], datetime.fromisoformat(obj["occurred_at"]),
+            datetime.fromisoformat(obj["recorded_at"]), obj["data"],
+            Actor(actor["sub"], actor["role"]), obj.get("branch_id"),
+            opt_uuid(obj.get("correlation_id")), opt_uuid(obj.get("causation_id")),
+            obj.get("idempotency_key"), obj.get("policy_version"), obj.get("service", ""),
+            obj.get("prev_hash"), obj.get("hash"),
+        )  # fmt: skip
 
 
 ENVELOPE_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Envelope)
@@ -148,7 +167,9 @@ class EventRegistry:
         if self._types.get(cls.event_type) is not cls:
             raise UnknownEventType(f"{cls.__name__} is not registered")
         data = event.model_dump(mode="json")
-        return NewEvent(type=cls.event_type, schema_version=cls.schema_version, data=data, **envelope)
+        return NewEvent(
+            type=cls.event_type, schema_version=cls.schema_version, data=data, **envelope
+        )
 
     def upcast(self, event_type: str, schema_version: int, data: JsonDict) -> JsonDict:
         """``data`` brought from ``schema_version`` up to the registered (current) version."""

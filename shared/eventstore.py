@@ -83,7 +83,7 @@ _COLUMNS = (
 )
 
 
-def row_to_envelope(row: Sequence[Any], service: str) -> Envelope:
+def row_to_envelope(row: Any, service: str) -> Envelope:
     """A row selected with ``_COLUMNS`` as an envelope (positional access: this is a hot path)."""
     actor = row[9]
     prev = row[15]
@@ -160,7 +160,7 @@ class PostgresEventStore:
                 key,
             )
             if row is not None:
-                return AppendResult(*row, replayed=True)
+                return AppendResult(row[0], row[1], row[2], row[3], row[4], replayed=True)
         raise exc
 
     @staticmethod
@@ -172,7 +172,7 @@ class PostgresEventStore:
         )
         if row is None or row[0] is None:
             return None
-        return AppendResult(*row, replayed=True)
+        return AppendResult(row[0], row[1], row[2], row[3], row[4], replayed=True)
 
     async def read_stream(
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
@@ -189,9 +189,7 @@ class PostgresEventStore:
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
         """Events after ``after_position`` in position order; positions are commit-ordered."""
-        rows = await self.pool.fetch(_READ_ALL_SQL, after_position, limit)
-        service = self.service
-        return [row_to_envelope(r, service) for r in rows]
+        return await fetch_after(self.pool, after_position, limit, self.service)
 
     async def stream_version(self, stream_id: str) -> int:
         version = await self.pool.fetchval(
@@ -223,6 +221,12 @@ SELECT stream_id, version, position, problem FROM (
     WINDOW w AS (PARTITION BY stream_id ORDER BY version)
 ) checked WHERE broken_link OR edited ORDER BY position
 """
+
+
+async def fetch_after(source: Any, after_position: int, limit: int, service: str) -> list[Envelope]:
+    """``read_all`` on a given pool or connection (the relay reads on its lock connection)."""
+    rows = await source.fetch(_READ_ALL_SQL, after_position, limit)
+    return [row_to_envelope(r, service) for r in rows]
 
 
 def _append_args(

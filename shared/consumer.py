@@ -1,0 +1,274 @@
+"""The inbox consumer: upstream events in, each effect exactly once, per-stream order kept.
+
+Topology of a consuming service ``svc`` in namespace ``ns``::
+
+    ns.events (topic) --binding keys--> ns.svc.in (x-consistent-hash on header stream_id)
+        --> ns.svc.p0 .. ns.svc.p<N-1>   quorum queues, single active consumer each
+        --dead letters--> ns.svc.dlx (fanout) --> ns.svc.dlq
+
+Every event of one stream lands in the same partition queue, and a partition has one active
+consumer however many replicas run, so per-stream order holds while replicas share the work.
+
+Handling a message is one PostgreSQL transaction: the handler's effect and the inbox row (unique
+event id, full envelope kept for replay), then the ack. A redelivered duplicate finds its inbox row
+and is acked without effect. A failing handler is retried with back-off; after
+``consumer_max_attempts`` the message is rejected to the dead-letter queue, from which
+:func:`redrive` puts it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import aio_pika
+import asyncpg
+import pydantic
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+
+from shared.events import Envelope
+from shared.relay import Backoff, declare_events_exchange
+from shared.settings import Settings
+
+INBOX_LOCK = 7265616403
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+log = structlog.get_logger("gradeline.consumer")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Exchange and queue names of one consuming service."""
+
+    namespace: str
+    service: str
+    partitions: int
+
+    @property
+    def partition_exchange(self) -> str:
+        return f"{self.namespace}.{self.service}.in"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.namespace}.{self.service}.dlx"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.namespace}.{self.service}.dlq"
+
+    def partition_queue(self, index: int) -> str:
+        return f"{self.namespace}.{self.service}.p{index}"
+
+
+async def declare_topology(
+    channel: AbstractChannel, settings: Settings, topology: Topology, binding_keys: Sequence[str]
+) -> list[AbstractQueue]:
+    """Declare (idempotently) the exchanges and queues of a consuming service."""
+    events = await declare_events_exchange(channel, settings)
+    try:
+        partition = await channel.declare_exchange(
+            topology.partition_exchange, "x-consistent-hash", durable=True,
+            arguments={"hash-header": "stream_id"},
+        )  # fmt: skip
+    except aio_pika.exceptions.ChannelClosed as exc:
+        raise RuntimeError(
+            "RabbitMQ lacks the consistent-hash exchange: run "
+            "`rabbitmq-plugins enable rabbitmq_consistent_hash_exchange`"
+        ) from exc
+    for key in binding_keys:
+        await partition.bind(events, routing_key=key)
+    dlx = await channel.declare_exchange(
+        topology.dead_letter_exchange, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    dlq = await channel.declare_queue(
+        topology.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dlq.bind(dlx)
+    queues = []
+    for index in range(topology.partitions):
+        queue = await channel.declare_queue(
+            topology.partition_queue(index),
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-single-active-consumer": True,
+                "x-dead-letter-exchange": topology.dead_letter_exchange,
+                # A message that kills its consumer over and over still ends in the DLQ.
+                "x-delivery-limit": max(20, settings.consumer_max_attempts * 4),
+            },
+        )
+        await queue.bind(partition, routing_key="1")  # equal weight per partition
+        queues.append(queue)
+    return queues
+
+
+class Consumer:
+    """Consumes one service's partition queues into its inbox; run until cancelled."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        pool: asyncpg.Pool,
+        handler: Handler,
+        binding_keys: Sequence[str],
+        *,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.handler = handler
+        self.binding_keys = list(binding_keys)
+        self.topology = Topology(settings.namespace, service, settings.consumer_partitions)
+        self.retry_delay = retry_delay
+        self.handled = 0  # effects applied (not duplicates)
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.ready = asyncio.Event()  # set once the queues are declared and consumed
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self._consume(backoff)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever broke, back off and resume
+                delay = backoff.next_delay()
+                log.error("consumer.retry", service=self.topology.service, error=repr(exc))
+                await asyncio.sleep(delay)
+
+    async def _consume(self, backoff: Backoff) -> None:
+        connection = await aio_pika.connect(self.settings.amqp_url)
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
+            queues = await declare_topology(channel, self.settings, self.topology, self.binding_keys)
+            closed = asyncio.get_running_loop().create_future()
+            connection.close_callbacks.add(lambda *_: closed.done() or closed.set_result(None))
+            workers = [asyncio.create_task(self._drain(q)) for q in queues]
+            self.ready.set()
+            backoff.reset()
+            try:
+                # Until the connection drops or a worker fails; then reconnect from scratch.
+                await asyncio.wait([closed, *workers], return_when=asyncio.FIRST_COMPLETED)
+                for worker in workers:
+                    if worker.done() and worker.exception():
+                        raise worker.exception()  # type: ignore[misc]
+                raise ConnectionError("AMQP connection closed")
+            finally:
+                for worker in workers:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            self.ready.clear()
+            if not connection.is_closed:
+                await connection.close()
+
+    async def _drain(self, queue: AbstractQueue) -> None:
+        """One partition, strictly in order: the next message waits for this one's ack."""
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await self._process(message)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.from_json(message.body)
+        except (pydantic.ValidationError, ValueError) as exc:
+            log.error("consumer.undecodable", error=str(exc), message_id=message.message_id)
+            await self._dead_letter(message)
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                applied = await handle_once(self.pool, self.handler, envelope)
+            except asyncpg.UniqueViolationError:
+                applied = False  # the same event committed meanwhile by a former active consumer
+            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+                raise  # the database is away: reconnect loop, the message will be redelivered
+            except Exception as exc:
+                log.warning("consumer.handler_failed", event_id=str(envelope.event_id),
+                            type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
+                if attempt >= self.settings.consumer_max_attempts:
+                    await self._dead_letter(message)
+                    return
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+                continue
+            if applied:
+                self.handled += 1
+            else:
+                self.duplicates += 1
+            await message.ack()
+            return
+
+    async def _dead_letter(self, message: AbstractIncomingMessage) -> None:
+        await message.reject(requeue=False)
+        self.dead_lettered += 1
+
+
+async def handle_once(pool: asyncpg.Pool, handler: Handler, envelope: Envelope) -> bool:
+    """Apply ``handler`` and record the inbox row in one transaction; False for a duplicate.
+
+    The inbox lock is taken last, after the handler (which may append to the event store and so
+    take the store's lock first): one lock order everywhere, and the inbox ``seq`` is handed out
+    in commit order, so projections tailing the inbox are gap-safe like those tailing events.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval("SELECT 1 FROM inbox WHERE event_id = $1", envelope.event_id):
+            return False
+        await handler(conn, envelope)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
+        await conn.execute(
+            "INSERT INTO inbox (seq, event_id, service, stream_id, version, type, recorded_at,"
+            " envelope) VALUES (nextval('inbox_seq_seq'), $1, $2, $3, $4, $5, $6, $7::jsonb)",
+            envelope.event_id,
+            envelope.service,
+            envelope.stream_id,
+            envelope.version,
+            envelope.type,
+            envelope.recorded_at,
+            envelope.to_json().decode(),
+        )
+    return True
+
+
+async def redrive(settings: Settings, service: str, limit: int | None = None) -> int:
+    """Move dead letters back to the service's partition exchange; returns how many."""
+    topology = Topology(settings.namespace, service, settings.consumer_partitions)
+    connection = await aio_pika.connect(settings.amqp_url)
+    moved = 0
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        dlq = await channel.get_queue(topology.dead_letter_queue)
+        target = await channel.get_exchange(topology.partition_exchange)
+        while limit is None or moved < limit:
+            message = await dlq.get(fail=False, no_ack=False)
+            if message is None:
+                break
+            headers = {k: v for k, v in message.headers.items() if not k.startswith("x-")}
+            await target.publish(
+                aio_pika.Message(
+                    body=message.body, headers=headers, content_type=message.content_type,
+                    message_id=message.message_id, type=message.type, app_id=message.app_id,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=message.routing_key or "",
+            )  # fmt: skip
+            await message.ack()
+            moved += 1
+    finally:
+        await connection.close()
+    return moved
+
+
+async def dlq_depth(settings: Settings, service: str) -> int:
+    topology = Topology(settings.namespace, service, settings.consumer_partitions)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(topology.dead_letter_queue, passive=True)
+        return int(queue.declaration_result.message_count or 0)
+    finally:
+        await connection.close()

@@ -1,0 +1,168 @@
+"""The outbox relay: publishes a service's events, in position order, to the topic exchange.
+
+The event table is the outbox. One relay per service is active at a time: it holds a session
+advisory lock on a dedicated connection and writes its checkpoint through that same connection,
+so a relay that lost its lock (its connection died) cannot move the checkpoint. Events are
+published persistent with publisher confirms, pipelined per batch; the checkpoint moves only after
+every confirm of the batch. A crash between confirm and checkpoint republishes the tail of a
+batch: consumers' inboxes make that harmless (at-least-once on the bus, exactly-once in effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+import aio_pika
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractExchange
+
+from shared import db
+from shared.eventstore import fetch_after
+from shared.events import Envelope
+from shared.settings import Settings
+
+RELAY_LOCK = 7265616402
+log = structlog.get_logger("gradeline.relay")
+
+
+def checkpoint_name(service: str) -> str:
+    return f"relay:{service}"
+
+
+def routing_key(envelope: Envelope) -> str:
+    return f"{envelope.service}.{envelope.type}"
+
+
+def to_message(envelope: Envelope) -> aio_pika.Message:
+    """The AMQP form of an event. ``stream_id`` is a header: consumers partition on it."""
+    return aio_pika.Message(
+        body=envelope.to_json(),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(envelope.event_id),
+        type=envelope.type,
+        app_id=envelope.service,
+        timestamp=envelope.recorded_at,
+        correlation_id=str(envelope.correlation_id) if envelope.correlation_id else None,
+        headers={
+            "stream_id": envelope.stream_id,
+            "version": envelope.version,
+            "position": envelope.position,
+        },
+    )
+
+
+async def declare_events_exchange(
+    channel: aio_pika.abc.AbstractChannel, settings: Settings
+) -> AbstractExchange:
+    return await channel.declare_exchange(
+        settings.exchange_name(), aio_pika.ExchangeType.TOPIC, durable=True
+    )
+
+
+@dataclass
+class Backoff:
+    """Exponential back-off with jitter, reset after a success."""
+
+    initial: float = 0.05
+    maximum: float = 5.0
+    current: float = field(init=False, default=0.0)
+
+    def next_delay(self) -> float:
+        self.current = min(self.maximum, self.current * 2 if self.current else self.initial)
+        return self.current * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+
+    def reset(self) -> None:
+        self.current = 0.0
+
+
+class Relay:
+    """Run with ``await relay.run()`` until cancelled; ``wake()`` shortens the wait after appends."""
+
+    def __init__(self, settings: Settings, service: str, dsn: str) -> None:
+        self.settings = settings
+        self.service = service
+        self.dsn = dsn
+        self.published = 0  # events confirmed by the broker, for tests and metrics
+        self.active = False  # holds the lock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self._run_once(backoff)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever broke, back off and resume
+                delay = backoff.next_delay()
+                log.error("relay.retry", service=self.service, error=repr(exc), delay=delay)
+                await asyncio.sleep(delay)
+            finally:
+                self.active = False
+
+    async def _run_once(self, backoff: Backoff) -> None:
+        conn = await db.connect(self.dsn)
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                await asyncio.sleep(1.0)  # another replica relays; stand by
+                return
+            self.active = True
+            connection = await aio_pika.connect(self.settings.amqp_url)
+            try:
+                channel = await connection.channel(publisher_confirms=True)
+                exchange = await declare_events_exchange(channel, self.settings)
+                await self._publish_forever(conn, exchange, backoff)
+            finally:
+                await connection.close()
+        finally:
+            await conn.close()
+
+    async def _publish_forever(
+        self, conn: asyncpg.Connection, exchange: AbstractExchange, backoff: Backoff
+    ) -> None:
+        name = checkpoint_name(self.service)
+        await conn.execute(
+            "INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING", name
+        )
+        position = int(
+            await conn.fetchval("SELECT position FROM checkpoints WHERE name = $1", name)
+        )
+        while True:
+            batch = await fetch_after(conn, position, self.settings.relay_batch_size, self.service)
+            if not batch:
+                await self._idle()
+                continue
+            # Pipelined confirms: every publish of the batch is in flight at once.
+            await asyncio.gather(*(exchange.publish(to_message(e), routing_key(e)) for e in batch))
+            position = batch[-1].position
+            await conn.execute(
+                "UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+                name,
+                position,
+            )
+            self.published += len(batch)
+            backoff.reset()
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_seconds)
+        except TimeoutError:
+            pass
+
+
+async def relay_lag(pool: asyncpg.Pool, service: str) -> int:
+    """Events stored but not yet confirmed by the broker."""
+    lag = await pool.fetchval(
+        "SELECT coalesce((SELECT max(position) FROM events), 0)"
+        " - coalesce((SELECT position FROM checkpoints WHERE name = $1), 0)",
+        checkpoint_name(service),
+    )
+    return int(lag)

@@ -1,0 +1,172 @@
+"""Relay to consumers over the real broker: exactly-once effects, per-stream order, no loss
+across a relay restart or a broker-side close of every connection, dead letters and re-drive."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+
+import pytest
+
+from shared.consumer import Consumer, dlq_depth, redrive
+from shared.eventstore import ANY_VERSION
+from shared.events import NewEvent
+from shared.relay import Relay
+
+EFFECTS_DDL = """
+CREATE TABLE IF NOT EXISTS effects (event_id uuid, stream_id text, version int,
+                                    applied_at timestamptz DEFAULT clock_timestamp());
+CREATE TABLE IF NOT EXISTS order_violations (stream_id text, version int, seen_before int);
+"""
+
+
+async def record_effect(conn, envelope) -> None:
+    """The test's effect: one row per handled event, and any out-of-order arrival noted."""
+    last = await conn.fetchval(
+        "SELECT coalesce(max(version), 0) FROM effects WHERE stream_id = $1", envelope.stream_id
+    )
+    if last != envelope.version - 1:
+        await conn.execute(
+            "INSERT INTO order_violations VALUES ($1, $2, $3)",
+            envelope.stream_id, envelope.version, last,
+        )  # fmt: skip
+    await conn.execute(
+        "INSERT INTO effects (event_id, stream_id, version) VALUES ($1, $2, $3)",
+        envelope.event_id, envelope.stream_id, envelope.version,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def bus(settings, service_db, pg_pool, pg_store, amqp):
+    """A producing service 'core' with its relay, and a consuming service's replicas."""
+    await pg_pool.execute(EFFECTS_DDL)
+    tasks: list[asyncio.Task] = []
+    consumers: list[Consumer] = []
+
+    def start_relay() -> asyncio.Task:
+        task = asyncio.create_task(Relay(settings, "core", service_db).run())
+        tasks.append(task)
+        return task
+
+    async def start_consumers(n: int, handler=record_effect) -> list[Consumer]:
+        new = [
+            Consumer(settings, "sink", pg_pool, handler, ["core.#"], retry_delay=0.01)
+            for _ in range(n)
+        ]
+        consumers.extend(new)
+        tasks.extend(asyncio.create_task(c.run()) for c in new)
+        await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in new)), 30)
+        return new
+
+    yield start_relay, start_consumers
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def append_many(store, count: int, streams: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    names = [f"trainee-{i}" for i in range(streams)]
+
+    async def writer(share: int) -> None:
+        for n in range(share):
+            await store.append(rng.choice(names), [NewEvent(type="Thing", data={"n": n})], ANY_VERSION)
+
+    await asyncio.gather(*(writer(count // 8) for _ in range(8)))
+
+
+async def wait_for_effects(pool, count: int, timeout: float = 120) -> int:
+    async with asyncio.timeout(timeout):
+        while (done := await pool.fetchval("SELECT count(*) FROM effects")) < count:
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)  # let any straggling duplicate show itself
+    return int(await pool.fetchval("SELECT count(*) FROM effects"))
+
+
+async def assert_exactly_once_in_order(pool, store) -> None:
+    duplicates = await pool.fetchval(
+        "SELECT count(*) FROM (SELECT event_id FROM effects GROUP BY 1 HAVING count(*) > 1) d"
+    )
+    assert duplicates == 0
+    assert await pool.fetchval("SELECT count(*) FROM order_violations") == 0
+    missing = await pool.fetchval(
+        "SELECT count(*) FROM events e WHERE NOT EXISTS"
+        " (SELECT 1 FROM effects f WHERE f.event_id = e.event_id)"
+    )
+    assert missing == 0
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == await store.head_position()
+
+
+async def test_10000_events_three_replicas_each_effect_once_in_stream_order(bus, pg_pool, pg_store):
+    start_relay, start_consumers = bus
+    replicas = await start_consumers(3)
+    start_relay()
+    await append_many(pg_store, 10_000, streams=300)
+    assert await wait_for_effects(pg_pool, 10_000) == 10_000
+    await assert_exactly_once_in_order(pg_pool, pg_store)
+    assert sum(c.handled for c in replicas) == 10_000
+
+
+async def test_relay_cancelled_mid_way_and_restarted_loses_nothing(bus, pg_pool, pg_store):
+    start_relay, start_consumers = bus
+    await start_consumers(2)
+    relay = start_relay()
+    writing = asyncio.create_task(append_many(pg_store, 4_000, streams=100, seed=2))
+    await asyncio.sleep(0.5)
+    relay.cancel()
+    await asyncio.gather(relay, return_exceptions=True)
+    await writing
+    assert await pg_pool.fetchval("SELECT count(*) FROM effects") < 4_000
+    start_relay()
+    assert await wait_for_effects(pg_pool, 4_000) == 4_000
+    await assert_exactly_once_in_order(pg_pool, pg_store)
+
+
+async def test_broker_closing_every_connection_mid_stream_loses_and_duplicates_nothing(
+    bus, pg_pool, pg_store
+):
+    start_relay, start_consumers = bus
+    await start_consumers(3)
+    start_relay()
+    writing = asyncio.create_task(append_many(pg_store, 6_000, streams=200, seed=3))
+    async with asyncio.timeout(60):
+        while await pg_pool.fetchval("SELECT count(*) FROM effects") < 500:
+            await asyncio.sleep(0.05)
+    closed = await asyncio.to_thread(
+        subprocess.run, ["rabbitmqctl", "close_all_connections", "test: mid-stream"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert closed.returncode == 0, closed.stderr
+    await writing
+    assert await wait_for_effects(pg_pool, 6_000) == 6_000
+    await assert_exactly_once_in_order(pg_pool, pg_store)
+
+
+async def test_poison_message_is_dead_lettered_after_n_attempts_and_can_be_redriven(
+    bus, settings, pg_pool, pg_store
+):
+    start_relay, start_consumers = bus
+    attempts: dict[str, int] = {}
+    healed = asyncio.Event()
+
+    async def fragile(conn, envelope) -> None:
+        attempts[envelope.stream_id] = attempts.get(envelope.stream_id, 0) + 1
+        if envelope.data.get("poison") and not healed.is_set():
+            raise ValueError("cannot handle this one")
+        await record_effect(conn, envelope)
+
+    await start_consumers(1, handler=fragile)
+    start_relay()
+    await pg_store.append("s-bad", [NewEvent(type="Thing", data={"poison": True})], 0)
+    await pg_store.append("s-good", [NewEvent(type="Thing", data={})], 0)
+    async with asyncio.timeout(30):
+        while await dlq_depth(settings, "sink") < 1:
+            await asyncio.sleep(0.1)
+    assert attempts["s-bad"] == settings.consumer_max_attempts
+    assert await wait_for_effects(pg_pool, 1) == 1  # the good one went through meanwhile
+    healed.set()
+    assert await redrive(settings, "sink") == 1
+    assert await wait_for_effects(pg_pool, 2) == 2
+    assert await dlq_depth(settings, "sink") == 0
+    await assert_exactly_once_in_order(pg_pool, pg_store)
