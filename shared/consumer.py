@@ -28,12 +28,13 @@ import pydantic
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from shared.db import Conn
 from shared.events import Envelope
 from shared.relay import Backoff, declare_events_exchange
 from shared.settings import Settings
 
 INBOX_LOCK = 7265616403
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Handler = Callable[[Conn, Envelope], Awaitable[None]]
 log = structlog.get_logger("gradeline.consumer")
 
 
@@ -144,9 +145,16 @@ class Consumer:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
-            queues = await declare_topology(channel, self.settings, self.topology, self.binding_keys)
+            queues = await declare_topology(
+                channel, self.settings, self.topology, self.binding_keys
+            )
             closed = asyncio.get_running_loop().create_future()
-            connection.close_callbacks.add(lambda *_: closed.done() or closed.set_result(None))
+
+            def on_close(*_: object) -> None:
+                if not closed.done():
+                    closed.set_result(None)
+
+            connection.close_callbacks.add(on_close)
             workers = [asyncio.create_task(self._drain(q)) for q in queues]
             self.ready.set()
             backoff.reset()
@@ -222,7 +230,7 @@ async def handle_once(pool: asyncpg.Pool, handler: Handler, envelope: Envelope) 
         await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
         await conn.execute(
             "INSERT INTO inbox (seq, event_id, service, stream_id, version, type, recorded_at,"
-            " envelope) VALUES (nextval('inbox_seq_seq'), $1, $2, $3, $4, $5, $6, $7::jsonb)",
+            " envelope) VALUES (nextval('inbox_seq_seq'), $1, $2, $3, $4, $5, $6, $7::text::jsonb)",
             envelope.event_id,
             envelope.service,
             envelope.stream_id,

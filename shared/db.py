@@ -10,6 +10,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of one's own or one borrowed from a pool: both run queries and transactions.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 MIGRATION_LOCK = 7265616401  # advisory lock held while migrations run
 
@@ -118,7 +122,9 @@ async def _migrate_folder(conn: asyncpg.Connection, folder: Path) -> int:
         checksum = hashlib.sha256(sql.encode()).hexdigest()
         if path.name in done:
             if done[path.name] != checksum:
-                raise RuntimeError(f"migration {component}/{path.name} changed after it was applied")
+                raise RuntimeError(
+                    f"migration {component}/{path.name} changed after it was applied"
+                )
             continue
         async with conn.transaction():
             await conn.execute(sql)

@@ -76,7 +76,7 @@ class EventStore(Protocol):
     async def verify(self, stream_id: str | None = None) -> list[Tampering]: ...
 
 
-_COLUMNS = (
+EVENT_COLUMNS = (
     "event_id, stream_id, version, position, type, schema_version, occurred_at, recorded_at,"
     " data, actor, branch_id, correlation_id, causation_id, idempotency_key, policy_version,"
     " prev_hash, hash"
@@ -84,7 +84,7 @@ _COLUMNS = (
 
 
 def row_to_envelope(row: Any, service: str) -> Envelope:
-    """A row selected with ``_COLUMNS`` as an envelope (positional access: this is a hot path)."""
+    """A row selected with ``EVENT_COLUMNS`` as an envelope (positional access: this is a hot path)."""
     actor = row[9]
     prev = row[15]
     return Envelope(
@@ -178,7 +178,7 @@ class PostgresEventStore:
         self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
     ) -> list[Envelope]:
         rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
             " AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)"
             " ORDER BY version",
             stream_id,
@@ -207,7 +207,7 @@ class PostgresEventStore:
 
 
 _APPEND_SQL = "SELECT * FROM gl_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-_READ_ALL_SQL = f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+_READ_ALL_SQL = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 # The filter must run after the window (lag needs every row), hence the wrapping query.
 _VERIFY_SQL = f"""
 SELECT stream_id, version, position, problem FROM (
