@@ -8,6 +8,7 @@ old schema version step by step first. Stored rows are never rewritten: upcastin
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -177,6 +178,8 @@ class EventRegistry:
         if cls is None:
             raise UnknownEventType(f"unknown event type {event_type!r}")
         version = schema_version
+        if version < cls.schema_version:
+            data = copy.deepcopy(data)  # an upcaster may mutate; the envelope's data must not
         while version < cls.schema_version:
             step = self._upcasters.get((event_type, version))
             if step is None:

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import DEVELOPMENT_JWT_SECRET, Settings
+
+
+def test_defaults_work_against_local_servers(monkeypatch):
+    for name in ("GRADELINE_PG_DSN", "GRADELINE_AMQP_URL", "GRADELINE_NAMESPACE", "GRADELINE_PORT_OFFSET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.pg_dsn == "postgresql://postgres@127.0.0.1:5432/postgres"
+    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert settings.database_name("training") == "gradeline_training"
+    assert settings.exchange_name() == "gradeline.events"
+    assert settings.port("assessment") == 8003
+
+
+def test_environment_names_of_the_contract_are_read(monkeypatch):
+    monkeypatch.setenv("GRADELINE_NAMESPACE", "acme")
+    monkeypatch.setenv("GRADELINE_PORT_OFFSET", "100")
+    settings = Settings()
+    assert settings.database_name("enrollment") == "acme_enrollment"
+    assert settings.port("compensation") == 8104
+
+
+def test_placeholder_secret_is_refused_outside_development():
+    with pytest.raises(ValidationError, match="GRADELINE_JWT_SECRET"):
+        Settings(environment="production", jwt_secret=DEVELOPMENT_JWT_SECRET)
+    assert Settings(environment="production", jwt_secret="a-real-secret").environment == "production"
+
+
+def test_namespace_must_be_a_safe_identifier():
+    with pytest.raises(ValidationError):
+        Settings(namespace="bad name; drop")
