@@ -1,0 +1,139 @@
+"""The decider pattern and the one command path every service uses: load, decide, append.
+
+An aggregate is ``initial() -> state``, ``evolve(state, event) -> state`` and
+``decide(command, state) -> events``, all pure: time and ids come in the command. Deciders refuse a
+command by raising :class:`RuleViolation` (a business rule, HTTP 409 naming the rule) or
+:class:`InvalidCommand` (a bad value, HTTP 422 naming the field); :func:`execute` does the I/O
+around them and retries on a concurrent append unless the caller pinned a version (``If-Match``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from shared.eventstore import AppendResult, ConcurrencyError, EventStore
+from shared.events import Actor, Event, EventRegistry, NewEvent
+
+S = TypeVar("S")
+C = TypeVar("C")
+
+
+class RuleViolation(Exception):
+    """A command refused by a domain rule (``rule`` is its id in domain-rules.md, e.g. R-9)."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(f"{rule}: {detail}")
+        self.rule = rule
+        self.detail = detail
+
+
+class InvalidCommand(Exception):
+    """A command carrying a value the domain does not accept; ``field`` names it."""
+
+    def __init__(self, field: str, detail: str, rule: str | None = None) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.detail = detail
+        self.rule = rule
+
+
+class NotFound(Exception):
+    """The command or query names something that does not exist (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Decider(Generic[C, S]):
+    initial: Callable[[], S]
+    evolve: Callable[[S, Event], S]
+    decide: Callable[[C, S], Sequence[Event]]
+
+    def fold(self, events: Sequence[Event], state: S | None = None) -> S:
+        current = self.initial() if state is None else state
+        for event in events:
+            current = self.evolve(current, event)
+        return current
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the envelope records about who caused a command and why."""
+
+    actor: Actor
+    branch_id: str | None = None
+    correlation_id: Any = None
+    causation_id: Any = None
+    idempotency_key: str | None = None
+    occurred_at: datetime | None = None  # the command's ``now``; None: the store's clock
+
+
+@dataclass
+class Outcome(Generic[S]):
+    state: S
+    version: int
+    events: list[Event] = field(default_factory=list)
+    appended: AppendResult | None = None
+
+    @property
+    def replayed(self) -> bool:
+        return self.appended is not None and self.appended.replayed
+
+
+async def load(
+    store: EventStore, registry: EventRegistry, decider: Decider[Any, S], stream_id: str
+) -> tuple[S, int]:
+    envelopes = await store.read_stream(stream_id)
+    state = decider.fold(registry.decode_all(envelopes))
+    return state, envelopes[-1].version if envelopes else 0
+
+
+async def execute(
+    store: EventStore,
+    registry: EventRegistry,
+    decider: Decider[C, S],
+    stream_id: str,
+    command: C,
+    meta: Metadata,
+    *,
+    expected_version: int | None = None,
+    policy_version: Callable[[Event], str | None] = lambda _e: None,
+    attempts: int = 5,
+    conn: Any = None,
+) -> Outcome[S]:
+    """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version."""
+    for attempt in range(1, attempts + 1):
+        state, version = await load(store, registry, decider, stream_id)
+        if expected_version is not None and expected_version != version:
+            raise ConcurrencyError(stream_id, expected_version, version)
+        events = list(decider.decide(command, state))
+        if not events:
+            return Outcome(state, version)
+        new = [_encode(registry, e, meta, policy_version(e)) for e in events]
+        try:
+            appended = await store.append(
+                stream_id, new, version, idempotency_key=meta.idempotency_key, conn=conn
+            )
+        except ConcurrencyError:
+            if expected_version is not None or attempt == attempts:
+                raise
+            continue
+        if appended.replayed:  # an earlier identical command already decided: report its state
+            state, version = await load(store, registry, decider, stream_id)
+            return Outcome(state, version, [], appended)
+        return Outcome(decider.fold(events, state), appended.last_version, events, appended)
+    raise AssertionError("unreachable")
+
+
+def _encode(registry: EventRegistry, event: Event, meta: Metadata, policy: str | None) -> NewEvent:
+    return registry.encode(
+        event,
+        actor=meta.actor,
+        branch_id=meta.branch_id,
+        correlation_id=meta.correlation_id,
+        causation_id=meta.causation_id,
+        idempotency_key=meta.idempotency_key,
+        policy_version=policy,
+        occurred_at=meta.occurred_at,
+    )

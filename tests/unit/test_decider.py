@@ -1,0 +1,90 @@
+"""The command path (load, decide, append) on the in-memory store: retries, pins, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+import pytest
+
+from shared.decider import Decider, Metadata, RuleViolation, execute, load
+from shared.eventstore import ConcurrencyError
+from shared.events import Actor, Event, EventRegistry
+from shared.memstore import InMemoryEventStore
+
+registry = EventRegistry()
+
+
+@registry.register
+class Counted(Event):
+    event_type = "Counted"
+    by: int
+
+
+@dataclass(frozen=True)
+class Count:
+    by: int
+
+
+@dataclass(frozen=True)
+class Counter:
+    total: int = 0
+
+
+def decide(command: Count, state: Counter) -> list[Event]:
+    if command.by <= 0:
+        raise RuleViolation("R-0", "counts only go up")
+    if state.total + command.by > 10:
+        raise RuleViolation("R-1", "ten at most")
+    return [Counted(by=command.by)]
+
+
+def evolve(state: Counter, event: Event) -> Counter:
+    assert isinstance(event, Counted)
+    return replace(state, total=state.total + event.by)
+
+
+COUNTER = Decider(Counter, evolve, decide)
+META = Metadata(actor=Actor("u1", "clerk"))
+
+
+async def test_execute_appends_the_decided_events_and_returns_the_new_state():
+    store = InMemoryEventStore()
+    outcome = await execute(store, registry, COUNTER, "c-1", Count(3), META)
+    assert (outcome.state.total, outcome.version) == (3, 1)
+    assert (await store.read_stream("c-1"))[0].actor == Actor("u1", "clerk")
+
+
+async def test_rule_violation_appends_nothing():
+    store = InMemoryEventStore()
+    with pytest.raises(RuleViolation) as caught:
+        await execute(store, registry, COUNTER, "c-1", Count(11), META)
+    assert caught.value.rule == "R-1"
+    assert await store.head_position() == 0
+
+
+async def test_concurrent_commands_without_a_pin_are_redecided_on_fresh_state():
+    store = InMemoryEventStore()
+    outcomes = await asyncio.gather(
+        *(execute(store, registry, COUNTER, "c-1", Count(1), META) for _ in range(6))
+    )
+    assert sorted(o.version for o in outcomes) == [1, 2, 3, 4, 5, 6]
+    state, version = await load(store, registry, COUNTER, "c-1")
+    assert (state.total, version) == (6, 6)
+
+
+async def test_a_pinned_stale_version_is_a_conflict():
+    store = InMemoryEventStore()
+    await execute(store, registry, COUNTER, "c-1", Count(1), META)
+    with pytest.raises(ConcurrencyError):
+        await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=0)
+    assert (await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=1)).version == 2
+
+
+async def test_a_repeated_idempotency_key_decides_once():
+    store = InMemoryEventStore()
+    keyed = Metadata(actor=Actor("u1", "clerk"), idempotency_key="k-1")
+    first = await execute(store, registry, COUNTER, "c-1", Count(2), keyed)
+    again = await execute(store, registry, COUNTER, "c-1", Count(2), keyed)
+    assert again.replayed and not first.replayed
+    assert again.state.total == 2 and await store.head_position() == 1
