@@ -40,6 +40,10 @@ class InvalidCommand(Exception):
         self.rule = rule
 
 
+class Conflict(Exception):
+    """The command does not fit the aggregate's state, without a numbered rule (HTTP 409)."""
+
+
 class NotFound(Exception):
     """The command or query names something that does not exist (HTTP 404)."""
 

@@ -1,0 +1,68 @@
+"""The enrollment service's words for people and organisations (R-1, R-2, R-4)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """R-1 trainee categories."""
+
+    HQ_FULL_TIME = "hq_full_time"  # 公司专职售后人员
+    PRODUCTION_RESERVE = "production_reserve"  # 生产储备/兼职售后人员
+    BRANCH_COMMISSIONED = "branch_commissioned"  # 办事处/经销商委培售后人员
+
+
+class Education(StrEnum):
+    """R-4 education levels; ``rank`` orders them (high school and 中专 share a rank)."""
+
+    JUNIOR_HIGH = "junior_high"
+    HIGH_SCHOOL = "high_school"
+    VOCATIONAL_SECONDARY = "vocational_secondary"
+    JUNIOR_COLLEGE = "junior_college"
+    BACHELOR = "bachelor"
+    POSTGRADUATE = "postgraduate"
+
+    @property
+    def rank(self) -> int:
+        return _EDUCATION_RANK[self]
+
+
+_EDUCATION_RANK = {
+    Education.JUNIOR_HIGH: 0,
+    Education.HIGH_SCHOOL: 1,
+    Education.VOCATIONAL_SECONDARY: 1,
+    Education.JUNIOR_COLLEGE: 2,
+    Education.BACHELOR: 3,
+    Education.POSTGRADUATE: 4,
+}
+
+
+class BranchKind(StrEnum):
+    """R-2: the HQ itself, a branch office 办事处 or a dealer 经销商."""
+
+    HQ = "hq"
+    BRANCH_OFFICE = "branch_office"
+    DEALER = "dealer"
+
+
+class Position(StrEnum):
+    """R-6 starting positions."""
+
+    RESERVE = "reserve"
+    TECHNICIAN = "technician"
+    ENGINEER = "engineer"
+
+
+class PlanLevel(StrEnum):
+    """R-6/R-7 plan levels."""
+
+    BASIC = "basic"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class Status(StrEnum):
+    ENROLLED = "enrolled"
+    PLACED = "placed"
+    WITHDRAWN = "withdrawn"

@@ -1,0 +1,132 @@
+"""Trainee decider: Given events, When a command, Then events (or a refusal naming the rule)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from services.enrollment.domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
+from services.enrollment.domain.events import PlacementExamScored, TraineeWithdrawn
+from services.enrollment.domain.trainee import TRAINEE
+from services.enrollment.domain.vocabulary import Category, Education, PlanLevel, Position, Status
+from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation
+
+TODAY = date(2026, 3, 2)
+
+
+def enroll(**changes) -> EnrollTrainee:
+    fields = dict(
+        trainee_id="t-1", name="王伟", category=Category.BRANCH_COMMISSIONED, branch_id="dl-north",
+        education=Education.HIGH_SCHOOL, experience_years=Decimal(2), certificates=("electrician",),
+        product_series=("X1",), enrolled_on=TODAY, today=TODAY,
+    )  # fmt: skip
+    fields.update(changes)
+    return EnrollTrainee(**fields)
+
+
+def given(*commands):
+    """The events a sequence of accepted commands produces, folded into a state."""
+    state = TRAINEE.initial()
+    for command in commands:
+        state = TRAINEE.fold(TRAINEE.decide(command, state), state)
+    return state
+
+
+def placement(written: str, practical: str | None = None) -> PlacementExamScored:
+    command = ScorePlacement("t-1", Decimal(written), Decimal(practical) if practical else None, TODAY)
+    (event,) = TRAINEE.decide(command, given(enroll()))
+    assert isinstance(event, PlacementExamScored)
+    return event
+
+
+def test_enrolment_records_the_profile():
+    (event,) = TRAINEE.decide(enroll(name="  王伟 "), TRAINEE.initial())
+    assert (event.name, event.branch_id, event.product_series) == ("王伟", "dl-north", ["X1"])
+    assert given(enroll()).status is Status.ENROLLED
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"name": "   "}, "name", "R-3"),
+        ({"experience_years": Decimal("-0.1")}, "experience_years", "R-3"),
+        ({"branch_id": "nowhere"}, "branch_id", "R-2"),
+        ({"category": Category.HQ_FULL_TIME}, "category", "R-1"),  # HQ staff at a dealer
+        ({"branch_id": "hq"}, "category", "R-1"),  # commissioned by the HQ itself
+        ({"certificates": ("a", "a")}, "certificates", "R-3"),
+        ({"product_series": ("",)}, "product_series", "R-3"),
+        ({"enrolled_on": date(2026, 3, 3)}, "enrolled_on", "R-3"),
+    ],
+)
+def test_enrolment_refuses_bad_values_naming_the_field(changes, field, rule):
+    with pytest.raises(InvalidCommand) as caught:
+        TRAINEE.decide(enroll(**changes), TRAINEE.initial())
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_experience_of_zero_years_and_hq_staff_at_hq_are_accepted():
+    (event,) = TRAINEE.decide(
+        enroll(category=Category.PRODUCTION_RESERVE, branch_id="hq", experience_years=Decimal(0)),
+        TRAINEE.initial(),
+    )
+    assert event.experience_years == 0
+
+
+def test_enrolling_twice_is_a_conflict():
+    with pytest.raises(Conflict):
+        TRAINEE.decide(enroll(), given(enroll()))
+
+
+@pytest.mark.parametrize(
+    ("written", "practical", "average", "position", "level"),
+    [
+        ("79.9", None, "79.9", Position.RESERVE, PlanLevel.BASIC),
+        ("80", None, "80", Position.TECHNICIAN, PlanLevel.INTERMEDIATE),
+        ("89.9", None, "89.9", Position.TECHNICIAN, PlanLevel.INTERMEDIATE),
+        ("90", None, "90", Position.ENGINEER, PlanLevel.ADVANCED),
+        ("79", "81", "80", Position.TECHNICIAN, PlanLevel.INTERMEDIATE),
+        ("89.9", "90", "89.95", Position.TECHNICIAN, PlanLevel.INTERMEDIATE),
+        ("0", "0", "0", Position.RESERVE, PlanLevel.BASIC),
+        ("100", "100", "100", Position.ENGINEER, PlanLevel.ADVANCED),
+    ],
+)
+def test_r6_placement_bands_at_their_boundaries(written, practical, average, position, level):
+    event = placement(written, practical)
+    assert event.average == Decimal(average)
+    assert (event.position, event.plan_level) == (position, level)
+    assert event.policy_version == "placement-2026.1"
+    assert event.rule_trace[-1].startswith("R-6: ")
+
+
+@pytest.mark.parametrize(("written", "field"), [("100.1", "written"), ("-1", "written"), ("85.25", "written")])
+def test_r17_placement_scores_are_0_to_100_with_one_decimal(written, field):
+    with pytest.raises(InvalidCommand) as caught:
+        TRAINEE.decide(ScorePlacement("t-1", Decimal(written), None, TODAY), given(enroll()))
+    assert (caught.value.field, caught.value.rule) == (field, "R-17")
+
+
+def test_placement_is_scored_once():
+    state = given(enroll(), ScorePlacement("t-1", Decimal(85), None, TODAY))
+    assert state.status is Status.PLACED
+    with pytest.raises(RuleViolation) as caught:
+        TRAINEE.decide(ScorePlacement("t-1", Decimal(95), None, TODAY), state)
+    assert caught.value.rule == "R-6"
+
+
+def test_unknown_trainee_cannot_be_placed_or_withdrawn():
+    with pytest.raises(NotFound):
+        TRAINEE.decide(ScorePlacement("t-1", Decimal(85), None, TODAY), TRAINEE.initial())
+    with pytest.raises(NotFound):
+        TRAINEE.decide(WithdrawTrainee("t-1", "moved", TODAY), TRAINEE.initial())
+
+
+def test_withdrawal_needs_a_reason_and_ends_the_trainees_commands():
+    with pytest.raises(InvalidCommand):
+        TRAINEE.decide(WithdrawTrainee("t-1", " ", TODAY), given(enroll()))
+    state = given(enroll(), WithdrawTrainee("t-1", "left the dealer", TODAY))
+    assert state.status is Status.WITHDRAWN
+    assert isinstance(state.withdrawal, TraineeWithdrawn)
+    with pytest.raises(Conflict):
+        TRAINEE.decide(ScorePlacement("t-1", Decimal(85), None, TODAY), state)
