@@ -44,6 +44,10 @@ class Conflict(Exception):
     """The command does not fit the aggregate's state, without a numbered rule (HTTP 409)."""
 
 
+class Forbidden(Exception):
+    """The actor may not do this to this aggregate, e.g. sign another trainer's stage (HTTP 403)."""
+
+
 class NotFound(Exception):
     """The command or query names something that does not exist (HTTP 404)."""
 
