@@ -75,7 +75,7 @@ def settings(pg_dsn: str, amqp_url: str, namespace: str) -> Settings:
         amqp_url=amqp_url,
         namespace=namespace,
         environment="test",
-        jwt_secret="test-secret-" + namespace,
+        jwt_secret="test-secret-for-hs256-signing-" + namespace,
         poll_interval_seconds=0.01,
     )
 

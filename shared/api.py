@@ -1,0 +1,331 @@
+"""The app factory every service uses: lifespan, operational routes, errors, and HTTP conventions.
+
+:func:`create_service_app` builds a FastAPI app whose lifespan owns the service's resources:
+
+1. create the service database if missing, open the pool, apply migrations (core, then service);
+2. put a metered :class:`PostgresEventStore` on ``app.state.store`` and a robust AMQP connection
+   on ``app.state.amqp`` (plus ``pool``, ``settings``, ``metrics`` and ``context``);
+3. start each background factory (relay, consumers, projection runner) as an asyncio task with an
+   :class:`AppContext`; on shutdown cancel them, wait up to ``shutdown_timeout``, then close the
+   broker connection and the pool.
+
+Middleware, outermost first: correlation id and access log (with the last-resort 500 problem),
+request metrics, the body-size limit (413), then ``Idempotency-Key`` handling. Routes on every
+app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
+
+ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``; a write
+takes :data:`IfMatch` (the version, or None) and passes it as ``expected_version``; a stale one
+surfaces as ``ConcurrencyError``, answered 412 because the request carried ``If-Match``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import aio_pika
+import asyncpg
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import db
+from shared.eventstore import PostgresEventStore
+from shared.idempotency import IdempotencyMiddleware
+from shared.logging import RequestContextMiddleware, configure_logging
+from shared.metrics import HttpMetricsMiddleware, MeteredEventStore, Metrics, metrics_router
+from shared.problems import (
+    PROBLEMS_URI,
+    Problem,
+    from_http_exception,
+    install_problem_handlers,
+)
+from shared.settings import Settings
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+CHECK_TIMEOUT_SECONDS = 2.0  # /ready must answer fast even when a dependency hangs
+POOL_CLOSE_SECONDS = 10.0
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    """What a background worker gets: the app's live resources, opened by the lifespan."""
+
+    settings: Settings
+    service: str
+    pool: asyncpg.Pool
+    store: PostgresEventStore
+    amqp: aio_pika.abc.AbstractRobustConnection
+    metrics: Metrics
+
+
+BackgroundTask = Callable[[AppContext], Awaitable[None]]
+ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
+
+
+# --- HTTP conventions -----------------------------------------------------------------------
+
+_ETAG = re.compile(r'"(\d{1,10})"')
+
+
+def etag(version: int) -> str:
+    """The ETag of an aggregate at stream ``version``: the version, quoted (``"7"``)."""
+    return f'"{version}"'
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The aggregate version the write was decided on, as its ETag ("7"). '
+            "A stale version answers 412; without it the service re-decides on fresh state.",
+        ),
+    ] = None,
+) -> int | None:
+    """The stream version named by ``If-Match``, None without the header, 422 when malformed."""
+    if value is None:
+        return None
+    match = _ETAG.fullmatch(value.strip())
+    if match is None:
+        reason = 'must be one strong ETag holding a version, e.g. "7"'
+        raise Problem(
+            422,
+            detail=f"If-Match {reason}",
+            type=PROBLEMS_URI + "validation",
+            errors=[{"field": "header.If-Match", "message": reason, "type": "etag"}],
+        )
+    return int(match.group(1))
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    # An HTTPException so that FastAPI, reading the body inside a route, re-raises it as is.
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body exceeds {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """413 problem for bodies over ``max_body_bytes``, by Content-Length or by bytes received."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = _BodyTooLarge(self.max_body_bytes)
+        if _content_length(scope) > self.max_body_bytes:
+            await from_http_exception(too_large).to_response()(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:  # chunked bodies carry no Content-Length
+                raise too_large
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge as exc:
+            if started:
+                raise
+            await from_http_exception(exc).to_response()(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+# --- operational routes ---------------------------------------------------------------------
+
+
+async def _database_ready(ctx: AppContext) -> bool:
+    return bool(await ctx.pool.fetchval("SELECT 1") == 1)
+
+
+async def _broker_ready(ctx: AppContext) -> bool:
+    return not ctx.amqp.is_closed and ctx.amqp.connected.is_set()
+
+
+async def _check(check: ReadinessCheck, ctx: AppContext) -> bool:
+    try:
+        return await asyncio.wait_for(check(ctx), CHECK_TIMEOUT_SECONDS)
+    except Exception:  # a failing check means "not ready", whatever the cause
+        return False
+
+
+def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    checks = {"database": _database_ready, "broker": _broker_ready, **readiness}
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        """The process is up (liveness): no dependency is consulted."""
+        return {"status": "ok"}
+
+    @router.get("/ready", responses={503: {"description": "a dependency is down"}})
+    async def ready(request: Request) -> dict[str, Any]:
+        """The database, the broker, each extra check and each background task are healthy."""
+        ctx: AppContext | None = getattr(request.app.state, "context", None)
+        if ctx is None:
+            raise Problem(503, detail="not ready: starting", type=PROBLEMS_URI + "not-ready")
+        results = await asyncio.gather(*(_check(c, ctx) for c in checks.values()))
+        status = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
+        for task in request.app.state.tasks:
+            # A worker that ended on its own (crashed) leaves the service unable to do its job.
+            status[f"task:{task.get_name()}"] = "down" if task.done() else "ok"
+        down = [name for name, state in status.items() if state != "ok"]
+        if down:
+            raise Problem(
+                503,
+                detail=f"not ready: {', '.join(down)}",
+                type=PROBLEMS_URI + "not-ready",
+                checks=status,
+            )
+        return {"status": "ready", "checks": status}
+
+    return router
+
+
+# --- lifespan -------------------------------------------------------------------------------
+
+
+async def _open_resources(
+    app: FastAPI, stack: AsyncExitStack, service: str, migrations: Sequence[Path]
+) -> AppContext:
+    settings: Settings = app.state.settings
+    database = settings.database_name(service)
+    await db.ensure_database(settings.pg_dsn, database)
+    pool = await db.create_pool(
+        db.dsn_for_database(settings.pg_dsn, database), size=settings.pool_size
+    )
+    stack.push_async_callback(_close_pool, pool)
+    await db.migrate(pool, [db.CORE_MIGRATIONS, *migrations])
+    amqp = await aio_pika.connect_robust(settings.amqp_url)
+    stack.push_async_callback(amqp.close)
+    metrics: Metrics = app.state.metrics
+    store = MeteredEventStore(pool, service, metrics)
+    app.state.pool, app.state.store, app.state.amqp = pool, store, amqp
+    return AppContext(settings, service, pool, store, amqp, metrics)
+
+
+async def _close_pool(pool: asyncpg.Pool) -> None:
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+    except TimeoutError:
+        pool.terminate()  # a connection stuck in a query must not hold up shutdown
+
+
+def _start(factory: BackgroundTask, ctx: AppContext) -> asyncio.Task[None]:
+    name = getattr(factory, "__name__", repr(factory))
+
+    async def run() -> None:  # create_task wants a coroutine; a factory may return any awaitable
+        await factory(ctx)
+
+    task = asyncio.create_task(run(), name=f"{ctx.service}:{name}")
+    task.add_done_callback(_report_end)
+    return task
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        return
+    exc = task.exception()  # retrieving it also silences "exception was never retrieved"
+    if exc is not None:
+        log.error("background_task_crashed", task=task.get_name(), exc_info=exc)
+    else:
+        log.warning("background_task_ended", task=task.get_name())
+
+
+async def _stop(tasks: list[asyncio.Task[None]], grace_seconds: float) -> None:
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in pending:
+        log.warning("background_task_did_not_stop", task=task.get_name(), grace=grace_seconds)
+
+
+def _lifespan(
+    service: str,
+    migrations: Sequence[Path],
+    background: Sequence[BackgroundTask],
+    shutdown_timeout: float,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            ctx = await _open_resources(app, stack, service, migrations)
+            tasks = [_start(factory, ctx) for factory in background]
+            stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes
+            app.state.context, app.state.tasks = ctx, tasks
+            log.info("service_started", service=service, background=len(tasks))
+            yield
+            log.info("service_stopping", service=service)
+
+    return lifespan
+
+
+def create_service_app(
+    settings: Settings,
+    *,
+    service: str,
+    title: str,
+    routers: Sequence[APIRouter],
+    migrations: Sequence[Path] = (),
+    background: Sequence[BackgroundTask] = (),
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    shutdown_timeout: float = 10.0,
+) -> FastAPI:
+    """A service app: see the module docstring for what the lifespan and middleware do.
+
+    ``background`` factories receive the :class:`AppContext` and should run until cancelled;
+    ``readiness`` adds named checks to ``GET /ready`` (True = ready).
+    """
+    configure_logging(settings.log_level)
+    metrics = Metrics(service)
+    app = FastAPI(
+        title=title,
+        lifespan=_lifespan(service, migrations, background, shutdown_timeout),
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(HttpMetricsMiddleware, metrics=metrics),
+            Middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes),
+            Middleware(IdempotencyMiddleware),
+        ],
+    )
+    app.state.settings, app.state.metrics, app.state.tasks = settings, metrics, []
+    install_problem_handlers(app)
+    app.include_router(_ops_router(readiness or {}))
+    app.include_router(metrics_router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,181 @@
+"""JWT bearer authentication and role checks (api-contract.md, "Conventions for every service").
+
+Tokens are HS256 only. The algorithm list is fixed in :func:`decode_token` rather than taken from
+the token header, so ``alg: none`` and algorithm-confusion tokens are refused. Every failure to
+authenticate is a 401 problem with a ``WWW-Authenticate: Bearer`` challenge; an authenticated
+principal without the needed role (or branch) gets 403.
+
+Usage in a router::
+
+    @router.post("/trainees")
+    async def enroll(
+        body: Enroll,
+        principal: Annotated[Principal, Depends(require_roles(Role.BRANCH_CLERK))],
+    ) -> ...: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.events import Actor
+from shared.problems import forbidden, unauthorized
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    BRANCH_CLERK = "branch_clerk"
+    AFTER_SALES_MANAGER = "after_sales_manager"
+    PRODUCTION_MANAGER = "production_manager"
+    EXEC_VP = "exec_vp"
+    TRAINER = "trainer"
+    TRAINEE = "trainee"
+    EXAMINER = "examiner"
+    PAYROLL = "payroll"
+    MANAGEMENT = "management"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as the token says."""
+
+    sub: str
+    roles: frozenset[str]
+    branch_id: str | None = None
+    department: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the principal holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+    def acts_for_branch(self, branch_id: str | None) -> bool:
+        """True when the token is bound to ``branch_id``; a token without a branch acts for none."""
+        return self.branch_id is not None and self.branch_id == branch_id
+
+    def actor(self, *preferred: str) -> Actor:
+        """The event actor: the first of ``preferred`` roles held, else the first role by name."""
+        role = next((r for r in preferred if r in self.roles), None)
+        if role is None:
+            role = min(self.roles) if self.roles else "none"
+        return Actor(sub=self.sub, role=str(role))
+
+
+class _Claims(BaseModel):
+    """The claims a Gradeline token must carry (``exp`` is checked by PyJWT)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sub: str = Field(min_length=1)
+    roles: list[str]
+    branch_id: str | None = None
+    department: str | None = None
+
+
+class InvalidToken(Exception):
+    """The token cannot be trusted; the message says why (safe to show to the caller)."""
+
+
+def decode_token(token: str, secret: str) -> Principal:
+    """Verify ``token`` (HS256, signature, ``exp``) and read its claims, or raise InvalidToken."""
+    try:
+        payload: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidToken(f"token lacks the {exc.claim!r} claim") from exc
+    except jwt.InvalidTokenError as exc:
+        # Bad signature, wrong or missing algorithm, malformed: one answer, no oracle for attackers.
+        raise InvalidToken("token is invalid") from exc
+    try:
+        claims = _Claims.model_validate(payload)
+    except ValidationError as exc:
+        bad = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
+        raise InvalidToken(f"token claims are missing or malformed: {bad}") from exc
+    return Principal(
+        sub=claims.sub,
+        roles=frozenset(claims.roles),
+        branch_id=claims.branch_id,
+        department=claims.department,
+    )
+
+
+def mint_token(
+    secret: str,
+    sub: str,
+    roles: Iterable[str],
+    branch_id: str | None = None,
+    department: str | None = None,
+    ttl_seconds: int = 3600,
+    now: datetime | None = None,
+) -> str:
+    """A signed token for development tools, demos and tests."""
+    issued = now or datetime.now(UTC)
+    payload = {
+        "sub": sub,
+        "roles": [str(r) for r in roles],
+        "branch_id": branch_id,
+        "department": department,
+        "iat": issued,
+        "exp": issued + timedelta(seconds=ttl_seconds),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+# auto_error=False: a missing header must become our 401 problem, not FastAPI's default body.
+_bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, roles, branch_id, exp")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller; 401 problem when the token is absent or not trustworthy."""
+    if credentials is None:
+        raise unauthorized("Bearer token required", error=None)
+    secret: str = request.app.state.settings.jwt_secret
+    try:
+        principal = decode_token(credentials.credentials, secret)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from exc
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency yielding the principal when it holds one of ``roles``, else a 403 problem."""
+    if not roles:
+        raise ValueError("require_roles needs at least one role")
+    wanted = frozenset(str(r) for r in roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_role(*wanted):
+            raise forbidden(f"requires one of the roles: {', '.join(sorted(wanted))}")
+        return principal
+
+    check.__name__ = f"require_roles_{'_'.join(sorted(wanted))}"
+    return check
+
+
+def require_branch(principal: Principal, branch_id: str | None) -> None:
+    """403 unless the principal acts for ``branch_id`` (a handler helper for branch-bound roles)."""
+    if not principal.acts_for_branch(branch_id):
+        raise forbidden(f"not permitted to act for branch {branch_id!r}")

@@ -1,0 +1,276 @@
+"""``Idempotency-Key`` on POST and PUT (api-contract.md): a repeat gets the first response again.
+
+:class:`IdempotencyMiddleware` (pure ASGI, inside the body-size limit) handles every POST/PUT that
+carries the header:
+
+- the key is scoped to method + route template + the token's subject, so two clients (or two
+  routes) never share a key;
+- a stored response for the scope and key is replayed (status, body, headers, plus
+  ``Idempotent-Replayed: true``) when the request hash matches, and a 422 problem naming the
+  header answers a key reused for a different request;
+- otherwise the request runs with ``request.state.idempotency_key`` set (the
+  :data:`IdempotencyKey` dependency), which handlers pass to ``store.append(idempotency_key=...)``;
+  the response is stored when it is final (2xx or a non-transient 4xx), never for 5xx.
+
+Two concurrent requests with one key may both run the handler; the event store's own idempotency
+key makes the append happen once, and ``INSERT ... ON CONFLICT DO NOTHING`` keeps the first stored
+response, which the later request then answers with. So the effect is single and both clients see
+one answer. (A key reused concurrently with *different* bodies is a client error; one of the two
+gets the 422, the other the outcome of whichever append won.) The stored response is written
+after the handler's append commits; should the process die in between, the retry runs the handler
+again and the event store answers its append as a replay, so the effect still happens once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import asyncpg
+import orjson
+from fastapi import Depends, Header, Request
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import InvalidToken, decode_token
+from shared.problems import PROBLEMS_URI, Problem
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_METHODS = frozenset({"POST", "PUT"})
+_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: safe in logs and SQL text
+# Per-response headers: a replay gets fresh ones from the outer middleware and the server.
+_NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-id", b"set-cookie"})
+# Answers that tell the client to retry later; replaying them would make the retry useless.
+_TRANSIENT = frozenset({408, 425, 429})
+_CONCURRENCY_TYPE = PROBLEMS_URI + "concurrency"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]]
+
+    async def send(self, send: Send) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
+        headers += [
+            (b"content-length", str(len(self.body)).encode()),
+            (REPLAYED_HEADER.lower().encode(), b"true"),
+        ]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+@dataclass(slots=True)
+class _Capture:
+    """The inner app's response, held back until it is stored (or found already stored)."""
+
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    complete: bool = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", ()))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+
+    def storable(self) -> bool:
+        if not self.complete or self.status in _TRANSIENT:
+            return False
+        if self.status == 409 and _CONCURRENCY_TYPE.encode() in b"".join(self.chunks):
+            return False
+        return 200 <= self.status < 300 or 400 <= self.status < 500
+
+    def stored(self, request_hash: str) -> StoredResponse:
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in self.headers
+            if k.lower() not in _NOT_STORED
+        ]
+        return StoredResponse(request_hash, self.status, b"".join(self.chunks), headers)
+
+    async def forward(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": b"".join(self.chunks)})
+
+
+class IdempotencyMiddleware:
+    """Replay or store POST/PUT responses by ``Idempotency-Key`` (``app.state.pool``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key")
+        if scope["type"] != "http" or scope["method"] not in _METHODS or key is None:
+            await self.app(scope, receive, send)
+            return
+        if not _KEY_PATTERN.fullmatch(key):
+            await _invalid_key("must be 1 to 255 visible ASCII characters").to_response()(
+                scope, receive, send
+            )
+            return
+        key_scope = _key_scope(scope)
+        if key_scope is None:  # untrusted token: the route answers 401, nothing to remember
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        request_hash = _request_hash(scope, body)
+        pool: asyncpg.Pool = scope["app"].state.pool
+        stored = await _load(pool, key_scope, key)
+        if stored is None:
+            first = _Capture()
+            scope.setdefault("state", {})["idempotency_key"] = f"{key_scope}:{key}"
+            await self.app(scope, _replaying(body, receive), first.send)
+            stored = await _store(pool, key_scope, key, first, request_hash)
+            if stored is None:  # ours is the answer to remember (or not storable): send it
+                await first.forward(send)
+                return
+        if stored.request_hash != request_hash:
+            problem = _invalid_key("was already used for a different request")
+            await problem.to_response()(scope, receive, send)
+            return
+        await stored.send(send)
+
+
+def _invalid_key(reason: str) -> Problem:
+    return Problem(
+        422,
+        detail=f"{IDEMPOTENCY_HEADER} {reason}",
+        type=PROBLEMS_URI + "idempotency-key",
+        errors=[
+            {"field": f"header.{IDEMPOTENCY_HEADER}", "message": reason, "type": "idempotency"}
+        ],
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _key_scope(scope: Scope) -> str | None:
+    """``METHOD /route/{template} subject``, or None when the bearer token is not trustworthy."""
+    app = scope["app"]
+    subject = "anonymous"
+    authorization = _header(scope, b"authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        try:
+            subject = decode_token(token.strip(), app.state.settings.jwt_secret).sub
+        except InvalidToken:
+            return None
+    return f"{scope['method']} {_route_template(app, scope)} {subject}"
+
+
+def _route_template(app: Any, scope: Scope) -> str:
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", scope["path"]))
+    return str(scope["path"])
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # client went away; the inner app will see the disconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    """A receive that hands the buffered body to the inner app, then defers to the client."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _request_hash(scope: Scope, body: bytes) -> str:
+    """What makes two requests "the same": concrete path, query and body (JSON key order aside)."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (scope["path"].encode(), scope.get("query_string", b""), canonical):
+        digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no ambiguous joins
+        digest.update(part)
+    return digest.hexdigest()
+
+
+async def _load(pool: asyncpg.Pool, key_scope: str, key: str) -> StoredResponse | None:
+    row = await pool.fetchrow(
+        "SELECT request_hash, status, body, headers FROM http_idempotency"
+        " WHERE scope = $1 AND key = $2",
+        key_scope,
+        key,
+    )
+    if row is None:
+        return None
+    return StoredResponse(row[0], row[1], row[2], [(k, v) for k, v in row[3]])
+
+
+async def _store(
+    pool: asyncpg.Pool, key_scope: str, key: str, capture: _Capture, request_hash: str
+) -> StoredResponse | None:
+    """Store the response if final; None when stored (or not storable), else the response a
+    concurrent request with the same key stored first."""
+    if not capture.storable():
+        return None
+    response = capture.stored(request_hash)
+    inserted = await pool.fetchval(
+        "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING RETURNING 1",
+        key_scope,
+        key,
+        response.request_hash,
+        response.status,
+        response.body,
+        [list(h) for h in response.headers],
+    )
+    if inserted is not None:
+        return None
+    return await _load(pool, key_scope, key)
+
+
+async def idempotency_key(
+    request: Request,
+    _: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            description="Repeat a POST/PUT safely: same key and body replay the first response.",
+        ),
+    ] = None,
+) -> str | None:
+    """The effective key for ``store.append(idempotency_key=...)`` (None without the header)."""
+    value = getattr(request.state, "idempotency_key", None)
+    return value if isinstance(value, str) else None
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -1,0 +1,182 @@
+"""Prometheus metrics of one service app, in a registry of its own.
+
+A registry per app (not the process-global default) lets several apps live in one test process
+without "duplicated timeseries" errors. Lag and depth gauges are not pushed by the relay,
+consumers or projections as they work: code that can measure them registers a refresher with
+:meth:`Metrics.add_refresher`, and ``GET /metrics`` runs every refresher before rendering, so a
+scrape always reports the lag as of now (and no lag is reported stale when a worker is stuck).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, Request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.events import NewEvent
+from shared.eventstore import AppendResult, PostgresEventStore
+
+Refresher = Callable[[], Awaitable[None]]
+
+REFRESH_TIMEOUT_SECONDS = 2.0  # a slow broker must not make the scrape itself time out
+
+log = structlog.get_logger(__name__)
+
+
+class Metrics:
+    """The metrics of one service; label ``service`` is filled in by the helpers."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.events_appended = Counter(
+            "gradeline_events_appended",
+            "Events appended to this service's store (idempotent repeats excluded).",
+            ["service"],
+            registry=self.registry,
+        )
+        self.relay_lag = Gauge(
+            "gradeline_relay_lag_events",
+            "Events stored but not yet confirmed published by the relay.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "gradeline_consumer_lag_messages",
+            "Messages waiting in a consumer queue.",
+            ["service", "queue"],
+            registry=self.registry,
+        )
+        self.projection_lag = Gauge(
+            "gradeline_projection_lag_events",
+            "Events (store and inbox) not yet applied by a projection.",
+            ["service", "projection"],
+            registry=self.registry,
+        )
+        self.dlq_depth = Gauge(
+            "gradeline_dlq_depth",
+            "Messages in this service's dead-letter queue.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.http_requests = Histogram(
+            "gradeline_http_request_duration_seconds",
+            "HTTP request duration by route template and status.",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
+        # Touch the single-label series so a scrape shows them at 0 before anything happened.
+        for metric in (self.events_appended, self.relay_lag, self.dlq_depth):
+            metric.labels(service)
+        self._refreshers: list[Refresher] = []
+
+    def add_refresher(self, refresher: Refresher) -> None:
+        """Run ``refresher`` before every scrape (it sets gauges from the database or broker)."""
+        self._refreshers.append(refresher)
+
+    def count_appended(self, n: int) -> None:
+        self.events_appended.labels(self.service).inc(n)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(self.service, method, route, str(status)).observe(seconds)
+
+    async def refresh(self) -> None:
+        """Run every refresher concurrently; one that fails or hangs is logged, not fatal."""
+        if not self._refreshers:
+            return
+        results = await asyncio.gather(
+            *(asyncio.wait_for(r(), REFRESH_TIMEOUT_SECONDS) for r in self._refreshers),
+            return_exceptions=True,
+        )
+        for refresher, result in zip(self._refreshers, results, strict=True):
+            if isinstance(result, BaseException):
+                name = getattr(refresher, "__qualname__", repr(refresher))
+                log.warning("metrics_refresh_failed", refresher=name, error=repr(result))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def _scrape(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    await metrics.refresh()
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_router() -> APIRouter:
+    """``GET /metrics`` in the Prometheus text format (left out of the OpenAPI document)."""
+    router = APIRouter()
+    router.add_api_route("/metrics", _scrape, methods=["GET"], include_in_schema=False)
+    return router
+
+
+class HttpMetricsMiddleware:
+    """Observe each request's duration, labelled by route template to bound cardinality."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        began = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The router fills scope["route"] in place; unmatched paths share one label.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe_request(
+                scope["method"], route, status, time.perf_counter() - began
+            )
+
+
+class MeteredEventStore(PostgresEventStore):
+    """The PostgreSQL store, counting appended events in ``gradeline_events_appended_total``.
+
+    An append made inside a caller's transaction is counted when it returns, so one whose
+    transaction later rolls back still counts: the counter is a rate signal, not a ledger.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, service: str, metrics: Metrics) -> None:
+        super().__init__(pool, service)
+        self.metrics = metrics
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        idempotency_key: str | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> AppendResult:
+        result = await super().append(
+            stream_id, events, expected_version, idempotency_key=idempotency_key, conn=conn
+        )
+        if not result.replayed:
+            self.metrics.count_appended(result.last_version - result.first_version + 1)
+        return result
