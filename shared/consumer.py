@@ -135,7 +135,7 @@ class Consumer:
                 await self._consume(backoff)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - whatever broke, back off and resume
+            except Exception as exc:
                 delay = backoff.next_delay()
                 log.error("consumer.retry", service=self.topology.service, error=repr(exc))
                 await asyncio.sleep(delay)
@@ -271,12 +271,27 @@ async def redrive(settings: Settings, service: str, limit: int | None = None) ->
     return moved
 
 
-async def dlq_depth(settings: Settings, service: str) -> int:
+async def queue_depths(settings: Settings, service: str) -> dict[str, int]:
+    """Messages waiting in each partition queue and in the DLQ (passive declares: no creation)."""
     topology = Topology(settings.namespace, service, settings.consumer_partitions)
+    names = [topology.partition_queue(i) for i in range(topology.partitions)]
+    names.append(topology.dead_letter_queue)
     connection = await aio_pika.connect(settings.amqp_url)
+    depths: dict[str, int] = {}
     try:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(topology.dead_letter_queue, passive=True)
-        return int(queue.declaration_result.message_count or 0)
+        for name in names:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                continue  # not declared yet: nothing waits in it
+            depths[name] = int(queue.declaration_result.message_count or 0)
+            await channel.close()
     finally:
         await connection.close()
+    return depths
+
+
+async def dlq_depth(settings: Settings, service: str) -> int:
+    topology = Topology(settings.namespace, service, settings.consumer_partitions)
+    return (await queue_depths(settings, service)).get(topology.dead_letter_queue, 0)

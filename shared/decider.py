@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from shared.eventstore import AppendResult, ConcurrencyError, EventStore
 from shared.events import Actor, Event, EventRegistry, NewEvent
+from shared.eventstore import AppendResult, ConcurrencyError, EventStore
 
 S = TypeVar("S")
 C = TypeVar("C")

@@ -84,7 +84,7 @@ EVENT_COLUMNS = (
 
 
 def row_to_envelope(row: Any, service: str) -> Envelope:
-    """A row selected with ``EVENT_COLUMNS`` as an envelope (positional access: this is a hot path)."""
+    """A row selected with ``EVENT_COLUMNS`` as an envelope (positional access: a hot path)."""
     actor = row[9]
     prev = row[15]
     return Envelope(
@@ -179,7 +179,8 @@ class PostgresEventStore:
     ) -> list[Envelope]:
         rows = await self.pool.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
-            " AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)"
+            " AND ($2::int IS NULL OR version <= $2)"
+            " AND ($3::timestamptz IS NULL OR recorded_at <= $3)"
             " ORDER BY version",
             stream_id,
             to_version,
@@ -209,7 +210,7 @@ class PostgresEventStore:
 _APPEND_SQL = "SELECT * FROM gl_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 _READ_ALL_SQL = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 # The filter must run after the window (lag needs every row), hence the wrapping query.
-_VERIFY_SQL = f"""
+_VERIFY_SQL = """
 SELECT stream_id, version, position, problem FROM (
     SELECT stream_id, version, position,
            prev_hash IS DISTINCT FROM lag(hash) OVER w AS broken_link,

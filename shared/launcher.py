@@ -37,7 +37,7 @@ async def _postgres_up(settings: Settings) -> str | None:
 async def _rabbitmq_up(settings: Settings) -> str | None:
     try:
         conn = await aio_pika.connect(settings.amqp_url, timeout=5)
-    except Exception as exc:  # noqa: BLE001 - any failure means: not usable
+    except Exception as exc:
         return f"RabbitMQ is not reachable at {settings.amqp_url} ({exc!r})"
     await conn.close()
     return None
@@ -51,7 +51,7 @@ async def missing_servers(settings: Settings) -> list[str]:
 def docker_engine_running() -> bool:
     if shutil.which("docker") is None:
         return False
-    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)  # noqa: S607
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -62,7 +62,7 @@ def ensure_servers(settings: Settings) -> bool:
     if docker_engine_running() and COMPOSE.exists():
         say("starting PostgreSQL and RabbitMQ with Docker Compose")
         subprocess.run(
-            ["docker", "compose", "-f", str(COMPOSE), "up", "-d", "--wait", "postgres", "rabbitmq"],  # noqa: S607
+            ["docker", "compose", "-f", str(COMPOSE), "up", "-d", "--wait", "postgres", "rabbitmq"],
             check=True,
         )
         missing = asyncio.run(missing_servers(settings))
@@ -86,7 +86,7 @@ def start_service(name: str, settings: Settings) -> subprocess.Popen[bytes]:
         sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(settings.port(name)), "--no-access-log",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT)  # noqa: S603
+    return subprocess.Popen(command, cwd=ROOT)
 
 
 def stop_all(children: list[subprocess.Popen[bytes]]) -> None:
@@ -107,7 +107,10 @@ def main() -> int:
     services = available_services()
     if not services:
         say("PostgreSQL and RabbitMQ are reachable; the event-sourcing core is in place.")
-        say("No service is built yet: enrollment, training, assessment and compensation arrive next.")
+        say(
+            "No service is built yet: enrollment, training, assessment and compensation"
+            " arrive next."
+        )
         return 0
     children = [start_service(name, settings) for name in services]
     stopping = False

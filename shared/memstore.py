@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from shared.eventstore import AppendResult, ConcurrencyError, Tampering
 from shared.events import Envelope, NewEvent
+from shared.eventstore import AppendResult, ConcurrencyError, Tampering
 
 
 def _digest(prev: str | None, e: Envelope) -> str:
@@ -49,7 +49,9 @@ class InMemoryEventStore:
         async with self._lock:
             if key is not None and key in self._keys:
                 return dataclasses.replace(self._keys[key], replayed=True)
-            seen = [self._by_event_id[e.event_id] for e in events if e.event_id in self._by_event_id]
+            seen = [
+                self._by_event_id[e.event_id] for e in events if e.event_id in self._by_event_id
+            ]
             if seen:
                 return AppendResult(
                     seen[0].stream_id, min(s.version for s in seen), max(s.version for s in seen),

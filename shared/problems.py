@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyError
 
 PROBLEM_JSON = "application/problem+json"
@@ -187,6 +188,32 @@ async def _on_concurrency(request: Request, exc: Exception) -> Response:
     return problem.to_response()
 
 
+def from_domain_error(exc: Exception) -> Problem:
+    """A decider's refusal (shared.decider) as the contract's status and problem type."""
+    if isinstance(exc, RuleViolation):
+        return rule_violation(exc.rule, exc.detail)
+    if isinstance(exc, InvalidCommand):
+        error: dict[str, Any] = {
+            "field": f"body.{exc.field}",
+            "message": exc.detail,
+            "type": "domain",
+        }
+        if exc.rule:
+            error["rule"] = exc.rule
+        return validation_failed(f"Invalid request: body.{exc.field}: {exc.detail}", [error])
+    if isinstance(exc, NotFound):
+        return not_found(str(exc) or "not found")
+    if isinstance(exc, Forbidden):
+        return forbidden(str(exc) or "forbidden")
+    if isinstance(exc, Conflict):
+        return Problem(409, "Conflict", str(exc), type=PROBLEMS_URI + "conflict")
+    raise TypeError(f"not a domain error: {exc!r}")
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    return from_domain_error(exc).to_response()
+
+
 async def _on_unhandled(request: Request, exc: Exception) -> Response:
     log.exception("unhandled_error", method=request.method, path=request.url.path)
     return internal_error().to_response()
@@ -198,6 +225,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(ConcurrencyError, _on_concurrency)
+    for domain_error in (RuleViolation, InvalidCommand, NotFound, Forbidden, Conflict):
+        app.add_exception_handler(domain_error, _on_domain_error)
     # Starlette calls the Exception handler from its outermost middleware; the request middleware
     # in shared.logging normally answers first, this covers apps built without it.
     app.add_exception_handler(Exception, _on_unhandled)

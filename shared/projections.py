@@ -18,7 +18,7 @@ import asyncio
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -27,8 +27,8 @@ import asyncpg
 import structlog
 
 from shared.db import Conn
-from shared.eventstore import EVENT_COLUMNS, row_to_envelope
 from shared.events import Envelope
+from shared.eventstore import EVENT_COLUMNS, row_to_envelope
 
 Source = Literal["events", "inbox"]
 Apply = Callable[[Conn, Envelope], Awaitable[None]]
@@ -187,10 +187,8 @@ class ProjectionRunner:
                 continue
             if not progressed:
                 self._wake.clear()
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
 
     async def step(self, projection: Projection) -> int:
         """Apply one batch per source; returns how many events were applied."""

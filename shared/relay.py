@@ -11,6 +11,7 @@ batch: consumers' inboxes make that harmless (at-least-once on the bus, exactly-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from dataclasses import dataclass, field
 
@@ -20,8 +21,8 @@ import structlog
 from aio_pika.abc import AbstractExchange
 
 from shared import db
-from shared.eventstore import fetch_after
 from shared.events import Envelope
+from shared.eventstore import fetch_after
 from shared.settings import Settings
 
 RELAY_LOCK = 7265616402
@@ -73,14 +74,14 @@ class Backoff:
 
     def next_delay(self) -> float:
         self.current = min(self.maximum, self.current * 2 if self.current else self.initial)
-        return self.current * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+        return self.current * (0.5 + random.random() / 2)
 
     def reset(self) -> None:
         self.current = 0.0
 
 
 class Relay:
-    """Run with ``await relay.run()`` until cancelled; ``wake()`` shortens the wait after appends."""
+    """Run with ``await relay.run()`` until cancelled; ``wake()`` cuts the wait after appends."""
 
     def __init__(self, settings: Settings, service: str, dsn: str) -> None:
         self.settings = settings
@@ -100,7 +101,7 @@ class Relay:
                 await self._run_once(backoff)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - whatever broke, back off and resume
+            except Exception as exc:
                 delay = backoff.next_delay()
                 log.error("relay.retry", service=self.service, error=repr(exc), delay=delay)
                 await asyncio.sleep(delay)
@@ -152,10 +153,8 @@ class Relay:
 
     async def _idle(self) -> None:
         self._wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_seconds)
-        except TimeoutError:
-            pass
 
 
 async def relay_lag(pool: asyncpg.Pool, service: str) -> int:

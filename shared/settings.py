@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"  # noqa: S105 - a known placeholder
+DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
 
 SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
 

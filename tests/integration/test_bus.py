@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from shared.consumer import Consumer, dlq_depth, redrive
-from shared.eventstore import ANY_VERSION
 from shared.events import NewEvent
+from shared.eventstore import ANY_VERSION
 from shared.relay import Relay
 
 EFFECTS_DDL = """
@@ -71,14 +71,16 @@ async def append_many(store, count: int, streams: int, seed: int = 1) -> None:
 
     async def writer(share: int) -> None:
         for n in range(share):
-            await store.append(rng.choice(names), [NewEvent(type="Thing", data={"n": n})], ANY_VERSION)
+            await store.append(
+                rng.choice(names), [NewEvent(type="Thing", data={"n": n})], ANY_VERSION
+            )
 
     await asyncio.gather(*(writer(count // 8) for _ in range(8)))
 
 
 async def wait_for_effects(pool, count: int, timeout: float = 120) -> int:
     async with asyncio.timeout(timeout):
-        while (done := await pool.fetchval("SELECT count(*) FROM effects")) < count:
+        while await pool.fetchval("SELECT count(*) FROM effects") < count:
             await asyncio.sleep(0.2)
     await asyncio.sleep(0.5)  # let any straggling duplicate show itself
     return int(await pool.fetchval("SELECT count(*) FROM effects"))

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.eventstore import ANY_VERSION, NO_STREAM, ConcurrencyError
 from shared.events import Actor, NewEvent
+from shared.eventstore import ANY_VERSION, NO_STREAM, ConcurrencyError
 from shared.memstore import InMemoryEventStore
 
 
@@ -21,7 +21,9 @@ def store(request):
 
 
 def ev(n: int = 0, **kw) -> NewEvent:
-    return NewEvent(type="Thing", data={"n": n, "text": "中文 ünïcode"}, actor=Actor("u1", "clerk"), **kw)
+    return NewEvent(
+        type="Thing", data={"n": n, "text": "中文 ünïcode"}, actor=Actor("u1", "clerk"), **kw
+    )
 
 
 async def test_append_to_new_stream_starts_at_version_one(store):
@@ -96,11 +98,17 @@ async def test_read_stream_up_to_a_version_or_a_moment(store):
 async def test_occurred_at_and_envelope_fields_round_trip(store):
     when = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     corr = uuid.uuid4()
-    new = ev(1, occurred_at=when, branch_id="b-7", correlation_id=corr, policy_version="grading-2026")
+    new = ev(
+        1, occurred_at=when, branch_id="b-7", correlation_id=corr, policy_version="grading-2026"
+    )
     await store.append("s-1", [new], NO_STREAM)
     (stored,) = await store.read_stream("s-1")
     assert stored.occurred_at == when and stored.event_id == new.event_id
-    assert (stored.branch_id, stored.correlation_id, stored.policy_version) == ("b-7", corr, "grading-2026")
+    assert (stored.branch_id, stored.correlation_id, stored.policy_version) == (
+        "b-7",
+        corr,
+        "grading-2026",
+    )
 
 
 async def test_stream_is_hash_chained_and_verifies_clean(store):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
-from shared.eventstore import ConcurrencyError, NO_STREAM
 from shared.events import NewEvent
+from shared.eventstore import NO_STREAM, ConcurrencyError
 
 
 def ev(n: int) -> NewEvent:

@@ -12,8 +12,8 @@ import asyncio
 import aio_pika
 
 from shared import db
-from shared.eventstore import NO_STREAM
 from shared.events import NewEvent
+from shared.eventstore import NO_STREAM
 from shared.relay import Relay
 
 
@@ -26,7 +26,9 @@ async def test_late_committing_lower_position_is_read_before_the_higher(pg_store
     try:
         tx = conn_a.transaction()
         await tx.start()
-        await conn_a.execute("SELECT txid_current()")  # A takes its xid early, as a naive store would
+        await conn_a.execute(
+            "SELECT txid_current()"
+        )  # A takes its xid early, as a naive store would
         a = await pg_store.append("stream-a", [ev(1)], NO_STREAM, conn=conn_a)
         b_task = asyncio.create_task(pg_store.append("stream-b", [ev(2)], NO_STREAM))
         await asyncio.sleep(0.3)

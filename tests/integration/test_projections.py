@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from shared.eventstore import ANY_VERSION
 from shared.events import NewEvent
+from shared.eventstore import ANY_VERSION
 from shared.projections import Projection, ProjectionRunner, as_of, rebuild, verify
 
-DDL = "CREATE TABLE totals (stream_id text PRIMARY KEY, events int NOT NULL, amount numeric NOT NULL)"
+DDL = (
+    "CREATE TABLE totals (stream_id text PRIMARY KEY, events int NOT NULL, amount numeric NOT NULL)"
+)
 
 
 async def apply_total(conn, envelope) -> None:
@@ -38,7 +40,10 @@ async def test_runner_applies_each_event_once_and_checkpoints(pg_pool, pg_store)
     await pg_store.append("b", [amount("5")], 0)
     await runner.catch_up()
     await runner.catch_up()  # nothing new: nothing applied twice
-    assert [(s, n, str(a)) for s, n, a in await live_rows(pg_pool)] == [("a", 2, "3.35"), ("b", 1, "5")]
+    assert [(s, n, str(a)) for s, n, a in await live_rows(pg_pool)] == [
+        ("a", 2, "3.35"),
+        ("b", 1, "5"),
+    ]
     assert await runner.lag() == {"totals": 0}
     await pg_store.append("b", [amount("1")], 1)
     assert await runner.lag() == {"totals": 1}
@@ -105,10 +110,11 @@ async def test_as_of_replays_up_to_a_moment(pg_pool, pg_store):
 
 
 async def test_inbox_source_feeds_a_projection(pg_pool, pg_store):
-    from shared.consumer import handle_once
-    from shared.events import Actor, Envelope
     import uuid
     from datetime import UTC, datetime
+
+    from shared.consumer import handle_once
+    from shared.events import Actor, Envelope
 
     async def noop(conn, envelope):
         return None

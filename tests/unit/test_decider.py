@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 import pytest
 
 from shared.decider import Decider, Metadata, RuleViolation, execute, load
-from shared.eventstore import ConcurrencyError
 from shared.events import Actor, Event, EventRegistry
+from shared.eventstore import ConcurrencyError
 from shared.memstore import InMemoryEventStore
 
 registry = EventRegistry()
@@ -78,7 +78,9 @@ async def test_a_pinned_stale_version_is_a_conflict():
     await execute(store, registry, COUNTER, "c-1", Count(1), META)
     with pytest.raises(ConcurrencyError):
         await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=0)
-    assert (await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=1)).version == 2
+    assert (
+        await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=1)
+    ).version == 2
 
 
 async def test_a_repeated_idempotency_key_decides_once():

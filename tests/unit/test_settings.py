@@ -7,7 +7,12 @@ from shared.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 
 def test_defaults_work_against_local_servers(monkeypatch):
-    for name in ("GRADELINE_PG_DSN", "GRADELINE_AMQP_URL", "GRADELINE_NAMESPACE", "GRADELINE_PORT_OFFSET"):
+    for name in (
+        "GRADELINE_PG_DSN",
+        "GRADELINE_AMQP_URL",
+        "GRADELINE_NAMESPACE",
+        "GRADELINE_PORT_OFFSET",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.pg_dsn == "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,7 +33,9 @@ def test_environment_names_of_the_contract_are_read(monkeypatch):
 def test_placeholder_secret_is_refused_outside_development():
     with pytest.raises(ValidationError, match="GRADELINE_JWT_SECRET"):
         Settings(environment="production", jwt_secret=DEVELOPMENT_JWT_SECRET)
-    assert Settings(environment="production", jwt_secret="a-real-secret").environment == "production"
+    assert (
+        Settings(environment="production", jwt_secret="a-real-secret").environment == "production"
+    )
 
 
 def test_namespace_must_be_a_safe_identifier():

@@ -35,7 +35,9 @@ def given(*commands):
 
 
 def placement(written: str, practical: str | None = None) -> PlacementExamScored:
-    command = ScorePlacement("t-1", Decimal(written), Decimal(practical) if practical else None, TODAY)
+    command = ScorePlacement(
+        "t-1", Decimal(written), Decimal(practical) if practical else None, TODAY
+    )
     (event,) = TRAINEE.decide(command, given(enroll()))
     assert isinstance(event, PlacementExamScored)
     return event
@@ -100,7 +102,9 @@ def test_r6_placement_bands_at_their_boundaries(written, practical, average, pos
     assert event.rule_trace[-1].startswith("R-6: ")
 
 
-@pytest.mark.parametrize(("written", "field"), [("100.1", "written"), ("-1", "written"), ("85.25", "written")])
+@pytest.mark.parametrize(
+    ("written", "field"), [("100.1", "written"), ("-1", "written"), ("85.25", "written")]
+)
 def test_r17_placement_scores_are_0_to_100_with_one_decimal(written, field):
     with pytest.raises(InvalidCommand) as caught:
         TRAINEE.decide(ScorePlacement("t-1", Decimal(written), None, TODAY), given(enroll()))

@@ -1,0 +1,74 @@
+"""The standard background work of a service, as factories for ``create_service_app``.
+
+Each factory returns a :data:`shared.api.BackgroundTask`; each also registers the metrics
+refresher that reports its lag at scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared import db
+from shared.api import AppContext, BackgroundTask
+from shared.consumer import Consumer, Handler, Topology, queue_depths
+from shared.projections import Projection, ProjectionRunner
+from shared.relay import Relay, relay_lag
+
+
+def relay() -> BackgroundTask:
+    """Publish this service's events (one active relay per service, whatever the replicas)."""
+
+    async def run_relay(ctx: AppContext) -> None:
+        dsn = db.dsn_for_database(ctx.settings.pg_dsn, ctx.settings.database_name(ctx.service))
+        worker = Relay(ctx.settings, ctx.service, dsn)
+
+        async def refresh() -> None:
+            ctx.metrics.relay_lag.labels(ctx.service).set(await relay_lag(ctx.pool, ctx.service))
+
+        ctx.metrics.add_refresher(refresh)
+        await worker.run()
+
+    return run_relay
+
+
+def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
+    """Consume the upstream events named by ``binding_keys`` into the inbox through ``handler``."""
+
+    async def run_consumer(ctx: AppContext) -> None:
+        worker = Consumer(ctx.settings, ctx.service, ctx.pool, handler, binding_keys)
+
+        dlq = Topology(ctx.settings.namespace, ctx.service, 1).dead_letter_queue
+
+        async def refresh() -> None:
+            for queue, depth in (await queue_depths(ctx.settings, ctx.service)).items():
+                if queue == dlq:
+                    ctx.metrics.dlq_depth.labels(ctx.service).set(depth)
+                else:
+                    ctx.metrics.consumer_lag.labels(ctx.service, queue).set(depth)
+
+        ctx.metrics.add_refresher(refresh)
+        await worker.run()
+
+    return run_consumer
+
+
+def projections(items: Sequence[Projection]) -> BackgroundTask:
+    """Keep the service's read models up to date."""
+
+    async def run_projections(ctx: AppContext) -> None:
+        runner = ProjectionRunner(
+            ctx.pool,
+            ctx.service,
+            items,
+            batch_size=ctx.settings.projection_batch_size,
+            poll_interval=ctx.settings.poll_interval_seconds,
+        )
+
+        async def refresh() -> None:
+            for name, lag in (await runner.lag()).items():
+                ctx.metrics.projection_lag.labels(ctx.service, name).set(lag)
+
+        ctx.metrics.add_refresher(refresh)
+        await runner.run()
+
+    return run_projections
