@@ -1,0 +1,24 @@
+"""The enrollment service (:8001): trainees, placement, withdrawal (R-1 to R-6)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shared import workers
+from shared.api import create_service_app
+from shared.settings import Settings
+
+from .projections import DIRECTORY
+from .routes import router
+
+SERVICE = "enrollment"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        service=SERVICE,
+        title="Gradeline enrollment",
+        routers=[router],
+        background=[workers.relay(), workers.projections([DIRECTORY])],
+    )

@@ -1,0 +1,66 @@
+"""Small request-side helpers every service's routes share: the clock and command metadata."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.auth import Principal
+from shared.decider import Metadata
+from shared.logging import current_correlation_id
+from shared.problems import validation_failed
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _now(request: Request) -> datetime:
+    """The request's ``now``: from ``app.state.clock`` (tests pin it), else the system clock."""
+    clock: Clock = getattr(request.app.state, "clock", system_clock)
+    return clock()
+
+
+Now = Annotated[datetime, Depends(_now)]
+
+
+def command_metadata(
+    principal: Principal,
+    idempotency_key: str | None,
+    now: datetime,
+    *,
+    branch_id: str | None,
+    roles: tuple[str, ...] = (),
+) -> Metadata:
+    """Who (the token), which branch, which request (correlation id, key), and when."""
+    return Metadata(
+        actor=principal.actor(*roles),
+        branch_id=branch_id,
+        correlation_id=current_correlation_id(),
+        idempotency_key=idempotency_key,
+        occurred_at=now,
+    )
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """An opaque page cursor back to the last key of the previous page (422 when malformed)."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise validation_failed(
+            "Invalid request: query.cursor",
+            [{"field": "query.cursor", "message": "not a cursor from this list", "type": "cursor"}],
+        ) from None
