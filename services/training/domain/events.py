@@ -1,0 +1,140 @@
+"""Events of the training service (published as ``training.<EventType>``).
+
+Stream ``plan-<trainee_id>`` holds a trainee's plan (R-8 to R-12, R-14); stream
+``trainer-<trainer_id>`` holds a trainer's demerits (R-13).
+"""
+
+from __future__ import annotations
+
+import datetime as dt  # a field is called ``date``: the module keeps the type's name free
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events import Event, EventRegistry
+
+from .vocabulary import Department, Topic
+
+registry = EventRegistry()
+
+
+class StageSpec(BaseModel):
+    """One row of the plan table 培训计划表 as drafted (R-8)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    no: int
+    content: str
+    department: Department
+    trainer_id: str
+    product_series: str | None = None
+    topic: Topic
+    planned_start: dt.date
+    planned_end: dt.date
+
+
+@registry.register
+class PlanDrafted(Event):
+    """R-8: a (re)drafted plan; each revision replaces the previous one and needs approval (R-9)."""
+
+    event_type = "PlanDrafted"
+    trainee_id: str
+    revision: int
+    stages: list[StageSpec]
+    drafted_by: str
+
+
+@registry.register
+class PlanApproved(Event):
+    """R-9: the executive vice-president approved this revision; training may be logged."""
+
+    event_type = "PlanApproved"
+    trainee_id: str
+    revision: int
+    approved_by: str
+
+
+@registry.register
+class TrainingDayLogged(Event):
+    """R-10: the stage's trainer logs a training day."""
+
+    event_type = "TrainingDayLogged"
+    trainee_id: str
+    stage_no: int
+    date: dt.date
+    content: str
+    method: str
+    hours: Decimal
+    performance: str
+    effect: str
+    trainer_id: str
+
+
+@registry.register
+class TrainingDayConfirmed(Event):
+    """R-10: the trainee confirms a day; ``agree=False`` keeps the dissent (against the trainer)."""
+
+    event_type = "TrainingDayConfirmed"
+    trainee_id: str
+    stage_no: int
+    date: dt.date
+    agree: bool
+    comment: str | None
+
+
+@registry.register
+class StageAssessed(Event):
+    """R-11: the trainer's signature with the assessment 培训人评估; awaits the countersign."""
+
+    event_type = "StageAssessed"
+    trainee_id: str
+    stage_no: int
+    trainer_id: str
+    assessment: str
+
+
+@registry.register
+class StageSignedOff(Event):
+    """R-11: the trainee countersigned; ``disputed``: it disagreed (counts against the trainer)."""
+
+    event_type = "StageSignedOff"
+    trainee_id: str
+    stage_no: int
+    trainer_id: str
+    product_series: str | None
+    assessment: str
+    disputed: bool
+    comment: str | None
+
+
+@registry.register
+class StageReturned(Event):
+    """R-12: a later stage's trainer sent the trainee back; ``to_stage`` reopens."""
+
+    event_type = "StageReturned"
+    trainee_id: str
+    from_stage: int
+    to_stage: int
+    reason: str
+    returned_by: str
+
+
+@registry.register
+class TrainingCompleted(Event):
+    """R-11/R-14: every stage of the approved plan is signed off."""
+
+    event_type = "TrainingCompleted"
+    trainee_id: str
+    completed_on: dt.date
+
+
+@registry.register
+class TrainerDemeritRecorded(Event):
+    """R-13: a verified perfunctory trainer gets a demerit 记过."""
+
+    event_type = "TrainerDemeritRecorded"
+    trainer_id: str
+    reason: str
+    trainee_id: str | None
+    recorded_by: str
+    recorded_on: dt.date
