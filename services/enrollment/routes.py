@@ -138,8 +138,9 @@ async def score_placement(
     response.headers["ETag"] = etag(outcome.version)
     return {
         "trainee_id": trainee_id, "position": placement.position,
-        "plan_level": placement.plan_level, "average": str(placement.average), "policy_version": placement.policy_version,
-        "rule_trace": placement.rule_trace, "version": outcome.version,
+        "plan_level": placement.plan_level, "average": str(placement.average),
+        "policy_version": placement.policy_version, "rule_trace": placement.rule_trace,
+        "version": outcome.version,
     }  # fmt: skip
 
 
