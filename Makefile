@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/python -m shared.launcher
+	$(BIN)/python -m ops.launcher
 
 test: lint
 	$(BIN)/pytest

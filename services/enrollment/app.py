@@ -11,7 +11,10 @@ from shared.settings import Settings
 from .projections import DIRECTORY
 from .routes import router
 
+from .domain.events import registry as REGISTRY  # noqa: N812 - the catalog looks it up by name
+
 SERVICE = "enrollment"
+PROJECTIONS = [DIRECTORY]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,5 +23,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="Gradeline enrollment",
         routers=[router],
-        background=[workers.relay(), workers.projections([DIRECTORY])],
+        background=[workers.relay(), workers.projections(PROJECTIONS)],
     )

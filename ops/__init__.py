@@ -1,0 +1,1 @@
+"""Operations tooling around the services (the ``gradeline`` command)."""

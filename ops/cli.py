@@ -1,0 +1,143 @@
+"""``gradeline``: operate a Gradeline installation (tokens, catalog, projections, dead letters)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ops import services
+from shared import db
+from shared.auth import Role, mint_token
+from shared.consumer import queue_depths, redrive
+from shared.eventstore import PostgresEventStore
+from shared.projections import rebuild, verify
+from shared.settings import Settings
+
+app = typer.Typer(help="Operate Gradeline: tokens, event catalog, projections, dead letters.")
+dlq_app = typer.Typer(help="Dead-letter queues: list and re-drive.")
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="subject: a user, trainer or trainee id")],
+    role: Annotated[list[Role], typer.Option(help="role (repeat for several)")],
+    branch: Annotated[str | None, typer.Option(help="branch id the token acts for")] = None,
+    department: Annotated[str | None, typer.Option(help="department (examiners)")] = None,
+    ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 8 * 3600,
+) -> None:
+    """Mint a development token signed with GRADELINE_JWT_SECRET."""
+    secret = Settings().jwt_secret
+    typer.echo(mint_token(secret, sub, [str(r) for r in role], branch, department, ttl))
+
+
+@app.command()
+def catalog(
+    out: Annotated[Path | None, typer.Argument(help="file to write; - for stdout")] = None,
+) -> None:
+    """Write the event catalog: the JSON Schema of the envelope and of every event."""
+    document = {
+        "title": "Gradeline event catalog",
+        "services": {info.name: info.registry.catalog(info.name) for info in services.available()},
+    }
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    if out is None or str(out) == "-":
+        sys.stdout.write(data.decode() + "\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data + b"\n")
+        console.print(
+            f"wrote {out} ({sum(len(i.registry.types) for i in services.available())} events)"
+        )
+
+
+async def _pool(settings: Settings, service: str) -> Any:
+    dsn = db.dsn_for_database(settings.pg_dsn, settings.database_name(service))
+    return await db.create_pool(dsn, size=4)
+
+
+@app.command("rebuild")
+def rebuild_command(service: str, projection: str) -> None:
+    """Rebuild a projection from history into fresh tables and swap them in."""
+    info = services.get(service)
+    target = next((p for p in info.projections if p.name == projection), None)
+    if target is None:
+        raise typer.BadParameter(f"{service} has no projection {projection!r}")
+
+    async def go() -> int:
+        pool = await _pool(Settings(), service)
+        try:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          console=console) as progress:  # fmt: skip
+                task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
+
+                def report(applied: int) -> None:
+                    progress.update(task, description=f"replayed {applied} events")
+
+                return await rebuild(pool, service, target, progress=report)
+        finally:
+            await pool.close()
+
+    console.print(f"rebuilt {service}.{projection}: {_run(go())} events applied")
+
+
+@app.command("verify")
+def verify_command(service: str) -> None:
+    """Check a service: every event's hash chain, and every projection against a rebuild."""
+    info = services.get(service)
+
+    async def go() -> list[str]:
+        pool = await _pool(Settings(), service)
+        try:
+            problems = [f"event {t.stream_id}#{t.version}: {t.problem}"
+                        for t in await PostgresEventStore(pool, service).verify()]  # fmt: skip
+            for projection in info.projections:
+                problems += [
+                    f"{projection.name}: {d}" for d in await verify(pool, service, projection)
+                ]
+            return problems
+        finally:
+            await pool.close()
+
+    problems = _run(go())
+    for line in problems:
+        console.print(f"[red]{line}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{service}: events and projections verified")
+
+
+@dlq_app.command("list")
+def dlq_list(service: str) -> None:
+    """Messages waiting in the service's partition queues and dead-letter queue."""
+    depths = _run(queue_depths(Settings(), service))
+    table = Table("queue", "messages")
+    for queue, depth in depths.items():
+        table.add_row(queue, str(depth))
+    console.print(table)
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(service: str, limit: Annotated[int | None, typer.Option()] = None) -> None:
+    """Move dead letters back to the service's partitions (after fixing the cause)."""
+    moved = _run(redrive(Settings(), service, limit))
+    console.print(f"re-drove {moved} message(s) to {service}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,36 @@
+"""The gradeline CLI's offline commands."""
+
+from __future__ import annotations
+
+import orjson
+from typer.testing import CliRunner
+
+from ops.cli import app
+from shared.auth import decode_token
+from shared.settings import Settings
+
+runner = CliRunner()
+
+
+def test_catalog_lists_every_event_of_every_built_service(tmp_path):
+    out = tmp_path / "catalog.json"
+    result = runner.invoke(app, ["catalog", str(out)])
+    assert result.exit_code == 0, result.output
+    catalog = orjson.loads(out.read_bytes())
+    enrollment = catalog["services"]["enrollment"]["events"]
+    assert {"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn"} <= set(enrollment)
+    assert enrollment["TraineeEnrolled"]["x-routing-key"] == "enrollment.TraineeEnrolled"
+
+
+def test_token_mints_a_token_the_services_accept():
+    result = runner.invoke(
+        app, ["token", "--sub", "clerk-1", "--role", "branch_clerk", "--branch", "hq"]
+    )
+    assert result.exit_code == 0, result.output
+    principal = decode_token(result.output.strip(), Settings().jwt_secret)
+    assert (principal.sub, principal.branch_id, set(principal.roles)) == ("clerk-1", "hq", {"branch_clerk"})
+
+
+def test_token_refuses_an_unknown_role():
+    result = runner.invoke(app, ["token", "--sub", "x", "--role", "emperor"])
+    assert result.exit_code != 0
