@@ -1,0 +1,176 @@
+"""Events of the assessment service (published as ``assessment.<EventType>``).
+
+Grade decisions (``GradeAssigned``, ``AssessmentFailed``) record every input, the policy version
+and the rule trace (R-22): replaying ``grade`` on the recorded inputs with the named policy version
+re-derives them exactly. A correction is a new decision that names the one it ``supersedes``
+(R-23); nothing is edited in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events import Event, EventRegistry
+
+from .vocabulary import (
+    Department,
+    Disposition,
+    DisputeOutcome,
+    Education,
+    ExamKind,
+    Level,
+    Position,
+)
+
+registry = EventRegistry()
+
+
+class TraineeFacts(BaseModel):
+    """R-21 inputs about the trainee, as the assessment service knew them when it graded (R-22)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    education: Education
+    experience_years: Decimal
+    certificates: list[str]
+    mastered_series: list[str]  # R-14
+
+
+@registry.register
+class ExamSessionOpened(Event):
+    event_type = "ExamSessionOpened"
+    session_id: str
+    product_series: str
+    held_on: date
+    opened_by: str
+
+
+@registry.register
+class ExamScored(Event):
+    """R-15 (written, no department) or R-16 (practical, one of the five departments)."""
+
+    event_type = "ExamScored"
+    session_id: str
+    trainee_id: str
+    kind: ExamKind
+    department: Department | None
+    score: Decimal
+    rater: str
+    scored_at: datetime
+
+
+@registry.register
+class GradeAssigned(Event):
+    """R-20/R-21: the grade of a trainee who passed both exams.
+
+    ``position`` and ``level`` are None when the trainee passed but meets no position's
+    eligibility (R-21: no grade, stays reserve); ``capped_by`` names the failed conditions.
+    ``supersedes`` is the event id of the grade a dispute correction replaces (R-23).
+    """
+
+    event_type = "GradeAssigned"
+    trainee_id: str
+    session_id: str
+    position: Position | None
+    level: Level | None
+    grade_score: Decimal
+    written: Decimal
+    practical: dict[Department, Decimal]
+    practical_mean: Decimal
+    facts: TraineeFacts
+    capped_by: list[str]
+    policy_version: str
+    rule_trace: list[str]
+    review_flags: list[str]
+    assigned_at: datetime
+    supersedes: uuid.UUID | None = None
+    dispute_id: str | None = None
+
+
+@registry.register
+class AssessmentFailed(Event):
+    """R-18: an exam failed; no grade, and after-sales must decide a disposition."""
+
+    event_type = "AssessmentFailed"
+    trainee_id: str
+    session_id: str
+    failed_exams: list[ExamKind]
+    written: Decimal
+    practical: dict[Department, Decimal]
+    practical_mean: Decimal
+    policy_version: str
+    rule_trace: list[str]
+    review_flags: list[str]
+    assessed_at: datetime
+    supersedes: uuid.UUID | None = None  # a dispute correction that turned a grade into a failure
+    dispute_id: str | None = None
+
+
+@registry.register
+class DispositionDecided(Event):
+    """R-18 (and R-19 from ``decided_on`` for a commissioned trainee kept in training)."""
+
+    event_type = "DispositionDecided"
+    trainee_id: str
+    session_id: str
+    outcome: Disposition
+    reason: str
+    decided_on: date
+    decided_by: str
+
+
+@registry.register
+class ExamSessionClosed(Event):
+    event_type = "ExamSessionClosed"
+    session_id: str
+    closed_on: date
+
+
+@registry.register
+class TrainerPenaltyAssessed(Event):
+    """R-24: one trainer, one product series, one session; ``fine`` is 0 below the lowest tier."""
+
+    event_type = "TrainerPenaltyAssessed"
+    session_id: str
+    trainer_id: str
+    product_series: str
+    trainees: list[str]
+    failed: list[str]
+    failure_rate: Decimal
+    fine: Decimal  # yuan
+    policy_version: str
+    rule_trace: list[str]
+    assessed_on: date  # R-33: the month the fine appears in
+
+
+@registry.register
+class GradeDisputed(Event):
+    """R-23: a dispute against one grade decision (``grade_event_id``)."""
+
+    event_type = "GradeDisputed"
+    dispute_id: str
+    trainee_id: str
+    session_id: str
+    grade_event_id: uuid.UUID
+    reason: str
+    filed_by: str
+    filed_on: date
+
+
+@registry.register
+class GradeDisputeResolved(Event):
+    """R-23: upheld, or corrected with the scores that replace the disputed ones."""
+
+    event_type = "GradeDisputeResolved"
+    dispute_id: str
+    trainee_id: str
+    session_id: str
+    outcome: DisputeOutcome
+    written: Decimal | None
+    practical: dict[Department, Decimal] | None
+    resolved_by: str
+    resolved_on: date
