@@ -9,15 +9,15 @@ old schema version step by step first. Stored rows are never rewritten: upcastin
 from __future__ import annotations
 
 import copy
-import dataclasses
+import typing
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, create_model
 
 JsonDict = dict[str, Any]
 Upcaster = Callable[[JsonDict], JsonDict]
@@ -32,8 +32,7 @@ class Event(BaseModel):
     schema_version: ClassVar[int] = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
+class Actor(NamedTuple):
     """Who caused the event: the token's subject and the role it acted in."""
 
     sub: str
@@ -63,12 +62,12 @@ class NewEvent:
     policy_version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
     """A stored event, as read from the store or received from the bus.
 
     ``position`` is the event's place in its service's store, ``version`` its place in its stream.
     ``hash`` chains the stream: it covers the event and ``prev_hash`` (its predecessor's hash).
+    A NamedTuple, not a dataclass: tailing builds one per row, and a tuple is 4x cheaper to make.
     """
 
     event_id: uuid.UUID
@@ -90,16 +89,22 @@ class Envelope:
     prev_hash: str | None = None
     hash: str | None = None
 
+    def as_json(self) -> JsonDict:
+        return {**self._asdict(), "actor": self.actor.as_json()}
+
     def to_json(self) -> bytes:
         """The wire form published on the bus and kept in inboxes."""
         # default=str: asyncpg hands out its own UUID type, which orjson does not know.
-        return orjson.dumps(dataclasses.asdict(self), default=str)
+        return orjson.dumps(self.as_json(), default=str)
 
     @staticmethod
     def from_json(raw: bytes | str | Mapping[str, Any]) -> Envelope:
         """Parse and validate the wire form (raises ``pydantic.ValidationError``)."""
         obj = orjson.loads(raw) if isinstance(raw, bytes | str) else raw
-        return ENVELOPE_ADAPTER.validate_python(obj)
+        wire = EnvelopeModel.model_validate(obj)
+        fields = {name: getattr(wire, name) for name in Envelope._fields}
+        actor = fields["actor"]
+        return Envelope(**{**fields, "actor": Actor(actor.sub, actor.role)})
 
     @staticmethod
     def from_stored(obj: Mapping[str, Any]) -> Envelope:
@@ -120,7 +125,23 @@ class Envelope:
         )  # fmt: skip
 
 
-ENVELOPE_ADAPTER: TypeAdapter[Envelope] = TypeAdapter(Envelope)
+def _wire_model(shape: type[tuple[Any, ...]], **overrides: Any) -> type[BaseModel]:
+    """A pydantic model of a NamedTuple's fields: validates the wire form, and its JSON Schema is
+    an object (a NamedTuple's own schema would be an array)."""
+    hints = typing.get_type_hints(shape)
+    defaults: dict[str, Any] = getattr(shape, "_field_defaults", {})
+    fields: dict[str, Any] = {
+        name: (overrides.get(name, hints[name]), defaults.get(name, ...))
+        for name in getattr(shape, "_fields", ())
+    }
+    model: type[BaseModel] = create_model(
+        shape.__name__, __config__=ConfigDict(frozen=True), __doc__=shape.__doc__, **fields
+    )
+    return model
+
+
+ActorModel = _wire_model(Actor)
+EnvelopeModel = _wire_model(Envelope, actor=ActorModel)
 
 E = TypeVar("E", bound=Event)
 
@@ -215,6 +236,6 @@ class EventRegistry:
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": f"Gradeline event catalog{': ' + service if service else ''}",
-            "envelope": ENVELOPE_ADAPTER.json_schema(),
+            "envelope": EnvelopeModel.model_json_schema(),
             "events": payloads,
         }

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from shared.events import Actor, Envelope, NewEvent
+from shared.groupcommit import AppendRequest, GroupCommit
 
 ANY_VERSION: int | None = None  # append without a version check
 NO_STREAM = 0  # the expected version of a stream that does not exist yet
@@ -79,18 +80,17 @@ class EventStore(Protocol):
 EVENT_COLUMNS = (
     "event_id, stream_id, version, position, type, schema_version, occurred_at, recorded_at,"
     " data, actor, branch_id, correlation_id, causation_id, idempotency_key, policy_version,"
-    " prev_hash, hash"
+    " encode(prev_hash, 'hex'), encode(hash, 'hex')"
 )
 
 
 def row_to_envelope(row: Any, service: str) -> Envelope:
     """A row selected with ``EVENT_COLUMNS`` as an envelope (positional access: a hot path)."""
     actor = row[9]
-    prev = row[15]
     return Envelope(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
         Actor(actor["sub"], actor["role"]), row[10], row[11], row[12], row[13], row[14],
-        service, prev.hex() if prev is not None else None, row[16].hex(),
+        service, row[15], row[16],
     )  # fmt: skip
 
 
@@ -100,6 +100,7 @@ class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool, service: str) -> None:
         self.pool = pool
         self.service = service
+        self._group = GroupCommit(pool)
 
     async def append(
         self,
@@ -120,39 +121,47 @@ class PostgresEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         key = idempotency_key if idempotency_key is not None else events[0].idempotency_key
+        if conn is None:
+            answer = await self._group.submit(
+                AppendRequest(stream_id, events, expected_version, key)
+            )
+            if answer.error is None:
+                return AppendResult(
+                    answer.stream_id, answer.first_version or 0, answer.last_version or 0,
+                    answer.first_position or 0, answer.last_position or 0, bool(answer.replayed),
+                )  # fmt: skip
+            return await self._resolve(answer.error, answer.detail, stream_id, events,
+                                       expected_version, key, self.pool)  # fmt: skip
         args = _append_args(stream_id, events, expected_version, key)
         try:
-            if conn is not None:
-                async with conn.transaction():  # a savepoint inside the caller's transaction
-                    row = await conn.fetchrow(_APPEND_SQL, *args)
-            else:
-                async with self.pool.acquire() as own:
-                    row = await own.fetchrow(_APPEND_SQL, *args)
+            async with conn.transaction():  # a savepoint inside the caller's transaction
+                row = await conn.fetchrow(_APPEND_SQL, *args)
         except asyncpg.PostgresError as exc:
-            return await self._resolve_failure(exc, stream_id, events, expected_version, key, conn)
+            error, detail = _refusal(exc)
+            return await self._resolve(
+                error, detail, stream_id, events, expected_version, key, conn
+            )
         assert row is not None
-        return AppendResult(stream_id, row[0], row[1], row[2], row[3], row[4])
+        return AppendResult(row[0], row[1], row[2], row[3], row[4], row[5])
 
-    async def _resolve_failure(
+    async def _resolve(
         self,
-        exc: asyncpg.PostgresError,
+        error: str,
+        detail: str | None,
         stream_id: str,
         events: Sequence[NewEvent],
         expected_version: int | None,
         key: str | None,
-        conn: asyncpg.Connection | None,
+        source: Any,
     ) -> AppendResult:
-        sqlstate = getattr(exc, "sqlstate", None)
-        if sqlstate == "GL409":
-            actual = int(getattr(exc, "detail", "0") or 0)
-            raise ConcurrencyError(stream_id, expected_version, actual) from exc
-        constraint = getattr(exc, "constraint_name", None)
-        source: Any = conn if conn is not None else self.pool
-        if constraint == "events_event_id_key":
+        """A refused append: a conflict raises; a duplicate returns the first append's result."""
+        if error == "conflict":
+            raise ConcurrencyError(stream_id, expected_version, int(detail or 0))
+        if detail == "events_event_id_key":
             first = await self._result_of_event_ids(source, [e.event_id for e in events])
             if first is not None:
                 return first
-        if constraint == "idempotency_keys_pkey":
+        if detail == "idempotency_keys_pkey":
             # A concurrent append with the same key committed first: its result stands.
             row = await source.fetchrow(
                 "SELECT stream_id, first_version, last_version, first_position, last_position"
@@ -161,7 +170,7 @@ class PostgresEventStore:
             )
             if row is not None:
                 return AppendResult(row[0], row[1], row[2], row[3], row[4], replayed=True)
-        raise exc
+        raise RuntimeError(f"append to {stream_id} refused: {error} {detail}")
 
     @staticmethod
     async def _result_of_event_ids(source: Any, ids: list[uuid.UUID]) -> AppendResult | None:
@@ -222,6 +231,15 @@ SELECT stream_id, version, position, problem FROM (
     WINDOW w AS (PARTITION BY stream_id ORDER BY version)
 ) checked WHERE broken_link OR edited ORDER BY position
 """
+
+
+def _refusal(exc: asyncpg.PostgresError) -> tuple[str, str | None]:
+    """What ``gl_append`` refused, as ``gl_append_batch`` reports it; other errors propagate."""
+    if getattr(exc, "sqlstate", None) == "GL409":
+        return "conflict", getattr(exc, "detail", None)
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return "unique", getattr(exc, "constraint_name", None)
+    raise exc
 
 
 async def fetch_after(source: Any, after_position: int, limit: int, service: str) -> list[Envelope]:

@@ -81,7 +81,7 @@ class InMemoryEventStore:
             new.schema_version, new.occurred_at or now, now, new.data, new.actor, new.branch_id,
             new.correlation_id, new.causation_id, key, new.policy_version, self.service, prev,
         )  # fmt: skip
-        envelope = dataclasses.replace(envelope, hash=_digest(prev, envelope))
+        envelope = envelope._replace(hash=_digest(prev, envelope))
         stream.append(envelope)
         self._log.append(envelope)
         self._by_event_id[new.event_id] = envelope
@@ -124,7 +124,7 @@ class InMemoryEventStore:
     def tamper(self, position: int, **changes: Any) -> None:
         """Test hook: edit a stored event in place, as someone editing the database would."""
         old = self._log[position - 1]
-        new = dataclasses.replace(old, **changes)
+        new = old._replace(**changes)
         self._log[position - 1] = new
         stream = self._streams[old.stream_id]
         stream[old.version - 1] = new

@@ -56,12 +56,13 @@ $$;
 -- the head read, the insert and the commit.
 --
 -- Raises SQLSTATE GL409 when p_expected (NULL = any) is not the stream's version; a repeated
--- idempotency key returns the first append's result with replayed = true.
+-- idempotency key returns the first append's result (its stream too) with replayed = true.
 CREATE FUNCTION gl_append(
     p_stream text, p_expected integer, p_key text,
     p_ids uuid[], p_types text[], p_schemas integer[], p_data jsonb[], p_occurred timestamptz[],
     p_branch text[], p_actor jsonb[], p_corr uuid[], p_cause uuid[], p_policy text[]
-) RETURNS TABLE (first_version integer, last_version integer, first_position bigint,
+) RETURNS TABLE (stream text, first_version integer, last_version integer,
+                 first_position bigint,
                  last_position bigint, replayed boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -75,7 +76,8 @@ DECLARE
     i integer;
 BEGIN
     IF p_key IS NOT NULL THEN
-        RETURN QUERY SELECT k.first_version, k.last_version, k.first_position, k.last_position, true
+        RETURN QUERY SELECT k.stream_id, k.first_version, k.last_version, k.first_position,
+                            k.last_position, true
             FROM idempotency_keys k WHERE k.key = p_key;
         IF FOUND THEN RETURN; END IF;
     END IF;
@@ -113,7 +115,7 @@ BEGIN
         VALUES (p_key, p_stream, cur + 1, cur + n, positions[1], positions[n]);
     END IF;
 
-    RETURN QUERY SELECT cur + 1, cur + n, positions[1], positions[n], false;
+    RETURN QUERY SELECT p_stream, cur + 1, cur + n, positions[1], positions[n], false;
 END
 $$;
 

@@ -58,6 +58,8 @@ async def test_repeated_idempotency_key_returns_first_result_and_appends_nothing
     again = await store.append("s-1", [ev(1)], NO_STREAM, idempotency_key="k-1")
     assert again.replayed and not first.replayed
     assert (again.first_version, again.last_position) == (first.first_version, first.last_position)
+    elsewhere = await store.append("s-2", [ev(2)], NO_STREAM, idempotency_key="k-1")
+    assert elsewhere.replayed and elsewhere.stream_id == "s-1"  # the first append's stream
     assert len(await store.read_all()) == 1
 
 

@@ -70,3 +70,28 @@ async def test_32_writers_lose_no_update_and_report_every_conflict(pg_store):
     for stream in rng.sample(streams, 50):
         versions = [e.version for e in await pg_store.read_stream(stream)]
         assert versions == list(range(1, successes[stream] + 1))
+
+
+async def test_group_commit_refuses_only_the_conflicting_appends_of_a_batch(pg_store):
+    """Ten concurrent appends to one new stream land in one batch: one wins, nine conflict."""
+    outcomes = await asyncio.gather(
+        *(pg_store.append("s-1", [ev(n)], NO_STREAM) for n in range(10)), return_exceptions=True
+    )
+    won = [o for o in outcomes if not isinstance(o, BaseException)]
+    lost = [o for o in outcomes if isinstance(o, ConcurrencyError)]
+    assert len(won) == 1 and len(lost) == 9
+    assert all(c.actual == 1 for c in lost)
+    others = await asyncio.gather(
+        *(pg_store.append(f"x-{n}", [ev(n)], NO_STREAM) for n in range(10))
+    )
+    assert sorted(r.first_position for r in others) == list(range(2, 12))
+
+
+async def test_group_commit_with_one_key_twice_in_a_batch_appends_once(pg_store):
+    first, second = await asyncio.gather(
+        pg_store.append("s-1", [ev(1)], None, idempotency_key="k"),
+        pg_store.append("s-2", [ev(2)], None, idempotency_key="k"),
+    )
+    assert [first.replayed, second.replayed] == [False, True]
+    assert second.stream_id == "s-1" and second.first_position == first.first_position
+    assert len(await pg_store.read_all()) == 1

@@ -1,0 +1,110 @@
+"""Group commit: concurrent appends of one process share one transaction and one WAL flush.
+
+Positions are commit-ordered because appends hold the store's lock until they commit (ADR 0001),
+so appends serialise on their commits. Batching them buys the throughput back: while one batch is
+in flight, new appends queue; the next batch takes them all, in one round trip to
+``gl_append_batch``, each append in its own subtransaction (a refused append does not sink the
+others). A caller waits for at most the batch in flight and its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from shared.events import NewEvent
+
+_BATCH_SQL = (
+    "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed, error,"
+    " detail FROM gl_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    stream_id: str
+    events: Sequence[NewEvent]
+    expected_version: int | None
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnswer:
+    """The database's answer to one append: a result row, or why it was refused."""
+
+    stream_id: str  # of the first append, for an idempotent repeat
+
+    first_version: int | None
+    last_version: int | None
+    first_position: int | None
+    last_position: int | None
+    replayed: bool | None
+    error: str | None  # None, "conflict" (detail: the stream's version) or "unique" (constraint)
+    detail: str | None
+
+
+@dataclass
+class GroupCommit:
+    pool: asyncpg.Pool
+    max_events: int = 1000  # bounds one transaction's size and lock hold
+    _queue: list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]] = field(default_factory=list)
+    _flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, request: AppendRequest) -> BatchAnswer:
+        future: asyncio.Future[BatchAnswer] = asyncio.get_running_loop().create_future()
+        self._queue.append((request, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch = self._take()
+            try:
+                async with self.pool.acquire() as conn:
+                    rows = await conn.fetch(_BATCH_SQL, *_batch_args([r for r, _ in batch]))
+            except BaseException as exc:  # every waiter learns of it; none hangs
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for row in rows:
+                _, future = batch[row[0] - 1]
+                if not future.done():  # its caller may have been cancelled meanwhile
+                    future.set_result(BatchAnswer(*row[1:]))
+
+    def _take(self) -> list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]]:
+        size, events = 0, 0
+        for request, _ in self._queue:
+            if size and events + len(request.events) > self.max_events:
+                break
+            size += 1
+            events += len(request.events)
+        batch, self._queue = self._queue[:size], self._queue[size:]
+        return batch
+
+
+def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
+    events = [e for r in requests for e in r.events]
+    return (
+        [r.stream_id for r in requests],
+        [r.expected_version for r in requests],
+        [r.key for r in requests],
+        [len(r.events) for r in requests],
+        [e.event_id for e in events],
+        [e.type for e in events],
+        [e.schema_version for e in events],
+        [e.data for e in events],
+        [e.occurred_at for e in events],
+        [e.branch_id for e in events],
+        [e.actor.as_json() for e in events],
+        [e.correlation_id for e in events],
+        [e.causation_id for e in events],
+        [e.policy_version for e in events],
+    )
