@@ -19,7 +19,7 @@ and is acked without effect. A failing handler is retried with back-off; after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aio_pika
@@ -28,13 +28,11 @@ import pydantic
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from shared.db import Conn
 from shared.events import Envelope
+from shared.inbox import Handler, handle_batch, handle_once
 from shared.relay import Backoff, declare_events_exchange
 from shared.settings import Settings
 
-INBOX_LOCK = 7265616403
-Handler = Callable[[Conn, Envelope], Awaitable[None]]
 log = structlog.get_logger("gradeline.consumer")
 
 
@@ -144,7 +142,6 @@ class Consumer:
         connection = await aio_pika.connect(self.settings.amqp_url)
         try:
             channel = await connection.channel()
-            await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
             queues = await declare_topology(
                 channel, self.settings, self.topology, self.binding_keys
             )
@@ -155,7 +152,7 @@ class Consumer:
                     closed.set_result(None)
 
             connection.close_callbacks.add(on_close)
-            workers = [asyncio.create_task(self._drain(q)) for q in queues]
+            workers = [asyncio.create_task(self._drain(connection, q.name)) for q in queues]
             self.ready.set()
             backoff.reset()
             try:
@@ -174,11 +171,42 @@ class Consumer:
             if not connection.is_closed:
                 await connection.close()
 
-    async def _drain(self, queue: AbstractQueue) -> None:
-        """One partition, strictly in order: the next message waits for this one's ack."""
-        async with queue.iterator() as messages:
-            async for message in messages:
+    async def _drain(self, connection: aio_pika.abc.AbstractConnection, name: str) -> None:
+        """One partition, strictly in order, on a channel of its own (so that acknowledging a
+        batch with ``multiple=True`` settles this partition's deliveries only).
+
+        Whatever has arrived while the previous batch was being handled is handled next as one
+        batch, in one transaction: one commit and one inbox-lock hold for the lot.
+        """
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
+        queue = await channel.get_queue(name, ensure=False)
+        arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        await queue.consume(arrived.put)
+        while True:
+            batch = [await arrived.get()]
+            while len(batch) < self.settings.consumer_batch_size and not arrived.empty():
+                batch.append(arrived.get_nowait())
+            await self._process_batch(batch)
+
+    async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        if len(batch) == 1:
+            await self._process(batch[0])
+            return
+        try:
+            envelopes = [Envelope.from_json(m.body) for m in batch]
+            applied = await handle_batch(self.pool, self.handler, envelopes)
+        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+            raise  # the database is away: reconnect loop, the messages will be redelivered
+        except Exception:
+            # Something in the batch fails (or will not decode): handle one by one, so that only
+            # the culprit is retried and dead-lettered, and the rest keep their order.
+            for message in batch:
                 await self._process(message)
+            return
+        self.handled += applied
+        self.duplicates += len(batch) - applied
+        await batch[-1].ack(multiple=True)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -214,32 +242,6 @@ class Consumer:
     async def _dead_letter(self, message: AbstractIncomingMessage) -> None:
         await message.reject(requeue=False)
         self.dead_lettered += 1
-
-
-async def handle_once(pool: asyncpg.Pool, handler: Handler, envelope: Envelope) -> bool:
-    """Apply ``handler`` and record the inbox row in one transaction; False for a duplicate.
-
-    The inbox lock is taken last, after the handler (which may append to the event store and so
-    take the store's lock first): one lock order everywhere, and the inbox ``seq`` is handed out
-    in commit order, so projections tailing the inbox are gap-safe like those tailing events.
-    """
-    async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM inbox WHERE event_id = $1", envelope.event_id):
-            return False
-        await handler(conn, envelope)
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
-        await conn.execute(
-            "INSERT INTO inbox (seq, event_id, service, stream_id, version, type, recorded_at,"
-            " envelope) VALUES (nextval('inbox_seq_seq'), $1, $2, $3, $4, $5, $6, $7::text::jsonb)",
-            envelope.event_id,
-            envelope.service,
-            envelope.stream_id,
-            envelope.version,
-            envelope.type,
-            envelope.recorded_at,
-            envelope.to_json().decode(),
-        )
-    return True
 
 
 async def redrive(settings: Settings, service: str, limit: int | None = None) -> int:

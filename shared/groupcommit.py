@@ -19,8 +19,9 @@ import asyncpg
 from shared.events import NewEvent
 
 _BATCH_SQL = (
-    "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed, error,"
-    " detail FROM gl_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed,"
+    " error, detail"
+    " FROM gl_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 )
 
 

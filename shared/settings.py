@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     consumer_partitions: int = Field(default=4, ge=1, le=64)
     consumer_prefetch: int = Field(default=64, ge=1, le=10000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from shared import db
 from shared.api import AppContext, BackgroundTask
-from shared.consumer import Consumer, Handler, Topology, queue_depths
+from shared.consumer import Consumer, Topology, queue_depths
+from shared.inbox import Handler
 from shared.projections import Projection, ProjectionRunner
 from shared.relay import Relay, relay_lag
 

@@ -1,0 +1,67 @@
+"""The inbox: consumed events kept in full, each one's effect applied exactly once.
+
+A handler's effect and the inbox rows commit in one transaction. The inbox lock is taken last,
+after the handlers (which may append to the event store and so take the store's lock first): one
+lock order everywhere, and ``seq`` is handed out in commit order, so projections tailing the inbox
+are gap-safe like those tailing events (ADR 0001).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from shared.db import Conn
+from shared.events import Envelope
+
+INBOX_LOCK = 7265616403
+Handler = Callable[[Conn, Envelope], Awaitable[None]]
+
+_INSERT = (
+    "INSERT INTO inbox (seq, event_id, service, stream_id, version, type, recorded_at, envelope)"
+    " SELECT nextval('inbox_seq_seq'), e.* FROM unnest($1::uuid[], $2::text[], $3::text[],"
+    " $4::int[], $5::text[], $6::timestamptz[], $7::text[]::jsonb[])"
+    " AS e(event_id, service, stream_id, version, type, recorded_at, envelope)"
+)
+
+
+async def handle_once(pool: asyncpg.Pool, handler: Handler, envelope: Envelope) -> bool:
+    """Apply ``handler`` and record the inbox row in one transaction; False for a duplicate."""
+    return await handle_batch(pool, handler, [envelope]) == 1
+
+
+async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence[Envelope]) -> int:
+    """Apply every new envelope, in order, in one transaction; returns how many were new.
+
+    Raises what a handler raises (nothing of the batch is then applied) and
+    ``asyncpg.UniqueViolationError`` when another consumer recorded one of them meanwhile.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        ids = [e.event_id for e in envelopes]
+        seen = {r[0] for r in await conn.fetch(
+            "SELECT event_id FROM inbox WHERE event_id = ANY($1::uuid[])", ids
+        )}  # fmt: skip
+        fresh: list[Envelope] = []
+        for envelope in envelopes:
+            if envelope.event_id in seen:
+                continue
+            seen.add(envelope.event_id)  # a message redelivered within one batch counts once
+            await handler(conn, envelope)
+            fresh.append(envelope)
+        if fresh:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
+            await conn.execute(_INSERT, *_columns(fresh))
+    return len(fresh)
+
+
+def _columns(envelopes: Sequence[Envelope]) -> tuple[list[object], ...]:
+    return (
+        [e.event_id for e in envelopes],
+        [e.service for e in envelopes],
+        [e.stream_id for e in envelopes],
+        [e.version for e in envelopes],
+        [e.type for e in envelopes],
+        [e.recorded_at for e in envelopes],
+        [e.to_json().decode() for e in envelopes],
+    )
