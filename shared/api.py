@@ -24,7 +24,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,6 +66,10 @@ class AppContext:
     store: PostgresEventStore
     amqp: aio_pika.abc.AbstractRobustConnection
     metrics: Metrics
+    # Workers report readiness here by name (e.g. "consumer": its queues are declared and
+    # consumed); /ready includes each. Events published before a consumer's queues exist are
+    # not delivered to it, so orchestrators and tests wait for this before sending work.
+    status: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
 
 BackgroundTask = Callable[[AppContext], Awaitable[None]]
@@ -197,6 +201,8 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
             raise Problem(503, detail="not ready: starting", type=PROBLEMS_URI + "not-ready")
         results = await asyncio.gather(*(_check(c, ctx) for c in checks.values()))
         status = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
+        for name, is_ready in ctx.status.items():
+            status[name] = "ok" if is_ready() else "down"
         for task in request.app.state.tasks:
             # A worker that ended on its own (crashed) leaves the service unable to do its job.
             status[f"task:{task.get_name()}"] = "down" if task.done() else "ok"

@@ -90,9 +90,15 @@ class Outcome(Generic[S]):
 
 
 async def load(
-    store: EventStore, registry: EventRegistry, decider: Decider[Any, S], stream_id: str
+    store: EventStore,
+    registry: EventRegistry,
+    decider: Decider[Any, S],
+    stream_id: str,
+    *,
+    conn: Any = None,
 ) -> tuple[S, int]:
-    envelopes = await store.read_stream(stream_id)
+    """The stream folded into its state, and its version (through ``conn`` when given)."""
+    envelopes = await store.read_stream(stream_id, conn=conn)
     state = decider.fold(registry.decode_all(envelopes))
     return state, envelopes[-1].version if envelopes else 0
 
@@ -112,7 +118,7 @@ async def execute(
 ) -> Outcome[S]:
     """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version."""
     for attempt in range(1, attempts + 1):
-        state, version = await load(store, registry, decider, stream_id)
+        state, version = await load(store, registry, decider, stream_id, conn=conn)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream_id, expected_version, version)
         events = list(decider.decide(command, state))
@@ -128,7 +134,7 @@ async def execute(
                 raise
             continue
         if appended.replayed:  # an earlier identical command already decided: report its state
-            state, version = await load(store, registry, decider, stream_id)
+            state, version = await load(store, registry, decider, stream_id, conn=conn)
             return Outcome(state, version, [], appended)
         return Outcome(decider.fold(events, state), appended.last_version, events, appended)
     raise AssertionError("unreachable")

@@ -65,7 +65,12 @@ class EventStore(Protocol):
     ) -> AppendResult: ...
 
     async def read_stream(
-        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        conn: Any = None,
     ) -> list[Envelope]: ...
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]: ...
@@ -184,9 +189,17 @@ class PostgresEventStore:
         return AppendResult(row[0], row[1], row[2], row[3], row[4], replayed=True)
 
     async def read_stream(
-        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        conn: Any = None,
     ) -> list[Envelope]:
-        rows = await self.pool.fetch(
+        """The stream's events in version order; through ``conn`` to see the caller's own
+        uncommitted appends (a consumer deciding inside its inbox transaction)."""
+        source = conn if conn is not None else self.pool
+        rows = await source.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
             " AND ($2::int IS NULL OR version <= $2)"
             " AND ($3::timestamptz IS NULL OR recorded_at <= $3)"

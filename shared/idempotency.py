@@ -86,6 +86,8 @@ class _Capture:
     def storable(self) -> bool:
         if not self.complete or self.status in _TRANSIENT:
             return False
+        if any(k.lower() == b"retry-after" for k, _ in self.headers):
+            return False  # "not yet" (e.g. an upstream event still on its way): retry must decide
         if self.status == 409 and _CONCURRENCY_TYPE.encode() in b"".join(self.chunks):
             return False
         return 200 <= self.status < 300 or 400 <= self.status < 500

@@ -87,7 +87,12 @@ class InMemoryEventStore:
         self._by_event_id[new.event_id] = envelope
 
     async def read_stream(
-        self, stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        conn: Any = None,
     ) -> list[Envelope]:
         return [
             e

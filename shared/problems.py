@@ -8,6 +8,7 @@ trace or FastAPI's default ``{"detail": ...}`` shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -193,14 +194,12 @@ def from_domain_error(exc: Exception) -> Problem:
     if isinstance(exc, RuleViolation):
         return rule_violation(exc.rule, exc.detail)
     if isinstance(exc, InvalidCommand):
-        error: dict[str, Any] = {
-            "field": f"body.{exc.field}",
-            "message": exc.detail,
-            "type": "domain",
-        }
+        # One spelling of field paths, pydantic's: body.stages.1.no (not stages[1].no).
+        field = "body." + re.sub(r"\[(\d+)\]", r".\1", exc.field)
+        error: dict[str, Any] = {"field": field, "message": exc.detail, "type": "domain"}
         if exc.rule:
             error["rule"] = exc.rule
-        return validation_failed(f"Invalid request: body.{exc.field}: {exc.detail}", [error])
+        return validation_failed(f"Invalid request: {field}: {exc.detail}", [error])
     if isinstance(exc, NotFound):
         return not_found(str(exc) or "not found")
     if isinstance(exc, Forbidden):

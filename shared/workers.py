@@ -37,6 +37,7 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
 
     async def run_consumer(ctx: AppContext) -> None:
         worker = Consumer(ctx.settings, ctx.service, ctx.pool, handler, binding_keys)
+        ctx.status["consumer"] = worker.ready.is_set
 
         dlq = Topology(ctx.settings.namespace, ctx.service, 1).dead_letter_queue
 

@@ -4,7 +4,7 @@ Where a server cannot be reached and a Docker engine is present, testcontainers 
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -61,6 +61,8 @@ def amqp_url() -> Iterator[str]:
     from testcontainers.rabbitmq import RabbitMqContainer
 
     with RabbitMqContainer("rabbitmq:3.13") as container:
+        # Consumers partition with the consistent-hash exchange (ADR 0002).
+        container.exec(["rabbitmq-plugins", "enable", "rabbitmq_consistent_hash_exchange"])
         params = container.get_connection_params()
         yield f"amqp://guest:guest@{params.host}:{params.port}/"
 
@@ -71,8 +73,9 @@ def namespace() -> str:
 
 
 @pytest.fixture
-def settings(pg_dsn: str, amqp_url: str, namespace: str) -> Settings:
-    return Settings(
+async def settings(pg_dsn: str, amqp_url: str, namespace: str) -> AsyncIterator[Settings]:
+    """The test's settings; afterwards, what it may have declared on the broker is deleted."""
+    settings = Settings(
         pg_dsn=pg_dsn,
         amqp_url=amqp_url,
         namespace=namespace,
@@ -80,6 +83,13 @@ def settings(pg_dsn: str, amqp_url: str, namespace: str) -> Settings:
         jwt_secret="test-secret-for-hs256-signing-" + namespace,
         poll_interval_seconds=0.01,
     )
+    yield settings
+    with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
+        conn = await aio_pika.connect(settings.amqp_url)
+        try:
+            await _delete_namespace(conn, settings)
+        finally:
+            await conn.close()
 
 
 @pytest.fixture
@@ -111,19 +121,28 @@ async def pg_store(pg_pool: asyncpg.Pool) -> PostgresEventStore:
 async def amqp(settings: Settings) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
     conn = await aio_pika.connect_robust(settings.amqp_url)
     yield conn
-    await _delete_namespace(conn, settings.namespace)
     await conn.close()
 
 
-async def _delete_namespace(conn: aio_pika.abc.AbstractConnection, namespace: str) -> None:
-    """Remove the test's exchanges and queues (names from the broker's management CLI)."""
-    proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    out, _ = await proc.communicate()
-    channel = await conn.channel()
-    for name in out.decode().split():
-        if name.startswith(namespace + "."):
+# Services whose queues and exchanges tests may declare (real services and test stand-ins).
+_CONSUMERS = ("enrollment", "training", "assessment", "compensation", "sink", "core", "things")
+
+
+async def _delete_namespace(conn: aio_pika.abc.AbstractConnection, settings: Settings) -> None:
+    ns = settings.namespace
+    queues = [f"{ns}.capture"]
+    exchanges = [settings.exchange_name()]
+    for service in _CONSUMERS:
+        queues += [f"{ns}.{service}.p{i}" for i in range(settings.consumer_partitions)]
+        queues.append(f"{ns}.{service}.dlq")
+        exchanges += [f"{ns}.{service}.in", f"{ns}.{service}.dlx"]
+    for name in queues:
+        with contextlib.suppress(aio_pika.exceptions.AMQPError):
+            channel = await conn.channel()
             await channel.queue_delete(name)
-    await channel.close()
+            await channel.close()
+    for name in exchanges:
+        with contextlib.suppress(aio_pika.exceptions.AMQPError):
+            channel = await conn.channel()
+            await channel.exchange_delete(name)
+            await channel.close()

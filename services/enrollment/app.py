@@ -8,12 +8,12 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
+from .domain.events import registry
 from .projections import DIRECTORY
 from .routes import router
 
-from .domain.events import registry as REGISTRY  # noqa: N812 - the catalog looks it up by name
-
 SERVICE = "enrollment"
+REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
 PROJECTIONS = [DIRECTORY]
 
 

@@ -28,7 +28,11 @@ def test_token_mints_a_token_the_services_accept():
     )
     assert result.exit_code == 0, result.output
     principal = decode_token(result.output.strip(), Settings().jwt_secret)
-    assert (principal.sub, principal.branch_id, set(principal.roles)) == ("clerk-1", "hq", {"branch_clerk"})
+    assert (principal.sub, principal.branch_id, set(principal.roles)) == (
+        "clerk-1",
+        "hq",
+        {"branch_clerk"},
+    )
 
 
 def test_token_refuses_an_unknown_role():
