@@ -1,0 +1,39 @@
+"""The training service (:8002): plans, daily records, sign-offs, send-backs, demerits (R-8 to
+R-14), fed by the enrollment events it consumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared import workers
+from shared.api import create_service_app
+from shared.settings import Settings
+
+from . import board, reads, routes
+from .consumers import BINDING_KEYS, handle_enrollment_event
+from .domain.events import registry as REGISTRY
+from .projections import PROGRESS
+
+SERVICE = "training"
+MIGRATIONS = Path(__file__).parent / "migrations"
+PROJECTIONS = [PROGRESS]
+
+# ops/services.py (the CLI's catalog, rebuild and verify) looks these up by name.
+__all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        service=SERVICE,
+        title="Gradeline training",
+        routers=[routes.router, reads.router, board.router],
+        migrations=[MIGRATIONS],
+        background=[
+            workers.relay(),
+            workers.consumer(handle_enrollment_event, BINDING_KEYS),
+            workers.projections(PROJECTIONS),
+        ],
+    )

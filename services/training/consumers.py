@@ -1,0 +1,78 @@
+"""Enrollment events in: what training must know of each trainee (table ``known_trainees``).
+
+The handler runs inside the inbox transaction of :func:`shared.consumer.handle_once`, which also
+writes the inbox row and skips duplicates. It is a tolerant reader of the upstream JSON: it takes
+the fields it needs from ``envelope.data`` and ignores the rest, so enrollment may add fields
+without breaking training. Every write is an upsert keyed by trainee id, and the status follows
+the latest stream version seen, so a redelivered or late (re-driven) event changes nothing wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from shared.db import Conn
+from shared.events import Envelope
+
+UPSTREAM = "enrollment"
+BINDING_KEYS = ("enrollment.*",)
+
+log = structlog.get_logger("gradeline.training.consumers")
+
+# The status follows the event with the highest stream version: an older event arriving late
+# (re-driven from the dead-letter queue) fills in its fields but does not roll the status back.
+_STATUS = """
+    status = CASE WHEN EXCLUDED.status_version > known_trainees.status_version
+                  THEN EXCLUDED.status ELSE known_trainees.status END,
+    status_version = GREATEST(EXCLUDED.status_version, known_trainees.status_version),
+    updated_at = now()
+"""
+
+
+async def _enrolled(conn: Conn, data: dict[str, Any], version: int) -> None:
+    await conn.execute(
+        "INSERT INTO known_trainees (trainee_id, name, category, branch_id, status,"
+        " status_version) VALUES ($1, $2, $3, $4, 'enrolled', $5)"
+        " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
+        " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id," + _STATUS,
+        data["trainee_id"], data["name"], data["category"], data["branch_id"], version,
+    )  # fmt: skip
+
+
+async def _placed(conn: Conn, data: dict[str, Any], version: int) -> None:
+    await conn.execute(
+        "INSERT INTO known_trainees (trainee_id, status, status_version, position, plan_level)"
+        " VALUES ($1, 'placed', $2, $3, $4)"
+        " ON CONFLICT (trainee_id) DO UPDATE SET position = EXCLUDED.position,"
+        " plan_level = EXCLUDED.plan_level," + _STATUS,
+        data["trainee_id"], version, data.get("position"), data.get("plan_level"),
+    )  # fmt: skip
+
+
+async def _withdrawn(conn: Conn, data: dict[str, Any], version: int) -> None:
+    await conn.execute(
+        "INSERT INTO known_trainees (trainee_id, status, status_version)"
+        " VALUES ($1, 'withdrawn', $2) ON CONFLICT (trainee_id) DO UPDATE SET" + _STATUS,
+        data["trainee_id"],
+        version,
+    )
+
+
+_HANDLERS: dict[str, Callable[[Conn, dict[str, Any], int], Awaitable[None]]] = {
+    "TraineeEnrolled": _enrolled,
+    "PlacementExamScored": _placed,
+    "TraineeWithdrawn": _withdrawn,
+}
+
+
+async def handle_enrollment_event(conn: Conn, envelope: Envelope) -> None:
+    """Record the trainee facts an enrollment event carries; other events are kept, not used."""
+    handler = _HANDLERS.get(envelope.type)
+    if envelope.service != UPSTREAM or handler is None:
+        # Still lands in the inbox (the mechanism writes it): replayable if training needs it later.
+        log.info("consumer.ignored", service=envelope.service, type=envelope.type)
+        return
+    await handler(conn, envelope.data, envelope.version)

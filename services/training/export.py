@@ -1,0 +1,87 @@
+"""The plan table 培训计划表 as a spreadsheet in the regulation's columns. Pure: JSON in, bytes out.
+
+One row per stage; the days of a stage are joined into the 实际培训时间及培训内容 cell, one line
+each, with the trainee's dissent kept beside the day (R-10). The signature cells name who signed:
+the trainer once the stage is assessed, the trainee once countersigned (with 有异议 if disputed).
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADERS = (
+    "序号",
+    "受训内容",
+    "培训部门/人",
+    "计划培训时间",
+    "实际培训时间及培训内容",
+    "培训人评估",
+    "培训师签名",
+    "受训人签名",
+)
+WIDTHS = (6, 30, 22, 24, 60, 30, 14, 18)
+DEPARTMENTS = {
+    "technical": "技术部",
+    "process_engineering": "工艺工程部",
+    "system": "体系部",
+    "after_sales": "售后部",
+    "hr": "人力资源部",
+    "production": "生产部",
+    "quality": "品管",
+}
+JsonDict = dict[str, Any]
+
+
+def plan_workbook(table: JsonDict) -> bytes:
+    """The xlsx bytes of a plan table as ``plan_table`` returns it."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = "培训计划表"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for stage in table["stages"]:
+        sheet.append(stage_row(table["trainee_id"], stage))
+    for column, width in zip("ABCDEFGH", WIDTHS, strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def stage_row(trainee_id: str, stage: JsonDict) -> tuple[Any, ...]:
+    content = stage["content"]
+    if stage["product_series"]:
+        content = f"{content}（{stage['product_series']}）"
+    department = DEPARTMENTS.get(stage["department"], stage["department"])
+    trainee_signature = ""
+    if stage["countersigned"]:
+        trainee_signature = trainee_id + ("（有异议）" if stage["disputed"] else "")
+    return (
+        stage["no"],
+        content,
+        f"{department}/{stage['trainer_id']}",
+        f"{stage['planned_start']} 至 {stage['planned_end']}",
+        "\n".join(day_line(d) for d in stage["days"]),
+        stage["trainer_assessment"] or "",
+        stage["trainer_id"] if stage["trainer_assessment"] else "",
+        trainee_signature,
+    )
+
+
+def day_line(day: JsonDict) -> str:
+    line = f"{day['date']} {day['hours']}小时：{day['content']}"
+    if day["method"]:
+        line += f"（{day['method']}）"
+    if day["agree"] is False:
+        line += f" [受训人不同意{'：' + day['comment'] if day['comment'] else ''}]"
+    return line

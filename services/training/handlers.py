@@ -1,0 +1,117 @@
+"""Load -> decide -> append for the training commands, around ``shared.decider.execute``.
+
+A route builds the command; these functions find the trainee (its branch goes on every event),
+run the decider with the request's ``If-Match`` and ``Idempotency-Key``, and set the ETag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+
+from shared.api import IfMatch, etag
+from shared.auth import CurrentPrincipal, Principal
+from shared.decider import InvalidCommand, execute, load
+from shared.eventstore import EventStore
+from shared.idempotency import IdempotencyKey
+from shared.requests import Now, command_metadata
+
+from .domain import demerit, plan
+from .domain.commands import PlanCommand, RecordDemerit
+from .domain.events import registry
+from .domain.plan_table import plan_table
+from .domain.state import TrainingPlan
+from .trainees import KnownTrainee, find_trainee, trainee_in_training
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Write:
+    """What every write request carries besides its body: who, when, which version, which key."""
+
+    request: Request
+    response: Response
+    principal: Principal
+    key: str | None
+    expected: int | None
+    now: dt.datetime
+
+    @property
+    def actor_id(self) -> str:
+        return self.principal.sub
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    @property
+    def store(self) -> EventStore:
+        store: EventStore = self.request.app.state.store
+        return store
+
+
+async def write_context(
+    request: Request, response: Response, principal: CurrentPrincipal,
+    key: IdempotencyKey, expected: IfMatch, now: Now,
+) -> Write:  # fmt: skip
+    return Write(request, response, principal, key, expected, now)
+
+
+WriteContext = Annotated[Write, Depends(write_context)]
+
+
+async def change_plan(
+    write: Write, trainee_id: str, command: PlanCommand, roles: tuple[str, ...]
+) -> JsonDict:
+    """Decide ``command`` on the trainee's plan; the plan table after it, with its ETag."""
+    trainee = await trainee_in_training(write.request.app.state.pool, trainee_id)
+    meta = command_metadata(
+        write.principal, write.key, write.now, branch_id=trainee.branch_id, roles=roles
+    )
+    outcome = await execute(
+        write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command, meta,
+        expected_version=write.expected,
+    )  # fmt: skip
+    write.response.headers["ETag"] = etag(outcome.version)
+    return plan_table(outcome.state, outcome.version)
+
+
+async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str, ...]) -> JsonDict:
+    """R-13 on the trainer's stream; the event carries the branch of the trainee it concerns."""
+    trainee = await _demerit_trainee(write, command.trainee_id)
+    meta = command_metadata(
+        write.principal, write.key, write.now,
+        branch_id=trainee.branch_id if trainee else None, roles=roles,
+    )  # fmt: skip
+    outcome = await execute(
+        write.store, registry, demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
+        meta, expected_version=write.expected,
+    )  # fmt: skip
+    write.response.headers["ETag"] = etag(outcome.version)
+    return {
+        "trainer_id": command.trainer_id,
+        "demerits": len(outcome.state.demerits),
+        "version": outcome.version,
+    }
+
+
+async def _demerit_trainee(write: Write, trainee_id: str | None) -> KnownTrainee | None:
+    # A demerit names the trainee whose training was perfunctory: training trained it, so it
+    # must know it; an unknown id is a typo to refuse rather than a branch-less demerit to keep.
+    if trainee_id is None:
+        return None
+    trainee = await find_trainee(write.request.app.state.pool, trainee_id)
+    if trainee is None:
+        raise InvalidCommand("trainee_id", f"trainee {trainee_id} is not known to training", "R-13")
+    return trainee
+
+
+async def current_plan(request: Request, trainee_id: str) -> tuple[TrainingPlan, int]:
+    state, version = await load(
+        request.app.state.store, registry, plan.PLAN, plan.stream_id(trainee_id)
+    )
+    return state, version

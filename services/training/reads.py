@@ -1,0 +1,85 @@
+"""Read routes of the plan: the plan table 培训计划表 as JSON and as a spreadsheet.
+
+Both read the plan's own stream (never stale) and answer its ETag. A caller whose role may read
+plans but who is not in this plan's audience (another branch's clerk, another trainee, a trainer
+without a stage in it) gets 404, as enrollment answers for the trainee itself: confirming that
+the plan exists would already tell another branch about the trainee.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from shared.api import etag
+from shared.auth import Principal, Role, require_roles
+from shared.problems import not_found
+
+from .domain.plan_table import plan_table
+from .domain.state import TrainingPlan
+from .export import XLSX, plan_workbook
+from .handlers import current_plan
+from .schemas import TraineeIdPath
+from .trainees import PRODUCTION_RESERVE, KnownTrainee, find_trainee
+
+router = APIRouter(tags=["plans"])
+JsonDict = dict[str, Any]
+
+EVERY_PLAN = (Role.AFTER_SALES_MANAGER, Role.EXEC_VP, Role.MANAGEMENT, Role.AUDITOR)
+SOME_PLANS = (Role.PRODUCTION_MANAGER, Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER)
+Reader = Annotated[Principal, Depends(require_roles(*EVERY_PLAN, *SOME_PLANS))]
+
+
+def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:
+    """Managers, the VP, management and auditors read every plan; the others only their own."""
+    if principal.has_role(*EVERY_PLAN):
+        return True
+    if trainee is None:
+        return False
+    trainers = {stage.spec.trainer_id for stage in state.stages}
+    return any(
+        (
+            principal.has_role(Role.PRODUCTION_MANAGER) and trainee.category == PRODUCTION_RESERVE,
+            principal.has_role(Role.BRANCH_CLERK) and principal.acts_for_branch(trainee.branch_id),
+            principal.has_role(Role.TRAINEE) and principal.sub == trainee.trainee_id,
+            principal.has_role(Role.TRAINER) and principal.sub in trainers,
+        )
+    )
+
+
+async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:
+    state, version = await current_plan(request, trainee_id)
+    trainee = await find_trainee(request.app.state.pool, trainee_id)
+    if state.status is None or not may_read(principal, trainee, state):
+        raise not_found(f"no plan has been drafted for trainee {trainee_id}")
+    return plan_table(state, version)
+
+
+@router.get("/plans/{trainee_id}")
+async def get_plan(
+    trainee_id: TraineeIdPath, principal: Reader, request: Request, response: Response
+) -> JsonDict:
+    """The plan table: stages, days, signatures and status (hours as exact decimal strings)."""
+    table = await visible_table(request, principal, trainee_id)
+    response.headers["ETag"] = etag(table["version"])
+    return table
+
+
+@router.get(
+    "/plans/{trainee_id}/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the plan table as a spreadsheet"}},
+)
+async def export_plan(trainee_id: TraineeIdPath, principal: Reader, request: Request) -> Response:
+    """The plan table in the regulation's eight columns, one row per stage."""
+    table = await visible_table(request, principal, trainee_id)
+    filename = f"plan-{trainee_id}.xlsx"
+    return Response(
+        plan_workbook(table),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": etag(table["version"]),
+        },
+    )

@@ -1,0 +1,143 @@
+"""Write routes of the training service (api-contract.md, "training"). Thin: request -> command ->
+:mod:`.handlers` -> the plan table. Role checks are here; whose stage or plan it is (the other
+trainer, the other trainee) is the decider's ``Forbidden``, since only the plan knows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Path
+
+from shared.auth import Principal, Role, require_roles
+from shared.problems import forbidden
+
+from .domain.commands import (
+    ApprovePlan,
+    ConfirmTrainingDay,
+    CountersignStage,
+    DraftPlan,
+    LogTrainingDay,
+    RecordDemerit,
+    ReturnStage,
+    SignOffStage,
+)
+from .handlers import WriteContext, change_plan, record_demerit
+from .schemas import (
+    AgreementBody,
+    ApproveBody,
+    DayBody,
+    DemeritBody,
+    PlanBody,
+    ReturnBody,
+    SignOffBody,
+    StageNoPath,
+    TraineeIdPath,
+    TrainerIdPath,
+)
+from .trainees import PRODUCTION_RESERVE, find_trainee
+
+router = APIRouter(tags=["plans"])
+JsonDict = dict[str, Any]
+
+DRAFTERS = (Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER)
+Drafter = Annotated[Principal, Depends(require_roles(*DRAFTERS))]
+EXEC_VP = Depends(require_roles(Role.EXEC_VP))
+TRAINER = Depends(require_roles(Role.TRAINER))
+TRAINEE = Depends(require_roles(Role.TRAINEE))
+MANAGER = Depends(require_roles(Role.AFTER_SALES_MANAGER))
+PLAN = "/plans/{trainee_id}"
+STAGE = PLAN + "/stages/{no}"
+
+
+@router.put(PLAN)
+async def draft_plan(
+    trainee_id: TraineeIdPath, body: PlanBody, principal: Drafter, write: WriteContext
+) -> JsonDict:
+    """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
+    (R-9). Production managers draft for production reserve trainees only."""
+    await _may_draft(write.request.app.state.pool, principal, trainee_id)
+    stages = tuple(s.spec() for s in body.stages)
+    command = DraftPlan(trainee_id, stages, write.actor_id, write.today)
+    return await change_plan(write, trainee_id, command, DRAFTERS)
+
+
+async def _may_draft(pool: asyncpg.Pool, principal: Principal, trainee_id: str) -> None:
+    if principal.has_role(Role.AFTER_SALES_MANAGER):
+        return
+    trainee = await find_trainee(pool, trainee_id)
+    if trainee is not None and trainee.category != PRODUCTION_RESERVE:  # unknown: 404 follows
+        raise forbidden("a production manager drafts plans for production reserve trainees only")
+
+
+@router.post(PLAN + "/approve", dependencies=[EXEC_VP])
+async def approve_plan(
+    trainee_id: TraineeIdPath, write: WriteContext, body: ApproveBody | None = None
+) -> JsonDict:
+    """The executive vice-president puts the drafted revision in force (R-9; R-8a topics)."""
+    command = ApprovePlan(trainee_id, write.actor_id, write.today)
+    return await change_plan(write, trainee_id, command, (Role.EXEC_VP,))
+
+
+@router.post(STAGE + "/days", status_code=201, dependencies=[TRAINER])
+async def log_day(
+    trainee_id: TraineeIdPath, no: StageNoPath, body: DayBody, write: WriteContext
+) -> JsonDict:
+    """The stage's trainer logs a training day (R-10, TrainingDayLogged)."""
+    command = LogTrainingDay(
+        trainee_id, no, body.date, body.content, body.method, body.hours, body.performance,
+        body.effect, write.actor_id, write.today,
+    )  # fmt: skip
+    write.response.headers["Location"] = f"/plans/{trainee_id}"
+    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+
+
+@router.post(STAGE + "/days/{date}/confirm", dependencies=[TRAINEE])
+async def confirm_day(
+    trainee_id: TraineeIdPath, no: StageNoPath, date: Annotated[dt.date, Path()],
+    body: AgreementBody, write: WriteContext,
+) -> JsonDict:  # fmt: skip
+    """The trainee confirms a day; a dissent is kept and counts against the trainer (R-10)."""
+    command = ConfirmTrainingDay(
+        trainee_id, no, date, body.agree, body.comment, write.actor_id, write.today
+    )
+    return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
+
+
+@router.post(STAGE + "/sign-off", dependencies=[TRAINER])
+async def sign_off(
+    trainee_id: TraineeIdPath, no: StageNoPath, body: SignOffBody, write: WriteContext
+) -> JsonDict:
+    """The trainer signs with an assessment 培训人评估 (R-11); the countersign closes the stage."""
+    command = SignOffStage(trainee_id, no, body.assessment, write.actor_id, write.today)
+    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+
+
+@router.post(STAGE + "/countersign", dependencies=[TRAINEE])
+async def countersign(
+    trainee_id: TraineeIdPath, no: StageNoPath, body: AgreementBody, write: WriteContext
+) -> JsonDict:
+    """The trainee countersigns (StageSignedOff); disagreeing closes it disputed (R-11)."""
+    command = CountersignStage(
+        trainee_id, no, body.agree, body.comment, write.actor_id, write.today
+    )
+    return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
+
+
+@router.post(STAGE + "/return", dependencies=[TRAINER])
+async def send_back(
+    trainee_id: TraineeIdPath, no: StageNoPath, body: ReturnBody, write: WriteContext
+) -> JsonDict:
+    """The trainer of stage ``no`` sends the trainee back to an earlier stage (R-12)."""
+    command = ReturnStage(trainee_id, no, body.to_stage, body.reason, write.actor_id, write.today)
+    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+
+
+@router.post("/trainers/{trainer_id}/demerits", status_code=201, dependencies=[MANAGER])
+async def add_demerit(
+    trainer_id: TrainerIdPath, body: DemeritBody, write: WriteContext
+) -> JsonDict:
+    """A verified perfunctory trainer gets a demerit 记过 (R-13, TrainerDemeritRecorded)."""
+    command = RecordDemerit(trainer_id, body.reason, body.trainee_id, write.actor_id, write.today)
+    return await record_demerit(write, command, (Role.AFTER_SALES_MANAGER,))

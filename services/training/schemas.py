@@ -1,0 +1,87 @@
+"""Request bodies of the training routes (api-contract.md, "training").
+
+Every body refuses unknown fields and bounds every value, so a bad request is a 422 naming the
+field before any command is built. What only the plan knows (stage order, dates in the future,
+empty text after trimming) is checked by the decider, which names the field the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt  # a field is called ``date``: the module keeps the type's name free
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from .domain.events import StageSpec
+from .domain.vocabulary import Department, Topic
+
+ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+TraineeIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+TrainerIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+StageNoPath = Annotated[int, Path(ge=1, le=999)]
+StageNo = Annotated[int, Field(ge=1, le=999)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Note = Annotated[str, Field(max_length=2000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StageBody(Body):
+    """One row of the plan table 培训计划表 (R-8)."""
+
+    no: StageNo
+    content: Annotated[str, Field(min_length=1, max_length=500)]
+    department: Department
+    trainer_id: Id
+    product_series: Annotated[str, Field(max_length=100)] | None = None
+    topic: Topic
+    planned_start: dt.date
+    planned_end: dt.date
+
+    def spec(self) -> StageSpec:
+        return StageSpec(**self.model_dump())
+
+
+class PlanBody(Body):
+    stages: list[StageBody] = Field(min_length=1, max_length=100)
+
+
+class ApproveBody(Body):
+    pass
+
+
+class DayBody(Body):
+    """A daily record (R-10): what was taught, how, for how long, and how the trainee did."""
+
+    date: dt.date
+    content: Text
+    method: Note
+    hours: Decimal = Field(gt=0, le=24, decimal_places=2)
+    performance: Note
+    effect: Note
+
+
+class AgreementBody(Body):
+    """The trainee's confirmation of a day or countersign of a stage; ``agree=false`` dissents."""
+
+    agree: bool
+    comment: Note | None = None
+
+
+class SignOffBody(Body):
+    assessment: Text  # 培训人评估
+
+
+class ReturnBody(Body):
+    to_stage: StageNo
+    reason: Text
+
+
+class DemeritBody(Body):
+    reason: Text
+    trainee_id: Id | None = None

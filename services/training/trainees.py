@@ -1,0 +1,51 @@
+"""The trainees training knows (table ``known_trainees``, filled by :mod:`.consumers`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.decider import Conflict
+from shared.problems import PROBLEMS_URI, Problem
+
+PRODUCTION_RESERVE = "production_reserve"  # R-1: production draws up these trainees' plans
+WITHDRAWN = "withdrawn"
+# The enrolment is on its way over the bus (usually well under a second): worth retrying soon.
+RETRY_AFTER_SECONDS = "1"
+
+
+@dataclass(frozen=True)
+class KnownTrainee:
+    trainee_id: str
+    name: str
+    category: str
+    branch_id: str
+    status: str
+    plan_level: str | None
+
+
+async def find_trainee(pool: asyncpg.Pool, trainee_id: str) -> KnownTrainee | None:
+    """The trainee once its enrolment arrived (a row made by a later event alone does not count)."""
+    row = await pool.fetchrow(
+        "SELECT trainee_id, name, category, branch_id, status, plan_level FROM known_trainees"
+        " WHERE trainee_id = $1 AND branch_id IS NOT NULL",
+        trainee_id,
+    )
+    return None if row is None else KnownTrainee(**dict(row))
+
+
+async def trainee_in_training(pool: asyncpg.Pool, trainee_id: str) -> KnownTrainee:
+    """The trainee a plan write is about: 404 until its enrolment arrived, 409 once withdrawn."""
+    trainee = await find_trainee(pool, trainee_id)
+    if trainee is None:
+        detail = f"trainee {trainee_id} is not known to training yet: its enrolment has not arrived"
+        raise Problem(
+            404,
+            detail=detail,
+            type=PROBLEMS_URI + "not-found",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    if trainee.status == WITHDRAWN:
+        raise Conflict(f"trainee {trainee_id} has withdrawn: its plan can no longer change")
+    return trainee

@@ -1,0 +1,130 @@
+"""Helpers of the training HTTP tests: a trainee made known the way the bus would (through the
+consumer handler and the inbox), a standard plan, principals, and waiting for the projection."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from services.training.consumers import handle_enrollment_event
+from shared.auth import Role
+from shared.events import Actor, Envelope
+from shared.inbox import handle_once
+
+NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
+TRAINEE = "t-1"
+
+
+def enrollment_envelope(event_type, data, version=1):
+    return Envelope(
+        uuid.uuid4(), f"trainee-{data['trainee_id']}", version, version, event_type, 1, NOW, NOW,
+        data, Actor("clerk", Role.BRANCH_CLERK), branch_id=data.get("branch_id"),
+        service="enrollment",
+    )  # fmt: skip
+
+
+def enrolled(trainee_id=TRAINEE, branch_id="dl-north", category="branch_commissioned", **extra):
+    data = {
+        "trainee_id": trainee_id, "name": "李娜", "category": category, "branch_id": branch_id,
+        "education": "high_school", "experience_years": "2", "certificates": [],
+        "product_series": ["X1"], "enrolled_on": "2026-03-01", **extra,
+    }  # fmt: skip
+    return enrollment_envelope("TraineeEnrolled", data)
+
+
+async def deliver(svc, envelope) -> bool:
+    """What the consumer does with a message from the bus: handler and inbox row, once."""
+    return await handle_once(svc.pool, handle_enrollment_event, envelope)
+
+
+async def enrol(svc, trainee_id=TRAINEE, **changes):
+    await deliver(svc, enrolled(trainee_id, **changes))
+
+
+def stage(no, topic, department, trainer, series=None, start="2026-03-02", end="2026-03-27"):
+    return {
+        "no": no, "content": f"stage {no}: {topic}", "department": department,
+        "trainer_id": trainer, "product_series": series, "topic": topic,
+        "planned_start": start, "planned_end": end,
+    }  # fmt: skip
+
+
+def stages(**ends):
+    """The four mandatory topics (R-8a) and one product stage; ``s1="2026-03-10"`` sets an end."""
+    plan = [
+        stage(1, "company_processes", "hr", "tr-hr"),
+        stage(2, "department_responsibilities", "hr", "tr-hr"),
+        stage(3, "travel_policy", "after_sales", "tr-as"),
+        stage(4, "appraisal_rules", "after_sales", "tr-as"),
+        stage(5, "product", "technical", "tr-tech", "X1"),
+    ]
+    for key, end in ends.items():
+        plan[int(key[1:]) - 1]["planned_end"] = end
+    return plan
+
+
+def manager(svc):
+    return svc.as_("mgr", Role.AFTER_SALES_MANAGER)
+
+
+def vp(svc):
+    return svc.as_("vp", Role.EXEC_VP)
+
+
+def trainer(svc, trainer_id):
+    return svc.as_(trainer_id, Role.TRAINER)
+
+
+def trainee(svc, trainee_id=TRAINEE):
+    return svc.as_(trainee_id, Role.TRAINEE)
+
+
+def clerk(svc, branch="dl-north"):
+    return svc.as_("clerk-" + branch, Role.BRANCH_CLERK, branch_id=branch)
+
+
+async def draft(svc, trainee_id=TRAINEE, plan=None, headers=None):
+    return await svc.client.put(
+        f"/plans/{trainee_id}",
+        json={"stages": stages() if plan is None else plan},
+        headers=headers or manager(svc),
+    )
+
+
+async def plan_in_force(svc, trainee_id=TRAINEE, plan=None):
+    """An enrolled trainee with a drafted and approved plan."""
+    await enrol(svc, trainee_id)
+    assert (await draft(svc, trainee_id, plan)).status_code == 200
+    approved = await svc.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp(svc))
+    assert approved.status_code == 200, approved.text
+
+
+def day(date="2026-03-10", hours="7.5", **changes):
+    body = {
+        "date": date, "content": "wiring diagrams", "method": "hands-on", "hours": hours,
+        "performance": "attentive", "effect": "reads diagrams",
+    }  # fmt: skip
+    body.update(changes)
+    return body
+
+
+async def post(svc, path, body, headers):
+    return await svc.client.post(f"/plans/{TRAINEE}{path}", json=body, headers=headers)
+
+
+async def event_count(svc) -> int:
+    return await svc.pool.fetchval("SELECT count(*) FROM events")
+
+
+async def wait_projected(svc):
+    """Until the progress projection has applied every stored event and inbox entry."""
+    lag_sql = (
+        "SELECT (SELECT coalesce(max(position), 0) FROM events)"
+        " + (SELECT coalesce(max(seq), 0) FROM inbox)"
+        " - (SELECT coalesce(sum(position), 0) FROM checkpoints"
+        "    WHERE name LIKE 'projection:progress:%')"
+    )
+    async with asyncio.timeout(10):
+        while await svc.pool.fetchval(lag_sql) != 0:
+            await asyncio.sleep(0.05)
