@@ -1,0 +1,38 @@
+"""The assessment service (:8003): exam sessions, scores, grades, dispositions, disputes, trainer
+penalties, the boards and the audit (R-14 to R-24), fed by the enrollment and training events it
+consumes into its inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared import workers
+from shared.api import create_service_app
+from shared.settings import Settings
+
+from . import reads, routes
+from .consumers import BINDING_KEYS, handle
+from .domain.events import registry
+from .projections import GRADE_BOARD, TRAINER_BOARD
+
+SERVICE = "assessment"
+REGISTRY = registry  # ops/services.py and the event catalog look it up by this name
+PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD]
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        service=SERVICE,
+        title="Gradeline assessment",
+        routers=[routes.router, reads.router],
+        migrations=[MIGRATIONS],
+        background=[
+            workers.relay(),
+            workers.consumer(handle, BINDING_KEYS),
+            workers.projections(PROJECTIONS),
+        ],
+    )

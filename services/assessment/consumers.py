@@ -1,0 +1,88 @@
+"""Enrollment and training events in: the trainee facts assessment grades with (migrations/0001).
+
+:func:`handle` runs inside the inbox transaction of :func:`shared.consumer.handle_once`, which also
+keeps the full envelope in ``inbox`` and skips duplicates; every event lands there whether or not
+it changes a table, so the audit can replay the trainee's upstream history. It reads the upstream
+JSON tolerantly (only the fields it uses). What a plan event does to the stages is decided by the
+pure functions of ``domain/trainee_record.py``, which the audit replays too.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from shared.db import Conn
+from shared.events import Envelope
+
+from .domain.trainee_record import PLAN_EVENTS, evolve_stages
+from .facts import load_stages, save_stages
+
+BINDING_KEYS = ("enrollment.*", "training.*")
+log = structlog.get_logger("gradeline.assessment.consumers")
+
+# The status follows the event with the highest version of the enrollment stream: an older event
+# arriving late (re-driven from the dead-letter queue) fills in its fields but does not roll the
+# status back.
+_STATUS = """
+    status = CASE WHEN EXCLUDED.status_version > trainee_facts.status_version
+                  THEN EXCLUDED.status ELSE trainee_facts.status END,
+    status_version = GREATEST(EXCLUDED.status_version, trainee_facts.status_version),
+    updated_at = now()
+"""
+
+
+async def _enrolled(conn: Conn, d: dict[str, Any], version: int) -> None:
+    await conn.execute(
+        "INSERT INTO trainee_facts (trainee_id, name, category, branch_id, education,"
+        " experience_years, certificates, enrolled_series, status, status_version)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'enrolled', $9)"
+        " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
+        " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id,"
+        " education = EXCLUDED.education, experience_years = EXCLUDED.experience_years,"
+        " certificates = EXCLUDED.certificates, enrolled_series = EXCLUDED.enrolled_series,"
+        + _STATUS,
+        d["trainee_id"], d.get("name"), d.get("category"), d["branch_id"], d["education"],
+        Decimal(str(d.get("experience_years", 0))), list(d.get("certificates") or []),
+        list(d.get("product_series") or []), version,
+    )  # fmt: skip
+
+
+async def _status(conn: Conn, trainee_id: str, status: str, version: int) -> None:
+    await conn.execute(
+        "INSERT INTO trainee_facts (trainee_id, status, status_version) VALUES ($1, $2, $3)"
+        " ON CONFLICT (trainee_id) DO UPDATE SET" + _STATUS,
+        trainee_id,
+        status,
+        version,
+    )
+
+
+async def _enrollment(conn: Conn, envelope: Envelope) -> None:
+    data = envelope.data
+    if envelope.type == "TraineeEnrolled":
+        await _enrolled(conn, data, envelope.version)
+    elif envelope.type == "PlacementExamScored":
+        await _status(conn, data["trainee_id"], "placed", envelope.version)
+    elif envelope.type == "TraineeWithdrawn":
+        await _status(conn, data["trainee_id"], "withdrawn", envelope.version)
+
+
+async def _plan(conn: Conn, envelope: Envelope) -> None:
+    trainee_id = envelope.data["trainee_id"]
+    before = await load_stages(conn, trainee_id)
+    after = evolve_stages(before, envelope.type, envelope.data)
+    if after != before:
+        await save_stages(conn, trainee_id, after)
+
+
+async def handle(conn: Conn, envelope: Envelope) -> None:
+    """Apply one upstream event to the facts tables; others are kept in the inbox only."""
+    if envelope.service == "enrollment":
+        await _enrollment(conn, envelope)
+    elif envelope.service == "training" and envelope.type in PLAN_EVENTS:
+        await _plan(conn, envelope)
+    else:
+        log.debug("consumer.kept_only", service=envelope.service, type=envelope.type)

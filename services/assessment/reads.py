@@ -1,0 +1,141 @@
+"""Read routes of the assessment service: a trainee's grade, the boards, the audit, and the
+session and dispute aggregates (with the ETag a write's ``If-Match`` names).
+
+A trainee's grade is read from the event store (never behind its writes); the boards from their
+projections, and ``as_of`` from a throw-away replay of what was recorded up to that moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from shared.api import etag
+from shared.auth import Principal, Role, require_roles
+from shared.decider import load
+from shared.problems import forbidden, not_found
+from shared.projections import as_of as replay_as_of
+from shared.requests import Now
+
+from .audit import audit_trainee
+from .domain import dispute, session
+from .domain.events import registry
+from .facts import find_trainee
+from .handlers import may_see
+from .history import OWN_SERVICE, latest_decision
+from .projections import GRADE_BOARD, grade_rows, trainer_rows
+from .schemas import ID_PATTERN, IdPath, dispute_json, grade_json, session_json
+
+router = APIRouter(tags=["assessment: reads"])
+JsonDict = dict[str, Any]
+
+
+def _roles(*roles: str) -> Any:
+    return Depends(require_roles(*roles))
+
+
+GradeReader = Annotated[
+    Principal, _roles(Role.MANAGEMENT, Role.AUDITOR, Role.TRAINEE, Role.BRANCH_CLERK)
+]
+BoardReader = Annotated[Principal, _roles(Role.MANAGEMENT, Role.AUDITOR, Role.BRANCH_CLERK)]
+SessionReader = _roles(Role.AFTER_SALES_MANAGER, Role.EXAMINER, Role.MANAGEMENT, Role.AUDITOR)
+DisputeReader = Annotated[
+    Principal,
+    _roles(
+        Role.AFTER_SALES_MANAGER, Role.MANAGEMENT, Role.AUDITOR, Role.TRAINEE, Role.BRANCH_CLERK
+    ),
+]
+OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
+
+
+@router.get("/trainees/{trainee_id}/grade")
+async def get_grade(
+    trainee_id: IdPath, principal: GradeReader, request: Request, response: Response
+) -> JsonDict:
+    """The trainee's current grade (the latest decision; a correction replaces the first)."""
+    decided = await latest_decision(request.app.state.pool, trainee_id)
+    if decided is None or not may_see(principal, trainee_id, decided.branch_id):
+        raise not_found(f"trainee {trainee_id} has no grade: not examined yet")
+    if decided.type != "GradeAssigned":
+        raise not_found(f"trainee {trainee_id} has no grade: failed the assessment (R-18)")
+    if decided.data.get("position") is None:
+        raise not_found(
+            f"trainee {trainee_id} has no grade: passed but meets no position's eligibility "
+            "(R-21), stays reserve"
+        )
+    version = await request.app.state.store.stream_version(decided.stream_id)
+    response.headers["ETag"] = etag(version)
+    return grade_json(decided)
+
+
+@router.get("/board/grades")
+async def grade_board(
+    principal: BoardReader,
+    request: Request,
+    now: Now,
+    branch_id: OptionalId = None,
+    as_of: datetime | None = None,
+) -> JsonDict:
+    """Counts by branch x position x level and the trainees behind them; ``as_of`` answers for
+    a past moment (ISO 8601; without a zone, UTC). A branch clerk sees its own branch only."""
+    if not principal.has_role(Role.MANAGEMENT, Role.AUDITOR):
+        own = principal.branch_id
+        if own is None or branch_id not in (None, own):
+            raise forbidden("a branch clerk reads its own branch's grades only")
+        branch_id = own
+    pool = request.app.state.pool
+    if as_of is None:
+        return {"as_of": now, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id)}
+    moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    async with replay_as_of(pool, OWN_SERVICE, GRADE_BOARD, moment) as schema:
+        rows = await grade_rows(pool, schema, branch_id)
+    return {"as_of": moment, "rows": rows}
+
+
+@router.get("/board/trainers", dependencies=[_roles(Role.MANAGEMENT, Role.AFTER_SALES_MANAGER)])
+async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
+    """R-24 failure rates and fines per trainer x product series x session, R-13 demerits."""
+    return {"rows": await trainer_rows(request.app.state.pool, session_id)}
+
+
+@router.get(
+    "/trainees/{trainee_id}/audit",
+    dependencies=[_roles(Role.AUDITOR, Role.AFTER_SALES_MANAGER)],
+)
+async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
+    """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
+    report = await audit_trainee(request.app.state.pool, request.app.state.store, trainee_id)
+    if report is None:
+        raise not_found(f"assessment has no record of trainee {trainee_id}")
+    return report
+
+
+@router.get("/sessions/{session_id}", dependencies=[SessionReader])
+async def get_session(session_id: IdPath, request: Request, response: Response) -> JsonDict:
+    state, version = await load(
+        request.app.state.store, registry, session.EXAM_SESSION, session.stream_id(session_id)
+    )
+    if state.opened is None:
+        raise not_found(f"no exam session {session_id}")
+    response.headers["ETag"] = etag(version)
+    return session_json(session_id, state, version)
+
+
+@router.get("/disputes/{dispute_id}")
+async def get_dispute(
+    dispute_id: IdPath, principal: DisputeReader, request: Request, response: Response
+) -> JsonDict:
+    state, version = await load(
+        request.app.state.store, registry, dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id)
+    )
+    filed = state.filed
+    trainee = (
+        None if filed is None else await find_trainee(request.app.state.pool, filed.trainee_id)
+    )
+    branch = trainee.branch_id if trainee else None
+    if filed is None or not may_see(principal, filed.trainee_id, branch):
+        raise not_found(f"no dispute {dispute_id}")
+    response.headers["ETag"] = etag(version)
+    return dispute_json(dispute_id, state, version)
