@@ -1,0 +1,37 @@
+"""The compensation service (:8004): pay rates from grades, payslips, branch fees and trainer fines
+(R-19, R-24 to R-33), fed by the enrollment, assessment and training events it consumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared import workers
+from shared.api import create_service_app
+from shared.settings import Settings
+
+from . import reads, routes, runs
+from .consumers import BINDING_KEYS, SERVICE, handle
+from .domain.events import registry as REGISTRY
+from .projections import PAYSLIPS
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+PROJECTIONS = [PAYSLIPS]
+
+__all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        service=SERVICE,
+        title="Gradeline compensation",
+        routers=[routes.router, runs.router, reads.router],
+        migrations=[MIGRATIONS],
+        background=[
+            workers.relay(),
+            workers.consumer(handle, BINDING_KEYS),
+            workers.projections(PROJECTIONS),
+        ],
+    )

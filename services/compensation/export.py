@@ -1,0 +1,86 @@
+"""The month's payroll and branch fees as spreadsheets (xlsx) and CSV. Pure: the JSON views in,
+bytes out. One table per export: a header row, then one row per payslip or fee row."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from decimal import Decimal
+from io import BytesIO, StringIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .domain.vocabulary import LineName
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+JsonDict = dict[str, Any]
+Table = tuple[Sequence[str], list[list[Any]]]
+
+PAYROLL_COLUMNS = ("employee_id", *(n.value for n in LineName), "total", "payslip_id",
+                   "supersedes", "difference")  # fmt: skip
+FEE_COLUMNS = ("branch_id", "trainee_id", "days", "amount", "dates")
+_MONEY_COLUMNS = {*(n.value for n in LineName), "total", "difference", "amount"}
+
+
+def payroll_table(view: JsonDict) -> Table:
+    """One row per employee's latest payslip; a line the payslip lacks is left empty."""
+    rows = []
+    for payslip in view["payslips"]:
+        amounts = {line["name"]: line["amount"] for line in payslip["lines"]}
+        rows.append(
+            [
+                payslip["employee_id"],
+                *(amounts.get(n.value) for n in LineName),
+                payslip["total"],
+                payslip["payslip_id"],
+                payslip["supersedes"],
+                payslip["difference"],
+            ]
+        )
+    return PAYROLL_COLUMNS, rows
+
+
+def fee_table(rows: list[JsonDict]) -> Table:
+    return FEE_COLUMNS, [
+        [r["branch_id"], r["trainee_id"], r["days"], r["amount"], " ".join(r["dates"])]
+        for r in rows
+    ]
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a BOM, so spreadsheet programs open Chinese text correctly."""
+    columns, rows = table
+    out = StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table, title: str) -> bytes:
+    """Money as numbers formatted ``0.00``, so the sheet can sum them."""
+    columns, rows = table
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = title
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_cell(column, value) for column, value in zip(columns, row, strict=True)])
+        for column, cell in zip(columns, sheet[sheet.max_row], strict=True):
+            if column in _MONEY_COLUMNS:
+                cell.number_format = "0.00"
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(column: str, value: Any) -> Any:
+    if column in _MONEY_COLUMNS and value is not None:
+        return Decimal(value)
+    return value

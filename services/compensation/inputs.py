@@ -1,0 +1,109 @@
+"""What a payroll run is computed from: the pay accounts and the upstream facts the consumer kept.
+
+Each function reads committed state only; the payroll decider compares what it is given with
+what the month already holds, so a run that overlaps another (or a late event) is harmless.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+
+from shared.decider import load
+from shared.eventstore import EventStore
+
+from .domain.account import PAY_ACCOUNT, account_stream, month_inputs, rates_in_month
+from .domain.events import registry
+from .domain.fees import TraineeDisposition, TrainerPenalty, TrainingDay
+from .domain.months import Month
+from .domain.payslip import ComputedPayslip, prepare_payslip
+from .domain.vocabulary import Category, DispositionOutcome
+from .policy.pay import PayPolicy
+
+ACCOUNT_PREFIX = account_stream("")
+
+
+async def paid_employees(pool: asyncpg.Pool) -> list[str]:
+    """Every employee a grade gave a pay rate: PayRateSet is the only event that opens an account
+    a payslip can come from (recorded inputs alone pay nothing)."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT stream_id FROM events WHERE type = 'PayRateSet' AND stream_id LIKE $1"
+        " ORDER BY stream_id",
+        ACCOUNT_PREFIX + "%",
+    )
+    return [row["stream_id"].removeprefix(ACCOUNT_PREFIX) for row in rows]
+
+
+async def payslips(
+    store: EventStore, employees: list[str], month: Month, policy: PayPolicy
+) -> list[ComputedPayslip]:
+    """Each employee's payslip for the month as it would be issued now (R-25 to R-32)."""
+    computed = []
+    for employee_id in employees:
+        account, _ = await load(store, registry, PAY_ACCOUNT, account_stream(employee_id))
+        computed.append(
+            prepare_payslip(
+                employee_id,
+                uuid.uuid4(),
+                str(month),
+                rates_in_month(account, str(month)),
+                month_inputs(account, str(month)),
+                policy,
+            )
+        )
+    return computed
+
+
+async def dispositions(pool: asyncpg.Pool, until: date) -> list[TraineeDisposition]:
+    """R-18 dispositions decided by ``until``, of trainees whose enrolment has arrived."""
+    rows = await pool.fetch(
+        "SELECT d.trainee_id, k.branch_id, k.category, d.outcome, d.decided_on"
+        " FROM dispositions d JOIN known_employees k ON k.employee_id = d.trainee_id"
+        " WHERE d.decided_on <= $1 ORDER BY d.decided_on, d.event_id",
+        until,
+    )
+    known = set(Category)
+    return [
+        TraineeDisposition(
+            r["trainee_id"],
+            r["branch_id"],
+            Category(r["category"]),
+            DispositionOutcome(r["outcome"]),
+            r["decided_on"],
+        )
+        for r in rows
+        if r["category"] in known
+    ]
+
+
+async def training_days(pool: asyncpg.Pool, month: Month) -> list[TrainingDay]:
+    rows = await pool.fetch(
+        "SELECT trainee_id, day FROM training_days WHERE day BETWEEN $1 AND $2",
+        month.first_day,
+        month.last_day,
+    )
+    return [TrainingDay(r["trainee_id"], r["day"]) for r in rows]
+
+
+async def penalties(pool: asyncpg.Pool, month: Month) -> list[TrainerPenalty]:
+    rows = await pool.fetch(
+        "SELECT event_id, trainer_id, session_id, product_series, failure_rate, fine, assessed_on"
+        " FROM trainer_penalties WHERE assessed_on BETWEEN $1 AND $2"
+        " ORDER BY assessed_on, event_id",
+        month.first_day,
+        month.last_day,
+    )
+    return [
+        TrainerPenalty(
+            r["event_id"],
+            r["trainer_id"],
+            r["session_id"],
+            r["product_series"],
+            r["failure_rate"],
+            r["fine"],
+            r["assessed_on"],
+        )
+        for r in rows
+    ]

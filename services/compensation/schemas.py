@@ -1,0 +1,83 @@
+"""What the compensation routes share: path parameters, roles, money on the wire, employees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Path
+from pydantic import BaseModel, ConfigDict
+
+from shared.auth import Principal, Role, require_roles
+from shared.decider import InvalidCommand
+from shared.problems import forbidden, validation_failed
+
+from .domain.money import CENT
+from .domain.months import Month
+from .domain.vocabulary import Category
+
+EmployeeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+PayrollClerk = Annotated[Principal, Depends(require_roles(Role.PAYROLL))]
+PayrollReader = Annotated[Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT))]
+FeeReader = Annotated[
+    Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT, Role.BRANCH_CLERK))
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def month_path(month: Annotated[str, Path(description="the month, YYYY-MM")]) -> Month:
+    """The ``{month}`` of a route, or 422 naming ``path.month``."""
+    try:
+        return Month.parse(month)
+    except InvalidCommand as bad:
+        error = {"field": "path.month", "message": bad.detail, "type": "month"}
+        raise validation_failed(f"Invalid request: path.month: {bad.detail}", [error]) from None
+
+
+MonthPath = Annotated[Month, Depends(month_path)]
+
+
+def money(amount: Decimal) -> str:
+    """Money on the wire: a string with two decimals (api-contract.md), rounded half-up."""
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def may_see_pay_of(principal: Principal, employee_id: str) -> bool:
+    """Payroll and management see everyone's pay; an employee sees its own."""
+    return principal.has_role(Role.PAYROLL, Role.MANAGEMENT) or principal.sub == employee_id
+
+
+def fee_branch(principal: Principal, branch_id: str | None) -> str | None:
+    """The branch whose fees a caller may read (None: all). A branch clerk reads its own only."""
+    if principal.has_role(Role.PAYROLL, Role.MANAGEMENT):
+        return branch_id
+    own = principal.branch_id
+    if own is None or (branch_id is not None and branch_id != own):
+        raise forbidden("a branch clerk reads its own branch's fees only")
+    return own
+
+
+@dataclass(frozen=True)
+class KnownEmployee:
+    employee_id: str
+    category: Category | None  # None: a category this service does not know
+    branch_id: str
+
+
+async def find_employee(pool: asyncpg.Pool, employee_id: str) -> KnownEmployee | None:
+    """The employee as enrollment described it (consumers.py), None before its enrolment arrived."""
+    row = await pool.fetchrow(
+        "SELECT category, branch_id FROM known_employees WHERE employee_id = $1", employee_id
+    )
+    if row is None:
+        return None
+    try:
+        category: Category | None = Category(row["category"])
+    except ValueError:
+        category = None
+    return KnownEmployee(employee_id, category, row["branch_id"])

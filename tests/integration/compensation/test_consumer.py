@@ -1,0 +1,80 @@
+"""The upstream consumer: pay rates from grades exactly once, whatever the order of arrival."""
+
+from __future__ import annotations
+
+from tests.integration.compensation.upstream import (
+    MONTH,
+    count_events,
+    deliver,
+    disposed,
+    enrolled,
+    envelope,
+    graded,
+    payroll,
+    run,
+)
+
+
+async def rate_of(svc, employee_id):
+    answer = await svc.client.get(f"/employees/{employee_id}/pay-rate", headers=payroll(svc))
+    return answer.json() if answer.status_code == 200 else answer.status_code
+
+
+async def test_a_grade_that_overtakes_the_enrolment_is_applied_when_the_enrolment_arrives(svc):
+    grade = graded("t-a", "engineer", "intermediate")
+    assert await deliver(svc, grade) == [True]
+    assert await rate_of(svc, "t-a") == 404  # category unknown: the grade waits
+    assert await count_events(svc) == 0
+    await deliver(svc, enrolled("t-a"))
+    rate = await rate_of(svc, "t-a")
+    assert (rate["monthly"], rate["grade_event_id"]) == ("3200.00", str(grade.event_id))
+
+
+async def test_a_redelivered_grade_sets_the_rate_once(svc):
+    grade = graded("t-a", "technician", "senior")
+    assert await deliver(svc, enrolled("t-a"), grade, grade) == [True, True, False]
+    assert await count_events(svc, "PayRateSet") == 1
+    assert (await rate_of(svc, "t-a"))["monthly"] == "2900.00"  # R-25
+
+
+async def test_a_branch_commissioned_grade_sets_no_rate_r31(svc):
+    await deliver(svc, enrolled("t-b", "branch_commissioned", "dl-north"))
+    await deliver(svc, graded("t-b", "engineer", "junior"))
+    assert await count_events(svc) == 0
+    assert await rate_of(svc, "t-b") == 404
+    assert (await run(svc)).json()["payslips"] == []
+
+
+async def test_a_grade_without_position_or_a_reserve_disposition_is_the_reserve_rate_r30(svc):
+    await deliver(svc, enrolled("t-a"), graded("t-a", None, None))  # R-21: eligible for nothing
+    rate = await rate_of(svc, "t-a")
+    assert (rate["position"], rate["level"], rate["monthly"], rate["lines"]) == (
+        "reserve", None, None, [],
+    )  # fmt: skip
+    await deliver(svc, enrolled("t-w"), disposed("t-w", "workshop", "2026-04-02"))
+    assert (await rate_of(svc, "t-w"))["position"] == "reserve"
+    assert (await run(svc)).json()["payslips"] == []  # worker's treatment: nothing to pay
+
+
+async def test_a_correction_into_a_failure_ends_after_sales_pay_from_its_day_r23(svc):
+    grade = graded("t-a", "engineer", "junior")
+    await deliver(svc, enrolled("t-a"), grade)
+    failed = {
+        "trainee_id": "t-a", "session_id": "s-1", "failed_exams": ["written"],
+        "written": "79", "practical": {}, "practical_mean": "95", "policy_version": "g",
+        "rule_trace": [], "review_flags": [], "assessed_at": "2026-04-16T08:00:00+00:00",
+        "supersedes": str(grade.event_id), "dispute_id": "d-1",
+    }  # fmt: skip
+    await deliver(svc, envelope("assessment", "AssessmentFailed", failed, "assessment-s-1/t-a"))
+    assert (await rate_of(svc, "t-a"))["position"] == "reserve"
+    (slip,) = (await run(svc)).json()["payslips"]
+    assert slip["total"] == "1500.00"  # R-32: 15 of April's 30 days at 3000
+
+
+async def test_other_upstream_events_land_in_the_inbox_without_effect(svc):
+    scored = envelope("assessment", "ExamScored", {"trainee_id": "t-a", "score": "90"})
+    withdrawn = envelope("enrollment", "TraineeWithdrawn", {"trainee_id": "t-a"})
+    assert await deliver(svc, scored, withdrawn) == [True, True]
+    assert await svc.pool.fetchval("SELECT count(*) FROM inbox") == 2
+    assert await count_events(svc) == 0
+    assert (await run(svc, month=MONTH)).status_code == 200
