@@ -282,3 +282,31 @@ def _append_args(
         [e.causation_id for e in events],
         [e.policy_version for e in events],
     )
+
+
+class TransactionEventStore(PostgresEventStore):
+    """A service's store inside one open transaction: every read and append goes through
+    ``conn``, so reads see the transaction's own appends and no second connection is taken.
+
+    For consumers' handlers, which get the inbox transaction's connection and decide inside it.
+    """
+
+    def __init__(self, conn: Any, service: str) -> None:
+        # A connection answers fetch/fetchrow/fetchval like a pool; appends never reach the
+        # pool-only group commit because ``append`` always passes ``conn`` on.
+        super().__init__(conn, service)
+        self.conn = conn
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        *,
+        idempotency_key: str | None = None,
+        conn: Any = None,
+    ) -> AppendResult:
+        return await super().append(
+            stream_id, events, expected_version, idempotency_key=idempotency_key,
+            conn=conn if conn is not None else self.conn,
+        )  # fmt: skip

@@ -22,7 +22,6 @@ from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, 
 from shared.events import Event
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.idempotency import IdempotencyKey
-from shared.metrics import MeteredEventStore
 from shared.requests import Now, command_metadata
 
 from .domain import assessment, dispute, session
@@ -30,7 +29,7 @@ from .domain.assessment import TRAINEE_ASSESSMENT, TraineeAssessment
 from .domain.commands import AssessmentCommand, CorrectGrade
 from .domain.events import ExamSessionOpened, GradeDisputed, GradeDisputeResolved, registry
 from .domain.session import EXAM_SESSION, ExamSession
-from .history import DECISIONS, OWN_SERVICE, latest_decision
+from .history import DECISIONS, latest_decision
 
 JsonDict = dict[str, Any]
 
@@ -89,18 +88,10 @@ async def run(
     *, expected: int | None = None, conn: Any = None,
 ) -> Outcome[Any]:  # fmt: skip
     """``conn``: decide and append inside the caller's transaction (reads included)."""
-    store = write.store if conn is None else within(write, conn)
     return await execute(
-        store, registry, decider, stream, command, meta,
+        write.store, registry, decider, stream, command, meta,
         expected_version=expected, policy_version=_policy_version, conn=conn,
     )  # fmt: skip
-
-
-def within(write: Write, conn: Any) -> EventStore:
-    """The store on the caller's connection: its reads see the transaction's own appends, and a
-    request never waits for a second connection while holding one (which, with every request of
-    a busy moment doing it, would starve the pool)."""
-    return MeteredEventStore(conn, OWN_SERVICE, write.request.app.state.metrics)
 
 
 def pinned(write: Write, stream: str, version: int) -> None:
@@ -176,7 +167,7 @@ async def correct_grade(
     """R-23: the corrected scores decide again, as a new event superseding the disputed one;
     appended in the caller's transaction, beside the dispute's resolution."""
     stream = assessment.stream_id(filed.session_id, filed.trainee_id)
-    decisions = [e for e in await within(write, conn).read_stream(stream) if e.type in DECISIONS]
+    decisions = [e for e in await write.store.read_stream(stream, conn=conn) if e.type in DECISIONS]
     if not decisions or decisions[-1].event_id != filed.grade_event_id:
         raise Conflict(
             f"the grade disputed by {filed.dispute_id} was superseded since: "

@@ -18,16 +18,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-import asyncpg
 import structlog
 
 from shared.db import Conn
 from shared.decider import Metadata, execute
 from shared.events import SYSTEM_ACTOR, Envelope
-from shared.eventstore import PostgresEventStore
+from shared.eventstore import TransactionEventStore
 
 from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.commands import ApplyGrade
@@ -189,21 +188,10 @@ async def _set_rate(
         decision["effective_from"], decision["event_id"],
     )  # fmt: skip
     await execute(
-        _store_in(conn), registry, PAY_ACCOUNT, account_stream(employee_id), command, meta,
+        TransactionEventStore(conn, SERVICE), registry, PAY_ACCOUNT, account_stream(employee_id),
+        command, meta,
         policy_version=lambda e: getattr(e, "policy_version", None), conn=conn,
     )  # fmt: skip
-
-
-def _store_in(conn: Conn) -> PostgresEventStore:
-    """The service's store, read and written through the inbox transaction's connection.
-
-    ``execute`` loads the stream through the store: through the pool it would not see this
-    transaction's own appends (two decisions applied at one enrolment) and would hold a second
-    connection per consumer partition. With ``conn`` passed to ``append`` the store touches its
-    "pool" only with ``fetch``, which a connection has, hence the cast: shared's store offers no
-    read through a given connection.
-    """
-    return PostgresEventStore(cast(asyncpg.Pool, conn), SERVICE)
 
 
 def _day(value: str) -> date:
