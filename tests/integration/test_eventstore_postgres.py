@@ -95,3 +95,17 @@ async def test_group_commit_with_one_key_twice_in_a_batch_appends_once(pg_store)
     assert [first.replayed, second.replayed] == [False, True]
     assert second.stream_id == "s-1" and second.first_position == first.first_position
     assert len(await pg_store.read_all()) == 1
+
+
+async def test_transaction_store_reads_its_own_appends_and_rolls_back_with_the_caller(pg_pool):
+    from shared.eventstore import TransactionEventStore
+
+    async with pg_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        store = TransactionEventStore(conn, "core")
+        await store.append("s-1", [ev(1)], NO_STREAM)
+        await store.append("s-1", [ev(2)], 1)
+        assert [e.version for e in await store.read_stream("s-1")] == [1, 2]
+        await tx.rollback()
+    assert await pg_pool.fetchval("SELECT count(*) FROM events") == 0
