@@ -1,0 +1,96 @@
+"""The benchmark runner: ``python -m bench [SUITE ...]`` (no suite: all of them).
+
+Suites register below as name -> async function taking a :class:`BenchConfig` and returning
+:class:`Row` objects; the runner prints each suite's table and rewrites the suite's section of
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bench import bus_bench, store_bench
+from bench.common import (
+    BenchConfig,
+    Row,
+    busy,
+    load_average,
+    log,
+    machine_facts,
+    markdown_section,
+    print_table,
+    update_doc,
+    wait_until_quiet,
+)
+from shared.settings import Settings
+
+Suite = Callable[[BenchConfig], Awaitable[list[Row]]]
+
+# name -> (section title, suite). Add a suite here; its name is also its docs marker.
+SUITES: dict[str, tuple[str, Suite]] = {
+    "store": ("Event store", store_bench.run),
+    "bus": ("Bus: relay and latency", bus_bench.run),
+}
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("suites", nargs="*", choices=[[], *SUITES], metavar="SUITE",
+                        help=f"suites to run (default: all): {', '.join(SUITES)}")  # fmt: skip
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply workload sizes (0.1: a smoke run)"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each suite, wait up to SECONDS for the load average to drop (shared machines)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a goal is missed"
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help=f"do not update {DOCS.relative_to(DOCS.parents[1])}"
+    )
+    return parser.parse_args(argv)
+
+
+async def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    settings = Settings()
+    config = BenchConfig(pg_dsn=settings.pg_dsn, amqp_url=settings.amqp_url, scale=args.scale)
+    facts = await machine_facts(config.pg_dsn)
+    failed = False
+    for name in args.suites or list(SUITES):
+        title, suite = SUITES[name]
+        before = await wait_until_quiet(args.wait_quiet) if args.wait_quiet else load_average()
+        if busy(before):
+            log(f"warning: load average {before:.2f}: other work competes for the cores")
+        rows = await suite(config)
+        loads = (before, load_average())
+        print_table(f"{title} (suite {name})", rows)
+        failed |= any(row.met is False for row in rows)
+        # A scaled-down run is a smoke test: its numbers do not belong in the document.
+        if not args.no_docs and args.scale == 1.0:
+            section = markdown_section(f"{title} (`python -m bench {name}`)", rows, loads)
+            update_doc(DOCS, name, section, facts)
+    return 1 if failed and args.strict else 0
+
+
+def run() -> None:
+    try:
+        import uvloop
+    except ImportError:  # the services run on uvloop when it is there; so do the benchmarks
+        sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(uvloop.run(main(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    run()
