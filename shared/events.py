@@ -90,7 +90,12 @@ class Envelope(NamedTuple):
     hash: str | None = None
 
     def as_json(self) -> JsonDict:
-        return {**self._asdict(), "actor": self.actor.as_json()}
+        # Ids as str here: asyncpg's own UUID type would cost orjson a fallback call each.
+        return {
+            **self._asdict(),
+            "event_id": str(self.event_id),
+            "actor": self.actor.as_json(),
+        }
 
     def to_json(self) -> bytes:
         """The wire form published on the bus and kept in inboxes."""
