@@ -109,3 +109,21 @@ async def test_transaction_store_reads_its_own_appends_and_rolls_back_with_the_c
         assert [e.version for e in await store.read_stream("s-1")] == [1, 2]
         await tx.rollback()
     assert await pg_pool.fetchval("SELECT count(*) FROM events") == 0
+
+
+async def test_a_batch_with_one_stale_append_commits_the_others(pg_store):
+    """Distinct streams, one stale expected version: the set-wise path falls back per append."""
+    await pg_store.append("s-0", [ev(0)], NO_STREAM)
+    seen = ev(99)
+    await pg_store.append("s-seen", [seen], NO_STREAM)
+    outcomes = await asyncio.gather(
+        pg_store.append("s-0", [ev(1)], NO_STREAM),  # stale: s-0 is at version 1
+        pg_store.append("s-seen", [seen], None),  # a repeated event id: the first result
+        *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(1, 6)),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], ConcurrencyError) and outcomes[0].actual == 1
+    assert outcomes[1].replayed and outcomes[1].stream_id == "s-seen"
+    assert [o.first_version for o in outcomes[2:]] == [1] * 5
+    assert len(await pg_store.read_all()) == 7
+    assert await pg_store.verify() == []
