@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from shared.events import Actor, Envelope, NewEvent
-from shared.groupcommit import AppendRequest, GroupCommit
+from shared.groupcommit import AppendRequest, GroupCommit, event_columns
 
 ANY_VERSION: int | None = None  # append without a version check
 NO_STREAM = 0  # the expected version of a stream that does not exist yet
@@ -269,21 +269,7 @@ def _append_args(
     expected_version: int | None,
     key: str | None,
 ) -> tuple[Any, ...]:
-    return (
-        stream_id,
-        expected_version,
-        key,
-        [e.event_id for e in events],
-        [e.type for e in events],
-        [e.schema_version for e in events],
-        [e.data for e in events],
-        [e.occurred_at for e in events],
-        [e.branch_id for e in events],
-        [e.actor.as_json() for e in events],
-        [e.correlation_id for e in events],
-        [e.causation_id for e in events],
-        [e.policy_version for e in events],
-    )
+    return (stream_id, expected_version, key, *event_columns(events))
 
 
 class TransactionEventStore(PostgresEventStore):

@@ -91,13 +91,9 @@ class GroupCommit:
         return batch
 
 
-def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
-    events = [e for r in requests for e in r.events]
+def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
+    """The per-event array arguments of ``gl_append`` and ``gl_append_batch``, in their order."""
     return (
-        [r.stream_id for r in requests],
-        [r.expected_version for r in requests],
-        [r.key for r in requests],
-        [len(r.events) for r in requests],
         [e.event_id for e in events],
         [e.type for e in events],
         [e.schema_version for e in events],
@@ -109,3 +105,13 @@ def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
         [e.causation_id for e in events],
         [e.policy_version for e in events],
     )
+
+
+def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
+    per_append = (
+        [r.stream_id for r in requests],
+        [r.expected_version for r in requests],
+        [r.key for r in requests],
+        [len(r.events) for r in requests],
+    )
+    return (*per_append, *event_columns([e for r in requests for e in r.events]))
