@@ -35,17 +35,26 @@ CREATE TABLE idempotency_keys (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 
--- What the hash of one event covers. Verification recomputes it from the stored columns, so an
--- edit of any of them (or of the chain link) shows.
+-- What the hash of one event covers: its content digest (every stored column that means
+-- something) chained to its predecessor's hash. Verification recomputes both from the stored
+-- columns, so an edit of any of them, or of the chain link, shows.
+CREATE FUNCTION gl_content_digest(
+    p_event_id uuid, p_stream text, p_version integer, p_type text, p_schema integer,
+    p_occurred timestamptz, p_data jsonb, p_actor jsonb, p_branch text, p_policy text
+) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT sha256(convert_to(concat_ws('|',
+        p_event_id::text, p_stream, p_version::text, p_type, p_schema::text,
+        (extract(epoch FROM p_occurred) * 1000000)::bigint::text,
+        p_data::text, p_actor::text, coalesce(p_branch, ''), coalesce(p_policy, '')), 'UTF8'))
+$$;
+
 CREATE FUNCTION gl_event_digest(
     p_prev bytea, p_event_id uuid, p_stream text, p_version integer, p_type text,
     p_schema integer, p_occurred timestamptz, p_data jsonb, p_actor jsonb, p_branch text,
     p_policy text
-) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
-    SELECT sha256(coalesce(p_prev, '\x'::bytea) || convert_to(concat_ws('|',
-        p_event_id::text, p_stream, p_version::text, p_type, p_schema::text,
-        (extract(epoch FROM p_occurred) * 1000000)::bigint::text,
-        p_data::text, p_actor::text, coalesce(p_branch, ''), coalesce(p_policy, '')), 'UTF8'))
+) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT sha256(coalesce(p_prev, '\x'::bytea) || gl_content_digest(p_event_id, p_stream,
+        p_version, p_type, p_schema, p_occurred, p_data, p_actor, p_branch, p_policy))
 $$;
 
 -- Append events to one stream in the caller's transaction.

@@ -19,13 +19,12 @@ DECLARE
     head_hashes bytea[];
     owner integer[];      -- per event: the append it belongs to
     versions integer[];
-    positions bigint[];
+    first_position bigint;
     occurred timestamptz[];
+    contents bytea[];
     prevs bytea[];
     hashes bytea[];
     prev bytea;
-    a integer := 1;
-    left_in_append integer := p_counts[1];
     i integer;
 BEGIN
     PERFORM pg_advisory_xact_lock(7265616465);
@@ -44,29 +43,37 @@ BEGIN
         RAISE EXCEPTION 'a conflict in the batch' USING ERRCODE = 'GL000';
     END IF;
 
-    prev := head_hashes[1];
+    -- Who owns each event, its version and time, set-wise.
+    SELECT array_agg(c.a ORDER BY c.a, k), array_agg(heads[c.a] + k ORDER BY c.a, k)
+      INTO owner, versions
+      FROM unnest(p_counts) WITH ORDINALITY AS c(n, a), generate_series(1, c.n) AS k;
+    occurred := ARRAY(SELECT coalesce(p_occurred[o], now()) FROM generate_series(1, total) o
+                      ORDER BY o);
+    -- Positions: one contiguous block. Only appends move this sequence, all under the lock.
+    first_position := nextval('events_position_seq');
+    IF total > 1 THEN
+        PERFORM setval('events_position_seq', first_position + total - 1);
+    END IF;
+    -- Content digests set-wise (the costly part of a hash); then the chain, which is sequential.
+    contents := ARRAY(
+        SELECT gl_content_digest(p_ids[o], p_streams[owner[o]], versions[o], p_types[o],
+                                 p_schemas[o], occurred[o], p_data[o], p_actor[o], p_branch[o],
+                                 p_policy[o])
+        FROM generate_series(1, total) o ORDER BY o);
     FOR i IN 1..total LOOP
-        IF left_in_append = 0 THEN
-            a := a + 1;
-            left_in_append := p_counts[a];
-            prev := head_hashes[a];
+        IF i = 1 OR owner[i] <> owner[i - 1] THEN
+            prev := head_hashes[owner[i]];
         END IF;
-        heads[a] := heads[a] + 1;
-        owner[i] := a;
-        versions[i] := heads[a];
-        positions[i] := nextval('events_position_seq');
-        occurred[i] := coalesce(p_occurred[i], now());
         prevs[i] := prev;
-        prev := gl_event_digest(prev, p_ids[i], p_streams[a], heads[a], p_types[i], p_schemas[i],
-                                occurred[i], p_data[i], p_actor[i], p_branch[i], p_policy[i]);
+        prev := sha256(coalesce(prev, '\x'::bytea) || contents[i]);
         hashes[i] := prev;
-        left_in_append := left_in_append - 1;
     END LOOP;
 
     INSERT INTO events (position, stream_id, version, event_id, type, schema_version, occurred_at,
                         branch_id, actor, correlation_id, causation_id, idempotency_key,
                         policy_version, data, prev_hash, hash)
-    SELECT positions[o], p_streams[owner[o]], versions[o], p_ids[o], p_types[o], p_schemas[o],
+    SELECT first_position + o - 1, p_streams[owner[o]], versions[o], p_ids[o], p_types[o],
+           p_schemas[o],
            occurred[o], p_branch[o], p_actor[o], p_corr[o], p_cause[o], p_keys[owner[o]],
            p_policy[o], p_data[o], prevs[o], hashes[o]
     FROM generate_series(1, total) AS o;
@@ -74,7 +81,7 @@ BEGIN
     RETURN QUERY
     WITH spans AS (
         SELECT owner[o] AS a, min(versions[o]) AS v1, max(versions[o]) AS v2,
-               min(positions[o]) AS p1, max(positions[o]) AS p2
+               min(first_position + o - 1) AS p1, max(first_position + o - 1) AS p2
         FROM generate_series(1, total) AS o GROUP BY owner[o]
     ), keyed AS (
         INSERT INTO idempotency_keys (key, stream_id, first_version, last_version,
