@@ -66,9 +66,20 @@ async def _graded(conn: Conn, envelope: Envelope) -> None:
     d = envelope.data
     position = Position(d["position"]) if d.get("position") else Position.RESERVE
     level = Level(d["level"]) if d.get("level") and position is not Position.RESERVE else None
-    await _record_decision(
-        conn, envelope, position, level, _day(d["assigned_at"]), d.get("supersedes")
+    since = await _effective_from(conn, _day(d["assigned_at"]), d.get("supersedes"))
+    await _record_decision(conn, envelope, position, level, since, d.get("supersedes"))
+
+
+async def _effective_from(conn: Conn, assigned_on: date, supersedes: str | None) -> date:
+    """R-23 with R-32 (policy decision): a correction replaces the disputed grade, so it takes
+    effect from the day the disputed grade did; months already paid get corrected payslips
+    (R-32) when payroll runs again. A grade that corrects nothing starts on its own day."""
+    if supersedes is None:
+        return assigned_on
+    replaced = await conn.fetchval(
+        "SELECT effective_from FROM grade_decisions WHERE event_id = $1", UUID(str(supersedes))
     )
+    return replaced if replaced is not None else assigned_on
 
 
 async def _failed(conn: Conn, envelope: Envelope) -> None:
@@ -77,9 +88,8 @@ async def _failed(conn: Conn, envelope: Envelope) -> None:
     d = envelope.data
     if d.get("supersedes") is None:
         return
-    await _record_decision(
-        conn, envelope, Position.RESERVE, None, _day(d["assessed_at"]), d["supersedes"]
-    )
+    since = await _effective_from(conn, _day(d["assessed_at"]), d["supersedes"])
+    await _record_decision(conn, envelope, Position.RESERVE, None, since, d["supersedes"])
 
 
 async def _disposed(conn: Conn, envelope: Envelope) -> None:

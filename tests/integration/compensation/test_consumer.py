@@ -56,7 +56,7 @@ async def test_a_grade_without_position_or_a_reserve_disposition_is_the_reserve_
     assert (await run(svc)).json()["payslips"] == []  # worker's treatment: nothing to pay
 
 
-async def test_a_correction_into_a_failure_ends_after_sales_pay_from_its_day_r23(svc):
+async def test_a_correction_into_a_failure_takes_the_grade_away_from_its_first_day_r23(svc):
     grade = graded("t-a", "engineer", "junior")
     await deliver(svc, enrolled("t-a"), grade)
     failed = {
@@ -67,8 +67,8 @@ async def test_a_correction_into_a_failure_ends_after_sales_pay_from_its_day_r23
     }  # fmt: skip
     await deliver(svc, envelope("assessment", "AssessmentFailed", failed, "assessment-s-1/t-a"))
     assert (await rate_of(svc, "t-a"))["position"] == "reserve"
-    (slip,) = (await run(svc)).json()["payslips"]
-    assert slip["total"] == "1500.00"  # 15 of April's 30 days at 3000
+    # The disputed grade was wrong from the start: no after-sales pay for any day of it.
+    assert (await run(svc)).json()["payslips"] == []
 
 
 async def test_other_upstream_events_land_in_the_inbox_without_effect(svc):

@@ -104,20 +104,21 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_old_one_r
     await deliver(svc, correction)
     rerun = (await run(svc)).json()
     assert rerun["issued"]["corrections"] == 1
-    # days 1-15 at 3200, days 16-30 at 3500, each line prorated then rounded once.
+    # the correction replaces the disputed grade from its first day (5 March), so
+    # all of April is paid at 3500, beside the old payslip, with the difference shown.
     (new,) = rerun["payslips"]
     assert (new["total"], new["supersedes"], new["difference"]) == (
-        "3350.00", old["payslip_id"], "150.00",
+        "3500.00", old["payslip_id"], "300.00",
     )  # fmt: skip
     month = await payslips(svc)
     assert [p["payslip_id"] for p in month["payslips"]] == [new["payslip_id"]]
     assert amounts(month["payslips"][0]) == {
-        "position": "2345.00", "performance": "1005.00", "travel_allowance": "0.00",
+        "position": "2450.00", "performance": "1050.00", "travel_allowance": "0.00",
     }  # fmt: skip
     history = [(p["payslip_id"], p["total"], p["superseded"]) for p in month["history"]]
     assert history == [
         (old["payslip_id"], "3200.00", True),
-        (new["payslip_id"], "3350.00", False),
+        (new["payslip_id"], "3500.00", False),
     ]
     rate = (await svc.client.get("/employees/t-a/pay-rate", headers=payroll(svc))).json()
     assert (rate["level"], rate["monthly"], rate["grade_event_id"]) == (
