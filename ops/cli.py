@@ -1,4 +1,4 @@
-"""``gradeline``: operate a Gradeline installation (tokens, catalog, projections, dead letters)."""
+"""``gradeline``: operate Gradeline (tokens, catalog, projections, audit, dead letters)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from ops import services
 from shared import db
@@ -22,7 +22,9 @@ from shared.eventstore import PostgresEventStore
 from shared.projections import rebuild, verify
 from shared.settings import Settings
 
-app = typer.Typer(help="Operate Gradeline: tokens, event catalog, projections, dead letters.")
+app = typer.Typer(
+    help="Operate Gradeline: tokens, event catalog, projections, audit, dead letters."
+)
 dlq_app = typer.Typer(help="Dead-letter queues: list and re-drive.")
 app.add_typer(dlq_app, name="dlq")
 console = Console()
@@ -120,6 +122,57 @@ def verify_command(service: str) -> None:
     if problems:
         raise typer.Exit(1)
     console.print(f"{service}: events and projections verified")
+
+
+@app.command("audit")
+def audit_command(
+    service: Annotated[str, typer.Option(help="the service whose history to audit")] = "assessment",
+    show: Annotated[int, typer.Option(help="differences to list at most")] = 50,
+) -> None:
+    """Replay every trainee's history and re-derive its decisions (R-22); exit 1 on any
+    inconsistency (a decision that no longer re-derives, an edited event)."""
+    try:
+        audit_all = services.get(service).audit
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--service") from None
+    if audit_all is None:
+        raise typer.BadParameter(f"{service} has no audit", param_hint="--service")
+
+    async def go() -> list[dict[str, Any]]:
+        pool = await _pool(Settings(), service)
+        try:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          console=console, transient=True) as progress:  # fmt: skip
+                progress.add_task(f"auditing every trainee of {service}", total=None)
+                return await audit_all(pool, PostgresEventStore(pool, service))
+        finally:
+            await pool.close()
+
+    reports = _run(go())
+    failed = [r for r in reports if not r["consistent"]]
+    if failed:
+        console.print(_differences_table(failed, show))
+        console.print(f"[red]{service}: {len(failed)} of {len(reports)} trainees inconsistent")
+        raise typer.Exit(1)
+    console.print(f"{service}: {len(reports)} trainees audited, all consistent")
+
+
+def _differences_table(reports: list[dict[str, Any]], show: int) -> Table:
+    rows = [(r["trainee_id"], d) for r in reports for d in r["differences"]]
+    caption = f"{len(rows) - show} more not shown (--show)" if len(rows) > show else None
+    event = Column("event", overflow="fold")  # an event id must stay whole to be looked up
+    table = Table("trainee", "kind", event, "field", "detail", title="audit differences",
+                  caption=caption)  # fmt: skip
+    for trainee_id, d in rows[:show]:
+        where = f"{d['stream_id']}#{d['version']}" if d.get("stream_id") else d.get("event_id")
+        table.add_row(trainee_id, d.get("kind"), where, d.get("field"), _detail(d))
+    return table
+
+
+def _detail(difference: dict[str, Any]) -> str:
+    if difference.get("detail"):
+        return str(difference["detail"])
+    return f"recorded {difference.get('recorded')!r}, re-derived {difference.get('rederived')!r}"
 
 
 @dlq_app.command("list")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from shared.events import EventRegistry
 from shared.projections import Projection
 
 NAMES = ("enrollment", "training", "assessment", "compensation")
+
+# ``audit_all(pool, store)`` of a service's ``audit`` module: one report per subject (trainee),
+# each a dict with at least ``consistent`` (bool) and ``differences`` (a list of dicts).
+AuditAll = Callable[[Any, Any], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -18,24 +24,31 @@ class ServiceInfo:
     name: str
     registry: EventRegistry
     projections: tuple[Projection, ...]
+    audit: AuditAll | None = None  # the replay audit of every subject, when the service has one
 
 
-def _app_module(name: str) -> ModuleType | None:
+def _module(name: str, part: str) -> ModuleType | None:
+    """``services.<name>.<part>`` when the service (and that module of it) exists."""
     if importlib.util.find_spec(f"services.{name}") is None:
         return None
-    if importlib.util.find_spec(f"services.{name}.app") is None:
+    if importlib.util.find_spec(f"services.{name}.{part}") is None:
         return None
-    return importlib.import_module(f"services.{name}.app")
+    return importlib.import_module(f"services.{name}.{part}")
+
+
+def _audit(name: str) -> AuditAll | None:
+    module = _module(name, "audit")
+    audit: AuditAll | None = getattr(module, "audit_all", None) if module else None
+    return audit
 
 
 def available() -> list[ServiceInfo]:
     found = []
     for name in NAMES:
-        module = _app_module(name)
+        module = _module(name, "app")
         if module is not None:
-            found.append(
-                ServiceInfo(name, module.REGISTRY, tuple(getattr(module, "PROJECTIONS", ())))
-            )
+            projections = tuple(getattr(module, "PROJECTIONS", ()))
+            found.append(ServiceInfo(name, module.REGISTRY, projections, _audit(name)))
     return found
 
 
