@@ -79,7 +79,7 @@ class EventStore(Protocol):
 
     async def head_position(self) -> int: ...
 
-    async def verify(self, stream_id: str | None = None) -> list[Tampering]: ...
+    async def verify(self, stream_id: str | Sequence[str] | None = None) -> list[Tampering]: ...
 
 
 EVENT_COLUMNS = (
@@ -225,9 +225,11 @@ class PostgresEventStore:
     async def head_position(self) -> int:
         return int(await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
 
-    async def verify(self, stream_id: str | None = None) -> list[Tampering]:
-        """Recompute every hash and chain link; report each row that does not match."""
-        rows = await self.pool.fetch(_VERIFY_SQL, stream_id)
+    async def verify(self, stream_id: str | Sequence[str] | None = None) -> list[Tampering]:
+        """Recompute every hash and chain link (of one stream, several, or all); report each row
+        that does not match."""
+        streams = [stream_id] if isinstance(stream_id, str) else stream_id
+        rows = await self.pool.fetch(_VERIFY_SQL, None if streams is None else list(streams))
         return [Tampering(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -242,7 +244,7 @@ SELECT stream_id, version, position, problem FROM (
                                    occurred_at, data, actor, branch_id, policy_version) AS edited,
            CASE WHEN prev_hash IS DISTINCT FROM lag(hash) OVER w THEN 'chain link broken'
                 ELSE 'content does not match its hash' END AS problem
-    FROM events WHERE $1::text IS NULL OR stream_id = $1
+    FROM events WHERE $1::text[] IS NULL OR stream_id = ANY ($1)
     WINDOW w AS (PARTITION BY stream_id ORDER BY version)
 ) checked WHERE broken_link OR edited ORDER BY position
 """

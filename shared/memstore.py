@@ -110,10 +110,11 @@ class InMemoryEventStore:
     async def head_position(self) -> int:
         return len(self._log)
 
-    async def verify(self, stream_id: str | None = None) -> list[Tampering]:
+    async def verify(self, stream_id: str | Sequence[str] | None = None) -> list[Tampering]:
         found: list[Tampering] = []
+        wanted = {stream_id} if isinstance(stream_id, str) else stream_id
         for sid, stream in sorted(self._streams.items()):
-            if stream_id is not None and sid != stream_id:
+            if wanted is not None and sid not in wanted:
                 continue
             prev: str | None = None
             for e in stream:

@@ -42,6 +42,9 @@ class Projection:
     apply: Apply
     sources: tuple[Source, ...] = ("events",)
     version: int = 1  # bump when ddl or apply change: the runner then rebuilds at start-up
+    # The event types ``apply`` acts on (None: all). Others are skipped in SQL, not fetched:
+    # a board fed by one type in ten rebuilds several times faster.
+    types: frozenset[str] | None = None
 
     @property
     def schema(self) -> str:
@@ -55,6 +58,9 @@ class Projection:
         return f"projection:{self.name}:{source}"
 
 
+Entry = tuple[int, Envelope]  # (position in its source, envelope)
+
+
 async def read_source(
     conn: Any,
     source: Source,
@@ -64,22 +70,42 @@ async def read_source(
     *,
     upto: int | None = None,
     until: datetime | None = None,
-) -> list[tuple[int, Envelope]]:
-    """Up to ``limit`` entries of a source after ``after`` (and at most ``upto``), in order."""
+    types: frozenset[str] | None = None,
+) -> tuple[list[Entry], int]:
+    """Up to ``limit`` entries of a source after ``after`` (at most ``upto``), in order, and
+    the position up to which the source has now been read.
+
+    With a type filter the entries may stop short of the head: everything up to the head was
+    looked at, so a checkpoint may move there. Entries and head come from one statement, hence
+    one snapshot: nothing can commit between them and be skipped.
+    """
+    wanted = None if types is None else sorted(types)
     if source == "events":
         rows = await conn.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
+            "SELECT h.*, (SELECT coalesce(max(position), 0) FROM events) AS head"
+            " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+            f" SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
             " AND ($3::bigint IS NULL OR position <= $3)"
-            " AND ($4::timestamptz IS NULL OR recorded_at <= $4) ORDER BY position LIMIT $2",
-            after, limit, upto, until,
+            " AND ($4::timestamptz IS NULL OR recorded_at <= $4)"
+            " AND ($5::text[] IS NULL OR type = ANY ($5)) ORDER BY position LIMIT $2) h ON true",
+            after, limit, upto, until, wanted,
         )  # fmt: skip
-        return [(r[3], row_to_envelope(r, service)) for r in rows]
-    rows = await conn.fetch(
-        "SELECT seq, envelope FROM inbox WHERE seq > $1 AND ($3::bigint IS NULL OR seq <= $3)"
-        " AND ($4::timestamptz IS NULL OR recorded_at <= $4) ORDER BY seq LIMIT $2",
-        after, limit, upto, until,
-    )  # fmt: skip
-    return [(r[0], Envelope.from_stored(r[1])) for r in rows]
+        entries = [(r[3], row_to_envelope(r, service)) for r in rows if r[0] is not None]
+    else:
+        rows = await conn.fetch(
+            "SELECT h.*, (SELECT coalesce(max(seq), 0) FROM inbox) AS head"
+            " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+            " SELECT seq, envelope FROM inbox WHERE seq > $1"
+            " AND ($3::bigint IS NULL OR seq <= $3)"
+            " AND ($4::timestamptz IS NULL OR recorded_at <= $4)"
+            " AND ($5::text[] IS NULL OR type = ANY ($5)) ORDER BY seq LIMIT $2) h ON true",
+            after, limit, upto, until, wanted,
+        )  # fmt: skip
+        entries = [(r[0], Envelope.from_stored(r[1])) for r in rows if r[0] is not None]
+    if len(entries) == limit:
+        return entries, entries[-1][0]
+    reached = max(after, int(rows[0]["head"]))
+    return entries, reached if upto is None else min(reached, max(after, upto))
 
 
 async def head(conn: Any, source: Source) -> int:
@@ -91,7 +117,7 @@ async def _apply_batch(
     conn: Conn,
     projection: Projection,
     schema: str,
-    batch: Sequence[tuple[int, Envelope]],
+    batch: Sequence[Entry],
 ) -> None:
     await conn.execute(f"SET LOCAL search_path TO {schema}, public")
     for _, envelope in batch:
@@ -122,14 +148,17 @@ async def _fill(
         while True:
             limit = upto.get(source) if upto else None
             async with _connection(pool, conn) as c, c.transaction():
-                batch = await read_source(
-                    c, source, service, positions[source], batch_size, upto=limit, until=until
-                )
-                if not batch:
-                    break
-                await _apply_batch(c, projection, schema, batch)
-            positions[source] = batch[-1][0]
+                batch, reached = await read_source(
+                    c, source, service, positions[source], batch_size,
+                    upto=limit, until=until, types=projection.types,
+                )  # fmt: skip
+                if batch:
+                    await _apply_batch(c, projection, schema, batch)
+            done = reached == positions[source] or len(batch) < batch_size
+            positions[source] = reached
             applied += len(batch)
+            if done:
+                break
     return applied
 
 
@@ -200,14 +229,18 @@ class ProjectionRunner:
                 after = await conn.fetchval(
                     "SELECT position FROM checkpoints WHERE name = $1", name
                 )
-                batch = await read_source(conn, source, self.service, after or 0, self.batch_size)
-                if not batch:
+                batch, reached = await read_source(
+                    conn, source, self.service, after or 0, self.batch_size,
+                    types=projection.types,
+                )  # fmt: skip
+                if reached == (after or 0):
                     continue
-                await _apply_batch(conn, projection, projection.schema, batch)
+                if batch:
+                    await _apply_batch(conn, projection, projection.schema, batch)
                 await conn.execute(
                     "UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1",
                     name,
-                    batch[-1][0],
+                    reached,
                 )
                 applied += len(batch)
         return applied

@@ -53,7 +53,10 @@ async def apply_grade(conn: Conn, e: Envelope) -> None:
     )  # fmt: skip
 
 
-GRADE_BOARD = Projection("grade_board", GRADES_DDL, apply_grade)
+GRADE_BOARD = Projection(
+    "grade_board", GRADES_DDL, apply_grade,
+    types=frozenset({"GradeAssigned", "AssessmentFailed"}),
+)  # fmt: skip
 
 
 async def grade_rows(conn: Any, schema: str, branch_id: str | None) -> list[dict[str, Any]]:
@@ -108,8 +111,9 @@ async def apply_trainer(conn: Conn, e: Envelope) -> None:
 
 
 TRAINER_BOARD = Projection(
-    "trainer_board", TRAINERS_DDL, apply_trainer, sources=("events", "inbox")
-)
+    "trainer_board", TRAINERS_DDL, apply_trainer, sources=("events", "inbox"),
+    types=frozenset({"TrainerPenaltyAssessed", "TrainerDemeritRecorded"}),
+)  # fmt: skip
 
 
 async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]]:

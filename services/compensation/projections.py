@@ -49,4 +49,4 @@ async def apply(conn: Conn, e: Envelope) -> None:
         )
 
 
-PAYSLIPS = Projection("payslips", DDL, apply)
+PAYSLIPS = Projection("payslips", DDL, apply, types=frozenset({"PayslipIssued"}))

@@ -53,4 +53,7 @@ async def apply(conn: Conn, e: Envelope) -> None:
         )
 
 
-DIRECTORY = Projection("directory", DDL, apply)
+DIRECTORY = Projection(
+    "directory", DDL, apply,
+    types=frozenset({"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn"}),
+)  # fmt: skip

@@ -125,3 +125,12 @@ async def test_stream_is_hash_chained_and_verifies_clean(store):
 async def test_append_of_nothing_is_refused(store):
     with pytest.raises(ValueError):
         await store.append("s-1", [], NO_STREAM)
+
+
+async def test_verify_takes_one_stream_several_or_all(store):
+    await store.append("s-1", [ev(1)], NO_STREAM)
+    await store.append("s-2", [ev(2)], NO_STREAM)
+    assert await store.verify("s-1") == []
+    assert await store.verify(["s-1", "s-2"]) == []
+    assert await store.verify([]) == []
+    assert await store.verify() == []

@@ -131,3 +131,26 @@ async def test_inbox_source_feeds_a_projection(pg_pool, pg_store):
     await runner.catch_up()
     row = await pg_pool.fetchrow("SELECT events, amount FROM proj_inbox_totals.totals")
     assert (row[0], str(row[1])) == (3, "6")
+
+
+async def test_a_typed_projection_reads_only_its_types_and_still_reaches_the_head(
+    pg_pool, pg_store
+):
+    seen: list[str] = []
+
+    async def apply_paid(conn, envelope) -> None:
+        seen.append(envelope.type)
+        await apply_total(conn, envelope)
+
+    paid_only = Projection("paid", DDL, apply_paid, types=frozenset({"Paid"}))
+    runner = ProjectionRunner(pg_pool, "core", [paid_only], batch_size=3)
+    await runner.prepare()
+    await pg_store.append("a", [amount("1"), NewEvent(type="Noise", data={}), amount("2")], 0)
+    for i in range(7):
+        await pg_store.append(f"n{i}", [NewEvent(type="Noise", data={})], 0)
+    await runner.catch_up()
+    assert seen == ["Paid", "Paid"]
+    assert await runner.lag() == {"paid": 0}  # the checkpoint moved past the skipped noise
+    assert await pg_pool.fetchval("SELECT amount FROM proj_paid.totals") == 3
+    assert await rebuild(pg_pool, "core", paid_only, batch_size=2) == 2
+    assert await verify(pg_pool, "core", paid_only) == []
