@@ -29,6 +29,9 @@ format: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
+demo: $(BIN)/.installed
+	$(BIN)/gradeline demo
+
 catalog: $(BIN)/.installed
 	$(BIN)/gradeline catalog docs/event-catalog.json
 

@@ -15,6 +15,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from ops import services
+from ops.demo import (
+    DEFAULT_SEED,
+    DEFAULT_TRAINEES,
+    DemoError,
+    load_demo,
+    print_summary,
+    service_urls,
+)
 from shared import db
 from shared.auth import Role, mint_token
 from shared.consumer import queue_depths, redrive
@@ -173,6 +181,37 @@ def _detail(difference: dict[str, Any]) -> str:
     if difference.get("detail"):
         return str(difference["detail"])
     return f"recorded {difference.get('recorded')!r}, re-derived {difference.get('rederived')!r}"
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="the scenario's random seed")] = DEFAULT_SEED,
+    trainees: Annotated[int, typer.Option(min=5, help="trainees over the five branches")] = (
+        DEFAULT_TRAINEES
+    ),
+    host: Annotated[str, typer.Option(help="where the four services listen")] = "127.0.0.1",
+) -> None:
+    """Load the demo into the running services: five branches post a training round
+    concurrently. Safe to repeat: a second run replays every write and appends nothing."""
+    settings = Settings()
+    urls = service_urls(host, settings.port_offset)
+    try:
+        summary = _run(
+            load_demo(
+                urls,
+                secret=settings.jwt_secret,
+                seed=seed,
+                trainees=trainees,
+                console=console,
+                ready_seconds=15,
+            )
+        )
+    except DemoError as exc:
+        console.print(f"[red]demo failed: {exc}")
+        raise typer.Exit(1) from None
+    print_summary(summary, console)
+    if summary.problems:
+        raise typer.Exit(1)
 
 
 @dlq_app.command("list")

@@ -10,11 +10,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
+from rich.console import Console
 
+from ops.demo import (
+    DEFAULT_SEED,
+    DEFAULT_TRAINEES,
+    SERVICES,
+    DemoError,
+    DemoSummary,
+    load_demo,
+    print_summary,
+)
 from shared.settings import SERVICE_PORTS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,12 +94,31 @@ def available_services() -> list[str]:
     return [s for s in SERVICE_PORTS if importlib.util.find_spec(f"services.{s}.app") is not None]
 
 
+LOGS = ROOT / ".run" / "logs"
+
+
+def log_file(name: str) -> Path:
+    return LOGS / f"{name}.log"
+
+
 def start_service(name: str, settings: Settings) -> subprocess.Popen[bytes]:
+    """The service as a child process; its (JSON) log goes to ``.run/logs/<name>.log`` so the
+    terminal keeps the demo's progress and the summary."""
     command = [
         sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(settings.port(name)), "--no-access-log",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with log_file(name).open("ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def log_tail(name: str, lines: int = 15) -> str:
+    try:
+        text = log_file(name).read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def stop_all(children: list[subprocess.Popen[bytes]]) -> None:
@@ -98,6 +130,95 @@ def stop_all(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+READY_SECONDS = 120.0
+
+
+def service_url(settings: Settings, name: str) -> str:
+    return f"http://127.0.0.1:{settings.port(name)}"
+
+
+def wait_ready(
+    settings: Settings,
+    services: list[str],
+    children: list[subprocess.Popen[bytes]],
+    interrupted: Callable[[], bool],
+) -> str | None:
+    """None once every service's /ready answers 200 (database, broker, consumers declared);
+    else why not: a child exited, the time ran out, or a signal came."""
+    deadline = time.monotonic() + READY_SECONDS
+    pending = set(services)
+    with httpx.Client(timeout=3.0) as client:
+        while pending:
+            if interrupted():
+                return "interrupted while the services started"
+            dead = [
+                f"{n} (exit code {c.returncode})"
+                for n, c in zip(services, children, strict=True)
+                if c.poll() is not None
+            ]
+            if dead:
+                return f"exited during start-up: {', '.join(dead)}"
+            for name in sorted(pending):
+                try:
+                    if client.get(service_url(settings, name) + "/ready").status_code == 200:
+                        pending.discard(name)
+                except httpx.TransportError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                return f"not ready after {READY_SECONDS:.0f} s: {', '.join(sorted(pending))}"
+            if pending:
+                time.sleep(0.3)
+    return None
+
+
+class DemoRun:
+    """The demo, loaded in this (main) thread; a signal cancels it from the launcher's handler."""
+
+    def __init__(self) -> None:
+        self.running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+
+    def cancel(self) -> None:
+        if self.running is not None:
+            loop, task = self.running
+            loop.call_soon_threadsafe(task.cancel)
+
+    def load(self, settings: Settings) -> bool:
+        """Load the demo and print the summary; False when interrupted."""
+        try:
+            seed = int(os.environ.get("DEMO_SEED", DEFAULT_SEED))
+            trainees = int(os.environ.get("DEMO_TRAINEES", DEFAULT_TRAINEES))
+        except ValueError as exc:
+            say(f"demo skipped: DEMO_SEED and DEMO_TRAINEES are whole numbers ({exc})")
+            return True
+        console = Console()
+        urls = {name: service_url(settings, name) for name in SERVICES}
+
+        async def go() -> DemoSummary:
+            task = asyncio.current_task()
+            assert task is not None
+            self.running = (asyncio.get_running_loop(), task)
+            try:
+                return await load_demo(
+                    urls, secret=settings.jwt_secret, seed=seed, trainees=trainees, console=console
+                )
+            finally:
+                self.running = None
+
+        say(
+            f"loading the demo: {trainees} trainees over five branches, seed {seed}"
+            " (DEMO=0 skips it; DEMO_TRAINEES, DEMO_SEED change it)"
+        )
+        try:
+            summary = asyncio.run(go())
+        except asyncio.CancelledError:
+            return False
+        except DemoError as exc:
+            say(f"demo failed: {exc}")
+            return True
+        print_summary(summary, console)
+        return True
 
 
 def main() -> int:
@@ -112,26 +233,47 @@ def main() -> int:
             " arrive next."
         )
         return 0
-    children = [start_service(name, settings) for name in services]
     stopping = False
+    demo = DemoRun()
 
     def on_signal(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
+        demo.cancel()
 
+    # Installed before the first child starts: from then on a signal always stops them all.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    for name in services:
-        say(f"{name}: http://127.0.0.1:{settings.port(name)}/docs")
-    if os.environ.get("DEMO", "1") != "0":
-        say("demo data: not available yet")
+    children = [start_service(name, settings) for name in services]
     try:
+        say(f"starting {', '.join(services)}; logs in {LOGS.relative_to(ROOT)}/<service>.log")
+        problem = wait_ready(settings, services, children, lambda: stopping)
+        if problem is not None:
+            say(problem)
+            for name, child in zip(services, children, strict=True):
+                if child.poll() is not None:
+                    say(f"last lines of {log_file(name)}:\n{log_tail(name)}")
+            return 1
+        if os.environ.get("DEMO", "1") == "0":
+            say("demo data: skipped (DEMO=0)")
+        elif set(services) != set(SERVICES):
+            say("demo data: needs all four services")
+        elif not demo.load(settings):
+            say("interrupted: the demo stops here (run it again to resume: writes are idempotent)")
+            return 0
+        for name in services:
+            say(f"{name}: {service_url(settings, name)}/docs")
+        say("running; Ctrl-C stops every service")
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.5)
+        exited = [n for n, c in zip(services, children, strict=True) if c.poll() is not None]
+        if exited and not stopping:
+            say(f"exited unexpectedly: {', '.join(exited)} (see {LOGS.relative_to(ROOT)})")
+            return 1
+        return 0
     finally:
         say("stopping")
         stop_all(children)
-    return 0
 
 
 if __name__ == "__main__":
