@@ -83,6 +83,16 @@ def not_found(detail: str) -> Problem:
     return Problem(404, detail=detail, type=PROBLEMS_URI + "not-found")
 
 
+def not_arrived(detail: str, retry_after_seconds: int = 1) -> Problem:
+    """404 for what an upstream event will bring but has not yet (a trainee whose enrolment is
+    still on the bus). ``Retry-After`` tells clients to retry, and keeps the answer out of the
+    Idempotency-Key store, so a retry with the same key decides afresh."""
+    return Problem(
+        404, detail=detail, type=PROBLEMS_URI + "not-arrived",
+        headers={"Retry-After": str(retry_after_seconds)},
+    )  # fmt: skip
+
+
 def forbidden(detail: str) -> Problem:
     return Problem(403, detail=detail, type=PROBLEMS_URI + "forbidden")
 

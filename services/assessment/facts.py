@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from shared.decider import Conflict, NotFound
+from shared.decider import Conflict
+from shared.problems import not_arrived
 
 from .domain.events import TraineeFacts
 from .domain.trainee_record import Enrolment, PlanStage, trainers_on
@@ -61,7 +62,7 @@ async def known_trainee(source: Source, trainee_id: str) -> KnownTrainee:
     """404 with the reason while the enrolment has not arrived (or never happened)."""
     trainee = await find_trainee(source, trainee_id)
     if trainee is None:
-        raise NotFound(
+        raise not_arrived(
             f"trainee {trainee_id} is not known to assessment: no enrolment of it has arrived"
         )
     return trainee

@@ -13,7 +13,7 @@ from shared.api import IfMatch, etag
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.decider import Outcome, execute, load
 from shared.idempotency import IdempotencyKey
-from shared.problems import forbidden, not_found, validation_failed
+from shared.problems import forbidden, not_arrived, not_found, validation_failed
 from shared.requests import Now, command_metadata, decode_cursor, encode_cursor
 
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
@@ -48,7 +48,7 @@ async def record(
     """Record a month's pay input for a known employee whom the company pays (R-31)."""
     employee = await find_employee(request.app.state.pool, employee_id)
     if employee is None or employee.category is None:
-        raise not_found(f"no employee {employee_id} is known to compensation")
+        raise not_arrived(f"no employee {employee_id} is known to compensation (yet)")
     check_recordable(employee.category, command, PAY.in_force(now.date()))
     meta = command_metadata(principal, key, now, branch_id=employee.branch_id,
                             roles=(Role.PAYROLL,))  # fmt: skip

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from shared.decider import Conflict
-from shared.problems import PROBLEMS_URI, Problem
+from shared.problems import not_arrived
 
 PRODUCTION_RESERVE = "production_reserve"  # R-1: production draws up these trainees' plans
 WITHDRAWN = "withdrawn"
 # The enrolment is on its way over the bus (usually well under a second): worth retrying soon.
-RETRY_AFTER_SECONDS = "1"
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,8 @@ async def trainee_in_training(pool: asyncpg.Pool, trainee_id: str) -> KnownTrain
     """The trainee a plan write is about: 404 until its enrolment arrived, 409 once withdrawn."""
     trainee = await find_trainee(pool, trainee_id)
     if trainee is None:
-        detail = f"trainee {trainee_id} is not known to training yet: its enrolment has not arrived"
-        raise Problem(
-            404,
-            detail=detail,
-            type=PROBLEMS_URI + "not-found",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        raise not_arrived(
+            f"trainee {trainee_id} is not known to training yet: its enrolment has not arrived"
         )
     if trainee.status == WITHDRAWN:
         raise Conflict(f"trainee {trainee_id} has withdrawn: its plan can no longer change")

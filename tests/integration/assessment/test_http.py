@@ -205,3 +205,17 @@ async def test_a_withdrawn_trainee_is_not_examined(svc):
                        {"trainee_id": "t-w", "reason": "left"})  # fmt: skip
     await svc.open_session()
     assert (await svc.written("s-1", "t-w", 90)).status_code == 409
+
+
+async def test_a_score_for_a_trainee_not_arrived_yet_is_retried_with_the_same_key(svc):
+    """404 with Retry-After while the enrolment is on the bus; the same Idempotency-Key then
+    decides afresh instead of replaying the 404."""
+    await svc.open_session("s-1", "X1")
+    headers = {**svc.examiner("hr"), "Idempotency-Key": "score-t-late"}
+    early = await svc.written("s-1", "t-late", 90, headers=headers)
+    assert early.status_code == 404 and early.headers["Retry-After"] == "1"
+    assert early.json()["type"].endswith("/not-arrived")
+    await svc.enrol("t-late", branch="hq", series=("X1", "X2", "X3"))
+    retried = await svc.written("s-1", "t-late", 90, headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert "Idempotent-Replayed" not in retried.headers
