@@ -9,8 +9,10 @@
    :class:`AppContext`; on shutdown cancel them, wait up to ``shutdown_timeout``, then close the
    broker connection and the pool.
 
-Middleware, outermost first: correlation id and access log (with the last-resort 500 problem),
-request metrics, the body-size limit (413), then ``Idempotency-Key`` handling. Routes on every
+Middleware, outermost first: CORS for the browser origins of ``settings.allowed_origins()`` (the
+dashboard one service serves calls the others; outermost, so errors carry its headers too),
+correlation id and access log (with the last-resort 500 problem), request metrics, the body-size
+limit (413), then ``Idempotency-Key`` handling. Routes on every
 app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``; a write
@@ -34,12 +36,13 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import db
 from shared.eventstore import PostgresEventStore
-from shared.idempotency import IdempotencyMiddleware
-from shared.logging import RequestContextMiddleware, configure_logging
+from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
+from shared.logging import CORRELATION_HEADER, RequestContextMiddleware, configure_logging
 from shared.metrics import HttpMetricsMiddleware, MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
     PROBLEMS_URI,
@@ -219,6 +222,32 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+# --- CORS -----------------------------------------------------------------------------------
+
+CORS_ALLOWED_HEADERS = (
+    "Authorization", "Content-Type", "If-Match", "Idempotency-Key", CORRELATION_HEADER,
+)  # fmt: skip
+CORS_EXPOSED_HEADERS = ("ETag", REPLAYED_HEADER, CORRELATION_HEADER)
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """CORSMiddleware for the allowed origins; none when the list is empty. Bearer tokens, not
+    cookies: no credentials mode."""
+    origins = settings.allowed_origins()
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=list(CORS_ALLOWED_HEADERS),
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            max_age=600,
+        )
+    ]
+
+
 # --- lifespan -------------------------------------------------------------------------------
 
 
@@ -322,6 +351,7 @@ def create_service_app(
         title=title,
         lifespan=_lifespan(service, migrations, background, shutdown_timeout),
         middleware=[
+            *_cors(settings),
             Middleware(RequestContextMiddleware),
             Middleware(HttpMetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes),

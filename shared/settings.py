@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
 
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
+    # Browser origins allowed to call the APIs cross-origin (the dashboard served by one service
+    # calls the other three). None: every service's local origin (127.0.0.1 and localhost, with
+    # the port offset); an empty list turns CORS off. The variable is a JSON list or a
+    # comma-separated string.
+    cors_origins: Annotated[list[str] | None, NoDecode] = None
     # Mechanism tuning; the defaults suit one process per service on a small machine.
     pool_size: int = Field(default=10, ge=1, le=100)
     consumer_partitions: int = Field(default=4, ge=1, le=64)
@@ -33,6 +39,16 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [origin.strip() for origin in text.split(",") if origin.strip()]
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -51,3 +67,13 @@ class Settings(BaseSettings):
 
     def port(self, service: str) -> int:
         return SERVICE_PORTS[service] + self.port_offset
+
+    def allowed_origins(self) -> list[str]:
+        """The origins CORS allows: ``cors_origins``, or by default every service's own."""
+        if self.cors_origins is not None:
+            return [origin.rstrip("/") for origin in self.cors_origins]
+        return [
+            f"http://{host}:{self.port(service)}"
+            for service in SERVICE_PORTS
+            for host in ("127.0.0.1", "localhost")
+        ]

@@ -12,7 +12,7 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import reads, routes
+from . import reads, routes, web
 from .consumers import BINDING_KEYS, handle
 from .domain.events import registry
 from .projections import GRADE_BOARD, TRAINER_BOARD
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline assessment",
-        routers=[routes.router, reads.router],
+        routers=[routes.router, reads.router, web.router],
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),

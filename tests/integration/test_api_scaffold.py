@@ -484,3 +484,65 @@ async def test_openapi_documents_the_conventions_headers_and_bearer_auth(service
     assert {"If-Match", "Idempotency-Key"} <= headers
     assert post["security"] == [{"HTTPBearer": []}]
     assert "/metrics" not in spec["paths"]
+
+
+# --- CORS: the dashboard served by one service calls the others from the browser ----------------
+
+
+def _preflight(origin: str, headers: str = "authorization,if-match,idempotency-key") -> dict:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": headers,
+    }
+
+
+async def test_preflight_from_a_service_origin_is_allowed_with_the_api_headers(service):
+    origin = f"http://127.0.0.1:{service.app.state.settings.port('assessment')}"
+
+    response = await service.client.options("/things", headers=_preflight(origin))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == origin
+    allowed = {
+        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+    }
+    assert {"authorization", "if-match", "idempotency-key", "content-type"} <= allowed
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in response.headers  # bearer tokens, no cookies
+    assert await service.event_count() == 0
+
+
+async def test_preflight_from_an_unknown_origin_is_refused(service):
+    response = await service.client.options("/things", headers=_preflight("https://evil.example"))
+
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cross_origin_answers_expose_the_etag_and_errors_carry_cors_headers(service):
+    origin = f"http://localhost:{service.app.state.settings.port('compensation')}"
+    created = await service.client.post(
+        "/things", json=thing(), headers={**service.auth(), "Origin": origin}
+    )
+    refused = await service.client.post("/things", json=thing(), headers={"Origin": origin})
+
+    assert created.headers["access-control-allow-origin"] == origin
+    assert "etag" in created.headers["access-control-expose-headers"].lower()
+    # A browser shows the page a 401 only when the answer allows its origin.
+    assert refused.status_code == 401
+    assert refused.headers["access-control-allow-origin"] == origin
+
+
+async def test_cors_origins_setting_replaces_the_defaults(settings):
+    settings = settings.model_copy(update={
+        "jwt_secret": settings.jwt_secret * 2, "cors_origins": ["https://dash.example"],
+    })  # fmt: skip
+    app = create_service_app(settings, service=SERVICE, title="T", routers=[router])
+    transport = httpx.ASGITransport(app=app)  # no lifespan: a preflight touches no resource
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        configured = await client.options("/things", headers=_preflight("https://dash.example"))
+        default = await client.options("/things", headers=_preflight("http://127.0.0.1:8003"))
+
+    assert configured.headers["access-control-allow-origin"] == "https://dash.example"
+    assert default.status_code == 400

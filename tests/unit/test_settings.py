@@ -41,3 +41,25 @@ def test_placeholder_secret_is_refused_outside_development():
 def test_namespace_must_be_a_safe_identifier():
     with pytest.raises(ValidationError):
         Settings(namespace="bad name; drop")
+
+
+def test_cors_origins_default_to_every_local_service_origin_with_the_offset(monkeypatch):
+    monkeypatch.delenv("GRADELINE_CORS_ORIGINS", raising=False)
+    monkeypatch.setenv("GRADELINE_PORT_OFFSET", "100")
+    origins = Settings().allowed_origins()
+    assert "http://127.0.0.1:8103" in origins
+    assert "http://localhost:8101" in origins
+    assert len(origins) == 8
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://a.example, https://b.example/", ["https://a.example", "https://b.example"]),
+        ('["https://a.example"]', ["https://a.example"]),
+        ("", []),  # CORS off
+    ],
+)
+def test_cors_origins_are_read_as_a_list_or_comma_separated(monkeypatch, value, expected):
+    monkeypatch.setenv("GRADELINE_CORS_ORIGINS", value)
+    assert Settings().allowed_origins() == expected

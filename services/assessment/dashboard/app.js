@@ -1,0 +1,915 @@
+// Gradeline management dashboard: plain JS module, no build step, no third-party code.
+// It reads the four services' APIs with the viewer's bearer token and renders the boards.
+// Every value from an API reaches the page through textContent (never as HTML).
+
+const SERVICES = ["enrollment", "training", "assessment", "compensation"];
+const DEFAULT_PORTS = { enrollment: 8001, training: 8002, assessment: 8003, compensation: 8004 };
+const POSITIONS = ["technician", "engineer"];
+const LEVELS = ["junior", "intermediate", "senior"];
+const PAY_LINES = [
+  "position", "performance", "technical_allowance", "piece_rate",
+  "travel_pay", "travel_allowance", "travel_subsidy",
+];
+const VIEWS = ["grades", "trainers", "progress", "pay", "audit"];
+const STORE = { token: "gradeline.token", urls: "gradeline.urls", lang: "gradeline.lang" };
+const SVG = "http://www.w3.org/2000/svg";
+
+// --- labels ---------------------------------------------------------------------------------
+
+const LABELS = {
+  en: {
+    title: "Gradeline management dashboard",
+    connection: "Connection",
+    token: "Token",
+    token_hint: "Mint a token with",
+    token_hint_audit: "(the audit timeline needs the auditor role).",
+    svc_enrollment: "Enrollment", svc_training: "Training",
+    svc_assessment: "Assessment", svc_compensation: "Compensation",
+    apply: "Apply", show: "Show", refresh: "Refresh", now: "Now", loading: "Loading…",
+    tab_grades: "Grade board", tab_trainers: "Trainer board", tab_progress: "Training progress",
+    tab_pay: "Payroll and fees", tab_audit: "Audit",
+    branch: "Branch", all_branches: "All branches", as_of: "As of",
+    as_of_now: "Current grades, read at {when}.",
+    as_of_past: "Grades as they stood at {when} (replayed from history).",
+    technician: "Technician", engineer: "Engineer",
+    junior: "Junior", intermediate: "Intermediate", senior: "Senior",
+    total: "Total", no_grades: "No graded trainees.", no_rows: "Nothing to show.",
+    chart_title: "Graded trainees per branch, by position and level",
+    chart_hint: "Click a count or a bar to list its trainees.",
+    drill_title: "{branch} · {position} · {level}: {n} trainee(s)",
+    trainee: "Trainee", trainee_id: "Trainee ID", name: "Name", grade_score: "Grade score",
+    current_grade: "Current grade", assigned_at: "Assigned at", open_audit: "Audit timeline",
+    session: "Exam session", all_sessions: "All sessions", trainer: "Trainer",
+    series: "Product series", trainees: "Trainees", failed: "Failed",
+    failure_rate: "Failure rate", fine: "Fine", demerits: "Demerits",
+    progress_as_of: "Training progress on {when}.",
+    progress_trainers: "Trainer accountability",
+    without_plan: "Without plan", draft: "Draft plans", approved: "Approved plans",
+    completed: "Completed", withdrawn: "Withdrawn", overdue_stages: "Overdue stages",
+    disputes: "Disputes", send_backs: "Send-backs", disputed_stages: "Disputed stages",
+    dissenting_days: "Dissenting days", send_backs_received: "Send-backs received",
+    month: "Month", payroll: "Payroll", employee: "Employee", payroll_total: "Payroll total",
+    line_position: "Position pay", line_performance: "Performance pay",
+    line_technical_allowance: "Technical allowance", line_piece_rate: "Piece rate",
+    line_travel_pay: "Travel pay", line_travel_allowance: "Travel allowance",
+    line_travel_subsidy: "Travel subsidy",
+    correction: "corrects an earlier payslip, difference {amount}",
+    branch_fees: "Branch fees", days: "Days", amount: "Amount", trainer_fines: "Trainer fines",
+    fees_total: "Fees total", fines_total: "Fines total",
+    consistent: "Consistent: every grade decision re-derives and no record was altered.",
+    inconsistent: "Inconsistent: see the differences below.",
+    timeline: "Timeline ({n} events, in order)", derivations: "Grade decisions re-derived",
+    rule_trace: "Rule trace", recorded: "Recorded", rederived: "Re-derived",
+    policy: "Policy", differences: "Differences", decision_ok: "re-derives",
+    decision_bad: "differs", service: "Service", event: "Event", actor: "Actor", when: "When",
+    data: "Data",
+    err_no_token: "Enter a token under Connection to start.",
+    err_network: "Cannot reach the {service} service at {url}. Is it running, and does it allow this page's origin (GRADELINE_CORS_ORIGINS)?",
+    err_401: "Not signed in ({service}): the token is missing, expired or invalid. Mint a new one (gradeline token …) and enter it under Connection.",
+    err_403: "Not allowed ({service}): your token's roles may not read this. {detail}",
+    err_403_audit: "The audit timeline needs a token with the auditor (or after_sales_manager) role.",
+    err_404: "Not found ({service}): {detail}",
+    err_other: "The {service} service answered {status}: {detail}",
+  },
+  zh: {
+    title: "Gradeline 管理看板",
+    connection: "连接设置",
+    token: "令牌",
+    token_hint: "生成令牌：",
+    token_hint_audit: "（审计时间线需要 auditor 角色）。",
+    svc_enrollment: "报名服务", svc_training: "培训服务",
+    svc_assessment: "考核服务", svc_compensation: "薪酬服务",
+    apply: "应用", show: "查看", refresh: "刷新", now: "当前", loading: "加载中…",
+    tab_grades: "等级看板", tab_trainers: "培训师看板", tab_progress: "培训进度",
+    tab_pay: "工资与费用", tab_audit: "审计",
+    branch: "分支机构", all_branches: "全部分支机构", as_of: "截至",
+    as_of_now: "当前等级，读取于 {when}。",
+    as_of_past: "截至 {when} 的等级（由历史重放得出）。",
+    technician: "技术员", engineer: "工程师",
+    junior: "初级", intermediate: "中级", senior: "高级",
+    total: "合计", no_grades: "暂无定级学员。", no_rows: "暂无数据。",
+    chart_title: "各分支机构按岗位与级别的定级人数",
+    chart_hint: "点击人数或柱形查看学员名单。",
+    drill_title: "{branch} · {position} · {level}：{n} 人",
+    trainee: "学员", trainee_id: "学员编号", name: "姓名", grade_score: "等级分",
+    current_grade: "当前等级", assigned_at: "定级时间", open_audit: "审计时间线",
+    session: "考试场次", all_sessions: "全部场次", trainer: "培训师",
+    series: "产品系列", trainees: "学员数", failed: "不合格",
+    failure_rate: "不合格率", fine: "罚款", demerits: "差评",
+    progress_as_of: "{when} 的培训进度。",
+    progress_trainers: "培训师问责",
+    without_plan: "无计划", draft: "计划草稿", approved: "计划已批准",
+    completed: "已完成", withdrawn: "已退出", overdue_stages: "逾期阶段",
+    disputes: "争议", send_backs: "退回", disputed_stages: "争议阶段",
+    dissenting_days: "异议天数", send_backs_received: "被退回次数",
+    month: "月份", payroll: "工资", employee: "员工", payroll_total: "工资合计",
+    line_position: "岗位工资", line_performance: "绩效工资",
+    line_technical_allowance: "技术津贴", line_piece_rate: "计件工资",
+    line_travel_pay: "出差工资", line_travel_allowance: "出差补助",
+    line_travel_subsidy: "出差补贴",
+    correction: "更正此前工资单，差额 {amount}",
+    branch_fees: "分支机构培训费", days: "天数", amount: "金额", trainer_fines: "培训师罚款",
+    fees_total: "培训费合计", fines_total: "罚款合计",
+    consistent: "一致：每项定级决定均可复算，记录未被篡改。",
+    inconsistent: "不一致：见下方差异。",
+    timeline: "时间线（{n} 个事件，按顺序）", derivations: "定级决定复算",
+    rule_trace: "规则轨迹", recorded: "记录值", rederived: "复算值",
+    policy: "政策版本", differences: "差异", decision_ok: "复算一致",
+    decision_bad: "复算不一致", service: "服务", event: "事件", actor: "操作人", when: "时间",
+    data: "数据",
+    err_no_token: "请先在“连接设置”中输入令牌。",
+    err_network: "无法连接 {service} 服务（{url}）。服务是否在运行？是否允许本页面的来源（GRADELINE_CORS_ORIGINS）？",
+    err_401: "未登录（{service}）：令牌缺失、过期或无效。请重新生成（gradeline token …）并在“连接设置”中输入。",
+    err_403: "无权访问（{service}）：令牌的角色不能读取此内容。{detail}",
+    err_403_audit: "审计时间线需要具有 auditor（或 after_sales_manager）角色的令牌。",
+    err_404: "未找到（{service}）：{detail}",
+    err_other: "{service} 服务返回 {status}：{detail}",
+  },
+};
+
+const state = {
+  lang: "en",
+  token: "",
+  urls: {},
+  view: "grades",
+  loaded: new Set(),
+  grades: { branch: "", asOf: "", data: null, branches: new Set(), drill: null },
+  trainers: { session: "", data: null, sessions: new Set() },
+  progress: { data: null },
+  pay: { month: "", data: null },
+  audit: { traineeId: "", data: null },
+};
+
+function t(key, values = {}) {
+  const text = LABELS[state.lang][key] ?? LABELS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+// --- DOM helpers ----------------------------------------------------------------------------
+
+const $ = (selector) => document.querySelector(selector);
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  return node;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, String(value));
+  }
+  node.append(...children.map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  return node;
+}
+
+function table(columns, rows, footer = null) {
+  // columns: [{label, key?, render?(row), numeric?}]
+  const head = h("thead", {}, h("tr", {}, columns.map((c) =>
+    h("th", { scope: "col", class: c.numeric ? "num" : null }, c.label))));
+  const body = h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) =>
+    h("td", { class: c.numeric ? "num" : null }, c.render ? c.render(row) : fmt(row[c.key]))))));
+  const foot = footer ? h("tfoot", {}, h("tr", {}, footer.map((cell, i) =>
+    h(i === 0 ? "th" : "td", { class: i > 0 ? "num" : null, scope: i === 0 ? "row" : null },
+      cell ?? "")))) : null;
+  return h("table", {}, head, body, foot);
+}
+
+function fmt(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (Array.isArray(value)) return value.join(", ");
+  return String(value);
+}
+
+function when(iso) {
+  if (!iso) return "—";
+  return String(iso).replace("T", " ").replace(/\.\d+/, "").replace(/(\+00:00|Z)$/, " UTC");
+}
+
+function percent(rate) {
+  const value = Number(rate);
+  return Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : fmt(rate);
+}
+
+// Money is exact decimal text ("3200.00"): sums are kept in integer cents.
+function cents(text) {
+  const match = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(text ?? "0").trim());
+  if (!match) return 0;
+  const value = Number(match[2]) * 100 + Number((match[3] ?? "").padEnd(2, "0"));
+  return match[1] ? -value : value;
+}
+
+function money(totalCents) {
+  const sign = totalCents < 0 ? "-" : "";
+  const abs = Math.abs(totalCents);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+function showMessage(id, text, kind = "error") {
+  const node = document.getElementById(id);
+  node.textContent = text ?? "";
+  node.className = `message ${kind}`;
+  node.hidden = !text;
+}
+
+// Each view answers its latest request only: a slower earlier answer is dropped.
+const tickets = new Map();
+function ticket(view) {
+  const next = (tickets.get(view) ?? 0) + 1;
+  tickets.set(view, next);
+  return () => tickets.get(view) === next;
+}
+
+// --- API ------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(service, url, status, detail) {
+    super(detail || `HTTP ${status}`);
+    this.service = service;
+    this.url = url;
+    this.status = status; // 0: the request never got an answer
+    this.detail = detail;
+  }
+}
+
+async function api(service, path) {
+  const base = state.urls[service];
+  const url = base.replace(/\/+$/, "") + path;
+  let response;
+  try {
+    response = await fetch(url, {
+      headers: { Accept: "application/json", Authorization: `Bearer ${state.token}` },
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(service, base, 0, String(error));
+  }
+  if (response.ok) return response.json();
+  let detail = response.statusText;
+  try {
+    const problem = await response.json();
+    detail = problem.detail || problem.title || detail;
+  } catch {
+    // not JSON: keep the status text
+  }
+  throw new ApiError(service, base, response.status, detail);
+}
+
+function errorText(error, hint403 = "") {
+  if (!(error instanceof ApiError)) return String(error);
+  const service = t(`svc_${error.service}`);
+  switch (error.status) {
+    case 0: return t("err_network", { service, url: error.url });
+    case 401: return t("err_401", { service });
+    case 403: return t("err_403", { service, detail: hint403 || error.detail });
+    case 404: return t("err_404", { service, detail: error.detail });
+    default: return t("err_other", { service, status: error.status, detail: error.detail });
+  }
+}
+
+async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
+  // Runs ``work`` and says what went wrong; false when it failed or was overtaken.
+  if (!state.token) {
+    showMessage(messageId, t("err_no_token"));
+    return false;
+  }
+  showMessage(messageId, t("loading"), "info");
+  try {
+    await work();
+    if (!isLatest()) return false;
+    showMessage(messageId, "");
+    return true;
+  } catch (error) {
+    if (!isLatest()) return false;
+    showMessage(messageId, errorText(error, hint403));
+    if (error instanceof ApiError && error.status === 401) $("#connection").open = true;
+    return false;
+  }
+}
+
+// --- grade board ----------------------------------------------------------------------------
+
+async function loadGrades() {
+  const g = state.grades;
+  const params = new URLSearchParams();
+  if (g.branch) params.set("branch_id", g.branch);
+  if (g.asOf) params.set("as_of", `${g.asOf}T23:59:59Z`); // the end of the chosen day, UTC
+  const query = params.toString();
+  const latest = ticket("grades");
+  let data = null;
+  await guarded("grades-message", async () => {
+    data = await api("assessment", `/board/grades${query ? `?${query}` : ""}`);
+  }, "", latest);
+  if (!latest()) return;
+  g.data = data;
+  renderGrades();
+}
+
+function gradeCells(rows) {
+  const cells = new Map(); // "branch|position|level" -> row
+  const branches = new Set();
+  for (const row of rows) {
+    cells.set(`${row.branch_id}|${row.position}|${row.level}`, row);
+    branches.add(row.branch_id);
+  }
+  return { cells, branches: [...branches].sort() };
+}
+
+function renderGrades() {
+  const g = state.grades;
+  const tableBox = $("#grades-table");
+  const chartBox = $("#grades-chart");
+  tableBox.replaceChildren();
+  chartBox.replaceChildren();
+  $("#grades-caption").textContent = "";
+  if (!g.data) return;
+  const { cells, branches } = gradeCells(g.data.rows);
+  for (const branch of branches) g.branches.add(branch);
+  renderBranchOptions();
+  $("#grades-caption").textContent = t(g.asOf ? "as_of_past" : "as_of_now", { when: when(g.data.as_of) });
+  if (!branches.length) {
+    tableBox.append(h("p", { class: "empty" }, t("no_grades")));
+    return;
+  }
+  const combos = POSITIONS.flatMap((position) => LEVELS.map((level) => ({ position, level })));
+  const head = h("thead", {},
+    h("tr", {}, h("th", { rowspan: 2, scope: "col" }, t("branch")),
+      POSITIONS.map((p) => h("th", { colspan: LEVELS.length, scope: "colgroup" }, t(p))),
+      h("th", { rowspan: 2, scope: "col", class: "num" }, t("total"))),
+    h("tr", {}, combos.map((c) => h("th", { scope: "col", class: "num" }, t(c.level)))));
+  const columnTotals = combos.map(() => 0);
+  const body = h("tbody", {}, branches.map((branch) => {
+    let rowTotal = 0;
+    const tds = combos.map((c, i) => {
+      const row = cells.get(`${branch}|${c.position}|${c.level}`);
+      const count = row ? row.count : 0;
+      rowTotal += count;
+      columnTotals[i] += count;
+      const content = count
+        ? h("button", { type: "button", class: "cell", onclick: () => drill(row) }, count)
+        : h("span", { class: "zero" }, "0");
+      return h("td", { class: "num", dataset: { cell: `${branch}|${c.position}|${c.level}` } }, content);
+    });
+    return h("tr", { dataset: { branch } }, h("th", { scope: "row" }, branch), tds,
+      h("td", { class: "num total" }, rowTotal));
+  }));
+  const grand = columnTotals.reduce((a, b) => a + b, 0);
+  const foot = h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, t("total")),
+    columnTotals.map((n) => h("td", { class: "num" }, n)), h("td", { class: "num total" }, grand)));
+  tableBox.append(h("table", { id: "grade-table", class: "grid" }, head, body, foot),
+    h("p", { class: "hint" }, t("chart_hint")));
+  chartBox.append(gradeChart(branches, combos, cells),
+    h("figcaption", {}, t("chart_title")));
+  if (g.drill) renderDrill();
+}
+
+function gradeChart(branches, combos, cells) {
+  // Grouped bars: one group per branch, one bar per position x level, counts on a shared axis.
+  const highest = Math.max(1, ...[...cells.values()].map((r) => r.count));
+  const step = Math.ceil(highest / 5); // at most five whole-number ticks
+  const max = Math.ceil(highest / step) * step;
+  const bar = 22, gap = 4, groupGap = 36, left = 40, top = 16, plot = 200, legendColumn = 210;
+  const groupWidth = combos.length * (bar + gap) - gap;
+  const plotRight = left + branches.length * (groupWidth + groupGap);
+  const width = Math.max(plotRight, left + LEVELS.length * legendColumn) + 10;
+  const legendY = top + plot + 48;
+  const height = legendY + POSITIONS.length * 22 + 4;
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("chart_title"),
+    class: "bars", width, height,
+  });
+  for (let value = 0; value <= max; value += step) {
+    const y = top + plot - (plot * value) / max;
+    chart.append(svg("line", { x1: left - 4, x2: plotRight, y1: y, y2: y, class: "grid-line" }),
+      svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: "axis" }, value));
+  }
+  branches.forEach((branch, b) => {
+    const x0 = left + b * (groupWidth + groupGap) + groupGap / 2;
+    combos.forEach((c, i) => {
+      const row = cells.get(`${branch}|${c.position}|${c.level}`);
+      if (!row) return;
+      const heightPx = (plot * row.count) / max;
+      const label = `${branch} · ${t(c.position)} · ${t(c.level)}: ${row.count}`;
+      chart.append(svg("rect", {
+        x: x0 + i * (bar + gap), y: top + plot - heightPx, width: bar, height: heightPx,
+        class: `bar s${i}`, tabindex: 0, "data-cell": `${branch}|${c.position}|${c.level}`,
+        onclick: () => drill(row),
+        onkeydown: (e) => { if (e.key === "Enter") drill(row); },
+      }, svg("title", {}, label)));
+    });
+    chart.append(svg("text", {
+      x: x0 + groupWidth / 2, y: top + plot + 18, "text-anchor": "middle", class: "axis branch",
+    }, branch));
+  });
+  combos.forEach((c, i) => { // one legend row per position, one column per level
+    const x = left + (i % LEVELS.length) * legendColumn;
+    const y = legendY + Math.floor(i / LEVELS.length) * 22;
+    chart.append(svg("rect", { x, y: y - 10, width: 12, height: 12, class: `bar s${i}` }),
+      svg("text", { x: x + 18, y, class: "legend" }, `${t(c.position)} · ${t(c.level)}`));
+  });
+  return chart;
+}
+
+function renderBranchOptions() {
+  fillOptions($("#grades-branch"), state.grades.branches, state.grades.branch);
+}
+
+function fillOptions(select, values, selected) {
+  // The filter offers what the unfiltered board showed; the first option is "all".
+  const have = new Set([...select.options].map((o) => o.value));
+  for (const value of [...values].sort()) {
+    if (!have.has(value)) select.append(h("option", { value }, value));
+  }
+  select.value = selected;
+}
+
+async function drill(row) {
+  state.grades.drill = { row, details: new Map() };
+  renderDrill();
+  $("#drilldown").scrollIntoView({ block: "nearest" });
+  const ids = row.trainee_ids;
+  await guarded("drilldown-message", async () => {
+    // Names from enrollment, current grades from assessment; a trainee that one of them cannot
+    // show stays listed with dashes.
+    const results = await mapLimit(ids, 6, async (id) => {
+      const [profile, grade] = await Promise.allSettled([
+        api("enrollment", `/trainees/${encodeURIComponent(id)}`),
+        api("assessment", `/trainees/${encodeURIComponent(id)}/grade`),
+      ]);
+      return [id, { profile: profile.value, grade: grade.value,
+        error: profile.reason ?? grade.reason }];
+    });
+    if (state.grades.drill?.row !== row) return; // another cell was clicked meanwhile
+    state.grades.drill.details = new Map(results);
+    const failures = results.map(([, d]) => d.error).filter(Boolean);
+    if (failures.length === results.length && failures.length) throw failures[0];
+  }, "", () => state.grades.drill?.row === row);
+  if (state.grades.drill?.row === row) renderDrill();
+}
+
+async function mapLimit(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+function renderDrill() {
+  const drillState = state.grades.drill;
+  const panel = $("#drilldown");
+  panel.hidden = !drillState;
+  if (!drillState) return;
+  const { row, details } = drillState;
+  $("#drilldown-title").textContent = t("drill_title", {
+    branch: row.branch_id, position: t(row.position), level: t(row.level), n: row.count,
+  });
+  const rows = row.trainee_ids.map((id) => ({ id, ...(details.get(id) ?? {}) }));
+  $("#drilldown-list").replaceChildren(table([
+    { label: t("trainee_id"), render: (r) =>
+      h("button", { type: "button", class: "link trainee", dataset: { trainee: r.id },
+        onclick: () => openAudit(r.id) }, r.id) },
+    { label: t("name"), render: (r) => fmt(r.profile?.name) },
+    { label: t("current_grade"), render: (r) =>
+      (r.grade ? `${t(r.grade.position)} · ${t(r.grade.level)}` : "—") },
+    { label: t("grade_score"), numeric: true, render: (r) => fmt(r.grade?.grade_score) },
+    { label: t("policy"), render: (r) => fmt(r.grade?.policy_version) },
+    { label: t("assigned_at"), render: (r) => when(r.grade?.assigned_at) },
+    { label: "", render: (r) => h("button", { type: "button", class: "link",
+      onclick: () => openAudit(r.id) }, t("open_audit")) },
+  ], rows));
+}
+
+// --- trainer board --------------------------------------------------------------------------
+
+async function loadTrainers() {
+  const session = state.trainers.session;
+  const query = session ? `?session_id=${encodeURIComponent(session)}` : "";
+  const latest = ticket("trainers");
+  let data = null;
+  await guarded("trainers-message", async () => {
+    data = await api("assessment", `/board/trainers${query}`);
+  }, "", latest);
+  if (!latest()) return;
+  state.trainers.data = data;
+  renderTrainers();
+}
+
+function renderTrainers() {
+  const box = $("#trainers-table");
+  box.replaceChildren();
+  const data = state.trainers.data;
+  if (!data) return;
+  for (const row of data.rows) state.trainers.sessions.add(row.session_id);
+  fillOptions($("#trainers-session"), state.trainers.sessions, state.trainers.session);
+  if (!data.rows.length) {
+    box.append(h("p", { class: "empty" }, t("no_rows")));
+    return;
+  }
+  const fines = data.rows.reduce((sum, r) => sum + cents(r.fine), 0);
+  box.append(table([
+    { label: t("trainer"), key: "trainer_id" },
+    { label: t("session"), key: "session_id" },
+    { label: t("series"), key: "product_series" },
+    { label: t("trainees"), key: "trainees", numeric: true },
+    { label: t("failed"), key: "failed", numeric: true },
+    { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
+    { label: t("fine"), key: "fine", numeric: true },
+    { label: t("demerits"), key: "demerits", numeric: true },
+  ], data.rows, [t("total"), "", "", "", "", "", money(fines), ""]));
+}
+
+// --- training progress ----------------------------------------------------------------------
+
+async function loadProgress() {
+  const latest = ticket("progress");
+  let data = null;
+  await guarded("progress-message", async () => {
+    data = await api("training", "/board/progress");
+  }, "", latest);
+  if (!latest()) return;
+  state.progress.data = data;
+  renderProgress();
+}
+
+function renderProgress() {
+  const branchBox = $("#progress-branches");
+  const trainerBox = $("#progress-trainers");
+  branchBox.replaceChildren();
+  trainerBox.replaceChildren();
+  $("#progress-caption").textContent = "";
+  const data = state.progress.data;
+  if (!data) return;
+  $("#progress-caption").textContent = t("progress_as_of", { when: data.as_of });
+  const counts = ["trainees", "without_plan", "draft", "approved", "completed", "withdrawn",
+    "overdue_stages", "disputes", "send_backs"];
+  if (data.rows.length) {
+    const totals = counts.map((k) => data.rows.reduce((sum, r) => sum + Number(r[k] || 0), 0));
+    branchBox.append(table([
+      { label: t("branch"), key: "branch_id" },
+      ...counts.map((k) => ({ label: t(k), key: k, numeric: true })),
+    ], data.rows, [t("total"), ...totals]));
+  } else {
+    branchBox.append(h("p", { class: "empty" }, t("no_rows")));
+  }
+  const tallies = ["disputed_stages", "dissenting_days", "send_backs_received", "demerits"];
+  trainerBox.append(data.trainers.length ? table([
+    { label: t("trainer"), key: "trainer_id" },
+    ...tallies.map((k) => ({ label: t(k), key: k, numeric: true })),
+  ], data.trainers) : h("p", { class: "empty" }, t("no_rows")));
+}
+
+// --- payroll and fees of a month ------------------------------------------------------------
+
+async function loadPay() {
+  const month = state.pay.month;
+  if (!/^\d{4}-\d{2}$/.test(month)) return;
+  const latest = ticket("pay");
+  let data = null;
+  await guarded("pay-message", async () => {
+    const path = encodeURIComponent(month);
+    const [payroll, fees, fines] = await Promise.all([
+      api("compensation", `/payroll/${path}`),
+      api("compensation", `/branch-fees/${path}`),
+      api("compensation", `/trainer-fines/${path}`),
+    ]);
+    data = { payroll, fees, fines };
+  }, "", latest);
+  if (!latest()) return;
+  state.pay.data = data;
+  renderPay();
+}
+
+function renderPay() {
+  const boxes = ["#pay-payroll", "#pay-fees", "#pay-fines"].map((s) => $(s));
+  for (const box of boxes) box.replaceChildren();
+  const data = state.pay.data;
+  if (!data) return;
+  const [payrollBox, feesBox, finesBox] = boxes;
+
+  const slips = data.payroll.payslips;
+  if (slips.length) {
+    const used = PAY_LINES.filter((name) => slips.some((s) => s.lines.some((l) => l.name === name)));
+    const lineAmount = (slip, name) => {
+      const line = slip.lines.find((l) => l.name === name);
+      return line ? h("span", { title: line.rule }, line.amount) : "—";
+    };
+    const lineTotals = used.map((name) => money(slips.reduce((sum, s) =>
+      sum + cents(s.lines.find((l) => l.name === name)?.amount), 0)));
+    const total = money(slips.reduce((sum, s) => sum + cents(s.total), 0));
+    payrollBox.append(table([
+      { label: t("employee"), render: (s) => h("span", {}, s.employee_id,
+        s.supersedes ? h("small", { class: "note" }, ` (${t("correction", { amount: s.difference })})`) : null) },
+      ...used.map((name) => ({ label: t(`line_${name}`), numeric: true, render: (s) => lineAmount(s, name) })),
+      { label: t("total"), numeric: true, render: (s) => h("strong", {}, s.total) },
+    ], slips, [t("payroll_total"), ...lineTotals, h("strong", { id: "payroll-total" }, total)]));
+  } else {
+    payrollBox.append(h("p", { class: "empty" }, t("no_rows")));
+  }
+
+  const fees = data.fees.rows;
+  feesBox.append(fees.length ? table([
+    { label: t("branch"), key: "branch_id" },
+    { label: t("trainee"), key: "trainee_id" },
+    { label: t("days"), key: "days", numeric: true },
+    { label: t("amount"), key: "amount", numeric: true },
+  ], fees, [t("fees_total"), "", fees.reduce((n, r) => n + r.days, 0),
+    h("strong", { id: "fees-total" }, money(fees.reduce((sum, r) => sum + cents(r.amount), 0)))])
+    : h("p", { class: "empty" }, t("no_rows")));
+
+  const fines = data.fines.rows;
+  finesBox.append(fines.length ? table([
+    { label: t("trainer"), key: "trainer_id" },
+    { label: t("session"), key: "session_id" },
+    { label: t("series"), key: "product_series" },
+    { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
+    { label: t("amount"), key: "amount", numeric: true },
+  ], fines, [t("fines_total"), "", "", "",
+    money(fines.reduce((sum, r) => sum + cents(r.amount), 0))])
+    : h("p", { class: "empty" }, t("no_rows")));
+}
+
+// --- audit timeline -------------------------------------------------------------------------
+
+function openAudit(traineeId) {
+  state.audit.traineeId = traineeId;
+  $("#audit-trainee").value = traineeId;
+  state.audit.data = null;
+  state.loaded.delete("audit");
+  navigate("audit");
+}
+
+async function loadAudit() {
+  const id = state.audit.traineeId;
+  $("#audit-trainee").value = id;
+  if (!id) return;
+  const latest = ticket("audit");
+  let data = null;
+  await guarded("audit-message", async () => {
+    data = await api("assessment", `/trainees/${encodeURIComponent(id)}/audit`);
+  }, t("err_403_audit"), latest);
+  if (!latest()) return;
+  state.audit.data = data;
+  renderAudit();
+}
+
+function summary(data) {
+  // The scalar facts of an event, compactly; the whole payload is one click away.
+  return Object.entries(data ?? {})
+    .filter(([k, v]) => k !== "trainee_id" && v !== null && typeof v !== "object")
+    .slice(0, 8)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" · ");
+}
+
+function decisionText(decision) {
+  if (!decision) return "—";
+  const grade = decision.position
+    ? `${t(decision.position)} · ${t(decision.level)}`
+    : decision.type;
+  return decision.grade_score !== undefined ? `${grade} (${decision.grade_score})` : grade;
+}
+
+function renderAudit() {
+  const box = $("#audit-report");
+  box.replaceChildren();
+  const report = state.audit.data;
+  if (!report) return;
+  const verdict = h("p", { id: "audit-verdict", class: `verdict ${report.consistent ? "ok" : "bad"}`,
+    dataset: { consistent: String(report.consistent) } },
+    report.consistent ? `✓ ${t("consistent")}` : `✗ ${t("inconsistent")}`);
+
+  const events = h("ol", { id: "audit-events", class: "timeline" }, report.events.map((e) =>
+    h("li", { dataset: { type: e.type, service: e.service } },
+      h("div", { class: "event-head" },
+        h("time", {}, when(e.occurred_at)),
+        h("span", { class: `tag svc-${e.service}` }, e.service),
+        h("strong", { class: "event-type" }, e.type),
+        h("span", { class: "actor" }, e.actor ? `${e.actor.sub} (${e.actor.role})` : "")),
+      h("div", { class: "event-data" }, summary(e.data)),
+      h("details", {}, h("summary", {}, t("data")),
+        h("pre", {}, JSON.stringify(e.data, null, 2))))));
+
+  const derivations = h("div", { id: "audit-derivations" }, report.derivations.map((d) =>
+    h("article", { class: `derivation ${d.consistent ? "ok" : "bad"}` },
+      h("h4", {}, `${d.type} — ${d.consistent ? t("decision_ok") : t("decision_bad")}`),
+      h("dl", {},
+        h("dt", {}, t("policy")), h("dd", {}, fmt(d.policy_version)),
+        h("dt", {}, t("recorded")), h("dd", {}, decisionText(d.recorded)),
+        h("dt", {}, t("rederived")), h("dd", {}, decisionText(d.rederived))),
+      h("h5", {}, t("rule_trace")),
+      h("ol", { class: "rule-trace" }, d.rule_trace.map((step) => h("li", {}, step))),
+      d.problem ? h("p", { class: "message" }, d.problem) : null)));
+
+  const differences = report.differences.length
+    ? h("ul", { id: "audit-differences", class: "differences" }, report.differences.map((d) =>
+      h("li", {}, [d.kind, d.service, d.stream_id && `${d.stream_id}#${d.version}`, d.field,
+        d.detail ?? (d.recorded !== undefined ? `${t("recorded")} ${JSON.stringify(d.recorded)} ≠ ${t("rederived")} ${JSON.stringify(d.rederived)}` : null)]
+        .filter(Boolean).join(" · "))))
+    : null;
+
+  box.append(...[
+    h("h2", {}, `${t("trainee")} ${report.trainee_id}`), verdict,
+    h("h3", {}, t("derivations")), derivations,
+    differences ? h("h3", {}, t("differences")) : null, differences,
+    h("h3", {}, t("timeline", { n: report.events.length })), events,
+  ].filter(Boolean));
+}
+
+// --- navigation, language, connection -------------------------------------------------------
+
+const LOADERS = {
+  grades: loadGrades, trainers: loadTrainers, progress: loadProgress, pay: loadPay,
+  audit: loadAudit,
+};
+const RENDERERS = {
+  grades: renderGrades, trainers: renderTrainers, progress: renderProgress, pay: renderPay,
+  audit: renderAudit,
+};
+
+function navigate(view) {
+  const hash = view === "audit" && state.audit.traineeId
+    ? `#audit/${encodeURIComponent(state.audit.traineeId)}`
+    : `#${view}`;
+  if (location.hash !== hash) history.pushState(null, "", hash);
+  show(view);
+}
+
+function show(view) {
+  state.view = VIEWS.includes(view) ? view : "grades";
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.view === state.view));
+  }
+  for (const name of VIEWS) $(`#view-${name}`).hidden = name !== state.view;
+  if (!state.loaded.has(state.view)) {
+    state.loaded.add(state.view);
+    LOADERS[state.view]();
+  }
+}
+
+function fromHash() {
+  const [view, id] = location.hash.replace(/^#/, "").split("/");
+  if (view === "audit" && id) {
+    const traineeId = decodeURIComponent(id);
+    if (traineeId !== state.audit.traineeId) {
+      state.audit.traineeId = traineeId;
+      state.loaded.delete("audit");
+    }
+  }
+  show(view || "grades");
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  const toggle = $("#lang-toggle");
+  toggle.textContent = state.lang === "zh" ? "English" : "中文";
+  toggle.lang = state.lang === "zh" ? "en" : "zh";
+  for (const render of Object.values(RENDERERS)) render();
+  renderBranchOptions();
+  if (!state.token) showMessage("global-message", t("err_no_token"));
+}
+
+function defaultUrls() {
+  // The page's own host; ports as the service that served it implies (its port offset).
+  const served = Number(location.port);
+  const offset = location.protocol.startsWith("http") && served ? served - DEFAULT_PORTS.assessment : 0;
+  const host = location.hostname || "127.0.0.1";
+  const scheme = location.protocol === "https:" ? "https:" : "http:";
+  return Object.fromEntries(SERVICES.map((s) => [s, `${scheme}//${host}:${DEFAULT_PORTS[s] + offset}`]));
+}
+
+function currentMonth() {
+  return new Date().toISOString().slice(0, 7); // YYYY-MM, UTC
+}
+
+function readSettings() {
+  const query = new URLSearchParams(location.search);
+  let stored = {};
+  try {
+    stored = JSON.parse(sessionStorage.getItem(STORE.urls) || "{}");
+  } catch {
+    stored = {};
+  }
+  const defaults = defaultUrls();
+  for (const service of SERVICES) {
+    state.urls[service] = query.get(service) || stored[service] || defaults[service];
+  }
+  state.token = query.get("token") || sessionStorage.getItem(STORE.token) || "";
+  const lang = query.get("lang") || localStorage.getItem(STORE.lang) || "en";
+  state.lang = lang === "zh" ? "zh" : "en";
+  state.pay.month = query.get("month") || currentMonth();
+  state.grades.branch = query.get("branch") || "";
+  saveSettings();
+  if (query.has("token")) {
+    // Keep the token out of the address bar and the history once it is stored.
+    query.delete("token");
+    const rest = query.toString();
+    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
+  }
+}
+
+function saveSettings() {
+  sessionStorage.setItem(STORE.token, state.token);
+  sessionStorage.setItem(STORE.urls, JSON.stringify(state.urls));
+  localStorage.setItem(STORE.lang, state.lang);
+}
+
+function reloadAll() {
+  state.loaded.clear();
+  state.grades.drill = null;
+  renderDrill();
+  show(state.view);
+}
+
+function bind() {
+  const form = $("#connection-form");
+  $("#token").value = state.token;
+  for (const service of SERVICES) $(`#url-${service}`).value = state.urls[service];
+  $("#connection").open = !state.token;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = $("#token").value.trim();
+    for (const service of SERVICES) {
+      state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls()[service];
+    }
+    saveSettings();
+    showMessage("global-message", state.token ? "" : t("err_no_token"));
+    reloadAll();
+  });
+
+  $("#lang-toggle").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    saveSettings();
+    applyLanguage();
+  });
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.addEventListener("click", () => navigate(tab.dataset.view));
+  }
+  window.addEventListener("popstate", fromHash);
+  for (const button of document.querySelectorAll(".refresh")) {
+    button.addEventListener("click", () => LOADERS[state.view]());
+  }
+
+  $("#grades-branch").addEventListener("change", (event) => {
+    state.grades.branch = event.target.value;
+    state.grades.drill = null;
+    renderDrill();
+    loadGrades();
+  });
+  $("#grades-asof").addEventListener("change", (event) => {
+    state.grades.asOf = event.target.value;
+    state.grades.drill = null;
+    renderDrill();
+    loadGrades();
+  });
+  $("#grades-now").addEventListener("click", () => {
+    $("#grades-asof").value = "";
+    state.grades.asOf = "";
+    state.grades.drill = null;
+    renderDrill();
+    loadGrades();
+  });
+  $("#grades-form").addEventListener("submit", (event) => event.preventDefault());
+  $("#progress-form").addEventListener("submit", (event) => event.preventDefault());
+  $("#trainers-form").addEventListener("submit", (event) => event.preventDefault());
+  $("#trainers-session").addEventListener("change", (event) => {
+    state.trainers.session = event.target.value;
+    loadTrainers();
+  });
+  $("#pay-month").value = state.pay.month;
+  $("#pay-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.pay.month = $("#pay-month").value;
+    loadPay();
+  });
+  $("#audit-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = $("#audit-trainee").value.trim();
+    if (id) openAudit(id);
+  });
+}
+
+readSettings();
+bind();
+applyLanguage();
+fromHash();
+document.body.dataset.ready = "true";
