@@ -263,6 +263,10 @@ def main() -> int:
             return 0
         for name in services:
             say(f"{name}: {service_url(settings, name)}/docs")
+        say(
+            f"dashboard: {service_url(settings, 'assessment')}/dashboard  (token: "
+            "`.venv/bin/gradeline token --sub boss --role management --role auditor`)"
+        )
         say("running; Ctrl-C stops every service")
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.5)
