@@ -191,9 +191,15 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
     checks = {"database": _database_ready, "broker": _broker_ready, **readiness}
 
-    @router.get("/health")
-    async def health() -> dict[str, str]:
-        """The process is up (liveness): no dependency is consulted."""
+    @router.get("/health", responses={503: {"description": "a background task has stopped"}})
+    async def health(request: Request) -> dict[str, str]:
+        """The process is up (liveness): no dependency is consulted. A background task that
+        ended on its own (relay, consumer and runner retry every outage, so only a bug ends
+        them) fails it too: the process cannot do its job, and a restart is the remedy."""
+        ended = [t.get_name() for t in request.app.state.tasks if t.done() and not t.cancelled()]
+        if ended:
+            raise Problem(503, detail=f"background task stopped: {', '.join(ended)}",
+                          type=PROBLEMS_URI + "not-alive")  # fmt: skip
         return {"status": "ok"}
 
     @router.get("/ready", responses={503: {"description": "a dependency is down"}})

@@ -546,3 +546,25 @@ async def test_cors_origins_setting_replaces_the_defaults(settings):
 
     assert configured.headers["access-control-allow-origin"] == "https://dash.example"
     assert default.status_code == 400
+
+
+async def test_a_background_task_that_died_fails_health_and_ready(settings):
+    """Relay, consumer and runner retry every outage; one that ends anyway is a bug: liveness
+    fails so the orchestrator restarts the process."""
+    settings = settings.model_copy(update={"jwt_secret": settings.jwt_secret * 2})
+
+    async def broken(ctx: AppContext) -> None:
+        raise RuntimeError("a bug")
+
+    app = create_service_app(settings, service=SERVICE, title="T", routers=[], background=[broken])
+    try:
+        async with app.router.lifespan_context(app):
+            await asyncio.sleep(0.05)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                health = await client.get("/health")
+                ready = await client.get("/ready")
+        assert health.status_code == 503 and "things:broken" in health.json()["detail"]
+        assert ready.status_code == 503
+    finally:
+        await db.drop_database(settings.pg_dsn, settings.database_name(SERVICE))
