@@ -89,7 +89,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match(
+async def if_match(  # async: FastAPI would run a sync dependency in a thread
     value: Annotated[
         str | None,
         Header(

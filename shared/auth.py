@@ -16,6 +16,7 @@ Usage in a router::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -86,8 +87,28 @@ class InvalidToken(Exception):
     """The token cannot be trusted; the message says why (safe to show to the caller)."""
 
 
+# Tokens verified lately, with their expiry: a request's token is checked by the idempotency
+# middleware and by the route's dependency, and clients send the same token many times. An entry
+# is trusted only until its ``exp``; the cache is bounded and keyed by the secret too.
+_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def decode_token(token: str, secret: str) -> Principal:
     """Verify ``token`` (HS256, signature, ``exp``) and read its claims, or raise InvalidToken."""
+    hit = _VERIFIED.get((secret, token))
+    if hit is not None:
+        if time.time() < hit[1]:
+            return hit[0]
+        del _VERIFIED[(secret, token)]
+    principal, expires = _verify(token, secret)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(secret, token)] = (principal, expires)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
@@ -107,12 +128,13 @@ def decode_token(token: str, secret: str) -> Principal:
     except ValidationError as exc:
         bad = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
         raise InvalidToken(f"token claims are missing or malformed: {bad}") from exc
-    return Principal(
+    principal = Principal(
         sub=claims.sub,
         roles=frozenset(claims.roles),
         branch_id=claims.branch_id,
         department=claims.department,
     )
+    return principal, float(payload["exp"])
 
 
 def mint_token(

@@ -245,16 +245,21 @@ async def _store(
     if not capture.storable():
         return None
     response = capture.stored(request_hash)
-    inserted = await pool.fetchval(
-        "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING RETURNING 1",
-        key_scope,
-        key,
-        response.request_hash,
-        response.status,
-        response.body,
-        [list(h) for h in response.headers],
-    )
+    async with pool.acquire() as conn, conn.transaction():
+        # No wait for the WAL flush: the stored answer is a convenience, the event store's own
+        # idempotency key (durable) keeps the effect single. Lost in a crash, a retry decides
+        # again and the store replays the first append's result.
+        await conn.execute("SET LOCAL synchronous_commit TO off")
+        inserted = await conn.fetchval(
+            "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING RETURNING 1",
+            key_scope,
+            key,
+            response.request_hash,
+            response.status,
+            response.body,
+            [list(h) for h in response.headers],
+        )
     if inserted is not None:
         return None
     return await _load(pool, key_scope, key)

@@ -21,7 +21,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:  # async: FastAPI runs sync ones in a thread
     """The request's ``now``: from ``app.state.clock`` (tests pin it), else the system clock."""
     clock: Clock = getattr(request.app.state, "clock", system_clock)
     return clock()

@@ -203,3 +203,20 @@ async def test_clerk_of_another_branch_gets_403(client):
 def test_require_roles_needs_a_role():
     with pytest.raises(ValueError, match="at least one role"):
         require_roles()
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires():
+    import time
+
+    from shared import auth
+
+    secret = "s" * 40
+    token = auth.mint_token(secret, "u-cache", ["trainer"], ttl_seconds=1)
+    assert auth.decode_token(token, secret).sub == "u-cache"
+    assert (secret, token) in auth._VERIFIED  # the second check of this request is free
+    time.sleep(1.1)
+    with pytest.raises(auth.InvalidToken, match="expired"):
+        auth.decode_token(token, secret)
+    assert (secret, token) not in auth._VERIFIED
+    with pytest.raises(auth.InvalidToken):  # the cache is keyed by the secret too
+        auth.decode_token(auth.mint_token(secret, "u", ["trainer"]), "another-secret-" * 3)
