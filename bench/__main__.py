@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import bus_bench, store_bench
+from bench import assessment_bench, bus_bench, compensation_bench, http_bench, store_bench
 from bench.common import (
     BenchConfig,
     Row,
@@ -34,6 +34,9 @@ Suite = Callable[[BenchConfig], Awaitable[list[Row]]]
 SUITES: dict[str, tuple[str, Suite]] = {
     "store": ("Event store", store_bench.run),
     "bus": ("Bus: relay and latency", bus_bench.run),
+    "compensation": ("Compensation", compensation_bench.run),
+    "http": ("HTTP commands", http_bench.run),
+    "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
 }
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -1,0 +1,191 @@
+"""A lean HTTP/1.1 load generator: N keep-alive connections, each sending requests back to back.
+
+Why not httpx: at 64 concurrent requests one ``AsyncClient`` saturates a core at about 220 req/s
+(docs/performance-notes.md), so it would measure itself. This client is an ``asyncio.Protocol``
+per connection: the caller hands over complete, pre-encoded request bytes; the client parses only
+the status line and ``Content-Length`` of each response. Its cost (measured: about 40 µs of CPU
+per request, mostly the socket system calls) is an eighth of the bare FastAPI baseline's, which
+matters because client and servers share the machine's cores.
+
+Closed loop: each connection sends its next request as soon as the previous response is complete,
+so throughput is the server's capacity at that concurrency and latency is the time one request
+spends queued and served under that load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import cast
+
+HEADER_END = b"\r\n\r\n"
+CONTENT_LENGTH = b"\r\ncontent-length:"
+
+
+class ProtocolError(Exception):
+    """A response this client does not understand (chunked, malformed) or a dropped connection."""
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What one load run observed; ``latencies_ms`` holds every response's, in completion order."""
+
+    expected: int  # the status that counts as success (status 0 records a dropped connection)
+    elapsed: float = 0.0  # seconds from the first request sent to the last response received
+    statuses: Counter[int] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    first_error: bytes = b""  # the body of the first unexpected response, for diagnosis
+
+    @property
+    def succeeded(self) -> int:
+        return self.statuses[self.expected]
+
+    @property
+    def failed(self) -> int:
+        return sum(self.statuses.values()) - self.succeeded
+
+    @property
+    def throughput(self) -> float:
+        """Successful responses per second."""
+        return self.succeeded / self.elapsed if self.elapsed else 0.0
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection with at most one request in flight."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but they write alike.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.waiter is not None and not self.waiter.done():
+            self._complete(self.waiter)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ProtocolError(f"connection lost: {exc!r}"))
+
+    async def request(self, data: bytes) -> tuple[int, bytes]:
+        """Send one complete request; its response's status and body."""
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(data)
+        return await self.waiter
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def _complete(self, waiter: asyncio.Future[tuple[int, bytes]]) -> None:
+        """Resolve ``waiter`` once the buffer holds a whole response (head and body)."""
+        end = self.buffer.find(HEADER_END)
+        if end < 0:
+            return
+        try:
+            status, length = parse_head(bytes(self.buffer[:end]))
+        except ProtocolError as exc:
+            waiter.set_exception(exc)
+            return
+        total = end + len(HEADER_END) + length
+        if len(self.buffer) < total:
+            return
+        body = bytes(self.buffer[end + len(HEADER_END) : total])
+        del self.buffer[:total]
+        waiter.set_result((status, body))
+
+
+def parse_head(head: bytes) -> tuple[int, int]:
+    """Status and Content-Length of a response head (without the blank line)."""
+    if not head.startswith(b"HTTP/1.1 "):
+        raise ProtocolError(f"not an HTTP/1.1 response: {head[:40]!r}")
+    status = int(head[9:12])
+    lowered = head.lower()
+    at = lowered.find(CONTENT_LENGTH)
+    if at < 0:
+        # Servers answer FastAPI's JSON responses with a length; chunked bodies are not needed.
+        raise ProtocolError(f"response without Content-Length: {head[:200]!r}")
+    start = at + len(CONTENT_LENGTH)
+    stop = lowered.find(b"\r\n", start)
+    return status, int(lowered[start : stop if stop >= 0 else None])
+
+
+async def connect(host: str, port: int) -> Connection:
+    loop = asyncio.get_running_loop()
+    _, protocol = await loop.create_connection(Connection, host, port)
+    return protocol
+
+
+async def run_load(
+    host: str,
+    port: int,
+    requests: Iterator[bytes],
+    *,
+    seconds: float,
+    connections: int = 64,
+    expected: int = 200,
+) -> LoadResult:
+    """Send ``requests`` over ``connections`` keep-alive connections for ``seconds``.
+
+    Connections open before the clock starts. Each sends its next request as soon as its previous
+    response is in, until the time is up or ``requests`` runs out; requests in flight at the
+    deadline finish and count.
+    """
+    pool = await asyncio.gather(*(connect(host, port) for _ in range(connections)))
+    result = LoadResult(expected)
+    started = time.perf_counter()
+    deadline = started + seconds
+    try:
+        await asyncio.gather(*(_drive(c, requests, deadline, result) for c in pool))
+    finally:
+        result.elapsed = time.perf_counter() - started
+        for conn in pool:
+            conn.close()
+    return result
+
+
+async def _drive(
+    conn: Connection, requests: Iterator[bytes], deadline: float, result: LoadResult
+) -> None:
+    clock = time.perf_counter
+    statuses, latencies = result.statuses, result.latencies_ms
+    for data in requests:  # the iterator is shared: connections take requests in turn
+        began = clock()
+        if began >= deadline:
+            return
+        try:
+            status, body = await conn.request(data)
+        except ProtocolError as exc:  # the server dropped us (it may answer 500s that way)
+            status, body = 0, str(exc).encode()
+        latencies.append((clock() - began) * 1000)
+        statuses[status] += 1
+        if status != result.expected and not result.first_error:
+            result.first_error = body or b"(empty body)"
+        if status == 0:
+            return
+
+
+async def get(host: str, port: int, path: str) -> tuple[int, bytes]:
+    """One GET on a fresh connection (readiness probes)."""
+    conn = await connect(host, port)
+    try:
+        head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        return await conn.request(head)
+    finally:
+        conn.close()
+
+
+def post(path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
+    """The bytes of one HTTP/1.1 POST with a JSON body (for building request templates)."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
