@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import services
+from ops import export, services
 from ops.demo import (
     DEFAULT_SEED,
     DEFAULT_TRAINEES,
@@ -212,6 +212,29 @@ def demo(
     print_summary(summary, console)
     if summary.problems:
         raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    kind: Annotated[str, typer.Argument(help="payroll | fees | plan")],
+    ident: Annotated[str, typer.Argument(help="the month YYYY-MM, or the trainee id of a plan")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option(help="file to write (default: KIND-ID.FORMAT)")
+    ] = None,
+    host: Annotated[str, typer.Option(help="where the services listen")] = "127.0.0.1",
+) -> None:
+    """Save a payroll month, the branch fees of a month or a training plan as a spreadsheet."""
+    if kind not in export.EXPORTS:
+        raise typer.BadParameter(f"unknown export {kind!r} (payroll, fees, plan)")
+    try:
+        data = export.fetch(kind, ident, fmt, Settings(), host)
+    except export.ExportFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    target = out or export.default_name(kind, ident, fmt)
+    target.write_bytes(data)
+    console.print(f"wrote {target} ({len(data)} bytes)")
 
 
 @dlq_app.command("list")
