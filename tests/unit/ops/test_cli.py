@@ -38,3 +38,13 @@ def test_token_mints_a_token_the_services_accept():
 def test_token_refuses_an_unknown_role():
     result = runner.invoke(app, ["token", "--sub", "x", "--role", "emperor"])
     assert result.exit_code != 0
+
+
+def test_the_committed_event_catalog_matches_the_code(tmp_path):
+    """docs/event-catalog.json is what `make catalog` writes: regenerate it when events change."""
+    from pathlib import Path
+
+    out = tmp_path / "catalog.json"
+    assert runner.invoke(app, ["catalog", str(out)]).exit_code == 0
+    committed = Path(__file__).resolve().parents[3] / "docs" / "event-catalog.json"
+    assert orjson.loads(committed.read_bytes()) == orjson.loads(out.read_bytes())
