@@ -98,14 +98,21 @@ async def throughput(workload: Workload) -> float:
 
 async def alternate(sides: Mapping[str, Workload], *, reps: int = 3, warmup: bool = True) -> Runs:
     """Throughput of every side: one warm-up run each, then ``reps`` rounds running the sides in
-    turn, so that drift of the machine during the measurement hits every side alike."""
+    turn, so that drift of the machine during the measurement hits every side alike.
+
+    Each round starts one side further along (A B C, B C A, C A B, ...), so that no side always
+    runs right after the same other one: a side that evicts the next one's pages from the
+    database's buffers, or leaves garbage to collect, would otherwise always hurt the same side.
+    """
     if warmup:
         for workload in sides.values():
             await workload()
-    runs: Runs = {name: [] for name in sides}
-    for _ in range(reps):
-        for name, workload in sides.items():
-            runs[name].append(await throughput(workload))
+    names = list(sides)
+    runs: Runs = {name: [] for name in names}
+    for round_ in range(reps):
+        for k in range(len(names)):
+            name = names[(round_ + k) % len(names)]
+            runs[name].append(await throughput(sides[name]))
     return runs
 
 
@@ -288,7 +295,8 @@ def markdown_section(title: str, rows: Sequence[Row], loads: tuple[float, float]
     """A suite's section: when and how quietly it ran, the table, then what each workload is."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     context = f"Measured {when}; 1-minute load average {loads[0]:.2f} before, {loads[1]:.2f} after."
-    if busy(max(loads)):
+    # Only the load before counts: the one after includes the suite's own work.
+    if busy(loads[0]):
         context += " **The machine was busy with other work: treat these figures with caution.**"
     notes = [f"- **{row.workload}**: {row.note}" for row in rows if row.note]
     parts = (f"## {title}", context, markdown_table(rows), "\n".join(notes))
@@ -318,8 +326,9 @@ section below, between its markers, and the machine block.
   and run, with the same connection strategy (the same `shared.db.create_pool` settings). Absolute
   numbers move with the machine; the **ratio** Gradeline / baseline is what the goals are set on.
   A ratio above 1 means Gradeline did better (for latencies the ratio is inverted accordingly).
-- **Repetitions.** One warm-up run of each side, then 3 rounds running the sides in turn
-  (Gradeline, baseline(s), Gradeline, ...), so that drift hits every side; the median of each side
+- **Repetitions.** One warm-up run of each side, then 3 rounds running the sides in turn, each
+  round starting one side further along (A B, B A, A B), so that drift, and whatever a run leaves
+  behind for the next (evicted buffers, garbage), hits every side alike; the median of each side
   is reported, and every run is listed.
 - **Quiet machine.** The machine may be shared; each section gives the load average before and
   after its suite and is flagged when other work competed for the cores.

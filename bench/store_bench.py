@@ -8,8 +8,8 @@ Three phases, each alternating its sides run by run (see ``bench.common.alternat
    event per ``Application.save`` from 16 threads (d);
 2. appends of 100-event batches against ``executemany`` of 100 rows, one transaction each (b);
 3. reading 200,000 events from the start in pages of 1,000: ``read_all`` (``Envelope`` objects)
-   against the same keyset ``SELECT`` returning bare records (c), and against the library's
-   notification log, decoded to domain events (d).
+   against the same keyset ``SELECT`` returning bare records (c), then, separately, against the
+   library's notification log, decoded to domain events (d).
 
 Gradeline and the raw baseline share one pool made by ``shared.db.create_pool`` (same size, codecs
 and no-op reset) and one database; the library has a database of its own and a pool as large.
@@ -369,18 +369,23 @@ async def read_phase(
     await asyncio.to_thread(library.fill, sizes.read)
     await vacuum(dsns[0], "events")
     await vacuum(dsns[1], library.app.recorder.events_table_name)
-    log(f"{SUITE}: read {sizes.read:,} events in pages of {PAGE:,} (Gradeline / raw / library)")
-    runs = await alternate(
-        {
-            GRADELINE: lambda: gradeline_read(store, sizes.read),
-            RAW: lambda: raw_read(store.pool, sizes.read),
-            LIBRARY: lambda: asyncio.to_thread(library.read, sizes.read),
-        }
+
+    async def gradeline() -> int:
+        return await gradeline_read(store, sizes.read)
+
+    # Two comparisons, not one of three sides: both tables together outgrow shared_buffers, so a
+    # library run between Gradeline's and the raw read's would evict the events table for one
+    # of them only. Within each comparison, the sides share the cache state alike.
+    log(f"{SUITE}: read {sizes.read:,} events in pages of {PAGE:,} (Gradeline / raw)")
+    raw = await alternate({GRADELINE: gradeline, RAW: lambda: raw_read(store.pool, sizes.read)})
+    log(f"{SUITE}: read {sizes.read:,} events in pages of {PAGE:,} (Gradeline / library)")
+    lib = await alternate(
+        {GRADELINE: gradeline, LIBRARY: lambda: asyncio.to_thread(library.read, sizes.read)}
     )
     return [
         _row(
             f"c) read_all, pages of {PAGE:,}",
-            runs,
+            raw,
             (RAW, "asyncpg keyset SELECT + orjson codec"),
             goal=0.70,
             min_value=100_000,
@@ -390,11 +395,12 @@ async def read_phase(
         ),
         _row(
             f"d) read, pages of {PAGE:,}",
-            runs,
+            lib,
             (LIBRARY, "eventsourcing 9.5 notification log"),
             goal=1.0,
-            note=f"as (c); eventsourcing: `recorder.select_notifications` in pages of {PAGE:,}, "
-            "each notification decoded by `mapper.to_domain_event`.",
+            note=f"as (c), measured against the library separately; eventsourcing: "
+            f"`recorder.select_notifications` in pages of {PAGE:,}, each notification decoded by "
+            "`mapper.to_domain_event`.",
         ),
     ]
 
