@@ -52,6 +52,10 @@ class BatchAnswer:
 class GroupCommit:
     pool: asyncpg.Pool
     max_events: int = 1000  # bounds one transaction's size and lock hold
+    # A batch that falls back to one subtransaction per append must stay within PostgreSQL's
+    # 64 cached subtransactions per backend: past that every other session's snapshots go
+    # "suboverflowed" (slow) until the batch commits.
+    max_appends: int = 64
     _queue: list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
 
@@ -83,7 +87,8 @@ class GroupCommit:
     def _take(self) -> list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]]:
         size, events = 0, 0
         for request, _ in self._queue:
-            if size and events + len(request.events) > self.max_events:
+            full = events + len(request.events) > self.max_events or size == self.max_appends
+            if size and full:
                 break
             size += 1
             events += len(request.events)

@@ -127,3 +127,19 @@ async def test_a_batch_with_one_stale_append_commits_the_others(pg_store):
     assert [o.first_version for o in outcomes[2:]] == [1] * 5
     assert len(await pg_store.read_all()) == 7
     assert await pg_store.verify() == []
+
+
+async def test_a_group_commit_batch_holds_at_most_64_appends(pg_store, pg_pool):
+    """Beyond 64 subtransactions a fallback batch would overflow PostgreSQL's cache: more
+    concurrent appends than that go in several batches, all committed."""
+    from shared.groupcommit import AppendRequest, GroupCommit
+
+    group = GroupCommit(pg_pool)
+    loop = asyncio.get_running_loop()
+    group._queue = [(AppendRequest(f"s-{n}", [ev(n)], None, None), loop.create_future())
+                    for n in range(150)]  # fmt: skip
+    assert [len(group._take()) for _ in range(3)] == [64, 64, 22]
+    results = await asyncio.gather(
+        *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(150))
+    )
+    assert len({r.first_position for r in results}) == 150
