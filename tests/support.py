@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from shared import db
 from shared.auth import mint_token
+from shared.consumer import Topology, queue_depths
 from shared.settings import Settings
 
 
@@ -58,3 +60,12 @@ def long_secret(settings: Settings) -> Settings:
 async def drop_databases(settings: Settings, services: Sequence[str]) -> None:
     for service in services:
         await db.drop_database(settings.pg_dsn, settings.database_name(service))
+
+
+async def consuming(settings: Settings, service: str) -> None:
+    """Until the service's first partition queue is declared (its bindings come first): from then
+    on nothing the other services publish is lost to it."""
+    queue = Topology(settings.namespace, service, settings.consumer_partitions).partition_queue(0)
+    async with asyncio.timeout(30):
+        while queue not in await queue_depths(settings, service):
+            await asyncio.sleep(0.1)

@@ -28,9 +28,8 @@ from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
 from shared.auth import Role
-from shared.consumer import Topology, queue_depths
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import RunningService, long_secret, running
+from tests.support import RunningService, consuming, long_secret, running
 
 CHROMIUM = os.environ.get("GRADELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -112,13 +111,6 @@ async def until(check, seconds=30):
         while not (result := await check()):
             await asyncio.sleep(0.05)
     return result
-
-
-async def consuming(settings, service: str) -> None:
-    queue = Topology(settings.namespace, service, settings.consumer_partitions).partition_queue(0)
-    async with asyncio.timeout(30):
-        while queue not in await queue_depths(settings, service):
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ nothing (every write replays its Idempotency-Key)."""
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import AsyncExitStack
 from decimal import Decimal
 
@@ -18,9 +17,8 @@ from services.assessment.app import create_app as assessment_app
 from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
-from shared.consumer import Topology, queue_depths
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import long_secret, running
+from tests.support import consuming, long_secret, running
 
 CONSUMERS = ("training", "assessment", "compensation")
 FACTORIES = {
@@ -30,14 +28,6 @@ FACTORIES = {
     "enrollment": enrollment_app,
 }
 TRAINEES = 12
-
-
-async def consuming(settings, service: str) -> None:
-    """Until the service's queue is declared: from then on nothing published is lost to it."""
-    queue = Topology(settings.namespace, service, settings.consumer_partitions).partition_queue(0)
-    async with asyncio.timeout(30):
-        while queue not in await queue_depths(settings, service):
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture

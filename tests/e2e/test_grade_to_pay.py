@@ -13,21 +13,11 @@ from services.assessment.app import create_app as assessment_app
 from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from shared.auth import Role
-from shared.consumer import Topology, queue_depths
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import long_secret, running
+from tests.support import consuming, long_secret, running
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 CONSUMERS = ("assessment", "compensation")
-
-
-async def consuming(settings, service: str) -> None:
-    """Until the service's queue is declared (its bindings come first): from then on nothing the
-    other services publish is lost to it."""
-    queue = Topology(settings.namespace, service, settings.consumer_partitions).partition_queue(0)
-    async with asyncio.timeout(30):
-        while queue not in await queue_depths(settings, service):
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -22,9 +22,8 @@ from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
 from shared.auth import Role
-from shared.consumer import Topology, queue_depths
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import RunningService, long_secret, running
+from tests.support import RunningService, consuming, long_secret, running
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
@@ -54,15 +53,6 @@ async def until(check, seconds=30):
         while not (result := await check()):
             await asyncio.sleep(0.05)
     return result
-
-
-async def consuming(settings, service: str) -> None:
-    """Until the service's queue is declared (its bindings come first): from then on nothing the
-    other services publish is lost to it."""
-    queue = Topology(settings.namespace, service, settings.consumer_partitions).partition_queue(0)
-    async with asyncio.timeout(30):
-        while queue not in await queue_depths(settings, service):
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture
