@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -69,3 +70,37 @@ async def consuming(settings: Settings, service: str) -> None:
     async with asyncio.timeout(30):
         while queue not in await queue_depths(settings, service):
             await asyncio.sleep(0.1)
+
+
+def plan_stage(
+    no: int,
+    topic: str,
+    department: str,
+    trainer: str,
+    series: str | None = None,
+    planned_start: str = "2026-03-02",
+    planned_end: str = "2026-03-31",
+) -> dict[str, object]:
+    """One stage of a PUT /plans body (api-contract.md, training)."""
+    return {
+        "no": no, "content": f"stage {no}: {topic}", "department": department,
+        "trainer_id": trainer, "product_series": series, "topic": topic,
+        "planned_start": planned_start, "planned_end": planned_end,
+    }  # fmt: skip
+
+
+def mandatory_stages() -> list[dict[str, object]]:
+    """Stages 1-4: the four topics every plan must cover (R-8a)."""
+    return [
+        plan_stage(1, "company_processes", "hr", "tr-hr"),
+        plan_stage(2, "department_responsibilities", "hr", "tr-hr"),
+        plan_stage(3, "travel_policy", "after_sales", "tr-as"),
+        plan_stage(4, "appraisal_rules", "after_sales", "tr-as"),
+    ]
+
+
+async def ok(answer: Awaitable[httpx.Response], status: int = 200) -> Any:
+    """The JSON of an awaited response, asserting its status (the body in the failure message)."""
+    response = await answer
+    assert response.status_code == status, response.text
+    return response.json()

@@ -29,7 +29,15 @@ from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
 from shared.auth import Role
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import RunningService, consuming, long_secret, running
+from tests.support import (
+    RunningService,
+    consuming,
+    long_secret,
+    mandatory_stages,
+    ok,
+    plan_stage,
+    running,
+)
 
 CHROMIUM = os.environ.get("GRADELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -144,26 +152,9 @@ async def served(settings):
 # --- seeding through the HTTP APIs --------------------------------------------------------------
 
 
-async def ok(answer, status=200) -> dict:
-    response = await answer
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def stage(no, topic, department, trainer, series=None) -> dict:
-    return {
-        "no": no, "content": f"stage {no}: {topic}", "department": department,
-        "trainer_id": trainer, "product_series": series, "topic": topic,
-        "planned_start": "2026-03-02", "planned_end": "2026-03-31",
-    }  # fmt: skip
-
-
-PRODUCT_STAGE = stage(1, "product", "technical", TRAINER, SERIES)
+PRODUCT_STAGE = plan_stage(1, "product", "technical", TRAINER, SERIES)
 FULL_PLAN = [
-    stage(1, "company_processes", "hr", "tr-hr"),
-    stage(2, "department_responsibilities", "hr", "tr-hr"),
-    stage(3, "travel_policy", "after_sales", "tr-as"),
-    stage(4, "appraisal_rules", "after_sales", "tr-as"),
+    *mandatory_stages(),
     {**PRODUCT_STAGE, "no": 5},
 ]
 
