@@ -7,7 +7,7 @@ Two implementations honour one contract (``tests/integration/test_eventstore_con
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -108,6 +108,9 @@ class PostgresEventStore:
         self.pool = pool
         self.service = service
         self._group = GroupCommit(pool)
+        # Called after each committed append: in-process tailers (relay, projection runner)
+        # wake at once instead of waiting for their next poll.
+        self.on_commit: list[Callable[[], None]] = []
 
     async def append(
         self,
@@ -133,6 +136,9 @@ class PostgresEventStore:
                 AppendRequest(stream_id, events, expected_version, key)
             )
             if answer.error is None:
+                if not answer.replayed:
+                    for wake in self.on_commit:
+                        wake()
                 return AppendResult(
                     answer.stream_id, answer.first_version or 0, answer.last_version or 0,
                     answer.first_position or 0, answer.last_position or 0, bool(answer.replayed),

@@ -22,6 +22,7 @@ def relay() -> BackgroundTask:
     async def run_relay(ctx: AppContext) -> None:
         dsn = db.dsn_for_database(ctx.settings.pg_dsn, ctx.settings.database_name(ctx.service))
         worker = Relay(ctx.settings, ctx.service, dsn)
+        ctx.store.on_commit.append(worker.wake)
 
         async def refresh() -> None:
             ctx.metrics.relay_lag.labels(ctx.service).set(await relay_lag(ctx.pool, ctx.service))
@@ -65,6 +66,7 @@ def projections(items: Sequence[Projection]) -> BackgroundTask:
             batch_size=ctx.settings.projection_batch_size,
             poll_interval=ctx.settings.poll_interval_seconds,
         )
+        ctx.store.on_commit.append(runner.wake)
 
         async def refresh() -> None:
             for name, lag in (await runner.lag()).items():

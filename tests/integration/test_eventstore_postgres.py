@@ -143,3 +143,11 @@ async def test_a_group_commit_batch_holds_at_most_64_appends(pg_store, pg_pool):
         *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(150))
     )
     assert len({r.first_position for r in results}) == 150
+
+
+async def test_a_committed_append_wakes_in_process_tailers_and_a_replay_does_not(pg_store):
+    woken: list[int] = []
+    pg_store.on_commit.append(lambda: woken.append(1))
+    await pg_store.append("s-1", [ev(1)], NO_STREAM, idempotency_key="k")
+    await pg_store.append("s-1", [ev(1)], NO_STREAM, idempotency_key="k")  # replayed
+    assert woken == [1]
