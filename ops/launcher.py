@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +101,30 @@ def log_file(name: str) -> Path:
     return LOGS / f"{name}.log"
 
 
-def start_service(name: str, settings: Settings) -> subprocess.Popen[bytes]:
+def start_service(
+    name: str,
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+) -> subprocess.Popen[bytes]:
     """The service as a child process; its (JSON) log goes to ``.run/logs/<name>.log`` so the
-    terminal keeps the demo's progress and the summary."""
+    terminal keeps the demo's progress and the summary.
+
+    ``env`` (added to this process's environment) configures the child, which reads its own
+    settings from ``GRADELINE_*`` variables: the load tool and the fault tests start services in
+    a namespace and on ports of their own that way, logging to ``log_path``."""
     command = [
         sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(settings.port(name)), "--no-access-log",
     ]  # fmt: skip
-    LOGS.mkdir(parents=True, exist_ok=True)
-    with log_file(name).open("ab") as log:
-        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    target = log_path or log_file(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **env} if env is not None else None
+    with target.open("ab") as log:
+        return subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=child_env
+        )
 
 
 def log_tail(name: str, lines: int = 15) -> str:

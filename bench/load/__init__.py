@@ -1,0 +1,1 @@
+"""The load tool: N branch offices over HTTP, retries, duplicates, then the proofs (issue 7)."""
