@@ -1,0 +1,201 @@
+"""The security matrix: one row per route of the four services (api-contract.md, plus the routes
+the services add), saying which roles may call it and how the others are refused.
+
+- ``roles``: pass whatever the resource (the contract's unconditional roles);
+- ``scoped``: pass only for their *own* resource: a branch clerk for its branch (R-2), a trainee for
+  itself, a trainer for the stages it trains, a production manager for production reserve
+  trainees; for another's resource they are refused;
+- ``hides``: that refusal is a 404 rather than a 403 (the contract allows it where confirming the
+  resource exists would leak another branch's data);
+- every other role is refused with 403, and a request without a valid token with 401.
+
+``path`` and ``body`` name the resource with ``{own}``/``{other}`` placeholders that the tests fill
+with the seeded world (tests/security/world.py): ``{trainee}`` is the trainee of the caller's own
+branch or of the other one, ``{branch}`` the branch itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.auth import Role
+
+ALL_ROLES: tuple[str, ...] = tuple(Role)
+CLERK, TRAINEE, TRAINER = Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER
+MANAGER, PRODUCTION = Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER
+EXEC_VP, EXAMINER, PAYROLL = Role.EXEC_VP, Role.EXAMINER, Role.PAYROLL
+MANAGEMENT, AUDITOR = Role.MANAGEMENT, Role.AUDITOR
+
+
+@dataclass(frozen=True)
+class Row:
+    service: str
+    method: str
+    path: str  # the route template, as the app declares it
+    roles: frozenset[str]
+    scoped: frozenset[str] = frozenset()
+    hides: bool = False
+    url: str = ""  # the request path; default: ``path`` with the placeholders filled
+    body: dict[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}:{self.method} {self.path}"
+
+    def expects(self, role: str, relation: str) -> str:
+        """``"allow"`` (authorization passes), ``"403"`` or ``"404"`` for this role and the
+        relation (``"own"`` or ``"other"``) of the resource to the caller."""
+        if role in self.roles or (role in self.scoped and relation == "own"):
+            return "allow"
+        if role in self.scoped:
+            return "404" if self.hides else "403"
+        return "403"
+
+
+def row(service: str, method: str, path: str, roles: tuple[str, ...], **kw: Any) -> Row:
+    scoped = frozenset(kw.pop("scoped", ()))
+    return Row(service, method, path, frozenset(roles), scoped, **kw)
+
+
+EVERYONE_BUT_SCOPED = tuple(r for r in ALL_ROLES if r not in (CLERK, TRAINEE))
+ENROL_BODY = {
+    "trainee_id": "t-new-{branch}", "name": "新人", "category": "branch_commissioned",
+    "branch_id": "{branch}", "education": "high_school", "experience_years": 1,
+    "certificates": [], "product_series": ["X1"], "enrolled_on": "2026-03-02",
+}  # fmt: skip
+DAY_BODY = {
+    "date": "2026-03-03", "content": "wiring", "method": "demo", "hours": 4,
+    "performance": "ok", "effect": "ok",
+}  # fmt: skip
+BRANCH_QUERY = "?branch_id={branch}"
+
+ENROLLMENT = [
+    row("enrollment", "POST", "/trainees", (MANAGER,), scoped=[CLERK], url="/trainees",
+        body=ENROL_BODY),
+    row("enrollment", "POST", "/trainees/{trainee_id}/placement", (MANAGER, EXAMINER),
+        body={"written": 85}),
+    row("enrollment", "POST", "/trainees/{trainee_id}/withdraw", (MANAGER,), scoped=[CLERK],
+        hides=True, url="/trainees/w-{branch}/withdraw", body={"reason": "moved"}),
+    row("enrollment", "GET", "/trainees/{trainee_id}", EVERYONE_BUT_SCOPED,
+        scoped=[CLERK, TRAINEE], hides=True),
+    row("enrollment", "GET", "/trainees", (MANAGER, MANAGEMENT), scoped=[CLERK],
+        url="/trainees" + BRANCH_QUERY),
+]  # fmt: skip
+
+# The contract names "manager, exec_vp, the trainee, its trainers, its branch"; the code also
+# lets management and auditors read every plan (tests/integration/training/test_reads.py pins
+# that on purpose), and the production manager its production reserve trainees' (R-8).
+PLAN_READERS = (MANAGER, EXEC_VP, MANAGEMENT, AUDITOR)
+PLAN_AUDIENCE = [CLERK, TRAINEE, TRAINER, PRODUCTION]
+TRAINING = [
+    row("training", "PUT", "/plans/{trainee_id}", (MANAGER,), scoped=[PRODUCTION],
+        body={"stages": "{stages}"}),
+    row("training", "POST", "/plans/{trainee_id}/approve", (EXEC_VP,), body={}),
+    row("training", "POST", "/plans/{trainee_id}/stages/{no}/days", (), scoped=[TRAINER],
+        url="/plans/{trainee}/stages/5/days", body=DAY_BODY),
+    row("training", "POST", "/plans/{trainee_id}/stages/{no}/days/{date}/confirm", (),
+        scoped=[TRAINEE], url="/plans/{trainee}/stages/5/days/2026-03-02/confirm",
+        body={"agree": True}),
+    row("training", "POST", "/plans/{trainee_id}/stages/{no}/sign-off", (), scoped=[TRAINER],
+        url="/plans/{trainee}/stages/5/sign-off", body={"assessment": "good"}),
+    row("training", "POST", "/plans/{trainee_id}/stages/{no}/countersign", (), scoped=[TRAINEE],
+        url="/plans/{trainee}/stages/5/countersign", body={"agree": True}),
+    row("training", "POST", "/plans/{trainee_id}/stages/{no}/return", (), scoped=[TRAINER],
+        url="/plans/{trainee}/stages/5/return", body={"to_stage": 1, "reason": "again"}),
+    row("training", "POST", "/trainers/{trainer_id}/demerits", (MANAGER,),
+        url="/trainers/tr-{branch}/demerits", body={"reason": "perfunctory"}),
+    row("training", "GET", "/plans/{trainee_id}", PLAN_READERS, scoped=PLAN_AUDIENCE,
+        hides=True),
+    row("training", "GET", "/plans/{trainee_id}/export.xlsx", PLAN_READERS,
+        scoped=PLAN_AUDIENCE, hides=True),
+    row("training", "GET", "/board/progress", (MANAGEMENT, MANAGER, EXEC_VP), scoped=[CLERK],
+        url="/board/progress" + BRANCH_QUERY),
+]  # fmt: skip
+
+ASSESSMENT = [
+    row("assessment", "POST", "/sessions", (MANAGER,),
+        body={"session_id": "s-{branch}", "product_series": "X1", "held_on": "2026-03-20"}),
+    row("assessment", "POST", "/sessions/{session_id}/written", (EXAMINER,),
+        url="/sessions/s-1/written", body={"trainee_id": "{trainee}", "score": 90}),
+    row("assessment", "POST", "/sessions/{session_id}/practical", (EXAMINER,),
+        url="/sessions/s-1/practical",
+        body={"trainee_id": "{trainee}", "department": "after_sales", "score": 90}),
+    row("assessment", "POST", "/trainees/{trainee_id}/disposition", (MANAGER,),
+        body={"outcome": "reserve", "reason": "r"}),
+    row("assessment", "POST", "/sessions/{session_id}/close", (MANAGER,),
+        url="/sessions/s-unknown/close", body={}),
+    row("assessment", "POST", "/trainees/{trainee_id}/disputes", (MANAGER,),
+        scoped=[TRAINEE, CLERK], hides=True, body={"reason": "recount"}),
+    row("assessment", "POST", "/disputes/{dispute_id}/resolve", (MANAGER,),
+        url="/disputes/d-unknown/resolve", body={"outcome": "upheld"}),
+    row("assessment", "GET", "/trainees/{trainee_id}/grade", (MANAGEMENT, AUDITOR),
+        scoped=[TRAINEE, CLERK], hides=True),
+    row("assessment", "GET", "/board/grades", (MANAGEMENT, AUDITOR), scoped=[CLERK],
+        url="/board/grades" + BRANCH_QUERY),
+    row("assessment", "GET", "/board/trainers", (MANAGEMENT, MANAGER)),
+    row("assessment", "GET", "/trainees/{trainee_id}/audit", (AUDITOR, MANAGER)),
+    row("assessment", "GET", "/sessions/{session_id}", (MANAGER, EXAMINER, MANAGEMENT, AUDITOR),
+        url="/sessions/s-1"),
+    row("assessment", "GET", "/disputes/{dispute_id}", (MANAGER, MANAGEMENT, AUDITOR),
+        scoped=[TRAINEE, CLERK], hides=True, url="/disputes/{dispute}"),
+]  # fmt: skip
+
+MONTH = "2026-03"
+COMPENSATION = [
+    row("compensation", "POST", "/employees/{employee_id}/travel", (PAYROLL,),
+        url="/employees/{trainee}/travel", body={"month": MONTH, "days": 2}),
+    row("compensation", "POST", "/employees/{employee_id}/piece-rate", (PAYROLL,),
+        url="/employees/{trainee}/piece-rate", body={"month": MONTH, "amount": "100.00"}),
+    row("compensation", "POST", "/employees/{employee_id}/performance", (PAYROLL,),
+        url="/employees/{trainee}/performance", body={"month": MONTH, "rating": 90}),
+    row("compensation", "GET", "/employees/{employee_id}/pay-rate", (PAYROLL, MANAGEMENT),
+        scoped=[TRAINEE], url="/employees/{trainee}/pay-rate"),
+    row("compensation", "GET", "/employees/{employee_id}/payslips", (PAYROLL, MANAGEMENT),
+        scoped=[TRAINEE], url="/employees/{trainee}/payslips"),
+    row("compensation", "POST", "/payroll/{month}/run", (PAYROLL,), url=f"/payroll/{MONTH}/run",
+        body={}),
+    row("compensation", "GET", "/payroll/{month}", (PAYROLL, MANAGEMENT), url=f"/payroll/{MONTH}"),
+    row("compensation", "GET", "/payroll/{month}/export.xlsx", (PAYROLL, MANAGEMENT),
+        url=f"/payroll/{MONTH}/export.xlsx"),
+    row("compensation", "GET", "/payroll/{month}/export.csv", (PAYROLL, MANAGEMENT),
+        url=f"/payroll/{MONTH}/export.csv"),
+    row("compensation", "GET", "/branch-fees/{month}", (PAYROLL, MANAGEMENT), scoped=[CLERK],
+        url=f"/branch-fees/{MONTH}" + BRANCH_QUERY),
+    row("compensation", "GET", "/branch-fees/{month}/export.xlsx", (PAYROLL, MANAGEMENT),
+        scoped=[CLERK], url=f"/branch-fees/{MONTH}/export.xlsx" + BRANCH_QUERY),
+    row("compensation", "GET", "/branch-fees/{month}/export.csv", (PAYROLL, MANAGEMENT),
+        scoped=[CLERK], url=f"/branch-fees/{MONTH}/export.csv" + BRANCH_QUERY),
+    row("compensation", "GET", "/trainer-fines/{month}", (PAYROLL, MANAGEMENT),
+        url=f"/trainer-fines/{MONTH}"),
+]  # fmt: skip
+
+MATRIX: list[Row] = [*ENROLLMENT, *TRAINING, *ASSESSMENT, *COMPENSATION]
+SERVICES = ("enrollment", "training", "assessment", "compensation")
+
+# Served by every app or by the dashboard, outside the contract's role model.
+UNGUARDED = frozenset(
+    {"/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+     "/dashboard", "/dashboard/{name}"}
+)  # fmt: skip
+
+
+def rows_of(service: str) -> list[Row]:
+    return [r for r in MATRIX if r.service == service]
+
+
+def fill(template: Any, values: dict[str, Any]) -> Any:
+    """``template`` with every ``{name}`` placeholder replaced (a whole-string placeholder may
+    stand for a non-string value, e.g. ``"{stages}"``)."""
+    if isinstance(template, dict):
+        return {k: fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, values) for v in template]
+    if isinstance(template, str):
+        if template.startswith("{") and template.endswith("}") and template[1:-1] in values:
+            return values[template[1:-1]]
+        for name, value in values.items():
+            if isinstance(value, str):
+                template = template.replace("{" + name + "}", value)
+        return template
+    return template

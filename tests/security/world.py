@@ -1,0 +1,159 @@
+"""A seeded world for the security tests: the four apps running in process against the real
+servers, with one trainee in the caller's branch (``north``) and one in another (``south``), each
+with a plan, a grade, a dispute and a pay account.
+
+Upstream facts are delivered to each service the way its consumer would (handler + inbox row),
+so the world is ready at once and does not wait on the bus. Callers act from ``north``:
+``OWN`` is what belongs to them, ``OTHER`` what belongs to someone else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from services.assessment.app import create_app as assessment_app
+from services.compensation.app import create_app as compensation_app
+from services.compensation.consumers import handle as compensation_handle
+from services.enrollment.app import create_app as enrollment_app
+from services.training.app import create_app as training_app
+from shared.auth import Role, mint_token
+from shared.inbox import handle_once
+from shared.settings import Settings
+from tests.integration.assessment.helpers import Assessment, delete_topology
+from tests.integration.compensation import upstream
+from tests.integration.training.helpers import deliver, enrolled, stage
+from tests.support import RunningService, mandatory_stages, ok, running
+
+from .matrix import SERVICES
+
+OWN_BRANCH, OTHER_BRANCH = "hq", "dl-south"
+# The own trainee is a production reserve one: the production manager's own (R-8).
+TRAINEES = {OWN_BRANCH: "t-own", OTHER_BRANCH: "t-other"}
+CATEGORIES = {OWN_BRANCH: "production_reserve", OTHER_BRANCH: "branch_commissioned"}
+APPS = {
+    "enrollment": enrollment_app,
+    "training": training_app,
+    "assessment": assessment_app,
+    "compensation": compensation_app,
+}
+
+
+def world_settings(pg_dsn: str, amqp_url: str) -> Settings:
+    namespace = "t" + uuid.uuid4().hex[:12]
+    return Settings(
+        pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace, environment="test",
+        jwt_secret="security-matrix-secret-of-32-bytes-or-more-" + namespace,
+        poll_interval_seconds=0.01, pool_size=3, consumer_partitions=1,
+    )  # fmt: skip
+
+
+@dataclass
+class World:
+    settings: Settings
+    services: dict[str, RunningService]
+    disputes: dict[str, str]  # branch -> dispute id
+
+    def token(self, role: str, **claims: Any) -> str:
+        """A valid token of ``role`` acting from the own branch (a trainee is the own trainee,
+        a trainer trains the own trainee's product stage)."""
+        sub = {
+            Role.TRAINEE: TRAINEES[OWN_BRANCH],
+            Role.TRAINER: trainer_of(OWN_BRANCH),
+        }.get(role, f"{role}-1")
+        defaults = {"branch_id": OWN_BRANCH, "department": "after_sales"}
+        return mint_token(self.settings.jwt_secret, claims.pop("sub", sub), [role],
+                          **{**defaults, **claims})  # fmt: skip
+
+    def headers(self, role: str, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, **claims)}"}
+
+    def values(self, relation: str) -> dict[str, Any]:
+        """What the matrix's placeholders stand for, for the own or the other resource."""
+        branch = OWN_BRANCH if relation == "own" else OTHER_BRANCH
+        trainee = TRAINEES[branch]
+        return {
+            "branch": branch, "trainee": trainee, "trainee_id": trainee,
+            "dispute": self.disputes[branch], "stages": plan_stages(branch),
+        }  # fmt: skip
+
+
+def leaver(branch: str) -> str:
+    return f"w-{branch}"
+
+
+def trainer_of(branch: str) -> str:
+    return f"tr-{branch}"
+
+
+def plan_stages(branch: str) -> list[dict[str, object]]:
+    """R-8a's four topics, then stage 5: product series X1, trained by the branch's trainer."""
+    product = stage(5, "product", "technical", trainer_of(branch), "X1", "2026-03-02", "2026-03-27")
+    return [*mandatory_stages(), product]
+
+
+def enrolment(branch: str) -> dict[str, Any]:
+    """The trainee of ``branch``: eligible for an engineer grade (R-21) once it passes."""
+    return {
+        "trainee_id": TRAINEES[branch], "name": f"学员 {branch}", "category": CATEGORIES[branch],
+        "branch_id": branch, "education": "high_school", "experience_years": "4",
+        "certificates": [], "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-03-01",
+    }  # fmt: skip
+
+
+@asynccontextmanager
+async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
+    settings = world_settings(pg_dsn, amqp_url)
+    try:
+        async with AsyncExitStack() as stack:
+            services = {
+                name: await stack.enter_async_context(running(APPS[name](settings), settings, name))
+                for name in SERVICES
+            }
+            world = World(settings, services, {})
+            for branch in (OWN_BRANCH, OTHER_BRANCH):
+                await seed_branch(world, branch)
+            yield world
+    finally:
+        await delete_topology(settings, list(SERVICES))
+
+
+async def seed_branch(world: World, branch: str) -> None:
+    facts = enrolment(branch)
+    trainee = facts["trainee_id"]
+    manager = world.headers(Role.AFTER_SALES_MANAGER)
+    enrollment = world.services["enrollment"].client
+    await ok(enrollment.post("/trainees", json=facts, headers=manager), 201)
+    # Withdrawn by the matrix: a trainee of its own, so no other route sees a withdrawn one.
+    leaving = {**facts, "trainee_id": leaver(branch)}
+    await ok(enrollment.post("/trainees", json=leaving, headers=manager), 201)
+
+    training = world.services["training"]
+    await deliver(training, enrolled(**facts))
+    plans = training.client
+    await ok(plans.put(f"/plans/{trainee}", json={"stages": plan_stages(branch)}, headers=manager))
+    await ok(plans.post(f"/plans/{trainee}/approve", json={}, headers=world.headers(Role.EXEC_VP)))
+    trainer = world.headers(Role.TRAINER, sub=trainer_of(branch))
+    day = {"date": "2026-03-02", "content": "wiring", "method": "demo", "hours": 4,
+           "performance": "ok", "effect": "ok"}  # fmt: skip
+    await ok(plans.post(f"/plans/{trainee}/stages/5/days", json=day, headers=trainer), 201)
+
+    assessment = Assessment(world.services["assessment"])
+    await assessment.enrol(trainee, branch=branch)
+    if branch == OWN_BRANCH:
+        assert (await assessment.open_session("s-1", "X1", headers=manager)).status_code == 201
+    await assessment.sit("s-1", trainee)
+    filed = await ok(assessment.client.post(
+        f"/trainees/{trainee}/disputes", json={"reason": "recount"}, headers=manager
+    ), 201)  # fmt: skip
+    world.disputes[branch] = filed["dispute_id"]
+
+    pay = world.services["compensation"]
+    for envelope in (
+        upstream.enrolled(trainee, category=facts["category"], branch_id=branch),
+        upstream.graded(trainee, "engineer", "junior", assigned_at="2026-02-02T10:00:00+00:00"),
+    ):
+        assert await handle_once(pay.pool, compensation_handle, envelope)
