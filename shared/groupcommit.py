@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from shared.events import NewEvent
 
+# The events travel as one jsonb document (migration 0007): sent as text, so that the pool's
+# jsonb codec does not encode the already encoded document again.
 _BATCH_SQL = (
     "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed,"
-    " error, detail"
-    " FROM gl_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    " error, detail FROM gl_append_doc($1, $2, $3, $4, $5::text::jsonb)"
 )
 
 
@@ -113,10 +116,45 @@ def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
 
 
 def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
-    per_append = (
+    return (
         [r.stream_id for r in requests],
         [r.expected_version for r in requests],
         [r.key for r in requests],
         [len(r.events) for r in requests],
+        events_document(requests),
     )
-    return (*per_append, *event_columns([e for r in requests for e in r.events]))
+
+
+def events_document(requests: Sequence[AppendRequest]) -> str:
+    """Every event of the batch as one JSON array of arrays, in the order of 0007's decoder.
+
+    One orjson call encodes it all; asyncpg would encode ten typed arrays element by element.
+    The last two items say which append (1-based) the event belongs to and its place in it.
+    """
+    return orjson.dumps(
+        [
+            (
+                e.event_id,
+                e.type,
+                e.schema_version,
+                e.data,
+                _aware(e.occurred_at),
+                e.branch_id,
+                e.actor.as_json(),
+                e.correlation_id,
+                e.causation_id,
+                e.policy_version,
+                a,
+                k,
+            )
+            for a, request in enumerate(requests, 1)
+            for k, e in enumerate(request.events, 1)
+        ]
+    ).decode()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """asyncpg stores a naive datetime as UTC; say so, or the database would read local time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
