@@ -4,7 +4,9 @@ Grade board (``proj_grade_board``), from the service's own events only: the late
 each trainee replaces any earlier one, so a dispute's corrected grade replaces the first on the
 board, and a failure or a grade without a position (R-21: passed but not eligible, reserve) takes
 the trainee off it. Events come in store order, so the latest applied is the latest decided. The
-branch is the event envelope's (every assessment event carries the trainee's branch).
+branch is the event envelope's (every assessment event carries the trainee's branch). Every
+decision is also kept in ``grade_history`` (trainee, store position, recorded time), from which
+the board as of a past moment is one query.
 
 Trainer board (``proj_trainer_board``): R-24 penalties from ``TrainerPenaltyAssessed``, plus the
 R-13 demerits training records (inbox). The two sources only ever insert rows keyed by their own
@@ -13,6 +15,8 @@ event, so their interleaving does not matter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,40 +38,108 @@ CREATE TABLE grades (
     decided_at  timestamptz NOT NULL
 );
 CREATE INDEX grades_board_idx ON grades (branch_id, position, level);
+-- Every decision ever recorded, so the board as of a past moment is a query, not a replay.
+CREATE TABLE grade_history (
+    trainee_id  text        NOT NULL,
+    seq         bigint      NOT NULL,  -- the decision's position in the store
+    recorded_at timestamptz NOT NULL,
+    branch_id   text,
+    position    text,
+    level       text,
+    PRIMARY KEY (trainee_id, seq)
+);
+CREATE INDEX grade_history_recorded_idx ON grade_history (recorded_at);
+"""
+DECISIONS = frozenset({"GradeAssigned", "AssessmentFailed"})
+
+# One statement per table for a whole batch: the rows travel as one array per column.
+_UPSERT_GRADES = """
+INSERT INTO grades SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+    $5::text[], $6::numeric[], $7::uuid[], $8::timestamptz[])
+ON CONFLICT (trainee_id) DO UPDATE SET branch_id = EXCLUDED.branch_id,
+    session_id = EXCLUDED.session_id, position = EXCLUDED.position, level = EXCLUDED.level,
+    grade_score = EXCLUDED.grade_score, event_id = EXCLUDED.event_id,
+    decided_at = EXCLUDED.decided_at
+"""
+_INSERT_HISTORY = """
+INSERT INTO grade_history SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[],
+    $4::text[], $5::text[], $6::text[])
+ON CONFLICT DO NOTHING
 """
 
 
-async def apply_grade(conn: Conn, e: Envelope) -> None:
-    if e.type not in ("GradeAssigned", "AssessmentFailed"):
-        return
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _grade_row(e: Envelope) -> tuple[Any, ...]:
     d = e.data
     score = d.get("grade_score")
-    await conn.execute(
-        "INSERT INTO grades VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (trainee_id)"
-        " DO UPDATE SET branch_id = EXCLUDED.branch_id, session_id = EXCLUDED.session_id,"
-        " position = EXCLUDED.position, level = EXCLUDED.level,"
-        " grade_score = EXCLUDED.grade_score, event_id = EXCLUDED.event_id,"
-        " decided_at = EXCLUDED.decided_at",
+    return (
         d["trainee_id"], e.branch_id, d["session_id"], d.get("position"), d.get("level"),
         None if score is None else Decimal(score), e.event_id, e.occurred_at,
     )  # fmt: skip
 
 
+def _history_row(e: Envelope) -> tuple[Any, ...]:
+    d = e.data
+    return (d["trainee_id"], e.position, e.recorded_at, e.branch_id, d.get("position"),
+            d.get("level"))  # fmt: skip
+
+
+async def apply_grades(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    """A batch of events: each trainee's latest decision in it replaces the board's row (store
+    order, so the later wins, as event by event), and every decision joins the history."""
+    decisions = [e for e in envelopes if e.type in DECISIONS]
+    if not decisions:
+        return
+    latest = {e.data["trainee_id"]: e for e in decisions}
+    await conn.execute(_UPSERT_GRADES, *_columns([_grade_row(e) for e in latest.values()]))
+    await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in decisions]))
+
+
+async def apply_grade(conn: Conn, e: Envelope) -> None:
+    await apply_grades(conn, [e])
+
+
 GRADE_BOARD = Projection(
-    "grade_board", GRADES_DDL, apply_grade,
-    types=frozenset({"GradeAssigned", "AssessmentFailed"}),
+    "grade_board", GRADES_DDL, apply_grade, types=DECISIONS, apply_batch=apply_grades,
+    version=2,  # 2: grade_history, for as-of reads
 )  # fmt: skip
 
+_BOARD = """
+SELECT branch_id, position, level, count(*) AS count,
+       array_agg(trainee_id ORDER BY trainee_id) AS trainee_ids
+FROM {source} WHERE position IS NOT NULL AND ($1::text IS NULL OR branch_id = $1)
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+# As of a moment: each trainee's latest decision recorded by then. The history holds what the
+# projection has applied; decisions stored after its checkpoint are read from the store in the
+# same statement (one snapshot), so the answer is exact however far the projection lags.
+_LATEST_AS_OF = """(
+SELECT DISTINCT ON (trainee_id) trainee_id, branch_id, position, level FROM (
+    SELECT trainee_id, seq, branch_id, position, level FROM {schema}.grade_history
+    WHERE recorded_at <= $2
+    UNION ALL
+    SELECT data ->> 'trainee_id', position, branch_id, data ->> 'position', data ->> 'level'
+    FROM events WHERE recorded_at <= $2 AND type = ANY ($3::text[]) AND position > coalesce(
+        (SELECT position FROM checkpoints WHERE name = $4), 0)
+) decided ORDER BY trainee_id, seq DESC) latest"""
 
-async def grade_rows(conn: Any, schema: str, branch_id: str | None) -> list[dict[str, Any]]:
-    """Counts by branch x position x level, with the trainees behind them."""
-    rows = await conn.fetch(
-        "SELECT branch_id, position, level, count(*) AS count,"
-        " array_agg(trainee_id ORDER BY trainee_id) AS trainee_ids"
-        f" FROM {schema}.grades WHERE position IS NOT NULL"
-        " AND ($1::text IS NULL OR branch_id = $1) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        branch_id,
-    )
+
+async def grade_rows(
+    conn: Any, schema: str, branch_id: str | None, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Counts by branch x position x level, with the trainees behind them; ``as_of``: the board
+    as it stood at that moment (what had been recorded by then)."""
+    if as_of is None:
+        rows = await conn.fetch(_BOARD.format(source=f"{schema}.grades"), branch_id)
+    else:
+        latest = _LATEST_AS_OF.format(schema=schema)
+        rows = await conn.fetch(
+            _BOARD.format(source=latest), branch_id, as_of, sorted(DECISIONS),
+            GRADE_BOARD.checkpoint("events"),
+        )  # fmt: skip
     return [dict(row) for row in rows]
 
 

@@ -2,7 +2,8 @@
 session and dispute aggregates (with the ETag a write's ``If-Match`` names).
 
 A trainee's grade is read from the event store (never behind its writes); the boards from their
-projections, and ``as_of`` from a throw-away replay of what was recorded up to that moment.
+projections, and ``as_of`` from the grade decisions recorded up to that moment (the board
+projection's history table), without replaying anything.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from shared.api import etag
 from shared.auth import Principal, Role, require_roles
 from shared.decider import load
 from shared.problems import forbidden, not_found
-from shared.projections import as_of as replay_as_of
 from shared.requests import Now
 
 from .audit import audit_trainee
@@ -24,7 +24,7 @@ from .domain import dispute, session
 from .domain.events import registry
 from .facts import find_trainee
 from .handlers import may_see
-from .history import OWN_SERVICE, latest_decision
+from .history import latest_decision
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import ID_PATTERN, IdPath, dispute_json, grade_json, session_json
 
@@ -89,9 +89,7 @@ async def grade_board(
     if as_of is None:
         return {"as_of": now, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id)}
     moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    async with replay_as_of(pool, OWN_SERVICE, GRADE_BOARD, moment) as schema:
-        rows = await grade_rows(pool, schema, branch_id)
-    return {"as_of": moment, "rows": rows}
+    return {"as_of": moment, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id, moment)}
 
 
 @router.get("/board/trainers", dependencies=[_roles(Role.MANAGEMENT, Role.AFTER_SALES_MANAGER)])

@@ -7,6 +7,9 @@ from the enrolment or, until that arrives, from the plan event's envelope (plan 
 branch). Within the events source the order holds, which lets a confirmation or a send-back find
 the day or stage (and so the trainer) an earlier event recorded. Counts are tallies per branch
 and per (trainer, branch), so the board can be read for one branch or for all.
+
+``apply`` is the rule of each event; the runner applies whole batches with
+:func:`.progress_batch.apply_batch`, which replays these rules in memory and writes set-wise.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from datetime import date
 from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
+
+from . import progress_batch
 
 DDL = """
 CREATE TABLE trainees (
@@ -213,4 +218,6 @@ async def apply(conn: Conn, e: Envelope) -> None:
         await handler(conn, e)
 
 
-PROGRESS = Projection("progress", DDL, apply, sources=("events", "inbox"))
+PROGRESS = Projection(
+    "progress", DDL, apply, sources=("events", "inbox"), apply_batch=progress_batch.apply_batch
+)
