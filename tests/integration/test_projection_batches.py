@@ -7,14 +7,15 @@ history at different points; every table must hold the same rows each time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.assessment.projections import GRADE_BOARD
+from services.assessment.projections import GRADE_BOARD, grade_rows
 from services.enrollment.projections import DIRECTORY
 from services.training.projections import PROGRESS
 from shared.consumer import handle_once
@@ -178,3 +179,33 @@ async def test_grade_board_batches_equal_event_by_event(pg_pool, pg_store, corre
     assert len(rows["grade_history"]) == 7 + corrections
     levels = {r[0]: r[4] for r in rows["grades"]}
     assert levels["t0"] == ("senior" if corrections else "junior") and levels["t5"] is None
+
+
+async def test_grade_board_as_of_reads_the_history_and_what_is_not_projected_yet(pg_pool, pg_store):
+    """R-23: a correction replaces the first grade from the moment it was recorded."""
+    runner = ProjectionRunner(pg_pool, "core", [GRADE_BOARD])
+    await runner.prepare()
+    await event(pg_store, "sit-1", "GradeAssigned", decision("t1", "junior"), "dl-north")
+    await event(pg_store, "sit-2", "GradeAssigned", decision("t2", "junior"), "dl-south")
+    await runner.catch_up()
+    first = await pg_pool.fetchval("SELECT max(recorded_at) FROM events")
+    await asyncio.sleep(0.01)
+    await event(pg_store, "sit-1", "GradeAssigned", decision("t1", "senior"), "dl-north")
+    await event(pg_store, "sit-2", "AssessmentFailed", decision("t2", None), "dl-south")
+    later = await pg_pool.fetchval("SELECT max(recorded_at) FROM events")
+
+    async def board(moment, branch=None):
+        rows = await grade_rows(pg_pool, GRADE_BOARD.schema, branch, moment)
+        return [(r["branch_id"], r["level"], r["trainee_ids"]) for r in rows]
+
+    for projected in (False, True):  # the corrections from the store, then from the history
+        assert await board(first) == [
+            ("dl-north", "junior", ["t1"]),
+            ("dl-south", "junior", ["t2"]),
+        ]
+        assert await board(first, "dl-south") == [("dl-south", "junior", ["t2"])]
+        assert await board(later) == [("dl-north", "senior", ["t1"])]
+        assert await board(first - timedelta(seconds=5)) == []
+        assert projected or await runner.lag() == {"grade_board": 2}
+        await runner.catch_up()
+    assert await board(later) == await board(None)
