@@ -94,10 +94,13 @@ async def office(demo: Demo, trainees: list[sc.Trainee]) -> None:
             group.create_task(one(t))
 
 
-async def run_load(urls: Mapping[str, str], secret: str, config: LoadConfig) -> LoadOutcome:
+async def run_load(
+    urls: Mapping[str, str], secret: str, config: LoadConfig, recorder: Recorder | None = None
+) -> LoadOutcome:
     """Post one scenario (``config.seed``: another seed is another set of trainees, so several
-    loads can go into one namespace) and return what was sent and seen."""
-    recorder = Recorder()
+    loads can go into one namespace) and return what was sent and seen. ``recorder`` lets a
+    caller watch the load while it runs (the fault tests strike once it is well under way)."""
+    recorder = recorder or Recorder()
     api = LoadApi(urls, secret, recorder, config.duplicates, config.wait_seconds, config.timeout)
     scenario = sc.build(config.seed, config.trainees, datetime.now(UTC).date())
     demo = Demo(api, scenario, None)

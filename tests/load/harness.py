@@ -1,0 +1,95 @@
+"""The four services as child processes for the load and fault tests, and the load + checks.
+
+One cluster per test module (starting four processes costs seconds on two cores); each test
+posts a scenario of its own seed, so its trainees, sessions and keys are its own, while the checks
+cover everything the namespace holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import aio_pika
+
+from bench.load import checks, cluster
+from bench.load.http import Duplicates, Recorder
+from bench.load.run import LoadConfig, LoadOutcome, run_load
+from tests.conftest import _delete_namespace
+
+LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "load"
+CONVERGE_SECONDS = 10.0  # issue 7: projections converge within 10 s after recovery
+
+
+def running_cluster(pg_dsn: str, amqp_url: str) -> Iterator[cluster.Cluster]:
+    """Body of a module-scoped fixture: the services up, then stopped and their data dropped."""
+    settings = cluster.cluster_settings(pg_dsn, amqp_url)
+    services = cluster.Cluster(settings, LOG_DIR)
+    try:
+        for name in cluster.SERVICES:
+            services.start(name)
+        asyncio.run(services.wait_ready())
+        yield services
+    finally:
+        services.stop()
+        asyncio.run(_clean(services))
+
+
+async def _clean(services: cluster.Cluster) -> None:
+    await services.drop()
+    with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
+        conn = await aio_pika.connect(services.settings.amqp_url)
+        try:
+            await _delete_namespace(conn, services.settings)
+        finally:
+            await conn.close()
+
+
+def config(seed: int, trainees: int, duplicates: float = 0.15) -> LoadConfig:
+    return LoadConfig(
+        offices=8, trainees=trainees, seed=seed, wait_seconds=45.0,
+        duplicates=Duplicates(fraction=duplicates, concurrent=0.5, seed=seed),
+    )  # fmt: skip
+
+
+async def load_and_check(
+    services: cluster.Cluster, load: LoadConfig
+) -> tuple[LoadOutcome, list[checks.Check]]:
+    outcome = await run_load(services.urls, services.settings.jwt_secret, load)
+    return outcome, await checks.run_checks(
+        services.settings, outcome.recorder.accepted, CONVERGE_SECONDS
+    )
+
+
+async def load_with_fault(
+    services: cluster.Cluster,
+    load: LoadConfig,
+    fault: Callable[[], Awaitable[None]],
+    strike_after_requests: int,
+) -> tuple[LoadOutcome, list[checks.Check]]:
+    """Start the load; once ``strike_after_requests`` answers are in (mid-load), run ``fault``
+    (which returns once the fault is over); let the load finish, then converge and check."""
+    recorder = Recorder()
+    running = asyncio.create_task(
+        run_load(services.urls, services.settings.jwt_secret, load, recorder)
+    )
+    deadline = time.monotonic() + 60
+    while recorder.requests < strike_after_requests:
+        assert not running.done(), "the load ended before the fault: make it longer"
+        assert time.monotonic() < deadline, f"only {recorder.requests} requests in 60 s"
+        await asyncio.sleep(0.05)
+    await fault()
+    outcome = await running
+    assert outcome.recorder.requests > strike_after_requests  # the load went on after the fault
+    return outcome, await checks.run_checks(
+        services.settings, outcome.recorder.accepted, CONVERGE_SECONDS
+    )
+
+
+def failures(outcome: LoadOutcome, results: list[checks.Check]) -> list[str]:
+    """Everything that went wrong, for one assert with a readable message."""
+    failed = [f"{r.name}: {r.detail}" for r in results if not r.ok]
+    return failed + [f"flow: {p}" for p in outcome.problems]
