@@ -121,7 +121,14 @@ async def execute(
         state, version = await load(store, registry, decider, stream_id, conn=conn)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream_id, expected_version, version)
-        events = list(decider.decide(command, state))
+        try:
+            events = list(decider.decide(command, state))
+        except Exception:
+            earlier = await _applied_before(store, stream_id, meta.idempotency_key, conn)
+            if earlier is not None:
+                state, version = await load(store, registry, decider, stream_id, conn=conn)
+                return Outcome(state, version, [], earlier)
+            raise
         if not events:
             return Outcome(state, version)
         new = [_encode(registry, e, meta, policy_version(e)) for e in events]
@@ -138,6 +145,27 @@ async def execute(
             return Outcome(state, version, [], appended)
         return Outcome(decider.fold(events, state), appended.last_version, events, appended)
     raise AssertionError("unreachable")
+
+
+async def _applied_before(
+    store: EventStore, stream_id: str, key: str | None, conn: Any
+) -> AppendResult | None:
+    """The append an earlier attempt of this very command made, when the decider now refuses it.
+
+    The command was applied but its answer was lost (the process died, or the database went
+    away, after the append committed and before the HTTP answer was stored): the retry under the
+    same key finds the command's effect in the state ("already signed") and is refused before it
+    reaches the store's own key check. It must get the first outcome replayed, not a 409.
+    """
+    if key is None:
+        return None
+    mine = [e for e in await store.read_stream(stream_id, conn=conn) if e.idempotency_key == key]
+    if not mine:
+        return None
+    first, last = mine[0], mine[-1]
+    return AppendResult(
+        stream_id, first.version, last.version, first.position, last.position, replayed=True
+    )
 
 
 def _encode(registry: EventRegistry, event: Event, meta: Metadata, policy: str | None) -> NewEvent:
