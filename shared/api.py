@@ -45,10 +45,12 @@ from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
 from shared.logging import CORRELATION_HEADER, RequestContextMiddleware, configure_logging
 from shared.metrics import HttpMetricsMiddleware, MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
+    NUL_ERROR,
     PROBLEMS_URI,
     Problem,
     from_http_exception,
     install_problem_handlers,
+    validation_failed,
 )
 from shared.settings import Settings
 
@@ -124,7 +126,9 @@ class _BodyTooLarge(StarletteHTTPException):
 
 
 class BodyLimitMiddleware:
-    """413 problem for bodies over ``max_body_bytes``, by Content-Length or by bytes received."""
+    """413 problem for bodies over ``max_body_bytes``, by Content-Length or by bytes received;
+    and, in the same pass, 422 for a URL carrying an encoded NUL (``%00``), which no path or
+    query parameter may hold: PostgreSQL text cannot store it, so it would surface as a 500."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -133,6 +137,9 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or b"%00" in scope.get("raw_path", b""):
+            await _NUL_IN_URL.to_response()(scope, receive, send)
             return
         too_large = _BodyTooLarge(self.max_body_bytes)
         if _content_length(scope) > self.max_body_bytes:
@@ -160,6 +167,12 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await from_http_exception(exc).to_response()(scope, receive, send)
+
+
+_NUL_IN_URL = validation_failed(
+    "Invalid request: the URL holds a NUL character (%00)",
+    [{"field": "url", "message": "may not contain the NUL character (%00)", "type": NUL_ERROR}],
+)
 
 
 def _content_length(scope: Scope) -> int:

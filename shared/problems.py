@@ -134,6 +134,9 @@ def internal_error() -> Problem:
 
 
 _HTTP_TYPES = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+_UNPARSABLE_BODY = "There was an error parsing the body"  # fastapi.routing's words
+# The error type of text holding U+0000, which PostgreSQL text and jsonb cannot store.
+NUL_ERROR = "nul_character"
 
 
 def from_http_exception(exc: StarletteHTTPException) -> Problem:
@@ -157,6 +160,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         if error.get("type") == "json_invalid":
             # FastAPI puts the character offset in loc; what is wrong is the body as a whole.
             message, kind, loc = "Request body is not valid JSON", "json_invalid", ("body",)
+        elif error.get("type") == NUL_ERROR:
+            # Raised for the whole body (shared.requests.RequestBody): the path is in ctx.
+            message, kind = str(error.get("msg", "")), NUL_ERROR
+            loc = (*loc, *error.get("ctx", {}).get("path", ()))
         else:
             message, kind = str(error.get("msg", "")), str(error.get("type", ""))
         errors.append({"field": field_name(loc), "message": message, "type": kind})
@@ -179,6 +186,14 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code in (204, 304):  # no body allowed
         return Response(status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # FastAPI's answer to a body that is not UTF-8: the same 422 as any other bad JSON.
+        error = {
+            "field": "body",
+            "message": "Request body is not UTF-8 JSON",
+            "type": "json_invalid",
+        }
+        return validation_failed("Invalid request: body", [error]).to_response()
     return from_http_exception(exc).to_response()
 
 

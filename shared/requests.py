@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.auth import Principal
 from shared.decider import Metadata
 from shared.logging import current_correlation_id
-from shared.problems import validation_failed
+from shared.problems import NUL_ERROR, validation_failed
 
 Clock = Callable[[], datetime]
 
@@ -64,3 +66,40 @@ def decode_cursor(cursor: str | None) -> str | None:
             "Invalid request: query.cursor",
             [{"field": "query.cursor", "message": "not a cursor from this list", "type": "cursor"}],
         ) from None
+
+
+def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where in a decoded JSON value a string holds U+0000 (keys included), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*path, key)
+            found = _nul_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields are refused, and so is text holding U+0000,
+    which PostgreSQL cannot store (the append would fail as a 500, and take the other appends of
+    its group-commit batch with it); the 422 names the field (shared.problems)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        path = _nul_path(data)
+        if path is not None:
+            raise PydanticCustomError(
+                NUL_ERROR, "text may not contain the NUL character (U+0000)", {"path": path}
+            )
+        return data

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from shared.events import Envelope
+from shared.requests import RequestBody
 
 from .domain.assessment import TraineeAssessment
 from .domain.dispute import GradeDispute
@@ -38,8 +39,7 @@ Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1), AfterValidator
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
 class OpenSessionBody(Body):

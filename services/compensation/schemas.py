@@ -8,11 +8,11 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Path
-from pydantic import BaseModel, ConfigDict
 
 from shared.auth import Principal, Role, require_roles
 from shared.decider import InvalidCommand
 from shared.problems import forbidden, validation_failed
+from shared.requests import RequestBody
 
 from .domain.money import CENT
 from .domain.months import Month
@@ -26,8 +26,7 @@ FeeReader = Annotated[
 ]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
 def month_path(month: Annotated[str, Path(description="the month, YYYY-MM")]) -> Month:

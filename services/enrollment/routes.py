@@ -9,14 +9,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shared.api import IfMatch, etag
 from shared.auth import CurrentPrincipal, Principal, Role, require_branch, require_roles
 from shared.decider import Metadata, Outcome, execute, load
 from shared.idempotency import IdempotencyKey
 from shared.problems import forbidden, not_found
-from shared.requests import Now, command_metadata, decode_cursor, encode_cursor
+from shared.requests import Now, RequestBody, command_metadata, decode_cursor, encode_cursor
 
 from .domain.commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry
@@ -35,8 +35,7 @@ TraineeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
 class EnrollRequest(Body):
@@ -65,11 +64,13 @@ def stream(trainee_id: str) -> str:
 
 
 async def run(
-    request: Request, trainee_id: str, command: Command, meta: Metadata, expected: int | None
-) -> Outcome[Trainee]:
+    request: Request, trainee_id: str, command: Command, meta: Metadata, expected: int | None,
+    *, creates: bool = False,
+) -> Outcome[Trainee]:  # fmt: skip
     return await execute(
         request.app.state.store, registry, TRAINEE, stream(trainee_id), command, meta,
         expected_version=expected, policy_version=lambda e: getattr(e, "policy_version", None),
+        creates=creates,
     )  # fmt: skip
 
 
@@ -115,7 +116,8 @@ async def enroll(
     )  # fmt: skip
     meta = command_metadata(principal, key, now, branch_id=body.branch_id,
                             roles=(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))  # fmt: skip
-    outcome = await run(request, trainee_id, command, meta, None)
+    # A new trainee, almost always: skip reading a stream that does not exist yet.
+    outcome = await run(request, trainee_id, command, meta, None, creates=True)
     response.headers["ETag"] = etag(outcome.version)
     response.headers["Location"] = f"/trainees/{trainee_id}"
     return {"trainee_id": trainee_id, "version": outcome.version}

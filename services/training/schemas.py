@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.requests import RequestBody
 
 from .domain.events import StageSpec
 from .domain.vocabulary import Department, Topic
@@ -27,8 +29,7 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Note = Annotated[str, Field(max_length=2000)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
 class StageBody(Body):
