@@ -7,14 +7,17 @@ what the month already holds, so a run that overlaps another (or a late event) i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
+from itertools import groupby
+from operator import attrgetter
 
 import asyncpg
 
-from shared.decider import load
-from shared.eventstore import EventStore
+from shared.eventstore import EVENT_COLUMNS, rows_to_envelopes
 
-from .domain.account import PAY_ACCOUNT, account_stream, month_inputs, rates_in_month
+from .consumers import SERVICE
+from .domain.account import PAY_ACCOUNT, PayAccount, account_stream, month_inputs, rates_in_month
 from .domain.events import registry
 from .domain.fees import TraineeDisposition, TrainerPenalty, TrainingDay
 from .domain.months import Month
@@ -23,6 +26,7 @@ from .domain.vocabulary import Category, DispositionOutcome
 from .policy.pay import PayPolicy
 
 ACCOUNT_PREFIX = account_stream("")
+ACCOUNT_CHUNK = 2_000  # accounts per query: a few thousand rows, one round trip
 
 
 async def paid_employees(pool: asyncpg.Pool) -> list[str]:
@@ -36,22 +40,41 @@ async def paid_employees(pool: asyncpg.Pool) -> list[str]:
     return [row["stream_id"].removeprefix(ACCOUNT_PREFIX) for row in rows]
 
 
+# A month's payslip needs every rate (R-32: the latest in force on each day) but only that
+# month's inputs, so the rest of each account is neither read nor decoded.
+_MONTH_OF_ACCOUNTS = (
+    f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[])"
+    " AND (type = 'PayRateSet' OR data ->> 'month' = $2) ORDER BY stream_id, version"
+)
+
+
+async def month_accounts(
+    pool: asyncpg.Pool, employees: Sequence[str], month: Month
+) -> dict[str, PayAccount]:
+    """Each employee's pay account as far as ``month``'s payslip reads it: its rates and the
+    month's inputs, read for ``ACCOUNT_CHUNK`` employees per query instead of one per account."""
+    found: dict[str, PayAccount] = {}
+    for start in range(0, len(employees), ACCOUNT_CHUNK):
+        streams = [account_stream(e) for e in employees[start : start + ACCOUNT_CHUNK]]
+        rows = await pool.fetch(_MONTH_OF_ACCOUNTS, streams, str(month))
+        for stream, group in groupby(rows_to_envelopes(rows, SERVICE), key=attrgetter("stream_id")):
+            found[stream.removeprefix(ACCOUNT_PREFIX)] = PAY_ACCOUNT.fold(
+                registry.decode_all(group)
+            )
+    return found
+
+
 async def payslips(
-    store: EventStore, employees: list[str], month: Month, policy: PayPolicy
+    pool: asyncpg.Pool, employees: list[str], month: Month, policy: PayPolicy
 ) -> list[ComputedPayslip]:
     """Each employee's payslip for the month as it would be issued now (R-25 to R-32)."""
+    accounts = await month_accounts(pool, employees, month)
     computed = []
     for employee_id in employees:
-        account, _ = await load(store, registry, PAY_ACCOUNT, account_stream(employee_id))
+        account = accounts.get(employee_id, PAY_ACCOUNT.initial())
+        rates, month_in = rates_in_month(account, str(month)), month_inputs(account, str(month))
         computed.append(
-            prepare_payslip(
-                employee_id,
-                uuid.uuid4(),
-                str(month),
-                rates_in_month(account, str(month)),
-                month_inputs(account, str(month)),
-                policy,
-            )
+            prepare_payslip(employee_id, uuid.uuid4(), str(month), rates, month_in, policy)
         )
     return computed
 

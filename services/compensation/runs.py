@@ -43,7 +43,7 @@ async def run_payroll(
     pool, store = request.app.state.pool, request.app.state.store
     # The version in force at the month's end governs its payroll parameters (rates carry theirs).
     policy = PAY.in_force(month.last_day)
-    computed = await inputs.payslips(store, await inputs.paid_employees(pool), month, policy)
+    computed = await inputs.payslips(pool, await inputs.paid_employees(pool), month, policy)
     fees = branch_fees(
         str(month), await inputs.dispositions(pool, month.last_day),
         await inputs.training_days(pool, month), policy,
