@@ -28,6 +28,7 @@ import pydantic
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from shared.db import DATABASE_AWAY
 from shared.events import Envelope
 from shared.inbox import Handler, handle_batch, handle_once
 from shared.relay import Backoff, declare_events_exchange
@@ -196,7 +197,7 @@ class Consumer:
         try:
             envelopes = [Envelope.from_json(m.body) for m in batch]
             applied = await handle_batch(self.pool, self.handler, envelopes)
-        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+        except DATABASE_AWAY:
             raise  # the database is away: reconnect loop, the messages will be redelivered
         except Exception:
             # Something in the batch fails (or will not decode): handle one by one, so that only
@@ -222,7 +223,7 @@ class Consumer:
                 applied = await handle_once(self.pool, self.handler, envelope)
             except asyncpg.UniqueViolationError:
                 applied = False  # the same event committed meanwhile by a former active consumer
-            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+            except DATABASE_AWAY:
                 raise  # the database is away: reconnect loop, the message will be redelivered
             except Exception as exc:
                 log.warning("consumer.handler_failed", event_id=str(envelope.event_id),

@@ -18,6 +18,17 @@ Conn = asyncpg.Connection | PoolConnectionProxy
 
 MIGRATION_LOCK = 7265616401  # advisory lock held while migrations run
 
+# The database is away (down, restarting, connection lost), not a bug: background workers wait
+# and retry rather than fail, and never count it against a message. A restart shows as all of
+# these: a dropped socket, "terminating connection due to administrator command" (57P01) for
+# the queries running, then "the database system is shutting down / starting up" (57P03).
+DATABASE_AWAY: tuple[type[BaseException], ...] = (
+    OSError,  # includes TimeoutError and ConnectionRefusedError
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
 
 def dsn_for_database(dsn: str, database: str) -> str:
     """The same server and credentials, another database."""

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 
-from shared.db import Conn
+from shared.db import DATABASE_AWAY, Conn
 from shared.events import Envelope
 from shared.eventstore import EVENT_COLUMNS, row_to_envelope
 
@@ -221,7 +221,7 @@ class ProjectionRunner:
                 progressed = 0
                 for projection in self.projections:
                     progressed += await self.step(projection)
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            except DATABASE_AWAY as exc:
                 log.error("projection.retry", error=repr(exc))
                 await asyncio.sleep(1.0)
                 continue
