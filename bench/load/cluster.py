@@ -130,6 +130,21 @@ class Cluster:
                 if pending:
                     await asyncio.sleep(0.2)
 
+    async def unhealthy(self) -> list[str]:
+        """Services whose /health fails: a background task (relay, consumer, projection
+        runner) that died leaves the process up but unable to do its job."""
+        found = []
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            for name in SERVICES:
+                try:
+                    answer = await client.get(self.url(name) + "/health")
+                except httpx.TransportError as exc:
+                    found.append(f"{name}: {exc!r}")
+                    continue
+                if answer.status_code != 200:
+                    found.append(f"{name}: {answer.status_code} {answer.text[:300]}")
+        return found
+
     async def drop(self) -> None:
         for service in SERVICES:
             with contextlib.suppress(Exception):

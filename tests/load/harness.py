@@ -59,9 +59,16 @@ async def load_and_check(
     services: cluster.Cluster, load: LoadConfig
 ) -> tuple[LoadOutcome, list[checks.Check]]:
     outcome = await run_load(services.urls, services.settings.jwt_secret, load)
-    return outcome, await checks.run_checks(
+    return outcome, await _checks(services, outcome)
+
+
+async def _checks(services: cluster.Cluster, outcome: LoadOutcome) -> list[checks.Check]:
+    """The load tool's checks, and every service process still whole (no worker died)."""
+    results = await checks.run_checks(
         services.settings, outcome.recorder.accepted, CONVERGE_SECONDS
     )
+    dead = await services.unhealthy()
+    return [*results, checks.Check("alive", not dead, "; ".join(dead) or "every worker runs")]
 
 
 async def load_with_fault(
@@ -84,9 +91,7 @@ async def load_with_fault(
     await fault()
     outcome = await running
     assert outcome.recorder.requests > strike_after_requests  # the load went on after the fault
-    return outcome, await checks.run_checks(
-        services.settings, outcome.recorder.accepted, CONVERGE_SECONDS
-    )
+    return outcome, await _checks(services, outcome)
 
 
 def failures(outcome: LoadOutcome, results: list[checks.Check]) -> list[str]:

@@ -22,7 +22,7 @@ async def test_eight_offices_with_duplicates_lose_nothing_and_duplicate_nothing(
 
     assert failures(outcome, results) == []
     assert [r.name for r in results] == [
-        "converged", "exactly_once", "inbox", "projections", "audit", "payslips",
+        "converged", "exactly_once", "inbox", "projections", "audit", "payslips", "alive",
     ]  # fmt: skip
     facts = describe(outcome)
     assert facts["duplicates_sent"] > 0  # the duplicates were really sent
