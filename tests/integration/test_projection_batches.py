@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from services.assessment.projections import GRADE_BOARD, grade_rows
+from services.compensation.projections import PAYSLIPS
 from services.enrollment.projections import DIRECTORY
 from services.training.projections import PROGRESS
 from shared.consumer import handle_once
@@ -209,3 +210,28 @@ async def test_grade_board_as_of_reads_the_history_and_what_is_not_projected_yet
         assert projected or await runner.lag() == {"grade_board": 2}
         await runner.catch_up()
     assert await board(later) == await board(None)
+
+
+# --- compensation: payslips across months -----------------------------------------------------
+
+
+def payslip(employee: str, total: str, supersedes: uuid.UUID | None = None, pid=None) -> dict:
+    return {"payslip_id": str(pid or uuid.uuid4()), "month": "2026-03", "employee_id": employee,
+            "lines": [{"name": "position", "amount": total, "rule": "R-25"}], "total": total,
+            "supersedes": None if supersedes is None else str(supersedes),
+            "difference": None if supersedes is None else "100.00"}  # fmt: skip
+
+
+async def test_payslip_batches_equal_event_by_event_r32(pg_pool, pg_store):
+    """R-32: a corrected payslip stands beside the old one, which is marked superseded."""
+    first, later = uuid.uuid4(), uuid.uuid4()
+    slips = [payslip(f"e{n}", "2700.00") for n in range(5)]
+    slips[0]["payslip_id"] = str(first)
+    slips += [payslip("e0", "2800.00", first), payslip("e1", "2800.00", later)]
+    slips += [payslip("e1", "2900.00", pid=later)]  # superseded before it was issued: stays
+    for data in slips:
+        await event(pg_store, "payroll-2026-03", "PayslipIssued", data)
+    rows = await assert_batches_match_events(pg_pool, PAYSLIPS)
+    superseded = {r[0] for r in rows["payslips"] if r[8]}
+    assert superseded == {first}
+    assert [r[4] for r in rows["payslips"] if r[0] == first] == [slips[0]["lines"]]
