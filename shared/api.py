@@ -46,6 +46,7 @@ from shared.logging import CORRELATION_HEADER, RequestContextMiddleware, configu
 from shared.metrics import HttpMetricsMiddleware, MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
     NUL_ERROR,
+    PROBLEM_RESPONSES,
     PROBLEMS_URI,
     Problem,
     from_http_exception,
@@ -379,8 +380,8 @@ def create_service_app(
     )
     app.state.settings, app.state.metrics, app.state.tasks = settings, metrics, []
     install_problem_handlers(app)
-    app.include_router(_ops_router(readiness or {}))
+    app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     return app

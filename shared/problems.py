@@ -72,6 +72,41 @@ class Problem(Exception):
         )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_PROBLEM_CAUSES = {
+    401: "no token, or one that cannot be trusted",
+    403: "the token's roles or branch may not do this",
+    404: "no such resource, or not one the caller may see",
+    409: "a business rule (the rule id in type) or a concurrent change refused it",
+    412: "If-Match names a version that is no longer current",
+    413: "the body is too large",
+    422: "the request is malformed; errors names each field",
+}
+# Declared on every route (shared.api), so the OpenAPI tells clients the error shape truthfully.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": cause, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, cause in _PROBLEM_CAUSES.items()
+}
+
+
 def rule_violation(rule_id: str, detail: str, **extensions: Any) -> Problem:
     """409: a business rule refused the command; the rule id is in ``type`` and ``rule``."""
     return Problem(
