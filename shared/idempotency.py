@@ -31,12 +31,16 @@ from typing import Annotated, Any
 
 import asyncpg
 import orjson
+import structlog
 from fastapi import Depends, Header, Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import InvalidToken, decode_token
+from shared.batching import Batcher
 from shared.problems import PROBLEMS_URI, Problem
+
+log = structlog.get_logger("gradeline.idempotency")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -127,13 +131,13 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         request_hash = _request_hash(scope, body)
-        pool: asyncpg.Pool = scope["app"].state.pool
-        stored = await _load(pool, key_scope, key)
+        responses = _responses(scope["app"])
+        stored = await responses.load(key_scope, key)
         if stored is None:
             first = _Capture()
             scope.setdefault("state", {})["idempotency_key"] = f"{key_scope}:{key}"
             await self.app(scope, _replaying(body, receive), first.send)
-            stored = await _store(pool, key_scope, key, first, request_hash)
+            stored = await responses.store(key_scope, key, first, request_hash)
             if stored is None:  # ours is the answer to remember (or not storable): send it
                 await first.forward(send)
                 return
@@ -225,44 +229,93 @@ def _request_hash(scope: Scope, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def _load(pool: asyncpg.Pool, key_scope: str, key: str) -> StoredResponse | None:
-    row = await pool.fetchrow(
-        "SELECT request_hash, status, body, headers FROM http_idempotency"
-        " WHERE scope = $1 AND key = $2",
-        key_scope,
-        key,
-    )
-    if row is None:
-        return None
-    return StoredResponse(row[0], row[1], row[2], [(k, v) for k, v in row[3]])
+_LOAD_SQL = (
+    "SELECT i.o, h.request_hash, h.status, h.body, h.headers"
+    " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(scope, key, o)"
+    " JOIN http_idempotency h ON h.scope = i.scope AND h.key = i.key"
+)
+_STORE_SQL = (
+    "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
+    " SELECT s, k, r, c, b, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
+    " $5::bytea[], $6::text[]) AS u(s, k, r, c, b, h)"
+    " ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key"
+)
 
 
-async def _store(
-    pool: asyncpg.Pool, key_scope: str, key: str, capture: _Capture, request_hash: str
-) -> StoredResponse | None:
-    """Store the response if final; None when stored (or not storable), else the response a
-    concurrent request with the same key stored first."""
-    if not capture.storable():
-        return None
-    response = capture.stored(request_hash)
-    async with pool.acquire() as conn, conn.transaction():
-        # No wait for the WAL flush: the stored answer is a convenience, the event store's own
-        # idempotency key (durable) keeps the effect single. Lost in a crash, a retry decides
-        # again and the store replays the first append's result.
-        await conn.execute("SET LOCAL synchronous_commit TO off")
-        inserted = await conn.fetchval(
-            "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING RETURNING 1",
-            key_scope,
-            key,
-            response.request_hash,
-            response.status,
-            response.body,
-            [list(h) for h in response.headers],
-        )
-    if inserted is not None:
-        return None
-    return await _load(pool, key_scope, key)
+class ResponseStore:
+    """The stored responses of one service, looked up and written in batches.
+
+    Concurrent requests share one lookup query and one insert (:class:`shared.batching.Batcher`):
+    under load that is a round trip per burst instead of one per request.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._loads: Batcher[tuple[str, str], StoredResponse | None] = Batcher(self._load_many)
+        self._stores: Batcher[tuple[str, str, StoredResponse], bool] = Batcher(self._store_many)
+
+    async def load(self, key_scope: str, key: str) -> StoredResponse | None:
+        return await self._loads((key_scope, key))
+
+    async def store(
+        self, key_scope: str, key: str, capture: _Capture, request_hash: str
+    ) -> StoredResponse | None:
+        """Store the response if final; None when stored (or not storable), else the response a
+        concurrent request with the same key stored first."""
+        if not capture.storable():
+            return None
+        try:
+            if await self._stores((key_scope, key, capture.stored(request_hash))):
+                return None
+            return await self.load(key_scope, key)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # The command's effect is committed; only its remembered answer is lost. Answer the
+            # client now rather than with a 500: a retry with the key decides again, and the
+            # event store replays the first append.
+            log.warning("idempotency.store_failed", scope=key_scope, error=repr(exc))
+            return None
+
+    async def _load_many(self, wanted: list[tuple[str, str]]) -> list[StoredResponse | None]:
+        rows = await self.pool.fetch(_LOAD_SQL, [s for s, _ in wanted], [k for _, k in wanted])
+        found: list[StoredResponse | None] = [None] * len(wanted)
+        for row in rows:
+            found[row[0] - 1] = StoredResponse(row[1], row[2], row[3], [(k, v) for k, v in row[4]])
+        return found
+
+    async def _store_many(self, items: list[tuple[str, str, StoredResponse]]) -> list[bool]:
+        """True for each item inserted, False where the key was stored first (earlier, or by an
+        item before it in this batch)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            # No wait for the WAL flush: the stored answer is a convenience, the event store's
+            # own idempotency key (durable) keeps the effect single. Lost in a crash, a retry
+            # decides again and the store replays the first append's result.
+            await conn.execute("SET LOCAL synchronous_commit TO off")
+            rows = await conn.fetch(
+                _STORE_SQL,
+                [scope for scope, _, _ in items],
+                [key for _, key, _ in items],
+                [r.request_hash for _, _, r in items],
+                [r.status for _, _, r in items],
+                [r.body for _, _, r in items],
+                # As JSON text: asyncpg would read a list of pairs as a 3-dimensional array.
+                [orjson.dumps(r.headers).decode() for _, _, r in items],
+            )
+        inserted = {(row[0], row[1]) for row in rows}
+        answers = []
+        for scope, key, _ in items:
+            answers.append((scope, key) in inserted)
+            inserted.discard((scope, key))  # a second item with the same key came too late
+        return answers
+
+
+def _responses(app: Any) -> ResponseStore:
+    """The app's :class:`ResponseStore`, made on first use (the pool exists by then)."""
+    state = app.state
+    responses: ResponseStore | None = getattr(state, "idempotent_responses", None)
+    if responses is None or responses.pool is not state.pool:
+        responses = ResponseStore(state.pool)
+        state.idempotent_responses = responses
+    return responses
 
 
 async def idempotency_key(

@@ -401,6 +401,28 @@ async def test_overlapping_requests_with_one_key_both_get_the_response_stored_fi
     assert await service.event_count() == 1
 
 
+async def test_a_lost_stored_answer_still_answers_the_client_and_a_retry_appends_nothing(service):
+    """The effect is committed before its answer is stored: a failure to store the answer is
+    no reason for a 500 (the client would retry a command that succeeded)."""
+    pool = service.app.state.pool
+    await pool.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;"
+        " CREATE TRIGGER refuse BEFORE INSERT ON http_idempotency"
+        " FOR EACH ROW EXECUTE FUNCTION refuse()"
+    )
+    headers = {**service.auth(), "Idempotency-Key": "k-lost"}
+    try:
+        first = await service.client.post("/things", json=thing(), headers=headers)
+    finally:
+        await pool.execute("DROP TRIGGER refuse ON http_idempotency")
+    retry = await service.client.post("/things", json=thing(), headers=headers)
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert await service.event_count() == 1
+
+
 async def test_rejected_request_is_replayed_too_but_server_errors_are_not_stored(service):
     headers = {**service.auth(branch_id="B9"), "Idempotency-Key": "k-403"}
     first = await service.client.post("/things", json=thing(), headers=headers)
