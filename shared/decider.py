@@ -115,21 +115,35 @@ async def execute(
     policy_version: Callable[[Event], str | None] = lambda _e: None,
     attempts: int = 5,
     conn: Any = None,
+    creates: bool = False,
 ) -> Outcome[S]:
-    """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version."""
+    """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version.
+
+    ``creates``: the command normally starts its stream (an enrolment with a new id), so the
+    first attempt decides on the initial state without reading: a stream that exists after all
+    fails the append's version check, and the next attempt loads it and decides again.
+    """
     for attempt in range(1, attempts + 1):
-        state, version = await load(store, registry, decider, stream_id, conn=conn)
+        guess = creates and attempt == 1 and expected_version is None
+        if guess:
+            state, version = decider.initial(), 0
+        else:
+            state, version = await load(store, registry, decider, stream_id, conn=conn)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream_id, expected_version, version)
         try:
             events = list(decider.decide(command, state))
         except Exception:
+            if guess:  # the answer must be the one the stream's real state gives
+                continue
             earlier = await _applied_before(store, stream_id, meta.idempotency_key, conn)
             if earlier is not None:
                 state, version = await load(store, registry, decider, stream_id, conn=conn)
                 return Outcome(state, version, [], earlier)
             raise
         if not events:
+            if guess:
+                continue
             return Outcome(state, version)
         new = [_encode(registry, e, meta, policy_version(e)) for e in events]
         try:

@@ -90,3 +90,40 @@ async def test_a_repeated_idempotency_key_decides_once():
     again = await execute(store, registry, COUNTER, "c-1", Count(2), keyed)
     assert again.replayed and not first.replayed
     assert again.state.total == 2 and await store.head_position() == 1
+
+
+class CountingReads(InMemoryEventStore):
+    """Counts stream reads, to see the first attempt of a creating command skip its read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def read_stream(self, stream_id, **kwargs):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return await super().read_stream(stream_id, **kwargs)
+
+
+async def test_a_creating_command_on_a_new_stream_appends_without_reading_it():
+    store = CountingReads()
+    outcome = await execute(store, registry, COUNTER, "c-1", Count(3), META, creates=True)
+    assert (outcome.state.total, outcome.version, store.reads) == (3, 1, 0)
+
+
+async def test_a_creating_command_on_an_existing_stream_decides_on_its_real_state():
+    store = CountingReads()
+    await execute(store, registry, COUNTER, "c-1", Count(8), META)
+    # On the initial state Count(3) would pass; the stream is at 8, so R-1 refuses it.
+    with pytest.raises(RuleViolation) as caught:
+        await execute(store, registry, COUNTER, "c-1", Count(3), META, creates=True)
+    assert caught.value.rule == "R-1"
+    outcome = await execute(store, registry, COUNTER, "c-1", Count(2), META, creates=True)
+    assert (outcome.state.total, outcome.version) == (10, 2)
+
+
+async def test_a_creating_command_refused_on_the_guess_is_answered_from_the_real_state():
+    store = CountingReads()
+    with pytest.raises(RuleViolation) as caught:
+        await execute(store, registry, COUNTER, "c-1", Count(0), META, creates=True)
+    assert caught.value.rule == "R-0"
+    assert store.reads == 1 and await store.head_position() == 0
