@@ -185,7 +185,12 @@ async def get(host: str, port: int, path: str) -> tuple[int, bytes]:
 
 def post(path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
     """The bytes of one HTTP/1.1 POST with a JSON body (for building request templates)."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+    return request("POST", path, host, headers, body)
+
+
+def request(method: str, path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
+    """The bytes of one HTTP/1.1 request with a JSON body."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
