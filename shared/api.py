@@ -308,6 +308,12 @@ def _start(factory: BackgroundTask, ctx: AppContext) -> asyncio.Task[None]:
     return task
 
 
+def _enabled(factory: BackgroundTask, settings: Settings) -> bool:
+    """A standard worker runs when ``settings.workers`` names its kind; any other task always."""
+    kind = getattr(factory, "worker_kind", None)
+    return kind is None or kind in settings.workers
+
+
 def _report_end(task: asyncio.Task[None]) -> None:
     if task.cancelled():
         return
@@ -338,7 +344,7 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             ctx = await _open_resources(app, stack, service, migrations)
-            tasks = [_start(factory, ctx) for factory in background]
+            tasks = [_start(f, ctx) for f in background if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes
             app.state.context, app.state.tasks = ctx, tasks
             log.info("service_started", service=service, background=len(tasks))

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
 
+WorkerKind = Literal["relay", "consumers", "projections"]
+WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
+
 SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
 
 
@@ -30,6 +33,11 @@ class Settings(BaseSettings):
     # the port offset); an empty list turns CORS off. The variable is a JSON list or a
     # comma-separated string.
     cors_origins: Annotated[list[str] | None, NoDecode] = None
+    # The background workers this process runs beside its API. Every process runs all three by
+    # default (one process per service); to scale the API alone, run replicas with none ("")
+    # and one process with all. The relay is one-active by advisory lock and consumers share
+    # partitions, so running them in several processes is safe, only wasteful.
+    workers: Annotated[list[WorkerKind], NoDecode] = Field(default_factory=lambda: list(WORKERS))
     # Mechanism tuning; the defaults suit one process per service on a small machine.
     pool_size: int = Field(default=10, ge=1, le=100)
     consumer_partitions: int = Field(default=4, ge=1, le=64)
@@ -49,6 +57,18 @@ class Settings(BaseSettings):
         if text.startswith("["):
             return json.loads(text)
         return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _parse_workers(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        if text.lower() == "all":
+            return list(WORKERS)
+        return [kind.strip() for kind in text.split(",") if kind.strip()]
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -14,6 +14,13 @@ from shared.consumer import Consumer, Topology, queue_depths
 from shared.inbox import Handler
 from shared.projections import Projection, ProjectionRunner
 from shared.relay import Relay, relay_lag
+from shared.settings import WorkerKind
+
+
+def _kind(kind: WorkerKind, task: BackgroundTask) -> BackgroundTask:
+    """Tag ``task`` with its kind, which ``GRADELINE_WORKERS`` turns on or off per process."""
+    task.worker_kind = kind  # type: ignore[attr-defined]
+    return task
 
 
 def relay() -> BackgroundTask:
@@ -30,7 +37,7 @@ def relay() -> BackgroundTask:
         ctx.metrics.add_refresher(refresh)
         await worker.run()
 
-    return run_relay
+    return _kind("relay", run_relay)
 
 
 def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
@@ -52,7 +59,7 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
         ctx.metrics.add_refresher(refresh)
         await worker.run()
 
-    return run_consumer
+    return _kind("consumers", run_consumer)
 
 
 def projections(items: Sequence[Projection]) -> BackgroundTask:
@@ -75,4 +82,4 @@ def projections(items: Sequence[Projection]) -> BackgroundTask:
         ctx.metrics.add_refresher(refresh)
         await runner.run()
 
-    return run_projections
+    return _kind("projections", run_projections)

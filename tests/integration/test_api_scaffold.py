@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import db
+from shared import workers as shared_workers
 from shared.api import AppContext, IfMatch, create_service_app, etag
 from shared.auth import Principal, Role, mint_token, require_branch, require_roles
 from shared.events import NewEvent
@@ -195,6 +196,36 @@ async def test_background_task_gets_the_context_and_is_cancelled_on_shutdown(set
             assert not stopped.is_set()
         assert stopped.is_set()
         assert app.state.amqp.is_closed
+    finally:
+        await db.drop_database(settings.pg_dsn, settings.database_name(SERVICE))
+
+
+@pytest.mark.parametrize(
+    ("workers", "running"),
+    [
+        (["relay", "consumers", "projections"], ["custom", "projections", "relay"]),
+        (["projections"], ["custom", "projections"]),
+        ([], ["custom"]),
+    ],
+)
+async def test_gradeline_workers_choose_the_standard_workers_a_process_runs(
+    settings, workers, running
+):
+    settings = settings.model_copy(
+        update={"jwt_secret": settings.jwt_secret * 2, "workers": workers}
+    )
+
+    async def custom(ctx: AppContext) -> None:
+        await asyncio.sleep(3600)
+
+    background = [shared_workers.relay(), shared_workers.projections([]), custom]
+    app = create_service_app(
+        settings, service=SERVICE, title="T", routers=[], background=background
+    )
+    try:
+        async with app.router.lifespan_context(app):
+            names = sorted(t.get_name().split(":")[1].removeprefix("run_") for t in app.state.tasks)
+            assert names == running
     finally:
         await db.drop_database(settings.pg_dsn, settings.database_name(SERVICE))
 

@@ -63,3 +63,25 @@ def test_cors_origins_default_to_every_local_service_origin_with_the_offset(monk
 def test_cors_origins_are_read_as_a_list_or_comma_separated(monkeypatch, value, expected):
     monkeypatch.setenv("GRADELINE_CORS_ORIGINS", value)
     assert Settings().allowed_origins() == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "workers"),
+    [
+        ("", []),
+        ("all", ["relay", "consumers", "projections"]),
+        ("relay, projections", ["relay", "projections"]),
+        ('["consumers"]', ["consumers"]),
+    ],
+)
+def test_gradeline_workers_is_a_list_of_worker_kinds(monkeypatch, value, workers):
+    monkeypatch.setenv("GRADELINE_WORKERS", value)
+    assert Settings().workers == workers
+
+
+def test_every_worker_runs_by_default_and_an_unknown_one_is_refused(monkeypatch):
+    monkeypatch.delenv("GRADELINE_WORKERS", raising=False)
+    assert Settings().workers == ["relay", "consumers", "projections"]
+    monkeypatch.setenv("GRADELINE_WORKERS", "relay,outbox")
+    with pytest.raises(ValidationError, match="workers"):
+        Settings()
