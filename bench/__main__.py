@@ -13,7 +13,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import assessment_bench, bus_bench, compensation_bench, http_bench, store_bench
+from bench import (
+    assessment_bench,
+    bus_bench,
+    compensation_bench,
+    http_bench,
+    propagation_bench,
+    store_bench,
+)
 from bench.common import (
     BenchConfig,
     Row,
@@ -36,6 +43,7 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "bus": ("Bus: relay and latency", bus_bench.run),
     "compensation": ("Compensation", compensation_bench.run),
     "http": ("HTTP commands", http_bench.run),
+    "propagation": ("Cross-service propagation", propagation_bench.run),
     "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
 }
 

@@ -104,10 +104,13 @@ class Enrolments:
         self.prefix = prefix
         self.counter = itertools.count()
 
+    def request(self, n: int) -> bytes:
+        """The enrolment of trainee ``n`` of this supply's prefix."""
+        template = self.templates[n % len(self.templates)]
+        return trainee_id(self.prefix, n).encode().join(template)
+
     def __iter__(self) -> Iterator[bytes]:
-        templates, count = self.templates, len(self.templates)
-        for n in self.counter:
-            yield trainee_id(self.prefix, n).encode().join(templates[n % count])
+        return map(self.request, self.counter)
 
 
 def seed_enrolments(secret: str, count: int) -> list[bytes]:
