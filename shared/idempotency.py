@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import asyncpg
+import fastapi.routing
 import orjson
 import structlog
 from fastapi import Depends, Header, Request
@@ -183,11 +184,22 @@ def _key_scope(scope: Scope) -> str | None:
 
 
 def _route_template(app: Any, scope: Scope) -> str:
-    for route in app.router.routes:
+    for route in _routes(app):
         match, _ = route.matches(scope)
         if match is Match.FULL:
             return str(getattr(route, "path", scope["path"]))
     return str(scope["path"])
+
+
+def _routes(app: Any) -> list[Any]:
+    """The app's routes, flat: FastAPI 0.165 wraps included routers' routes in one object each,
+    whose ``path`` is not the route template; ``iter_route_contexts`` lists them one by one."""
+    routes: list[Any] | None = getattr(app.state, "idempotency_routes", None)
+    if routes is None:
+        flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+        routes = list(flatten(app.router.routes)) if flatten else list(app.router.routes)
+        app.state.idempotency_routes = routes
+    return routes
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -390,6 +390,20 @@ async def test_same_key_with_a_different_body_is_422_naming_the_header(service):
     assert await service.event_count() == 1
 
 
+async def test_a_key_belongs_to_the_route_template_not_the_concrete_path(service):
+    """One key, one route, two trainee-like ids: the second is a reuse of the key (422)."""
+    state = service.app.state
+    state.gate, state.both_in, state.arrived = asyncio.Event(), asyncio.Event(), 1
+    state.gate.set()
+    headers = {**service.auth(), "Idempotency-Key": "per-route"}
+    first = await service.client.post("/slow/t1", headers=headers)
+
+    other = await service.client.post("/slow/t2", headers=headers)
+
+    assert first.status_code == 201
+    assert assert_problem(other, 422)["errors"][0]["field"] == "header.Idempotency-Key"
+
+
 async def test_two_clients_using_one_key_do_not_collide(service):
     alice = {**service.auth(sub="alice"), "Idempotency-Key": "same"}
     bob = {**service.auth(sub="bob"), "Idempotency-Key": "same"}
