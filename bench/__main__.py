@@ -2,7 +2,7 @@
 
 Suites register below as name -> async function taking a :class:`BenchConfig` and returning
 :class:`Row` objects; the runner prints each suite's table and rewrites the suite's section of
-docs/benchmarks.md.
+docs/benchmarks.md, then docs/performance.md from those sections (``bench.perf_report``).
 """
 
 from __future__ import annotations
@@ -18,18 +18,24 @@ from bench import (
     bus_bench,
     compensation_bench,
     http_bench,
+    perf_report,
     propagation_bench,
     store_bench,
 )
 from bench.common import (
+    DOC_HEADER,
+    MACHINE_END,
+    MACHINE_START,
     BenchConfig,
     Row,
     busy,
     load_average,
     log,
+    machine_block,
     machine_facts,
     markdown_section,
     print_table,
+    replace_between,
     update_doc,
     wait_until_quiet,
 )
@@ -47,7 +53,9 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
 }
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+PERFORMANCE = ROOT / "docs" / "performance.md"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -68,7 +76,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--strict", action="store_true", help="exit with status 1 when a goal is missed"
     )
     parser.add_argument(
-        "--no-docs", action="store_true", help=f"do not update {DOCS.relative_to(DOCS.parents[1])}"
+        "--no-docs",
+        action="store_true",
+        help=f"do not update {DOCS.relative_to(ROOT)} and {PERFORMANCE.relative_to(ROOT)}",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="PATH",
+        help="also write the performance report, with this run's figures, to PATH (any scale)",
     )
     return parser.parse_args(argv)
 
@@ -78,6 +94,11 @@ async def main(argv: list[str]) -> int:
     settings = Settings()
     config = BenchConfig(pg_dsn=settings.pg_dsn, amqp_url=settings.amqp_url, scale=args.scale)
     facts = await machine_facts(config.pg_dsn)
+    # A scaled-down run is a smoke test: its numbers do not belong in the documents.
+    write_docs = not args.no_docs and args.scale == 1.0
+    # This run's sections over the last full run's: what the performance report is built from.
+    doc = DOCS.read_text(encoding="utf-8") if DOCS.exists() else DOC_HEADER
+    doc = replace_between(doc, MACHINE_START, MACHINE_END, machine_block(facts))
     failed = False
     for name in args.suites or list(SUITES):
         title, suite = SUITES[name]
@@ -88,10 +109,16 @@ async def main(argv: list[str]) -> int:
         loads = (before, load_average())
         print_table(f"{title} (suite {name})", rows)
         failed |= any(row.met is False for row in rows)
-        # A scaled-down run is a smoke test: its numbers do not belong in the document.
-        if not args.no_docs and args.scale == 1.0:
-            section = markdown_section(f"{title} (`python -m bench {name}`)", rows, loads)
+        section = markdown_section(f"{title} (`python -m bench {name}`)", rows, loads)
+        doc = replace_between(doc, f"<!-- suite:{name} -->", f"<!-- /suite:{name} -->", section)
+        if write_docs:
             update_doc(DOCS, name, section, facts)
+    if write_docs:
+        perf_report.write(DOCS.read_text(encoding="utf-8"), PERFORMANCE)
+        log(f"wrote {DOCS.name} and {PERFORMANCE.name}")
+    if args.report is not None:
+        perf_report.write(doc, args.report)
+        log(f"wrote the performance report to {args.report}")
     return 1 if failed and args.strict else 0
 
 
