@@ -212,7 +212,20 @@ class ProjectionRunner:
             )
             if stored != projection.version:
                 log.info("projection.rebuild_at_start", name=projection.name, was=stored)
+                await self._ensure_tables(projection)
                 await rebuild(self.pool, self.service, projection)
+
+    async def _ensure_tables(self, projection: Projection) -> None:
+        """Empty live tables for a projection never built, so that reads during its first
+        build find an empty board rather than no table (a 500); the rebuild swaps the full
+        tables in as usual."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", projection.lock_key)
+            exists = await conn.fetchval(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1", projection.schema
+            )
+            if not exists:
+                await _create_schema(conn, projection, projection.schema)
 
     async def run(self) -> None:
         await self.prepare()
@@ -225,10 +238,18 @@ class ProjectionRunner:
                 log.error("projection.retry", error=repr(exc))
                 await asyncio.sleep(1.0)
                 continue
-            if not progressed:
-                self._wake.clear()
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            if progressed >= self.batch_size:
+                continue  # a full batch: more is waiting
+            if progressed:
+                # Under a stream of appends every commit wakes the runner; stepping at once
+                # would apply an event or two per transaction, paying a step's fixed round trips
+                # (lock, checkpoint, read, write) for each. Lingering one poll interval lets a
+                # batch gather: the lag grows by at most that, and only while busy.
+                await asyncio.sleep(self.poll_interval)
+                continue
+            self._wake.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def step(self, projection: Projection) -> int:
         """Apply one batch per source; returns how many events were applied."""
