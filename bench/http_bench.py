@@ -76,6 +76,7 @@ class Side:
     server: Server
     requests: Iterator[bytes]
     expected: int
+    about: str = ""
     settings: Settings | None = None  # Gradeline's: wait for its services after each run
     results: list[loadgen.LoadResult] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
@@ -171,8 +172,8 @@ def service_rows(side: Side, baseline: Side, seconds: float) -> list[Row]:
     backlogs = ", ".join(f"{b:,}" for b, _ in side.backlogs[-REPS:])
     catch_ups = ", ".join(f"{s:.1f}" for _, s in side.backlogs[-REPS:])
     note = (
-        f"{CONNECTIONS} keep-alive connections sending back to back for {seconds:.0f} s per run; "
-        f"{http_commands.__name__} describes the requests. Background work (relays, consumers, "
+        f"{CONNECTIONS} keep-alive connections sending back to back for {seconds:.0f} s per run: "
+        f"{side.about}; every request with an Idempotency-Key. Background work (relays, consumers, "
         f"projections of all four services) left to catch up after each run, outside the timing "
         f"(behind by {backlogs} events or messages at run end, caught up in {catch_ups} s)."
     )
@@ -229,7 +230,7 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
         enrolments = iter(http_commands.Enrolments(settings.jwt_secret, prefix="b"))
         baseline = Side("bare", "POST /trainees", baseline_server, enrolments, 201)
         sides = [baseline] + [
-            Side(c.service, c.route, servers[c.service], c.requests, c.expected, settings)
+            Side(c.service, c.route, servers[c.service], c.requests, c.expected, c.about, settings)
             for c in http_commands.commands(settings.jwt_secret, ids, sessions)
         ]
         await alternate_loads(sides, durations)

@@ -204,14 +204,22 @@ class Command:
     route: str
     expected: int  # the status every request must get
     requests: Iterator[bytes]
+    about: str  # what each request does, for the report
 
 
 def commands(secret: str, trainees: Sequence[str], sessions: int) -> list[Command]:
+    seeded = f"{len(trainees):,} seeded HQ full-time trainees"
     return [
-        Command("enrollment", "POST /trainees", 201, iter(Enrolments(secret))),
-        Command("training", "PUT /plans/{id}", 200, plan_drafts(secret, trainees)),
-        Command("assessment", "POST /sessions/{id}/written|practical", 201,
-                exam_scores(secret, trainees, sessions)),
+        Command("enrollment", "POST /trainees", 201, iter(Enrolments(secret)),
+                "a new trainee each time over 5 branches, a branch clerk's JWT"),
+        Command("training", "PUT /plans/{id}", 200, plan_drafts(secret, trainees),
+                f"the after-sales manager drafts or re-drafts (a new revision each time) the "
+                f"plan of one of {seeded}, in turn"),
+        Command("assessment", "POST /sessions/{id}/written, /practical", 201,
+                exam_scores(secret, trainees, sessions),
+                f"examiners' scores of {seeded} in {sessions} open sessions: each sitting's "
+                "written score, then its five practical ones, the last deciding the grade"),
         Command("compensation", "POST /employees/{id}/travel", 201,
-                travel_days(secret, trainees)),
+                travel_days(secret, trainees),
+                f"payroll records a month's travel days of each of {seeded}, month after month"),
     ]  # fmt: skip
