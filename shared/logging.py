@@ -34,6 +34,13 @@ def _render_json(obj: Any, **_: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
+# Tracebacks as structured frames, without each frame's local variables: those hold bearer
+# tokens, request bodies and personal data, and made one error a megabyte of log.
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
 def configure_logging(level: str | int = "INFO") -> None:
     """JSON lines on stdout for structlog and the standard library (uvicorn, aio-pika, asyncpg)."""
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
@@ -48,7 +55,7 @@ def configure_logging(level: str | int = "INFO") -> None:
         processors=[
             *shared,
             structlog.processors.StackInfoRenderer(),
-            structlog.processors.dict_tracebacks,
+            _TRACEBACKS,
             structlog.processors.JSONRenderer(serializer=_render_json),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
@@ -61,7 +68,7 @@ def configure_logging(level: str | int = "INFO") -> None:
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.dict_tracebacks,
+                _TRACEBACKS,
                 structlog.processors.JSONRenderer(serializer=_render_json),
             ],
         )
