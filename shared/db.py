@@ -27,6 +27,9 @@ DATABASE_AWAY: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
+    # A connection lost mid-operation can leave asyncpg's protocol in a state it refuses to
+    # leave ("cannot switch to state 15; another operation is in progress"): seen in a restart.
+    asyncpg.InternalClientError,
 )
 
 
