@@ -26,7 +26,7 @@ from .domain.vocabulary import Category, DispositionOutcome
 from .policy.pay import PayPolicy
 
 ACCOUNT_PREFIX = account_stream("")
-ACCOUNT_CHUNK = 2_000  # accounts per query: a few thousand rows, one round trip
+ACCOUNT_CHUNK = 10_000  # accounts per query: a bounded result (their rates and one month)
 
 
 async def paid_employees(pool: asyncpg.Pool) -> list[str]:

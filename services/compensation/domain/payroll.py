@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from uuid import UUID
 
 from shared.decider import Decider, InvalidCommand
@@ -26,11 +27,26 @@ def payroll_stream(month: str) -> str:
     return f"payroll-{check_month(month)}"
 
 
+# The payslips issued, newest first, as a linked list: a month holds one per employee, and
+# copying a dict of them on every event made folding a 10,000-payslip month quadratic.
+Issued = tuple[PayslipIssued, "Issued | None"]
+
+
 @dataclass(frozen=True)
 class Payroll:
-    payslips: Mapping[str, PayslipIssued] = field(default_factory=dict)  # latest per employee
+    issued: Issued | None = None
     charged_days: Mapping[str, frozenset[date]] = field(default_factory=dict)  # per trainee
     fines: frozenset[UUID] = frozenset()  # penalty event ids fined
+
+    @cached_property
+    def payslips(self) -> Mapping[str, PayslipIssued]:
+        """The latest payslip per employee (indexed once per state, when first asked)."""
+        latest: dict[str, PayslipIssued] = {}
+        node = self.issued
+        while node is not None:
+            payslip, node = node
+            latest.setdefault(payslip.employee_id, payslip)
+        return latest
 
     def latest(self, employee_id: str) -> PayslipIssued | None:
         return self.payslips.get(employee_id)
@@ -43,7 +59,7 @@ def initial() -> Payroll:
 def evolve(state: Payroll, event: Event) -> Payroll:
     match event:
         case PayslipIssued():
-            return replace(state, payslips={**state.payslips, event.employee_id: event})
+            return replace(state, issued=(event, state.issued))
         case BranchFeeCharged():
             days = state.charged_days.get(event.trainee_id, frozenset()) | set(event.days)
             return replace(state, charged_days={**state.charged_days, event.trainee_id: days})

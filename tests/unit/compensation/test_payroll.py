@@ -177,3 +177,16 @@ def test_late_travel_days_reach_the_payroll_as_a_correction():
     (correction,), _ = payroll_run(state)
     assert correction.supersedes == first.payslip_id
     assert correction.difference == Decimal("236.36")  # 590.91 - 354.55 in travel pay
+
+
+def test_a_month_of_many_corrections_keeps_the_latest_payslip_per_employee_r32():
+    """Folding is linear in the month's payslips (a rerun loads them all): 3 runs of 2,000."""
+    state = PAYROLL.initial()
+    for days in (1, 2, 3):
+        slips = [computed(f"e-{n}", PRODUCTION_RATE, travel_days=days) for n in range(2000)]
+        events, state = run(state, *slips)
+        assert len(events) == 2000  # the changed travel days correct every payslip
+    latest = state.latest("e-1999")
+    assert latest is not None and latest.supersedes is not None
+    assert latest.inputs_digest == slips[-1].inputs_digest
+    assert len(state.payslips) == 2000
