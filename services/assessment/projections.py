@@ -93,9 +93,14 @@ async def apply_grades(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     decisions = [e for e in envelopes if e.type in DECISIONS]
     if not decisions:
         return
+    await upsert_latest(conn, decisions)
+    await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in decisions]))
+
+
+async def upsert_latest(conn: Conn, decisions: Sequence[Envelope]) -> None:
+    """The board's rows: each trainee's latest decision among ``decisions`` (in store order)."""
     latest = {e.data["trainee_id"]: e for e in decisions}
     await conn.execute(_UPSERT_GRADES, *_columns([_grade_row(e) for e in latest.values()]))
-    await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in decisions]))
 
 
 async def apply_grade(conn: Conn, e: Envelope) -> None:
