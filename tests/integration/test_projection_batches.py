@@ -210,6 +210,7 @@ async def test_grade_board_as_of_reads_the_history_and_what_is_not_projected_yet
         assert projected or await runner.lag() == {"grade_board": 2}
         await runner.catch_up()
     assert await board(later) == await board(None)
+    assert await verify(pg_pool, "core", GRADE_BOARD) == []  # live (runner) == rebuild
 
 
 # --- compensation: payslips across months -----------------------------------------------------
