@@ -7,6 +7,7 @@ run the decider with the request's ``If-Match`` and ``Idempotency-Key``, and set
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from fastapi import Depends, Request, Response
 
 from shared.api import IfMatch, etag
 from shared.auth import CurrentPrincipal, Principal
-from shared.decider import InvalidCommand, execute, load
+from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
 from shared.eventstore import EventStore
 from shared.idempotency import IdempotencyKey
 from shared.requests import Now, command_metadata
@@ -24,7 +25,7 @@ from .domain.commands import PlanCommand, RecordDemerit
 from .domain.events import registry
 from .domain.plan_table import plan_table
 from .domain.state import TrainingPlan
-from .trainees import KnownTrainee, find_trainee, trainee_in_training
+from .trainees import WITHDRAWN, KnownTrainee, find_trainee, trainee_in_training
 
 JsonDict = dict[str, Any]
 
@@ -68,7 +69,15 @@ async def change_plan(
     write: Write, trainee_id: str, command: PlanCommand, roles: tuple[str, ...]
 ) -> JsonDict:
     """Decide ``command`` on the trainee's plan; the plan table after it, with its ETag."""
-    trainee = await trainee_in_training(write.request.app.state.pool, trainee_id)
+    pool = write.request.app.state.pool
+    known = await find_trainee(pool, trainee_id)
+    if known is not None and known.status == WITHDRAWN:
+        # Who may act comes first: someone the plan would refuse (another trainee's trainer,
+        # say) gets that 403, and learns nothing of the withdrawal.
+        state, _ = await load(write.store, registry, plan.PLAN, plan.stream_id(trainee_id))
+        with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
+            plan.PLAN.decide(command, state)
+    trainee = await trainee_in_training(pool, trainee_id)
     meta = command_metadata(
         write.principal, write.key, write.now, branch_id=trainee.branch_id, roles=roles
     )

@@ -100,6 +100,21 @@ async def test_a_withdrawn_trainee_gets_no_plan_409(svc):
     assert "withdrawn" in refused.json()["detail"]
 
 
+async def test_a_withdrawn_trainee_is_403_not_409_for_a_trainer_of_none_of_its_stages(svc):
+    """Authorization before the withdrawal: an outsider learns nothing about the trainee."""
+    await plan_in_force(svc)
+    await deliver(svc, enrollment_envelope("TraineeWithdrawn", {"trainee_id": TRAINEE}, 3))
+    body = {"assessment": "ok"}
+    url = f"/plans/{TRAINEE}/stages/1/sign-off"
+
+    outsider = await svc.client.post(url, json=body, headers=svc.as_("tr-other", Role.TRAINER))
+    own = await svc.client.post(url, json=body, headers=svc.as_("tr-hr", Role.TRAINER))
+
+    assert outsider.status_code == 403 and "withdrawn" not in outsider.text
+    assert own.status_code == 409 and "withdrawn" in own.json()["detail"]
+    assert await event_count(svc) == 2
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
