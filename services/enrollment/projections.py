@@ -112,7 +112,7 @@ async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     if not wanted:
         return
     found = await conn.fetch(
-        "SELECT * FROM trainees WHERE trainee_id = ANY($1::text[])",
+        f"SELECT {', '.join(COLUMNS)} FROM trainees WHERE trainee_id = ANY($1::text[])",
         sorted({e.data["trainee_id"] for e in wanted}),
     )
     rows = {r["trainee_id"]: dict(r) for r in found}

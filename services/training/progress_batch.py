@@ -201,11 +201,16 @@ async def _load(conn: Conn, wanted: Sequence[Envelope]) -> Batch:
     with_stages = sorted({e.data["trainee_id"] for e in wanted if e.type in STAGE_TYPES})
     dissents = [_day_key(e.data) for e in wanted
                 if e.type == "TrainingDayConfirmed" and not e.data["agree"]]  # fmt: skip
-    trainees = await conn.fetch("SELECT * FROM trainees WHERE trainee_id = ANY($1::text[])", named)
+    # Named columns: a statement cached by its text must not read another projection's table.
+    trainees = await conn.fetch(
+        f"SELECT {', '.join(TRAINEE_COLUMNS)} FROM trainees WHERE trainee_id = ANY($1::text[])",
+        named,
+    )
     stages: dict[str, dict[int, Row]] = {t: {} for t in with_stages}
     if with_stages:
         found = await conn.fetch(
-            "SELECT * FROM stages WHERE trainee_id = ANY($1::text[])", with_stages
+            f"SELECT {', '.join(STAGE_COLUMNS)} FROM stages WHERE trainee_id = ANY($1::text[])",
+            with_stages,
         )
         for row in found:
             stages[row["trainee_id"]][row["no"]] = dict(row)
