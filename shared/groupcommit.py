@@ -26,6 +26,7 @@ _BATCH_SQL = (
     "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed,"
     " error, detail FROM gl_append_doc($1, $2, $3, $4, $5::text::jsonb)"
 )
+_EACH_SQL = _BATCH_SQL.replace("gl_append_doc(", "gl_append_doc_each(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,14 @@ class GroupCommit:
         while self._queue:
             batch = self._take()
             try:
+                args = _batch_args([r for r, _ in batch])
                 async with self.pool.acquire() as conn:
-                    rows = await conn.fetch(_BATCH_SQL, *_batch_args([r for r, _ in batch]))
+                    try:
+                        rows = await conn.fetch(_BATCH_SQL, *args)
+                    except asyncpg.UniqueViolationError:
+                        # An event id already stored (or twice in the batch): the set-wise
+                        # insert wrote nothing; decide append by append (migration 0008).
+                        rows = await conn.fetch(_EACH_SQL, *args)
             except BaseException as exc:  # every waiter learns of it; none hangs
                 for _, future in batch:
                     if not future.done():

@@ -97,6 +97,24 @@ async def test_group_commit_with_one_key_twice_in_a_batch_appends_once(pg_store)
     assert len(await pg_store.read_all()) == 1
 
 
+async def test_a_batch_with_a_stored_event_id_replays_it_and_appends_the_others(pg_store):
+    """Only the insert sees a repeated event id: the set-wise statement fails whole, and the
+    batch is decided append by append (migration 0008), replaying the repeat only."""
+    stored = ev(1)
+    first = await pg_store.append("s-1", [stored], NO_STREAM)
+
+    repeat, fresh, other = await asyncio.gather(
+        pg_store.append("s-1", [stored], None),
+        pg_store.append("s-2", [ev(2)], NO_STREAM),
+        pg_store.append("s-3", [ev(3), ev(4)], NO_STREAM),
+    )
+
+    assert repeat.replayed and repeat.first_position == first.first_position
+    assert not fresh.replayed and not other.replayed
+    assert [e.stream_id for e in await pg_store.read_all()] == ["s-1", "s-2", "s-3", "s-3"]
+    assert await pg_store.verify() == []
+
+
 async def test_transaction_store_reads_its_own_appends_and_rolls_back_with_the_caller(pg_pool):
     from shared.eventstore import TransactionEventStore
 
