@@ -3,9 +3,10 @@
 The event table is the outbox. One relay per service is active at a time: it holds a session
 advisory lock on a dedicated connection and writes its checkpoint through that same connection,
 so a relay that lost its lock (its connection died) cannot move the checkpoint. Events are
-published persistent with publisher confirms, pipelined per batch; the checkpoint moves only after
-every confirm of the batch. A crash between confirm and checkpoint republishes the tail of a
-batch: consumers' inboxes make that harmless (at-least-once on the bus, exactly-once in effect).
+published persistent with publisher confirms, pipelined within and across batches (up to
+``MAX_BATCHES_IN_FLIGHT`` batches unconfirmed); the checkpoint moves only over batches whose every
+confirm arrived, in order. A crash between confirm and checkpoint republishes those batches:
+consumers' inboxes make that harmless (at-least-once on the bus, exactly-once in effect).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from dataclasses import dataclass, field
 
 import aio_pika
@@ -28,6 +30,8 @@ from shared.eventstore import fetch_after
 from shared.settings import Settings
 
 RELAY_LOCK = 7265616402
+# Batches published but not yet confirmed at once: bounds what a broker failure re-publishes.
+MAX_BATCHES_IN_FLIGHT = 8
 log = structlog.get_logger("gradeline.relay")
 
 
@@ -169,33 +173,70 @@ class Relay:
             await conn.fetchval("SELECT position FROM checkpoints WHERE name = $1", name)
         )
         size = self.settings.relay_batch_size
-        batch = await fetch_after(conn, position, size, self.service)
-        while True:
-            if not batch:
-                await self._idle()
-                batch = await fetch_after(conn, position, size, self.service)
-                continue
-            # Pipelined confirms: every publish of the batch is in flight at once, and the next
-            # batch is read while the broker confirms this one.
-            confirms = asyncio.gather(*(publish_confirmed(channel, exchange, e) for e in batch))
-            try:
-                upcoming = await fetch_after(conn, batch[-1].position, size, self.service)
-            finally:
-                await confirms  # never leave confirms unobserved, even when the read failed
-            position = batch[-1].position
-            await conn.execute(
-                "UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1",
-                name,
-                position,
-            )
-            self.published += len(batch)
-            backoff.reset()
-            batch = upcoming
+        # Batches handed to the broker whose confirms are outstanding, oldest first. A confirm
+        # takes milliseconds to tens of them (a quorum queue writes its log first); waiting for
+        # a batch's confirms before publishing the next put that wait on every event behind it
+        # (measured: p99 append -> consumer 140 ms at 1,000 ev/s). The checkpoint still moves
+        # only over batches whose every confirm arrived, in order.
+        in_flight: deque[_InFlight] = deque()
+        published = position  # the last position handed to the broker
+        try:
+            while True:
+                batch: list[Envelope] = []
+                if len(in_flight) < MAX_BATCHES_IN_FLIGHT:
+                    batch = await fetch_after(conn, published, size, self.service)
+                if batch:
+                    confirms = asyncio.gather(
+                        *(publish_confirmed(channel, exchange, e) for e in batch)
+                    )
+                    in_flight.append(_InFlight(batch[-1].position, len(batch), confirms))
+                    published = batch[-1].position
+                if len(batch) < size:  # caught up (or enough in flight): let confirms arrive
+                    if not in_flight:
+                        await self._idle()
+                        continue
+                    await asyncio.wait(
+                        [in_flight[0].confirms], timeout=self.settings.poll_interval_seconds
+                    )
+                settled = await _settle(in_flight)
+                if settled:
+                    position, count = settled
+                    await conn.execute(
+                        "UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+                        name,
+                        position,
+                    )
+                    self.published += count
+                    backoff.reset()
+        finally:
+            for batch_in_flight in in_flight:  # never leave confirms unobserved
+                batch_in_flight.confirms.cancel()
+            await asyncio.gather(*(b.confirms for b in in_flight), return_exceptions=True)
 
     async def _idle(self) -> None:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    last_position: int
+    count: int
+    confirms: asyncio.Future[list[None]]
+
+
+async def _settle(in_flight: deque[_InFlight]) -> tuple[int, int] | None:
+    """Pop the confirmed batches at the head of ``in_flight``: (last position, events), or None.
+
+    A failed confirm raises here, before the checkpoint moves past its batch.
+    """
+    settled: tuple[int, int] | None = None
+    while in_flight and in_flight[0].confirms.done():
+        done = in_flight.popleft()
+        await done.confirms  # raises the batch's failure, if any
+        settled = (done.last_position, done.count + (settled[1] if settled else 0))
+    return settled
 
 
 async def relay_lag(pool: asyncpg.Pool, service: str) -> int:

@@ -1,0 +1,38 @@
+"""The relay's in-flight batches: the checkpoint moves over fully confirmed batches, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import pytest
+
+from shared.relay import _InFlight, _settle
+
+
+def batch(last: int, count: int) -> tuple[_InFlight, asyncio.Future[list[None]]]:
+    confirms: asyncio.Future[list[None]] = asyncio.get_running_loop().create_future()
+    return _InFlight(last, count, confirms), confirms
+
+
+async def test_only_the_confirmed_head_settles_even_when_a_later_batch_confirmed_first():
+    (a, ca), (b, cb), (c, cc) = batch(10, 10), batch(15, 5), batch(40, 25)
+    in_flight = deque([a, b, c])
+    cb.set_result([None] * 5)  # the second batch's confirms came before the first's
+    assert await _settle(in_flight) is None
+    ca.set_result([None] * 10)
+    assert await _settle(in_flight) == (15, 15)  # both, in one checkpoint move
+    assert list(in_flight) == [c]
+    cc.set_result([None] * 25)
+    assert await _settle(in_flight) == (40, 25)
+    assert not in_flight
+
+
+async def test_a_failed_confirm_raises_before_the_checkpoint_passes_its_batch():
+    (a, ca), (b, cb) = batch(10, 10), batch(20, 10)
+    in_flight = deque([a, b])
+    ca.set_exception(ConnectionError("channel closed"))
+    cb.set_result([None] * 10)
+    with pytest.raises(ConnectionError):
+        await _settle(in_flight)
+    assert list(in_flight) == [b]  # never settled: the relay restarts from the old checkpoint
