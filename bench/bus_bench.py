@@ -229,12 +229,14 @@ async def run(config: BenchConfig) -> list[Row]:
 
 
 async def delete_queues(amqp_url: str, namespace: str) -> None:
-    """The consumer's partition queues and DLQ of this run (names are namespaced)."""
+    """The queues and exchanges of this run (names are namespaced)."""
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
         for name in [f"{namespace}.sink.p{i}" for i in range(16)] + [f"{namespace}.sink.dlq"]:
             await channel.queue_delete(name)
+        for name in ("sink.in", "sink.dlx", "events"):
+            await channel.exchange_delete(f"{namespace}.{name}")
     except aio_pika.exceptions.ChannelClosed:
         pass
     finally:
