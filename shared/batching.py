@@ -22,12 +22,23 @@ class Batcher(Generic[T, R]):
     """``await batcher(item)``: the answer ``run`` gives for ``item`` in the batch it joined.
 
     ``run`` takes the queued items and returns one answer per item, in order. An exception from
-    ``run`` reaches every caller of that batch; later batches still run.
+    ``run`` reaches every caller of that batch; later batches still run. A batch holds at most
+    ``max_batch`` items and, when ``weight`` is given, items weighing at most ``max_weight`` in
+    all (a heavier item still goes, alone).
     """
 
-    def __init__(self, run: Callable[[list[T]], Awaitable[Sequence[R]]], max_batch: int = 256):
+    def __init__(
+        self,
+        run: Callable[[list[T]], Awaitable[Sequence[R]]],
+        max_batch: int = 256,
+        *,
+        weight: Callable[[T], int] | None = None,
+        max_weight: int = 0,
+    ) -> None:
         self._run = run
         self._max_batch = max_batch
+        self._weight = weight
+        self._max_weight = max_weight
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -40,8 +51,7 @@ class Batcher(Generic[T, R]):
 
     async def _flush(self) -> None:
         while self._queue:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
+            batch = self._take()
             try:
                 answers = await self._run([item for item, _ in batch])
                 if len(answers) != len(batch):
@@ -56,3 +66,15 @@ class Batcher(Generic[T, R]):
             for (_, future), answer in zip(batch, answers, strict=True):
                 if not future.done():  # its caller may have been cancelled meanwhile
                     future.set_result(answer)
+
+    def _take(self) -> list[tuple[T, asyncio.Future[R]]]:
+        size = min(len(self._queue), self._max_batch)
+        if self._weight is not None:
+            size, total = 0, 0
+            for item, _ in self._queue[: self._max_batch]:
+                total += self._weight(item)
+                if size and total > self._max_weight:
+                    break
+                size += 1
+        batch, self._queue = self._queue[:size], self._queue[size:]
+        return batch

@@ -2,22 +2,23 @@
 
 Positions are commit-ordered because appends hold the store's lock until they commit (ADR 0001),
 so appends serialise on their commits. Batching them buys the throughput back: while one batch is
-in flight, new appends queue; the next batch takes them all, in one round trip to
-``gl_append_batch``, each append in its own subtransaction (a refused append does not sink the
-others). A caller waits for at most the batch in flight and its own.
+in flight, new appends queue; the next batch takes them all (:class:`shared.batching.Batcher`),
+in one round trip to ``gl_append_doc``: one set-wise insert when the batch is plain, else append
+by append, each in its own subtransaction (a refused append does not sink the others). A caller
+waits for at most the batch in flight and its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import orjson
 
+from shared.batching import Batcher
 from shared.events import NewEvent
 
 # The events travel as one jsonb document (migration 0007): sent as text, so that the pool's
@@ -52,58 +53,37 @@ class BatchAnswer:
     detail: str | None
 
 
-@dataclass
 class GroupCommit:
-    pool: asyncpg.Pool
-    max_events: int = 1000  # bounds one transaction's size and lock hold
-    # A batch that falls back to one subtransaction per append must stay within PostgreSQL's
-    # 64 cached subtransactions per backend: past that every other session's snapshots go
-    # "suboverflowed" (slow) until the batch commits.
-    max_appends: int = 64
-    _queue: list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]] = field(default_factory=list)
-    _flusher: asyncio.Task[None] | None = None
+    """Concurrent appends share one call of ``gl_append_doc`` (a :class:`Batcher`)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        max_events: int = 1000,  # bounds one transaction's size and lock hold
+        # A batch that falls back to one subtransaction per append must stay within
+        # PostgreSQL's 64 cached subtransactions per backend: past that every other session's
+        # snapshots go "suboverflowed" (slow) until the batch commits.
+        max_appends: int = 64,
+    ) -> None:
+        self.pool = pool
+        self._batcher: Batcher[AppendRequest, BatchAnswer] = Batcher(
+            self._append, max_appends, weight=lambda r: len(r.events), max_weight=max_events
+        )
 
     async def submit(self, request: AppendRequest) -> BatchAnswer:
-        future: asyncio.Future[BatchAnswer] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return await self._batcher(request)
 
-    async def _flush(self) -> None:
-        while self._queue:
-            batch = self._take()
+    async def _append(self, batch: list[AppendRequest]) -> list[BatchAnswer]:
+        args = _batch_args(batch)
+        async with self.pool.acquire() as conn:
             try:
-                args = _batch_args([r for r, _ in batch])
-                async with self.pool.acquire() as conn:
-                    try:
-                        rows = await conn.fetch(_BATCH_SQL, *args)
-                    except asyncpg.UniqueViolationError:
-                        # An event id already stored (or twice in the batch): the set-wise
-                        # insert wrote nothing; decide append by append (migration 0008).
-                        rows = await conn.fetch(_EACH_SQL, *args)
-            except BaseException as exc:  # every waiter learns of it; none hangs
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for row in rows:
-                _, future = batch[row[0] - 1]
-                if not future.done():  # its caller may have been cancelled meanwhile
-                    future.set_result(BatchAnswer(*row[1:]))
-
-    def _take(self) -> list[tuple[AppendRequest, asyncio.Future[BatchAnswer]]]:
-        size, events = 0, 0
-        for request, _ in self._queue:
-            full = events + len(request.events) > self.max_events or size == self.max_appends
-            if size and full:
-                break
-            size += 1
-            events += len(request.events)
-        batch, self._queue = self._queue[:size], self._queue[size:]
-        return batch
+                rows = await conn.fetch(_BATCH_SQL, *args)
+            except asyncpg.UniqueViolationError:
+                # An event id already stored (or twice in the batch): the set-wise insert wrote
+                # nothing; decide append by append (migration 0008).
+                rows = await conn.fetch(_EACH_SQL, *args)
+        answers = {row[0]: BatchAnswer(*row[1:]) for row in rows}  # row[0]: 1-based append
+        return [answers[n] for n in range(1, len(batch) + 1)]
 
 
 def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:

@@ -154,9 +154,9 @@ async def test_a_group_commit_batch_holds_at_most_64_appends(pg_store, pg_pool):
 
     group = GroupCommit(pg_pool)
     loop = asyncio.get_running_loop()
-    group._queue = [(AppendRequest(f"s-{n}", [ev(n)], None, None), loop.create_future())
-                    for n in range(150)]  # fmt: skip
-    assert [len(group._take()) for _ in range(3)] == [64, 64, 22]
+    group._batcher._queue = [(AppendRequest(f"s-{n}", [ev(n)], None, None), loop.create_future())
+                             for n in range(150)]  # fmt: skip
+    assert [len(group._batcher._take()) for _ in range(3)] == [64, 64, 22]
     results = await asyncio.gather(
         *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(150))
     )

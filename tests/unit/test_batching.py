@@ -53,6 +53,15 @@ async def test_batches_are_bounded() -> None:
     assert [len(b) for b in recorder.batches] == [5, 5, 2]
 
 
+async def test_a_batch_is_bounded_by_weight_and_a_heavy_item_goes_alone() -> None:
+    recorder = Recorder()
+    batcher = Batcher(recorder.run, max_batch=10, weight=lambda i: i, max_weight=10)
+    answers = await asyncio.gather(*(batcher(i) for i in (4, 6, 1, 30, 2, 3)))
+    assert answers == [40, 60, 10, 300, 20, 30]
+    # 4 + 6 = 10 fits; 1 + 30 would not; 30 is over the limit alone, so it goes alone.
+    assert recorder.batches == [[4, 6], [1], [30], [2, 3]]
+
+
 async def test_a_failing_run_fails_its_callers_only() -> None:
     recorder = Recorder(fail_on=3)
     batcher = Batcher(recorder.run)
