@@ -16,6 +16,16 @@ WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
 SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
 
 
+def _list_from_env(value: Any) -> Any:
+    """A list variable's text, as a JSON list or comma-separated ("" is the empty list)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     """Every setting has a default that works against the local servers."""
 
@@ -51,24 +61,14 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return _list_from_env(value)
 
     @field_validator("workers", mode="before")
     @classmethod
     def _parse_workers(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        if text.lower() == "all":
+        if isinstance(value, str) and value.strip().lower() == "all":
             return list(WORKERS)
-        return [kind.strip() for kind in text.split(",") if kind.strip()]
+        return _list_from_env(value)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
