@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aio_pika
@@ -121,7 +122,9 @@ async def relay_phase(config: BenchConfig, settings: Settings, dsn: str, pool: A
 async def latency_phase(config: BenchConfig, settings: Settings, dsn: str, pool: Any) -> list[Row]:
     seconds = max(2.0, 6.0 * config.scale)
     system = await gradeline_latencies(settings, dsn, pool, seconds)
-    baseline = await bare_latencies(config.amqp_url, settings.namespace, seconds)
+    baseline = await bare_latencies(
+        config.amqp_url, f"{settings.namespace}.latency", int(seconds * RATE)
+    )
     rows = []
     for pct in (50, 99):
         ours, theirs = percentile(system, pct), percentile(baseline, pct)
@@ -137,18 +140,18 @@ async def latency_phase(config: BenchConfig, settings: Settings, dsn: str, pool:
     return rows
 
 
-async def paced(seconds: float, action: Any) -> int:
-    """Call ``action(n)`` ``RATE`` times a second for ``seconds``, on schedule, concurrently."""
-    total = int(seconds * RATE)
+async def paced(
+    rate: float, count: int, action: Callable[[int], Coroutine[Any, Any, None]]
+) -> None:
+    """Start ``action(n)`` ``rate`` times a second, on schedule, ``count`` times; wait for all."""
     started = time.perf_counter()
-    tasks = []
-    for n in range(total):
-        delay = started + n / RATE - time.perf_counter()
+    tasks: list[asyncio.Task[None]] = []
+    for n in range(count):
+        delay = started + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(action(n)))
     await asyncio.gather(*tasks)
-    return total
 
 
 async def gradeline_latencies(
@@ -173,7 +176,8 @@ async def gradeline_latencies(
         event = NewEvent(type="Latency", data={"t0": time.time(), "n": n})
         await store.append(f"lat-{n % 200}", [event], ANY_VERSION)
 
-    total = await paced(seconds, append)
+    total = int(seconds * RATE)
+    await paced(RATE, total, append)
     async with asyncio.timeout(60):
         while len(latencies) < total:
             await asyncio.sleep(0.05)
@@ -183,31 +187,34 @@ async def gradeline_latencies(
     return latencies
 
 
-async def bare_latencies(amqp_url: str, namespace: str, seconds: float) -> list[float]:
+async def bare_latencies(
+    amqp_url: str, queue_name: str, count: int, rate: float = RATE
+) -> list[float]:
+    """Bare aio-pika: ``count`` persistent publishes with confirms at ``rate`` a second into a
+    plain queue, each message's latency to its receipt in ms (the bus baselines)."""
     connection = await aio_pika.connect(amqp_url)
     latencies: list[float] = []
     try:
-        publish_channel = await connection.channel(publisher_confirms=True)
-        consume_channel = await connection.channel()
-        await consume_channel.set_qos(prefetch_count=64)
-        queue = await consume_channel.declare_queue(f"{namespace}.latency", exclusive=True)
+        publisher = await connection.channel(publisher_confirms=True)
+        consumer = await connection.channel()
+        await consumer.set_qos(prefetch_count=64)
+        queue = await consumer.declare_queue(queue_name, exclusive=True)
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            latencies.append((time.time() - float(message.body)) * 1000)
+            latencies.append((time.perf_counter() - float(message.body)) * 1000)
             await message.ack()
 
         await queue.consume(on_message)
 
         async def publish(n: int) -> None:
-            body = str(time.time()).encode()
-            await publish_channel.default_exchange.publish(
-                aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), queue.name
-            )
+            body = repr(time.perf_counter()).encode()
+            message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+            await publisher.default_exchange.publish(message, queue.name)
 
-        total = await paced(seconds, publish)
+        await paced(rate, count, publish)
         async with asyncio.timeout(60):
-            while len(latencies) < total:
-                await asyncio.sleep(0.05)
+            while len(latencies) < count:
+                await asyncio.sleep(0.01)
     finally:
         await connection.close()
     return latencies

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-import aio_pika
 import asyncpg
 
 from bench import http_commands, loadgen
+from bench.bus_bench import bare_latencies, paced
 from bench.common import BenchConfig, Row, comparison_row, log, percentile
 from bench.http_servers import HOST, Server, bench_settings, gradeline
 from shared import db
@@ -33,20 +31,6 @@ CONNECTIONS = 8
 POLL_SECONDS = 0.002
 SETTLE_SECONDS = 60.0
 BASELINE = "aio-pika publish → consume"
-
-
-async def paced(
-    rate: float, count: int, action: Callable[[int], Coroutine[Any, Any, None]]
-) -> None:
-    """Start ``action(n)`` ``rate`` times a second, on schedule, ``count`` times; wait for all."""
-    started = time.perf_counter()
-    tasks: list[asyncio.Task[None]] = []
-    for n in range(count):
-        delay = started + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(action(n)))
-    await asyncio.gather(*tasks)
 
 
 async def watch(dsn: str, sent: dict[str, float], seen: dict[str, float], count: int) -> None:
@@ -100,35 +84,6 @@ async def gradeline_latencies(settings: Settings, enrollment: Server, count: int
     return [(seen[t] - sent[t]) * 1000 for t in sent]
 
 
-async def bare_latencies(amqp_url: str, queue_name: str, count: int) -> list[float]:
-    connection = await aio_pika.connect(amqp_url)
-    latencies: list[float] = []
-    try:
-        publisher = await connection.channel(publisher_confirms=True)
-        consumer = await connection.channel()
-        await consumer.set_qos(prefetch_count=64)
-        queue = await consumer.declare_queue(queue_name, exclusive=True)
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            latencies.append((time.perf_counter() - float(message.body)) * 1000)
-            await message.ack()
-
-        await queue.consume(on_message)
-
-        async def publish(n: int) -> None:
-            body = repr(time.perf_counter()).encode()
-            message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-            await publisher.default_exchange.publish(message, queue.name)
-
-        await paced(RATE, count, publish)
-        async with asyncio.timeout(SETTLE_SECONDS):
-            while len(latencies) < count:
-                await asyncio.sleep(0.01)
-    finally:
-        await connection.close()
-    return latencies
-
-
 def rows(system: list[float], baseline: list[float]) -> list[Row]:
     note = (
         f"{len(system)} enrolments at {RATE}/s over HTTP (8 keep-alive connections), latency "
@@ -153,6 +108,8 @@ async def run(config: BenchConfig) -> list[Row]:
     log(f"{SUITE}: starting enrollment and assessment; {count} enrolments at {RATE}/s")
     async with gradeline(settings, ("enrollment", "assessment")) as servers:
         system = await gradeline_latencies(settings, servers["enrollment"], count)
-    baseline = await bare_latencies(config.amqp_url, f"{settings.namespace}.propagation", count)
+    baseline = await bare_latencies(
+        config.amqp_url, f"{settings.namespace}.propagation", count, RATE
+    )
     log(f"{SUITE}: p99 {percentile(system, 99):.1f} ms; baseline {percentile(baseline, 99):.2f} ms")
     return rows(system, baseline)
