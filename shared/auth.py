@@ -17,16 +17,17 @@ Usage in a router::
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import HTTPConnection
 
 from shared.events import Actor
 from shared.problems import forbidden, unauthorized
@@ -159,42 +160,53 @@ def mint_token(
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
-# auto_error=False: a missing header must become our 401 problem, not FastAPI's default body.
-_bearer = HTTPBearer(auto_error=False, description="HS256 JWT with sub, roles, branch_id, exp")
+class BearerPrincipal(HTTPBearer):
+    """The authenticated caller, optionally required to hold one of ``roles``, as ONE dependency.
+
+    An ``HTTPBearer`` so that OpenAPI documents the scheme, but resolving the principal itself:
+    FastAPI's dependency solving costs tens of microseconds per node and request, and a chain of
+    bearer -> principal -> role check was three nodes on every route (bench/profile_notes.md).
+    No token: 401 problem; untrustworthy token: 401; lacking every role in ``roles``: 403.
+    """
+
+    def __init__(self, roles: frozenset[str] = frozenset()) -> None:
+        # One scheme name for every instance: OpenAPI lists the bearer scheme once.
+        super().__init__(
+            auto_error=False,
+            scheme_name="HTTPBearer",
+            description="HS256 JWT with sub, roles, branch_id, exp",
+        )
+        self.roles = roles
+        self.__name__ = (  # FastAPI and logs name dependencies by it
+            f"require_roles_{'_'.join(sorted(roles))}" if roles else "current_principal"
+        )
+
+    async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
+        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("Bearer token required", error=None)
+        secret: str = request.app.state.settings.jwt_secret
+        try:
+            principal = decode_token(token, secret)
+        except InvalidToken as exc:
+            raise unauthorized(str(exc)) from exc
+        if self.roles and not principal.has_role(*self.roles):
+            raise forbidden(f"requires one of the roles: {', '.join(sorted(self.roles))}")
+        return principal
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The authenticated caller; 401 problem when the token is absent or not trustworthy."""
-    if credentials is None:
-        raise unauthorized("Bearer token required", error=None)
-    secret: str = request.app.state.settings.jwt_secret
-    try:
-        principal = decode_token(credentials.credentials, secret)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from exc
-    request.state.principal = principal
-    return principal
-
+current_principal = BearerPrincipal()
+"""The authenticated caller; 401 problem when the token is absent or not trustworthy."""
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+def require_roles(*roles: str) -> BearerPrincipal:
     """A dependency yielding the principal when it holds one of ``roles``, else a 403 problem."""
     if not roles:
         raise ValueError("require_roles needs at least one role")
-    wanted = frozenset(str(r) for r in roles)
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_role(*wanted):
-            raise forbidden(f"requires one of the roles: {', '.join(sorted(wanted))}")
-        return principal
-
-    check.__name__ = f"require_roles_{'_'.join(sorted(wanted))}"
-    return check
+    return BearerPrincipal(frozenset(str(r) for r in roles))
 
 
 def require_branch(principal: Principal, branch_id: str | None) -> None:
