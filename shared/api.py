@@ -10,10 +10,10 @@
    broker connection and the pool.
 
 Middleware, outermost first: CORS for the browser origins of ``settings.allowed_origins()`` (the
-dashboard one service serves calls the others; outermost, so errors carry its headers too),
-correlation id and access log (with the last-resort 500 problem), request metrics, the body-size
-limit (413), then ``Idempotency-Key`` handling. Routes on every
-app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
+dashboard one service serves calls the others; outermost, so errors carry its headers too), then
+:class:`shared.edge.EdgeMiddleware` (NUL in the URL 422, body-size limit 413, correlation id,
+last-resort 500 problem, access log, request metrics), then ``Idempotency-Key`` handling.
+Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``; a write
 takes :data:`IfMatch` (the version, or None) and passes it as ``expected_version``; a stale one
@@ -34,24 +34,20 @@ import aio_pika
 import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import db
+from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
-from shared.logging import CORRELATION_HEADER, RequestContextMiddleware, configure_logging
-from shared.metrics import HttpMetricsMiddleware, MeteredEventStore, Metrics, metrics_router
+from shared.logging import CORRELATION_HEADER, configure_logging
+from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
-    NUL_ERROR,
     PROBLEM_RESPONSES,
     PROBLEMS_URI,
     Problem,
-    from_http_exception,
     install_problem_handlers,
-    validation_failed,
 )
 from shared.settings import Settings
 
@@ -118,69 +114,6 @@ async def if_match(  # async: FastAPI would run a sync dependency in a thread
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]
-
-
-class _BodyTooLarge(StarletteHTTPException):
-    # An HTTPException so that FastAPI, reading the body inside a route, re-raises it as is.
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Request body exceeds {limit} bytes")
-
-
-class BodyLimitMiddleware:
-    """413 problem for bodies over ``max_body_bytes``, by Content-Length or by bytes received;
-    and, in the same pass, 422 for a URL carrying an encoded NUL (``%00``), which no path or
-    query parameter may hold: PostgreSQL text cannot store it, so it would surface as a 500."""
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if b"%00" in scope.get("query_string", b"") or b"%00" in scope.get("raw_path", b""):
-            await _NUL_IN_URL.to_response()(scope, receive, send)
-            return
-        too_large = _BodyTooLarge(self.max_body_bytes)
-        if _content_length(scope) > self.max_body_bytes:
-            await from_http_exception(too_large).to_response()(scope, receive, send)
-            return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_body_bytes:  # chunked bodies carry no Content-Length
-                raise too_large
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge as exc:
-            if started:
-                raise
-            await from_http_exception(exc).to_response()(scope, receive, send)
-
-
-_NUL_IN_URL = validation_failed(
-    "Invalid request: the URL holds a NUL character (%00)",
-    [{"field": "url", "message": "may not contain the NUL character (%00)", "type": NUL_ERROR}],
-)
-
-
-def _content_length(scope: Scope) -> int:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
 
 
 # --- operational routes ---------------------------------------------------------------------
@@ -378,9 +311,7 @@ def create_service_app(
         lifespan=_lifespan(service, migrations, background, shutdown_timeout),
         middleware=[
             *_cors(settings),
-            Middleware(RequestContextMiddleware),
-            Middleware(HttpMetricsMiddleware, metrics=metrics),
-            Middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes),
+            Middleware(EdgeMiddleware, metrics=metrics, max_body_bytes=max_body_bytes),
             Middleware(IdempotencyMiddleware),
         ],
     )

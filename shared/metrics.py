@@ -10,7 +10,6 @@ scrape always reports the lag as of now (and no lag is reported stale when a wor
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -25,7 +24,6 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import NewEvent
 from shared.eventstore import AppendResult, PostgresEventStore
@@ -83,6 +81,7 @@ class Metrics:
         for metric in (self.events_appended, self.relay_lag, self.dlq_depth):
             metric.labels(service)
         self._refreshers: list[Refresher] = []
+        self._http_children: dict[tuple[str, str, int], Histogram] = {}
 
     def add_refresher(self, refresher: Refresher) -> None:
         """Run ``refresher`` before every scrape (it sets gauges from the database or broker)."""
@@ -92,7 +91,14 @@ class Metrics:
         self.events_appended.labels(self.service).inc(n)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(self.service, method, route, str(status)).observe(seconds)
+        # The labelled child, looked up once per (method, route, status): labels() takes a lock
+        # and validates on every call. Route templates, methods and statuses are few: bounded.
+        key = (method, route, status)
+        child = self._http_children.get(key)
+        if child is None:
+            child = self.http_requests.labels(self.service, method, route, str(status))
+            self._http_children[key] = child
+        child.observe(seconds)
 
     async def refresh(self) -> None:
         """Run every refresher concurrently; one that fails or hangs is logged, not fatal."""
@@ -122,36 +128,6 @@ def metrics_router() -> APIRouter:
     router = APIRouter()
     router.add_api_route("/metrics", _scrape, methods=["GET"], include_in_schema=False)
     return router
-
-
-class HttpMetricsMiddleware:
-    """Observe each request's duration, labelled by route template to bound cardinality."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        began = time.perf_counter()
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            # The router fills scope["route"] in place; unmatched paths share one label.
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.observe_request(
-                scope["method"], route, status, time.perf_counter() - began
-            )
 
 
 class MeteredEventStore(PostgresEventStore):
