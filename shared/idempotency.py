@@ -52,6 +52,7 @@ _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-
 # Answers that tell the client to retry later; replaying them would make the retry useless.
 _TRANSIENT = frozenset({408, 425, 429})
 _CONCURRENCY_TYPE = PROBLEMS_URI + "concurrency"
+_TEMPLATES_MAX = 10_000  # remembered (method, path) -> route template pairs; then start afresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +185,23 @@ def _key_scope(scope: Scope) -> str | None:
 
 
 def _route_template(app: Any, scope: Scope) -> str:
-    for route in _routes(app):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", scope["path"]))
-    return str(scope["path"])
+    """The template of the route ``scope`` would reach; remembered per method and path, since
+    matching means trying each route's pattern in turn (paths repeat: retries, same trainee)."""
+    routes = _routes(app)
+    templates: dict[tuple[str, str], str] = app.state.idempotency_templates
+    key = (scope["method"], scope["path"])
+    template = templates.get(key)
+    if template is None:
+        template = str(scope["path"])
+        for route in routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                template = str(getattr(route, "path", scope["path"]))
+                break
+        if len(templates) >= _TEMPLATES_MAX:
+            templates.clear()
+        templates[key] = template
+    return template
 
 
 def _routes(app: Any) -> list[Any]:
@@ -199,6 +212,7 @@ def _routes(app: Any) -> list[Any]:
         flatten = getattr(fastapi.routing, "iter_route_contexts", None)
         routes = list(flatten(app.router.routes)) if flatten else list(app.router.routes)
         app.state.idempotency_routes = routes
+        app.state.idempotency_templates = {}
     return routes
 
 
