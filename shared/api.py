@@ -23,6 +23,7 @@ surfaces as ``ConcurrencyError``, answered 412 because the request carried ``If-
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -267,6 +268,31 @@ async def _stop(tasks: list[asyncio.Task[None]], grace_seconds: float) -> None:
         log.warning("background_task_did_not_stop", task=task.get_name(), grace=grace_seconds)
 
 
+_gc_frozen = False
+
+
+def tune_gc(gen0_threshold: int) -> None:
+    """Make the cyclic garbage collector cheap for a request-serving process.
+
+    With the interpreter's default (a young-generation pass per 700 net new objects), the
+    objects of 64 requests in flight cross the threshold every few requests: measured on the
+    enrolment command, collections took 35-90 µs of its ~600 µs of CPU, most of it walking the
+    same live objects again and again. A higher threshold lets reference counting free each
+    request's garbage first; ``gc.freeze()`` (once per process, after start-up) moves the
+    modules, schemas and caches loaded at start into a generation that full collections skip.
+    Cycles are still collected, only later. ``gen0_threshold`` 0 leaves Python's defaults.
+    """
+    global _gc_frozen
+    if gen0_threshold == 0:
+        return
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)
+    if not _gc_frozen:  # a test process builds many apps: freeze the first start-up only
+        gc.collect()
+        gc.freeze()
+        _gc_frozen = True
+
+
 def _lifespan(
     service: str,
     migrations: Sequence[Path],
@@ -280,6 +306,7 @@ def _lifespan(
             tasks = [_start(f, ctx) for f in background if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes
             app.state.context, app.state.tasks = ctx, tasks
+            tune_gc(ctx.settings.gc_gen0_threshold)
             log.info("service_started", service=service, background=len(tasks))
             yield
             log.info("service_stopping", service=service)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)
+    # Net new container objects before the garbage collector's youngest generation runs
+    # (shared/api.py, tune_gc); 0 keeps the interpreter's own thresholds.
+    gc_gen0_threshold: int = Field(default=10_000, ge=0, le=10_000_000)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
