@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from shared import db
+from shared.commands import document_command_headers, parse_if_match
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
@@ -81,8 +81,6 @@ ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
 
 # --- HTTP conventions -----------------------------------------------------------------------
 
-_ETAG = re.compile(r'"(\d{1,10})"')
-
 
 def etag(version: int) -> str:
     """The ETag of an aggregate at stream ``version``: the version, quoted (``"7"``)."""
@@ -99,19 +97,9 @@ async def if_match(  # async: FastAPI would run a sync dependency in a thread
         ),
     ] = None,
 ) -> int | None:
-    """The stream version named by ``If-Match``, None without the header, 422 when malformed."""
-    if value is None:
-        return None
-    match = _ETAG.fullmatch(value.strip())
-    if match is None:
-        reason = 'must be one strong ETag holding a version, e.g. "7"'
-        raise Problem(
-            422,
-            detail=f"If-Match {reason}",
-            type=PROBLEMS_URI + "validation",
-            errors=[{"field": "header.If-Match", "message": reason, "type": "etag"}],
-        )
-    return int(match.group(1))
+    """The stream version named by ``If-Match``, None without the header, 422 when malformed.
+    (Command routes read it through ``shared.commands.command(..., if_match=True)``.)"""
+    return parse_if_match(value)
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]
@@ -347,5 +335,6 @@ def create_service_app(
     app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router())
     for router in routers:
+        document_command_headers(router.routes)
         app.include_router(router, responses=PROBLEM_RESPONSES)
     return app

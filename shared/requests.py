@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
+from starlette.requests import HTTPConnection
 
 from shared.auth import Principal
 from shared.decider import Metadata
@@ -23,10 +24,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-async def _now(request: Request) -> datetime:  # async: FastAPI runs sync ones in a thread
+def request_now(connection: HTTPConnection) -> datetime:
     """The request's ``now``: from ``app.state.clock`` (tests pin it), else the system clock."""
-    clock: Clock = getattr(request.app.state, "clock", system_clock)
+    clock: Clock = getattr(connection.app.state, "clock", system_clock)
     return clock()
+
+
+async def _now(request: Request) -> datetime:  # async: FastAPI runs sync ones in a thread
+    return request_now(request)
 
 
 Now = Annotated[datetime, Depends(_now)]

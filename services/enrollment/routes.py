@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
-from shared.api import IfMatch, etag
+from shared.api import etag
 from shared.auth import CurrentPrincipal, Principal, Role, require_branch, require_roles
+from shared.commands import CommandContext, command
 from shared.decider import Metadata, Outcome, execute, load
-from shared.idempotency import IdempotencyKey
 from shared.problems import forbidden, not_found
-from shared.requests import Now, RequestBody, command_metadata, decode_cursor, encode_cursor
+from shared.requests import RequestBody, command_metadata, decode_cursor, encode_cursor
 
 from .domain.commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry
@@ -25,8 +25,15 @@ from .domain.vocabulary import Category, Education
 
 router = APIRouter(tags=["trainees"])
 
-Enroller = Annotated[Principal, Depends(require_roles(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))]
-Examiner = Annotated[Principal, Depends(require_roles(Role.AFTER_SALES_MANAGER, Role.EXAMINER))]
+# Commands: the caller with one of the roles, the Idempotency-Key, If-Match and now, in one node.
+Enrolment = Annotated[CommandContext, Depends(command(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))]
+Withdrawal = Annotated[
+    CommandContext,
+    Depends(command(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER, if_match=True)),
+]
+Placement = Annotated[
+    CommandContext, Depends(command(Role.AFTER_SALES_MANAGER, Role.EXAMINER, if_match=True))
+]
 Lister = Annotated[
     Principal,
     Depends(require_roles(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER, Role.MANAGEMENT)),
@@ -102,10 +109,10 @@ def only_own_branch(principal: Principal, branch_id: str) -> None:
 
 @router.post("/trainees", status_code=201)
 async def enroll(
-    body: EnrollRequest, principal: Enroller, key: IdempotencyKey, now: Now,
-    request: Request, response: Response,
-) -> dict[str, Any]:  # fmt: skip
+    body: EnrollRequest, cmd: Enrolment, request: Request, response: Response
+) -> dict[str, Any]:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
+    principal, now = cmd.principal, cmd.now
     only_own_branch(principal, body.branch_id)
     trainee_id = body.trainee_id or f"t-{uuid.uuid4().hex[:12]}"
     command = EnrollTrainee(
@@ -114,7 +121,7 @@ async def enroll(
         certificates=tuple(body.certificates), product_series=tuple(body.product_series),
         enrolled_on=body.enrolled_on, today=now.date(),
     )  # fmt: skip
-    meta = command_metadata(principal, key, now, branch_id=body.branch_id,
+    meta = command_metadata(principal, cmd.idempotency_key, now, branch_id=body.branch_id,
                             roles=(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))  # fmt: skip
     # A new trainee, almost always: skip reading a stream that does not exist yet.
     outcome = await run(request, trainee_id, command, meta, None, creates=True)
@@ -125,16 +132,17 @@ async def enroll(
 
 @router.post("/trainees/{trainee_id}/placement")
 async def score_placement(
-    trainee_id: str, body: PlacementRequest, principal: Examiner, key: IdempotencyKey,
-    expected: IfMatch, now: Now, request: Request, response: Response,
-) -> dict[str, Any]:  # fmt: skip
+    trainee_id: str, body: PlacementRequest, cmd: Placement, request: Request, response: Response
+) -> dict[str, Any]:
     """Record the placement exam (R-6): the starting position and the plan level."""
+    principal, now = cmd.principal, cmd.now
     current = await visible_trainee(request, principal, trainee_id)
     assert current.state.profile is not None
     command = ScorePlacement(trainee_id, body.written, body.practical, now.date())
-    meta = command_metadata(principal, key, now, branch_id=current.state.profile.branch_id,
+    meta = command_metadata(principal, cmd.idempotency_key, now,
+                            branch_id=current.state.profile.branch_id,
                             roles=(Role.EXAMINER, Role.AFTER_SALES_MANAGER))  # fmt: skip
-    outcome = await run(request, trainee_id, command, meta, expected)
+    outcome = await run(request, trainee_id, command, meta, cmd.expected)
     placement = outcome.state.placement
     assert placement is not None
     response.headers["ETag"] = etag(outcome.version)
@@ -148,17 +156,18 @@ async def score_placement(
 
 @router.post("/trainees/{trainee_id}/withdraw")
 async def withdraw(
-    trainee_id: str, body: WithdrawRequest, principal: Enroller, key: IdempotencyKey,
-    expected: IfMatch, now: Now, request: Request, response: Response,
-) -> dict[str, Any]:  # fmt: skip
+    trainee_id: str, body: WithdrawRequest, cmd: Withdrawal, request: Request, response: Response
+) -> dict[str, Any]:
     """Withdraw a trainee (TraineeWithdrawn)."""
+    principal, now = cmd.principal, cmd.now
     current = await visible_trainee(request, principal, trainee_id)
     assert current.state.profile is not None
     only_own_branch(principal, current.state.profile.branch_id)
     command = WithdrawTrainee(trainee_id, body.reason, now.date())
-    meta = command_metadata(principal, key, now, branch_id=current.state.profile.branch_id,
+    meta = command_metadata(principal, cmd.idempotency_key, now,
+                            branch_id=current.state.profile.branch_id,
                             roles=(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))  # fmt: skip
-    outcome = await run(request, trainee_id, command, meta, expected)
+    outcome = await run(request, trainee_id, command, meta, cmd.expected)
     response.headers["ETag"] = etag(outcome.version)
     return {"trainee_id": trainee_id, "status": outcome.state.status, "version": outcome.version}
 

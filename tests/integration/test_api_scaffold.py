@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import db
 from shared import workers as shared_workers
-from shared.api import AppContext, IfMatch, create_service_app, etag
-from shared.auth import Principal, Role, mint_token, require_branch, require_roles
+from shared.api import AppContext, create_service_app, etag
+from shared.auth import Role, mint_token, require_branch
+from shared.commands import CommandContext, command
 from shared.events import NewEvent
-from shared.idempotency import IdempotencyKey
 from shared.logging import current_correlation_id
 from shared.problems import PROBLEM_JSON, not_found
 
@@ -28,7 +28,7 @@ ALG_NONE_TOKEN = (
     "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZXMiOlsiYnJhbmNoX2NsZXJrIl0sImV4cCI6NDEwMjQ0NDgwMH0."
 )
 
-Clerk = Annotated[Principal, Depends(require_roles(Role.BRANCH_CLERK))]
+Clerk = Annotated[CommandContext, Depends(command(Role.BRANCH_CLERK, if_match=True))]
 
 
 class NewThing(BaseModel):
@@ -45,12 +45,11 @@ router = APIRouter()
 @router.post("/things", status_code=201)
 async def name_thing(
     body: NewThing,
-    principal: Clerk,
-    expected: IfMatch,
-    key: IdempotencyKey,
+    cmd: Clerk,
     request: Request,
     response: Response,
 ) -> dict[str, object]:
+    principal = cmd.principal
     require_branch(principal, body.branch_id)
     event = NewEvent(
         type="ThingNamed",
@@ -60,7 +59,7 @@ async def name_thing(
         correlation_id=current_correlation_id(),
     )
     result = await request.app.state.store.append(
-        f"thing-{body.thing_id}", [event], expected, idempotency_key=key
+        f"thing-{body.thing_id}", [event], cmd.expected, idempotency_key=cmd.idempotency_key
     )
     response.headers["ETag"] = etag(result.last_version)
     return {"thing_id": body.thing_id, "version": result.last_version}
@@ -76,11 +75,11 @@ async def get_thing(thing_id: str, request: Request, response: Response) -> dict
 
 
 @router.post("/slow/{thing_id}", status_code=201)
-async def slow(thing_id: str, principal: Clerk, key: IdempotencyKey, request: Request) -> dict:
+async def slow(thing_id: str, cmd: Clerk, request: Request) -> dict:
     """Appends, then waits at a gate the test opens: lets two requests overlap for certain."""
-    event = NewEvent(type="ThingNamed", data={"name": "slow"}, actor=principal.actor())
+    event = NewEvent(type="ThingNamed", data={"name": "slow"}, actor=cmd.principal.actor())
     result = await request.app.state.store.append(
-        f"thing-{thing_id}", [event], None, idempotency_key=key
+        f"thing-{thing_id}", [event], None, idempotency_key=cmd.idempotency_key
     )
     request.app.state.arrived += 1
     if request.app.state.arrived == 2:
