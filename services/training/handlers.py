@@ -1,7 +1,8 @@
 """Load -> decide -> append for the training commands, around ``shared.decider.execute``.
 
-A route builds the command; these functions find the trainee (its branch goes on every event),
-run the decider with the request's ``If-Match`` and ``Idempotency-Key``, and set the ETag.
+A route gets its :class:`Write` as one dependency (:func:`writer`) and builds the command; these
+functions find the trainee (its branch goes on every event), run the decider with the request's
+``If-Match`` and ``Idempotency-Key``, and set the ETag.
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, Request, Response
 
-from shared.api import IfMatch, etag
-from shared.auth import CurrentPrincipal, Principal
+from shared.api import etag
+from shared.auth import Principal
+from shared.commands import CommandDependency
 from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
 from shared.eventstore import EventStore
-from shared.idempotency import IdempotencyKey
-from shared.requests import Now, command_metadata
+from shared.requests import command_metadata
 
 from .domain import demerit, plan
 from .domain.commands import PlanCommand, RecordDemerit
@@ -55,14 +56,20 @@ class Write:
         return store
 
 
-async def write_context(
-    request: Request, response: Response, principal: CurrentPrincipal,
-    key: IdempotencyKey, expected: IfMatch, now: Now,
-) -> Write:  # fmt: skip
-    return Write(request, response, principal, key, expected, now)
+class WriteDependency(CommandDependency):
+    """A training write's :class:`Write` as ONE dependency node: the caller holding one of the
+    roles, ``Idempotency-Key``, ``If-Match`` and now (shared.commands), plus request and response,
+    which FastAPI hands over without solving anything."""
+
+    async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
+        cmd = await super().__call__(request)
+        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
 
 
-WriteContext = Annotated[Write, Depends(write_context)]
+def writer(*roles: str) -> Any:
+    """``Depends`` of a training write: every one takes ``If-Match`` (the plan or the trainer's
+    demerit stream it appends to)."""
+    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
 
 
 async def change_plan(

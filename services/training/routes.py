@@ -8,9 +8,9 @@ import datetime as dt
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Principal, Role
 from shared.problems import forbidden
 
 from .domain.commands import (
@@ -23,7 +23,7 @@ from .domain.commands import (
     ReturnStage,
     SignOffStage,
 )
-from .handlers import WriteContext, change_plan, record_demerit
+from .handlers import Write, change_plan, record_demerit, writer
 from .schemas import (
     AgreementBody,
     ApproveBody,
@@ -42,22 +42,22 @@ router = APIRouter(tags=["plans"])
 JsonDict = dict[str, Any]
 
 DRAFTERS = (Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER)
-Drafter = Annotated[Principal, Depends(require_roles(*DRAFTERS))]
-EXEC_VP = Depends(require_roles(Role.EXEC_VP))
-TRAINER = Depends(require_roles(Role.TRAINER))
-TRAINEE = Depends(require_roles(Role.TRAINEE))
-MANAGER = Depends(require_roles(Role.AFTER_SALES_MANAGER))
+# Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
+# dependency (handlers.writer): 401/403 before anything else, as before.
+DrafterWrite = Annotated[Write, writer(*DRAFTERS)]
+ExecVpWrite = Annotated[Write, writer(Role.EXEC_VP)]
+TrainerWrite = Annotated[Write, writer(Role.TRAINER)]
+TraineeWrite = Annotated[Write, writer(Role.TRAINEE)]
+ManagerWrite = Annotated[Write, writer(Role.AFTER_SALES_MANAGER)]
 PLAN = "/plans/{trainee_id}"
 STAGE = PLAN + "/stages/{no}"
 
 
 @router.put(PLAN)
-async def draft_plan(
-    trainee_id: TraineeIdPath, body: PlanBody, principal: Drafter, write: WriteContext
-) -> JsonDict:
+async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWrite) -> JsonDict:
     """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
     (R-9). Production managers draft for production reserve trainees only."""
-    await _may_draft(write.request.app.state.pool, principal, trainee_id)
+    await _may_draft(write.request.app.state.pool, write.principal, trainee_id)
     stages = tuple(s.spec() for s in body.stages)
     command = DraftPlan(trainee_id, stages, write.actor_id, write.today)
     return await change_plan(write, trainee_id, command, DRAFTERS)
@@ -71,18 +71,18 @@ async def _may_draft(pool: asyncpg.Pool, principal: Principal, trainee_id: str) 
         raise forbidden("a production manager drafts plans for production reserve trainees only")
 
 
-@router.post(PLAN + "/approve", dependencies=[EXEC_VP])
+@router.post(PLAN + "/approve")
 async def approve_plan(
-    trainee_id: TraineeIdPath, write: WriteContext, body: ApproveBody | None = None
+    trainee_id: TraineeIdPath, write: ExecVpWrite, body: ApproveBody | None = None
 ) -> JsonDict:
     """The executive vice-president puts the drafted revision in force (R-9; R-8a topics)."""
     command = ApprovePlan(trainee_id, write.actor_id, write.today)
     return await change_plan(write, trainee_id, command, (Role.EXEC_VP,))
 
 
-@router.post(STAGE + "/days", status_code=201, dependencies=[TRAINER])
+@router.post(STAGE + "/days", status_code=201)
 async def log_day(
-    trainee_id: TraineeIdPath, no: StageNoPath, body: DayBody, write: WriteContext
+    trainee_id: TraineeIdPath, no: StageNoPath, body: DayBody, write: TrainerWrite
 ) -> JsonDict:
     """The stage's trainer logs a training day (R-10, TrainingDayLogged)."""
     command = LogTrainingDay(
@@ -93,10 +93,10 @@ async def log_day(
     return await change_plan(write, trainee_id, command, (Role.TRAINER,))
 
 
-@router.post(STAGE + "/days/{date}/confirm", dependencies=[TRAINEE])
+@router.post(STAGE + "/days/{date}/confirm")
 async def confirm_day(
     trainee_id: TraineeIdPath, no: StageNoPath, date: Annotated[dt.date, Path()],
-    body: AgreementBody, write: WriteContext,
+    body: AgreementBody, write: TraineeWrite,
 ) -> JsonDict:  # fmt: skip
     """The trainee confirms a day; a dissent is kept and counts against the trainer (R-10)."""
     command = ConfirmTrainingDay(
@@ -105,18 +105,18 @@ async def confirm_day(
     return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
 
 
-@router.post(STAGE + "/sign-off", dependencies=[TRAINER])
+@router.post(STAGE + "/sign-off")
 async def sign_off(
-    trainee_id: TraineeIdPath, no: StageNoPath, body: SignOffBody, write: WriteContext
+    trainee_id: TraineeIdPath, no: StageNoPath, body: SignOffBody, write: TrainerWrite
 ) -> JsonDict:
     """The trainer signs with an assessment 培训人评估 (R-11); the countersign closes the stage."""
     command = SignOffStage(trainee_id, no, body.assessment, write.actor_id, write.today)
     return await change_plan(write, trainee_id, command, (Role.TRAINER,))
 
 
-@router.post(STAGE + "/countersign", dependencies=[TRAINEE])
+@router.post(STAGE + "/countersign")
 async def countersign(
-    trainee_id: TraineeIdPath, no: StageNoPath, body: AgreementBody, write: WriteContext
+    trainee_id: TraineeIdPath, no: StageNoPath, body: AgreementBody, write: TraineeWrite
 ) -> JsonDict:
     """The trainee countersigns (StageSignedOff); disagreeing closes it disputed (R-11)."""
     command = CountersignStage(
@@ -125,18 +125,18 @@ async def countersign(
     return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
 
 
-@router.post(STAGE + "/return", dependencies=[TRAINER])
+@router.post(STAGE + "/return")
 async def send_back(
-    trainee_id: TraineeIdPath, no: StageNoPath, body: ReturnBody, write: WriteContext
+    trainee_id: TraineeIdPath, no: StageNoPath, body: ReturnBody, write: TrainerWrite
 ) -> JsonDict:
     """The trainer of stage ``no`` sends the trainee back to an earlier stage (R-12)."""
     command = ReturnStage(trainee_id, no, body.to_stage, body.reason, write.actor_id, write.today)
     return await change_plan(write, trainee_id, command, (Role.TRAINER,))
 
 
-@router.post("/trainers/{trainer_id}/demerits", status_code=201, dependencies=[MANAGER])
+@router.post("/trainers/{trainer_id}/demerits", status_code=201)
 async def add_demerit(
-    trainer_id: TrainerIdPath, body: DemeritBody, write: WriteContext
+    trainer_id: TrainerIdPath, body: DemeritBody, write: ManagerWrite
 ) -> JsonDict:
     """A verified perfunctory trainer gets a demerit 记过 (R-13, TrainerDemeritRecorded)."""
     command = RecordDemerit(trainer_id, body.reason, body.trainee_id, write.actor_id, write.today)
