@@ -260,10 +260,16 @@ _LOAD_SQL = (
     " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(scope, key, o)"
     " JOIN http_idempotency h ON h.scope = i.scope AND h.key = i.key"
 )
+# One statement, so one round trip: its implicit transaction commits without waiting for the WAL
+# flush (set_config(..., true) is SET LOCAL; the commit reads it before the transaction ends).
+# The stored answer is a convenience, the event store's own idempotency key (durable) keeps the
+# effect single: lost in a crash, a retry decides again and the store replays the first append.
 _STORE_SQL = (
     "INSERT INTO http_idempotency (scope, key, request_hash, status, body, headers)"
-    " SELECT s, k, r, c, b, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
-    " $5::bytea[], $6::text[]) AS u(s, k, r, c, b, h)"
+    " SELECT s, k, r, c, b, h::jsonb"
+    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit,"
+    " unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bytea[], $6::text[])"
+    " AS u(s, k, r, c, b, h)"
     " ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key"
 )
 
@@ -311,21 +317,16 @@ class ResponseStore:
     async def _store_many(self, items: list[tuple[str, str, StoredResponse]]) -> list[bool]:
         """True for each item inserted, False where the key was stored first (earlier, or by an
         item before it in this batch)."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            # No wait for the WAL flush: the stored answer is a convenience, the event store's
-            # own idempotency key (durable) keeps the effect single. Lost in a crash, a retry
-            # decides again and the store replays the first append's result.
-            await conn.execute("SET LOCAL synchronous_commit TO off")
-            rows = await conn.fetch(
-                _STORE_SQL,
-                [scope for scope, _, _ in items],
-                [key for _, key, _ in items],
-                [r.request_hash for _, _, r in items],
-                [r.status for _, _, r in items],
-                [r.body for _, _, r in items],
-                # As JSON text: asyncpg would read a list of pairs as a 3-dimensional array.
-                [orjson.dumps(r.headers).decode() for _, _, r in items],
-            )
+        rows = await self.pool.fetch(
+            _STORE_SQL,
+            [scope for scope, _, _ in items],
+            [key for _, key, _ in items],
+            [r.request_hash for _, _, r in items],
+            [r.status for _, _, r in items],
+            [r.body for _, _, r in items],
+            # As JSON text: asyncpg would read a list of pairs as a 3-dimensional array.
+            [orjson.dumps(r.headers).decode() for _, _, r in items],
+        )
         inserted = {(row[0], row[1]) for row in rows}
         answers = []
         for scope, key, _ in items:
