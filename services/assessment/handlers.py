@@ -1,6 +1,7 @@
 """Load -> decide -> append for the assessment commands, around ``shared.decider.execute``.
 
-A route checks roles and builds the body; these functions gather what the deciders need from
+A route gets its :class:`Write` as one dependency (:func:`writer`: roles checked) and builds the
+command; these functions gather what the deciders need from
 other aggregates and from the inbox facts (the trainee's R-21 facts, the session's outcomes, who
 trained whom), run the decider with the request's ``If-Match`` and ``Idempotency-Key``, and set
 the ETag. Assessment events carry the trainee's branch; session events concern no one branch.
@@ -11,18 +12,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 from fastapi import Depends, Request, Response
 
-from shared.api import IfMatch, etag
-from shared.auth import CurrentPrincipal, Principal, Role
+from shared.api import etag
+from shared.auth import Principal, Role
+from shared.commands import CommandDependency
 from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, execute, load
 from shared.events import Event
 from shared.eventstore import ConcurrencyError, EventStore
-from shared.idempotency import IdempotencyKey
-from shared.requests import Now, command_metadata
+from shared.requests import command_metadata
 
 from .domain import assessment, dispute, session
 from .domain.assessment import TRAINEE_ASSESSMENT, TraineeAssessment
@@ -69,14 +70,20 @@ class Write:
         return version
 
 
-async def write_context(
-    request: Request, response: Response, principal: CurrentPrincipal,
-    key: IdempotencyKey, expected: IfMatch, now: Now,
-) -> Write:  # fmt: skip
-    return Write(request, response, principal, key, expected, now)
+class WriteDependency(CommandDependency):
+    """An assessment write's :class:`Write` as ONE dependency node: the caller holding one of the
+    roles, ``Idempotency-Key``, ``If-Match`` and now (shared.commands), plus request and response,
+    which FastAPI hands over without solving anything."""
+
+    async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
+        cmd = await super().__call__(request)
+        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
 
 
-WriteContext = Annotated[Write, Depends(write_context)]
+def writer(*roles: str) -> Any:
+    """``Depends`` of an assessment write: every one takes ``If-Match`` (of the aggregate it
+    appends to, or of the one it read: :func:`pinned`)."""
+    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
 
 
 def _policy_version(event: Event) -> str | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Role
 from shared.decider import NotFound
 from shared.problems import forbidden, not_found
 
@@ -26,7 +26,7 @@ from .domain.scoring import check_department
 from .domain.vocabulary import Department, DisputeOutcome
 from .facts import find_trainee, known_trainee, trainee_to_examine, trainers_of
 from .handlers import (
-    WriteContext,
+    Write,
     assess,
     correct_grade,
     current_decision,
@@ -39,6 +39,7 @@ from .handlers import (
     run,
     session_of_latest_decision,
     session_state,
+    writer,
 )
 from .history import session_outcomes
 from .policy.grading import GRADING
@@ -63,15 +64,17 @@ JsonDict = dict[str, Any]
 
 MANAGER_ROLES = (Role.AFTER_SALES_MANAGER,)
 DISPUTANTS = (Role.TRAINEE, Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER)
-MANAGER = Depends(require_roles(*MANAGER_ROLES))
-Examiner = Annotated[Principal, Depends(require_roles(Role.EXAMINER))]
-Disputant = Annotated[Principal, Depends(require_roles(*DISPUTANTS))]
+# Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
+# dependency (handlers.writer): 401/403 before anything else, as before.
+ManagerWrite = Annotated[Write, writer(*MANAGER_ROLES)]
+ExaminerWrite = Annotated[Write, writer(Role.EXAMINER)]
+DisputantWrite = Annotated[Write, writer(*DISPUTANTS)]
 # R-15: the written exam is graded by after-sales and HR (api-contract.md, "Conventions").
 WRITTEN_GRADERS = frozenset({Department.AFTER_SALES, Department.HR})
 
 
-@router.post("/sessions", status_code=201, dependencies=[MANAGER])
-async def open_exam_session(body: OpenSessionBody, write: WriteContext) -> JsonDict:
+@router.post("/sessions", status_code=201)
+async def open_exam_session(body: OpenSessionBody, write: ManagerWrite) -> JsonDict:
     """Open an exam session for one product series (ExamSessionOpened)."""
     command = OpenExamSession(body.session_id, body.product_series, body.held_on,
                               write.principal.sub, write.today)  # fmt: skip
@@ -82,10 +85,9 @@ async def open_exam_session(body: OpenSessionBody, write: WriteContext) -> JsonD
 
 
 @router.post("/sessions/{session_id}/written", status_code=201)
-async def score_written(
-    session_id: IdPath, body: WrittenBody, principal: Examiner, write: WriteContext
-) -> JsonDict:
+async def score_written(session_id: IdPath, body: WrittenBody, write: ExaminerWrite) -> JsonDict:
     """R-15: the written score (ExamScored kind=written); with the sixth score, the decision."""
+    principal = write.principal
     if principal.department not in WRITTEN_GRADERS:
         raise forbidden("the written exam is graded by after_sales or hr examiners (R-15)")
     await open_session(write, session_id)
@@ -99,9 +101,10 @@ async def score_written(
 
 @router.post("/sessions/{session_id}/practical", status_code=201)
 async def score_practical(
-    session_id: IdPath, body: PracticalBody, principal: Examiner, write: WriteContext
+    session_id: IdPath, body: PracticalBody, write: ExaminerWrite
 ) -> JsonDict:
     """R-16: one department's practical score, posted by an examiner of that department."""
+    principal = write.principal
     department = check_department("department", body.department, GRADING.in_force(write.today))
     if principal.department != department:
         raise forbidden(f"only an examiner of {department} posts its practical score (R-16)")
@@ -114,9 +117,9 @@ async def score_practical(
     return sitting_json(session_id, body.trainee_id, outcome.state, outcome.version)
 
 
-@router.post("/trainees/{trainee_id}/disposition", dependencies=[MANAGER])
+@router.post("/trainees/{trainee_id}/disposition")
 async def decide_disposition(
-    trainee_id: IdPath, body: DispositionBody, write: WriteContext
+    trainee_id: IdPath, body: DispositionBody, write: ManagerWrite
 ) -> JsonDict:
     """R-18: what becomes of a trainee who failed (DispositionDecided)."""
     trainee = await known_trainee(write.pool, trainee_id)
@@ -133,9 +136,9 @@ async def decide_disposition(
     }  # fmt: skip
 
 
-@router.post("/sessions/{session_id}/close", dependencies=[MANAGER])
+@router.post("/sessions/{session_id}/close")
 async def close_exam_session(
-    session_id: IdPath, write: WriteContext, body: EmptyBody | None = None
+    session_id: IdPath, write: ManagerWrite, body: EmptyBody | None = None
 ) -> JsonDict:
     """Close the session; R-24 assesses every trainer of its series (TrainerPenaltyAssessed)."""
     stream = session.stream_id(session_id)
@@ -156,10 +159,9 @@ async def close_exam_session(
 
 
 @router.post("/trainees/{trainee_id}/disputes", status_code=201)
-async def file_dispute(
-    trainee_id: IdPath, body: DisputeBody, principal: Disputant, write: WriteContext
-) -> JsonDict:
+async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWrite) -> JsonDict:
     """R-23: dispute the trainee's current grade (GradeDisputed); answers the new dispute id."""
+    principal = write.principal
     trainee = await find_trainee(write.pool, trainee_id)
     if trainee is None or not may_see(principal, trainee_id, trainee.branch_id):
         raise not_found(f"no trainee {trainee_id}")
@@ -173,8 +175,8 @@ async def file_dispute(
     return dispute_json(dispute_id, outcome.state, write.shown(outcome.version))
 
 
-@router.post("/disputes/{dispute_id}/resolve", dependencies=[MANAGER])
-async def resolve_dispute(dispute_id: IdPath, body: ResolveBody, write: WriteContext) -> JsonDict:
+@router.post("/disputes/{dispute_id}/resolve")
+async def resolve_dispute(dispute_id: IdPath, body: ResolveBody, write: ManagerWrite) -> JsonDict:
     """R-23: uphold, or correct the scores: then a new decision supersedes the disputed grade,
     appended in the same transaction as the resolution (the first decision stays recorded)."""
     state, _ = await dispute_state(write, dispute_id)
