@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -117,6 +118,14 @@ class Server:
 
     def memory(self) -> Memory:
         return memory_of(self.pid)
+
+    def pause(self) -> None:
+        """SIGSTOP: the process keeps its connections and state, and uses no CPU until resumed
+        (messages for it wait in its queues, events for its relay in its table)."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
 
     async def stop(self) -> None:
         try:
