@@ -3,16 +3,15 @@ command -> shared.decider.execute -> response; the rules live in domain/account.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.api import IfMatch, etag
-from shared.auth import CurrentPrincipal, Principal, Role
+from shared.api import etag
+from shared.auth import CurrentPrincipal, Role
+from shared.commands import CommandContext
 from shared.decider import Outcome, execute, load
-from shared.idempotency import IdempotencyKey
 from shared.problems import forbidden, not_arrived, not_found, validation_failed
 from shared.requests import Now, command_metadata, decode_cursor, encode_cursor
 
@@ -21,7 +20,7 @@ from .domain.commands import AccountCommand, RatePerformance, RecordPieceRate, R
 from .domain.employment import check_recordable, current_rate
 from .domain.events import PayRateSet, registry
 from .policy.pay import PAY
-from .schemas import Body, EmployeeId, PayrollClerk, find_employee, may_see_pay_of, money
+from .schemas import Body, EmployeeId, PayrollCommand, find_employee, may_see_pay_of, money
 
 router = APIRouter(tags=["employees"])
 
@@ -42,19 +41,18 @@ class PerformanceRequest(Body):
 
 
 async def record(
-    request: Request, principal: Principal, key: str | None, now: datetime, expected: int | None,
-    employee_id: str, command: AccountCommand,
-) -> Outcome[PayAccount]:  # fmt: skip
+    request: Request, cmd: CommandContext, employee_id: str, command: AccountCommand
+) -> Outcome[PayAccount]:
     """Record a month's pay input for a known employee whom the company pays (R-31)."""
     employee = await find_employee(request.app.state.pool, employee_id)
     if employee is None or employee.category is None:
         raise not_arrived(f"no employee {employee_id} is known to compensation (yet)")
-    check_recordable(employee.category, command, PAY.in_force(now.date()))
-    meta = command_metadata(principal, key, now, branch_id=employee.branch_id,
-                            roles=(Role.PAYROLL,))  # fmt: skip
+    check_recordable(employee.category, command, PAY.in_force(cmd.now.date()))
+    meta = command_metadata(cmd.principal, cmd.idempotency_key, cmd.now,
+                            branch_id=employee.branch_id, roles=(Role.PAYROLL,))  # fmt: skip
     return await execute(
         request.app.state.store, registry, PAY_ACCOUNT, account_stream(employee_id), command,
-        meta, expected_version=expected,
+        meta, expected_version=cmd.expected,
     )  # fmt: skip
 
 
@@ -65,35 +63,35 @@ def recorded(response: Response, employee_id: str, outcome: Outcome[PayAccount])
 
 @router.post("/employees/{employee_id}/travel", status_code=201)
 async def record_travel(
-    employee_id: EmployeeId, body: TravelRequest, principal: PayrollClerk, key: IdempotencyKey,
-    expected: IfMatch, now: Now, request: Request, response: Response,
+    employee_id: EmployeeId, body: TravelRequest, cmd: PayrollCommand, request: Request,
+    response: Response,
 ) -> dict[str, Any]:  # fmt: skip
     """The month's travel days (TravelDaysRecorded); a later record for the month replaces it."""
-    command = RecordTravelDays(employee_id, body.month, body.days, principal.sub)
-    outcome = await record(request, principal, key, now, expected, employee_id, command)
+    command = RecordTravelDays(employee_id, body.month, body.days, cmd.principal.sub)
+    outcome = await record(request, cmd, employee_id, command)
     return {**recorded(response, employee_id, outcome), "month": body.month, "days": body.days}
 
 
 @router.post("/employees/{employee_id}/piece-rate", status_code=201)
 async def record_piece_rate(
-    employee_id: EmployeeId, body: PieceRateRequest, principal: PayrollClerk,
-    key: IdempotencyKey, expected: IfMatch, now: Now, request: Request, response: Response,
+    employee_id: EmployeeId, body: PieceRateRequest, cmd: PayrollCommand, request: Request,
+    response: Response,
 ) -> dict[str, Any]:  # fmt: skip
     """R-28/R-29: the month's piece-rate wage from production (PieceRateRecorded)."""
     command = RecordPieceRate(employee_id, body.month, body.amount)
-    outcome = await record(request, principal, key, now, expected, employee_id, command)
+    outcome = await record(request, cmd, employee_id, command)
     answer = recorded(response, employee_id, outcome)
     return {**answer, "month": body.month, "amount": money(body.amount)}
 
 
 @router.post("/employees/{employee_id}/performance", status_code=201)
 async def rate_performance(
-    employee_id: EmployeeId, body: PerformanceRequest, principal: PayrollClerk,
-    key: IdempotencyKey, expected: IfMatch, now: Now, request: Request, response: Response,
+    employee_id: EmployeeId, body: PerformanceRequest, cmd: PayrollCommand, request: Request,
+    response: Response,
 ) -> dict[str, Any]:  # fmt: skip
     """R-27: the month's appraisal rating, 0-100 % (PerformanceRated)."""
     command = RatePerformance(employee_id, body.month, body.rating)
-    outcome = await record(request, principal, key, now, expected, employee_id, command)
+    outcome = await record(request, cmd, employee_id, command)
     answer = recorded(response, employee_id, outcome)
     return {**answer, "month": body.month, "rating": str(body.rating)}
 

@@ -12,12 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from shared.api import IfMatch, etag
+from shared.api import etag
 from shared.auth import Role
 from shared.decider import execute
 from shared.events import Event
-from shared.idempotency import IdempotencyKey
-from shared.requests import Now, command_metadata
+from shared.requests import command_metadata
 
 from . import inputs
 from .domain.commands import RunPayroll
@@ -25,7 +24,7 @@ from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, r
 from .domain.fees import branch_fees, trainer_fines
 from .domain.payroll import PAYROLL, payroll_stream
 from .policy.pay import PAY
-from .schemas import Body, MonthPath, PayrollClerk, money
+from .schemas import Body, MonthPath, PayrollCommand, money
 
 router = APIRouter(tags=["payroll"])
 
@@ -36,8 +35,8 @@ class RunRequest(Body):
 
 @router.post("/payroll/{month}/run")
 async def run_payroll(
-    month: MonthPath, principal: PayrollClerk, key: IdempotencyKey, expected: IfMatch, now: Now,
-    request: Request, response: Response, body: RunRequest | None = None,
+    month: MonthPath, cmd: PayrollCommand, request: Request, response: Response,
+    body: RunRequest | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run the month's payroll (PayslipIssued, BranchFeeCharged, TrainerFineIssued)."""
     pool, store = request.app.state.pool, request.app.state.store
@@ -50,10 +49,11 @@ async def run_payroll(
     )  # fmt: skip
     fines = trainer_fines(str(month), await inputs.penalties(pool, month))
     command = RunPayroll(str(month), tuple(computed), tuple(fees), tuple(fines))
-    meta = command_metadata(principal, key, now, branch_id=None, roles=(Role.PAYROLL,))
+    meta = command_metadata(cmd.principal, cmd.idempotency_key, cmd.now, branch_id=None,
+                            roles=(Role.PAYROLL,))  # fmt: skip
     outcome = await execute(
         store, registry, PAYROLL, payroll_stream(str(month)), command, meta,
-        expected_version=expected, policy_version=lambda e: getattr(e, "policy_version", None),
+        expected_version=cmd.expected, policy_version=lambda e: getattr(e, "policy_version", None),
     )  # fmt: skip
     response.headers["ETag"] = etag(outcome.version)
     return {"month": str(month), "version": outcome.version, **issued(outcome.events)}

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import Depends, Path
 
 from shared.auth import Principal, Role, require_roles
+from shared.commands import CommandContext, command
 from shared.decider import InvalidCommand
 from shared.problems import forbidden, validation_failed
 from shared.requests import RequestBody
@@ -19,7 +20,8 @@ from .domain.months import Month
 from .domain.vocabulary import Category
 
 EmployeeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-PayrollClerk = Annotated[Principal, Depends(require_roles(Role.PAYROLL))]
+# A pay command: a payroll clerk, Idempotency-Key, If-Match and now, resolved as ONE dependency.
+PayrollCommand = Annotated[CommandContext, Depends(command(Role.PAYROLL, if_match=True))]
 PayrollReader = Annotated[Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT))]
 FeeReader = Annotated[
     Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT, Role.BRANCH_CLERK))
