@@ -1,7 +1,8 @@
 """The baseline of the http suite: the least a FastAPI service can do for ``POST /trainees``.
 
 One route validating a pydantic body as strict as the enrollment service's and doing one asyncpg
-``INSERT`` through a pool from ``shared.db.create_pool`` (same size as a service's), answering 201.
+``INSERT`` through a pool from ``shared.db.create_pool`` (same size as a service's), answering 201,
+in a process tuned as a service's is (``shared.api.tune_gc``).
 No authentication, middleware, event store, relay or projections: the difference between this and
 the enrollment service is what Gradeline's machinery costs per request.
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.enrollment.domain.vocabulary import Category, Education
 from shared import db
+from shared.api import tune_gc
 from shared.settings import Settings
 
 DSN_VARIABLE = "BENCH_BASELINE_DSN"
@@ -61,8 +63,10 @@ class EnrollBody(BaseModel):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    pool = await db.create_pool(os.environ[DSN_VARIABLE], size=Settings().pool_size)
+    settings = Settings()
+    pool = await db.create_pool(os.environ[DSN_VARIABLE], size=settings.pool_size)
     app.state.pool = pool
+    tune_gc(settings.gc_gen0_threshold)  # the services' process tuning: not measured as theirs
     try:
         yield
     finally:
