@@ -16,8 +16,9 @@ last-resort 500 problem, access log, request metrics), then ``Idempotency-Key`` 
 Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``; a write
-takes :data:`IfMatch` (the version, or None) and passes it as ``expected_version``; a stale one
-surfaces as ``ConcurrencyError``, answered 412 because the request carried ``If-Match``.
+reads ``If-Match`` through ``shared.commands.command(..., if_match=True)`` (the version, or None)
+and passes it as ``expected_version``; a stale one surfaces as ``ConcurrencyError``, answered 412
+because the request carried ``If-Match``.
 """
 
 from __future__ import annotations
@@ -28,17 +29,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import aio_pika
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from shared import db
-from shared.commands import document_command_headers, parse_if_match
+from shared.commands import document_command_headers
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
@@ -85,24 +86,6 @@ ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
 def etag(version: int) -> str:
     """The ETag of an aggregate at stream ``version``: the version, quoted (``"7"``)."""
     return f'"{version}"'
-
-
-async def if_match(  # async: FastAPI would run a sync dependency in a thread
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The aggregate version the write was decided on, as its ETag ("7"). '
-            "A stale version answers 412; without it the service re-decides on fresh state.",
-        ),
-    ] = None,
-) -> int | None:
-    """The stream version named by ``If-Match``, None without the header, 422 when malformed.
-    (Command routes read it through ``shared.commands.command(..., if_match=True)``.)"""
-    return parse_if_match(value)
-
-
-IfMatch = Annotated[int | None, Depends(if_match)]
 
 
 # --- operational routes ---------------------------------------------------------------------

@@ -8,8 +8,9 @@ carries the header:
 - a stored response for the scope and key is replayed (status, body, headers, plus
   ``Idempotent-Replayed: true``) when the request hash matches, and a 422 problem naming the
   header answers a key reused for a different request;
-- otherwise the request runs with ``request.state.idempotency_key`` set (the
-  :data:`IdempotencyKey` dependency), which handlers pass to ``store.append(idempotency_key=...)``;
+- otherwise the request runs with ``request.state.idempotency_key`` set (a command route reads it
+  as ``CommandContext.idempotency_key``, shared.commands) and passes it to
+  ``store.append(idempotency_key=...)``;
   the response is stored when it is final (2xx or a non-transient 4xx), never for 5xx.
 
 Two concurrent requests with one key may both run the handler; the event store's own idempotency
@@ -27,13 +28,12 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import fastapi.routing
 import orjson
 import structlog
-from fastapi import Depends, Header, Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -343,21 +343,3 @@ def _responses(app: Any) -> ResponseStore:
         responses = ResponseStore(state.pool)
         state.idempotent_responses = responses
     return responses
-
-
-async def idempotency_key(
-    request: Request,
-    _: Annotated[
-        str | None,
-        Header(
-            alias=IDEMPOTENCY_HEADER,
-            description="Repeat a POST/PUT safely: same key and body replay the first response.",
-        ),
-    ] = None,
-) -> str | None:
-    """The effective key for ``store.append(idempotency_key=...)`` (None without the header)."""
-    value = getattr(request.state, "idempotency_key", None)
-    return value if isinstance(value, str) else None
-
-
-IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
