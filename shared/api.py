@@ -15,10 +15,10 @@ dashboard one service serves calls the others; outermost, so errors carry its he
 last-resort 500 problem, access log, request metrics), then ``Idempotency-Key`` handling.
 Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
 
-ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``; a write
-reads ``If-Match`` through ``shared.commands.command(..., if_match=True)`` (the version, or None)
-and passes it as ``expected_version``; a stale one surfaces as ``ConcurrencyError``, answered 412
-because the request carried ``If-Match``.
+ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``
+(``shared.requests``); a write reads ``If-Match`` through ``shared.commands.command(...,
+if_match=True)`` (the version, or None) and passes it as ``expected_version``; a stale one
+surfaces as ``ConcurrencyError``, answered 412 because the request carried ``If-Match``.
 """
 
 from __future__ import annotations
@@ -81,11 +81,6 @@ ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
 
 
 # --- HTTP conventions -----------------------------------------------------------------------
-
-
-def etag(version: int) -> str:
-    """The ETag of an aggregate at stream ``version``: the version, quoted (``"7"``)."""
-    return f'"{version}"'
 
 
 # --- operational routes ---------------------------------------------------------------------

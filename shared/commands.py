@@ -21,17 +21,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import asyncpg
+from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
 from shared.auth import BearerPrincipal, Principal
+from shared.decider import Metadata
+from shared.eventstore import EventStore
 from shared.idempotency import IDEMPOTENCY_HEADER
 from shared.problems import PROBLEMS_URI, Problem
-from shared.requests import request_now
+from shared.requests import command_metadata, etag, request_now
 
 IF_MATCH_HEADER = "If-Match"
 _ETAG = re.compile(r'"(\d{1,10})"')
@@ -103,6 +107,62 @@ class CommandDependency(BearerPrincipal):
                 }
             )
         return parameters
+
+
+@dataclass(frozen=True)
+class Write:
+    """A :class:`CommandContext` with the request and response it came with: what handlers that
+    read other aggregates, set the ETag and append need (training and assessment)."""
+
+    request: Request
+    response: Response
+    principal: Principal
+    key: str | None
+    expected: int | None
+    now: datetime
+
+    @property
+    def actor_id(self) -> str:
+        return self.principal.sub
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def store(self) -> EventStore:
+        store: EventStore = self.request.app.state.store
+        return store
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        pool: asyncpg.Pool = self.request.app.state.pool
+        return pool
+
+    def meta(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
+        return command_metadata(
+            self.principal, self.key, self.now, branch_id=branch_id, roles=roles
+        )
+
+    def shown(self, version: int) -> int:
+        """Set the response's ETag to ``version``; return it."""
+        self.response.headers["ETag"] = etag(version)
+        return version
+
+
+class WriteDependency(CommandDependency):
+    """A :class:`Write` as ONE dependency node: the :class:`CommandContext` plus the request
+    and response, which FastAPI hands over without solving anything."""
+
+    async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
+        cmd = await super().__call__(request)
+        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
+
+
+def writer(*roles: str) -> Any:
+    """``Depends`` of a write taking ``If-Match`` (of the aggregate it appends to), by a caller
+    holding one of ``roles``."""
+    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
 
 
 def command(*roles: str, if_match: bool = False) -> CommandDependency:

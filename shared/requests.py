@@ -1,4 +1,4 @@
-"""Small request-side helpers every service's routes share: the clock and command metadata."""
+"""Small helpers every service's routes share: the clock, command metadata, ETags, cursors."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ async def _now(request: Request) -> datetime:  # async: FastAPI runs sync ones i
 
 
 Now = Annotated[datetime, Depends(_now)]
+
+
+def etag(version: int) -> str:
+    """The ETag of an aggregate at stream ``version``: the version, quoted (``"7"``)."""
+    return f'"{version}"'
 
 
 def command_metadata(

@@ -10,20 +10,14 @@ the ETag. Assessment events carry the trainee's branch; session events concern n
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import replace
 from typing import Any
 
-import asyncpg
-from fastapi import Depends, Request, Response
-
-from shared.api import etag
 from shared.auth import Principal, Role
-from shared.commands import CommandDependency
+from shared.commands import Write
 from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, execute, load
 from shared.events import Event
-from shared.eventstore import ConcurrencyError, EventStore
-from shared.requests import command_metadata
+from shared.eventstore import ConcurrencyError
 
 from .domain import assessment, dispute, session
 from .domain.assessment import TRAINEE_ASSESSMENT, TraineeAssessment
@@ -33,57 +27,6 @@ from .domain.session import EXAM_SESSION, ExamSession
 from .history import DECISIONS, latest_decision
 
 JsonDict = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Write:
-    """What every write request carries besides its body: who, when, which version, which key."""
-
-    request: Request
-    response: Response
-    principal: Principal
-    key: str | None
-    expected: int | None
-    now: datetime
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
-
-    @property
-    def store(self) -> EventStore:
-        store: EventStore = self.request.app.state.store
-        return store
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        pool: asyncpg.Pool = self.request.app.state.pool
-        return pool
-
-    def meta(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
-        return command_metadata(
-            self.principal, self.key, self.now, branch_id=branch_id, roles=roles
-        )
-
-    def shown(self, version: int) -> int:
-        self.response.headers["ETag"] = etag(version)
-        return version
-
-
-class WriteDependency(CommandDependency):
-    """An assessment write's :class:`Write` as ONE dependency node: the caller holding one of the
-    roles, ``Idempotency-Key``, ``If-Match`` and now (shared.commands), plus request and response,
-    which FastAPI hands over without solving anything."""
-
-    async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
-        cmd = await super().__call__(request)
-        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
-
-
-def writer(*roles: str) -> Any:
-    """``Depends`` of an assessment write: every one takes ``If-Match`` (of the aggregate it
-    appends to, or of the one it read: :func:`pinned`)."""
-    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
 
 
 def _policy_version(event: Event) -> str | None:

@@ -13,11 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from shared.api import etag
 from shared.auth import Principal, Role, require_roles
 from shared.decider import load
 from shared.problems import forbidden, not_found
-from shared.requests import Now
+from shared.requests import Now, etag
 
 from .audit import audit_trainee
 from .domain import dispute, session

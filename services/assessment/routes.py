@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 
 from shared.auth import Role
+from shared.commands import Write, writer
 from shared.decider import NotFound
 from shared.problems import forbidden, not_found
 
@@ -26,7 +27,6 @@ from .domain.scoring import check_department
 from .domain.vocabulary import Department, DisputeOutcome
 from .facts import find_trainee, known_trainee, trainee_to_examine, trainers_of
 from .handlers import (
-    Write,
     assess,
     correct_grade,
     current_decision,
@@ -39,7 +39,6 @@ from .handlers import (
     run,
     session_of_latest_decision,
     session_state,
-    writer,
 )
 from .history import session_outcomes
 from .policy.grading import GRADING

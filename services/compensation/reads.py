@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.api import etag
 from shared.auth import Principal
+from shared.requests import etag
 
 from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, registry
 from .domain.months import Month

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.api import etag
 from shared.auth import CurrentPrincipal, Role
 from shared.commands import CommandContext
 from shared.decider import Outcome, execute, load
 from shared.problems import forbidden, not_arrived, not_found, validation_failed
-from shared.requests import Now, command_metadata, decode_cursor, encode_cursor
+from shared.requests import Now, command_metadata, decode_cursor, encode_cursor, etag
 
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
 from .domain.commands import AccountCommand, RatePerformance, RecordPieceRate, RecordTravelDays

@@ -12,11 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from shared.api import etag
 from shared.auth import Role
 from shared.decider import execute
 from shared.events import Event
-from shared.requests import command_metadata
+from shared.requests import command_metadata, etag
 
 from . import inputs
 from .domain.commands import RunPayroll

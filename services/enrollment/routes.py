@@ -11,12 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
-from shared.api import etag
 from shared.auth import CurrentPrincipal, Principal, Role, require_branch, require_roles
 from shared.commands import CommandContext, command
 from shared.decider import Metadata, Outcome, execute, load
 from shared.problems import forbidden, not_found
-from shared.requests import RequestBody, command_metadata, decode_cursor, encode_cursor
+from shared.requests import RequestBody, command_metadata, decode_cursor, encode_cursor, etag
 
 from .domain.commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry

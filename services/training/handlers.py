@@ -7,19 +7,14 @@ functions find the trainee (its branch goes on every event), run the decider wit
 
 from __future__ import annotations
 
-import datetime as dt
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Request
 
-from shared.api import etag
-from shared.auth import Principal
-from shared.commands import CommandDependency
+from shared.commands import Write
 from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
-from shared.eventstore import EventStore
-from shared.requests import command_metadata
+from shared.requests import command_metadata, etag
 
 from .domain import demerit, plan
 from .domain.commands import PlanCommand, RecordDemerit
@@ -29,47 +24,6 @@ from .domain.state import TrainingPlan
 from .trainees import WITHDRAWN, KnownTrainee, find_trainee, trainee_in_training
 
 JsonDict = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Write:
-    """What every write request carries besides its body: who, when, which version, which key."""
-
-    request: Request
-    response: Response
-    principal: Principal
-    key: str | None
-    expected: int | None
-    now: dt.datetime
-
-    @property
-    def actor_id(self) -> str:
-        return self.principal.sub
-
-    @property
-    def today(self) -> dt.date:
-        return self.now.date()
-
-    @property
-    def store(self) -> EventStore:
-        store: EventStore = self.request.app.state.store
-        return store
-
-
-class WriteDependency(CommandDependency):
-    """A training write's :class:`Write` as ONE dependency node: the caller holding one of the
-    roles, ``Idempotency-Key``, ``If-Match`` and now (shared.commands), plus request and response,
-    which FastAPI hands over without solving anything."""
-
-    async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
-        cmd = await super().__call__(request)
-        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
-
-
-def writer(*roles: str) -> Any:
-    """``Depends`` of a training write: every one takes ``If-Match`` (the plan or the trainer's
-    demerit stream it appends to)."""
-    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
 
 
 async def change_plan(

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from shared.api import etag
 from shared.auth import Principal, Role, require_roles
 from shared.problems import not_found
+from shared.requests import etag
 
 from .domain.plan_table import plan_table
 from .domain.state import TrainingPlan

@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Path
 
 from shared.auth import Principal, Role
+from shared.commands import Write, writer
 from shared.problems import forbidden
 
 from .domain.commands import (
@@ -23,7 +24,7 @@ from .domain.commands import (
     ReturnStage,
     SignOffStage,
 )
-from .handlers import Write, change_plan, record_demerit, writer
+from .handlers import change_plan, record_demerit
 from .schemas import (
     AgreementBody,
     ApproveBody,

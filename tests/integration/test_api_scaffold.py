@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import db
 from shared import workers as shared_workers
-from shared.api import AppContext, create_service_app, etag
+from shared.api import AppContext, create_service_app
 from shared.auth import Role, mint_token, require_branch
 from shared.commands import CommandContext, command
 from shared.events import NewEvent
 from shared.logging import current_correlation_id
 from shared.problems import PROBLEM_JSON, not_found
+from shared.requests import etag
 
 SERVICE = "things"
 # {"alg":"none"} . {"sub":"x","roles":["branch_clerk"],"exp":4102444800} . (no signature)
