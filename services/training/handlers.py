@@ -21,7 +21,7 @@ from .domain.commands import PlanCommand, RecordDemerit
 from .domain.events import registry
 from .domain.plan_table import plan_table
 from .domain.state import TrainingPlan
-from .trainees import WITHDRAWN, KnownTrainee, find_trainee, trainee_in_training
+from .trainees import WITHDRAWN, KnownTrainee, find_trainee, in_training
 
 JsonDict = dict[str, Any]
 
@@ -38,7 +38,7 @@ async def change_plan(
         state, _ = await load(write.store, registry, plan.PLAN, plan.stream_id(trainee_id))
         with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
             plan.PLAN.decide(command, state)
-    trainee = await trainee_in_training(pool, trainee_id)
+    trainee = in_training(known, trainee_id)
     meta = command_metadata(
         write.principal, write.key, write.now, branch_id=trainee.branch_id, roles=roles
     )

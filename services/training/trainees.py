@@ -34,9 +34,9 @@ async def find_trainee(pool: asyncpg.Pool, trainee_id: str) -> KnownTrainee | No
     return None if row is None else KnownTrainee(**dict(row))
 
 
-async def trainee_in_training(pool: asyncpg.Pool, trainee_id: str) -> KnownTrainee:
-    """The trainee a plan write is about: 404 until its enrolment arrived, 409 once withdrawn."""
-    trainee = await find_trainee(pool, trainee_id)
+def in_training(trainee: KnownTrainee | None, trainee_id: str) -> KnownTrainee:
+    """The trainee a plan write is about (as :func:`find_trainee` found it): 404 until its
+    enrolment arrived, 409 once withdrawn."""
     if trainee is None:
         raise not_arrived(
             f"trainee {trainee_id} is not known to training yet: its enrolment has not arrived"
