@@ -3,16 +3,16 @@
 Positions are commit-ordered because appends hold the store's lock until they commit (ADR 0001),
 so appends serialise on their commits. Batching them buys the throughput back: while one batch is
 in flight, new appends queue; the next batch takes them all (:class:`shared.batching.Batcher`),
-in one round trip to ``gl_append_doc``: one set-wise insert when the batch is plain, else append
-by append, each in its own subtransaction (a refused append does not sink the others). A caller
-waits for at most the batch in flight and its own.
+in one round trip to ``gl_append_grouped``: one set-wise insert when the batch is plain, else
+append by append, each in its own subtransaction (a refused append does not sink the others). A
+caller waits for at most the batch in flight and its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import asyncpg
@@ -21,13 +21,13 @@ import orjson
 from shared.batching import Batcher
 from shared.events import NewEvent
 
-# The events travel as one jsonb document (migration 0007): sent as text, so that the pool's
-# jsonb codec does not encode the already encoded document again.
+# The events travel as one jsonb document (migrations 0007, 0009): sent as text, so that the
+# pool's jsonb codec does not encode the already encoded document again.
 _BATCH_SQL = (
     "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed,"
-    " error, detail FROM gl_append_doc($1, $2, $3, $4, $5::text::jsonb)"
+    " error, detail FROM gl_append_grouped($1, $2, $3, $4::text::jsonb)"
 )
-_EACH_SQL = _BATCH_SQL.replace("gl_append_doc(", "gl_append_doc_each(")
+_EACH_SQL = _BATCH_SQL.replace("gl_append_grouped(", "gl_append_grouped_each(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class BatchAnswer:
 
 
 class GroupCommit:
-    """Concurrent appends share one call of ``gl_append_doc`` (a :class:`Batcher`)."""
+    """Concurrent appends share one call of ``gl_append_grouped`` (a :class:`Batcher`)."""
 
     def __init__(
         self,
@@ -80,7 +80,7 @@ class GroupCommit:
                 rows = await conn.fetch(_BATCH_SQL, *args)
             except asyncpg.UniqueViolationError:
                 # An event id already stored (or twice in the batch): the set-wise insert wrote
-                # nothing; decide append by append (migration 0008).
+                # nothing; decide append by append (migrations 0008, 0009).
                 rows = await conn.fetch(_EACH_SQL, *args)
         answers = {row[0]: BatchAnswer(*row[1:]) for row in rows}  # row[0]: 1-based append
         return [answers[n] for n in range(1, len(batch) + 1)]
@@ -107,41 +107,30 @@ def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
         [r.stream_id for r in requests],
         [r.expected_version for r in requests],
         [r.key for r in requests],
-        [len(r.events) for r in requests],
         events_document(requests),
     )
 
 
 def events_document(requests: Sequence[AppendRequest]) -> str:
-    """Every event of the batch as one JSON array of arrays, in the order of 0007's decoder.
+    """Every event of the batch as one JSON document, in the layout of 0009's decoder: an array
+    per append of the arrays of its events.
 
     One orjson call encodes it all; asyncpg would encode ten typed arrays element by element.
-    The last two items say which append (1-based) the event belongs to and its place in it.
+    An event's optional fields come last and its trailing nulls are left out: the server reads
+    a missing item as null, and parsing fewer items is measurably cheaper.
     """
-    return orjson.dumps(
-        [
-            (
-                e.event_id,
-                e.type,
-                e.schema_version,
-                e.data,
-                _aware(e.occurred_at),
-                e.branch_id,
-                e.actor.as_json(),
-                e.correlation_id,
-                e.causation_id,
-                e.policy_version,
-                a,
-                k,
-            )
-            for a, request in enumerate(requests, 1)
-            for k, e in enumerate(request.events, 1)
-        ]
-    ).decode()
+    return orjson.dumps([[_event_item(e) for e in r.events] for r in requests]).decode()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """asyncpg stores a naive datetime as UTC; say so, or the database would read local time."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _event_item(e: NewEvent) -> list[Any]:
+    """One event as 0009 reads it: the fields every event has, then the optional ones up to the
+    last one set."""
+    occurred = e.occurred_at
+    if occurred is not None and occurred.tzinfo is None:
+        # asyncpg stores a naive datetime as UTC; say so, or the database would read local time.
+        occurred = occurred.replace(tzinfo=UTC)
+    item = [e.event_id, e.type, e.schema_version, e.data, e.actor.as_json(), occurred,
+            e.branch_id, e.correlation_id, e.causation_id, e.policy_version]  # fmt: skip
+    while item[-1] is None:  # the actor (item 4) is never None
+        item.pop()
+    return item

@@ -113,6 +113,32 @@ async def test_occurred_at_and_envelope_fields_round_trip(store):
     )
 
 
+async def test_every_envelope_field_round_trips_in_one_batch_and_verifies(store):
+    """The group commit's document leaves out an event's trailing empty fields: full, partly
+    empty and bare events side by side must each keep their own fields and hash."""
+    when = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+    corr, cause = uuid.uuid4(), uuid.uuid4()
+    full = ev(1, occurred_at=when, branch_id="b-7", correlation_id=corr, causation_id=cause,
+              policy_version="grading-2026", schema_version=2)  # fmt: skip
+    gaps = ev(2, policy_version="pay-2026")  # only the last optional field
+    moment = ev(3, occurred_at=when + timedelta(days=1))  # only the first optional field
+    bare = ev(4)
+    await asyncio.gather(
+        store.append("s-1", [full, gaps], NO_STREAM), store.append("s-2", [moment, bare], NO_STREAM)
+    )
+    stored = {e.event_id: e for e in await store.read_all()}
+    got = stored[full.event_id]
+    assert (got.occurred_at, got.branch_id) == (when, "b-7")
+    assert (got.correlation_id, got.causation_id) == (corr, cause)
+    assert (got.policy_version, got.schema_version, got.actor) == ("grading-2026", 2, full.actor)
+    got = stored[gaps.event_id]
+    assert (got.policy_version, got.branch_id, got.correlation_id) == ("pay-2026", None, None)
+    assert stored[moment.event_id].occurred_at == when + timedelta(days=1)
+    assert stored[bare.event_id].policy_version is None
+    assert [stored[e.event_id].data["n"] for e in (full, gaps, moment, bare)] == [1, 2, 3, 4]
+    assert await store.verify() == []
+
+
 async def test_stream_is_hash_chained_and_verifies_clean(store):
     await store.append("s-1", [ev(1), ev(2)], NO_STREAM)
     await store.append("s-1", [ev(3)], 2)
