@@ -27,13 +27,14 @@ with nothing paused: the whole system on two cores. Each side's resident memory 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
 
-from bench import http_baseline, http_commands, loadgen
+from bench import cpu, http_baseline, http_commands, loadgen
 from bench.common import BenchConfig, Row, comparison_row, fresh_database, log, percentile
 from bench.http_servers import (
     HOST,
@@ -54,6 +55,7 @@ REPS = 3
 BASELINE = "FastAPI + asyncpg INSERT"
 GOAL_RATIO = 0.60  # issue 3: a command at 60 % of the bare endpoint's throughput at least
 GOAL_P99_MS = 150.0
+OWN_PROCESS_BARE = "bare app"
 SEED_SECONDS = 600.0
 KNOWN_SECONDS = 180.0
 # Where each consuming service keeps the trainees it learnt from enrollment's events.
@@ -86,6 +88,8 @@ class Side:
     about: str = ""
     settings: Settings | None = None  # Gradeline's: wait for its services after each run
     paused: list[Server] = field(default_factory=list)  # stopped during each run of this side
+    kinds: dict[int, str] = field(default_factory=dict)  # pid -> process kind, for CPU accounting
+    cpu: list[Counter[str]] = field(default_factory=list)  # CPU seconds by kind, per run
     results: list[loadgen.LoadResult] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
     backlogs: list[tuple[int, float]] = field(default_factory=list)
@@ -95,10 +99,12 @@ async def load(side: Side, seconds: float) -> loadgen.LoadResult:
     for server in side.paused:
         server.pause()
     try:
+        before = cpu.snapshot(side.kinds)
         result = await loadgen.run_load(
             HOST, side.server.port, side.requests, seconds=seconds, connections=CONNECTIONS,
             expected=side.expected,
         )  # fmt: skip
+        side.cpu.append(cpu.spent(before, cpu.snapshot(side.kinds)))
     finally:
         for server in side.paused:
             server.resume()
@@ -222,6 +228,41 @@ def service_rows(side: Side, baseline: Side, seconds: float) -> list[Row]:
     ]  # fmt: skip
 
 
+def cpu_rows(side: Side, baseline: Side) -> list[Row]:
+    """CPU per request during the runs (load window only), by process, against the bare app's:
+    the service's own process, and every process of the machine together; for the enrolment
+    command also PostgreSQL's and RabbitMQ's share."""
+    own = side.name.split(" ")[0]  # "enrollment (all live)" runs in the enrollment process
+
+    def per_request(s: Side, kinds: tuple[str, ...] | None) -> list[float]:
+        return [
+            1000
+            * (sum(spent.values()) if kinds is None else sum(spent[k] for k in kinds))
+            / result.succeeded
+            # the last runs are the measured ones: the first was the warm-up
+            for spent, result in zip(s.cpu[-len(s.results) :], s.results, strict=True)
+        ]
+
+    measures: list[tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]] = [
+        (f"CPU per request, {own} process", (own,), (OWN_PROCESS_BARE,)),
+        ("CPU per request, all processes", None, None),
+    ]
+    if side.name == "enrollment":
+        measures += [
+            ("CPU per request, PostgreSQL", (cpu.POSTGRESQL,), (cpu.POSTGRESQL,)),
+            ("CPU per request, RabbitMQ", (cpu.RABBITMQ,), (cpu.RABBITMQ,)),
+        ]
+    return [
+        comparison_row(
+            SUITE, f"{side.name}: {measure}", (f"Gradeline {side.name}", per_request(side, mine)),
+            (BASELINE, per_request(baseline, theirs)), unit="ms", higher_is_better=False,
+            note="user + system CPU time of the processes (/proc) during each measured run, "
+            "divided by the requests it answered; the load generator counts among all processes.",
+        )
+        for measure, mine, theirs in measures
+    ]  # fmt: skip
+
+
 def baseline_note(baseline: Side) -> str:
     """The one baseline every service is compared with, said once."""
     return (
@@ -256,8 +297,10 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
         ids = http_commands.seeded_ids(trainees)
         enrolments = iter(http_commands.Enrolments(settings.jwt_secret, prefix="b"))
         everyone = list(servers.values())
+        kinds = {server.pid: name for name, server in servers.items()}
+        kinds[baseline_server.pid] = OWN_PROCESS_BARE
         baseline = Side("bare", "POST /trainees", baseline_server, enrolments, 201,
-                        paused=everyone)  # fmt: skip
+                        paused=everyone, kinds=kinds)  # fmt: skip
         commands = http_commands.commands(settings.jwt_secret, ids, sessions)
         sides = [baseline] + [
             Side(
@@ -269,14 +312,20 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
                 c.about,
                 settings,
                 paused=[s for s in everyone if s is not servers[c.service]],
+                kinds=kinds,
             )
             for c in commands
         ]
         enrol = next(c for c in commands if c.service == "enrollment")
         sides.append(Side(f"{enrol.service} (all live)", enrol.route, servers[enrol.service],
-                          enrol.requests, enrol.expected, enrol.about, settings))  # fmt: skip
+                          enrol.requests, enrol.expected, enrol.about, settings,
+                          kinds=kinds))  # fmt: skip
         await alternate_loads(sides, durations)
-    rows = [row for side in sides[1:] for row in service_rows(side, baseline, durations.run)]
+    rows = [
+        row
+        for side in sides[1:]
+        for row in [*service_rows(side, baseline, durations.run), *cpu_rows(side, baseline)]
+    ]
     return [replace(rows[0], note=f"{rows[0].note} {baseline_note(baseline)}"), *rows[1:]]
 
 
