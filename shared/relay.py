@@ -147,6 +147,11 @@ class Relay:
                 await asyncio.sleep(1.0)  # another replica relays; stand by
                 return
             self.active = True
+            # The checkpoint is a hint of where to resume: a crash that loses its last updates
+            # only republishes confirmed events, which consumers' inboxes drop as duplicates. So
+            # its writes (this connection's only ones) need not wait for the WAL flush, which
+            # would otherwise stall publishing after every settled batch.
+            await conn.execute("SET synchronous_commit TO off")
             connection = await aio_pika.connect(self.settings.amqp_url)
             try:
                 channel = await connection.channel(publisher_confirms=True)
