@@ -12,7 +12,6 @@ import copy
 import typing
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -45,21 +44,51 @@ class Actor(NamedTuple):
 SYSTEM_ACTOR = Actor(sub="system", role="system")
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event about to be appended: everything but what the store assigns."""
-
+class _NewEventFields(NamedTuple):
     type: str
     data: JsonDict
-    schema_version: int = 1
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    occurred_at: datetime | None = None  # None: the store's transaction time
-    branch_id: str | None = None
-    actor: Actor = SYSTEM_ACTOR
-    correlation_id: uuid.UUID | None = None
-    causation_id: uuid.UUID | None = None
-    idempotency_key: str | None = None
-    policy_version: str | None = None
+    schema_version: int
+    event_id: uuid.UUID
+    occurred_at: datetime | None  # None: the store's transaction time
+    branch_id: str | None
+    actor: Actor
+    correlation_id: uuid.UUID | None
+    causation_id: uuid.UUID | None
+    idempotency_key: str | None
+    policy_version: str | None
+
+
+class NewEvent(_NewEventFields):
+    """An event about to be appended: everything but what the store assigns.
+
+    Immutable, and a NamedTuple rather than a frozen dataclass for the reason :class:`Envelope`
+    is one: every appended event is built once, and a frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field) costs ~1.8 us against ~0.55 us for the tuple (measured:
+    0.13 ms of client time per 100-event append).
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        type: str,
+        data: JsonDict,
+        schema_version: int = 1,
+        event_id: uuid.UUID | None = None,  # None: a new random id
+        occurred_at: datetime | None = None,
+        branch_id: str | None = None,
+        actor: Actor = SYSTEM_ACTOR,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+        policy_version: str | None = None,
+    ) -> NewEvent:
+        return tuple.__new__(
+            cls,
+            (type, data, schema_version, uuid.uuid4() if event_id is None else event_id,
+             occurred_at, branch_id, actor, correlation_id, causation_id, idempotency_key,
+             policy_version),
+        )  # fmt: skip
 
 
 class Envelope(NamedTuple):
