@@ -9,7 +9,6 @@ RabbitMQ, this process as the load generator, anything else).
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +44,13 @@ def snapshot(kinds: dict[int, str]) -> Snapshot:
     return Snapshot(found)
 
 
-def spent(before: Snapshot, after: Snapshot) -> Counter[str]:
-    """CPU seconds spent between the snapshots, by kind."""
-    total: Counter[str] = Counter()
+def spent(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """CPU seconds spent between the snapshots, by kind (kinds that spent nothing left out)."""
+    total: dict[str, float] = {}
     for pid, (seconds, kind) in after.seconds.items():
         used = seconds - before.seconds.get(pid, (0.0, kind))[0]
         if used > 0:
-            total[kind] += used
+            total[kind] = total.get(kind, 0.0) + used
     return total
 
 

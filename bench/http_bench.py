@@ -27,7 +27,6 @@ with nothing paused: the whole system on two cores. Each side's resident memory 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -89,7 +88,7 @@ class Side:
     settings: Settings | None = None  # Gradeline's: wait for its services after each run
     paused: list[Server] = field(default_factory=list)  # stopped during each run of this side
     kinds: dict[int, str] = field(default_factory=dict)  # pid -> process kind, for CPU accounting
-    cpu: list[Counter[str]] = field(default_factory=list)  # CPU seconds by kind, per run
+    cpu: list[dict[str, float]] = field(default_factory=list)  # CPU seconds by kind, per run
     results: list[loadgen.LoadResult] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
     backlogs: list[tuple[int, float]] = field(default_factory=list)

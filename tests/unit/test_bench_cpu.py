@@ -20,7 +20,7 @@ def test_this_process_counts_as_the_load_generator_and_its_cpu_is_measured():
     spent = cpu.spent(before, cpu.snapshot({}))
 
     assert before.seconds[os.getpid()][1] == cpu.LOAD_GENERATOR
-    assert 0.15 <= spent[cpu.LOAD_GENERATOR] < 2.0
+    assert 0.15 <= spent.get(cpu.LOAD_GENERATOR, 0.0) < 2.0
 
 
 def test_a_process_the_caller_names_is_counted_under_that_name():
@@ -29,5 +29,5 @@ def test_a_process_the_caller_names_is_counted_under_that_name():
     burn(0.1)
     spent = cpu.spent(before, cpu.snapshot(kinds))
 
-    assert spent["enrollment"] >= 0.05
-    assert spent[cpu.LOAD_GENERATOR] == 0
+    assert spent.get("enrollment", 0.0) >= 0.05
+    assert cpu.LOAD_GENERATOR not in spent
