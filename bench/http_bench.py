@@ -231,7 +231,7 @@ def cpu_rows(side: Side, baseline: Side) -> list[Row]:
     """CPU per request during the runs (load window only), by process, against the bare app's:
     the service's own process, and every process of the machine together; for the enrolment
     command also PostgreSQL's and RabbitMQ's share."""
-    own = side.name.split(" ")[0]  # "enrollment (all live)" runs in the enrollment process
+    own, bare = side.kinds[side.server.pid], baseline.kinds[baseline.server.pid]
 
     def per_request(s: Side, kinds: tuple[str, ...] | None) -> list[float]:
         return [
@@ -243,7 +243,7 @@ def cpu_rows(side: Side, baseline: Side) -> list[Row]:
         ]
 
     measures: list[tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]] = [
-        (f"CPU per request, {own} process", (own,), (OWN_PROCESS_BARE,)),
+        (f"CPU per request, {own} process", (own,), (bare,)),
         ("CPU per request, all processes", None, None),
     ]
     if side.name == "enrollment":
