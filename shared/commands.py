@@ -109,17 +109,13 @@ class CommandDependency(BearerPrincipal):
         return parameters
 
 
-@dataclass(frozen=True)
-class Write:
+@dataclass(frozen=True, slots=True)
+class Write(CommandContext):
     """A :class:`CommandContext` with the request and response it came with: what handlers that
     read other aggregates, set the ETag and append need (training and assessment)."""
 
     request: Request
     response: Response
-    principal: Principal
-    key: str | None
-    expected: int | None
-    now: datetime
 
     @property
     def actor_id(self) -> str:
@@ -141,7 +137,7 @@ class Write:
 
     def meta(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
         return command_metadata(
-            self.principal, self.key, self.now, branch_id=branch_id, roles=roles
+            self.principal, self.idempotency_key, self.now, branch_id=branch_id, roles=roles
         )
 
     def shown(self, version: int) -> int:
@@ -156,7 +152,7 @@ class WriteDependency(CommandDependency):
 
     async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
         cmd = await super().__call__(request)
-        return Write(request, response, cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now)
+        return Write(cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now, request, response)
 
 
 def writer(*roles: str) -> Any:

@@ -165,7 +165,7 @@ async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWr
     if trainee is None or not may_see(principal, trainee_id, trainee.branch_id):
         raise not_found(f"no trainee {trainee_id}")
     session_id, grade_event_id = await disputed_grade(write, trainee_id)
-    dispute_id = new_dispute_id(write.key)
+    dispute_id = new_dispute_id(write.idempotency_key)
     command = FileDispute(dispute_id, trainee_id, session_id, grade_event_id, body.reason,
                           principal.sub, write.today)  # fmt: skip
     outcome = await run(write, dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id), command,

@@ -40,7 +40,7 @@ async def change_plan(
             plan.PLAN.decide(command, state)
     trainee = in_training(known, trainee_id)
     meta = command_metadata(
-        write.principal, write.key, write.now, branch_id=trainee.branch_id, roles=roles
+        write.principal, write.idempotency_key, write.now, branch_id=trainee.branch_id, roles=roles
     )
     outcome = await execute(
         write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command, meta,
@@ -54,7 +54,7 @@ async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str,
     """R-13 on the trainer's stream; the event carries the branch of the trainee it concerns."""
     trainee = await _demerit_trainee(write, command.trainee_id)
     meta = command_metadata(
-        write.principal, write.key, write.now,
+        write.principal, write.idempotency_key, write.now,
         branch_id=trainee.branch_id if trainee else None, roles=roles,
     )  # fmt: skip
     outcome = await execute(
