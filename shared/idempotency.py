@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,21 @@ _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-
 _TRANSIENT = frozenset({408, 425, 429})
 _CONCURRENCY_TYPE = PROBLEMS_URI + "concurrency"
 _TEMPLATES_MAX = 10_000  # remembered (method, path) -> route template pairs; then start afresh
+
+
+def is_final_answer(status: int, header_names: Iterable[str], body: bytes) -> bool:
+    """Whether an answer is stored under its Idempotency-Key and replayed to a repeat.
+
+    2xx and 4xx are final, except "try later" answers: 408/425/429, anything carrying
+    ``Retry-After`` (e.g. an upstream event still on its way) and a lost optimistic-concurrency
+    race, where a retry must decide afresh. 5xx is never stored. Clients that check replays (the
+    load tool) use the same rule.
+    """
+    if status in _TRANSIENT or any(name.lower() == "retry-after" for name in header_names):
+        return False
+    if status == 409 and _CONCURRENCY_TYPE.encode() in body:
+        return False
+    return 200 <= status < 300 or 400 <= status < 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +105,8 @@ class _Capture:
             self.complete = not message.get("more_body", False)
 
     def storable(self) -> bool:
-        if not self.complete or self.status in _TRANSIENT:
-            return False
-        if any(k.lower() == b"retry-after" for k, _ in self.headers):
-            return False  # "not yet" (e.g. an upstream event still on its way): retry must decide
-        if self.status == 409 and _CONCURRENCY_TYPE.encode() in b"".join(self.chunks):
-            return False
-        return 200 <= self.status < 300 or 400 <= self.status < 500
+        header_names = [k.decode("latin-1") for k, _ in self.headers]
+        return self.complete and is_final_answer(self.status, header_names, b"".join(self.chunks))
 
     def stored(self, request_hash: str) -> StoredResponse:
         headers = [

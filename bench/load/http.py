@@ -25,6 +25,8 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import orjson
 
+from shared.idempotency import is_final_answer
+
 HEADER_END = b"\r\n\r\n"
 WRITES = frozenset({"POST", "PUT"})
 
@@ -202,8 +204,9 @@ class LeanClient:
             first = await self._send(data)
             second = await self._send(data)
         answers = (first, second)
-        # 5xx and "try later" answers are not stored under the key: only final ones must agree.
-        final = [a for a in answers if a.status_code < 500 and a.status_code not in (408, 429)]
+        # 5xx and "try later" answers (e.g. 404 with Retry-After: the trainee's enrolment is still
+        # on the bus) are not stored under the key: only final ones must agree.
+        final = [a for a in answers if is_final_answer(a.status_code, a.headers, a.content)]
         if len(final) == 2 and (first.status_code, first.content) != (
             second.status_code,
             second.content,
