@@ -79,10 +79,17 @@ async def publish_confirmed(
 
     Straight through the AMQP channel (aiormq), not aio-pika's ``Message``: building that object
     costs more than the rest of the relay's per-event work together (measured: 7.6 µs of 12).
+
+    ``wait=False``: do not wait for the socket write of each publish before the next one may
+    start (aiormq serialises a channel's publishes on that wait). Without the wait a batch's
+    publishes reach the transport in one loop iteration and go out in a few writes instead of one
+    system call each; the relay bounds what is unconfirmed by batches, not by socket buffers.
+    Measured at 1,000 events/s (append, relay, consumer in one process): Python CPU per event
+    0.99-1.09 -> 0.78-0.81 ms.
     """
     confirm = await channel.basic_publish(
         envelope.to_json(), exchange=exchange, routing_key=routing_key(envelope),
-        properties=to_properties(envelope),
+        properties=to_properties(envelope), wait=False,
     )  # fmt: skip
     if not isinstance(confirm, Basic.Ack):
         raise aio_pika.exceptions.DeliveryError(None, confirm)  # type: ignore[arg-type]
