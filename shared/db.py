@@ -60,16 +60,6 @@ async def drop_database(dsn: str, database: str) -> None:
         await conn.close()
 
 
-# Every statement is planned when it runs, with its values and the tables as they are then.
-# PostgreSQL otherwise settles, after five runs of a prepared statement (and of each statement in
-# a PL/pgSQL function), on one generic plan per connection: for a table created empty that is a
-# plan for an empty table (a sequential scan), kept while the table grows until an ANALYZE
-# invalidates it. Where autovacuum is off or behind (this CI machine runs without it), appends
-# slowed 7x by 50,000 events (1.41 ms each against 0.16 ms with fresh plans, 0.21 ms after an
-# ANALYZE). Planning these short statements afresh costs less than one such scan.
-SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
-
-
 async def init_connection(conn: asyncpg.Connection) -> None:
     """orjson for json/jsonb: 2.5x faster reads than the stdlib codec."""
     for typename in ("json", "jsonb"):
@@ -87,7 +77,6 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    kwargs["server_settings"] = {**SERVER_SETTINGS, **kwargs.get("server_settings", {})}
     pool = await asyncpg.create_pool(
         dsn, min_size=min(2, size), max_size=size, init=init_connection, reset=_no_reset, **kwargs
     )
@@ -97,7 +86,7 @@ async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Poo
 
 async def connect(dsn: str) -> asyncpg.Connection:
     """A dedicated connection (for session locks, listeners), with the same codecs as the pool."""
-    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
+    conn = await asyncpg.connect(dsn)
     await init_connection(conn)
     return conn
 
