@@ -265,10 +265,15 @@ def _request_hash(scope: Scope, body: bytes) -> str:
     return digest.hexdigest()
 
 
+# A primary-key probe per key. A plain join's plan, made once per connection while the table was
+# small, hashed a sequential scan of the whole table, and was kept as the table grew wherever no
+# ANALYZE came to invalidate it (autovacuum off or behind). LIMIT 1 (the key is the primary key)
+# keeps the planner from flattening the LATERAL subquery back into that join.
 _LOAD_SQL = (
     "SELECT i.o, h.request_hash, h.status, h.body, h.headers"
     " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(scope, key, o)"
-    " JOIN http_idempotency h ON h.scope = i.scope AND h.key = i.key"
+    " CROSS JOIN LATERAL (SELECT * FROM http_idempotency s"
+    " WHERE s.scope = i.scope AND s.key = i.key LIMIT 1) h"
 )
 # One statement, so one round trip: its implicit transaction commits without waiting for the WAL
 # flush (set_config(..., true) is SET LOCAL; the commit reads it before the transaction ends).
