@@ -60,6 +60,17 @@ async def drop_database(dsn: str, database: str) -> None:
         await conn.close()
 
 
+# Every statement is planned when it runs, with its values and the tables as they are then.
+# PostgreSQL otherwise settles, after five runs of a prepared statement, on one generic plan per
+# connection: for a table created empty that is often a sequential scan, kept while the table
+# grows until an ANALYZE invalidates it. Where autovacuum is off or behind (the CI machine runs
+# without it) that hit every service: the inbox check, the relay's and projections' head query,
+# training's trainee lookup (auto_explain over the HTTP suite), and appends (7x slower by 50,000
+# events). Planning these short statements afresh costs less than one such scan. The group
+# commit's function, the store's hottest path, keeps cached plans (migration 0010 made them safe).
+SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """orjson for json/jsonb: 2.5x faster reads than the stdlib codec."""
     for typename in ("json", "jsonb"):
@@ -77,6 +88,7 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
+    kwargs["server_settings"] = {**SERVER_SETTINGS, **kwargs.get("server_settings", {})}
     pool = await asyncpg.create_pool(
         dsn, min_size=min(2, size), max_size=size, init=init_connection, reset=_no_reset, **kwargs
     )
@@ -86,7 +98,7 @@ async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Poo
 
 async def connect(dsn: str) -> asyncpg.Connection:
     """A dedicated connection (for session locks, listeners), with the same codecs as the pool."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
     await init_connection(conn)
     return conn
 

@@ -119,3 +119,9 @@ BEGIN
     FROM spans s ORDER BY s.a;
 END
 $$;
+
+-- Connections plan each statement afresh (shared.db.SERVER_SETTINGS), which is safe but costs a
+-- planning per run. This function runs for every group commit and its statements are now
+-- safe to cache (above), so it keeps cached plans: single-event appends ~15-20 % faster than
+-- with every inner statement planned per call (store suite, alternating runs).
+ALTER FUNCTION gl_append_grouped(text[], integer[], text[], jsonb) SET plan_cache_mode = auto;

@@ -24,7 +24,9 @@ JOINED_LOOKUP = (
 
 async def lookup_plan_after_growth(conn: asyncpg.Connection, sql: str) -> str:
     """EXPLAIN of ``sql`` run ten times while http_idempotency was empty, once it holds 20,000
-    rows (no ANALYZE in between)."""
+    rows (no ANALYZE in between). PostgreSQL's own plan choice (``auto``), not the connections'
+    guard: the statement itself must be safe to cache."""
+    await conn.execute("SET LOCAL plan_cache_mode = auto")
     await conn.execute(f"PREPARE look (text[], text[]) AS {sql}")
     probe = "EXECUTE look (ARRAY['scope-7'], ARRAY['key-7'])"
     for _ in range(10):
@@ -81,3 +83,27 @@ async def test_keyed_appends_do_not_scan_the_key_table_after_it_has_grown(servic
             assert await sequential_scans(conn, "idempotency_keys") == before
     finally:
         await pool.close()
+
+
+async def test_connections_plan_each_statement_when_it_runs(pg_pool, service_db):
+    """The general guard (shared.db.SERVER_SETTINGS): pools, dedicated connections, and a
+    caller's own server settings added beside it."""
+    assert await pg_pool.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+    conn = await db.connect(service_db)
+    try:
+        assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+    finally:
+        await conn.close()
+    pool = await db.create_pool(service_db, size=1, server_settings={"application_name": "t"})
+    try:
+        assert await pool.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+        assert await pool.fetchval("SHOW application_name") == "t"
+    finally:
+        await pool.close()
+
+
+async def test_the_group_commit_function_keeps_its_cached_plans(pg_pool):
+    config = await pg_pool.fetchval(
+        "SELECT proconfig FROM pg_proc WHERE proname = 'gl_append_grouped'"
+    )
+    assert config == ["plan_cache_mode=auto"]
