@@ -14,7 +14,6 @@ from fastapi import Request
 
 from shared.commands import Write
 from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
-from shared.requests import command_metadata, etag
 
 from .domain import demerit, plan
 from .domain.commands import PlanCommand, RecordDemerit
@@ -39,33 +38,24 @@ async def change_plan(
         with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
             plan.PLAN.decide(command, state)
     trainee = in_training(known, trainee_id)
-    meta = command_metadata(
-        write.principal, write.idempotency_key, write.now, branch_id=trainee.branch_id, roles=roles
-    )
     outcome = await execute(
-        write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command, meta,
-        expected_version=write.expected,
+        write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command,
+        write.meta(trainee.branch_id, roles), expected_version=write.expected,
     )  # fmt: skip
-    write.response.headers["ETag"] = etag(outcome.version)
-    return plan_table(outcome.state, outcome.version)
+    return plan_table(outcome.state, write.shown(outcome.version))
 
 
 async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str, ...]) -> JsonDict:
     """R-13 on the trainer's stream; the event carries the branch of the trainee it concerns."""
     trainee = await _demerit_trainee(write, command.trainee_id)
-    meta = command_metadata(
-        write.principal, write.idempotency_key, write.now,
-        branch_id=trainee.branch_id if trainee else None, roles=roles,
-    )  # fmt: skip
     outcome = await execute(
         write.store, registry, demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
-        meta, expected_version=write.expected,
+        write.meta(trainee.branch_id if trainee else None, roles), expected_version=write.expected,
     )  # fmt: skip
-    write.response.headers["ETag"] = etag(outcome.version)
     return {
         "trainer_id": command.trainer_id,
         "demerits": len(outcome.state.demerits),
-        "version": outcome.version,
+        "version": write.shown(outcome.version),
     }
 
 
