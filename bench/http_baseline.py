@@ -64,11 +64,9 @@ class EnrollBody(BaseModel):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = Settings()
-    # PostgreSQL's default plan caching: the bare INSERT is not re-planned per request on
-    # Gradeline's account (the services plan each statement when it runs: shared.db).
     pool = await db.create_pool(
         os.environ[DSN_VARIABLE], size=settings.pool_size,
-        server_settings={"plan_cache_mode": "auto"},
+        server_settings=db.POSTGRES_DEFAULT_PLANS,
     )  # fmt: skip
     app.state.pool = pool
     tune_gc(settings.gc_gen0_threshold)  # the services' process tuning: not measured as theirs

@@ -425,10 +425,6 @@ def _row(workload: str, runs: Runs, baseline: tuple[str, str], **extra: Any) -> 
 # --- the suite ---------------------------------------------------------------------------------
 
 
-# The baseline's connections: PostgreSQL's default plan caching (see the module docstring).
-RAW_SETTINGS = {"plan_cache_mode": "auto"}
-
-
 async def prepare(dsn: str) -> asyncpg.Pool:
     pool = await db.create_pool(dsn, size=WRITERS)
     await db.migrate(pool, [db.CORE_MIGRATIONS])
@@ -444,7 +440,9 @@ async def run(config: BenchConfig) -> list[Row]:
         fresh_database(config.pg_dsn, "es") as library_dsn,
     ):
         pool = await prepare(dsn)
-        raw_pool = await db.create_pool(dsn, size=WRITERS, server_settings=RAW_SETTINGS)
+        raw_pool = await db.create_pool(
+            dsn, size=WRITERS, server_settings=db.POSTGRES_DEFAULT_PLANS
+        )
         library = await asyncio.to_thread(Library, library_dsn)
         try:
             store = PostgresEventStore(pool, "bench")

@@ -105,8 +105,8 @@ class _Capture:
             self.complete = not message.get("more_body", False)
 
     def storable(self) -> bool:
-        header_names = [k.decode("latin-1") for k, _ in self.headers]
-        return self.complete and is_final_answer(self.status, header_names, b"".join(self.chunks))
+        names = (k.decode("latin-1") for k, _ in self.headers)
+        return self.complete and is_final_answer(self.status, names, b"".join(self.chunks))
 
     def stored(self, request_hash: str) -> StoredResponse:
         headers = [
