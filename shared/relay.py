@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import random
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -23,9 +24,10 @@ import aiormq
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractExchange
+from aiormq.abc import ChannelFrame, ConfirmationFrameType
 from pamqp.commands import Basic
 
-from shared import db
+from shared import amqp_frames, db
 from shared.events import Envelope
 from shared.eventstore import fetch_after
 from shared.settings import Settings
@@ -73,28 +75,44 @@ def to_message(envelope: Envelope) -> aio_pika.Message:
     )  # fmt: skip
 
 
-async def publish_confirmed(
-    channel: aiormq.abc.AbstractChannel, exchange: str, envelope: Envelope
-) -> None:
-    """Publish one event and wait for the broker's confirm.
+async def publish_batch(
+    channel: aiormq.Channel, exchange: str, batch: Sequence[Envelope]
+) -> asyncio.Future[list[ConfirmationFrameType]]:
+    """Publish a batch of events; a future of the broker's confirms, in the batch's order.
 
-    Straight through the AMQP channel (aiormq), not aio-pika's ``Message``: building that object
-    costs more than the rest of the relay's per-event work together (measured: 7.6 µs of 12).
-
-    ``wait=False``: do not wait for the socket write of each publish before the next one may
-    start (aiormq serialises a channel's publishes on that wait). Without the wait a batch's
-    publishes reach the transport in one loop iteration and go out in a few writes instead of one
-    system call each; the relay bounds what is unconfirmed by batches, not by socket buffers.
-    Measured at 1,000 events/s (append, relay, consumer in one process): Python CPU per event
-    0.99-1.09 -> 0.78-0.81 ms.
+    What ``basic_publish(..., wait=False)`` does for each event, done once for the batch: under the
+    channel's lock, the frames (``shared.amqp_frames``) go to the connection's writer in one piece,
+    and each publish takes the channel's next delivery tag with a confirmation future that
+    aiormq's confirm handling resolves (or rejects when the channel closes). The writer sends the
+    batch in a few socket writes; the relay bounds what is unconfirmed by batches in flight.
+    Measured (20,000 events to a quorum queue): 237 -> 56 µs of CPU per event, 3.9k -> 9.7k
+    events/s, against one ``basic_publish`` per event.
     """
-    # ``wait`` is the concrete channel's (aiormq 7), not in its abstract base's signature.
-    confirm = await cast(aiormq.Channel, channel).basic_publish(
-        envelope.to_json(), exchange=exchange, routing_key=routing_key(envelope),
-        properties=to_properties(envelope), wait=False,
+    payload = b"".join(
+        amqp_frames.event_publish(channel.number, exchange, routing_key(e), e, e.to_json(),
+                                  channel.max_content_size)
+        for e in batch
     )  # fmt: skip
-    if not isinstance(confirm, Basic.Ack):
-        raise aio_pika.exceptions.DeliveryError(None, confirm)  # type: ignore[arg-type]
+    async with channel.lock:
+        if channel.is_closed:  # a closed channel's writer would never send these
+            raise aiormq.exceptions.ChannelInvalidStateError("the relay's channel is closed")
+        await channel.write_queue.put(ChannelFrame(payload=payload, should_close=False))
+        # Registered only once the frames are queued (no await in between, so no confirm can
+        # come first): a publish cancelled while waiting for queue room took no delivery tag.
+        confirms = []
+        for _ in batch:
+            channel.delivery_tag += 1
+            confirmation = channel.create_future()
+            channel.confirmations[channel.delivery_tag] = confirmation
+            confirms.append(confirmation)
+    return asyncio.gather(*confirms)
+
+
+def require_acks(confirms: Sequence[ConfirmationFrameType]) -> None:
+    """A nack (the broker could not take a message) fails its batch: it is published again."""
+    for confirm in confirms:
+        if not isinstance(confirm, Basic.Ack):
+            raise aio_pika.exceptions.DeliveryError(None, confirm)
 
 
 async def declare_events_exchange(
@@ -166,7 +184,10 @@ class Relay:
                 channel = await connection.channel(publisher_confirms=True)
                 exchange = await declare_events_exchange(channel, self.settings)
                 underlay = await channel.get_underlay_channel()
-                await self._publish_forever(conn, underlay, exchange.name, backoff)
+                # The concrete channel: publish_batch uses its lock, tags and confirmations.
+                await self._publish_forever(
+                    conn, cast(aiormq.Channel, underlay), exchange.name, backoff
+                )
             finally:
                 await connection.close()
         finally:
@@ -175,7 +196,7 @@ class Relay:
     async def _publish_forever(
         self,
         conn: asyncpg.Connection,
-        channel: aiormq.abc.AbstractChannel,
+        channel: aiormq.Channel,
         exchange: str,
         backoff: Backoff,
     ) -> None:
@@ -200,9 +221,7 @@ class Relay:
                 if len(in_flight) < MAX_BATCHES_IN_FLIGHT:
                     batch = await fetch_after(conn, published, size, self.service)
                 if batch:
-                    confirms = asyncio.gather(
-                        *(publish_confirmed(channel, exchange, e) for e in batch)
-                    )
+                    confirms = await publish_batch(channel, exchange, batch)
                     in_flight.append(_InFlight(batch[-1].position, len(batch), confirms))
                     published = batch[-1].position
                 if len(batch) < size:  # caught up (or enough in flight): let confirms arrive
@@ -237,7 +256,7 @@ class Relay:
 class _InFlight:
     last_position: int
     count: int
-    confirms: asyncio.Future[list[None]]
+    confirms: asyncio.Future[list[ConfirmationFrameType]]
 
 
 async def _settle(in_flight: deque[_InFlight]) -> tuple[int, int] | None:
@@ -248,7 +267,7 @@ async def _settle(in_flight: deque[_InFlight]) -> tuple[int, int] | None:
     settled: tuple[int, int] | None = None
     while in_flight and in_flight[0].confirms.done():
         done = in_flight.popleft()
-        await done.confirms  # raises the batch's failure, if any
+        require_acks(await done.confirms)  # raises the batch's failure, if any
         settled = (done.last_position, done.count + (settled[1] if settled else 0))
     return settled
 

@@ -5,25 +5,34 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+import aio_pika
 import pytest
+from aiormq.abc import ConfirmationFrameType
+from pamqp.commands import Basic
 
 from shared.relay import _InFlight, _settle
 
+Confirms = asyncio.Future[list[ConfirmationFrameType]]
 
-def batch(last: int, count: int) -> tuple[_InFlight, asyncio.Future[list[None]]]:
-    confirms: asyncio.Future[list[None]] = asyncio.get_running_loop().create_future()
+
+def batch(last: int, count: int) -> tuple[_InFlight, Confirms]:
+    confirms: Confirms = asyncio.get_running_loop().create_future()
     return _InFlight(last, count, confirms), confirms
+
+
+def acks(count: int) -> list[ConfirmationFrameType]:
+    return [Basic.Ack(delivery_tag=n + 1) for n in range(count)]
 
 
 async def test_only_the_confirmed_head_settles_even_when_a_later_batch_confirmed_first():
     (a, ca), (b, cb), (c, cc) = batch(10, 10), batch(15, 5), batch(40, 25)
     in_flight = deque([a, b, c])
-    cb.set_result([None] * 5)  # the second batch's confirms came before the first's
+    cb.set_result(acks(5))  # the second batch's confirms came before the first's
     assert await _settle(in_flight) is None
-    ca.set_result([None] * 10)
+    ca.set_result(acks(10))
     assert await _settle(in_flight) == (15, 15)  # both, in one checkpoint move
     assert list(in_flight) == [c]
-    cc.set_result([None] * 25)
+    cc.set_result(acks(25))
     assert await _settle(in_flight) == (40, 25)
     assert not in_flight
 
@@ -32,7 +41,17 @@ async def test_a_failed_confirm_raises_before_the_checkpoint_passes_its_batch():
     (a, ca), (b, cb) = batch(10, 10), batch(20, 10)
     in_flight = deque([a, b])
     ca.set_exception(ConnectionError("channel closed"))
-    cb.set_result([None] * 10)
+    cb.set_result(acks(10))
     with pytest.raises(ConnectionError):
         await _settle(in_flight)
     assert list(in_flight) == [b]  # never settled: the relay restarts from the old checkpoint
+
+
+async def test_a_nack_fails_its_batch_before_the_checkpoint_passes_it():
+    (a, ca), (b, cb) = batch(10, 3), batch(20, 10)
+    in_flight = deque([a, b])
+    ca.set_result([*acks(2), Basic.Nack(delivery_tag=3)])  # the broker could not take one
+    cb.set_result(acks(10))
+    with pytest.raises(aio_pika.exceptions.DeliveryError):
+        await _settle(in_flight)
+    assert list(in_flight) == [b]
