@@ -61,9 +61,7 @@ async def test_a_batch_arrives_whole_in_order_with_each_events_properties(settin
     assert len(messages[150].body) > BIG
 
 
-async def test_batches_and_single_publishes_on_one_channel_share_its_delivery_tags(
-    settings, amqp
-):
+async def test_batches_and_single_publishes_on_one_channel_share_its_delivery_tags(settings, amqp):
     """The batch takes the channel's tags as ``basic_publish`` does: mixing the two, every
     publish still gets its own confirm."""
     _, exchange, queue, channel = await capture(settings, amqp)
