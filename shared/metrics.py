@@ -10,6 +10,7 @@ scrape always reports the lag as of now (and no lag is reported stale when a wor
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -25,7 +26,7 @@ from prometheus_client import (
 )
 from starlette.responses import Response
 
-from shared.events import NewEvent
+from shared.events import Envelope, NewEvent
 from shared.eventstore import AppendResult, PostgresEventStore
 
 Refresher = Callable[[], Awaitable[None]]
@@ -71,6 +72,13 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.event_delay = Histogram(
+            "gradeline_consumer_event_delay_seconds",
+            "From an upstream event's recording (its transaction's time) to its effect's commit.",
+            ["service"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
         self.http_requests = Histogram(
             "gradeline_http_request_duration_seconds",
             "HTTP request duration by route template and status.",
@@ -89,6 +97,14 @@ class Metrics:
 
     def count_appended(self, n: int) -> None:
         self.events_appended.labels(self.service).inc(n)
+
+    def observe_consumed(self, envelopes: Sequence[Envelope]) -> None:
+        """The delay of each event a consumer just committed. ``recorded_at`` is the upstream
+        database's clock, ``now`` this host's: across hosts the figure is as good as NTP."""
+        child = self.event_delay.labels(self.service)
+        now = time.time()
+        for envelope in envelopes:
+            child.observe(max(0.0, now - envelope.recorded_at.timestamp()))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # The labelled child, looked up once per (method, route, status): labels() takes a lock

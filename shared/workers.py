@@ -44,7 +44,8 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
     """Consume the upstream events named by ``binding_keys`` into the inbox through ``handler``."""
 
     async def run_consumer(ctx: AppContext) -> None:
-        worker = Consumer(ctx.settings, ctx.service, ctx.pool, handler, binding_keys)
+        worker = Consumer(ctx.settings, ctx.service, ctx.pool, handler, binding_keys,
+                          on_committed=ctx.metrics.observe_consumed)  # fmt: skip
         ctx.status["consumer"] = worker.ready.is_set
 
         dlq = Topology(ctx.settings.namespace, ctx.service, 1).dead_letter_queue

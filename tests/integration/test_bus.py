@@ -49,9 +49,9 @@ async def bus(settings, service_db, pg_pool, pg_store, amqp):
         tasks.append(task)
         return task
 
-    async def start_consumers(n: int, handler=record_effect) -> list[Consumer]:
+    async def start_consumers(n: int, handler=record_effect, **options) -> list[Consumer]:
         new = [
-            Consumer(settings, "sink", pg_pool, handler, ["core.#"], retry_delay=0.01)
+            Consumer(settings, "sink", pg_pool, handler, ["core.#"], retry_delay=0.01, **options)
             for _ in range(n)
         ]
         consumers.extend(new)
@@ -108,6 +108,35 @@ async def test_10000_events_three_replicas_each_effect_once_in_stream_order(bus,
     assert await wait_for_effects(pg_pool, 10_000) == 10_000
     await assert_exactly_once_in_order(pg_pool, pg_store)
     assert sum(c.handled for c in replicas) == 10_000
+
+
+async def test_on_committed_hears_of_each_event_once_its_effect_is_visible(bus, pg_pool, pg_store):
+    """The hook the delay metric and the latency benchmark use: called after the commit."""
+    start_relay, start_consumers = bus
+    told: list = []
+    checks: list[asyncio.Task] = []
+
+    async def visible(ids: list) -> int:
+        return await pg_pool.fetchval(
+            "SELECT count(*) FROM effects WHERE event_id = ANY($1::uuid[])", ids
+        )
+
+    def on_committed(envelopes) -> None:
+        ids = [e.event_id for e in envelopes]
+        told.extend(ids)
+        checks.append(asyncio.create_task(visible(ids)))  # read on another connection
+
+    await start_consumers(2, on_committed=on_committed)
+    start_relay()
+    await append_many(pg_store, 1_000, streams=50, seed=3)
+    assert await wait_for_effects(pg_pool, 1_000) == 1_000
+    async with asyncio.timeout(10):
+        while len(told) < 1_000:
+            await asyncio.sleep(0.01)
+    events = await pg_pool.fetch("SELECT event_id FROM events")
+    assert sorted(told) == sorted(r["event_id"] for r in events)  # each once
+    counts = await asyncio.gather(*checks)
+    assert sum(counts) == 1_000  # every told event's effect was already committed
 
 
 async def test_relay_cancelled_mid_way_and_restarted_loses_nothing(bus, pg_pool, pg_store):
