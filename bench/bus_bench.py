@@ -133,9 +133,10 @@ async def latency_phase(config: BenchConfig, settings: Settings, dsn: str, pool:
             ("aio-pika publish → consume", [theirs]), unit="ms", higher_is_better=False,
             min_value=100.0 if pct == 99 else None,
             note=f"{RATE} events/s for {seconds:.0f} s ({len(system)} events): append through "
-            "the store, relay (10 ms idle poll), partitioned consumer applying inbox row + effect "
-            "in one transaction, latency to that transaction's commit; baseline: bare publishes "
-            "with confirms at the same rate into a plain queue, latency to receipt.",
+            "the store, relay (woken by each commit, as in a service), partitioned consumer "
+            "applying inbox row + effect in one transaction, latency to that transaction's "
+            "commit; baseline: bare publishes with confirms at the same rate into a plain queue, "
+            "latency to receipt.",
         ))  # fmt: skip
     return rows
 
@@ -172,10 +173,9 @@ async def gradeline_latencies(
 
     consumer = Consumer(settings, "sink", pool, effect, [f"{SERVICE}.Latency"],
                         on_committed=committed)  # fmt: skip
-    tasks = [
-        asyncio.create_task(consumer.run()),
-        asyncio.create_task(Relay(settings, SERVICE, dsn).run()),
-    ]
+    relay = Relay(settings, SERVICE, dsn)
+    store.on_commit.append(relay.wake)  # as a service wires its relay (shared.workers.relay)
+    tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
     await asyncio.wait_for(consumer.ready.wait(), 30)
 
     async def append(n: int) -> None:
