@@ -8,6 +8,7 @@ Topology of a consuming service ``svc`` in namespace ``ns``::
 
 Every event of one stream lands in the same partition queue, and a partition has one active
 consumer however many replicas run, so per-stream order holds while replicas share the work.
+Within a process one applier takes the deliveries of all its partitions in arrival order.
 
 Handling a message is one PostgreSQL transaction: the handler's effect and the inbox row (unique
 event id, full envelope kept for replay), then the ack. A redelivered duplicate finds its inbox row
@@ -23,7 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aio_pika
-import aiormq
 import asyncpg
 import pydantic
 import structlog
@@ -159,7 +159,10 @@ class Consumer:
                     closed.set_result(None)
 
             connection.close_callbacks.add(on_close)
-            workers = [asyncio.create_task(self._drain(connection, q.name)) for q in queues]
+            arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
+            for queue in queues:
+                await self._subscribe(connection, queue.name, arrived)
+            workers = [asyncio.create_task(self._apply(arrived))]
             self.ready.set()
             backoff.reset()
             try:
@@ -178,12 +181,14 @@ class Consumer:
             if not connection.is_closed:
                 await connection.close()
 
-    async def _drain(self, connection: aio_pika.abc.AbstractConnection, name: str) -> None:
-        """One partition, strictly in order, on a channel of its own (so that acknowledging a
-        batch with ``multiple=True`` settles this partition's deliveries only).
-
-        Whatever has arrived while the previous batch was being handled is handled next as one
-        batch, in one transaction: one commit and one inbox-lock hold for the lot.
+    async def _subscribe(
+        self,
+        connection: aio_pika.abc.AbstractConnection,
+        name: str,
+        arrived: asyncio.Queue[DeliveredMessage],
+    ) -> None:
+        """Consume one partition on a channel of its own (so that acknowledging with
+        ``multiple=True`` settles that partition's deliveries only), into ``arrived``.
 
         Deliveries are taken straight from the AMQP channel (aiormq), not as aio-pika's
         ``IncomingMessage``: building that object cost about as much as the rest of receiving
@@ -192,23 +197,36 @@ class Consumer:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
         underlay = await channel.get_underlay_channel()
-        arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
 
         async def deliver(message: DeliveredMessage) -> None:
             arrived.put_nowait(message)
 
         await underlay.basic_consume(name, deliver)
+
+    async def _apply(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
+        """Every partition this process consumes, in arrival order, one batch at a time.
+
+        Whatever has arrived while the previous batch was being handled is handled next as one
+        batch, in one transaction: one commit and one inbox-lock hold for the lot, whichever
+        partitions it came from. Each partition's deliveries keep their order (one applier
+        takes them as they came), so each stream's events do.
+
+        One applier rather than one per partition: four transactions at a time contended for
+        the inbox lock and the cores, each with a small batch. Measured at 1,000 events/s over
+        four partitions (append -> consumer commit, bus suite): p50 24-41 -> 18-22 ms, p99
+        111-127 -> 38-69 ms. The price: a message being retried (``_process``'s back-off)
+        holds this process's other partitions too, for at most ``consumer_max_attempts``
+        back-offs, after which it is dead-lettered; replicas on other partitions go on.
+        """
         while True:
             batch = [await arrived.get()]
             while len(batch) < self.settings.consumer_batch_size and not arrived.empty():
                 batch.append(arrived.get_nowait())
-            await self._process_batch(underlay, batch)
+            await self._process_batch(batch)
 
-    async def _process_batch(
-        self, channel: aiormq.abc.AbstractChannel, batch: list[DeliveredMessage]
-    ) -> None:
+    async def _process_batch(self, batch: list[DeliveredMessage]) -> None:
         if len(batch) == 1:
-            await self._process(channel, batch[0])
+            await self._process(batch[0])
             return
         try:
             envelopes = [Envelope.from_json(m.body) for m in batch]
@@ -219,23 +237,25 @@ class Consumer:
             # Something in the batch fails (or will not decode): handle one by one, so that only
             # the culprit is retried and dead-lettered, and the rest keep their order.
             for message in batch:
-                await self._process(channel, message)
+                await self._process(message)
             return
         self.handled += applied
         self.duplicates += len(batch) - applied
         if self.on_committed is not None:
             self.on_committed(envelopes)
-        await channel.basic_ack(_delivery_tag(batch[-1]), multiple=True)
+        # Each partition's last delivery in the batch settles it and every earlier one on its
+        # channel: those were all handled, in this batch or before it.
+        last: dict[int, DeliveredMessage] = {id(m.channel): m for m in batch}
+        for message in last.values():
+            await message.channel.basic_ack(_delivery_tag(message), multiple=True)
 
-    async def _process(
-        self, channel: aiormq.abc.AbstractChannel, message: DeliveredMessage
-    ) -> None:
+    async def _process(self, message: DeliveredMessage) -> None:
         try:
             envelope = Envelope.from_json(message.body)
         except (pydantic.ValidationError, ValueError) as exc:
             log.error("consumer.undecodable", error=str(exc),
                       message_id=message.header.properties.message_id)  # fmt: skip
-            await self._dead_letter(channel, message)
+            await self._dead_letter(message)
             return
         attempt = 0
         while True:
@@ -250,7 +270,7 @@ class Consumer:
                 log.warning("consumer.handler_failed", event_id=str(envelope.event_id),
                             type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
                 if attempt >= self.settings.consumer_max_attempts:
-                    await self._dead_letter(channel, message)
+                    await self._dead_letter(message)
                     return
                 await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
                 continue
@@ -260,13 +280,11 @@ class Consumer:
                 self.duplicates += 1
             if self.on_committed is not None:
                 self.on_committed([envelope])
-            await channel.basic_ack(_delivery_tag(message))
+            await message.channel.basic_ack(_delivery_tag(message))
             return
 
-    async def _dead_letter(
-        self, channel: aiormq.abc.AbstractChannel, message: DeliveredMessage
-    ) -> None:
-        await channel.basic_reject(_delivery_tag(message), requeue=False)
+    async def _dead_letter(self, message: DeliveredMessage) -> None:
+        await message.channel.basic_reject(_delivery_tag(message), requeue=False)
         self.dead_lettered += 1
 
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from shared.consumer import Consumer, dlq_depth, redrive
+from shared.consumer import Consumer, dlq_depth, queue_depths, redrive
 from shared.events import NewEvent
 from shared.eventstore import ANY_VERSION
 from shared.relay import Relay
@@ -139,6 +139,39 @@ async def test_on_committed_hears_of_each_event_once_its_effect_is_visible(bus, 
     assert sum(counts) == 1_000  # every told event's effect was already committed
 
 
+async def test_one_consumer_batches_across_its_partitions_and_acks_every_one(
+    bus, settings, pg_pool, pg_store
+):
+    """One applier takes all of a process's partitions: batches mix partitions, and each
+    partition's deliveries are acked, so a consumer started afterwards gets nothing again."""
+    start_relay, _ = bus
+    batches: list[list] = []
+    first = Consumer(settings, "sink", pg_pool, record_effect, ["core.#"],
+                     on_committed=lambda envelopes: batches.append(list(envelopes)))  # fmt: skip
+    running = asyncio.create_task(first.run())
+    await asyncio.wait_for(first.ready.wait(), 30)
+    await append_many(pg_store, 3_000, streams=200, seed=4)  # before the relay: a backlog
+    start_relay()
+    assert await wait_for_effects(pg_pool, 3_000) == 3_000
+    await assert_exactly_once_in_order(pg_pool, pg_store)
+    assert settings.consumer_partitions == 4
+    # 200 streams hash to four partitions, ~50 each: a batch of one partition's deliveries
+    # holds at most ~57 streams; a batch of 100 from all four, ~79 on average.
+    assert max(len({e.stream_id for e in b}) for b in batches) > 65
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)  # unacked deliveries would requeue
+    async with asyncio.timeout(10):
+        while any((await queue_depths(settings, "sink")).values()):
+            await asyncio.sleep(0.1)
+    second = Consumer(settings, "sink", pg_pool, record_effect, ["core.#"])
+    again = asyncio.create_task(second.run())
+    await asyncio.wait_for(second.ready.wait(), 30)
+    await asyncio.sleep(1.0)
+    again.cancel()
+    await asyncio.gather(again, return_exceptions=True)
+    assert (second.handled, second.duplicates) == (0, 0)
+
+
 async def test_relay_cancelled_mid_way_and_restarted_loses_nothing(bus, pg_pool, pg_store):
     start_relay, start_consumers = bus
     await start_consumers(2)
@@ -194,7 +227,9 @@ async def test_poison_message_is_dead_lettered_after_n_attempts_and_can_be_redri
     async with asyncio.timeout(30):
         while await dlq_depth(settings, "sink") < 1:
             await asyncio.sleep(0.1)
-    assert attempts["s-bad"] == settings.consumer_max_attempts
+    # Its N attempts of its own, and one more when it arrived in a batch with the good one
+    # (a failing batch is handled again one message at a time).
+    assert attempts["s-bad"] in (settings.consumer_max_attempts, settings.consumer_max_attempts + 1)
     assert await wait_for_effects(pg_pool, 1) == 1  # the good one went through meanwhile
     healed.set()
     assert await redrive(settings, "sink") == 1
