@@ -69,6 +69,12 @@ def caller_role(service: str, method: str, path: str) -> str:
 
 def request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
     kwargs = case.as_transport_kwargs(base_url="http://test", headers=headers)
+    # Generated header values may hold any character; httpx sends str headers as ASCII only,
+    # so the others go as their UTF-8 bytes, as a hostile client would send them.
+    kwargs["headers"] = {
+        name: value.encode() if isinstance(value, str) and not value.isascii() else value
+        for name, value in (kwargs.get("headers") or {}).items()
+    }
     if "data" in kwargs:  # requests' name for a raw body; httpx calls it content
         kwargs["content"] = kwargs.pop("data")
     return {k: v for k, v in kwargs.items() if k in ("method", "url", "headers", "params",
