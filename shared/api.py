@@ -35,6 +35,7 @@ import aio_pika
 import asyncpg
 import structlog
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -141,6 +142,9 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
 
     return router
 
+
+# FastAPI's native OpenTelemetry, all three signals off (``GRADELINE_OTEL=true`` keeps them on).
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 # --- CORS -----------------------------------------------------------------------------------
 
@@ -301,6 +305,7 @@ def create_service_app(
     metrics = Metrics(service)
     app = FastAPI(
         title=title,
+        telemetry=None if settings.otel else NO_TELEMETRY,
         lifespan=_lifespan(service, migrations, background, shutdown_timeout),
         middleware=[
             *_cors(settings),
@@ -310,9 +315,12 @@ def create_service_app(
     )
     app.state.settings, app.state.metrics, app.state.tasks = settings, metrics, []
     install_problem_handlers(app)
-    app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
-    app.include_router(metrics_router())
+    # The service's own routes first: a request is matched against the app's routers in order
+    # (twice, in FastAPI 0.165: to pick the router, then the route), and probes and scrapes
+    # are the rarer callers.
     for router in routers:
         document_command_headers(router.routes)
         app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
+    app.include_router(metrics_router())
     return app

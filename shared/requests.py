@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -79,19 +79,27 @@ def decode_cursor(cursor: str | None) -> str | None:
 
 
 def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
-    """Where in a decoded JSON value a string holds U+0000 (keys included), or None."""
+    """Where in a decoded JSON value a string holds U+0000 (keys included), or None.
+
+    Runs on every request body: scalars are checked in place rather than by a call each, and a
+    path is only built on the way down into a container (bodies are mostly flat)."""
     if isinstance(value, str):
         return path if "\x00" in value else None
+    items: Iterable[tuple[str | int, object]]
     if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and "\x00" in key:
-                return (*path, key)
-            found = _nul_path(item, (*path, key))
-            if found is not None:
-                return found
+        items = value.items()
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, (*path, index))
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        if isinstance(item, str):
+            if "\x00" in item:
+                return (*path, key)
+        elif isinstance(item, dict | list):
+            found = _nul_path(item, (*path, key))
             if found is not None:
                 return found
     return None

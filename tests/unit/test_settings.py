@@ -85,3 +85,17 @@ def test_every_worker_runs_by_default_and_an_unknown_one_is_refused(monkeypatch)
     monkeypatch.setenv("GRADELINE_WORKERS", "relay,outbox")
     with pytest.raises(ValidationError, match="workers"):
         Settings()
+
+
+@pytest.mark.parametrize(("value", "on"), [(None, False), ("true", True), ("false", False)])
+def test_fastapi_native_telemetry_is_off_unless_gradeline_otel_says_so(monkeypatch, value, on):
+    from shared.api import create_service_app
+
+    monkeypatch.delenv("GRADELINE_OTEL", raising=False)
+    if value is not None:
+        monkeypatch.setenv("GRADELINE_OTEL", value)
+    settings = Settings()
+    assert settings.otel is on
+    app = create_service_app(settings, service="things", title="T", routers=[], background=[])
+    config = app._telemetry  # FastAPI's own config: no public reader
+    assert (config["tracing"], config["metrics"], config["logs"]) == (on, on, on)
