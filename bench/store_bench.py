@@ -15,7 +15,8 @@ Gradeline and the raw baseline use one database and two pools made by ``shared.d
 (same size, codecs and no-op reset). Gradeline's has the services' connection settings (each
 statement planned when it runs); the baseline's has PostgreSQL's default plan caching, so that
 the baseline's prepared INSERT is not re-planned per row on Gradeline's account. The library has
-a database of its own and a pool as large.
+a database of its own and a pool as large. Every side runs in this process, with the garbage
+collector set as in a service process (``bench.__main__``).
 """
 
 from __future__ import annotations
