@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
 from shared.auth import BearerPrincipal, Principal
-from shared.decider import Metadata
+from shared.decider import Metadata, StateCache
 from shared.eventstore import EventStore
 from shared.idempotency import IDEMPOTENCY_HEADER
 from shared.problems import PROBLEMS_URI, Problem
@@ -134,6 +134,12 @@ class Write(CommandContext):
     def pool(self) -> asyncpg.Pool:
         pool: asyncpg.Pool = self.request.app.state.pool
         return pool
+
+    @property
+    def states(self) -> StateCache:
+        """The app's folded aggregate states: pass as ``cache`` to ``load`` and ``execute``."""
+        states: StateCache = self.request.app.state.states
+        return states
 
     def meta(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
         return command_metadata(

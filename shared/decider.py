@@ -9,10 +9,11 @@ around them and retries on a concurrent append unless the caller pinned a versio
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from shared.events import Actor, Event, EventRegistry, NewEvent
 from shared.eventstore import AppendResult, ConcurrencyError, EventStore
@@ -89,6 +90,48 @@ class Outcome(Generic[S]):
         return self.appended is not None and self.appended.replayed
 
 
+class StateCache:
+    """Folded states of recently used streams, so that a command reads only what was appended
+    since its stream was last folded here, not the whole stream.
+
+    A training plan gathers a daily record per training day for months, and every command on it
+    loaded and folded all of them (measured on plan re-drafts: a sixth of the training process's
+    CPU). The cache is a starting point, never the answer: every load still reads the events
+    after the cached version (one index probe, usually empty), so another replica's appends are
+    folded in, and the append's expected version guards the write as before. It holds committed
+    states only, folded from stored events (loads outside a caller's transaction), never from a
+    decision's own events. States must be immutable (frozen dataclasses of tuples, frozensets,
+    copied mappings), as every ``evolve`` here returns a new one: commands share them.
+    """
+
+    def __init__(self, size: int = 2_000) -> None:
+        self.size = size
+        self._states: OrderedDict[tuple[object, str], tuple[Any, int]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, decider: Decider[Any, S], stream_id: str) -> tuple[S, int] | None:
+        found = self._states.get((decider, stream_id))
+        if found is None:
+            self.misses += 1
+            return None
+        self._states.move_to_end((decider, stream_id))
+        self.hits += 1
+        return cast(tuple[S, int], found)
+
+    def put(self, decider: Decider[Any, S], stream_id: str, state: S, version: int) -> None:
+        if self.size == 0:
+            return
+        key = (decider, stream_id)
+        known = self._states.get(key)
+        if known is not None and known[1] > version:
+            return  # a later state is already here (a concurrent command folded further)
+        self._states[key] = (state, version)
+        self._states.move_to_end(key)
+        if len(self._states) > self.size:
+            self._states.popitem(last=False)
+
+
 async def load(
     store: EventStore,
     registry: EventRegistry,
@@ -96,11 +139,22 @@ async def load(
     stream_id: str,
     *,
     conn: Any = None,
+    cache: StateCache | None = None,
 ) -> tuple[S, int]:
-    """The stream folded into its state, and its version (through ``conn`` when given)."""
-    envelopes = await store.read_stream(stream_id, conn=conn)
-    state = decider.fold(registry.decode_all(envelopes))
-    return state, envelopes[-1].version if envelopes else 0
+    """The stream folded into its state, and its version (through ``conn`` when given).
+
+    With a ``cache`` and no ``conn``, only the events after the cached version are read."""
+    cached = cache.get(decider, stream_id) if cache is not None and conn is None else None
+    state, version = cached if cached is not None else (decider.initial(), 0)
+    envelopes = await store.read_stream(
+        stream_id, after_version=version if cached is not None else None, conn=conn
+    )
+    if envelopes:
+        state = decider.fold(registry.decode_all(envelopes), state)
+        version = envelopes[-1].version
+    if cache is not None and conn is None:
+        cache.put(decider, stream_id, state, version)
+    return state, version
 
 
 async def execute(
@@ -116,6 +170,7 @@ async def execute(
     attempts: int = 5,
     conn: Any = None,
     creates: bool = False,
+    cache: StateCache | None = None,
 ) -> Outcome[S]:
     """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version.
 
@@ -128,7 +183,7 @@ async def execute(
         if guess:
             state, version = decider.initial(), 0
         else:
-            state, version = await load(store, registry, decider, stream_id, conn=conn)
+            state, version = await load(store, registry, decider, stream_id, conn=conn, cache=cache)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(stream_id, expected_version, version)
         try:
@@ -138,7 +193,9 @@ async def execute(
                 continue
             earlier = await _applied_before(store, stream_id, meta.idempotency_key, conn)
             if earlier is not None:
-                state, version = await load(store, registry, decider, stream_id, conn=conn)
+                state, version = await load(
+                    store, registry, decider, stream_id, conn=conn, cache=cache
+                )
                 return Outcome(state, version, [], earlier)
             raise
         if not events:
@@ -155,7 +212,7 @@ async def execute(
                 raise
             continue
         if appended.replayed:  # an earlier identical command already decided: report its state
-            state, version = await load(store, registry, decider, stream_id, conn=conn)
+            state, version = await load(store, registry, decider, stream_id, conn=conn, cache=cache)
             return Outcome(state, version, [], appended)
         return Outcome(decider.fold(events, state), appended.last_version, events, appended)
     raise AssertionError("unreachable")

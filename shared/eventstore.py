@@ -70,6 +70,7 @@ class EventStore(Protocol):
         *,
         to_version: int | None = None,
         as_of: datetime | None = None,
+        after_version: int | None = None,
         conn: Any = None,
     ) -> list[Envelope]: ...
 
@@ -202,19 +203,23 @@ class PostgresEventStore:
         *,
         to_version: int | None = None,
         as_of: datetime | None = None,
+        after_version: int | None = None,
         conn: Any = None,
     ) -> list[Envelope]:
-        """The stream's events in version order; through ``conn`` to see the caller's own
-        uncommitted appends (a consumer deciding inside its inbox transaction)."""
+        """The stream's events in version order (those after ``after_version`` only, when
+        given); through ``conn`` to see the caller's own uncommitted appends (a consumer
+        deciding inside its inbox transaction)."""
         source = conn if conn is not None else self.pool
         rows = await source.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
             " AND ($2::int IS NULL OR version <= $2)"
             " AND ($3::timestamptz IS NULL OR recorded_at <= $3)"
+            " AND ($4::int IS NULL OR version > $4)"
             " ORDER BY version",
             stream_id,
             to_version,
             as_of,
+            after_version,
         )
         return [row_to_envelope(r, self.service) for r in rows]
 

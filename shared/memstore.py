@@ -92,6 +92,7 @@ class InMemoryEventStore:
         *,
         to_version: int | None = None,
         as_of: datetime | None = None,
+        after_version: int | None = None,
         conn: Any = None,
     ) -> list[Envelope]:
         return [
@@ -99,6 +100,7 @@ class InMemoryEventStore:
             for e in self._streams.get(stream_id, [])
             if (to_version is None or e.version <= to_version)
             and (as_of is None or e.recorded_at <= as_of)
+            and (after_version is None or e.version > after_version)
         ]
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:

@@ -40,7 +40,7 @@ async def run(
     """``conn``: decide and append inside the caller's transaction (reads included)."""
     return await execute(
         write.store, registry, decider, stream, command, meta,
-        expected_version=expected, policy_version=_policy_version, conn=conn,
+        expected_version=expected, policy_version=_policy_version, conn=conn, cache=write.states,
     )  # fmt: skip
 
 
@@ -54,7 +54,8 @@ def pinned(write: Write, stream: str, version: int) -> None:
 
 
 async def session_state(write: Write, session_id: str) -> tuple[ExamSession, int]:
-    state, version = await load(write.store, registry, EXAM_SESSION, session.stream_id(session_id))
+    state, version = await load(write.store, registry, EXAM_SESSION, session.stream_id(session_id),
+                                cache=write.states)  # fmt: skip
     return state, version
 
 
@@ -136,13 +137,14 @@ async def correct_grade(
 
 async def dispute_state(write: Write, dispute_id: str) -> tuple[dispute.GradeDispute, int]:
     state, version = await load(write.store, registry, dispute.GRADE_DISPUTE,
-                                dispute.stream_id(dispute_id))  # fmt: skip
+                                dispute.stream_id(dispute_id), cache=write.states)  # fmt: skip
     return state, version
 
 
 async def current_decision(write: Write, session_id: str, trainee_id: str) -> Any:
     state, _ = await load(write.store, registry, TRAINEE_ASSESSMENT,
-                          assessment.stream_id(session_id, trainee_id))  # fmt: skip
+                          assessment.stream_id(session_id, trainee_id),
+                          cache=write.states)  # fmt: skip
     return state.decision
 
 

@@ -34,13 +34,14 @@ async def change_plan(
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
-        state, _ = await load(write.store, registry, plan.PLAN, plan.stream_id(trainee_id))
+        state, _ = await load(write.store, registry, plan.PLAN, plan.stream_id(trainee_id),
+                              cache=write.states)  # fmt: skip
         with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
             plan.PLAN.decide(command, state)
     trainee = in_training(known, trainee_id)
     outcome = await execute(
         write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command,
-        write.meta(trainee.branch_id, roles), expected_version=write.expected,
+        write.meta(trainee.branch_id, roles), expected_version=write.expected, cache=write.states,
     )  # fmt: skip
     return plan_table(outcome.state, write.shown(outcome.version))
 
@@ -51,6 +52,7 @@ async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str,
     outcome = await execute(
         write.store, registry, demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
         write.meta(trainee.branch_id if trainee else None, roles), expected_version=write.expected,
+        cache=write.states,
     )  # fmt: skip
     return {
         "trainer_id": command.trainer_id,
@@ -72,6 +74,7 @@ async def _demerit_trainee(write: Write, trainee_id: str | None) -> KnownTrainee
 
 async def current_plan(request: Request, trainee_id: str) -> tuple[TrainingPlan, int]:
     state, version = await load(
-        request.app.state.store, registry, plan.PLAN, plan.stream_id(trainee_id)
-    )
+        request.app.state.store, registry, plan.PLAN, plan.stream_id(trainee_id),
+        cache=request.app.state.states,
+    )  # fmt: skip
     return state, version

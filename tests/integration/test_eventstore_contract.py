@@ -97,6 +97,14 @@ async def test_read_stream_up_to_a_version_or_a_moment(store):
     assert len(await store.read_stream("s-1", as_of=recorded)) == 3
 
 
+async def test_read_stream_after_a_version(store):
+    await store.append("s-1", [ev(1), ev(2), ev(3)], NO_STREAM)
+    assert [e.version for e in await store.read_stream("s-1", after_version=1)] == [2, 3]
+    assert [e.version for e in await store.read_stream("s-1", after_version=0)] == [1, 2, 3]
+    assert await store.read_stream("s-1", after_version=3) == []
+    assert [e.version for e in await store.read_stream("s-1", after_version=1, to_version=2)] == [2]
+
+
 async def test_occurred_at_and_envelope_fields_round_trip(store):
     when = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     corr = uuid.uuid4()
