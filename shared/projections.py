@@ -62,6 +62,12 @@ class Projection:
     def lock_key(self) -> int:
         return 7265616500 + zlib.crc32(self.name.encode())
 
+    @property
+    def rebuild_lock_key(self) -> int:
+        """Held for a whole rebuild: two at once (two replicas starting on a new version, or a
+        start beside ``gradeline rebuild``) would fill and drop the same scratch schema."""
+        return self.lock_key + 2**32
+
     def checkpoint(self, source: Source) -> str:
         return f"projection:{self.name}:{source}"
 
@@ -213,7 +219,7 @@ class ProjectionRunner:
             if stored != projection.version:
                 log.info("projection.rebuild_at_start", name=projection.name, was=stored)
                 await self._ensure_tables(projection)
-                await rebuild(self.pool, self.service, projection)
+                await rebuild(self.pool, self.service, projection, only_if_stale=True)
 
     async def _ensure_tables(self, projection: Projection) -> None:
         """Empty live tables for a projection never built, so that reads during its first
@@ -314,12 +320,36 @@ async def rebuild(
     *,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    only_if_stale: bool = False,
 ) -> int:
     """Replay all history into fresh tables, then swap them in; returns the events applied.
 
     The long replay runs beside the live runner; only the final catch-up and the swap hold the
-    projection's lock, so readers see the old tables until the new ones are complete.
+    projection's lock, so readers see the old tables until the new ones are complete. One
+    rebuild of a projection runs at a time (``rebuild_lock_key``, held on a connection of its
+    own); ``only_if_stale``: once it holds that lock, skip the rebuild if the stored version is
+    already this one (another replica rebuilt it meanwhile).
     """
+    async with pool.acquire() as holder:
+        await holder.execute("SELECT pg_advisory_lock($1)", projection.rebuild_lock_key)
+        try:
+            if only_if_stale and projection.version == await holder.fetchval(
+                "SELECT version FROM projection_versions WHERE name = $1", projection.name
+            ):
+                return 0
+            return await _rebuild(pool, service, projection, batch_size, progress)
+        finally:
+            with suppress(*DATABASE_AWAY):  # a lost connection has released the lock
+                await holder.execute("SELECT pg_advisory_unlock($1)", projection.rebuild_lock_key)
+
+
+async def _rebuild(
+    pool: asyncpg.Pool,
+    service: str,
+    projection: Projection,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> int:
     fresh = f"{projection.schema}__new"
     async with pool.acquire() as conn, conn.transaction():
         await _create_schema(conn, projection, fresh)
