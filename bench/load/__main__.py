@@ -3,7 +3,7 @@
 Starts the services as child processes (like ``make run``) in a fresh namespace on free ports,
 posts the demo's domain flow from N concurrent branch offices with retries and duplicate sends,
 then reports throughput, latencies and a pass/fail line per check; exit status 1 when a check
-fails. The namespace's databases are dropped afterwards unless ``--keep``.
+fails. The namespace's databases, exchanges and queues are removed afterwards unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="fraction of writes sent twice with the same key")  # fmt: skip
     parser.add_argument("--converge", type=float, default=10.0,
                         help="seconds allowed to catch up after the load")  # fmt: skip
-    parser.add_argument("--keep", action="store_true", help="keep the namespace's databases")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the namespace's databases, exchanges and queues")  # fmt: skip
     return parser.parse_args(argv)
 
 

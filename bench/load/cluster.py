@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
 import httpx
 
+from bench.http_servers import remove_namespace
 from ops import launcher
 from shared import db
 from shared.settings import SERVICE_PORTS, Settings
@@ -146,9 +148,13 @@ class Cluster:
         return found
 
     async def drop(self) -> None:
+        """The namespace's databases, and its exchanges and queues on the broker (quorum
+        queues that nobody consumes would otherwise stay, fifteen per run)."""
         for service in SERVICES:
             with contextlib.suppress(Exception):
                 await db.drop_database(self.settings.pg_dsn, self.settings.database_name(service))
+        with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
+            await remove_namespace(self.settings)
 
 
 @contextlib.contextmanager
