@@ -162,20 +162,18 @@ class Consumer:
             arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
             for queue in queues:
                 await self._subscribe(connection, queue.name, arrived)
-            workers = [asyncio.create_task(self._apply(arrived))]
+            applier = asyncio.create_task(self._apply(arrived))
             self.ready.set()
             backoff.reset()
             try:
-                # Until the connection drops or a worker fails; then reconnect from scratch.
-                await asyncio.wait([closed, *workers], return_when=asyncio.FIRST_COMPLETED)
-                for worker in workers:
-                    if worker.done() and worker.exception():
-                        raise worker.exception()  # type: ignore[misc]
+                # Until the connection drops or the applier fails; then reconnect from scratch.
+                await asyncio.wait([closed, applier], return_when=asyncio.FIRST_COMPLETED)
+                if applier.done() and applier.exception():
+                    raise applier.exception()  # type: ignore[misc]
                 raise ConnectionError("AMQP connection closed")
             finally:
-                for worker in workers:
-                    worker.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
+                applier.cancel()
+                await asyncio.gather(applier, return_exceptions=True)
         finally:
             self.ready.clear()
             if not connection.is_closed:

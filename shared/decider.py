@@ -146,9 +146,7 @@ async def load(
     With a ``cache`` and no ``conn``, only the events after the cached version are read."""
     cached = cache.get(decider, stream_id) if cache is not None and conn is None else None
     state, version = cached if cached is not None else (decider.initial(), 0)
-    envelopes = await store.read_stream(
-        stream_id, after_version=version if cached is not None else None, conn=conn
-    )
+    envelopes = await store.read_stream(stream_id, after_version=version, conn=conn)
     if envelopes:
         state = decider.fold(registry.decode_all(envelopes), state)
         version = envelopes[-1].version
