@@ -8,17 +8,13 @@ cover everything the namespace holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-import aio_pika
-
 from bench.load import checks, cluster
 from bench.load.http import Duplicates, Recorder
 from bench.load.run import LoadConfig, LoadOutcome, run_load
-from tests.conftest import _delete_namespace
 
 LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "load"
 CONVERGE_SECONDS = 10.0  # issue 7: projections converge within 10 s after recovery
@@ -35,17 +31,7 @@ def running_cluster(pg_dsn: str, amqp_url: str) -> Iterator[cluster.Cluster]:
         yield services
     finally:
         services.stop()
-        asyncio.run(_clean(services))
-
-
-async def _clean(services: cluster.Cluster) -> None:
-    await services.drop()
-    with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
-        conn = await aio_pika.connect(services.settings.amqp_url)
-        try:
-            await _delete_namespace(conn, services.settings)
-        finally:
-            await conn.close()
+        asyncio.run(services.drop())  # databases, exchanges and queues
 
 
 def config(seed: int, trainees: int, duplicates: float = 0.15) -> LoadConfig:
