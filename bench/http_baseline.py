@@ -8,17 +8,30 @@ the enrollment service is what Gradeline's machinery costs per request.
 
 Served by uvicorn as a factory: ``uvicorn bench.http_baseline:create_app --factory`` with
 ``BENCH_BASELINE_DSN`` naming a database that holds :data:`DDL`.
+
+With ``BENCH_BASELINE_PUBLISH=1`` the route also announces each enrolment on RabbitMQ, the
+naive way: after the INSERT, one persistent message of an enrolment event's size is published on
+a channel with publisher confirms, awaited, to a topic exchange routed exactly as Gradeline's
+events are (three consuming services, each with its consistent-hash exchange and partition quorum
+queues, declared by ``shared.consumer.declare_topology`` in the namespace ``GRADELINE_NAMESPACE``).
+That is the least a service must do to store an enrolment and tell the others, though not a
+correct design: a crash between the INSERT and the publish loses the announcement (the reason for
+Gradeline's outbox). It answers "what does the bus itself cost here?" beside the bare endpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import aio_pika
+import orjson
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +41,7 @@ from shared.api import tune_gc
 from shared.settings import Settings
 
 DSN_VARIABLE = "BENCH_BASELINE_DSN"
+PUBLISH_VARIABLE = "BENCH_BASELINE_PUBLISH"
 
 DDL = """
 CREATE TABLE trainees (
@@ -69,11 +83,39 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server_settings=db.POSTGRES_DEFAULT_PLANS,
     )  # fmt: skip
     app.state.pool = pool
+    connection = None
+    if os.environ.get(PUBLISH_VARIABLE) == "1":
+        connection = await aio_pika.connect(settings.amqp_url)
+        app.state.exchange = await declare_bus(connection, settings)
     tune_gc(settings.gc_gen0_threshold)  # the services' process tuning: not measured as theirs
     try:
         yield
     finally:
+        if connection is not None:
+            await connection.close()
         await pool.close()
+
+
+async def declare_bus(
+    connection: aio_pika.abc.AbstractConnection, settings: Settings
+) -> aio_pika.abc.AbstractExchange:
+    """The events exchange and the consuming services' queues; a confirming channel on it."""
+    # Imported here: the plain baseline's memory (a reported figure) stays free of the services.
+    from services.assessment.consumers import BINDING_KEYS as ASSESSMENT_KEYS
+    from services.compensation.consumers import BINDING_KEYS as COMPENSATION_KEYS
+    from services.training.consumers import BINDING_KEYS as TRAINING_KEYS
+    from shared.consumer import Topology, declare_topology
+
+    # The services that consume enrollment's events, with their binding keys: the same routing.
+    consuming = {"training": TRAINING_KEYS, "assessment": ASSESSMENT_KEYS,
+                 "compensation": COMPENSATION_KEYS}  # fmt: skip
+    setup = await connection.channel()
+    for service, keys in consuming.items():
+        topology = Topology(settings.namespace, service, settings.consumer_partitions)
+        await declare_topology(setup, settings, topology, keys)
+    await setup.close()
+    channel = await connection.channel(publisher_confirms=True)
+    return await channel.get_exchange(settings.exchange_name())
 
 
 async def enroll(body: EnrollBody, request: Request) -> dict[str, Any]:
@@ -85,12 +127,46 @@ async def enroll(body: EnrollBody, request: Request) -> dict[str, Any]:
     return {"trainee_id": body.trainee_id, "version": 1}
 
 
+async def enroll_and_publish(body: EnrollBody, request: Request) -> dict[str, Any]:
+    answer = await enroll(body, request)
+    await request.app.state.exchange.publish(announcement(body), routing_key=ROUTING_KEY)
+    return answer
+
+
+ROUTING_KEY = "enrollment.TraineeEnrolled"
+
+
+def announcement(body: EnrollBody) -> aio_pika.Message:
+    """The enrolment as an event message: the fields and size of a Gradeline envelope (about
+    900 bytes of JSON) and its AMQP properties, persistent, partitioned on ``stream_id``."""
+    stream_id = f"trainee-{body.trainee_id}"
+    data = body.model_dump(mode="json")
+    event_id, correlation_id = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    document = orjson.dumps({
+        "event_id": event_id, "stream_id": stream_id, "version": 1, "position": 0,
+        "type": "TraineeEnrolled", "schema_version": 1, "occurred_at": now, "recorded_at": now,
+        "data": data, "actor": {"sub": f"clerk-{body.branch_id}", "role": "branch_clerk"},
+        "branch_id": body.branch_id, "correlation_id": correlation_id, "causation_id": None,
+        "idempotency_key": f"POST /trainees clerk-{body.branch_id}:enrol-{body.trainee_id}",
+        "policy_version": None, "service": "enrollment", "prev_hash": None,
+        "hash": hashlib.sha256(orjson.dumps(data)).hexdigest(),
+    })  # fmt: skip
+    return aio_pika.Message(
+        document, content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(event_id), type="TraineeEnrolled", app_id="enrollment", timestamp=now,
+        correlation_id=str(correlation_id),
+        headers={"stream_id": stream_id, "version": 1, "position": 0},
+    )  # fmt: skip
+
+
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="http bench baseline", lifespan=lifespan)
-    app.add_api_route("/trainees", enroll, methods=["POST"], status_code=201)
+    route = enroll_and_publish if os.environ.get(PUBLISH_VARIABLE) == "1" else enroll
+    app.add_api_route("/trainees", route, methods=["POST"], status_code=201)
     app.add_api_route("/health", health, methods=["GET"])
     return app

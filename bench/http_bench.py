@@ -5,8 +5,10 @@ httptools, no access log), each with everything it runs in production: middlewar
 idempotency, decider and event store, outbox relay, consumers and projection runners, all in one
 namespace so that events flow between them over RabbitMQ as in a deployment. The baseline,
 ``bench.http_baseline``, runs under the same flags: one route validating an enrolment body and
-doing one INSERT. The load generator (``bench.loadgen``, in this process) keeps 64 keep-alive
-connections sending back to back.
+doing one INSERT; and the same route publishing each enrolment on RabbitMQ the naive way (a
+confirmed publish after the INSERT, routed like Gradeline's events), which shows what the bus
+itself costs on this machine. The load generator (``bench.loadgen``, in this process) keeps 64
+keep-alive connections sending back to back.
 
 Before measuring, the suite seeds what the commands act on (``bench.http_commands``): trainees
 enrolled over HTTP, known to training, assessment and compensation through the bus, and exam
@@ -27,7 +29,7 @@ with nothing paused: the whole system on two cores. Each side's resident memory 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +38,7 @@ import asyncpg
 from bench import cpu, http_baseline, http_commands, loadgen
 from bench.common import BenchConfig, Row, comparison_row, fresh_database, log, percentile
 from bench.http_servers import (
+    CONSUMERS,
     HOST,
     SERVICES,
     Memory,
@@ -43,6 +46,8 @@ from bench.http_servers import (
     bench_settings,
     catch_up,
     gradeline,
+    purge_queues,
+    remove_namespace,
     serving,
 )
 from shared import db
@@ -52,9 +57,11 @@ SUITE = "http"
 CONNECTIONS = 64
 REPS = 3
 BASELINE = "FastAPI + asyncpg INSERT"
+PUBLISHED = "FastAPI + asyncpg INSERT + aio-pika publish"
 GOAL_RATIO = 0.60  # issue 3: a command at 60 % of the bare endpoint's throughput at least
 GOAL_P99_MS = 150.0
 OWN_PROCESS_BARE = "bare app"
+OWN_PROCESS_PUBLISHED = "bare app + publish"
 SEED_SECONDS = 600.0
 KNOWN_SECONDS = 180.0
 # Where each consuming service keeps the trainees it learnt from enrollment's events.
@@ -92,6 +99,7 @@ class Side:
     results: list[loadgen.LoadResult] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
     backlogs: list[tuple[int, float]] = field(default_factory=list)
+    after_run: Callable[[], Awaitable[object]] | None = None  # outside the timing
 
 
 async def load(side: Side, seconds: float) -> loadgen.LoadResult:
@@ -114,6 +122,8 @@ async def load(side: Side, seconds: float) -> loadgen.LoadResult:
             f"{side.name}: {result.failed} requests failed ({dict(result.statuses)}); first: "
             f"{result.first_error[:500]!r}\n{side.server.output()}"
         )
+    if side.after_run is not None:
+        await side.after_run()
     if side.settings is not None:
         side.backlogs.append(await catch_up(side.settings, SERVICES))
     p50, p99 = (percentile(result.latencies_ms, pct) for pct in (50, 99))
@@ -176,13 +186,39 @@ async def seed(
 # --- rows --------------------------------------------------------------------------------------
 
 
-def compare(side: Side, baseline: Side, measure: str, values: Any, **extra: Any) -> Row:
+def compare(
+    side: Side, baseline: Side, measure: str, values: Any, *, against: str = BASELINE, **extra: Any
+) -> Row:
     """A row of one measure of every run of ``side`` against the baseline's runs."""
     return comparison_row(
         SUITE, f"{side.name} {side.route}, {CONNECTIONS} clients: {measure}",
         (f"Gradeline {side.name}", [values(r) for r in side.results]),
-        (BASELINE, [values(r) for r in baseline.results]), **extra,
+        (against, [values(r) for r in baseline.results]), **extra,
     )  # fmt: skip
+
+
+def published_rows(side: Side, published: Side) -> list[Row]:
+    """Enrolment against the bare route that also publishes: for information, no goal."""
+    note = (
+        "The same runs as above, against `bench.http_baseline` with "
+        f"{http_baseline.PUBLISH_VARIABLE}=1: the bare route, then one persistent message of an "
+        "enrolment event's size published on a confirming channel and awaited, routed like "
+        "Gradeline's events to the three consuming services' partition quorum queues (nobody "
+        "consuming; purged after each run). That naive dual write loses the announcement if the "
+        "process dies between INSERT and publish, which Gradeline's outbox does not; it shows "
+        "what the broker alone costs here."
+    )
+    cpu_note = "user + system CPU time of every process (/proc) during each run, per request."
+    return [
+        compare(side, published, "throughput against INSERT + publish", lambda r: r.throughput,
+                against=PUBLISHED, unit="req/s", note=note),
+        comparison_row(
+            SUITE, f"{side.name}: CPU per request, all processes, against INSERT + publish",
+            (f"Gradeline {side.name}", per_request(side, None)),
+            (PUBLISHED, per_request(published, None)), unit="ms", higher_is_better=False,
+            note=cpu_note,
+        ),
+    ]  # fmt: skip
 
 
 def latency(pct: float) -> Any:
@@ -227,21 +263,23 @@ def service_rows(side: Side, baseline: Side, seconds: float) -> list[Row]:
     ]  # fmt: skip
 
 
+def per_request(side: Side, kinds: tuple[str, ...] | None) -> list[float]:
+    """Milliseconds of CPU per request answered in each measured run, of the processes of
+    ``kinds`` (every process when None)."""
+    return [
+        1000
+        * (sum(spent.values()) if kinds is None else sum(spent.get(k, 0.0) for k in kinds))
+        / result.succeeded
+        # the last runs are the measured ones: the first was the warm-up
+        for spent, result in zip(side.cpu[-len(side.results) :], side.results, strict=True)
+    ]
+
+
 def cpu_rows(side: Side, baseline: Side) -> list[Row]:
     """CPU per request during the runs (load window only), by process, against the bare app's:
     the service's own process, and every process of the machine together; for the enrolment
     command also PostgreSQL's and RabbitMQ's share."""
     own, bare = side.kinds[side.server.pid], baseline.kinds[baseline.server.pid]
-
-    def per_request(s: Side, kinds: tuple[str, ...] | None) -> list[float]:
-        return [
-            1000
-            * (sum(spent.values()) if kinds is None else sum(spent[k] for k in kinds))
-            / result.succeeded
-            # the last runs are the measured ones: the first was the warm-up
-            for spent, result in zip(s.cpu[-len(s.results) :], s.results, strict=True)
-        ]
-
     measures: list[tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]] = [
         (f"CPU per request, {own} process", (own,), (bare,)),
         ("CPU per request, all processes", None, None),
@@ -286,11 +324,21 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
     durations = Durations.of(config)
     trainees = config.size(2000, minimum=200)
     sessions = 8  # 6 scores per sitting: 8 x 6 x 2,000 requests, more than any run sends
-    log(f"{SUITE}: starting the four services and the baseline (uvicorn subprocesses)")
+    log(f"{SUITE}: starting the four services and the baselines (uvicorn subprocesses)")
     baseline_env = {http_baseline.DSN_VARIABLE: baseline_dsn}
+    # The publishing baseline's exchange and queues: a namespace of their own, nobody consuming.
+    bus = Settings(pg_dsn=settings.pg_dsn, amqp_url=settings.amqp_url,
+                   namespace=f"{settings.namespace}_pub", environment="development")  # fmt: skip
+    published_env = {
+        **baseline_env,
+        http_baseline.PUBLISH_VARIABLE: "1",
+        "GRADELINE_AMQP_URL": bus.amqp_url,
+        "GRADELINE_NAMESPACE": bus.namespace,
+    }
     async with (
         gradeline(settings, SERVICES) as servers,
         serving("bench.http_baseline:create_app", baseline_env) as baseline_server,
+        serving("bench.http_baseline:create_app", published_env) as published_server,
     ):
         await seed(settings, servers, trainees, sessions)
         ids = http_commands.seeded_ids(trainees)
@@ -298,10 +346,15 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
         everyone = list(servers.values())
         kinds = {server.pid: name for name, server in servers.items()}
         kinds[baseline_server.pid] = OWN_PROCESS_BARE
+        kinds[published_server.pid] = OWN_PROCESS_PUBLISHED
         baseline = Side("bare", "POST /trainees", baseline_server, enrolments, 201,
                         paused=everyone, kinds=kinds)  # fmt: skip
+        announced = iter(http_commands.Enrolments(settings.jwt_secret, prefix="p"))
+        published = Side("bare + publish", "POST /trainees", published_server, announced, 201,
+                         paused=everyone, kinds=kinds,
+                         after_run=lambda: purge_queues(bus, CONSUMERS))  # fmt: skip
         commands = http_commands.commands(settings.jwt_secret, ids, sessions)
-        sides = [baseline] + [
+        sides = [baseline, published] + [
             Side(
                 c.service,
                 c.route,
@@ -319,11 +372,18 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
         sides.append(Side(f"{enrol.service} (all live)", enrol.route, servers[enrol.service],
                           enrol.requests, enrol.expected, enrol.about, settings,
                           kinds=kinds))  # fmt: skip
-        await alternate_loads(sides, durations)
+        try:
+            await alternate_loads(sides, durations)
+        finally:
+            await remove_namespace(bus)
     rows = [
         row
-        for side in sides[1:]
-        for row in [*service_rows(side, baseline, durations.run), *cpu_rows(side, baseline)]
+        for side in sides[2:]
+        for row in [
+            *service_rows(side, baseline, durations.run),
+            *cpu_rows(side, baseline),
+            *(published_rows(side, published) if side.name == "enrollment" else []),
+        ]
     ]
     return [replace(rows[0], note=f"{rows[0].note} {baseline_note(baseline)}"), *rows[1:]]
 

@@ -217,6 +217,21 @@ async def remove_namespace(settings: Settings) -> None:
         await connection.close()
 
 
+async def purge_queues(settings: Settings, services: Sequence[str]) -> None:
+    """Empty the partition queues of ``services`` in ``settings``' namespace (messages nobody
+    consumes, such as the publishing baseline's)."""
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        for service in services:
+            topology = Topology(settings.namespace, service, settings.consumer_partitions)
+            for index in range(topology.partitions):
+                queue = await channel.get_queue(topology.partition_queue(index), ensure=False)
+                await queue.purge()
+    finally:
+        await connection.close()
+
+
 # --- Gradeline's background work ---------------------------------------------------------------
 
 
