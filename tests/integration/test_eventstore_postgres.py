@@ -209,3 +209,35 @@ async def test_events_of_the_previous_batch_function_chain_on_and_verify(pg_stor
     events = await pg_store.read_stream("s-1")
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     assert await pg_store.verify() == []
+
+
+async def test_concurrent_stream_reads_share_a_statement_and_each_gets_its_own_events(pg_store):
+    """Plain reads made at once go in one batch: every reader gets its stream's events after
+    its version, in version order, whatever else the batch holds (empty streams included)."""
+    for n in range(1, 6):
+        await pg_store.append(f"s-{n}", [ev(n * 10 + k) for k in range(n)], NO_STREAM)
+    reads = [("s-1", 0), ("s-5", 2), ("nothing-here", 0), ("s-3", 0), ("s-5", 0), ("s-4", 4)]
+    batches: list[list[tuple[str, int]]] = []
+    run = pg_store._reads._run
+
+    async def counted(batch):
+        batches.append(list(batch))
+        return await run(batch)
+
+    pg_store._reads._run = counted
+
+    batched = await asyncio.gather(
+        *(pg_store.read_stream(stream, after_version=after) for stream, after in reads)
+    )
+
+    assert batches == [reads]  # one statement for the six reads
+    alone = [
+        [e for e in await pg_store.read_stream(stream, to_version=99) if e.version > after]
+        for stream, after in reads
+    ]
+    assert [[(e.stream_id, e.version, e.data) for e in got] for got in batched] == [
+        [(e.stream_id, e.version, e.data) for e in want] for want in alone
+    ]
+    assert [len(got) for got in batched] == [1, 3, 0, 3, 5, 0]
+    assert [e.version for e in batched[1]] == [3, 4, 5]
+    assert [e.data["n"] for e in batched[4]] == [50, 51, 52, 53, 54]
