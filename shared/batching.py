@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,3 +78,38 @@ class Batcher(Generic[T, R]):
                 size += 1
         batch, self._queue = self._queue[:size], self._queue[size:]
         return batch
+
+
+class Lookup:
+    """Concurrent one-key lookups of one query, answered by one statement per batch.
+
+    ``sql`` takes every key of the batch as ``$1`` (``... WHERE trainee_id = ANY($1::text[])``)
+    and returns the key as its first column, at most one row per key. Each caller gets its key's
+    row, or None. A command that must first find the record it acts on (training's trainee, say)
+    would otherwise pay a round trip, a pool checkout and a planning of its own for one row.
+    """
+
+    def __init__(self, pool: Any, sql: str) -> None:
+        self.pool = pool
+        self.sql = sql
+        self._batcher: Batcher[str, Any] = Batcher(self._fetch)
+
+    async def __call__(self, key: str) -> Any:
+        return await self._batcher(key)
+
+    async def _fetch(self, keys: list[str]) -> list[Any]:
+        rows = await self.pool.fetch(self.sql, list(dict.fromkeys(keys)))
+        found = {row[0]: row for row in rows}
+        return [found.get(key) for key in keys]
+
+
+def lookup(state: Any, sql: str) -> Lookup:
+    """The app's :class:`Lookup` of ``sql`` (``state`` is ``app.state``), made on first use over
+    the app's pool, and made again if the pool was replaced (an app started anew)."""
+    lookups: dict[str, Lookup] | None = getattr(state, "lookups", None)
+    if lookups is None:
+        lookups = state.lookups = {}
+    found = lookups.get(sql)
+    if found is None or found.pool is not state.pool:
+        found = lookups[sql] = Lookup(state.pool, sql)
+    return found

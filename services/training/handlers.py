@@ -29,8 +29,7 @@ async def change_plan(
     write: Write, trainee_id: str, command: PlanCommand, roles: tuple[str, ...]
 ) -> JsonDict:
     """Decide ``command`` on the trainee's plan; the plan table after it, with its ETag."""
-    pool = write.request.app.state.pool
-    known = await find_trainee(pool, trainee_id)
+    known = await find_trainee(write.request.app.state, trainee_id)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
@@ -66,7 +65,7 @@ async def _demerit_trainee(write: Write, trainee_id: str | None) -> KnownTrainee
     # must know it; an unknown id is a typo to refuse rather than a branch-less demerit to keep.
     if trainee_id is None:
         return None
-    trainee = await find_trainee(write.request.app.state.pool, trainee_id)
+    trainee = await find_trainee(write.request.app.state, trainee_id)
     if trainee is None:
         raise InvalidCommand("trainee_id", f"trainee {trainee_id} is not known to training", "R-13")
     return trainee

@@ -50,7 +50,7 @@ def may_read(principal: Principal, trainee: KnownTrainee | None, state: Training
 
 async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:
     state, version = await current_plan(request, trainee_id)
-    trainee = await find_trainee(request.app.state.pool, trainee_id)
+    trainee = await find_trainee(request.app.state, trainee_id)
     if state.status is None or not may_read(principal, trainee, state):
         raise not_found(f"no plan has been drafted for trainee {trainee_id}")
     return plan_table(state, version)

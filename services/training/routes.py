@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Path
+from starlette.datastructures import State
 
 from shared.auth import Principal, Role
 from shared.commands import Write, writer
@@ -58,16 +58,16 @@ STAGE = PLAN + "/stages/{no}"
 async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWrite) -> JsonDict:
     """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
     (R-9). Production managers draft for production reserve trainees only."""
-    await _may_draft(write.request.app.state.pool, write.principal, trainee_id)
+    await _may_draft(write.request.app.state, write.principal, trainee_id)
     stages = tuple(s.spec() for s in body.stages)
     command = DraftPlan(trainee_id, stages, write.actor_id, write.today)
     return await change_plan(write, trainee_id, command, DRAFTERS)
 
 
-async def _may_draft(pool: asyncpg.Pool, principal: Principal, trainee_id: str) -> None:
+async def _may_draft(state: State, principal: Principal, trainee_id: str) -> None:
     if principal.has_role(Role.AFTER_SALES_MANAGER):
         return
-    trainee = await find_trainee(pool, trainee_id)
+    trainee = await find_trainee(state, trainee_id)
     if trainee is not None and trainee.category != PRODUCTION_RESERVE:  # unknown: 404 follows
         raise forbidden("a production manager drafts plans for production reserve trainees only")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
+from starlette.datastructures import State
 
+from shared.batching import lookup
 from shared.decider import Conflict
 from shared.problems import not_arrived
 
@@ -24,14 +25,19 @@ class KnownTrainee:
     plan_level: str | None
 
 
-async def find_trainee(pool: asyncpg.Pool, trainee_id: str) -> KnownTrainee | None:
-    """The trainee once its enrolment arrived (a row made by a later event alone does not count)."""
-    row = await pool.fetchrow(
-        "SELECT trainee_id, name, category, branch_id, status, plan_level FROM known_trainees"
-        " WHERE trainee_id = $1 AND branch_id IS NOT NULL",
-        trainee_id,
-    )
-    return None if row is None else KnownTrainee(**dict(row))
+_FIND_SQL = (
+    "SELECT trainee_id, name, category, branch_id, status, plan_level FROM known_trainees"
+    " WHERE trainee_id = ANY($1::text[]) AND branch_id IS NOT NULL"
+)
+
+
+async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
+    """The trainee once its enrolment arrived (a row made by a later event alone does not count).
+
+    ``state`` is the app's (``request.app.state``): concurrent commands' lookups share one
+    statement (:class:`shared.batching.Lookup`)."""
+    row = await lookup(state, _FIND_SQL)(trainee_id)
+    return None if row is None else KnownTrainee(*row)
 
 
 def in_training(trainee: KnownTrainee | None, trainee_id: str) -> KnownTrainee:
