@@ -1,7 +1,8 @@
 """The trainee facts tables (migrations/0001): read by the handlers, written by the consumer.
 
-Reads take a pool or a connection (``Source``): handlers read on the pool, the consumer inside
-its inbox transaction.
+Handlers find a trainee through the app's state (:func:`find_trainee`: concurrent lookups share a
+statement); the consumer reads and writes the stages inside its inbox transaction (``Source``: a
+pool or a connection).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from starlette.datastructures import State
+
+from shared.batching import lookup
 from shared.decider import Conflict
 from shared.problems import not_arrived
 
@@ -37,13 +41,32 @@ class KnownTrainee:
         return self.enrolment.facts(self.stages)
 
 
-async def find_trainee(source: Source, trainee_id: str) -> KnownTrainee | None:
-    """The trainee once its enrolment arrived, with its current plan stages."""
-    row = await source.fetchrow(
-        "SELECT branch_id, category, education, experience_years, certificates, enrolled_series,"
-        " status FROM trainee_facts WHERE trainee_id = $1 AND branch_id IS NOT NULL",
-        trainee_id,
-    )
+# A trainee's facts and its current plan stages in one statement, for a batch of trainees
+# (shared.batching.Lookup): stages come as one array per column, in stage order.
+_FIND_SQL = """
+SELECT f.trainee_id, f.status, f.branch_id, f.category, f.education, f.experience_years,
+       f.certificates, f.enrolled_series, s.nos, s.trainers, s.series, s.specs, s.signed,
+       s.reopened
+FROM trainee_facts f
+LEFT JOIN LATERAL (
+    SELECT array_agg(stage_no ORDER BY stage_no) AS nos,
+           array_agg(trainer_id ORDER BY stage_no) AS trainers,
+           array_agg(product_series ORDER BY stage_no) AS series,
+           array_agg(spec ORDER BY stage_no) AS specs,
+           array_agg(signed ORDER BY stage_no) AS signed,
+           array_agg(reopened ORDER BY stage_no) AS reopened
+    FROM plan_stages p WHERE p.trainee_id = f.trainee_id
+) s ON true
+WHERE f.trainee_id = ANY($1::text[]) AND f.branch_id IS NOT NULL
+"""
+
+
+async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
+    """The trainee once its enrolment arrived, with its current plan stages.
+
+    ``state`` is the app's (``request.app.state``): concurrent commands' lookups share one
+    statement, facts and stages read together."""
+    row = await lookup(state, _FIND_SQL)(trainee_id)
     if row is None:
         return None
     enrolment = Enrolment(
@@ -54,13 +77,13 @@ async def find_trainee(source: Source, trainee_id: str) -> KnownTrainee | None:
         certificates=tuple(row["certificates"]),
         product_series=tuple(row["enrolled_series"]),
     )
-    stages = await load_stages(source, trainee_id)
+    stages = tuple(PlanStage(*stage) for stage in zip(*row[8:], strict=True)) if row["nos"] else ()
     return KnownTrainee(trainee_id, row["status"], enrolment, stages)
 
 
-async def known_trainee(source: Source, trainee_id: str) -> KnownTrainee:
+async def known_trainee(state: State, trainee_id: str) -> KnownTrainee:
     """404 with the reason while the enrolment has not arrived (or never happened)."""
-    trainee = await find_trainee(source, trainee_id)
+    trainee = await find_trainee(state, trainee_id)
     if trainee is None:
         raise not_arrived(
             f"trainee {trainee_id} is not known to assessment: no enrolment of it has arrived"
@@ -68,9 +91,9 @@ async def known_trainee(source: Source, trainee_id: str) -> KnownTrainee:
     return trainee
 
 
-async def trainee_to_examine(source: Source, trainee_id: str) -> KnownTrainee:
+async def trainee_to_examine(state: State, trainee_id: str) -> KnownTrainee:
     """A known trainee still in training: a withdrawn one sits no exam (409)."""
-    trainee = await known_trainee(source, trainee_id)
+    trainee = await known_trainee(state, trainee_id)
     if trainee.status == WITHDRAWN:
         raise Conflict(f"trainee {trainee_id} has withdrawn and cannot be examined")
     return trainee

@@ -128,9 +128,7 @@ async def get_dispute(
         request.app.state.store, registry, dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id)
     )
     filed = state.filed
-    trainee = (
-        None if filed is None else await find_trainee(request.app.state.pool, filed.trainee_id)
-    )
+    trainee = None if filed is None else await find_trainee(request.app.state, filed.trainee_id)
     branch = trainee.branch_id if trainee else None
     if filed is None or not may_see(principal, filed.trainee_id, branch):
         raise not_found(f"no dispute {dispute_id}")

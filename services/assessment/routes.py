@@ -90,7 +90,7 @@ async def score_written(session_id: IdPath, body: WrittenBody, write: ExaminerWr
     if principal.department not in WRITTEN_GRADERS:
         raise forbidden("the written exam is graded by after_sales or hr examiners (R-15)")
     await open_session(write, session_id)
-    trainee = await trainee_to_examine(write.pool, body.trainee_id)
+    trainee = await trainee_to_examine(write.request.app.state, body.trainee_id)
     command = ScoreWritten(session_id, body.trainee_id, body.score, principal.sub, trainee.facts,
                            write.now)  # fmt: skip
     outcome = await assess(write, session_id, body.trainee_id, command, trainee.branch_id,
@@ -108,7 +108,7 @@ async def score_practical(
     if principal.department != department:
         raise forbidden(f"only an examiner of {department} posts its practical score (R-16)")
     await open_session(write, session_id)
-    trainee = await trainee_to_examine(write.pool, body.trainee_id)
+    trainee = await trainee_to_examine(write.request.app.state, body.trainee_id)
     command = ScorePractical(session_id, body.trainee_id, department, body.score, principal.sub,
                              trainee.facts, write.now)  # fmt: skip
     outcome = await assess(write, session_id, body.trainee_id, command, trainee.branch_id,
@@ -121,7 +121,7 @@ async def decide_disposition(
     trainee_id: IdPath, body: DispositionBody, write: ManagerWrite
 ) -> JsonDict:
     """R-18: what becomes of a trainee who failed (DispositionDecided)."""
-    trainee = await known_trainee(write.pool, trainee_id)
+    trainee = await known_trainee(write.request.app.state, trainee_id)
     session_id = body.session_id or await session_of_latest_decision(write, trainee_id)
     command = DecideDisposition(session_id, trainee_id, body.outcome, body.reason,
                                 write.principal.sub, write.today)  # fmt: skip
@@ -161,7 +161,7 @@ async def close_exam_session(
 async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWrite) -> JsonDict:
     """R-23: dispute the trainee's current grade (GradeDisputed); answers the new dispute id."""
     principal = write.principal
-    trainee = await find_trainee(write.pool, trainee_id)
+    trainee = await find_trainee(write.request.app.state, trainee_id)
     if trainee is None or not may_see(principal, trainee_id, trainee.branch_id):
         raise not_found(f"no trainee {trainee_id}")
     session_id, grade_event_id = await disputed_grade(write, trainee_id)
@@ -182,7 +182,7 @@ async def resolve_dispute(dispute_id: IdPath, body: ResolveBody, write: ManagerW
     filed = state.filed
     if filed is None:
         raise NotFound(f"no dispute {dispute_id}")
-    trainee = await find_trainee(write.pool, filed.trainee_id)
+    trainee = await find_trainee(write.request.app.state, filed.trainee_id)
     meta = write.meta(trainee.branch_id if trainee else None, MANAGER_ROLES)
     command = ResolveDispute(dispute_id, body.outcome, body.written, body.practical,
                              write.principal.sub, write.today)  # fmt: skip

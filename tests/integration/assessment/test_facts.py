@@ -1,0 +1,38 @@
+"""What assessment knows of a trainee (services/assessment/facts.py): its enrolment facts and
+current plan stages, read together for concurrent commands."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.assessment.domain.trainee_record import PlanStage
+from services.assessment.facts import find_trainee
+
+
+async def test_facts_and_stages_come_together_in_stage_order_for_concurrent_lookups(svc):
+    await svc.enrol("t-1", series=("X1",), certificates=("welder",))
+    await svc.plan("t-1", [(2, "X2", "tr-b"), (1, "X1", "tr-a"), (3, None, "tr-c")])
+    await svc.sign("t-1", 1, "tr-a", "X1")
+    await svc.enrol("t-2", branch="dl-south")  # no plan yet
+    state = svc.service.app.state
+
+    one, two, nobody, again = await asyncio.gather(
+        find_trainee(state, "t-1"),
+        find_trainee(state, "t-2"),
+        find_trainee(state, "t-unknown"),
+        find_trainee(state, "t-1"),
+    )
+
+    assert one is not None and two is not None
+    assert (one.trainee_id, one.status, one.branch_id) == ("t-1", "enrolled", "dl-north")
+    assert one.enrolment.certificates == ("welder",)
+    assert one.enrolment.product_series == ("X1",)
+    assert [(s.no, s.trainer_id, s.product_series, s.signed) for s in one.stages] == [
+        (1, "tr-a", "X1", True),
+        (2, "tr-b", "X2", False),
+        (3, "tr-c", None, False),
+    ]
+    assert all(isinstance(s, PlanStage) and s.spec.startswith("{") for s in one.stages)
+    assert (two.branch_id, two.stages) == ("dl-south", ())
+    assert nobody is None
+    assert again == one
