@@ -43,7 +43,7 @@ async def record(
     request: Request, cmd: CommandContext, employee_id: str, command: AccountCommand
 ) -> Outcome[PayAccount]:
     """Record a month's pay input for a known employee whom the company pays (R-31)."""
-    employee = await find_employee(request.app.state.pool, employee_id)
+    employee = await find_employee(request.app.state, employee_id)
     if employee is None or employee.category is None:
         raise not_arrived(f"no employee {employee_id} is known to compensation (yet)")
     check_recordable(employee.category, command, PAY.in_force(cmd.now.date()))
@@ -51,7 +51,7 @@ async def record(
                             branch_id=employee.branch_id, roles=(Role.PAYROLL,))  # fmt: skip
     return await execute(
         request.app.state.store, registry, PAY_ACCOUNT, account_stream(employee_id), command,
-        meta, expected_version=cmd.expected,
+        meta, expected_version=cmd.expected, cache=request.app.state.states,
     )  # fmt: skip
 
 

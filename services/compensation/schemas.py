@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Path
+from starlette.datastructures import State
 
 from shared.auth import Principal, Role, require_roles
+from shared.batching import lookup
 from shared.commands import CommandContext, command
 from shared.decider import InvalidCommand
 from shared.problems import forbidden, validation_failed
@@ -70,11 +71,18 @@ class KnownEmployee:
     branch_id: str
 
 
-async def find_employee(pool: asyncpg.Pool, employee_id: str) -> KnownEmployee | None:
-    """The employee as enrollment described it (consumers.py), None before its enrolment arrived."""
-    row = await pool.fetchrow(
-        "SELECT category, branch_id FROM known_employees WHERE employee_id = $1", employee_id
-    )
+_FIND_SQL = (
+    "SELECT employee_id, category, branch_id FROM known_employees"
+    " WHERE employee_id = ANY($1::text[])"
+)
+
+
+async def find_employee(state: State, employee_id: str) -> KnownEmployee | None:
+    """The employee as enrollment described it (consumers.py), None before its enrolment arrived.
+
+    ``state`` is the app's (``request.app.state``): concurrent commands' lookups share one
+    statement (:class:`shared.batching.Lookup`)."""
+    row = await lookup(state, _FIND_SQL)(employee_id)
     if row is None:
         return None
     try:
