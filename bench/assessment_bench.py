@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+from starlette.datastructures import State
 
 from bench.common import (
     BenchConfig,
@@ -375,7 +376,7 @@ async def load_audited(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
     ]
     for envelope in await sealed(pool, envelopes):
         await handle_batch(pool, handle, [envelope])
-    known = await find_trainee(pool, AUDITED)
+    known = await find_trainee(State({"pool": pool}), AUDITED)  # as an app's state holds it
     assert known is not None
     shapes = profiles()
     for k in range(AUDIT_SITTINGS):
