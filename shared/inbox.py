@@ -8,7 +8,9 @@ are gap-safe like those tailing events (ADR 0001).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import itertools
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -17,6 +19,51 @@ from shared.events import Envelope
 
 INBOX_LOCK = 7265616403
 Handler = Callable[[Conn, Envelope], Awaitable[None]]
+RunHandler = Callable[[Conn, Sequence[Envelope]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SetwiseHandler:
+    """A handler that applies some event types a run at a time.
+
+    ``one`` applies any event; ``runs`` maps (service, type) to a function applying several
+    events of that type together (one set-wise upsert instead of a statement per event).
+    :func:`handle_batch` hands it each stretch of consecutive events of one such type, the
+    other events one by one, in the batch's order, so the effect is that of applying the events
+    one by one. Called directly, it applies one event.
+    """
+
+    one: Handler
+    runs: Mapping[tuple[str, str], RunHandler] = field(default_factory=dict)
+
+    async def __call__(self, conn: Conn, envelope: Envelope) -> None:
+        await self.one(conn, envelope)
+
+    async def apply(self, conn: Conn, envelopes: Sequence[Envelope]) -> None:
+        for kind, stretch in itertools.groupby(envelopes, key=lambda e: (e.service, e.type)):
+            run = self.runs.get(kind)
+            if run is not None:
+                await run(conn, list(stretch))
+                continue
+            for envelope in stretch:
+                await self.one(conn, envelope)
+
+
+def distinct_runs(
+    envelopes: Sequence[Envelope], key: Callable[[Envelope], Hashable]
+) -> Iterator[Sequence[Envelope]]:
+    """``envelopes`` cut, in order, into stretches in which no key appears twice: what one
+    set-wise upsert can apply (PostgreSQL refuses to change a row twice in one statement)."""
+    start, seen = 0, set[Hashable]()
+    for index, envelope in enumerate(envelopes):
+        k = key(envelope)
+        if k in seen:
+            yield envelopes[start:index]
+            start, seen = index, set[Hashable]()
+        seen.add(k)
+    if start < len(envelopes):
+        yield envelopes[start:]
+
 
 _INSERT = (
     "INSERT INTO inbox (seq, event_id, service, stream_id, version, type, recorded_at, envelope)"
@@ -47,8 +94,12 @@ async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence
             if envelope.event_id in seen:
                 continue
             seen.add(envelope.event_id)  # a message redelivered within one batch counts once
-            await handler(conn, envelope)
             fresh.append(envelope)
+        if isinstance(handler, SetwiseHandler):
+            await handler.apply(conn, fresh)
+        else:
+            for envelope in fresh:
+                await handler(conn, envelope)
         if fresh:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
             await conn.execute(_INSERT, *_columns(fresh))
