@@ -13,7 +13,7 @@ from shared.api import create_service_app
 from shared.settings import Settings
 
 from . import reads, routes, web
-from .consumers import BINDING_KEYS, handle
+from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry
 from .projections import GRADE_BOARD, TRAINER_BOARD
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),
-            workers.consumer(handle, BINDING_KEYS),
+            workers.consumer(HANDLER, BINDING_KEYS),
             workers.projections(PROJECTIONS),
         ],
     )

@@ -9,13 +9,16 @@ pure functions of ``domain/trainee_record.py``, which the audit replays too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import structlog
 
 from shared.db import Conn
 from shared.events import Envelope
+from shared.inbox import SetwiseHandler, distinct_runs
 
 from .domain.trainee_record import PLAN_EVENTS, evolve_stages
 from .facts import load_stages, save_stages
@@ -34,20 +37,45 @@ _STATUS = """
 """
 
 
-async def _enrolled(conn: Conn, d: dict[str, Any], version: int) -> None:
+# Enrolments upserted set-wise: a stretch of them arriving together takes one statement.
+_ENROLLED = (
+    "INSERT INTO trainee_facts (trainee_id, name, category, branch_id, education,"
+    " experience_years, certificates, enrolled_series, status, status_version)"
+    " SELECT t, n, c, b, e, x, cs::jsonb, ps::jsonb, 'enrolled', v FROM unnest($1::text[],"
+    " $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[], $8::text[],"
+    " $9::int[]) AS r(t, n, c, b, e, x, cs, ps, v)"
+    " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
+    " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id,"
+    " education = EXCLUDED.education, experience_years = EXCLUDED.experience_years,"
+    " certificates = EXCLUDED.certificates, enrolled_series = EXCLUDED.enrolled_series," + _STATUS
+)
+
+
+def _json_list(value: Any) -> str:
+    return orjson.dumps(list(value or [])).decode()
+
+
+async def _upsert_enrolled(conn: Conn, enrolments: Sequence[tuple[dict[str, Any], int]]) -> None:
+    """(data, stream version) of enrolments of distinct trainees, in one statement."""
+    data = [d for d, _ in enrolments]
     await conn.execute(
-        "INSERT INTO trainee_facts (trainee_id, name, category, branch_id, education,"
-        " experience_years, certificates, enrolled_series, status, status_version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'enrolled', $9)"
-        " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
-        " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id,"
-        " education = EXCLUDED.education, experience_years = EXCLUDED.experience_years,"
-        " certificates = EXCLUDED.certificates, enrolled_series = EXCLUDED.enrolled_series,"
-        + _STATUS,
-        d["trainee_id"], d.get("name"), d.get("category"), d["branch_id"], d["education"],
-        Decimal(str(d.get("experience_years", 0))), list(d.get("certificates") or []),
-        list(d.get("product_series") or []), version,
+        _ENROLLED, [d["trainee_id"] for d in data], [d.get("name") for d in data],
+        [d.get("category") for d in data], [d["branch_id"] for d in data],
+        [d["education"] for d in data], [Decimal(str(d.get("experience_years", 0))) for d in data],
+        [_json_list(d.get("certificates")) for d in data],
+        [_json_list(d.get("product_series")) for d in data],
+        [version for _, version in enrolments],
     )  # fmt: skip
+
+
+async def _enrolled(conn: Conn, d: dict[str, Any], version: int) -> None:
+    await _upsert_enrolled(conn, [(d, version)])
+
+
+async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    """A stretch of enrolments, as _enrolled one by one would apply them."""
+    for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
+        await _upsert_enrolled(conn, [(e.data, e.version) for e in run])
 
 
 async def _status(conn: Conn, trainee_id: str, status: str, version: int) -> None:
@@ -86,3 +114,7 @@ async def handle(conn: Conn, envelope: Envelope) -> None:
         await _plan(conn, envelope)
     else:
         log.debug("consumer.kept_only", service=envelope.service, type=envelope.type)
+
+
+# What the consumer runs: enrolments arriving together are upserted together.
+HANDLER = SetwiseHandler(handle, {("enrollment", "TraineeEnrolled"): _enrolled_many})

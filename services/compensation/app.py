@@ -12,7 +12,7 @@ from shared.api import create_service_app
 from shared.settings import Settings
 
 from . import reads, routes, runs
-from .consumers import BINDING_KEYS, SERVICE, handle
+from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
 from .projections import PAYSLIPS
 
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),
-            workers.consumer(handle, BINDING_KEYS),
+            workers.consumer(HANDLER, BINDING_KEYS),
             workers.projections(PROJECTIONS),
         ],
     )

@@ -15,7 +15,7 @@ their inputs (enrolment, disposition, training days, penalties) may arrive in an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from shared.db import Conn
 from shared.decider import Metadata, execute
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
+from shared.inbox import SetwiseHandler, distinct_runs
 
 from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.commands import ApplyGrade
@@ -50,14 +51,29 @@ async def handle(conn: Conn, envelope: Envelope) -> None:
 
 
 async def _enrolled(conn: Conn, envelope: Envelope) -> None:
-    d = envelope.data
-    await conn.execute(
-        "INSERT INTO known_employees (employee_id, category, branch_id) VALUES ($1, $2, $3)"
-        " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
-        " branch_id = EXCLUDED.branch_id, updated_at = now()",
-        d["trainee_id"], d["category"], d["branch_id"],
-    )  # fmt: skip
-    await _apply_pending(conn, d["trainee_id"], envelope)
+    await _enrolled_many(conn, [envelope])
+
+
+async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    """Enrolments, as one by one: the employees upserted in one statement per run of distinct
+    trainees, then each one's waiting grade decisions (a grade that arrived before its
+    enrolment: rare) turned into pay rates, in order."""
+    for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
+        ids = [e.data["trainee_id"] for e in run]
+        await conn.execute(
+            "INSERT INTO known_employees (employee_id, category, branch_id)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
+            " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
+            " branch_id = EXCLUDED.branch_id, updated_at = now()",
+            ids, [e.data["category"] for e in run], [e.data["branch_id"] for e in run],
+        )  # fmt: skip
+        waiting = {row[0] for row in await conn.fetch(
+            "SELECT DISTINCT employee_id FROM grade_decisions"
+            " WHERE employee_id = ANY($1::text[]) AND applied_at IS NULL", ids,
+        )}  # fmt: skip
+        for envelope in run:
+            if envelope.data["trainee_id"] in waiting:
+                await _apply_pending(conn, envelope.data["trainee_id"], envelope)
 
 
 async def _graded(conn: Conn, envelope: Envelope) -> None:
@@ -136,6 +152,10 @@ _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = 
     ("assessment", "TrainerPenaltyAssessed"): _penalised,
     ("training", "TrainingDayLogged"): _trained,
 }
+
+
+# What the consumer runs: enrolments arriving together are upserted together.
+HANDLER = SetwiseHandler(handle, {("enrollment", "TraineeEnrolled"): _enrolled_many})
 
 
 async def _record_decision(

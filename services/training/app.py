@@ -12,7 +12,7 @@ from shared.api import create_service_app
 from shared.settings import Settings
 
 from . import board, reads, routes
-from .consumers import BINDING_KEYS, handle_enrollment_event
+from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
 from .projections import PROGRESS
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),
-            workers.consumer(handle_enrollment_event, BINDING_KEYS),
+            workers.consumer(HANDLER, BINDING_KEYS),
             workers.projections(PROJECTIONS),
         ],
     )

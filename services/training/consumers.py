@@ -9,13 +9,14 @@ the latest stream version seen, so a redelivered or late (re-driven) event chang
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
 
 from shared.db import Conn
 from shared.events import Envelope
+from shared.inbox import SetwiseHandler, distinct_runs
 
 UPSTREAM = "enrollment"
 BINDING_KEYS = ("enrollment.*",)
@@ -32,14 +33,33 @@ _STATUS = """
 """
 
 
-async def _enrolled(conn: Conn, data: dict[str, Any], version: int) -> None:
+# Enrolments upserted set-wise: a stretch of them arriving together takes one statement.
+_ENROLLED = (
+    "INSERT INTO known_trainees (trainee_id, name, category, branch_id, status, status_version)"
+    " SELECT t, n, c, b, 'enrolled', v"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) AS r(t, n, c, b, v)"
+    " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
+    " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id," + _STATUS
+)
+
+
+async def _upsert_enrolled(conn: Conn, enrolments: Sequence[tuple[dict[str, Any], int]]) -> None:
+    """(data, stream version) of enrolments of distinct trainees, in one statement."""
     await conn.execute(
-        "INSERT INTO known_trainees (trainee_id, name, category, branch_id, status,"
-        " status_version) VALUES ($1, $2, $3, $4, 'enrolled', $5)"
-        " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
-        " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id," + _STATUS,
-        data["trainee_id"], data["name"], data["category"], data["branch_id"], version,
+        _ENROLLED, [d["trainee_id"] for d, _ in enrolments], [d["name"] for d, _ in enrolments],
+        [d["category"] for d, _ in enrolments], [d["branch_id"] for d, _ in enrolments],
+        [version for _, version in enrolments],
     )  # fmt: skip
+
+
+async def _enrolled(conn: Conn, data: dict[str, Any], version: int) -> None:
+    await _upsert_enrolled(conn, [(data, version)])
+
+
+async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    """A stretch of enrolments, as _enrolled one by one would apply them."""
+    for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
+        await _upsert_enrolled(conn, [(e.data, e.version) for e in run])
 
 
 async def _placed(conn: Conn, data: dict[str, Any], version: int) -> None:
@@ -76,3 +96,7 @@ async def handle_enrollment_event(conn: Conn, envelope: Envelope) -> None:
         log.info("consumer.ignored", service=envelope.service, type=envelope.type)
         return
     await handler(conn, envelope.data, envelope.version)
+
+
+# What the consumer runs: enrolments arriving together are upserted together.
+HANDLER = SetwiseHandler(handle_enrollment_event, {(UPSTREAM, "TraineeEnrolled"): _enrolled_many})
