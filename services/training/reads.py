@@ -26,13 +26,14 @@ from .trainees import PRODUCTION_RESERVE, KnownTrainee, find_trainee
 router = APIRouter(tags=["plans"])
 JsonDict = dict[str, Any]
 
-EVERY_PLAN = (Role.AFTER_SALES_MANAGER, Role.EXEC_VP, Role.MANAGEMENT, Role.AUDITOR)
+# api-contract.md: "manager, exec_vp, the trainee, its trainers, its branch".
+EVERY_PLAN = (Role.AFTER_SALES_MANAGER, Role.EXEC_VP)
 SOME_PLANS = (Role.PRODUCTION_MANAGER, Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER)
 Reader = Annotated[Principal, Depends(require_roles(*EVERY_PLAN, *SOME_PLANS))]
 
 
 def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:
-    """Managers, the VP, management and auditors read every plan; the others only their own."""
+    """The after-sales manager and the VP read every plan; the others only their own."""
     if principal.has_role(*EVERY_PLAN):
         return True
     if trainee is None:
