@@ -83,10 +83,9 @@ ENROLLMENT = [
         url="/trainees" + BRANCH_QUERY),
 ]  # fmt: skip
 
-# The contract names "manager, exec_vp, the trainee, its trainers, its branch"; the code also
-# lets management and auditors read every plan (tests/integration/training/test_reads.py pins
-# that on purpose), and the production manager its production reserve trainees' (R-8).
-PLAN_READERS = (MANAGER, EXEC_VP)  # api-contract.md: not management, not auditors
+# The contract names "manager, exec_vp, the trainee, its trainers, its branch" (so neither
+# management nor auditors); the production manager reads its production reserve trainees' (R-8).
+PLAN_READERS = (MANAGER, EXEC_VP)
 PLAN_AUDIENCE = [CLERK, TRAINEE, TRAINER, PRODUCTION]
 TRAINING = [
     row("training", "PUT", "/plans/{trainee_id}", (MANAGER,), scoped=[PRODUCTION],
