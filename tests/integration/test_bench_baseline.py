@@ -50,10 +50,12 @@ async def enrol(
 
 
 async def waiting(settings: Settings) -> dict[str, int]:
-    """Messages waiting per consuming service, over its partition queues (DLQ left out)."""
+    """Messages waiting per consuming service, over its partition queues (DLQ left out); every
+    one of those queues must exist (a missing queue would read as an empty one)."""
     waiting = {}
     for service in CONSUMERS:
         depths = await queue_depths(settings, service)
+        assert len(depths) == settings.consumer_partitions + 1, (service, sorted(depths))
         waiting[service] = sum(n for name, n in depths.items() if not name.endswith(".dlq"))
     return waiting
 
@@ -94,11 +96,18 @@ async def test_the_publishing_baseline_stores_once_and_announces_once_to_each_co
 async def test_the_plain_baseline_publishes_nothing(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, baseline_db: str
 ) -> None:
+    # The queues exist, as in the suite (the publishing side declared them): a publish would show.
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        await http_baseline.declare_bus(connection, settings)
+    finally:
+        await connection.close()
+
     response = await enrol(monkeypatch, settings, baseline_db, publish=False, trainee="b-1")
 
     assert response.status_code == 201
     assert await stored(baseline_db) == ["b-1"]
-    assert all(depth == 0 for depth in (await waiting(settings)).values())
+    assert await waiting(settings) == {"training": 0, "assessment": 0, "compensation": 0}
 
 
 async def first_message(settings: Settings, service: str) -> aio_pika.abc.AbstractIncomingMessage:
