@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint format bench demo catalog clean
+.PHONY: run test lint format bench demo catalog lock floors clean
 
-$(BIN)/.installed: pyproject.toml
+# Installed from the lock (exact versions, checked against their hashes), then the project itself.
+$(BIN)/.installed: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 run: $(BIN)/.installed
@@ -35,5 +36,24 @@ demo: $(BIN)/.installed
 catalog: $(BIN)/.installed
 	$(BIN)/gradeline catalog docs/event-catalog.json
 
+# After changing a dependency in pyproject.toml: pin everything again (uv resolves, pip installs).
+LOCK = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--quiet --custom-compile-command "make lock"
+lock: $(BIN)/.installed
+	$(BIN)/pip install --quiet uv
+	$(LOCK) -o requirements/runtime.lock
+	$(LOCK) --extra test --extra bench -o requirements/dev.lock
+
+# The floors declared in pyproject.toml are true: the lowest versions they admit pass the tests.
+FLOORS = .floors
+floors: $(BIN)/.installed
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(FLOORS)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --resolution lowest-direct \
+		--python-version 3.11 --quiet -o $(FLOORS)/requirements.txt
+	VIRTUAL_ENV=$(FLOORS) $(BIN)/uv pip install --quiet -r $(FLOORS)/requirements.txt
+	VIRTUAL_ENV=$(FLOORS) $(BIN)/uv pip install --quiet --no-deps -e .
+	$(FLOORS)/bin/pytest tests/unit tests/integration tests/hostile tests/e2e
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
