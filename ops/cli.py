@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -76,9 +77,15 @@ def catalog(
         )
 
 
+# An operator's command reads whole stores (verify, rebuild, audit) in single statements: it
+# is not held to the services' command timeout.
+OPERATOR_COMMAND_SECONDS = 6 * 3600.0
+
+
 async def _pool(settings: Settings, service: str) -> Any:
     dsn = db.dsn_for_database(settings.pg_dsn, settings.database_name(service))
-    return await db.create_pool(dsn, size=4)
+    liveness = dataclasses.replace(settings.db_liveness(), command_timeout=OPERATOR_COMMAND_SECONDS)
+    return await db.create_pool(dsn, size=4, liveness=liveness)
 
 
 @app.command("rebuild")

@@ -99,3 +99,13 @@ def test_fastapi_native_telemetry_is_off_unless_gradeline_otel_says_so(monkeypat
     app = create_service_app(settings, service="things", title="T", routers=[], background=[])
     config = app._telemetry  # FastAPI's own config: no public reader
     assert (config["tracing"], config["metrics"], config["logs"]) == (on, on, on)
+
+
+def test_database_liveness_defaults_are_the_connections_own():
+    """Connections made without settings (the relay's lock connection) behave as configured
+    ones do by default."""
+    from shared.db import Liveness
+
+    assert Settings().db_liveness() == Liveness()
+    tuned = Settings(db_command_timeout_seconds=5, db_lock_idle_seconds=30).db_liveness()
+    assert (tuned.command_timeout, tuned.lock_idle_seconds) == (5, 30)
