@@ -121,7 +121,7 @@ async def _alone(conn: Conn, request: AppendRequest) -> BatchAnswer | Refused:
 
 
 def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
-    """The per-event array arguments of ``gl_append`` and ``gl_append_batch``, in their order."""
+    """The per-event array arguments of ``gl_append`` and ``gl_append_each``, in their order."""
     return (
         [e.event_id for e in events],
         [e.type for e in events],

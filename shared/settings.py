@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.db import Liveness
 
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
+DEVELOPMENT_SEAL_KEY = "gradeline-development-seal-key-change-me"
+MIN_SEAL_KEY_BYTES = 32  # HMAC-SHA256's own strength: a shorter key is the weaker link
 
 WorkerKind = Literal["relay", "consumers", "projections"]
 WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
@@ -66,6 +68,11 @@ class Settings(BaseSettings):
     # recently used first out; 0 turns the cache off. A training plan's state with months of
     # daily records is a few hundred KB: size this to the trainees in training at a time.
     state_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
+    # The key of the seals (shared/seal.py): HMAC-SHA256 over every stream head, kept outside the
+    # database so that someone who can write the database cannot forge a seal. Refused outside
+    # development when left at the placeholder or shorter than 32 bytes.
+    seal_key: SecretStr = SecretStr(DEVELOPMENT_SEAL_KEY)
+    seal_interval_minutes: float = Field(default=5.0, gt=0, le=1_440)
     # How long a PostgreSQL connection may go silent before it counts as dead (shared.db.Liveness):
     # a statement unanswered (or a transaction left idle) this long fails; the server's TCP
     # keepalive probes; the idle limit of the relay's lock connection, after which the server
@@ -100,6 +107,21 @@ class Settings(BaseSettings):
                 f"outside development (environment={self.environment})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_seal_key(self) -> Settings:
+        if self.environment == "development":
+            return self
+        key = self.seal_key.get_secret_value()
+        if key == DEVELOPMENT_SEAL_KEY or len(key.encode()) < MIN_SEAL_KEY_BYTES:
+            raise ValueError(
+                f"GRADELINE_SEAL_KEY must be set to a key of {MIN_SEAL_KEY_BYTES}+ bytes outside"
+                f" development (environment={self.environment}); keep it outside the database"
+            )
+        return self
+
+    def seal_key_bytes(self) -> bytes:
+        return self.seal_key.get_secret_value().encode()
 
     def db_liveness(self) -> Liveness:
         return Liveness(

@@ -6,7 +6,6 @@ import asyncio
 import random
 
 import asyncpg
-import orjson
 import pytest
 
 from shared.events import NewEvent
@@ -192,25 +191,6 @@ async def test_keyed_appends_of_one_plain_batch_each_replay_their_own_span(pg_st
     assert [(r.stream_id, r.first_version, r.last_version, r.first_position, r.last_position)
             for r in again] == [("s-1", 1, 2, 1, 2), ("s-3", 1, 3, 4, 6)]  # fmt: skip
     assert await pg_store.head_position() == 6
-
-
-async def test_events_of_the_previous_batch_function_chain_on_and_verify(pg_store, pg_pool):
-    """A database written by 0008's gl_append_doc (still installed for processes running the
-    previous code) goes on with 0009's path: one chain, one digest, verify clean."""
-    old = [ev(1), ev(2)]
-    # 0007's layout: every field of every event, then its append and its place in it.
-    rows = [(e.event_id, e.type, e.schema_version, e.data, None, None, e.actor.as_json(),
-             None, None, None, 1, k) for k, e in enumerate(old, 1)]  # fmt: skip
-    document = orjson.dumps(rows).decode()
-    await pg_pool.fetch(
-        "SELECT * FROM gl_append_doc($1, $2, $3, $4, $5::text::jsonb)",
-        ["s-1"], [NO_STREAM], [None], [len(old)], document,
-    )  # fmt: skip
-    result = await pg_store.append("s-1", [ev(3), ev(4)], 2)
-    assert (result.first_version, result.last_version) == (3, 4)
-    events = await pg_store.read_stream("s-1")
-    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
-    assert await pg_store.verify() == []
 
 
 async def test_concurrent_stream_reads_share_a_statement_and_each_gets_its_own_events(pg_store):
