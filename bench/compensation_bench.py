@@ -212,7 +212,8 @@ async def run(config: BenchConfig) -> list[Row]:
     n = config.size(EMPLOYEES, len(GRADES))
     settings = Settings(
         pg_dsn=config.pg_dsn, amqp_url=config.amqp_url, namespace=f"bench{secrets.token_hex(4)}",
-        jwt_secret=secrets.token_hex(32), environment="test", log_level="WARNING",
+        jwt_secret=secrets.token_hex(32), seal_key=secrets.token_hex(32), environment="test",
+        log_level="WARNING",
     )  # fmt: skip
     async with fresh_database(config.pg_dsn, SUITE) as dsn:
         app = create_app(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -28,6 +29,7 @@ from shared.auth import Role, mint_token
 from shared.consumer import queue_depths, redrive
 from shared.eventstore import PostgresEventStore
 from shared.projections import rebuild, verify
+from shared.seal import Seal, check_seal, write_seal
 from shared.settings import Settings
 
 app = typer.Typer(
@@ -76,9 +78,15 @@ def catalog(
         )
 
 
+# An operator's command reads whole stores (verify, rebuild, audit) in single statements: it
+# is not held to the services' command timeout.
+OPERATOR_COMMAND_SECONDS = 6 * 3600.0
+
+
 async def _pool(settings: Settings, service: str) -> Any:
     dsn = db.dsn_for_database(settings.pg_dsn, settings.database_name(service))
-    return await db.create_pool(dsn, size=4)
+    liveness = dataclasses.replace(settings.db_liveness(), command_timeout=OPERATOR_COMMAND_SECONDS)
+    return await db.create_pool(dsn, size=4, liveness=liveness)
 
 
 @app.command("rebuild")
@@ -108,14 +116,17 @@ def rebuild_command(service: str, projection: str) -> None:
 
 @app.command("verify")
 def verify_command(service: str) -> None:
-    """Check a service: every event's hash chain, and every projection against a rebuild."""
+    """Check a service: every event's hash chain, the newest seal against the store, and every
+    projection against a rebuild."""
     info = services.get(service)
+    settings = Settings()
 
     async def go() -> list[str]:
-        pool = await _pool(Settings(), service)
+        pool = await _pool(settings, service)
         try:
             problems = [f"event {t.stream_id}#{t.version}: {t.problem}"
                         for t in await PostgresEventStore(pool, service).verify()]  # fmt: skip
+            problems += await _seal_problems(pool, service, settings)
             for projection in info.projections:
                 problems += [
                     f"{projection.name}: {d}" for d in await verify(pool, service, projection)
@@ -129,7 +140,41 @@ def verify_command(service: str) -> None:
         console.print(f"[red]{line}")
     if problems:
         raise typer.Exit(1)
-    console.print(f"{service}: events and projections verified")
+    console.print(f"{service}: events, seal and projections verified")
+
+
+async def _seal_problems(pool: Any, service: str, settings: Settings) -> list[str]:
+    """The newest seal checked against the store (ADR 0009); says which seal it was."""
+    report = await check_seal(pool, service, settings.seal_key_bytes())
+    if report.seal is None:
+        console.print(f"{service}: no seal yet (run `gradeline seal {service}`)")
+    else:
+        seal = report.seal
+        console.print(f"{service}: seal #{seal.id} of {seal.sealed_at:%Y-%m-%d %H:%M:%S %Z} covers"
+                      f" {seal.streams} streams up to position {seal.position}")  # fmt: skip
+    return report.problems
+
+
+@app.command("seal")
+def seal_command(service: str) -> None:
+    """Seal a service's event store now: a keyed digest (GRADELINE_SEAL_KEY) of every stream's
+    head, which `verify` and `audit` check."""
+    services.get(service)
+    settings = Settings()
+
+    async def go() -> Seal | None:
+        pool = await _pool(settings, service)
+        try:
+            return await write_seal(pool, service, settings.seal_key_bytes())
+        finally:
+            await pool.close()
+
+    seal = _run(go())
+    if seal is None:
+        console.print(f"{service}: nothing new to seal (or a seal is being written)")
+        return
+    console.print(f"{service}: seal #{seal.id} covers {seal.streams} streams up to position"
+                  f" {seal.position}, mac {seal.mac.hex()}")  # fmt: skip
 
 
 @app.command("audit")
@@ -137,8 +182,9 @@ def audit_command(
     service: Annotated[str, typer.Option(help="the service whose history to audit")] = "assessment",
     show: Annotated[int, typer.Option(help="differences to list at most")] = 50,
 ) -> None:
-    """Replay every trainee's history and re-derive its decisions (R-22); exit 1 on any
-    inconsistency (a decision that no longer re-derives, an edited event)."""
+    """Replay every trainee's history and re-derive its decisions (R-22), and check the newest
+    seal; exit 1 on any inconsistency (a decision that no longer re-derives, an edited event, a
+    store that differs from its seal)."""
     try:
         audit_all = services.get(service).audit
     except KeyError as exc:
@@ -146,21 +192,27 @@ def audit_command(
     if audit_all is None:
         raise typer.BadParameter(f"{service} has no audit", param_hint="--service")
 
-    async def go() -> list[dict[str, Any]]:
-        pool = await _pool(Settings(), service)
+    settings = Settings()
+
+    async def go() -> tuple[list[dict[str, Any]], list[str]]:
+        pool = await _pool(settings, service)
         try:
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           console=console, transient=True) as progress:  # fmt: skip
                 progress.add_task(f"auditing every trainee of {service}", total=None)
-                return await audit_all(pool, PostgresEventStore(pool, service))
+                reports = await audit_all(pool, PostgresEventStore(pool, service))
+            return reports, await _seal_problems(pool, service, settings)
         finally:
             await pool.close()
 
-    reports = _run(go())
+    reports, sealing = _run(go())
     failed = [r for r in reports if not r["consistent"]]
+    for line in sealing:
+        console.print(f"[red]{line}")
     if failed:
         console.print(_differences_table(failed, show))
         console.print(f"[red]{service}: {len(failed)} of {len(reports)} trainees inconsistent")
+    if failed or sealing:
         raise typer.Exit(1)
     console.print(f"{service}: {len(reports)} trainees audited, all consistent")
 

@@ -183,7 +183,9 @@ async def _open_resources(
     database = settings.database_name(service)
     await db.ensure_database(settings.pg_dsn, database)
     pool = await db.create_pool(
-        db.dsn_for_database(settings.pg_dsn, database), size=settings.pool_size
+        db.dsn_for_database(settings.pg_dsn, database),
+        size=settings.pool_size,
+        liveness=settings.db_liveness(),
     )
     stack.push_async_callback(_close_pool, pool)
     await db.migrate(pool, [db.CORE_MIGRATIONS, *migrations])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +19,11 @@ from asyncpg.pool import PoolConnectionProxy
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 MIGRATION_LOCK = 7265616401  # advisory lock held while migrations run
+# How long a session lock may be waited for: the holder works (another replica migrating or
+# rebuilding a projection), longer than any one statement should take.
+LOCK_WAIT_SECONDS = 3600.0
+# A migration may rewrite a table: it is not held to the command timeout of the service.
+MIGRATION_SECONDS = 3600.0
 
 # The database is away (down, restarting, connection lost), not a bug: background workers wait
 # and retry rather than fail, and never count it against a message. A restart shows as all of
@@ -74,6 +81,52 @@ SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 POSTGRES_DEFAULT_PLANS = {"plan_cache_mode": "auto"}
 
 
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    """How long a connection may go silent before it counts as dead (``GRADELINE_DB_*``).
+
+    A half-open connection (the peer gone without a word: a crashed host, a dropped route) would
+    otherwise hang whoever waits on it: a client for an answer that never comes, the server with
+    a session that holds its locks (the relay's session lock, a transaction's append lock).
+
+    - ``command_timeout``: a statement unanswered this long fails with ``TimeoutError`` (asyncpg
+      then cancels it, and closes the connection if the cancel goes unanswered too); the server
+      also ends a transaction left idle this long, so a client that died mid-transaction does not
+      keep its locks.
+    - ``keepalive_*``: the server probes a silent client after ``keepalive_idle`` seconds, every
+      ``keepalive_interval``, and ends the session after ``keepalive_count`` unanswered probes;
+      data it sent that stays unacknowledged as long ends it too (``tcp_user_timeout``). The
+      client side has no keepalive option in asyncpg: its guard is ``command_timeout``.
+    - ``lock_idle_seconds``: a dedicated connection (:func:`connect`, the relay's session lock)
+      idle this long is ended by the server, freeing its locks for a standby. A live relay polls
+      far more often; a stuck one stops.
+    """
+
+    command_timeout: float = 60.0
+    keepalive_idle: int = 30
+    keepalive_interval: int = 10
+    keepalive_count: int = 3
+    lock_idle_seconds: int = 300
+
+    def server_settings(self) -> dict[str, str]:
+        unanswered_ms = 1000 * (
+            self.keepalive_idle + self.keepalive_interval * self.keepalive_count
+        )
+        return {
+            "tcp_keepalives_idle": str(self.keepalive_idle),
+            "tcp_keepalives_interval": str(self.keepalive_interval),
+            "tcp_keepalives_count": str(self.keepalive_count),
+            "tcp_user_timeout": str(unanswered_ms),
+            "idle_in_transaction_session_timeout": str(int(1000 * self.command_timeout)),
+        }
+
+    def dedicated_server_settings(self) -> dict[str, str]:
+        return {
+            **self.server_settings(),
+            "idle_session_timeout": str(1000 * self.lock_idle_seconds),
+        }
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """orjson for json/jsonb: 2.5x faster reads than the stdlib codec."""
     for typename in ("json", "jsonb"):
@@ -87,23 +140,63 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip the pool's reset query on release: nothing here leaves session state behind."""
+    """Skip the pool's reset query on release: nothing here leaves session state behind. Session
+    advisory locks are the one state that could: they are taken only through
+    :func:`session_lock`, which never returns a connection to the pool holding one."""
 
 
-async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    kwargs["server_settings"] = {**SERVER_SETTINGS, **kwargs.get("server_settings", {})}
+async def create_pool(
+    dsn: str, *, size: int = 10, liveness: Liveness = Liveness(), **kwargs: Any
+) -> asyncpg.Pool:
+    kwargs["server_settings"] = {
+        **SERVER_SETTINGS, **liveness.server_settings(), **kwargs.get("server_settings", {})
+    }  # fmt: skip
     pool = await asyncpg.create_pool(
-        dsn, min_size=min(2, size), max_size=size, init=init_connection, reset=_no_reset, **kwargs
-    )
+        dsn, min_size=min(2, size), max_size=size, init=init_connection, reset=_no_reset,
+        command_timeout=liveness.command_timeout, **kwargs,
+    )  # fmt: skip
     assert pool is not None
     return pool
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
-    """A dedicated connection (for session locks, listeners), with the same codecs as the pool."""
-    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
+async def connect(dsn: str, *, liveness: Liveness = Liveness()) -> asyncpg.Connection:
+    """A dedicated connection (for session locks), with the same codecs as the pool; the server
+    ends it once idle ``liveness.lock_idle_seconds``."""
+    conn = await asyncpg.connect(
+        dsn,
+        server_settings={**SERVER_SETTINGS, **liveness.dedicated_server_settings()},
+        command_timeout=liveness.command_timeout,
+    )
     await init_connection(conn)
     return conn
+
+
+@contextlib.asynccontextmanager
+async def session_lock(source: asyncpg.Pool | asyncpg.Connection, key: int) -> AsyncIterator[Conn]:
+    """Hold the session advisory lock ``key`` for the block, on a connection of ``source``.
+
+    The pool returns connections without a reset, so a pooled connection that went back holding
+    a session lock would hold it for whoever borrows it next, unseen, for as long as the pool
+    keeps the connection. So the block ends with every session lock of the connection released,
+    and when that cannot be confirmed (the block was cancelled as the lock was granted, the
+    connection broke) the connection is closed, which releases them on the server.
+    """
+    async with _acquire(source) as conn:
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", key, timeout=LOCK_WAIT_SECONDS)
+            yield conn
+        finally:
+            await _release_session_locks(conn)
+
+
+async def _release_session_locks(conn: Conn) -> None:
+    try:
+        await conn.execute("SELECT pg_advisory_unlock_all()")
+    except asyncio.CancelledError:
+        conn.terminate()
+        raise
+    except Exception:  # whatever failed, the closed connection holds nothing
+        conn.terminate()
 
 
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -120,24 +213,20 @@ async def migrate(pool_or_conn: asyncpg.Pool | asyncpg.Connection, folders: Sequ
     applied file that has since changed is an error rather than a silent divergence. Runs under an
     advisory lock so replicas starting together migrate once. Returns how many files it applied.
     """
-    async with _acquire(pool_or_conn) as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
-        try:
-            await conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       component text, version text, checksum text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now(),
-                       PRIMARY KEY (component, version))"""
-            )
-            applied = 0
-            for folder in folders:
-                applied += await _migrate_folder(conn, folder)
-            return applied
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+    async with session_lock(pool_or_conn, MIGRATION_LOCK) as conn:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   component text, version text, checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (component, version))"""
+        )
+        applied = 0
+        for folder in folders:
+            applied += await _migrate_folder(conn, folder)
+        return applied
 
 
-async def _migrate_folder(conn: asyncpg.Connection, folder: Path) -> int:
+async def _migrate_folder(conn: Conn, folder: Path) -> int:
     component = folder.parent.name if folder.name == "migrations" else folder.name
     done = {
         r["version"]: r["checksum"]
@@ -156,7 +245,7 @@ async def _migrate_folder(conn: asyncpg.Connection, folder: Path) -> int:
                 )
             continue
         async with conn.transaction():
-            await conn.execute(sql)
+            await conn.execute(sql, timeout=MIGRATION_SECONDS)
             await conn.execute(
                 "INSERT INTO schema_migrations (component, version, checksum) VALUES ($1, $2, $3)",
                 component,

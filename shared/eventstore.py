@@ -275,23 +275,26 @@ _READ_STREAMS_SQL = (
     " WHERE events.stream_id = r.stream AND events.version > r.after ORDER BY version) e"
     " ORDER BY r.o, e.version"
 )
-# The filter must run after the window (lag needs every row), hence the wrapping query.
+# The filter must run after the window (lag needs every row), hence the wrapping query. A row is
+# checked under the digest it was written with (migration 0011); one written under an older digest
+# than its predecessor's was downgraded, which would let an edit past the newer digest pass.
 _VERIFY_SQL = """
 SELECT stream_id, version, position, problem FROM (
     SELECT stream_id, version, position,
-           prev_hash IS DISTINCT FROM lag(hash) OVER w AS broken_link,
-           hash <> gl_event_digest(prev_hash, event_id, stream_id, version, type, schema_version,
-                                   occurred_at, data, actor, branch_id, policy_version) AS edited,
            CASE WHEN prev_hash IS DISTINCT FROM lag(hash) OVER w THEN 'chain link broken'
-                ELSE 'content does not match its hash' END AS problem
+                WHEN digest_version < lag(digest_version) OVER w
+                    THEN 'digest older than its predecessor''s'
+                WHEN hash IS DISTINCT FROM gl_stored_digest(events)
+                    THEN 'content does not match its hash'
+           END AS problem
     FROM events WHERE $1::text[] IS NULL OR stream_id = ANY ($1)
     WINDOW w AS (PARTITION BY stream_id ORDER BY version)
-) checked WHERE broken_link OR edited ORDER BY position
+) checked WHERE problem IS NOT NULL ORDER BY position
 """
 
 
 def _refusal(exc: asyncpg.PostgresError) -> tuple[str, str | None]:
-    """What ``gl_append`` refused, as ``gl_append_batch`` reports it; other errors propagate."""
+    """What ``gl_append`` refused, as ``gl_append_each`` reports it; other errors propagate."""
     if getattr(exc, "sqlstate", None) == "GL409":
         return "conflict", getattr(exc, "detail", None)
     if isinstance(exc, asyncpg.UniqueViolationError):

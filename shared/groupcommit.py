@@ -4,8 +4,11 @@ Positions are commit-ordered because appends hold the store's lock until they co
 so appends serialise on their commits. Batching them buys the throughput back: while one batch is
 in flight, new appends queue; the next batch takes them all (:class:`shared.batching.Batcher`),
 in one round trip to ``gl_append_grouped``: one set-wise insert when the batch is plain, else
-append by append, each in its own subtransaction (a refused append does not sink the others). A
-caller waits for at most the batch in flight and its own.
+append by append, each in its own subtransaction. A refused append does not sink the others,
+whatever the refusal: a batch that fails as a whole (an event id already stored, a value the
+database will not take) is decided again append by append, each alone in its own transaction, so
+only the bad append's caller gets the error. A caller waits for at most the batch in flight and
+its own.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncpg
 import orjson
 
 from shared.batching import Batcher
+from shared.db import Conn
 from shared.events import Actor, JsonDict, NewEvent
 
 # The events travel as one jsonb document (migrations 0007, 0009): sent as text, so that the
@@ -66,28 +70,58 @@ class GroupCommit:
         max_appends: int = 64,
     ) -> None:
         self.pool = pool
-        self._batcher: Batcher[AppendRequest, BatchAnswer] = Batcher(
+        self._batcher: Batcher[AppendRequest, BatchAnswer | Refused] = Batcher(
             self._append, max_appends, weight=lambda r: len(r.events), max_weight=max_events
         )
 
     async def submit(self, request: AppendRequest) -> BatchAnswer:
-        return await self._batcher(request)
+        answer = await self._batcher(request)
+        if isinstance(answer, Refused):
+            raise answer.error
+        return answer
 
-    async def _append(self, batch: list[AppendRequest]) -> list[BatchAnswer]:
-        args = _batch_args(batch)
+    async def _append(self, batch: list[AppendRequest]) -> Sequence[BatchAnswer | Refused]:
         async with self.pool.acquire() as conn:
             try:
-                rows = await conn.fetch(_BATCH_SQL, *args)
-            except asyncpg.UniqueViolationError:
-                # An event id already stored (or twice in the batch): the set-wise insert wrote
-                # nothing; decide append by append (migrations 0008, 0009).
-                rows = await conn.fetch(_EACH_SQL, *args)
-        answers = {row[0]: BatchAnswer(*row[1:]) for row in rows}  # row[0]: 1-based append
-        return [answers[n] for n in range(1, len(batch) + 1)]
+                return await _decide(conn, batch)
+            except asyncpg.PostgresError:
+                if len(batch) == 1:
+                    raise
+                # The batch's transaction wrote nothing. One append of it may be bad; deciding
+                # each alone, in order (a later append to a stream must see an earlier one),
+                # fails only that one, with its own error.
+                return [await _alone(conn, request) for request in batch]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An append the database refused with an error of its own (a value it will not store)."""
+
+    error: asyncpg.PostgresError
+
+
+async def _decide(conn: Conn, batch: Sequence[AppendRequest]) -> list[BatchAnswer]:
+    args = _batch_args(batch)
+    try:
+        rows = await conn.fetch(_BATCH_SQL, *args)
+    except asyncpg.UniqueViolationError:
+        # An event id already stored (or twice in the batch): the set-wise insert wrote
+        # nothing; decide append by append (migrations 0008, 0009).
+        rows = await conn.fetch(_EACH_SQL, *args)
+    answers = {row[0]: BatchAnswer(*row[1:]) for row in rows}  # row[0]: 1-based append
+    return [answers[n] for n in range(1, len(batch) + 1)]
+
+
+async def _alone(conn: Conn, request: AppendRequest) -> BatchAnswer | Refused:
+    try:
+        [answer] = await _decide(conn, [request])
+    except asyncpg.PostgresError as exc:
+        return Refused(exc)
+    return answer
 
 
 def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
-    """The per-event array arguments of ``gl_append`` and ``gl_append_batch``, in their order."""
+    """The per-event array arguments of ``gl_append`` and ``gl_append_each``, in their order."""
     return (
         [e.event_id for e in events],
         [e.type for e in events],

@@ -16,10 +16,12 @@ from shared.eventstore import AppendResult, ConcurrencyError, Tampering
 
 
 def _digest(prev: str | None, e: Envelope) -> str:
+    """Every field but the hashes, as PostgreSQL's digest 2 covers them (migration 0011)."""
     content = orjson.dumps(
-        [str(e.event_id), e.stream_id, e.version, e.type, e.schema_version,
-         e.occurred_at.isoformat(), e.data, e.actor.as_json(), e.branch_id, e.policy_version],
-        option=orjson.OPT_SORT_KEYS,
+        [str(e.event_id), e.stream_id, e.version, e.position, e.type, e.schema_version,
+         e.occurred_at.isoformat(), e.recorded_at.isoformat(), e.data, e.actor.as_json(),
+         e.branch_id, e.correlation_id, e.causation_id, e.idempotency_key, e.policy_version],
+        option=orjson.OPT_SORT_KEYS, default=str,
     )  # fmt: skip
     return hashlib.sha256(bytes.fromhex(prev or "") + content).hexdigest()
 
@@ -129,10 +131,11 @@ class InMemoryEventStore:
                 prev = e.hash
         return sorted(found, key=lambda t: t.position)
 
-    def tamper(self, position: int, **changes: Any) -> None:
-        """Test hook: edit a stored event in place, as someone editing the database would."""
-        old = self._log[position - 1]
+    def tamper(self, at: int, /, **changes: Any) -> None:
+        """Test hook: edit the stored event at position ``at`` in place, as someone editing the
+        database would (its position too)."""
+        old = self._log[at - 1]
         new = old._replace(**changes)
-        self._log[position - 1] = new
+        self._log[at - 1] = new
         stream = self._streams[old.stream_id]
         stream[old.version - 1] = new

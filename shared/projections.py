@@ -29,7 +29,7 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 
-from shared.db import DATABASE_AWAY, Conn
+from shared.db import DATABASE_AWAY, Conn, session_lock
 from shared.events import Envelope
 from shared.eventstore import EVENT_COLUMNS, row_to_envelope
 
@@ -330,17 +330,12 @@ async def rebuild(
     own); ``only_if_stale``: once it holds that lock, skip the rebuild if the stored version is
     already this one (another replica rebuilt it meanwhile).
     """
-    async with pool.acquire() as holder:
-        await holder.execute("SELECT pg_advisory_lock($1)", projection.rebuild_lock_key)
-        try:
-            if only_if_stale and projection.version == await holder.fetchval(
-                "SELECT version FROM projection_versions WHERE name = $1", projection.name
-            ):
-                return 0
-            return await _rebuild(pool, service, projection, batch_size, progress)
-        finally:
-            with suppress(*DATABASE_AWAY):  # a lost connection has released the lock
-                await holder.execute("SELECT pg_advisory_unlock($1)", projection.rebuild_lock_key)
+    async with session_lock(pool, projection.rebuild_lock_key) as holder:
+        if only_if_stale and projection.version == await holder.fetchval(
+            "SELECT version FROM projection_versions WHERE name = $1", projection.name
+        ):
+            return 0
+        return await _rebuild(pool, service, projection, batch_size, progress)
 
 
 async def _rebuild(

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.db import Liveness
+
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
+DEVELOPMENT_SEAL_KEY = "gradeline-development-seal-key-change-me"
+MIN_SEAL_KEY_BYTES = 32  # HMAC-SHA256's own strength: a shorter key is the weaker link
 
 WorkerKind = Literal["relay", "consumers", "projections"]
 WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
@@ -64,6 +68,20 @@ class Settings(BaseSettings):
     # recently used first out; 0 turns the cache off. A training plan's state with months of
     # daily records is a few hundred KB: size this to the trainees in training at a time.
     state_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
+    # The key of the seals (shared/seal.py): HMAC-SHA256 over every stream head, kept outside the
+    # database so that someone who can write the database cannot forge a seal. Refused outside
+    # development when left at the placeholder or shorter than 32 bytes.
+    seal_key: SecretStr = SecretStr(DEVELOPMENT_SEAL_KEY)
+    seal_interval_minutes: float = Field(default=5.0, gt=0, le=1_440)
+    # How long a PostgreSQL connection may go silent before it counts as dead (shared.db.Liveness):
+    # a statement unanswered (or a transaction left idle) this long fails; the server's TCP
+    # keepalive probes; the idle limit of the relay's lock connection, after which the server
+    # ends its session and frees the lock for a standby.
+    db_command_timeout_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    db_keepalive_idle_seconds: int = Field(default=30, ge=1, le=7_200)
+    db_keepalive_interval_seconds: int = Field(default=10, ge=1, le=600)
+    db_keepalive_count: int = Field(default=3, ge=1, le=50)
+    db_lock_idle_seconds: int = Field(default=300, ge=1, le=86_400)
     # FastAPI's native OpenTelemetry (tracing, metrics, logs through the process's global
     # providers). Off by default: Gradeline exports Prometheus metrics and JSON logs, and the
     # check whether any provider is configured ran on every request (~4 µs).
@@ -89,6 +107,30 @@ class Settings(BaseSettings):
                 f"outside development (environment={self.environment})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_seal_key(self) -> Settings:
+        if self.environment == "development":
+            return self
+        key = self.seal_key.get_secret_value()
+        if key == DEVELOPMENT_SEAL_KEY or len(key.encode()) < MIN_SEAL_KEY_BYTES:
+            raise ValueError(
+                f"GRADELINE_SEAL_KEY must be set to a key of {MIN_SEAL_KEY_BYTES}+ bytes outside"
+                f" development (environment={self.environment}); keep it outside the database"
+            )
+        return self
+
+    def seal_key_bytes(self) -> bytes:
+        return self.seal_key.get_secret_value().encode()
+
+    def db_liveness(self) -> Liveness:
+        return Liveness(
+            command_timeout=self.db_command_timeout_seconds,
+            keepalive_idle=self.db_keepalive_idle_seconds,
+            keepalive_interval=self.db_keepalive_interval_seconds,
+            keepalive_count=self.db_keepalive_count,
+            lock_idle_seconds=self.db_lock_idle_seconds,
+        )
 
     def database_name(self, service: str) -> str:
         return f"{self.namespace}_{service}"

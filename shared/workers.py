@@ -14,6 +14,7 @@ from shared.consumer import Consumer, Topology, queue_depths
 from shared.inbox import Handler
 from shared.projections import Projection, ProjectionRunner
 from shared.relay import Relay, relay_lag
+from shared.seal import seal_periodically
 from shared.settings import WorkerKind
 
 
@@ -84,3 +85,14 @@ def projections(items: Sequence[Projection]) -> BackgroundTask:
         await runner.run()
 
     return _kind("projections", run_projections)
+
+
+def sealer() -> BackgroundTask:
+    """Seal the store every ``seal_interval_minutes`` (shared/seal.py). Every process runs it,
+    whatever its workers: a store sealed by one process at a time, and only when it grew."""
+
+    async def run_sealer(ctx: AppContext) -> None:
+        await seal_periodically(ctx.pool, ctx.service, ctx.settings.seal_key_bytes(),
+                                ctx.settings.seal_interval_minutes * 60)  # fmt: skip
+
+    return run_sealer

@@ -81,6 +81,7 @@ async def settings(pg_dsn: str, amqp_url: str, namespace: str) -> AsyncIterator[
         namespace=namespace,
         environment="test",
         jwt_secret="test-secret-for-hs256-signing-" + namespace,
+        seal_key="test-seal-key-for-hmac-sha256-" + namespace,
         poll_interval_seconds=0.01,
     )
     yield settings

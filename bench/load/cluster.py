@@ -54,6 +54,7 @@ def cluster_settings(pg_dsn: str, amqp_url: str, namespace: str | None = None) -
         port_offset=free_port_offset(),
         environment="test",
         jwt_secret="load-test-secret-for-hs256-signing-" + ns,
+        seal_key="load-test-seal-key-for-hmac-sha256-" + ns,
         poll_interval_seconds=0.02,
     )
 

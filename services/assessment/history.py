@@ -74,13 +74,24 @@ async def trainee_inbox(source: Source, trainee_id: str) -> list[tuple[datetime,
     return [(row[0], Envelope.from_stored(row[1])) for row in rows]
 
 
-# The upstream store's digest (shared/migrations/0001) recomputed from the kept envelope: an
+# The upstream store's digest (shared/migrations/0001, 0011) recomputed from the kept envelope: an
 # inbox row edited after receipt no longer matches the hash its producer computed. Only the
-# content is checked, not the chain link: the inbox holds a subset of each upstream stream.
+# content is checked, not the chain link: the inbox holds a subset of each upstream stream. An
+# envelope does not say which digest its producer used: a copy is intact when it matches either.
+# That is no weaker than one digest: a hash made under digest 2 does not come out of digest 1
+# for an edited copy, and whoever can rewrite the stored hash could do it under either.
 _INBOX_TAMPERING = """
 SELECT envelope ->> 'service', envelope ->> 'stream_id', (envelope ->> 'version')::int,
        envelope ->> 'event_id'
 FROM inbox WHERE (envelope -> 'data') ->> 'trainee_id' = $1 AND envelope ->> 'hash' IS NOT NULL
+ AND decode(envelope ->> 'hash', 'hex') IS DISTINCT FROM gl_event_digest_v2(
+     decode(envelope ->> 'prev_hash', 'hex'), (envelope ->> 'event_id')::uuid,
+     envelope ->> 'stream_id', (envelope ->> 'version')::int, (envelope ->> 'position')::bigint,
+     envelope ->> 'type', (envelope ->> 'schema_version')::int,
+     (envelope ->> 'occurred_at')::timestamptz, (envelope ->> 'recorded_at')::timestamptz,
+     envelope -> 'data', envelope -> 'actor', envelope ->> 'branch_id',
+     (envelope ->> 'correlation_id')::uuid, (envelope ->> 'causation_id')::uuid,
+     envelope ->> 'idempotency_key', envelope ->> 'policy_version')
  AND decode(envelope ->> 'hash', 'hex') IS DISTINCT FROM gl_event_digest(
      decode(envelope ->> 'prev_hash', 'hex'), (envelope ->> 'event_id')::uuid,
      envelope ->> 'stream_id', (envelope ->> 'version')::int, envelope ->> 'type',

@@ -23,5 +23,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="Gradeline enrollment",
         routers=[router],
-        background=[workers.relay(), workers.projections(PROJECTIONS)],
+        background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )

@@ -35,5 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             workers.relay(),
             workers.consumer(HANDLER, BINDING_KEYS),
             workers.projections(PROJECTIONS),
+            workers.sealer(),
         ],
     )

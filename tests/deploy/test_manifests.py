@@ -49,7 +49,7 @@ DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 RABBITMQ = DEPLOY / "rabbitmq"
 PREFIX = "GRADELINE_"
-SECRET_SETTINGS = {"jwt_secret", "pg_dsn", "amqp_url"}
+SECRET_SETTINGS = {"jwt_secret", "seal_key", "pg_dsn", "amqp_url"}
 # The oldest Kubernetes minor the manifests target (1.29) or the oldest schema shipped after it,
 # and the newest schema the installed validator ships.
 _SHIPPED = [v for v in all_versions() if tuple(map(int, v.split(".")[:2])) >= (1, 29)]

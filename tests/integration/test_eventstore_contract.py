@@ -168,3 +168,35 @@ async def test_verify_takes_one_stream_several_or_all(store):
     assert await store.verify(["s-1", "s-2"]) == []
     assert await store.verify([]) == []
     assert await store.verify() == []
+
+
+# What audits read beside the payload: as-of boards filter on recorded_at, the relay and
+# projections on position, dispute replays follow causation and correlation.
+AUDITED_FIELDS = {
+    "recorded_at": lambda e: e.recorded_at - timedelta(days=3),
+    "position": lambda e: e.position + 1000,
+    "causation_id": lambda e: uuid.uuid4(),
+    "correlation_id": lambda e: uuid.uuid4(),
+    "idempotency_key": lambda e: "another-key",
+}
+
+
+@pytest.mark.parametrize("field", AUDITED_FIELDS)
+async def test_an_edit_of_what_audits_read_breaks_the_events_hash(store, field):
+    await store.append("s-1", [ev(1), ev(2, correlation_id=uuid.uuid4())], NO_STREAM)
+    edited = (await store.read_stream("s-1"))[1]
+    await tamper(store, edited, field, AUDITED_FIELDS[field](edited))
+    found = await store.verify()
+    assert [(t.stream_id, t.version, t.problem) for t in found] == [
+        ("s-1", 2, "content does not match its hash")
+    ]
+
+
+async def tamper(store, envelope, field: str, value) -> None:
+    """Edit one stored column in place, as someone with write access to the database would."""
+    if isinstance(store, InMemoryEventStore):
+        store.tamper(envelope.position, **{field: value})
+        return
+    await store.pool.execute(
+        f"UPDATE events SET {field} = $2 WHERE event_id = $1", envelope.event_id, value
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
-import orjson
+import asyncpg
+import pytest
 
 from shared.events import NewEvent
 from shared.eventstore import NO_STREAM, ConcurrencyError
@@ -192,25 +193,6 @@ async def test_keyed_appends_of_one_plain_batch_each_replay_their_own_span(pg_st
     assert await pg_store.head_position() == 6
 
 
-async def test_events_of_the_previous_batch_function_chain_on_and_verify(pg_store, pg_pool):
-    """A database written by 0008's gl_append_doc (still installed for processes running the
-    previous code) goes on with 0009's path: one chain, one digest, verify clean."""
-    old = [ev(1), ev(2)]
-    # 0007's layout: every field of every event, then its append and its place in it.
-    rows = [(e.event_id, e.type, e.schema_version, e.data, None, None, e.actor.as_json(),
-             None, None, None, 1, k) for k, e in enumerate(old, 1)]  # fmt: skip
-    document = orjson.dumps(rows).decode()
-    await pg_pool.fetch(
-        "SELECT * FROM gl_append_doc($1, $2, $3, $4, $5::text::jsonb)",
-        ["s-1"], [NO_STREAM], [None], [len(old)], document,
-    )  # fmt: skip
-    result = await pg_store.append("s-1", [ev(3), ev(4)], 2)
-    assert (result.first_version, result.last_version) == (3, 4)
-    events = await pg_store.read_stream("s-1")
-    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
-    assert await pg_store.verify() == []
-
-
 async def test_concurrent_stream_reads_share_a_statement_and_each_gets_its_own_events(pg_store):
     """Plain reads made at once go in one batch: every reader gets its stream's events after
     its version, in version order, whatever else the batch holds (empty streams included)."""
@@ -241,3 +223,30 @@ async def test_concurrent_stream_reads_share_a_statement_and_each_gets_its_own_e
     assert [len(got) for got in batched] == [1, 3, 0, 3, 5, 0]
     assert [e.version for e in batched[1]] == [3, 4, 5]
     assert [e.data["n"] for e in batched[4]] == [50, 51, 52, 53, 54]
+
+
+# Values that pass the Python side (NewEvent does not validate) and that PostgreSQL refuses:
+# jsonb cannot hold U+0000, and schema_version is an integer column.
+REFUSED_BY_POSTGRES = {
+    "a NUL in the data": NewEvent(type="Thing", data={"note": "bad\x00byte"}),
+    "an integer overflow": NewEvent(type="Thing", data={"n": 0}, schema_version=2**40),
+}
+
+
+@pytest.mark.parametrize("bad", REFUSED_BY_POSTGRES.values(), ids=REFUSED_BY_POSTGRES.keys())
+async def test_one_append_the_database_refuses_fails_alone_and_its_batch_commits(pg_store, bad):
+    """Concurrent appends share one group commit; one of them carries a value PostgreSQL
+    refuses. Only its caller gets the error; every other append of the batch is stored."""
+    outcomes = await asyncio.gather(
+        *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(3)),
+        pg_store.append("s-bad", [bad], NO_STREAM),
+        *(pg_store.append(f"s-{n}", [ev(n), ev(n)], NO_STREAM) for n in range(3, 6)),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[3], asyncpg.PostgresError)
+    good = outcomes[:3] + outcomes[4:]
+    assert [type(o).__name__ for o in good if isinstance(o, BaseException)] == []
+    stored = await pg_store.read_all()
+    assert sorted({e.stream_id for e in stored}) == [f"s-{n}" for n in range(6)]
+    assert len(stored) == 9 and await pg_store.verify() == []

@@ -47,6 +47,7 @@ def world_settings(pg_dsn: str, amqp_url: str) -> Settings:
     return Settings(
         pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace, environment="test",
         jwt_secret="security-matrix-secret-of-32-bytes-or-more-" + namespace,
+        seal_key="security-matrix-seal-key-of-32-bytes-" + namespace,
         poll_interval_seconds=0.01, pool_size=3, consumer_partitions=1,
     )  # fmt: skip
 

@@ -33,9 +33,19 @@ def test_environment_names_of_the_contract_are_read(monkeypatch):
 def test_placeholder_secret_is_refused_outside_development():
     with pytest.raises(ValidationError, match="GRADELINE_JWT_SECRET"):
         Settings(environment="production", jwt_secret=DEVELOPMENT_JWT_SECRET)
-    assert (
-        Settings(environment="production", jwt_secret="a-real-secret").environment == "production"
-    )
+    real = Settings(environment="production", jwt_secret="a-real-secret", seal_key=SEAL_KEY)
+    assert real.environment == "production"
+
+
+SEAL_KEY = "a-seal-key-of-thirty-two-bytes-or-more"
+
+
+@pytest.mark.parametrize("key", [None, "too-short-for-hmac"], ids=["missing", "short"])
+def test_a_missing_or_short_seal_key_is_refused_outside_development(key):
+    given = {} if key is None else {"seal_key": key}
+    with pytest.raises(ValidationError, match="GRADELINE_SEAL_KEY"):
+        Settings(environment="production", jwt_secret="a-real-secret", **given)
+    assert Settings(**given).seal_key_bytes()  # development runs with the placeholder
 
 
 def test_namespace_must_be_a_safe_identifier():
@@ -99,3 +109,13 @@ def test_fastapi_native_telemetry_is_off_unless_gradeline_otel_says_so(monkeypat
     app = create_service_app(settings, service="things", title="T", routers=[], background=[])
     config = app._telemetry  # FastAPI's own config: no public reader
     assert (config["tracing"], config["metrics"], config["logs"]) == (on, on, on)
+
+
+def test_database_liveness_defaults_are_the_connections_own():
+    """Connections made without settings (the relay's lock connection) behave as configured
+    ones do by default."""
+    from shared.db import Liveness
+
+    assert Settings().db_liveness() == Liveness()
+    tuned = Settings(db_command_timeout_seconds=5, db_lock_idle_seconds=30).db_liveness()
+    assert (tuned.command_timeout, tuned.lock_idle_seconds) == (5, 30)

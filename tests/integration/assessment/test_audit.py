@@ -3,7 +3,13 @@ re-derived under the policy version it recorded, and tampering with stored event
 
 from __future__ import annotations
 
+import uuid
+
 from services.assessment.audit import audit_all
+from services.assessment.consumers import handle
+from shared.consumer import handle_once
+from shared.events import Actor, NewEvent
+from shared.eventstore import NO_STREAM
 
 
 async def disputed_and_corrected(svc, trainee_id="t-a"):
@@ -85,3 +91,33 @@ async def test_audit_all_sweeps_every_trainee(svc):
     await svc.enrol("t-b")
     reports = await audit_all(svc.pool, svc.service.app.state.store)
     assert [(r["trainee_id"], r["consistent"]) for r in reports] == [("t-a", True), ("t-b", True)]
+
+
+async def test_an_upstream_event_hashed_by_its_producer_checks_in_the_inbox_until_edited(
+    svc, pg_store
+):
+    """An upstream store hashes with the digest that covers recorded_at, position and the ids
+    (migration 0011); the inbox copy verifies under it, and an edit of those fields shows."""
+    data = {
+        "trainee_id": "t-h", "name": "name of t-h", "category": "branch_commissioned",
+        "branch_id": "dl-north", "education": "high_school", "experience_years": "4",
+        "certificates": [], "product_series": ["X1"], "enrolled_on": "2026-03-01",
+    }  # fmt: skip
+    enrolled = NewEvent("TraineeEnrolled", data, branch_id="dl-north", correlation_id=uuid.uuid4(),
+                        actor=Actor("clerk", "branch_clerk"))  # fmt: skip
+    await pg_store.append("trainee-t-h", [enrolled], NO_STREAM)
+    (envelope,) = await pg_store.read_stream("trainee-t-h")
+    assert await handle_once(svc.pool, handle, envelope._replace(service="enrollment"))
+
+    report = (await audit(svc, "t-h")).json()
+    assert report["consistent"] is True, report["differences"]
+
+    await svc.pool.execute(
+        "UPDATE inbox SET envelope = jsonb_set(envelope, '{recorded_at}',"
+        " '\"2020-01-01T00:00:00+00:00\"') WHERE event_id = $1",
+        envelope.event_id,
+    )
+    report = (await audit(svc, "t-h")).json()
+    assert [(d["kind"], d["stream_id"]) for d in report["differences"]] == [
+        ("tampering", "trainee-t-h")
+    ]

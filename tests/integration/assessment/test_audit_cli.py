@@ -20,10 +20,15 @@ async def graded(svc, trainee_id):
     assert (await svc.grade(trainee_id)).status_code == 200
 
 
-async def audit(settings, *args):
+async def gradeline(settings, *args, seal_key=None):
     """The command in a thread: it runs its own event loop, as it does from a shell."""
-    env = {"GRADELINE_PG_DSN": settings.pg_dsn, "GRADELINE_NAMESPACE": settings.namespace}
-    return await asyncio.to_thread(runner.invoke, app, ["audit", *args], env=env)
+    env = {"GRADELINE_PG_DSN": settings.pg_dsn, "GRADELINE_NAMESPACE": settings.namespace,
+           "GRADELINE_SEAL_KEY": seal_key or settings.seal_key.get_secret_value()}  # fmt: skip
+    return await asyncio.to_thread(runner.invoke, app, list(args), env=env)
+
+
+async def audit(settings, *args):
+    return await gradeline(settings, "audit", *args)
 
 
 async def test_the_sweep_passes_an_untouched_history_and_fails_an_edited_one(svc, settings):
@@ -51,3 +56,24 @@ async def test_a_service_without_an_audit_is_refused(settings):
     result = await audit(settings, "--service", "training")
     assert result.exit_code == 2
     assert "training has no audit" in result.output
+
+
+async def test_verify_and_audit_name_a_stream_truncated_after_a_seal_and_a_wrong_key(svc, settings):
+    """Deleting a stream's last event leaves a whole chain: the seal shows it (ADR 0009)."""
+    await svc.open_session()
+    await graded(svc, "t-a")
+    sealed = await gradeline(settings, "seal", "assessment")
+    assert sealed.exit_code == 0 and "seal #1 covers" in sealed.output, sealed.output
+    clean = await gradeline(settings, "verify", "assessment")
+    assert clean.exit_code == 0 and "seal #1" in clean.output, clean.output
+
+    last = await svc.pool.fetchrow("SELECT stream_id, version FROM events ORDER BY position DESC")
+    await svc.pool.execute("DELETE FROM events WHERE stream_id = $1 AND version = $2", *last)
+    for command in (["verify", "assessment"], ["audit"]):
+        truncated = await gradeline(settings, *command)
+        assert truncated.exit_code == 1, truncated.output
+        text = " ".join(truncated.output.split())  # the console wraps long lines
+        assert f"stream {last[0]}: sealed at version {last[1]}" in text and "deleted" in text
+
+    other = await gradeline(settings, "verify", "assessment", seal_key="another-key-" * 4)
+    assert other.exit_code == 1 and "another key" in " ".join(other.output.split())
