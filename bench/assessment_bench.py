@@ -361,18 +361,20 @@ async def open_session(store: PostgresEventStore, session_id: str) -> None:
 
 async def load_audited(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
     """The 200-event trainee, through ``execute`` and the real deciders as the routes run them:
-    its upstream facts first (enrolment, a plan stage on X4, its sign-off)."""
+    its upstream facts first (enrolment, an approved plan stage on X4, its sign-off)."""
     branch, plan = BRANCHES[0], f"plan-{AUDITED}"
     stage = {"no": 1, "content": "stage 1", "department": "technical", "trainer_id": "tr-1",
              "product_series": "X4", "topic": "product", "planned_start": "2026-03-02",
              "planned_end": "2026-03-06"}  # fmt: skip
     drafted = {"trainee_id": AUDITED, "revision": 1, "stages": [stage], "drafted_by": "mgr"}
+    approved = {"trainee_id": AUDITED, "revision": 1, "approved_by": "vp"}
     signed = {"trainee_id": AUDITED, "stage_no": 1, "trainer_id": "tr-1", "product_series": "X4",
               "assessment": "good", "disputed": False, "comment": None}  # fmt: skip
     envelopes = [
         enrolled(AUDITED, branch, profiles()[0], 1),
         upstream("training", plan, 1, 1, "PlanDrafted", drafted),
-        upstream("training", plan, 2, 2, "StageSignedOff", signed),
+        upstream("training", plan, 2, 2, "PlanApproved", approved),  # R-9: before any sign-off
+        upstream("training", plan, 3, 3, "StageSignedOff", signed),
     ]
     for envelope in await sealed(pool, envelopes):
         await handle_batch(pool, handle, [envelope])

@@ -20,8 +20,8 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
 
-from .domain.trainee_record import PLAN_EVENTS, evolve_stages
-from .facts import load_stages, save_stages
+from .domain.trainee_record import PLAN_EVENTS, evolve_plan
+from .facts import load_plan, save_plan
 
 BINDING_KEYS = ("enrollment.*", "training.*")
 log = structlog.get_logger("gradeline.assessment.consumers")
@@ -100,10 +100,9 @@ async def _enrollment(conn: Conn, envelope: Envelope) -> None:
 
 async def _plan(conn: Conn, envelope: Envelope) -> None:
     trainee_id = envelope.data["trainee_id"]
-    before = await load_stages(conn, trainee_id)
-    after = evolve_stages(before, envelope.type, envelope.data)
-    if after != before:
-        await save_stages(conn, trainee_id, after)
+    before = await load_plan(conn, trainee_id)
+    after = evolve_plan(before, envelope.type, envelope.data)
+    await save_plan(conn, trainee_id, before, after)
 
 
 async def handle(conn: Conn, envelope: Envelope) -> None:

@@ -19,7 +19,7 @@ from shared.decider import Conflict
 from shared.problems import not_arrived
 
 from .domain.events import TraineeFacts
-from .domain.trainee_record import Enrolment, PlanStage, trainers_on
+from .domain.trainee_record import Enrolment, PlanFacts, PlanStage, trainers_on
 
 Source = Any  # an asyncpg pool or connection: both fetch
 WITHDRAWN = "withdrawn"
@@ -30,7 +30,7 @@ class KnownTrainee:
     trainee_id: str
     status: str
     enrolment: Enrolment
-    stages: tuple[PlanStage, ...]
+    stages: tuple[PlanStage, ...]  # of the approved revision in force (R-9)
 
     @property
     def branch_id(self) -> str:
@@ -41,7 +41,7 @@ class KnownTrainee:
         return self.enrolment.facts(self.stages)
 
 
-# A trainee's facts and its current plan stages in one statement, for a batch of trainees
+# A trainee's facts and the stages of its plan in force in one statement, for a batch of trainees
 # (shared.batching.Lookup): stages come as one array per column, in stage order.
 _FIND_SQL = """
 SELECT f.trainee_id, f.status, f.branch_id, f.category, f.education, f.experience_years,
@@ -55,14 +55,14 @@ LEFT JOIN LATERAL (
            array_agg(spec ORDER BY stage_no) AS specs,
            array_agg(signed ORDER BY stage_no) AS signed,
            array_agg(reopened ORDER BY stage_no) AS reopened
-    FROM plan_stages p WHERE p.trainee_id = f.trainee_id
+    FROM plan_stages_in_force p WHERE p.trainee_id = f.trainee_id
 ) s ON true
 WHERE f.trainee_id = ANY($1::text[]) AND f.branch_id IS NOT NULL
 """
 
 
 async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
-    """The trainee once its enrolment arrived, with its current plan stages.
+    """The trainee once its enrolment arrived, with the stages of its approved plan (R-9).
 
     ``state`` is the app's (``request.app.state``): concurrent commands' lookups share one
     statement, facts and stages read together."""
@@ -99,24 +99,45 @@ async def trainee_to_examine(state: State, trainee_id: str) -> KnownTrainee:
     return trainee
 
 
-async def load_stages(source: Source, trainee_id: str) -> tuple[PlanStage, ...]:
+# The drafted revision's rows and the approved revision's (migrations/0002).
+DRAFTED, IN_FORCE = "plan_stages", "plan_stages_in_force"
+
+
+async def load_stages(source: Source, table: str, trainee_id: str) -> tuple[PlanStage, ...]:
     rows = await source.fetch(
-        "SELECT stage_no, trainer_id, product_series, spec, signed, reopened FROM plan_stages"
-        " WHERE trainee_id = $1 ORDER BY stage_no",
+        "SELECT stage_no, trainer_id, product_series, spec, signed, reopened FROM " + table
+        + " WHERE trainee_id = $1 ORDER BY stage_no",
         trainee_id,
-    )
+    )  # fmt: skip
     return tuple(PlanStage(*row) for row in rows)
 
 
-async def save_stages(conn: Source, trainee_id: str, stages: Sequence[PlanStage]) -> None:
+async def save_stages(
+    conn: Source, table: str, trainee_id: str, stages: Sequence[PlanStage]
+) -> None:
     """Replace the trainee's rows (a plan has a handful of stages: rewriting is simplest)."""
-    await conn.execute("DELETE FROM plan_stages WHERE trainee_id = $1", trainee_id)
+    await conn.execute("DELETE FROM " + table + " WHERE trainee_id = $1", trainee_id)
     await conn.executemany(
-        "INSERT INTO plan_stages (trainee_id, stage_no, trainer_id, product_series, spec, signed,"
-        " reopened) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO " + table + " (trainee_id, stage_no, trainer_id, product_series, spec,"
+        " signed, reopened) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         [(trainee_id, s.no, s.trainer_id, s.product_series, s.spec, s.signed, s.reopened)
          for s in stages],
     )  # fmt: skip
+
+
+async def load_plan(source: Source, trainee_id: str) -> PlanFacts:
+    return PlanFacts(
+        drafted=await load_stages(source, DRAFTED, trainee_id),
+        in_force=await load_stages(source, IN_FORCE, trainee_id),
+    )
+
+
+async def save_plan(conn: Source, trainee_id: str, before: PlanFacts, after: PlanFacts) -> None:
+    """Write what changed of the plan between ``before`` and ``after``."""
+    if after.drafted != before.drafted:
+        await save_stages(conn, DRAFTED, trainee_id, after.drafted)
+    if after.in_force != before.in_force:
+        await save_stages(conn, IN_FORCE, trainee_id, after.in_force)
 
 
 async def trainers_of(

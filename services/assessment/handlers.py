@@ -13,7 +13,6 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from shared.auth import Principal, Role
 from shared.commands import Write
 from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, execute, load
 from shared.events import Event
@@ -146,13 +145,3 @@ async def current_decision(write: Write, session_id: str, trainee_id: str) -> An
                           assessment.stream_id(session_id, trainee_id),
                           cache=write.states)  # fmt: skip
     return state.decision
-
-
-def may_see(principal: Principal, trainee_id: str, branch_id: str | None) -> bool:
-    """R-2: a branch clerk sees its own branch's trainees, a trainee only itself; the other roles
-    a route admits see every trainee."""
-    if principal.roles - {Role.BRANCH_CLERK, Role.TRAINEE}:
-        return True
-    if principal.has_role(Role.BRANCH_CLERK) and principal.acts_for_branch(branch_id):
-        return True
-    return principal.has_role(Role.TRAINEE) and principal.sub == trainee_id

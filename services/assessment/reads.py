@@ -13,16 +13,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from shared.auth import Principal, Role, require_roles
+from shared.audience import Audience
+from shared.auth import Principal
 from shared.decider import load
-from shared.problems import forbidden, not_found
+from shared.problems import not_found
 from shared.requests import Now, etag
 
+from . import audiences
 from .audit import audit_trainee
 from .domain import dispute, session
 from .domain.events import registry
 from .facts import find_trainee
-from .handlers import may_see
 from .history import latest_decision
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import ID_PATTERN, IdPath, dispute_json, grade_json, session_json
@@ -31,21 +32,13 @@ router = APIRouter(tags=["assessment: reads"])
 JsonDict = dict[str, Any]
 
 
-def _roles(*roles: str) -> Any:
-    return Depends(require_roles(*roles))
+def _gate(audience: Audience) -> Any:
+    return Depends(audience.gate())
 
 
-GradeReader = Annotated[
-    Principal, _roles(Role.MANAGEMENT, Role.AUDITOR, Role.TRAINEE, Role.BRANCH_CLERK)
-]
-BoardReader = Annotated[Principal, _roles(Role.MANAGEMENT, Role.AUDITOR, Role.BRANCH_CLERK)]
-SessionReader = _roles(Role.AFTER_SALES_MANAGER, Role.EXAMINER, Role.MANAGEMENT, Role.AUDITOR)
-DisputeReader = Annotated[
-    Principal,
-    _roles(
-        Role.AFTER_SALES_MANAGER, Role.MANAGEMENT, Role.AUDITOR, Role.TRAINEE, Role.BRANCH_CLERK
-    ),
-]
+GradeReader = Annotated[Principal, _gate(audiences.GRADE)]
+BoardReader = Annotated[Principal, _gate(audiences.GRADE_BOARD)]
+DisputeReader = Annotated[Principal, _gate(audiences.DISPUTE)]
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 
 
@@ -55,7 +48,9 @@ async def get_grade(
 ) -> JsonDict:
     """The trainee's current grade (the latest decision; a correction replaces the first)."""
     decided = await latest_decision(request.app.state.pool, trainee_id)
-    if decided is None or not may_see(principal, trainee_id, decided.branch_id):
+    if decided is None or not audiences.GRADE.sees(
+        principal, branch_id=decided.branch_id, person_id=trainee_id
+    ):
         raise not_found(f"trainee {trainee_id} has no grade: not examined yet")
     if decided.type != "GradeAssigned":
         raise not_found(f"trainee {trainee_id} has no grade: failed the assessment (R-18)")
@@ -79,11 +74,7 @@ async def grade_board(
 ) -> JsonDict:
     """Counts by branch x position x level and the trainees behind them; ``as_of`` answers for
     a past moment (ISO 8601; without a zone, UTC). A branch clerk sees its own branch only."""
-    if not principal.has_role(Role.MANAGEMENT, Role.AUDITOR):
-        own = principal.branch_id
-        if own is None or branch_id not in (None, own):
-            raise forbidden("a branch clerk reads its own branch's grades only")
-        branch_id = own
+    branch_id = audiences.GRADE_BOARD.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
     if as_of is None:
         return {"as_of": now, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id)}
@@ -91,16 +82,13 @@ async def grade_board(
     return {"as_of": moment, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id, moment)}
 
 
-@router.get("/board/trainers", dependencies=[_roles(Role.MANAGEMENT, Role.AFTER_SALES_MANAGER)])
+@router.get("/board/trainers", dependencies=[_gate(audiences.TRAINER_BOARD)])
 async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
     """R-24 failure rates and fines per trainer x product series x session, R-13 demerits."""
     return {"rows": await trainer_rows(request.app.state.pool, session_id)}
 
 
-@router.get(
-    "/trainees/{trainee_id}/audit",
-    dependencies=[_roles(Role.AUDITOR, Role.AFTER_SALES_MANAGER)],
-)
+@router.get("/trainees/{trainee_id}/audit", dependencies=[_gate(audiences.AUDIT)])
 async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
     report = await audit_trainee(request.app.state.pool, request.app.state.store, trainee_id)
@@ -109,7 +97,7 @@ async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     return report
 
 
-@router.get("/sessions/{session_id}", dependencies=[SessionReader])
+@router.get("/sessions/{session_id}", dependencies=[_gate(audiences.SESSION)])
 async def get_session(session_id: IdPath, request: Request, response: Response) -> JsonDict:
     state, version = await load(
         request.app.state.store, registry, session.EXAM_SESSION, session.stream_id(session_id)
@@ -130,7 +118,9 @@ async def get_dispute(
     filed = state.filed
     trainee = None if filed is None else await find_trainee(request.app.state, filed.trainee_id)
     branch = trainee.branch_id if trainee else None
-    if filed is None or not may_see(principal, filed.trainee_id, branch):
+    if filed is None or not audiences.DISPUTE.sees(
+        principal, branch_id=branch, person_id=filed.trainee_id
+    ):
         raise not_found(f"no dispute {dispute_id}")
     response.headers["ETag"] = etag(version)
     return dispute_json(dispute_id, state, version)

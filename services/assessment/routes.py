@@ -12,6 +12,7 @@ from shared.commands import Write, writer
 from shared.decider import NotFound
 from shared.problems import forbidden, not_found
 
+from .audiences import DISPUTE_FILING
 from .domain import dispute, session
 from .domain.commands import (
     CloseExamSession,
@@ -32,7 +33,6 @@ from .handlers import (
     current_decision,
     dispute_state,
     disputed_grade,
-    may_see,
     new_dispute_id,
     open_session,
     pinned,
@@ -62,12 +62,13 @@ router = APIRouter(tags=["assessment"])
 JsonDict = dict[str, Any]
 
 MANAGER_ROLES = (Role.AFTER_SALES_MANAGER,)
+# The role a dispute's actor is recorded under, first held first.
 DISPUTANTS = (Role.TRAINEE, Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER)
 # Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
 # dependency (handlers.writer): 401/403 before anything else, as before.
 ManagerWrite = Annotated[Write, writer(*MANAGER_ROLES)]
 ExaminerWrite = Annotated[Write, writer(Role.EXAMINER)]
-DisputantWrite = Annotated[Write, writer(*DISPUTANTS)]
+DisputantWrite = Annotated[Write, writer(*DISPUTE_FILING.roles)]
 # R-15: the written exam is graded by after-sales and HR (api-contract.md, "Conventions").
 WRITTEN_GRADERS = frozenset({Department.AFTER_SALES, Department.HR})
 
@@ -162,7 +163,9 @@ async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWr
     """R-23: dispute the trainee's current grade (GradeDisputed); answers the new dispute id."""
     principal = write.principal
     trainee = await find_trainee(write.request.app.state, trainee_id)
-    if trainee is None or not may_see(principal, trainee_id, trainee.branch_id):
+    if trainee is None or not DISPUTE_FILING.sees(
+        principal, branch_id=trainee.branch_id, person_id=trainee_id
+    ):
         raise not_found(f"no trainee {trainee_id}")
     session_id, grade_event_id = await disputed_grade(write, trainee_id)
     dispute_id = new_dispute_id(write.idempotency_key)

@@ -6,20 +6,21 @@ or not at all. It is a tolerant reader: it takes the fields it needs from ``enve
 ignores the rest; events it has no use for still land in the inbox, replayable later.
 
 Order of arrival: enrollment and assessment publish independently, and a dead letter re-driven
-later arrives late, so a trainee's grade may come before its enrolment. A grade decision is
-therefore recorded first (``grade_decisions``) and applied as soon as the employee's category is
-known: at once when it is, else when ``TraineeEnrolled`` arrives, in the order the decisions
-arrived. Branch fees and trainer fines are computed at payroll time from the tables kept here, so
-their inputs (enrolment, disposition, training days, penalties) may arrive in any order.
+later arrives late, so a trainee's grade may come before its enrolment, and a correction before
+the grade it corrects. A grade decision is therefore recorded first (``grade_decisions``) and
+applied as soon as the employee's category is known: at once when it is, else when
+``TraineeEnrolled`` arrives. Each decision's rate is read from its own event alone
+(domain/decisions.py) and the rate in force on a day is decided over the set of them
+(domain/in_force.py), so pay does not depend on the order they arrived in (R-23, R-32). Branch
+fees and trainer fines are computed at payroll time from the tables kept here, so their inputs
+(enrolment, disposition, training days, penalties) may arrive in any order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import structlog
 
@@ -30,14 +31,12 @@ from shared.eventstore import TransactionEventStore
 from shared.inbox import SetwiseHandler, distinct_runs
 
 from .domain.account import PAY_ACCOUNT, account_stream
-from .domain.commands import ApplyGrade
+from .domain.decisions import GradeDecision, day_of, grade_decision
 from .domain.events import registry
 from .domain.vocabulary import Category, DispositionOutcome, Level, Position
 
 SERVICE = "compensation"
 BINDING_KEYS = ("enrollment.*", "assessment.*", "training.*")
-# R-18/R-30: a failed trainee kept in reserve or sent to the workshop gets worker's treatment.
-WORKER_OUTCOMES = frozenset({DispositionOutcome.RESERVE, DispositionOutcome.WORKSHOP})
 
 log = structlog.get_logger("gradeline.compensation.consumers")
 Data = dict[str, Any]
@@ -76,50 +75,26 @@ async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
                 await _apply_pending(conn, envelope.data["trainee_id"], envelope)
 
 
-async def _graded(conn: Conn, envelope: Envelope) -> None:
-    """R-20/R-32: the grade sets the rate from the day it was assigned. A trainee who passed
-    without any position's eligibility has no grade (R-21): the reserve position."""
-    d = envelope.data
-    position = Position(d["position"]) if d.get("position") else Position.RESERVE
-    level = Level(d["level"]) if d.get("level") and position is not Position.RESERVE else None
-    since = await _effective_from(conn, _day(d["assigned_at"]), d.get("supersedes"))
-    await _record_decision(conn, envelope, position, level, since, d.get("supersedes"))
-
-
-async def _effective_from(conn: Conn, assigned_on: date, supersedes: str | None) -> date:
-    """R-23 with R-32 (policy decision): a correction replaces the disputed grade, so it takes
-    effect from the day the disputed grade did; months already paid get corrected payslips
-    (R-32) when payroll runs again. A grade that corrects nothing starts on its own day."""
-    if supersedes is None:
-        return assigned_on
-    replaced = await conn.fetchval(
-        "SELECT effective_from FROM grade_decisions WHERE event_id = $1", UUID(str(supersedes))
-    )
-    return replaced if replaced is not None else assigned_on
-
-
-async def _failed(conn: Conn, envelope: Envelope) -> None:
-    """R-23: a correction that turns a grade into a failure takes the grade away. A first failure
-    had no grade to take: its disposition decides what follows."""
-    d = envelope.data
-    if d.get("supersedes") is None:
-        return
-    since = await _effective_from(conn, _day(d["assessed_at"]), d["supersedes"])
-    await _record_decision(conn, envelope, Position.RESERVE, None, since, d["supersedes"])
+async def _decided(conn: Conn, envelope: Envelope) -> None:
+    """R-20/R-23/R-30/R-32: a grade, a correction or a worker's disposition sets the rate from
+    the day it was made; which rate is in force when is decided over all of them at payroll
+    time (domain/in_force.py), so the order they arrive in does not matter."""
+    decision = grade_decision(envelope.type, envelope.data, envelope.event_id,
+                              envelope.occurred_at)  # fmt: skip
+    if decision is not None:
+        await _record_decision(conn, envelope, decision)
 
 
 async def _disposed(conn: Conn, envelope: Envelope) -> None:
     """R-18/R-19: kept for the branch fees; reserve or workshop also ends any after-sales pay."""
     d = envelope.data
     outcome = DispositionOutcome(d["outcome"])
-    decided_on = _day(d["decided_on"])
     await conn.execute(
         "INSERT INTO dispositions (event_id, trainee_id, outcome, decided_on)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
-        envelope.event_id, d["trainee_id"], outcome.value, decided_on,
+        envelope.event_id, d["trainee_id"], outcome.value, day_of(d["decided_on"]),
     )  # fmt: skip
-    if outcome in WORKER_OUTCOMES:
-        await _record_decision(conn, envelope, Position.RESERVE, None, decided_on, None)
+    await _decided(conn, envelope)
 
 
 async def _penalised(conn: Conn, envelope: Envelope) -> None:
@@ -130,7 +105,7 @@ async def _penalised(conn: Conn, envelope: Envelope) -> None:
         " failure_rate, fine, assessed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (event_id) DO NOTHING",
         envelope.event_id, d["trainer_id"], d["session_id"], d["product_series"],
-        Decimal(str(d["failure_rate"])), Decimal(str(d["fine"])), _day(d["assessed_on"]),
+        Decimal(str(d["failure_rate"])), Decimal(str(d["fine"])), day_of(d["assessed_on"]),
     )  # fmt: skip
 
 
@@ -140,14 +115,14 @@ async def _trained(conn: Conn, envelope: Envelope) -> None:
     await conn.execute(
         "INSERT INTO training_days (trainee_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         d["trainee_id"],
-        _day(d["date"]),
+        day_of(d["date"]),
     )
 
 
 _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = {
     ("enrollment", "TraineeEnrolled"): _enrolled,
-    ("assessment", "GradeAssigned"): _graded,
-    ("assessment", "AssessmentFailed"): _failed,
+    ("assessment", "GradeAssigned"): _decided,
+    ("assessment", "AssessmentFailed"): _decided,
     ("assessment", "DispositionDecided"): _disposed,
     ("assessment", "TrainerPenaltyAssessed"): _penalised,
     ("training", "TrainingDayLogged"): _trained,
@@ -158,23 +133,16 @@ _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = 
 HANDLER = SetwiseHandler(handle, {("enrollment", "TraineeEnrolled"): _enrolled_many})
 
 
-async def _record_decision(
-    conn: Conn,
-    envelope: Envelope,
-    position: Position,
-    level: Level | None,
-    effective_from: date,
-    supersedes: str | None,
-) -> None:
+async def _record_decision(conn: Conn, envelope: Envelope, decision: GradeDecision) -> None:
     await conn.execute(
         "INSERT INTO grade_decisions (event_id, employee_id, source, position, level,"
-        " effective_from, supersedes) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " effective_from, supersedes, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (event_id) DO NOTHING",
-        envelope.event_id, envelope.data["trainee_id"], envelope.type, position.value,
-        None if level is None else level.value, effective_from,
-        None if supersedes is None else UUID(str(supersedes)),
+        decision.event_id, decision.employee_id, envelope.type, decision.position.value,
+        None if decision.level is None else decision.level.value, decision.decided_on,
+        decision.supersedes, decision.decided_at,
     )  # fmt: skip
-    await _apply_pending(conn, envelope.data["trainee_id"], envelope)
+    await _apply_pending(conn, decision.employee_id, envelope)
 
 
 async def _apply_pending(conn: Conn, employee_id: str, cause: Envelope) -> None:
@@ -191,7 +159,8 @@ async def _apply_pending(conn: Conn, employee_id: str, cause: Envelope) -> None:
                     category=employee["category"])  # fmt: skip
         return  # kept waiting: a newer reader may know the category
     pending = await conn.fetch(
-        "SELECT event_id, position, level, effective_from FROM grade_decisions"
+        "SELECT event_id, position, level, effective_from, decided_at, supersedes"
+        " FROM grade_decisions"
         " WHERE employee_id = $1 AND applied_at IS NULL ORDER BY seq",
         employee_id,
     )
@@ -208,22 +177,17 @@ async def _apply_pending(conn: Conn, employee_id: str, cause: Envelope) -> None:
 
 
 async def _set_rate(
-    conn: Conn, employee_id: str, category: Category, decision: Any, meta: Metadata
+    conn: Conn, employee_id: str, category: Category, row: Any, meta: Metadata
 ) -> None:
     """PayRateSet from one grade decision, in this transaction. The decider sets none for
     branch-commissioned staff (R-31) and none twice for one grade event."""
-    level = None if decision["level"] is None else Level(decision["level"])
-    command = ApplyGrade(
-        employee_id, category, Position(decision["position"]), level,
-        decision["effective_from"], decision["event_id"],
+    decision = GradeDecision(
+        row["event_id"], employee_id, Position(row["position"]),
+        None if row["level"] is None else Level(row["level"]), row["effective_from"],
+        row["decided_at"], row["supersedes"],
     )  # fmt: skip
     await execute(
         TransactionEventStore(conn, SERVICE), registry, PAY_ACCOUNT, account_stream(employee_id),
-        command, meta,
+        decision.command(category), meta,
         policy_version=lambda e: getattr(e, "policy_version", None), conn=conn,
     )  # fmt: skip
-
-
-def _day(value: str) -> date:
-    """A date, or the date of a timestamp (``assigned_at``): the day a grade takes effect."""
-    return datetime.fromisoformat(value).date()

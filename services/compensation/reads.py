@@ -13,11 +13,12 @@ from fastapi import APIRouter, Query, Request, Response
 from shared.auth import Principal
 from shared.requests import etag
 
+from .audiences import FEE_READERS, FeeReader, PayrollReader
 from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, registry
 from .domain.months import Month
 from .domain.payroll import payroll_stream
 from .export import CSV, XLSX, Table, fee_table, payroll_table, to_csv, to_xlsx
-from .schemas import FeeReader, MonthPath, PayrollReader, fee_branch
+from .schemas import MonthPath
 from .views import MonthEvents, fee_rows, fine_rows, payroll_json
 
 router = APIRouter(tags=["payroll"])
@@ -55,7 +56,7 @@ async def get_branch_fees(
     branch_id: BranchQuery = None,
 ) -> dict[str, Any]:  # fmt: skip
     """R-19 fees charged in the month per branch and trainee; a branch clerk sees its own."""
-    branch = fee_branch(principal, branch_id)
+    branch = FEE_READERS.branch_of_list(principal, branch_id)
     events = await month_events(request, month)
     response.headers["ETag"] = etag(events.version)
     return {"month": str(month), "version": events.version, "rows": fee_rows(events, branch)}
@@ -92,7 +93,7 @@ async def export_payroll_csv(month: MonthPath, _: PayrollReader, request: Reques
 async def fee_export(
     request: Request, month: Month, principal: Principal, branch_id: str | None, kind: str
 ) -> Response:
-    branch = fee_branch(principal, branch_id)
+    branch = FEE_READERS.branch_of_list(principal, branch_id)
     rows = fee_rows(await month_events(request, month), branch)
     return download(fee_table(rows), f"branch-fees-{month}", kind)
 

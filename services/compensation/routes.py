@@ -8,18 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.auth import CurrentPrincipal, Role
+from shared.auth import Role
 from shared.commands import CommandContext
 from shared.decider import Outcome, execute, load
 from shared.problems import forbidden, not_arrived, not_found, validation_failed
 from shared.requests import Now, command_metadata, decode_cursor, encode_cursor, etag
 
+from .audiences import PAY_READERS, PayReader
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
 from .domain.commands import AccountCommand, RatePerformance, RecordPieceRate, RecordTravelDays
 from .domain.employment import check_recordable, current_rate
 from .domain.events import PayRateSet, registry
 from .policy.pay import PAY
-from .schemas import Body, EmployeeId, PayrollCommand, find_employee, may_see_pay_of, money
+from .schemas import Body, EmployeeId, PayrollCommand, find_employee, money
 
 router = APIRouter(tags=["employees"])
 
@@ -97,11 +98,11 @@ async def rate_performance(
 
 @router.get("/employees/{employee_id}/pay-rate")
 async def get_pay_rate(
-    employee_id: EmployeeId, principal: CurrentPrincipal, now: Now, request: Request,
+    employee_id: EmployeeId, principal: PayReader, now: Now, request: Request,
     response: Response,
 ) -> dict[str, Any]:  # fmt: skip
     """The rate in force today (R-32), with the grade event that set it."""
-    if not may_see_pay_of(principal, employee_id):
+    if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
         raise forbidden("payroll, management or the employee itself may read a pay rate")
     store = request.app.state.store
     account, version = await load(store, registry, PAY_ACCOUNT, account_stream(employee_id))
@@ -130,12 +131,12 @@ def rate_json(rate: PayRateSet) -> dict[str, Any]:
 
 @router.get("/employees/{employee_id}/payslips")
 async def list_payslips(
-    employee_id: EmployeeId, principal: CurrentPrincipal, request: Request,
+    employee_id: EmployeeId, principal: PayReader, request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Every payslip issued to the employee, oldest first, corrections beside what they correct
     (read model ``proj_payslips``: it lags the payroll run by a moment)."""
-    if not may_see_pay_of(principal, employee_id):
+    if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
         raise forbidden("payroll, management or the employee itself may read payslips")
     after = decode_cursor(cursor) or "0"
     if not after.isdigit():

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 from starlette.datastructures import State
 
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Role
 from shared.batching import lookup
 from shared.commands import CommandContext, command
 from shared.decider import InvalidCommand
-from shared.problems import forbidden, validation_failed
+from shared.problems import validation_failed
 from shared.requests import RequestBody
 
 from .domain.money import CENT
@@ -23,10 +23,6 @@ from .domain.vocabulary import Category
 EmployeeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 # A pay command: a payroll clerk, Idempotency-Key, If-Match and now, resolved as ONE dependency.
 PayrollCommand = Annotated[CommandContext, Depends(command(Role.PAYROLL, if_match=True))]
-PayrollReader = Annotated[Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT))]
-FeeReader = Annotated[
-    Principal, Depends(require_roles(Role.PAYROLL, Role.MANAGEMENT, Role.BRANCH_CLERK))
-]
 
 
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
@@ -47,21 +43,6 @@ MonthPath = Annotated[Month, Depends(month_path)]
 def money(amount: Decimal) -> str:
     """Money on the wire: a string with two decimals (api-contract.md), rounded half-up."""
     return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def may_see_pay_of(principal: Principal, employee_id: str) -> bool:
-    """Payroll and management see everyone's pay; an employee sees its own."""
-    return principal.has_role(Role.PAYROLL, Role.MANAGEMENT) or principal.sub == employee_id
-
-
-def fee_branch(principal: Principal, branch_id: str | None) -> str | None:
-    """The branch whose fees a caller may read (None: all). A branch clerk reads its own only."""
-    if principal.has_role(Role.PAYROLL, Role.MANAGEMENT):
-        return branch_id
-    own = principal.branch_id
-    if own is None or (branch_id is not None and branch_id != own):
-        raise forbidden("a branch clerk reads its own branch's fees only")
-    return own
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
-from shared.auth import CurrentPrincipal, Principal, Role, require_branch, require_roles
+from shared.audience import Audience
+from shared.auth import Principal, Role
 from shared.commands import CommandContext, command
 from shared.decider import Metadata, Outcome, execute, load
 from shared.problems import forbidden, not_found
 from shared.requests import RequestBody, command_metadata, decode_cursor, encode_cursor, etag
 
+from . import audiences
 from .domain.commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry
 from .domain.trainee import TRAINEE, Trainee
@@ -25,18 +27,13 @@ from .domain.vocabulary import Category, Education
 router = APIRouter(tags=["trainees"])
 
 # Commands: the caller with one of the roles, the Idempotency-Key, If-Match and now, in one node.
-Enrolment = Annotated[CommandContext, Depends(command(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))]
-Withdrawal = Annotated[
-    CommandContext,
-    Depends(command(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER, if_match=True)),
-]
-Placement = Annotated[
-    CommandContext, Depends(command(Role.AFTER_SALES_MANAGER, Role.EXAMINER, if_match=True))
-]
-Lister = Annotated[
-    Principal,
-    Depends(require_roles(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER, Role.MANAGEMENT)),
-]
+Enrolment = Annotated[CommandContext, Depends(command(*audiences.ENROLMENT.roles))]
+Withdrawal = Annotated[CommandContext, Depends(command(*audiences.WITHDRAWAL.roles, if_match=True))]
+Placement = Annotated[CommandContext, Depends(command(*audiences.PLACEMENT.roles, if_match=True))]
+ProfileReader = Annotated[Principal, Depends(audiences.PROFILE.gate())]
+Lister = Annotated[Principal, Depends(audiences.LISTING.gate())]
+# The role an event's actor is recorded under, first held first.
+CLERK_FIRST = (Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER)
 TraineeId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1)]
 
@@ -81,29 +78,17 @@ async def run(
 
 
 async def visible_trainee(
-    request: Request, principal: Principal, trainee_id: str
+    request: Request, principal: Principal, trainee_id: str, audience: Audience
 ) -> Outcome[Trainee]:
-    """The trainee, if this principal may see it: 404 otherwise, so other branches learn nothing."""
+    """The trainee, if the route's ``audience`` lets this principal see it: 404 otherwise, so
+    other branches learn nothing."""
     state, version = await load(request.app.state.store, registry, TRAINEE, stream(trainee_id))
     profile = state.profile
-    if profile is None or not may_see(principal, profile.branch_id, profile.trainee_id):
+    if profile is None or not audience.sees(
+        principal, branch_id=profile.branch_id, person_id=profile.trainee_id
+    ):
         raise not_found(f"no trainee {trainee_id}")
     return Outcome(state, version)
-
-
-def may_see(principal: Principal, branch_id: str, trainee_id: str) -> bool:
-    """R-2: a branch clerk sees its own branch's trainees; a trainee only itself; others all."""
-    if principal.roles - {Role.BRANCH_CLERK, Role.TRAINEE}:
-        return True
-    if principal.has_role(Role.BRANCH_CLERK) and principal.acts_for_branch(branch_id):
-        return True
-    return principal.has_role(Role.TRAINEE) and principal.sub == trainee_id
-
-
-def only_own_branch(principal: Principal, branch_id: str) -> None:
-    """A clerk acts on its own branch only; managers act on every branch."""
-    if not principal.has_role(Role.AFTER_SALES_MANAGER):
-        require_branch(principal, branch_id)
 
 
 @router.post("/trainees", status_code=201)
@@ -112,7 +97,8 @@ async def enroll(
 ) -> dict[str, Any]:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
     principal, now = cmd.principal, cmd.now
-    only_own_branch(principal, body.branch_id)
+    if not audiences.ENROLMENT.sees(principal, branch_id=body.branch_id, person_id=None):
+        raise forbidden(f"not permitted to enrol into branch {body.branch_id!r}")
     trainee_id = body.trainee_id or f"t-{uuid.uuid4().hex[:12]}"
     command = EnrollTrainee(
         trainee_id=trainee_id, name=body.name, category=body.category, branch_id=body.branch_id,
@@ -121,7 +107,7 @@ async def enroll(
         enrolled_on=body.enrolled_on, today=now.date(),
     )  # fmt: skip
     meta = command_metadata(principal, cmd.idempotency_key, now, branch_id=body.branch_id,
-                            roles=(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))  # fmt: skip
+                            roles=CLERK_FIRST)  # fmt: skip
     # A new trainee, almost always: skip reading a stream that does not exist yet.
     outcome = await run(request, trainee_id, command, meta, None, creates=True)
     response.headers["ETag"] = etag(outcome.version)
@@ -135,7 +121,7 @@ async def score_placement(
 ) -> dict[str, Any]:
     """Record the placement exam (R-6): the starting position and the plan level."""
     principal, now = cmd.principal, cmd.now
-    current = await visible_trainee(request, principal, trainee_id)
+    current = await visible_trainee(request, principal, trainee_id, audiences.PLACEMENT)
     assert current.state.profile is not None
     command = ScorePlacement(trainee_id, body.written, body.practical, now.date())
     meta = command_metadata(principal, cmd.idempotency_key, now,
@@ -159,13 +145,12 @@ async def withdraw(
 ) -> dict[str, Any]:
     """Withdraw a trainee (TraineeWithdrawn)."""
     principal, now = cmd.principal, cmd.now
-    current = await visible_trainee(request, principal, trainee_id)
+    current = await visible_trainee(request, principal, trainee_id, audiences.WITHDRAWAL)
     assert current.state.profile is not None
-    only_own_branch(principal, current.state.profile.branch_id)
     command = WithdrawTrainee(trainee_id, body.reason, now.date())
     meta = command_metadata(principal, cmd.idempotency_key, now,
                             branch_id=current.state.profile.branch_id,
-                            roles=(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER))  # fmt: skip
+                            roles=CLERK_FIRST)  # fmt: skip
     outcome = await run(request, trainee_id, command, meta, cmd.expected)
     response.headers["ETag"] = etag(outcome.version)
     return {"trainee_id": trainee_id, "status": outcome.state.status, "version": outcome.version}
@@ -173,10 +158,10 @@ async def withdraw(
 
 @router.get("/trainees/{trainee_id}")
 async def get_trainee(
-    trainee_id: str, principal: CurrentPrincipal, request: Request, response: Response
+    trainee_id: str, principal: ProfileReader, request: Request, response: Response
 ) -> dict[str, Any]:
     """The trainee's profile, status and placement, read from its own stream (never stale)."""
-    current = await visible_trainee(request, principal, trainee_id)
+    current = await visible_trainee(request, principal, trainee_id, audiences.PROFILE)
     response.headers["ETag"] = etag(current.version)
     return profile_json(current.state, current.version)
 
@@ -212,11 +197,7 @@ async def list_trainees(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Trainees by branch and category, paginated; a branch clerk lists its own branch only."""
-    if not principal.has_role(Role.AFTER_SALES_MANAGER, Role.MANAGEMENT):
-        own = principal.branch_id
-        if own is None or (branch_id is not None and branch_id != own):
-            raise forbidden("a branch clerk lists its own branch's trainees only")
-        branch_id = own
+    branch_id = audiences.LISTING.branch_of_list(principal, branch_id)
     after = decode_cursor(cursor)
     rows = await request.app.state.pool.fetch(
         "SELECT trainee_id, name, category, branch_id, education, experience_years, certificates,"

@@ -8,21 +8,16 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
-from shared.auth import Principal, Role, require_roles
-from shared.problems import forbidden
+from shared.auth import Principal
 from shared.requests import Now
 
+from .audiences import PROGRESS_BOARD
 from .projections import PROGRESS
 
 router = APIRouter(tags=["boards"])
 JsonDict = dict[str, Any]
 
-BoardReader = Annotated[
-    Principal,
-    Depends(
-        require_roles(Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP, Role.BRANCH_CLERK)
-    ),
-]
+BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]
 
 # Overdue: past its planned end (as of the reading's day) and not signed off; withdrawn trainees'
 # stages are no one's delay. Status counts are of trainees still in training.
@@ -66,16 +61,6 @@ GROUP BY trainer_id ORDER BY trainer_id
 """
 
 
-def board_branch(principal: Principal, branch_id: str | None) -> str | None:
-    """The branch to show: a clerk sees its own branch only (R-2); the others any, or all."""
-    if principal.has_role(Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP):
-        return branch_id
-    own = principal.branch_id
-    if own is None or branch_id not in (None, own):
-        raise forbidden("a branch clerk reads its own branch's board only")
-    return own
-
-
 @router.get("/board/progress")
 async def progress_board(
     principal: BoardReader,
@@ -85,7 +70,7 @@ async def progress_board(
 ) -> JsonDict:
     """Plans by status, overdue stages, disputes and send-backs per branch; per trainer, the
     disputes, dissents, send-backs and demerits held against them (for one branch: its trainees)."""
-    branch = board_branch(principal, branch_id)
+    branch = PROGRESS_BOARD.branch_of_list(principal, branch_id)
     today = now.date()
     pool: asyncpg.Pool = request.app.state.pool
     rows = await pool.fetch(_ROWS, branch, today)

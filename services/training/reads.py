@@ -12,41 +12,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Principal, require_roles
 from shared.problems import not_found
 from shared.requests import etag
 
+from .audiences import PLAN_READERS, may_read
 from .domain.plan_table import plan_table
-from .domain.state import TrainingPlan
 from .export import XLSX, plan_workbook
 from .handlers import current_plan
 from .schemas import TraineeIdPath
-from .trainees import PRODUCTION_RESERVE, KnownTrainee, find_trainee
+from .trainees import find_trainee
 
 router = APIRouter(tags=["plans"])
 JsonDict = dict[str, Any]
 
-# api-contract.md: "manager, exec_vp, the trainee, its trainers, its branch".
-EVERY_PLAN = (Role.AFTER_SALES_MANAGER, Role.EXEC_VP)
-SOME_PLANS = (Role.PRODUCTION_MANAGER, Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER)
-Reader = Annotated[Principal, Depends(require_roles(*EVERY_PLAN, *SOME_PLANS))]
-
-
-def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:
-    """The after-sales manager and the VP read every plan; the others only their own."""
-    if principal.has_role(*EVERY_PLAN):
-        return True
-    if trainee is None:
-        return False
-    trainers = {stage.spec.trainer_id for stage in state.stages}
-    return any(
-        (
-            principal.has_role(Role.PRODUCTION_MANAGER) and trainee.category == PRODUCTION_RESERVE,
-            principal.has_role(Role.BRANCH_CLERK) and principal.acts_for_branch(trainee.branch_id),
-            principal.has_role(Role.TRAINEE) and principal.sub == trainee.trainee_id,
-            principal.has_role(Role.TRAINER) and principal.sub in trainers,
-        )
-    )
+Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
 
 
 async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:

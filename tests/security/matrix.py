@@ -17,11 +17,13 @@ branch or of the other one, ``{branch}`` the branch itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 from shared.auth import Role
 
 ALL_ROLES: tuple[str, ...] = tuple(Role)
+PAIRS: list[tuple[str, str]] = list(combinations(ALL_ROLES, 2))
 CLERK, TRAINEE, TRAINER = Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER
 MANAGER, PRODUCTION = Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER
 EXEC_VP, EXAMINER, PAYROLL = Role.EXEC_VP, Role.EXAMINER, Role.PAYROLL
@@ -51,6 +53,23 @@ class Row:
         if role in self.scoped:
             return "404" if self.hides else "403"
         return "403"
+
+    def expects_of_token(self, relations: dict[str, str]) -> str:
+        """What a token holding several roles gets, ``relations`` giving each role's relation to
+        the resource. Each role grants only its own rights (api-contract.md), so the token is let
+        through when one of its roles alone would be; otherwise it gets the refusal of a role the
+        route admits (a 404 where the route hides), else 403."""
+        answers = {self.expects(role, relation) for role, relation in relations.items()}
+        if "allow" in answers:
+            return "allow"
+        return "404" if "404" in answers else "403"
+
+    def pairs_decided_by_the_resource(self) -> list[tuple[str, str]]:
+        """The pairs of roles whose answer depends on whose resource it is: the route admits one
+        of the two, and neither passes whatever the resource. (The role gate refuses a pair it
+        admits neither of; a role that passes whatever the resource lets its pair through.)"""
+        admitted = self.roles | self.scoped
+        return [p for p in PAIRS if admitted.intersection(p) and not self.roles.intersection(p)]
 
 
 def row(service: str, method: str, path: str, roles: tuple[str, ...], **kw: Any) -> Row:

@@ -119,3 +119,34 @@ async def test_branch_fees_show_the_clerk_its_own_branch_only(world):
     assert OTHER_BRANCH not in cells and OTHER_TRAINEE not in cells
     other = await pay.client.get(f"/branch-fees/2026-03?branch_id={OTHER_BRANCH}", headers=clerk)
     assert other.status_code == 403
+
+
+# A token may hold several roles; each grants only its own rights (api-contract.md).
+CLERK_WHO_TRAINS = (Role.BRANCH_CLERK, Role.TRAINER)
+TRAINEE_WHO_EXAMINES = (Role.TRAINEE, Role.EXAMINER)
+
+
+async def test_a_clerk_who_also_trains_reads_no_grade_or_dispute_of_another_branch(world):
+    """R-2: the trainer role reads no grade and no dispute, so it adds nothing to what the
+    clerk of the own branch may read there."""
+    client = world.services["assessment"].client
+    both = world.headers(CLERK_WHO_TRAINS)
+    own_grade = await client.get(f"/trainees/{TRAINEES[OWN_BRANCH]}/grade", headers=both)
+    assert own_grade.status_code == 200, own_grade.text
+    grade = await client.get(f"/trainees/{OTHER_TRAINEE}/grade", headers=both)
+    assert grade.status_code == 404, grade.text
+    dispute = await client.get(f"/disputes/{world.disputes[OTHER_BRANCH]}", headers=both)
+    assert dispute.status_code == 404, dispute.text
+
+
+async def test_a_trainee_who_also_examines_disputes_no_one_elses_grade(world):
+    """R-23 with R-2: a trainee disputes its own grade; examining adds no right to dispute."""
+    client = world.services["assessment"].client
+    both = world.headers(TRAINEE_WHO_EXAMINES)
+    filed = await client.post(
+        f"/trainees/{OTHER_TRAINEE}/disputes", json={"reason": "not mine"}, headers=both
+    )
+    assert filed.status_code == 404, filed.text
+    management = world.headers(Role.MANAGEMENT)
+    still = await client.get(f"/disputes/{world.disputes[OTHER_BRANCH]}", headers=management)
+    assert still.status_code == 200

@@ -58,19 +58,16 @@ class World:
     services: dict[str, RunningService]
     disputes: dict[str, str]  # branch -> dispute id
 
-    def token(self, role: str, **claims: Any) -> str:
-        """A valid token of ``role`` acting from the own branch (a trainee is the own trainee,
-        a trainer trains the own trainee's product stage)."""
-        sub = {
-            Role.TRAINEE: TRAINEES[OWN_BRANCH],
-            Role.TRAINER: trainer_of(OWN_BRANCH),
-        }.get(role, f"{role}-1")
+    def token(self, roles: str | tuple[str, ...], **claims: Any) -> str:
+        """A valid token of ``roles`` (one role, or several) acting from the own branch; its
+        ``sub`` is :func:`sub_of` them unless ``claims`` name one."""
+        held = (roles,) if isinstance(roles, str) else roles
         defaults = {"branch_id": OWN_BRANCH, "department": "after_sales"}
-        return mint_token(self.settings.jwt_secret, claims.pop("sub", sub), [role],
+        return mint_token(self.settings.jwt_secret, claims.pop("sub", sub_of(held)), held,
                           **{**defaults, **claims})  # fmt: skip
 
-    def headers(self, role: str, **claims: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, **claims)}"}
+    def headers(self, roles: str | tuple[str, ...], **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(roles, **claims)}"}
 
     def values(self, relation: str) -> dict[str, Any]:
         """What the matrix's placeholders stand for, for the own or the other resource."""
@@ -88,6 +85,23 @@ def leaver(branch: str) -> str:
 
 def trainer_of(branch: str) -> str:
     return f"tr-{branch}"
+
+
+# A token has one ``sub``: the own trainee's for a trainee, the trainer of the own trainee's
+# product stage for a trainer. A token holding both is the trainee's.
+PERSONS = {Role.TRAINEE: TRAINEES[OWN_BRANCH], Role.TRAINER: trainer_of(OWN_BRANCH)}
+
+
+def sub_of(roles: tuple[str, ...]) -> str:
+    return next((PERSONS[r] for r in PERSONS if r in roles), "+".join(roles) + "-1")
+
+
+def relation_for(role: str, relation: str, sub: str) -> str:
+    """The relation of a resource to ``role`` in a token whose ``sub`` is ``sub``: a person-bound
+    role (trainee, trainer) owns only what its own person owns."""
+    if relation == "own" and role in PERSONS and PERSONS[role] != sub:
+        return "other"
+    return relation
 
 
 def plan_stages(branch: str) -> list[dict[str, object]]:

@@ -5,9 +5,11 @@ through the functions here, so the two can never disagree on what a send-back or
 Upstream payloads are read tolerantly (plain dicts, only the fields used): enrollment and training
 may add fields without breaking assessment.
 
-R-14: a series is mastered when it was recorded at enrollment, or when every plan stage covering
-it is signed off and not reopened. A send-back (R-12) reopens one stage and so unmasters its
-series, unless the series was already mastered at enrollment: that record stands.
+R-14: a series is mastered when it was recorded at enrollment, or when every stage covering it
+in the approved revision of the plan (R-9) is signed off and not reopened. A send-back (R-12)
+reopens one stage and so unmasters its series, unless the series was already mastered at
+enrollment: that record stands. A re-draft awaiting approval changes nothing of it: dropping an
+open stage masters nothing, adding a stage unmasters nothing, until the revision is approved.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .events import TraineeFacts
 from .vocabulary import Education
 
 JsonDict = Mapping[str, Any]
-PLAN_EVENTS = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned"})
+PLAN_EVENTS = frozenset({"PlanDrafted", "PlanApproved", "StageSignedOff", "StageReturned"})
 
 
 @dataclass(frozen=True)
@@ -74,16 +76,27 @@ def returned(stages: Sequence[PlanStage], data: JsonDict) -> tuple[PlanStage, ..
     return tuple(replace(s, signed=False, reopened=True) if s.no == no else s for s in stages)
 
 
-def evolve_stages(
-    stages: Sequence[PlanStage], event_type: str, data: JsonDict
-) -> tuple[PlanStage, ...]:
+@dataclass(frozen=True)
+class PlanFacts:
+    """The trainee's plan: its latest drafted revision and the approved one in force (R-9).
+
+    Training is logged and signed only against an approved revision, so sign-offs and send-backs
+    apply to both (the drafted rows carry them into the next redraft, as training does)."""
+
+    drafted: tuple[PlanStage, ...] = ()
+    in_force: tuple[PlanStage, ...] = ()
+
+
+def evolve_plan(plan: PlanFacts, event_type: str, data: JsonDict) -> PlanFacts:
     if event_type == "PlanDrafted":
-        return redrafted(stages, data.get("stages", ()))
+        return replace(plan, drafted=redrafted(plan.drafted, data.get("stages", ())))
+    if event_type == "PlanApproved":
+        return replace(plan, in_force=plan.drafted)
     if event_type == "StageSignedOff":
-        return signed_off(stages, data)
+        return PlanFacts(signed_off(plan.drafted, data), signed_off(plan.in_force, data))
     if event_type == "StageReturned":
-        return returned(stages, data)
-    return tuple(stages)
+        return PlanFacts(returned(plan.drafted, data), returned(plan.in_force, data))
+    return plan
 
 
 def mastered_series(enrolled: Iterable[str], stages: Iterable[PlanStage]) -> list[str]:
@@ -124,7 +137,7 @@ class Enrolment:
         )
 
     def facts(self, stages: Iterable[PlanStage]) -> TraineeFacts:
-        """The R-21 inputs a grade decision records (R-22)."""
+        """The R-21 inputs a grade decision records (R-22); ``stages``: those in force."""
         return TraineeFacts(
             education=Education(self.education),
             experience_years=self.experience_years,
@@ -138,15 +151,15 @@ class TraineeRecord:
     """Everything above, folded from upstream events in order (the audit's replay)."""
 
     enrolment: Enrolment | None = None
-    stages: tuple[PlanStage, ...] = field(default_factory=tuple)
+    plan: PlanFacts = field(default_factory=PlanFacts)
 
     def facts(self) -> TraineeFacts | None:
-        return None if self.enrolment is None else self.enrolment.facts(self.stages)
+        return None if self.enrolment is None else self.enrolment.facts(self.plan.in_force)
 
 
 def evolve_record(record: TraineeRecord, event_type: str, data: JsonDict) -> TraineeRecord:
     if event_type == "TraineeEnrolled":
         return replace(record, enrolment=Enrolment.from_event(data))
     if event_type in PLAN_EVENTS:
-        return replace(record, stages=evolve_stages(record.stages, event_type, data))
+        return replace(record, plan=evolve_plan(record.plan, event_type, data))
     return record

@@ -16,6 +16,7 @@ from shared.events import Event
 from ..policy.pay import PAY
 from .commands import AccountCommand, ApplyGrade, RatePerformance, RecordPieceRate, RecordTravelDays
 from .events import PayRateSet, PerformanceRated, PieceRateRecorded, TravelDaysRecorded
+from .in_force import in_force_on
 from .money import check_money
 from .months import Month, check_month
 from .payslip import MonthInputs, Segment
@@ -75,11 +76,9 @@ PAY_ACCOUNT = Decider(initial, evolve, decide)
 
 
 def rate_on(account: PayAccount, day: date) -> PayRateSet | None:
-    """R-32: the latest grade in force on ``day`` (latest effective date; a tie: the later one)."""
-    in_force = [
-        (r.effective_from, i) for i, r in enumerate(account.rates) if r.effective_from <= day
-    ]
-    return account.rates[max(in_force)[1]] if in_force else None
+    """R-32: the grade in force on ``day`` (domain/in_force.py: whatever order rates came in)."""
+    found = in_force_on(account.rates, day)
+    return None if found is None else found.rate
 
 
 def rates_in_month(account: PayAccount, month: str) -> list[Segment]:
@@ -116,7 +115,7 @@ def _apply_grade(c: ApplyGrade, state: PayAccount) -> list[Event]:
     try:
         rate = pay_rate(
             c.employee_id, c.category, c.position, c.level, c.effective_from,
-            c.grade_event_id, PAY.in_force(c.effective_from),
+            c.grade_event_id, PAY.in_force(c.effective_from), c.supersedes, c.decided_at,
         )  # fmt: skip
     except LookupError as missing:
         raise InvalidCommand("level", str(missing), "R-20") from None

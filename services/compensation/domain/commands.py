@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -22,6 +22,8 @@ class ApplyGrade:
     level: Level | None  # None for the reserve position
     effective_from: date  # the day the grade was assigned
     grade_event_id: UUID
+    supersedes: UUID | None = None  # the grade event it corrects
+    decided_at: datetime | None = None  # orders decisions of one day
 
 
 @dataclass(frozen=True)

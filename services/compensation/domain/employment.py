@@ -7,9 +7,10 @@ from datetime import date
 from shared.decider import RuleViolation
 
 from ..policy.pay import PayPolicy
-from .account import PayAccount, rate_on
+from .account import PayAccount
 from .commands import AccountCommand, RatePerformance, RecordPieceRate
 from .events import PayRateSet
+from .in_force import in_force_on, rates_in_force
 from .vocabulary import Category
 
 
@@ -32,8 +33,12 @@ def check_recordable(category: Category, command: AccountCommand, policy: PayPol
 
 
 def current_rate(account: PayAccount, today: date) -> PayRateSet | None:
-    """The rate in force ``today`` (R-32); before any is in force, the latest one recorded."""
-    in_force = rate_on(account, today)
-    if in_force is not None:
-        return in_force
-    return account.rates[-1] if account.rates else None
+    """The rate in force ``today`` (R-32), with the day it took effect (a correction's is the
+    day of the grade it corrects, R-23); before any is in force, the one that will win."""
+    found = in_force_on(account.rates, today)
+    if found is None:
+        pending = rates_in_force(account.rates)
+        found = pending[-1] if pending else None
+    if found is None or found.effective_from == found.rate.effective_from:
+        return None if found is None else found.rate
+    return found.rate.model_copy(update={"effective_from": found.effective_from})

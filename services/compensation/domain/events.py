@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -59,10 +59,12 @@ class PayRateSet(Event):
     lines: list[RateLine]  # the monthly components
     travel_day_rates: list[TravelDayRate]  # per travel day
     piece_rate_rule: str | None  # the rule adding the month's piece-rate wage
-    effective_from: date
+    effective_from: date  # the day its decision was made (a correction: see domain/in_force.py)
     grade_event_id: UUID
     policy_version: str
     rule_trace: list[str]
+    supersedes: UUID | None = None  # the grade event this decision corrects
+    decided_at: datetime | None = None  # when the decision was made (None: recorded before)
 
 
 @registry.register

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -21,6 +21,8 @@ def pay_rate(
     effective_from: date,
     grade_event_id: UUID,
     policy: PayPolicy,
+    supersedes: UUID | None = None,
+    decided_at: datetime | None = None,
 ) -> PayRateSet | None:
     """A grade's pay rate: None for branch-commissioned staff (R-31), no lines for reserve (R-30).
 
@@ -29,6 +31,9 @@ def pay_rate(
     if category in policy.unpaid_categories:
         return None
     since = f"R-32: in force from {effective_from} (grade event {grade_event_id})"
+    if supersedes is not None:
+        since = f"R-23: corrects grade event {supersedes}, in force from the day it was"
+    known = {"supersedes": supersedes, "decided_at": decided_at}
     if position in policy.positions_without_lines:
         return PayRateSet(
             employee_id=employee_id, category=category, position=position, level=None,
@@ -36,6 +41,7 @@ def pay_rate(
             effective_from=effective_from, grade_event_id=grade_event_id,
             policy_version=policy.version,
             rule_trace=[f"R-30: {position.value}: worker's treatment, no after-sales pay", since],
+            **known,
         )  # fmt: skip
     if level is None:
         raise LookupError(f"a {position.value} needs a level")
@@ -46,7 +52,7 @@ def pay_rate(
         travel_day_rates=_travel_day_rates(row, policy),
         piece_rate_rule=row.rule if row.piece_rate else None,
         effective_from=effective_from, grade_event_id=grade_event_id,
-        policy_version=policy.version, rule_trace=[*_trace(row, policy), since],
+        policy_version=policy.version, rule_trace=[*_trace(row, policy), since], **known,
     )  # fmt: skip
 
 

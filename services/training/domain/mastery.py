@@ -1,5 +1,8 @@
 """R-14: the product series a plan has taught to the end. Pure.
 
+Only the approved revision counts (R-9): a re-draft awaiting approval neither masters a series by
+dropping its open stages nor unmasters one by adding stages.
+
 Series recorded as mastered at enrollment are the enrollment service's knowledge; whoever needs
 the trainee's full list (assessment, R-21) joins the two.
 """
@@ -11,9 +14,10 @@ from .vocabulary import StageStatus
 
 
 def mastered_series(state: TrainingPlan) -> set[str]:
-    """Series for which every stage covering them is signed off (a reopened stage is not)."""
+    """Series for which every stage of the approved revision covering them is signed off (a
+    reopened stage is not)."""
     covering: dict[str, list[StageStatus]] = {}
-    for stage in state.stages:
+    for stage in state.approved_stages:
         if stage.spec.product_series is not None:
             covering.setdefault(stage.spec.product_series, []).append(stage.status)
     return {

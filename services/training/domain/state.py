@@ -58,7 +58,15 @@ class TrainingPlan:
     status: PlanStatus | None = None  # None: no plan drafted yet
     revision: int = 0
     approved_revision: int | None = None  # the last revision approved (R-9)
-    stages: tuple[Stage, ...] = ()  # ordered by stage number (R-8)
+    stages: tuple[Stage, ...] = ()  # of the latest revision, ordered by stage number (R-8)
+    # While a re-draft awaits approval: the stages of the revision still in force (R-9).
+    held_stages: tuple[Stage, ...] = ()
+
+    @property
+    def approved_stages(self) -> tuple[Stage, ...]:
+        """R-9: the stages of the revision in force, none before the first approval. Training is
+        logged only against them, so they do not change while a re-draft awaits approval."""
+        return self.held_stages if self.status is PlanStatus.DRAFT else self.stages
 
     def stage(self, no: int) -> Stage | None:
         return next((s for s in self.stages if s.no == no), None)
@@ -80,7 +88,9 @@ def evolve(state: TrainingPlan, event: Event) -> TrainingPlan:
         case PlanDrafted():
             return _redrafted(state, event)
         case PlanApproved():
-            return replace(state, status=PlanStatus.APPROVED, approved_revision=event.revision)
+            return replace(
+                state, status=PlanStatus.APPROVED, approved_revision=event.revision, held_stages=()
+            )
         case TrainingCompleted():
             return replace(state, status=PlanStatus.COMPLETED)
         case TrainingDayLogged():
@@ -107,6 +117,7 @@ def _redrafted(state: TrainingPlan, event: PlanDrafted) -> TrainingPlan:
         status=PlanStatus.DRAFT,
         revision=event.revision,
         stages=tuple(before.get(spec, Stage(spec)) for spec in event.stages),
+        held_stages=state.approved_stages,
     )
 
 

@@ -95,16 +95,23 @@ class Assessment:
         }  # fmt: skip
         await self.upstream("enrollment", f"trainee-{trainee_id}", "TraineeEnrolled", data, branch)
 
-    async def plan(self, trainee_id, stages):
-        """``stages``: (no, product series or None, trainer id)."""
+    async def plan(self, trainee_id, stages, revision=1, approve=True):
+        """``stages``: (no, product series or None, trainer id); the revision drafted and, as
+        training requires before any stage is signed (R-9), approved unless ``approve`` is
+        False."""
         specs = [
             {"no": no, "content": f"stage {no}", "department": "technical", "trainer_id": trainer,
              "product_series": series, "topic": "product", "planned_start": "2026-03-02",
              "planned_end": "2026-03-06"}
             for no, series, trainer in stages
         ]  # fmt: skip
-        data = {"trainee_id": trainee_id, "revision": 1, "stages": specs, "drafted_by": "mgr"}
-        await self.upstream("training", f"plan-{trainee_id}", "PlanDrafted", data)
+        stream = f"plan-{trainee_id}"
+        data = {"trainee_id": trainee_id, "revision": revision, "stages": specs,
+                "drafted_by": "mgr"}  # fmt: skip
+        await self.upstream("training", stream, "PlanDrafted", data)
+        if approve:
+            approved = {"trainee_id": trainee_id, "revision": revision, "approved_by": "vp"}
+            await self.upstream("training", stream, "PlanApproved", approved)
 
     async def sign(self, trainee_id, no, trainer, series=None):
         data = {"trainee_id": trainee_id, "stage_no": no, "trainer_id": trainer,

@@ -38,8 +38,8 @@ async def test_an_untouched_history_is_consistent_and_re_derived_step_by_step(sv
     report = answer.json()
     assert report["consistent"] is True and report["differences"] == []
     types = [(e["service"], e["type"]) for e in report["events"]]
-    assert types[:3] == [("enrollment", "TraineeEnrolled"), ("training", "PlanDrafted"),
-                         ("training", "StageSignedOff")]  # fmt: skip
+    assert types[:4] == [("enrollment", "TraineeEnrolled"), ("training", "PlanDrafted"),
+                         ("training", "PlanApproved"), ("training", "StageSignedOff")]  # fmt: skip
     assert types.count(("assessment", "GradeAssigned")) == 2
     assert ("assessment", "GradeDisputeResolved") in types
     first, second = report["derivations"]

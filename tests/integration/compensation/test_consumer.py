@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.integration.compensation.upstream import (
     MONTH,
+    amounts,
     count_events,
     deliver,
     disposed,
@@ -11,6 +12,7 @@ from tests.integration.compensation.upstream import (
     envelope,
     graded,
     payroll,
+    payslips,
     run,
 )
 
@@ -78,3 +80,31 @@ async def test_other_upstream_events_land_in_the_inbox_without_effect(svc):
     assert await svc.pool.fetchval("SELECT count(*) FROM inbox") == 2
     assert await count_events(svc) == 0
     assert (await run(svc, month=MONTH)).status_code == 200
+
+
+async def test_a_correction_arriving_before_the_grade_it_replaces_pays_as_in_order_r23_r32(svc):
+    """A dead letter re-driven late, or a replay, delivers a correction before the grade it
+    corrects: the month is paid exactly as when they arrive in order (R-23 with R-32)."""
+
+    def grade_and_correction(trainee_id):
+        original = graded(trainee_id, "engineer", "junior", "2026-03-05T10:00:00+00:00")
+        correction = graded(
+            trainee_id, "engineer", "senior", "2026-04-16T08:00:00+00:00",
+            supersedes=str(original.event_id), dispute_id="d-" + trainee_id,
+        )  # fmt: skip
+        return original, correction
+
+    in_order, reversed_ = grade_and_correction("t-in"), grade_and_correction("t-late")
+    await deliver(svc, enrolled("t-in"), *in_order)
+    await deliver(svc, enrolled("t-late"), *reversed(reversed_))
+    assert (await run(svc)).status_code == 200
+
+    slips = {p["employee_id"]: p for p in (await payslips(svc))["payslips"]}
+    # The corrected grade from the disputed grade's first day: all of April at senior's 3500.
+    senior = {"position": "2450.00", "performance": "1050.00", "travel_allowance": "0.00"}
+    assert amounts(slips["t-in"]) == senior
+    assert amounts(slips["t-late"]) == amounts(slips["t-in"])
+    rate = await rate_of(svc, "t-late")
+    assert (rate["grade_event_id"], rate["effective_from"]) == (
+        str(reversed_[1].event_id), "2026-03-05",
+    )  # fmt: skip

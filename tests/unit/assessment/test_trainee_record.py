@@ -6,9 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.assessment.domain.trainee_record import (
+    PlanFacts,
     TraineeRecord,
+    evolve_plan,
     evolve_record,
-    evolve_stages,
     mastered_series,
     trainers_on,
 )
@@ -21,51 +22,55 @@ def spec(no, series=None, trainer="tr-1", content="content"):
             "planned_end": "2026-03-05"}  # fmt: skip
 
 
-def drafted(*specs):
-    return evolve_stages((), "PlanDrafted", {"trainee_id": "t-1", "stages": list(specs)})
+NO_PLAN = PlanFacts()
 
 
-def sign(stages, no):
-    return evolve_stages(stages, "StageSignedOff", {"trainee_id": "t-1", "stage_no": no,
-                                                    "trainer_id": "tr-1"})  # fmt: skip
+def drafted(*specs, plan=NO_PLAN):
+    """The stages in force once ``specs`` are drafted and approved (R-9)."""
+    plan = evolve_plan(plan, "PlanDrafted", {"trainee_id": "t-1", "stages": list(specs)})
+    return evolve_plan(plan, "PlanApproved", {"trainee_id": "t-1"})
 
 
-def send_back(stages, to):
-    return evolve_stages(stages, "StageReturned", {"trainee_id": "t-1", "from_stage": 9,
-                                                   "to_stage": to})  # fmt: skip
+def sign(plan, no):
+    return evolve_plan(plan, "StageSignedOff", {"trainee_id": "t-1", "stage_no": no,
+                                                "trainer_id": "tr-1"})  # fmt: skip
+
+
+def send_back(plan, to):
+    return evolve_plan(plan, "StageReturned", {"trainee_id": "t-1", "from_stage": 9,
+                                               "to_stage": to})  # fmt: skip
 
 
 def test_a_series_is_mastered_when_every_stage_covering_it_is_signed_off_r14():
-    stages = drafted(spec(1, "X2"), spec(2, "X2"), spec(3, "X3"), spec(4))
-    assert mastered_series([], sign(stages, 1)) == []
-    assert mastered_series([], sign(sign(stages, 1), 2)) == ["X2"]
+    plan = drafted(spec(1, "X2"), spec(2, "X2"), spec(3, "X3"), spec(4))
+    assert mastered_series([], sign(plan, 1).in_force) == []
+    assert mastered_series([], sign(sign(plan, 1), 2).in_force) == ["X2"]
 
 
 def test_a_send_back_unmasters_the_series_until_signed_again_r12():
-    stages = sign(sign(drafted(spec(1, "X2"), spec(2, "X2")), 1), 2)
-    reopened = send_back(stages, 1)
-    assert mastered_series([], reopened) == []
-    assert [s.reopened for s in reopened] == [True, False]
-    assert mastered_series([], sign(reopened, 1)) == ["X2"]
+    plan = sign(sign(drafted(spec(1, "X2"), spec(2, "X2")), 1), 2)
+    reopened = send_back(plan, 1)
+    assert mastered_series([], reopened.in_force) == []
+    assert [s.reopened for s in reopened.in_force] == [True, False]
+    assert mastered_series([], sign(reopened, 1).in_force) == ["X2"]
 
 
 def test_series_mastered_at_enrollment_stay_mastered_even_when_a_stage_reopens():
-    stages = send_back(sign(drafted(spec(1, "X1")), 1), 1)
-    assert mastered_series(["X1", "X9"], stages) == ["X1", "X9"]
+    plan = send_back(sign(drafted(spec(1, "X1")), 1), 1)
+    assert mastered_series(["X1", "X9"], plan.in_force) == ["X1", "X9"]
 
 
 def test_a_redraft_keeps_identical_rows_signed_and_resets_changed_ones():
-    stages = sign(sign(drafted(spec(1, "X2"), spec(2, "X3")), 1), 2)
-    redrafted = evolve_stages(stages, "PlanDrafted",
-                              {"stages": [spec(1, "X2"), spec(2, "X3", content="new")]})  # fmt: skip
-    assert [s.signed for s in redrafted] == [True, False]
-    assert mastered_series([], redrafted) == ["X2"]
+    plan = sign(sign(drafted(spec(1, "X2"), spec(2, "X3")), 1), 2)
+    redrafted = drafted(spec(1, "X2"), spec(2, "X3", content="new"), plan=plan)
+    assert [s.signed for s in redrafted.in_force] == [True, False]
+    assert mastered_series([], redrafted.in_force) == ["X2"]
 
 
 def test_trainers_on_a_series_are_the_leads_of_its_stages_r24():
-    stages = drafted(spec(1, "X1", "tr-1"), spec(2, "X1", "tr-2"), spec(3, "X2", "tr-3"))
-    assert trainers_on(stages, "X1") == {"tr-1", "tr-2"}
-    assert trainers_on(stages, "X9") == set()
+    plan = drafted(spec(1, "X1", "tr-1"), spec(2, "X1", "tr-2"), spec(3, "X2", "tr-3"))
+    assert trainers_on(plan.drafted, "X1") == {"tr-1", "tr-2"}
+    assert trainers_on(plan.drafted, "X9") == set()
 
 
 def test_the_record_folds_enrolment_and_plan_into_grading_facts():
@@ -77,6 +82,7 @@ def test_the_record_folds_enrolment_and_plan_into_grading_facts():
     for event_type, data in [
         ("TraineeEnrolled", enrolled),
         ("PlanDrafted", {"stages": [spec(1, "X2")]}),
+        ("PlanApproved", {"revision": 1}),
         ("TrainingDayLogged", {"stage_no": 1}),  # kept, changes nothing here
         ("StageSignedOff", {"stage_no": 1, "trainer_id": "tr-1"}),
     ]:
@@ -85,3 +91,53 @@ def test_the_record_folds_enrolment_and_plan_into_grading_facts():
     assert facts is not None
     assert (facts.education, facts.experience_years) == (Education.HIGH_SCHOOL, Decimal(4))
     assert (facts.certificates, facts.mastered_series) == (["licence"], ["X1", "X2"])
+
+
+# --- R-9 with R-14 and R-21: only the approved revision of the plan counts -------------------
+
+ENROLLED = {"trainee_id": "t-1", "branch_id": "hq", "education": "high_school",
+            "experience_years": "4", "certificates": [], "product_series": ["X1"]}  # fmt: skip
+
+
+def record_of(*events):
+    record = TraineeRecord()
+    for event_type, data in [("TraineeEnrolled", ENROLLED), *events]:
+        record = evolve_record(record, event_type, data)
+    return record
+
+
+def plan(revision, *specs):
+    return ("PlanDrafted", {"trainee_id": "t-1", "revision": revision, "stages": list(specs)})
+
+
+def approval(revision):
+    return ("PlanApproved", {"trainee_id": "t-1", "revision": revision})
+
+
+def signed(no):
+    return ("StageSignedOff", {"trainee_id": "t-1", "stage_no": no, "trainer_id": "tr-1"})
+
+
+def test_r9_r14_an_unapproved_redraft_dropping_an_open_stage_does_not_master_its_series():
+    # Given an approved plan teaching X2 in stages 1 and 2, stage 1 signed off
+    history = [plan(1, spec(1, "X2"), spec(2, "X2")), approval(1), signed(1)]
+    # When a re-draft drops the open stage 2 and awaits approval
+    history.append(plan(2, spec(1, "X2")))
+    # Then X2 is not mastered (R-21 counts one series) until that revision is approved
+    assert record_of(*history).facts().mastered_series == ["X1"]
+    assert record_of(*history, approval(2)).facts().mastered_series == ["X1", "X2"]
+
+
+def test_r9_r14_an_unapproved_stage_added_to_a_series_does_not_unmaster_it():
+    # Given an approved plan whose one X2 stage is signed off: X2 mastered
+    history = [plan(1, spec(1, "X2")), approval(1), signed(1)]
+    assert record_of(*history).facts().mastered_series == ["X1", "X2"]
+    # When a re-draft adds a second X2 stage and awaits approval
+    history.append(plan(2, spec(1, "X2"), spec(2, "X2")))
+    # Then X2 stays mastered until the new revision is approved
+    assert record_of(*history).facts().mastered_series == ["X1", "X2"]
+    assert record_of(*history, approval(2)).facts().mastered_series == ["X1"]
+
+
+def test_r9_a_plan_drafted_but_never_approved_counts_for_nothing():
+    assert record_of(plan(1, spec(1, "X2"))).facts().mastered_series == ["X1"]

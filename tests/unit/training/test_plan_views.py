@@ -12,6 +12,7 @@ from services.training.domain.events import registry
 from services.training.domain.mastery import mastered_series
 from services.training.domain.plan import PLAN, stream_id
 from services.training.domain.plan_table import plan_table
+from services.training.domain.vocabulary import Department, Topic
 from shared.decider import NotFound
 from shared.events import Envelope
 
@@ -31,6 +32,7 @@ from .plans import (
     returned,
     signed,
     signed_off,
+    spec,
 )
 
 
@@ -54,6 +56,40 @@ def test_r14_a_reopened_stage_unmasters_its_series_until_signed_off_again():
 def test_r14_nothing_is_mastered_from_an_empty_or_unsigned_plan():
     assert mastered_series(given()) == set()
     assert mastered_series(given(*in_force(), assessed(5), assessed(6))) == set()
+
+
+# R-9 with R-14: only the approved revision counts. X1 is taught by stages 5 and 6, X2 by 7.
+WITHOUT_STAGE_6 = tuple(s for s in STAGES if s.no != 6)
+WITH_STAGE_8_ON_X2 = (*STAGES, spec(8, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X2"))
+
+
+def test_r9_r14_an_unapproved_redraft_dropping_an_open_stage_masters_nothing_yet():
+    # Given stage 5 of X1 signed off and stage 6 still open in the approved plan
+    history = [*in_force(), *signed_off(5, 7)]
+    # When a re-draft drops stage 6, awaiting approval
+    redrafted = [*history, drafted(WITHOUT_STAGE_6, revision=2)]
+    # Then X1 is not mastered until the VP approves that revision
+    assert mastered_series(given(*redrafted)) == {"X2"}
+    assert mastered_series(given(*redrafted, approved(revision=2))) == {"X1", "X2"}
+
+
+def test_r9_r14_an_unapproved_stage_added_unmasters_nothing_yet():
+    # Given X2's only stage signed off in the approved plan
+    history = [*in_force(), *signed_off(7)]
+    # When a re-draft adds a second stage on X2, awaiting approval
+    redrafted = [*history, drafted(WITH_STAGE_8_ON_X2, revision=2)]
+    # Then X2 stays mastered until that revision is approved
+    assert mastered_series(given(*redrafted)) == {"X2"}
+    assert mastered_series(given(*redrafted, approved(revision=2))) == set()
+
+
+def test_r9_r14_a_plan_never_approved_masters_nothing():
+    assert mastered_series(given(drafted())) == set()
+
+
+def test_r9_the_plan_table_shows_the_mastery_of_the_approved_revision():
+    table = plan_table(given(*in_force(), *signed_off(5, 7), drafted(WITHOUT_STAGE_6, 2)), 1)
+    assert (table["status"], table["mastered_series"]) == ("draft", ["X2"])
 
 
 def test_the_plan_table_has_the_contracts_shape():

@@ -1,0 +1,35 @@
+"""Who may see what on each assessment route (api-contract.md, "assessment"; R-2), in one place.
+
+Each route's role gate and its visibility rule come from the one :class:`Audience` here: the
+roles that see every trainee, those that see their own branch's, and the trainee itself. A role
+a route does not name grants nothing there (a clerk who also trains reads its own branch's
+grades only; a trainee who also examines disputes its own grade only).
+"""
+
+from __future__ import annotations
+
+from shared.audience import Audience
+from shared.auth import Role
+
+GRADE = Audience(
+    everything={Role.MANAGEMENT, Role.AUDITOR},
+    own_branch={Role.BRANCH_CLERK},
+    themselves={Role.TRAINEE},
+)
+GRADE_BOARD = Audience(everything={Role.MANAGEMENT, Role.AUDITOR}, own_branch={Role.BRANCH_CLERK})
+TRAINER_BOARD = Audience(everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER})
+AUDIT = Audience(everything={Role.AUDITOR, Role.AFTER_SALES_MANAGER})
+SESSION = Audience(
+    everything={Role.AFTER_SALES_MANAGER, Role.EXAMINER, Role.MANAGEMENT, Role.AUDITOR}
+)
+DISPUTE = Audience(
+    everything={Role.AFTER_SALES_MANAGER, Role.MANAGEMENT, Role.AUDITOR},
+    own_branch={Role.BRANCH_CLERK},
+    themselves={Role.TRAINEE},
+)
+# R-23: "the trainee, its branch_clerk, after_sales_manager" file disputes.
+DISPUTE_FILING = Audience(
+    everything={Role.AFTER_SALES_MANAGER},
+    own_branch={Role.BRANCH_CLERK},
+    themselves={Role.TRAINEE},
+)

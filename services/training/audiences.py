@@ -1,0 +1,42 @@
+"""Who may read what on each training read route (api-contract.md, "training"; R-2), in one
+place. A role a route does not name grants nothing there; what a caller may read is the union
+of what each of its roles grants on the route.
+
+Writes need no rule here: each is one role's act on its own stage or plan, which the plan's
+decider checks (another trainer's stage, another trainee's plan: 403).
+"""
+
+from __future__ import annotations
+
+from shared.audience import Audience
+from shared.auth import Principal, Role
+
+from .domain.state import TrainingPlan
+from .trainees import PRODUCTION_RESERVE, KnownTrainee
+
+# api-contract.md: "manager, exec_vp, the trainee, its trainers, its branch"; production draws up
+# (and so reads) the plans of production reserve trainees (R-8).
+PLAN = Audience(
+    everything={Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
+    own_branch={Role.BRANCH_CLERK},
+    themselves={Role.TRAINEE},
+)
+PLAN_READERS = PLAN.roles | {Role.PRODUCTION_MANAGER, Role.TRAINER}
+PROGRESS_BOARD = Audience(
+    everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
+    own_branch={Role.BRANCH_CLERK},
+)
+
+
+def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:
+    """The after-sales manager and the VP read every plan; the others only their own: the
+    clerk its branch's, the trainee its own, a trainer the plans it trains stages of, the
+    production manager its production reserve trainees'."""
+    if trainee is None:
+        return bool(principal.roles & PLAN.everything)
+    if PLAN.sees(principal, branch_id=trainee.branch_id, person_id=trainee.trainee_id):
+        return True
+    trainers = {stage.spec.trainer_id for stage in state.stages}
+    return (
+        principal.has_role(Role.PRODUCTION_MANAGER) and trainee.category == PRODUCTION_RESERVE
+    ) or (principal.has_role(Role.TRAINER) and principal.sub in trainers)
