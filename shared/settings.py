@@ -9,6 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash output, 256 bits.
+MIN_JWT_SECRET_BYTES = 32
 
 WorkerKind = Literal["relay", "consumers", "projections"]
 WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     namespace: str = Field(default="gradeline", pattern=r"^[a-z][a-z0-9_]{0,39}$")
     port_offset: int = Field(default=0, ge=0, le=50000)
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    # When set, a token must carry this ``iss`` / this ``aud`` (one of its audiences), and
+    # ``gradeline token`` puts them in the tokens it mints. Unset: neither claim is checked.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     # Browser origins allowed to call the APIs cross-origin (the dashboard served by one service
@@ -81,12 +87,26 @@ class Settings(BaseSettings):
             return list(WORKERS)
         return _list_from_env(value)
 
+    @field_validator("jwt_issuer", "jwt_audience", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment == "development":
+            return self
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
             raise ValueError(
                 "GRADELINE_JWT_SECRET is the development placeholder; set a real secret "
                 f"outside development (environment={self.environment})"
+            )
+        length = len(self.jwt_secret.encode())
+        if length < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"GRADELINE_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes outside "
+                f"development (it is {length} bytes, environment={self.environment}); "
+                "generate one with `openssl rand -base64 48`"
             )
         return self
 
