@@ -47,7 +47,7 @@ from shared.decider import StateCache
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
 from shared.guard import AuthenticationMiddleware
-from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
+from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
@@ -277,7 +277,8 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             ctx = await _open_resources(app, stack, service, migrations)
-            tasks = [_start(f, ctx) for f in background if _enabled(f, ctx.settings)]
+            wanted = [*background, purge_idempotency]  # every process stores answers
+            tasks = [_start(f, ctx) for f in wanted if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes
             app.state.context, app.state.tasks = ctx, tasks
             tune_gc(ctx.settings.gc_gen0_threshold)

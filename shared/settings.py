@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     # and one process with all. The relay is one-active by advisory lock and consumers share
     # partitions, so running them in several processes is safe, only wasteful.
     workers: Annotated[list[WorkerKind], NoDecode] = Field(default_factory=lambda: list(WORKERS))
+    # How long a stored Idempotency-Key answer is replayed before the housekeeping job purges it
+    # (an ISO 8601 duration such as P7D, or seconds). The IETF draft asks for at least 24 hours.
+    # A repeat after that runs again, and the event store still applies its effect only once.
+    idempotency_retention: timedelta = Field(default=timedelta(days=7), ge=timedelta(hours=24))
+    idempotency_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
     # Mechanism tuning; the defaults suit one process per service on a small machine.
     pool_size: int = Field(default=10, ge=1, le=100)
     consumer_partitions: int = Field(default=4, ge=1, le=64)
