@@ -25,7 +25,7 @@ from ops.demo import (
     service_urls,
 )
 from shared import db
-from shared.auth import Role, mint_token
+from shared.auth import Role, mint_token_for
 from shared.consumer import queue_depths, redrive
 from shared.eventstore import PostgresEventStore
 from shared.projections import rebuild, verify
@@ -53,9 +53,11 @@ def token(
     department: Annotated[str | None, typer.Option(help="department (examiners)")] = None,
     ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 8 * 3600,
 ) -> None:
-    """Mint a development token signed with GRADELINE_JWT_SECRET."""
-    secret = Settings().jwt_secret
-    typer.echo(mint_token(secret, sub, [str(r) for r in role], branch, department, ttl))
+    """Mint a development token signed with GRADELINE_JWT_SECRET (with GRADELINE_JWT_ISSUER and
+    GRADELINE_JWT_AUDIENCE as its iss and aud when they are set)."""
+    roles = [str(r) for r in role]
+    typer.echo(mint_token_for(Settings(), sub, roles, branch_id=branch, department=department,
+                              ttl_seconds=ttl))  # fmt: skip
 
 
 @app.command()

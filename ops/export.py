@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.auth import Role, mint_token
+from shared.auth import Role, mint_token_for
 from shared.settings import Settings
 
 
@@ -43,7 +43,7 @@ def fetch(
     export = EXPORTS[kind]
     if fmt not in export.formats:
         raise ExportFailed(f"{kind} exports as {', '.join(export.formats)}, not {fmt}")
-    token = mint_token(settings.jwt_secret, "gradeline-cli", [export.role], ttl_seconds=300)
+    token = mint_token_for(settings, "gradeline-cli", [export.role], ttl_seconds=300)
     url = f"http://{host}:{settings.port(export.service)}" + export.path.format(id=ident, fmt=fmt)
     try:
         with httpx.Client(transport=transport, timeout=60) as client:

@@ -12,7 +12,9 @@
 Middleware, outermost first: CORS for the browser origins of ``settings.allowed_origins()`` (the
 dashboard one service serves calls the others; outermost, so errors carry its headers too), then
 :class:`shared.edge.EdgeMiddleware` (NUL in the URL 422, body-size limit 413, correlation id,
-last-resort 500 problem, access log, request metrics), then ``Idempotency-Key`` handling.
+last-resort 500 problem, access log, request metrics), then :class:`shared.guard.
+AuthenticationMiddleware` (401/403 for a protected route before anything about the request is
+validated), then ``Idempotency-Key`` handling (for authenticated callers only).
 Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``
@@ -44,7 +46,8 @@ from shared.commands import document_command_headers
 from shared.decider import StateCache
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
-from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware
+from shared.guard import AuthenticationMiddleware
+from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.problems import (
@@ -276,7 +279,8 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             ctx = await _open_resources(app, stack, service, migrations)
-            tasks = [_start(f, ctx) for f in background if _enabled(f, ctx.settings)]
+            wanted = [*background, purge_idempotency]  # every process stores answers
+            tasks = [_start(f, ctx) for f in wanted if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes
             app.state.context, app.state.tasks = ctx, tasks
             tune_gc(ctx.settings.gc_gen0_threshold)
@@ -313,6 +317,7 @@ def create_service_app(
         middleware=[
             *_cors(settings),
             Middleware(EdgeMiddleware, metrics=metrics, max_body_bytes=max_body_bytes),
+            Middleware(AuthenticationMiddleware),
             Middleware(IdempotencyMiddleware),
         ],
     )

@@ -1,9 +1,12 @@
 """JWT bearer authentication and role checks (api-contract.md, "Conventions for every service").
 
 Tokens are HS256 only. The algorithm list is fixed in :func:`decode_token` rather than taken from
-the token header, so ``alg: none`` and algorithm-confusion tokens are refused. Every failure to
-authenticate is a 401 problem with a ``WWW-Authenticate: Bearer`` challenge; an authenticated
-principal without the needed role (or branch) gets 403.
+the token header, so ``alg: none`` and algorithm-confusion tokens are refused; ``iss`` and ``aud``
+are checked when the settings name them (``GRADELINE_JWT_ISSUER``, ``GRADELINE_JWT_AUDIENCE``).
+Every failure to authenticate is a 401 problem with a ``WWW-Authenticate: Bearer`` challenge; an
+authenticated principal without the needed role (or branch) gets 403. In a service app the
+caller is authenticated before the request is validated (:mod:`shared.guard`); the dependency
+below then reads the principal the guard verified.
 
 Usage in a router::
 
@@ -21,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import jwt
 from fastapi import Depends
@@ -32,7 +35,12 @@ from starlette.requests import HTTPConnection
 from shared.events import Actor
 from shared.problems import forbidden, unauthorized
 
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
 ALGORITHM = "HS256"
+# Where the guard (shared.guard) leaves the verified caller in the request's scope state.
+PRINCIPAL_STATE = "principal"
 
 
 class Role(StrEnum):
@@ -88,39 +96,51 @@ class InvalidToken(Exception):
     """The token cannot be trusted; the message says why (safe to show to the caller)."""
 
 
-# Tokens verified lately, with their expiry: a request's token is checked by the idempotency
-# middleware and by the route's dependency, and clients send the same token many times. An entry
-# is trusted only until its ``exp``; the cache is bounded and keyed by the secret too.
-_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+# Tokens verified lately, with their expiry: clients send the same token many times. An entry is
+# trusted only until its ``exp``; the cache is bounded and keyed by everything the check used.
+_VERIFIED: dict[tuple[str, str | None, str | None, str], tuple[Principal, float]] = {}
 _VERIFIED_MAX = 4096
 
 
-def decode_token(token: str, secret: str) -> Principal:
-    """Verify ``token`` (HS256, signature, ``exp``) and read its claims, or raise InvalidToken."""
-    hit = _VERIFIED.get((secret, token))
+def decode_token(
+    token: str, secret: str, *, issuer: str | None = None, audience: str | None = None
+) -> Principal:
+    """Verify ``token`` (HS256, signature, ``exp``, and ``iss``/``aud`` when given) and read its
+    claims, or raise InvalidToken."""
+    key = (secret, issuer, audience, token)
+    hit = _VERIFIED.get(key)
     if hit is not None:
         if time.time() < hit[1]:
             return hit[0]
-        del _VERIFIED[(secret, token)]
-    principal, expires = _verify(token, secret)
+        del _VERIFIED[key]
+    principal, expires = _verify(token, secret, issuer, audience)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
-    _VERIFIED[(secret, token)] = (principal, expires)
+    _VERIFIED[key] = (principal, expires)
     return principal
 
 
-def _verify(token: str, secret: str) -> tuple[Principal, float]:
+def _verify(
+    token: str, secret: str, issuer: str | None, audience: str | None
+) -> tuple[Principal, float]:
+    required = ["exp", "sub", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "sub"]},
+            issuer=issuer,
+            audience=audience,
+            options={"require": required},
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise InvalidToken(f"token lacks the {exc.claim!r} claim") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise InvalidToken("token is not from the configured issuer") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise InvalidToken("token is not for this audience") from exc
     except jwt.InvalidTokenError as exc:
         # Bad signature, wrong or missing algorithm, malformed: one answer, no oracle for attackers.
         raise InvalidToken("token is invalid") from exc
@@ -146,10 +166,13 @@ def mint_token(
     department: str | None = None,
     ttl_seconds: int = 3600,
     now: datetime | None = None,
+    *,
+    issuer: str | None = None,
+    audience: str | None = None,
 ) -> str:
     """A signed token for development tools, demos and tests."""
     issued = now or datetime.now(UTC)
-    payload = {
+    payload: dict[str, Any] = {
         "sub": sub,
         "roles": [str(r) for r in roles],
         "branch_id": branch_id,
@@ -157,7 +180,32 @@ def mint_token(
         "iat": issued,
         "exp": issued + timedelta(seconds=ttl_seconds),
     }
+    if issuer:
+        payload["iss"] = issuer
+    if audience:
+        payload["aud"] = audience
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def mint_token_for(settings: Settings, sub: str, roles: Iterable[str], **claims: Any) -> str:
+    """:func:`mint_token` with the settings' secret, issuer and audience: a token the services
+    configured by ``settings`` accept."""
+    return mint_token(settings.jwt_secret, sub, roles, issuer=settings.jwt_issuer,
+                      audience=settings.jwt_audience, **claims)  # fmt: skip
+
+
+def authenticate(authorization: str | None, settings: Settings) -> Principal:
+    """The caller an ``Authorization`` header proves, or a 401 problem."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("Bearer token required", error=None)
+    try:
+        return decode_token(
+            token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from exc
 
 
 class BearerPrincipal(HTTPBearer):
@@ -182,18 +230,18 @@ class BearerPrincipal(HTTPBearer):
         )
 
     async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
-        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise unauthorized("Bearer token required", error=None)
-        secret: str = request.app.state.settings.jwt_secret
-        try:
-            principal = decode_token(token, secret)
-        except InvalidToken as exc:
-            raise unauthorized(str(exc)) from exc
+        principal: Principal | None = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+        if principal is None:  # an app without the guard (shared.guard) in front
+            principal = authenticate(
+                request.headers.get("Authorization"), request.app.state.settings
+            )
+        self.check_roles(principal)
+        return principal
+
+    def check_roles(self, principal: Principal) -> None:
+        """403 unless ``principal`` holds one of the roles (any principal when there are none)."""
         if self.roles and not principal.has_role(*self.roles):
             raise forbidden(f"requires one of the roles: {', '.join(sorted(self.roles))}")
-        return principal
 
 
 current_principal = BearerPrincipal()

@@ -3,15 +3,24 @@
 :class:`IdempotencyMiddleware` (pure ASGI, inside the body-size limit) handles every POST/PUT that
 carries the header:
 
-- the key is scoped to method + route template + the token's subject, so two clients (or two
-  routes) never share a key;
+- only a verified principal's requests take part (the guard, shared.guard, verified the token
+  before this middleware runs): without one, nothing is looked up or stored;
+- the key is scoped to method + concrete path + the token's subject, so two clients never share
+  a key, and a key reused on another resource (another trainee's route) is that resource's own
+  request: neither its stored answer nor the event store's memory of the key's effect can answer
+  for another stream (ADR 0011);
 - a stored response for the scope and key is replayed (status, body, headers, plus
   ``Idempotent-Replayed: true``) when the request hash matches, and a 422 problem naming the
-  header answers a key reused for a different request;
+  header answers a key reused for a different body (the IETF draft's rule);
 - otherwise the request runs with ``request.state.idempotency_key`` set (a command route reads it
   as ``CommandContext.idempotency_key``, shared.commands) and passes it to
   ``store.append(idempotency_key=...)``;
-  the response is stored when it is final (2xx or a non-transient 4xx), never for 5xx.
+  the response is stored when it is final (2xx or a non-transient 4xx other than 401/403),
+  never for 5xx;
+- stored responses are kept for ``GRADELINE_IDEMPOTENCY_RETENTION`` (7 days by default; the
+  draft asks for at least 24 hours): :func:`purge_idempotency`, a background task of every
+  service process, deletes older ones. After that, a repeat runs the handler again and the event
+  store, which keeps its keys, answers the append as a replay: the effect still happens once.
 
 Two concurrent requests with one key may both run the handler; the event store's own idempotency
 key makes the append happen once, and ``INSERT ... ON CONFLICT DO NOTHING`` keeps the first stored
@@ -24,22 +33,25 @@ again and the event store answers its append as a replay, so the effect still ha
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import fastapi.routing
 import orjson
 import structlog
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import InvalidToken, decode_token
+from shared.auth import PRINCIPAL_STATE, Principal
 from shared.batching import Batcher
 from shared.problems import PROBLEMS_URI, Problem
+
+if TYPE_CHECKING:
+    from shared.api import AppContext
 
 log = structlog.get_logger("gradeline.idempotency")
 
@@ -52,7 +64,9 @@ _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-
 # Answers that tell the client to retry later; replaying them would make the retry useless.
 _TRANSIENT = frozenset({408, 425, 429})
 _CONCURRENCY_TYPE = PROBLEMS_URI + "concurrency"
-_TEMPLATES_MAX = 10_000  # remembered (method, path) -> route template pairs; then start afresh
+# Answers about the caller rather than the request: a token renewed or a role granted later must
+# let the same request through, so they are never remembered.
+_ABOUT_THE_CALLER = frozenset({401, 403})
 
 
 def is_final_answer(status: int, header_names: Iterable[str], body: bytes) -> bool:
@@ -60,10 +74,12 @@ def is_final_answer(status: int, header_names: Iterable[str], body: bytes) -> bo
 
     2xx and 4xx are final, except "try later" answers: 408/425/429, anything carrying
     ``Retry-After`` (e.g. an upstream event still on its way) and a lost optimistic-concurrency
-    race, where a retry must decide afresh. 5xx is never stored. Clients that check replays (the
-    load tool) use the same rule.
+    race, where a retry must decide afresh; and 401/403, which say who may call, not what the
+    request did. 5xx is never stored. Clients that check replays (the load tool) use the same rule.
     """
-    if status in _TRANSIENT or any(name.lower() == "retry-after" for name in header_names):
+    if status in _TRANSIENT or status in _ABOUT_THE_CALLER:
+        return False
+    if any(name.lower() == "retry-after" for name in header_names):
         return False
     if status == 409 and _CONCURRENCY_TYPE.encode() in body:
         return False
@@ -132,14 +148,14 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] not in _METHODS or key is None:
             await self.app(scope, receive, send)
             return
+        key_scope = _key_scope(scope)
+        if key_scope is None:  # no verified caller: nothing to look up, nothing to remember
+            await self.app(scope, receive, send)
+            return
         if not _KEY_PATTERN.fullmatch(key):
             await _invalid_key("must be 1 to 255 visible ASCII characters").to_response()(
                 scope, receive, send
             )
-            return
-        key_scope = _key_scope(scope)
-        if key_scope is None:  # untrusted token: the route answers 401, nothing to remember
-            await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         request_hash = _request_hash(scope, body)
@@ -179,51 +195,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _key_scope(scope: Scope) -> str | None:
-    """``METHOD /route/{template} subject``, or None when the bearer token is not trustworthy."""
-    app = scope["app"]
-    subject = "anonymous"
-    authorization = _header(scope, b"authorization")
-    if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        try:
-            subject = decode_token(token.strip(), app.state.settings.jwt_secret).sub
-        except InvalidToken:
-            return None
-    return f"{scope['method']} {_route_template(app, scope)} {subject}"
-
-
-def _route_template(app: Any, scope: Scope) -> str:
-    """The template of the route ``scope`` would reach; remembered per method and path, since
-    matching means trying each route's pattern in turn (paths repeat: retries, same trainee)."""
-    routes = _routes(app)
-    templates: dict[tuple[str, str], str] = app.state.idempotency_templates
-    key = (scope["method"], scope["path"])
-    template = templates.get(key)
-    if template is None:
-        template = str(scope["path"])
-        for route in routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                template = str(getattr(route, "path", scope["path"]))
-                break
-        if len(templates) >= _TEMPLATES_MAX:
-            templates.clear()
-        templates[key] = template
-    return template
-
-
-def _routes(app: Any) -> list[Any]:
-    """The app's routes, flat: FastAPI 0.165 wraps included routers' routes in one object each,
-    whose ``path`` is not the route template; ``iter_route_contexts`` lists them one by one."""
-    routes: list[Any] | None = getattr(app.state, "idempotency_routes", None)
-    if routes is None:
-        flatten = getattr(fastapi.routing, "iter_route_contexts", None)
-        routes = list(flatten(app.router.routes)) if flatten else list(app.router.routes)
-        app.state.idempotency_routes = routes
-        app.state.idempotency_templates = {}
-    return routes
+    """``METHOD /concrete/path subject``, or None when no verified principal made the request
+    (no token, or a public route): such requests take no part in idempotency."""
+    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL_STATE)
+    if principal is None:
+        return None
+    return f"{scope['method']} {scope['path']} {principal.sub}"
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -358,3 +335,47 @@ def _responses(app: Any) -> ResponseStore:
         responses = ResponseStore(state.pool)
         state.idempotent_responses = responses
     return responses
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+PURGE_BATCH_SIZE = 5_000
+# Oldest first through the created_at index, a batch per statement: each transaction stays short
+# and holds few row locks, however many answers expired since the last run.
+_PURGE_SQL = (
+    "DELETE FROM http_idempotency h USING (SELECT scope, key FROM http_idempotency"
+    " WHERE created_at < now() - $1::interval ORDER BY created_at LIMIT $2) expired"
+    " WHERE h.scope = expired.scope AND h.key = expired.key"
+)
+
+
+async def purge_expired_answers(
+    pool: asyncpg.Pool, retention: timedelta, *, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete the stored answers older than ``retention``; how many were deleted."""
+    purged = 0
+    while True:
+        status = await pool.execute(_PURGE_SQL, retention, batch_size)
+        deleted = int(status.split()[-1])  # "DELETE n"
+        purged += deleted
+        if deleted < batch_size:
+            return purged
+
+
+async def purge_idempotency(ctx: AppContext) -> None:
+    """Every ``idempotency_purge_interval_seconds``, purge answers past the retention period.
+    Each service process runs it (API-only replicas store answers too); concurrent runs of
+    several replicas only delete the same rows once. A failed run is logged, counted and retried
+    at the next interval."""
+    settings = ctx.settings
+    while True:
+        await asyncio.sleep(settings.idempotency_purge_interval_seconds)
+        try:
+            purged = await purge_expired_answers(ctx.pool, settings.idempotency_retention)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            ctx.metrics.count_idempotency_purge(failed=True)
+            log.warning("idempotency.purge_failed", error=repr(exc))
+            continue
+        ctx.metrics.count_idempotency_purge(purged=purged)
+        if purged:
+            log.info("idempotency.purged", answers=purged)

@@ -85,8 +85,21 @@ class Metrics:
             ["service", "method", "route", "status"],
             registry=self.registry,
         )
+        self.idempotency_purge_runs = Counter(
+            "gradeline_idempotency_purge_runs",
+            "Runs of the job that purges stored Idempotency-Key answers past their retention.",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.idempotency_purged = Counter(
+            "gradeline_idempotency_purged",
+            "Stored Idempotency-Key answers purged past their retention.",
+            ["service"],
+            registry=self.registry,
+        )
         # Touch the single-label series so a scrape shows them at 0 before anything happened.
-        for metric in (self.events_appended, self.relay_lag, self.dlq_depth):
+        for metric in (self.events_appended, self.relay_lag, self.dlq_depth,
+                       self.idempotency_purged):  # fmt: skip
             metric.labels(service)
         self._refreshers: list[Refresher] = []
         self._http_children: dict[tuple[str, str, int], Histogram] = {}
@@ -97,6 +110,11 @@ class Metrics:
 
     def count_appended(self, n: int) -> None:
         self.events_appended.labels(self.service).inc(n)
+
+    def count_idempotency_purge(self, purged: int = 0, *, failed: bool = False) -> None:
+        """One run of the idempotency housekeeping job and the answers it purged."""
+        self.idempotency_purge_runs.labels(self.service, "failed" if failed else "ok").inc()
+        self.idempotency_purged.labels(self.service).inc(purged)
 
     def observe_consumed(self, envelopes: Sequence[Envelope]) -> None:
         """The delay of each event a consumer just committed. ``recorded_at`` is the upstream

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -13,6 +14,8 @@ from shared.db import Liveness
 DEVELOPMENT_JWT_SECRET = "gradeline-development-secret-change-me"
 DEVELOPMENT_SEAL_KEY = "gradeline-development-seal-key-change-me"
 MIN_SEAL_KEY_BYTES = 32  # HMAC-SHA256's own strength: a shorter key is the weaker link
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash output, 256 bits.
+MIN_JWT_SECRET_BYTES = 32
 
 WorkerKind = Literal["relay", "consumers", "projections"]
 WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
@@ -40,6 +43,10 @@ class Settings(BaseSettings):
     namespace: str = Field(default="gradeline", pattern=r"^[a-z][a-z0-9_]{0,39}$")
     port_offset: int = Field(default=0, ge=0, le=50000)
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    # When set, a token must carry this ``iss`` / this ``aud`` (one of its audiences), and
+    # ``gradeline token`` puts them in the tokens it mints. Unset: neither claim is checked.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     # Browser origins allowed to call the APIs cross-origin (the dashboard served by one service
@@ -52,6 +59,11 @@ class Settings(BaseSettings):
     # and one process with all. The relay is one-active by advisory lock and consumers share
     # partitions, so running them in several processes is safe, only wasteful.
     workers: Annotated[list[WorkerKind], NoDecode] = Field(default_factory=lambda: list(WORKERS))
+    # How long a stored Idempotency-Key answer is replayed before the housekeeping job purges it
+    # (an ISO 8601 duration such as P7D, or seconds). The IETF draft asks for at least 24 hours.
+    # A repeat after that runs again, and the event store still applies its effect only once.
+    idempotency_retention: timedelta = Field(default=timedelta(days=7), ge=timedelta(hours=24))
+    idempotency_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
     # Mechanism tuning; the defaults suit one process per service on a small machine.
     pool_size: int = Field(default=10, ge=1, le=100)
     consumer_partitions: int = Field(default=4, ge=1, le=64)
@@ -99,12 +111,26 @@ class Settings(BaseSettings):
             return list(WORKERS)
         return _list_from_env(value)
 
+    @field_validator("jwt_issuer", "jwt_audience", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment == "development":
+            return self
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
             raise ValueError(
                 "GRADELINE_JWT_SECRET is the development placeholder; set a real secret "
                 f"outside development (environment={self.environment})"
+            )
+        length = len(self.jwt_secret.encode())
+        if length < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"GRADELINE_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes outside "
+                f"development (it is {length} bytes, environment={self.environment}); "
+                "generate one with `openssl rand -base64 48`"
             )
         return self
 

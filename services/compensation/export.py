@@ -1,5 +1,6 @@
 """The month's payroll and branch fees as spreadsheets (xlsx) and CSV. Pure: the JSON views in,
-bytes out. One table per export: a header row, then one row per payslip or fee row."""
+bytes out. One table per export: a header row, then one row per payslip or fee row. Text cells
+are written as text and money as numbers, in both formats (shared.spreadsheets)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from shared.spreadsheets import append_row, csv_field
 
 from .domain.vocabulary import LineName
 
@@ -56,7 +59,7 @@ def to_csv(table: Table) -> bytes:
     out = StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows([[csv_field(v) for v in _typed(columns, row)] for row in rows])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -67,12 +70,11 @@ def to_xlsx(table: Table, title: str) -> bytes:
     sheet = book.active
     assert sheet is not None  # a new workbook always has its first sheet
     sheet.title = title
-    sheet.append(list(columns))
-    for cell in sheet[1]:
+    for cell in append_row(sheet, columns):
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell(column, value) for column, value in zip(columns, row, strict=True)])
-        for column, cell in zip(columns, sheet[sheet.max_row], strict=True):
+        cells = append_row(sheet, _typed(columns, row))
+        for column, cell in zip(columns, cells, strict=True):
             if column in _MONEY_COLUMNS:
                 cell.number_format = "0.00"
     out = BytesIO()
@@ -80,7 +82,10 @@ def to_xlsx(table: Table, title: str) -> bytes:
     return out.getvalue()
 
 
-def _cell(column: str, value: Any) -> Any:
-    if column in _MONEY_COLUMNS and value is not None:
-        return Decimal(value)
-    return value
+def _typed(columns: Sequence[str], row: list[Any]) -> list[Any]:
+    """The row with money as Decimal: a number, whichever the format (a negative amount in a CSV
+    is then told apart from text that starts with a minus)."""
+    return [
+        Decimal(value) if column in _MONEY_COLUMNS and value is not None else value
+        for column, value in zip(columns, row, strict=True)
+    ]

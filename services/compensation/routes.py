@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from shared.auth import Role
 from shared.commands import CommandContext
 from shared.decider import Outcome, execute, load
-from shared.problems import forbidden, not_arrived, not_found, validation_failed
-from shared.requests import Now, command_metadata, decode_cursor, encode_cursor, etag
+from shared.problems import forbidden, not_arrived, not_found
+from shared.requests import Money, Now, PositionCursor, command_metadata, encode_cursor, etag
 
 from .audiences import PAY_READERS, PayReader
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
@@ -32,7 +32,7 @@ class TravelRequest(Body):
 
 class PieceRateRequest(Body):
     month: str
-    amount: Decimal
+    amount: Money
 
 
 class PerformanceRequest(Body):
@@ -132,25 +132,17 @@ def rate_json(rate: PayRateSet) -> dict[str, Any]:
 @router.get("/employees/{employee_id}/payslips")
 async def list_payslips(
     employee_id: EmployeeId, principal: PayReader, request: Request,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: PositionCursor | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Every payslip issued to the employee, oldest first, corrections beside what they correct
     (read model ``proj_payslips``: it lags the payroll run by a moment)."""
     if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
         raise forbidden("payroll, management or the employee itself may read payslips")
-    after = decode_cursor(cursor) or "0"
-    if not after.isdigit():
-        error = {
-            "field": "query.cursor",
-            "message": "not a cursor from this list",
-            "type": "cursor",
-        }
-        raise validation_failed("Invalid request: query.cursor", [error])
     rows = await request.app.state.pool.fetch(
         "SELECT payslip_id, position, month, lines, total, supersedes, difference, superseded,"
         " issued_at FROM proj_payslips.payslips WHERE employee_id = $1 AND position > $2"
         " ORDER BY position LIMIT $3",
-        employee_id, int(after), limit + 1,
+        employee_id, cursor or 0, limit + 1,
     )  # fmt: skip
     items = [payslip_item(row) for row in rows[:limit]]
     more = len(rows) > limit

@@ -16,7 +16,7 @@ from shared.auth import Principal, Role
 from shared.commands import CommandContext, command
 from shared.decider import Metadata, Outcome, execute, load
 from shared.problems import forbidden, not_found
-from shared.requests import RequestBody, command_metadata, decode_cursor, encode_cursor, etag
+from shared.requests import KeyCursor, RequestBody, command_metadata, encode_cursor, etag
 
 from . import audiences
 from .domain.commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
@@ -194,18 +194,17 @@ async def list_trainees(
     branch_id: Annotated[str | None, Query(max_length=64)] = None,
     category: Category | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: KeyCursor | None = None,
 ) -> dict[str, Any]:
     """Trainees by branch and category, paginated; a branch clerk lists its own branch only."""
     branch_id = audiences.LISTING.branch_of_list(principal, branch_id)
-    after = decode_cursor(cursor)
     rows = await request.app.state.pool.fetch(
         "SELECT trainee_id, name, category, branch_id, education, experience_years, certificates,"
         " product_series, enrolled_on, status, position, plan_level, version"
         " FROM proj_directory.trainees WHERE ($1::text IS NULL OR branch_id = $1)"
         " AND ($2::text IS NULL OR category = $2) AND ($3::text IS NULL OR trainee_id > $3)"
         " ORDER BY trainee_id LIMIT $4",
-        branch_id, category, after, limit + 1,
+        branch_id, category, cursor, limit + 1,
     )  # fmt: skip
     items = [{**r, "experience_years": str(r["experience_years"])} for r in rows[:limit]]
     more = len(rows) > limit

@@ -1,4 +1,6 @@
 """The plan table 培训计划表 as a spreadsheet in the regulation's columns. Pure: JSON in, bytes out.
+Every text cell is written as text (shared.spreadsheets): stage content and assessments are typed
+by users, and must never run as formulas.
 
 One row per stage; the days of a stage are joined into the 实际培训时间及培训内容 cell, one line
 each, with the trainee's dissent kept beside the day (R-10). The signature cells name who signed:
@@ -12,6 +14,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+
+from shared.spreadsheets import append_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = (
@@ -43,11 +47,10 @@ def plan_workbook(table: JsonDict) -> bytes:
     sheet = book.active
     assert sheet is not None  # a new workbook always has its first sheet
     sheet.title = "培训计划表"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
+    for cell in append_row(sheet, HEADERS):
         cell.font = Font(bold=True)
     for stage in table["stages"]:
-        sheet.append(stage_row(table["trainee_id"], stage))
+        append_row(sheet, stage_row(table["trainee_id"], stage))
     for column, width in zip("ABCDEFGH", WIDTHS, strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):

@@ -203,9 +203,12 @@ async def test_background_task_gets_the_context_and_is_cancelled_on_shutdown(set
 @pytest.mark.parametrize(
     ("workers", "running"),
     [
-        (["relay", "consumers", "projections"], ["custom", "projections", "relay"]),
-        (["projections"], ["custom", "projections"]),
-        ([], ["custom"]),
+        (
+            ["relay", "consumers", "projections"],
+            ["custom", "projections", "purge_idempotency", "relay"],
+        ),
+        (["projections"], ["custom", "projections", "purge_idempotency"]),
+        ([], ["custom", "purge_idempotency"]),  # every process purges stored answers
     ],
 )
 async def test_gradeline_workers_choose_the_standard_workers_a_process_runs(
@@ -390,18 +393,19 @@ async def test_same_key_with_a_different_body_is_422_naming_the_header(service):
     assert await service.event_count() == 1
 
 
-async def test_a_key_belongs_to_the_route_template_not_the_concrete_path(service):
-    """One key, one route, two trainee-like ids: the second is a reuse of the key (422)."""
+async def test_a_key_belongs_to_the_concrete_path_not_the_route_template(service):
+    """One key, one route, two trainee-like ids: each is its own request (ADR 0011)."""
     state = service.app.state
     state.gate, state.both_in, state.arrived = asyncio.Event(), asyncio.Event(), 1
     state.gate.set()
-    headers = {**service.auth(), "Idempotency-Key": "per-route"}
+    headers = {**service.auth(), "Idempotency-Key": "per-path"}
     first = await service.client.post("/slow/t1", headers=headers)
 
     other = await service.client.post("/slow/t2", headers=headers)
 
-    assert first.status_code == 201
-    assert assert_problem(other, 422)["errors"][0]["field"] == "header.Idempotency-Key"
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert other.json()["replayed_append"] is False
+    assert "idempotent-replayed" not in other.headers
 
 
 async def test_two_clients_using_one_key_do_not_collide(service):
@@ -469,9 +473,9 @@ async def test_a_lost_stored_answer_still_answers_the_client_and_a_retry_appends
 
 
 async def test_rejected_request_is_replayed_too_but_server_errors_are_not_stored(service):
-    headers = {**service.auth(branch_id="B9"), "Idempotency-Key": "k-403"}
-    first = await service.client.post("/things", json=thing(), headers=headers)
-    again = await service.client.post("/things", json=thing(), headers=headers)
+    headers = {**service.auth(), "Idempotency-Key": "k-422"}
+    first = await service.client.post("/things", json=thing(name=""), headers=headers)
+    again = await service.client.post("/things", json=thing(name=""), headers=headers)
     boom_headers = {**service.auth(), "Idempotency-Key": "k-500"}
     await service.client.post("/boom", json={}, headers=boom_headers)
 
@@ -479,7 +483,7 @@ async def test_rejected_request_is_replayed_too_but_server_errors_are_not_stored
         "SELECT count(*) FROM http_idempotency WHERE key = 'k-500'"
     )
 
-    assert (first.status_code, again.status_code) == (403, 403)
+    assert (first.status_code, again.status_code) == (422, 422)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.headers["content-type"] == PROBLEM_JSON
     assert stored == 0

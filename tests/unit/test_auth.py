@@ -49,7 +49,7 @@ Clerk = Annotated[Principal, Depends(require_roles(Role.BRANCH_CLERK))]
 
 def _app() -> FastAPI:
     app = FastAPI()
-    app.state.settings = SimpleNamespace(jwt_secret=SECRET)
+    app.state.settings = SimpleNamespace(jwt_secret=SECRET, jwt_issuer=None, jwt_audience=None)
     install_problem_handlers(app)
 
     @app.get("/me")
@@ -213,10 +213,10 @@ def test_a_verified_token_is_remembered_only_until_it_expires():
     secret = "s" * 40
     token = auth.mint_token(secret, "u-cache", ["trainer"], ttl_seconds=1)
     assert auth.decode_token(token, secret).sub == "u-cache"
-    assert (secret, token) in auth._VERIFIED  # the second check of this request is free
+    assert (secret, None, None, token) in auth._VERIFIED  # the second check of this request is free
     time.sleep(1.1)
     with pytest.raises(auth.InvalidToken, match="expired"):
         auth.decode_token(token, secret)
-    assert (secret, token) not in auth._VERIFIED
+    assert (secret, None, None, token) not in auth._VERIFIED
     with pytest.raises(auth.InvalidToken):  # the cache is keyed by the secret too
         auth.decode_token(auth.mint_token(secret, "u", ["trainer"]), "another-secret-" * 3)

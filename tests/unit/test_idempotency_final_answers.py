@@ -9,9 +9,15 @@ from shared.idempotency import is_final_answer
 from shared.problems import PROBLEMS_URI
 
 
-@pytest.mark.parametrize("status", [200, 201, 204, 299, 400, 403, 404, 409, 412, 413, 422, 499])
+@pytest.mark.parametrize("status", [200, 201, 204, 299, 400, 404, 409, 412, 413, 422, 499])
 def test_2xx_and_4xx_are_final(status: int) -> None:
     assert is_final_answer(status, ["content-type"], b"{}")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_answers_about_the_caller_are_not_final(status: int) -> None:
+    """A renewed token or a granted role must let the same request through."""
+    assert not is_final_answer(status, ["content-type"], b"{}")
 
 
 @pytest.mark.parametrize("status", [100, 199, 300, 304, 500, 502, 503])

@@ -5,6 +5,9 @@ from pydantic import ValidationError
 
 from shared.settings import DEVELOPMENT_JWT_SECRET, Settings
 
+SEAL_KEY = "a-seal-key-of-thirty-two-bytes-or-more"
+REAL_SECRET = "a-real-secret-" + "r" * 32
+
 
 def test_defaults_work_against_local_servers(monkeypatch):
     for name in (
@@ -33,18 +36,15 @@ def test_environment_names_of_the_contract_are_read(monkeypatch):
 def test_placeholder_secret_is_refused_outside_development():
     with pytest.raises(ValidationError, match="GRADELINE_JWT_SECRET"):
         Settings(environment="production", jwt_secret=DEVELOPMENT_JWT_SECRET)
-    real = Settings(environment="production", jwt_secret="a-real-secret", seal_key=SEAL_KEY)
+    real = Settings(environment="production", jwt_secret=REAL_SECRET, seal_key=SEAL_KEY)
     assert real.environment == "production"
-
-
-SEAL_KEY = "a-seal-key-of-thirty-two-bytes-or-more"
 
 
 @pytest.mark.parametrize("key", [None, "too-short-for-hmac"], ids=["missing", "short"])
 def test_a_missing_or_short_seal_key_is_refused_outside_development(key):
     given = {} if key is None else {"seal_key": key}
     with pytest.raises(ValidationError, match="GRADELINE_SEAL_KEY"):
-        Settings(environment="production", jwt_secret="a-real-secret", **given)
+        Settings(environment="production", jwt_secret=REAL_SECRET, **given)
     assert Settings(**given).seal_key_bytes()  # development runs with the placeholder
 
 
