@@ -143,10 +143,11 @@ async def save_plan(conn: Source, trainee_id: str, before: PlanFacts, after: Pla
 async def trainers_of(
     source: Source, trainee_ids: Collection[str], series: str
 ) -> dict[str, set[str]]:
-    """R-24: for each trainee, the trainers who led its stages on ``series``."""
+    """R-24 with R-9: for each trainee, the trainers who led its stages on ``series`` in the
+    approved revision of its plan (a re-draft awaiting approval names no one yet)."""
     rows = await source.fetch(
         "SELECT trainee_id, stage_no, trainer_id, product_series, spec, signed, reopened"
-        " FROM plan_stages WHERE trainee_id = ANY($1::text[]) AND product_series = $2",
+        " FROM " + IN_FORCE + " WHERE trainee_id = ANY($1::text[]) AND product_series = $2",
         list(trainee_ids),
         series,
     )

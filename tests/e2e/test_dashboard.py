@@ -172,23 +172,23 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
         }  # fmt: skip
         await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 
-    # Every trainee is tr-x's on X1 (R-24 counts them); the one kept in training has a full,
-    # approved plan, so that its training days can be logged.
+    # Every trainee is tr-x's on X1 in an approved plan (R-24 with R-9 counts them); approval
+    # needs the mandatory topics too (R-8a).
     for trainee_id in TRAINEES:
-        stages = FULL_PLAN if trainee_id == KEPT_IN_TRAINING else [PRODUCT_STAGE]
 
-        async def drafted(trainee_id=trainee_id, stages=stages):
+        async def drafted(trainee_id=trainee_id):
             answer = await training.client.put(
-                f"/plans/{trainee_id}", json={"stages": stages}, headers=manager
+                f"/plans/{trainee_id}", json={"stages": FULL_PLAN}, headers=manager
             )
             assert answer.status_code in (200, 404), answer.text  # 404: enrolment not there yet
             return answer.status_code == 200
 
         await until(drafted)
-    await ok(training.client.post(f"/plans/{KEPT_IN_TRAINING}/approve", json={},
-                                  headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
+        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={},
+                                      headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
     await until(lambda: assessment.pool.fetchval(
-        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages s JOIN trainee_facts f"
+        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
+        " JOIN trainee_facts f"
         " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
         " AND f.branch_id IS NOT NULL", TRAINER, SERIES, len(TRAINEES),
     ))  # fmt: skip

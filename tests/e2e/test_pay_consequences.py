@@ -234,14 +234,14 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     clock.set("2026-03-02")
     for trainee_id in TRAINEES:
         await enrol(enrollment, trainee_id, "branch_commissioned", "dl-north")
-    # Each trainee is tr-x's on series X: assessment learns it from the plans training publishes.
-    await draft(training, DEALER, FULL_PLAN)
-    await ok(training.client.post(f"/plans/{DEALER}/approve", json={},
-                                  headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
-    for trainee_id in TRAINEES[1:]:
-        await draft(training, trainee_id, [{**PRODUCT_STAGE, "no": 1}])
+    # Each trainee is tr-x's on series X: assessment learns it from the approved plans training
+    # publishes (R-9: a plan in draft names no one answerable under R-24).
+    for trainee_id in TRAINEES:
+        await draft(training, trainee_id, FULL_PLAN)
+        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={},
+                                      headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
     await until(lambda: assessment.pool.fetchval(
-        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages s JOIN trainee_facts f"
+        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s JOIN trainee_facts f"
         " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
         " AND f.branch_id IS NOT NULL", TRAINER, SERIES, len(TRAINEES),
     ))  # fmt: skip

@@ -134,6 +134,23 @@ async def test_grade_board_scoped_to_a_clerks_branch_and_answering_as_of_the_pas
     assert empty.json()["rows"] == []
 
 
+async def test_r24_r9_a_trainer_named_only_in_an_unapproved_redraft_answers_for_no_one(svc):
+    """R-24 with R-9: the trainers held responsible are those of the approved plan. tr-1 trained
+    the four on X1; a re-draft handing X1 to tr-9 awaits approval when the session closes."""
+    await svc.open_session("s-r9", "X1")
+    for n in range(4):
+        trainee = f"t-r9-{n}"
+        await svc.enrol(trainee)
+        await svc.plan(trainee, [(1, "X1", "tr-1")])
+        await svc.plan(trainee, [(1, "X1", "tr-9")], revision=2, approve=False)
+        await svc.sit("s-r9", trainee, written="79" if n < 2 else "90", practical=EXAMPLE_A)
+    closed = await svc.client.post("/sessions/s-r9/close", json={}, headers=svc.manager())
+    assert closed.status_code == 200, closed.text
+    (penalty,) = closed.json()["penalties"]
+    assert (penalty["trainer_id"], penalty["trainees"], penalty["failed"]) == ("tr-1", 4, 2)
+    assert (penalty["failure_rate"], penalty["fine"]) == ("0.5", "200.00")
+
+
 async def test_trainer_board_after_closing_a_session_example_e(svc):
     """Example E: trainer tr-1 trained 10 trainees on X1; 4 fail -> 40 % -> fine 150 (R-24)."""
     await svc.open_session("s-e", "X1")
