@@ -7,7 +7,9 @@ import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
+import aio_pika
 import orjson
 import typer
 from rich.console import Console
@@ -25,7 +27,7 @@ from ops.demo import (
 )
 from shared import db
 from shared.auth import Role, mint_token
-from shared.consumer import queue_depths, redrive
+from shared.consumer import peek_dead_letters, queue_depths, redrive
 from shared.eventstore import PostgresEventStore
 from shared.projections import rebuild, verify
 from shared.settings import Settings
@@ -33,7 +35,7 @@ from shared.settings import Settings
 app = typer.Typer(
     help="Operate Gradeline: tokens, event catalog, projections, audit, dead letters."
 )
-dlq_app = typer.Typer(help="Dead-letter queues: list and re-drive.")
+dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
 console = Console()
 T = TypeVar("T")
@@ -41,6 +43,45 @@ T = TypeVar("T")
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def _service(name: str) -> services.ServiceInfo:
+    """The service called ``name``, or a usage error naming the ones there are (exit 2)."""
+    known = services.available()
+    for info in known:
+        if info.name == name:
+            return info
+    choices = ", ".join(i.name for i in known)
+    raise typer.BadParameter(f"no service {name!r}; services: {choices}", param_hint="SERVICE")
+
+
+def _consuming_service(name: str) -> str:
+    """``name`` if that service consumes upstream events (so has queues and a dead-letter
+    queue); otherwise a usage error naming those that do."""
+    consuming = [i.name for i in services.available() if i.consumes]
+    if name not in consuming:
+        what = "consumes no events" if name in services.NAMES else "is no service"
+        raise typer.BadParameter(
+            f"{name!r} {what}; services with dead-letter queues: {', '.join(consuming)}",
+            param_hint="SERVICE",
+        )
+    return name
+
+
+def _broker(coro: Coroutine[Any, Any, T], settings: Settings) -> T:
+    """Run a command against RabbitMQ; an unreachable broker is a message, not a traceback."""
+    try:
+        return _run(coro)
+    except (OSError, aio_pika.exceptions.AMQPError) as exc:
+        console.print(f"[red]cannot use RabbitMQ at {_without_password(settings.amqp_url)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 @app.command()
@@ -84,10 +125,14 @@ async def _pool(settings: Settings, service: str) -> Any:
 @app.command("rebuild")
 def rebuild_command(service: str, projection: str) -> None:
     """Rebuild a projection from history into fresh tables and swap them in."""
-    info = services.get(service)
+    info = _service(service)
     target = next((p for p in info.projections if p.name == projection), None)
     if target is None:
-        raise typer.BadParameter(f"{service} has no projection {projection!r}")
+        names = ", ".join(p.name for p in info.projections) or "none"
+        raise typer.BadParameter(
+            f"{service} has no projection {projection!r}; its projections: {names}",
+            param_hint="PROJECTION",
+        )
 
     async def go() -> int:
         pool = await _pool(Settings(), service)
@@ -109,7 +154,7 @@ def rebuild_command(service: str, projection: str) -> None:
 @app.command("verify")
 def verify_command(service: str) -> None:
     """Check a service: every event's hash chain, and every projection against a rebuild."""
-    info = services.get(service)
+    info = _service(service)
 
     async def go() -> list[str]:
         pool = await _pool(Settings(), service)
@@ -240,17 +285,43 @@ def export_command(
 @dlq_app.command("list")
 def dlq_list(service: str) -> None:
     """Messages waiting in the service's partition queues and dead-letter queue."""
-    depths = _run(queue_depths(Settings(), service))
+    settings = Settings()
+    depths = _broker(queue_depths(settings, _consuming_service(service)), settings)
     table = Table("queue", "messages")
     for queue, depth in depths.items():
         table.add_row(queue, str(depth))
     console.print(table)
 
 
+@dlq_app.command("peek")
+def dlq_peek(
+    service: str,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="dead letters to show")] = 20,
+) -> None:
+    """Show the first dead letters and why they failed, leaving them in the queue."""
+    settings = Settings()
+    letters = _broker(peek_dead_letters(settings, _consuming_service(service), limit), settings)
+    if not letters:
+        console.print(f"{service}: no dead letters")
+        return
+    event = Column("event id", overflow="fold")  # whole, to be looked up
+    table = Table("type", "stream", "version", event, "reason", "attempts", "failed at",
+                  Column("error", overflow="fold"), title=f"{service} dead letters")  # fmt: skip
+    for d in letters:
+        table.add_row(d.type, d.stream_id, _text(d.version), d.event_id, d.reason,
+                      _text(d.attempts), d.failed_at, d.error)  # fmt: skip
+    console.print(table)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 @dlq_app.command("redrive")
 def dlq_redrive(service: str, limit: Annotated[int | None, typer.Option()] = None) -> None:
     """Move dead letters back to the service's partitions (after fixing the cause)."""
-    moved = _run(redrive(Settings(), service, limit))
+    settings = Settings()
+    moved = _broker(redrive(settings, _consuming_service(service), limit), settings)
     console.print(f"re-drove {moved} message(s) to {service}")
 
 
