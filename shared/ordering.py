@@ -131,9 +131,9 @@ async def handle_in_order(
     raise RuntimeError(f"version order kept racing after {RACE_RETRIES} tries")
 
 
-# Each lookup is a LATERAL subquery with LIMIT 1: that keeps it an index probe per event in the
-# generic plan a connection keeps for the statement, whatever the tables' sizes when it was made
-# (flattened into a join, it was planned as a hash of the whole table while the table was empty).
+# Each lookup is a LATERAL subquery with LIMIT 1, which the planner cannot flatten into a join:
+# an index probe per event, whatever the tables' sizes and statistics (flattened, it was planned
+# as a hash of the whole inbox while the table had no statistics).
 _LOOKUP = """
 SELECT (i.hit OR p.hit) IS NOT NULL AS known, pr.hit IS NOT NULL AS has_predecessor,
        sp.hit IS NOT NULL AS stream_parked

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import aio_pika
 import pytest
@@ -15,8 +16,10 @@ import pytest
 from shared.consumer import Consumer, Topology
 from shared.events import Actor, Envelope
 from shared.inbox import SetwiseHandler
-from shared.ordering import handle_in_order, parked_summary
+from shared.metrics import Metrics
+from shared.ordering import handle_in_order, parked_summary, ready_parked_streams
 from shared.relay import to_message
+from shared.workers import refresh_parked
 
 NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 
@@ -128,3 +131,63 @@ async def test_v2_delivered_before_v1_by_the_broker_is_applied_after_it(settings
         await asyncio.gather(running, return_exceptions=True)
     assert record.seen == [("trainee-1", 1), ("trainee-1", 2)]
     assert (consumer.handled, consumer.parked) == (2, 1)
+
+
+async def test_parked_events_show_in_the_metrics_and_the_stale_ones_apart(settings, pg_pool):
+    await handle_in_order(pg_pool, Recorder(), [event("s-1", 3), event("s-2", 5)])
+    await pg_pool.execute(
+        "UPDATE inbox_parked SET parked_at = now() - interval '1 hour' WHERE stream_id = 's-2'"
+    )
+    metrics = Metrics("sink")
+    context = SimpleNamespace(pool=pg_pool, settings=settings, metrics=metrics, service="sink")
+
+    await refresh_parked(context)
+
+    text = metrics.render().decode()
+    assert 'gradeline_consumer_parked_events{service="sink"} 2.0' in text
+    assert 'gradeline_consumer_parked_stale_events{service="sink"} 1.0' in text
+    oldest = metrics.parked_oldest.labels("sink")._value.get()
+    assert 3590 < oldest < 3700
+
+
+async def test_a_parked_event_left_behind_is_found_and_applied_by_the_sweep(pg_pool):
+    """Applied alone (``unpark=False``, the one-by-one path), v1 leaves v2 parked: the sweep
+    finds the stream ready and applies it."""
+    record = Recorder()
+    v1, v2 = event("s-1", 1), event("s-1", 2)
+    await handle_in_order(pg_pool, record, [v2])
+    alone = await handle_in_order(pg_pool, record, [v1], unpark=False)
+    assert alone.left_parked == {("core", "s-1")}
+    assert await ready_parked_streams(pg_pool) == [("core", "s-1")]
+
+    swept = await handle_in_order(pg_pool, record, [], streams=await ready_parked_streams(pg_pool))
+
+    assert [e.event_id for e in swept.applied] == [v2.event_id] and swept.unparked == 1
+    assert record.seen == [("s-1", 1), ("s-1", 2)]
+    assert await ready_parked_streams(pg_pool) == []
+
+
+async def test_v2_parked_while_v1_is_being_applied_elsewhere_is_not_left_behind(pg_pool):
+    """Two queues hold one stream (the partition count changed): v2 is parked by one consumer
+    after the other looked for parked successors of v1 and before it commits. The check under
+    the inbox lock sees it, and the transaction runs again, applying v2 after v1."""
+    v1, v2 = event("s-1", 1), event("s-1", 2)
+    looking = asyncio.Event()
+    go_on = asyncio.Event()
+    record = Recorder()
+
+    async def slow_first_time(conn: object, envelope: Envelope) -> None:
+        if not go_on.is_set():
+            looking.set()
+            await go_on.wait()
+        await record(conn, envelope)
+
+    applying = asyncio.create_task(handle_in_order(pg_pool, slow_first_time, [v1]))
+    await asyncio.wait_for(looking.wait(), 5)
+    parking = await handle_in_order(pg_pool, record, [v2])
+    assert [e.event_id for e in parking.parked] == [v2.event_id]
+    go_on.set()
+    outcome = await asyncio.wait_for(applying, 5)
+
+    assert [e.event_id for e in outcome.applied] == [v1.event_id, v2.event_id]
+    assert (await parked_summary(pg_pool)).count == 0
