@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -155,6 +156,7 @@ class Consumer:
         self._partitions: dict[int, _Partition] = {}  # by id() of the AMQP channel
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._publisher: AbstractChannel | None = None  # dead letters, drain markers
+        self._stopped: asyncio.Future[str] | None = None  # one per connection
 
     async def run(self) -> None:
         backoff = Backoff()
@@ -175,13 +177,11 @@ class Consumer:
             queues = await declare_topology(
                 channel, self.settings, self.topology, self.binding_keys
             )
-            closed = asyncio.get_running_loop().create_future()
-
-            def on_close(*_: object) -> None:
-                if not closed.done():
-                    closed.set_result(None)
-
-            connection.close_callbacks.add(on_close)
+            # Set when the connection drops, or when the broker cancels the consumer of one
+            # of our partitions (deleted by a replica running with fewer partitions).
+            stopped: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._stopped = stopped
+            connection.close_callbacks.add(lambda *_: self._stop("AMQP connection closed"))
             self._connection, self._partitions = connection, {}
             self._publisher = await connection.channel(publisher_confirms=True)
             arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
@@ -194,11 +194,12 @@ class Consumer:
             backoff.reset()
             try:
                 # Until the connection drops or a worker fails; then reconnect from scratch.
-                await asyncio.wait([closed, *workers], return_when=asyncio.FIRST_COMPLETED)
+                waits: list[asyncio.Future[Any]] = [stopped, *workers]
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 for worker in workers:
                     if worker.done() and worker.exception():
                         raise worker.exception()  # type: ignore[misc]
-                raise ConnectionError("AMQP connection closed")
+                raise ConnectionError(stopped.result())
             finally:
                 for worker in workers:
                     worker.cancel()
@@ -229,7 +230,18 @@ class Consumer:
             partition.last_delivered = _delivery_tag(message)
             arrived.put_nowait(message)
 
+        def cancelled(_: object) -> None:
+            if surplus:
+                self._partitions.pop(id(underlay), None)  # drained and deleted
+            else:
+                self._stop(f"the broker cancelled the consumer of {name}")
+
+        underlay.on_consumer_cancel_callbacks.add(cancelled)
         await underlay.basic_consume(name, deliver)
+
+    def _stop(self, reason: str) -> None:
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(reason)
 
     async def _apply(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
         """Every partition this process consumes, in arrival order, one batch at a time.

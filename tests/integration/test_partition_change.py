@@ -114,3 +114,16 @@ async def test_lowering_partitions_8_to_4_under_load_drains_and_deletes_the_surp
     async with asyncio.timeout(15):
         while await surplus_queues(amqp, settings.namespace, "sink", 4):
             await asyncio.sleep(0.2)
+
+
+async def test_a_partition_deleted_under_a_consumer_is_declared_again(bus, settings, amqp):
+    """A replica still running with fewer partitions may drain and delete one of ours (it was
+    its active consumer): the broker cancels our consumer of it, and we reconnect and declare
+    it again rather than go on without it."""
+    start, _ = bus
+    await start(8)
+    channel = await amqp.channel()
+    await channel.queue_delete(f"{settings.namespace}.sink.p5")
+    async with asyncio.timeout(10):
+        while len(await surplus_queues(amqp, settings.namespace, "sink", 4)) < 4:
+            await asyncio.sleep(0.1)
