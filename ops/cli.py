@@ -8,7 +8,9 @@ import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
+import aio_pika
 import orjson
 import typer
 from rich.console import Console
@@ -26,7 +28,7 @@ from ops.demo import (
 )
 from shared import db
 from shared.auth import Role, mint_token_for
-from shared.consumer import queue_depths, redrive
+from shared.consumer import peek_dead_letters, queue_depths, redrive
 from shared.eventstore import PostgresEventStore
 from shared.projections import rebuild, verify
 from shared.seal import Seal, check_seal, write_seal
@@ -35,7 +37,7 @@ from shared.settings import Settings
 app = typer.Typer(
     help="Operate Gradeline: tokens, event catalog, projections, audit, dead letters."
 )
-dlq_app = typer.Typer(help="Dead-letter queues: list and re-drive.")
+dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
 console = Console()
 T = TypeVar("T")
@@ -43,6 +45,45 @@ T = TypeVar("T")
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def _service(name: str) -> services.ServiceInfo:
+    """The service called ``name``, or a usage error naming the ones there are (exit 2)."""
+    known = services.available()
+    for info in known:
+        if info.name == name:
+            return info
+    choices = ", ".join(i.name for i in known)
+    raise typer.BadParameter(f"no service {name!r}; services: {choices}", param_hint="SERVICE")
+
+
+def _consuming_service(name: str) -> str:
+    """``name`` if that service consumes upstream events (so has queues and a dead-letter
+    queue); otherwise a usage error naming those that do."""
+    consuming = [i.name for i in services.available() if i.consumes]
+    if name not in consuming:
+        what = "consumes no events" if name in services.NAMES else "is no service"
+        raise typer.BadParameter(
+            f"{name!r} {what}; services with dead-letter queues: {', '.join(consuming)}",
+            param_hint="SERVICE",
+        )
+    return name
+
+
+def _broker(coro: Coroutine[Any, Any, T], settings: Settings) -> T:
+    """Run a command against RabbitMQ; an unreachable broker is a message, not a traceback."""
+    try:
+        return _run(coro)
+    except (OSError, aio_pika.exceptions.AMQPError) as exc:
+        console.print(f"[red]cannot use RabbitMQ at {_without_password(settings.amqp_url)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 @app.command()
@@ -94,10 +135,14 @@ async def _pool(settings: Settings, service: str) -> Any:
 @app.command("rebuild")
 def rebuild_command(service: str, projection: str) -> None:
     """Rebuild a projection from history into fresh tables and swap them in."""
-    info = services.get(service)
+    info = _service(service)
     target = next((p for p in info.projections if p.name == projection), None)
     if target is None:
-        raise typer.BadParameter(f"{service} has no projection {projection!r}")
+        names = ", ".join(p.name for p in info.projections) or "none"
+        raise typer.BadParameter(
+            f"{service} has no projection {projection!r}; its projections: {names}",
+            param_hint="PROJECTION",
+        )
 
     async def go() -> int:
         pool = await _pool(Settings(), service)
@@ -120,7 +165,7 @@ def rebuild_command(service: str, projection: str) -> None:
 def verify_command(service: str) -> None:
     """Check a service: every event's hash chain, the newest seal against the store, and every
     projection against a rebuild."""
-    info = services.get(service)
+    info = _service(service)
     settings = Settings()
 
     async def go() -> list[str]:
@@ -161,7 +206,7 @@ async def _seal_problems(pool: Any, service: str, settings: Settings) -> list[st
 def seal_command(service: str) -> None:
     """Seal a service's event store now: a keyed digest (GRADELINE_SEAL_KEY) of every stream's
     head, which `verify` and `audit` check."""
-    services.get(service)
+    _service(service)
     settings = Settings()
 
     async def go() -> Seal | None:
@@ -187,10 +232,7 @@ def audit_command(
     """Replay every trainee's history and re-derive its decisions (R-22), and check the newest
     seal; exit 1 on any inconsistency (a decision that no longer re-derives, an edited event, a
     store that differs from its seal)."""
-    try:
-        audit_all = services.get(service).audit
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--service") from None
+    audit_all = _service(service).audit
     if audit_all is None:
         raise typer.BadParameter(f"{service} has no audit", param_hint="--service")
 
@@ -294,17 +336,43 @@ def export_command(
 @dlq_app.command("list")
 def dlq_list(service: str) -> None:
     """Messages waiting in the service's partition queues and dead-letter queue."""
-    depths = _run(queue_depths(Settings(), service))
+    settings = Settings()
+    depths = _broker(queue_depths(settings, _consuming_service(service)), settings)
     table = Table("queue", "messages")
     for queue, depth in depths.items():
         table.add_row(queue, str(depth))
     console.print(table)
 
 
+@dlq_app.command("peek")
+def dlq_peek(
+    service: str,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="dead letters to show")] = 20,
+) -> None:
+    """Show the first dead letters and why they failed, leaving them in the queue."""
+    settings = Settings()
+    letters = _broker(peek_dead_letters(settings, _consuming_service(service), limit), settings)
+    if not letters:
+        console.print(f"{service}: no dead letters")
+        return
+    event = Column("event id", overflow="fold")  # whole, to be looked up
+    table = Table("type", "stream", "version", event, "reason", "attempts", "failed at",
+                  Column("error", overflow="fold"), title=f"{service} dead letters")  # fmt: skip
+    for d in letters:
+        table.add_row(d.type, d.stream_id, _text(d.version), d.event_id, d.reason,
+                      _text(d.attempts), d.failed_at, d.error)  # fmt: skip
+    console.print(table)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 @dlq_app.command("redrive")
 def dlq_redrive(service: str, limit: Annotated[int | None, typer.Option()] = None) -> None:
     """Move dead letters back to the service's partitions (after fixing the cause)."""
-    moved = _run(redrive(Settings(), service, limit))
+    settings = Settings()
+    moved = _broker(redrive(settings, _consuming_service(service), limit), settings)
     console.print(f"re-drove {moved} message(s) to {service}")
 
 

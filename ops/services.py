@@ -25,6 +25,7 @@ class ServiceInfo:
     registry: EventRegistry
     projections: tuple[Projection, ...]
     audit: AuditAll | None = None  # the replay audit of every subject, when the service has one
+    consumes: bool = False  # binds upstream events: has partition queues and a dead-letter queue
 
 
 def _module(name: str, part: str) -> ModuleType | None:
@@ -48,7 +49,8 @@ def available() -> list[ServiceInfo]:
         module = _module(name, "app")
         if module is not None:
             projections = tuple(getattr(module, "PROJECTIONS", ()))
-            found.append(ServiceInfo(name, module.REGISTRY, projections, _audit(name)))
+            consumes = bool(getattr(module, "BINDING_KEYS", ()))
+            found.append(ServiceInfo(name, module.REGISTRY, projections, _audit(name), consumes))
     return found
 
 

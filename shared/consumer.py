@@ -20,8 +20,9 @@ and is acked without effect. A failing handler is retried with back-off; after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -30,9 +31,18 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from aiormq.abc import DeliveredMessage
 
+from shared import deadletters, partitions
 from shared.db import DATABASE_AWAY
 from shared.events import Envelope
-from shared.inbox import Handler, handle_batch, handle_once
+from shared.inbox import Handler, handle_once  # noqa: F401 (tests import handle_once from here)
+from shared.ordering import (
+    Outcome,
+    Stream,
+    handle_in_order,
+    parked_summary,
+    ready_parked_streams,
+)
+from shared.partitions import is_drain_marker, retire, surplus_queues
 from shared.relay import Backoff, declare_events_exchange
 from shared.settings import Settings
 
@@ -105,6 +115,16 @@ async def declare_topology(
     return queues
 
 
+@dataclass
+class _Partition:
+    """A queue this process consumes, on a channel of its own."""
+
+    queue: str
+    channel: AbstractChannel
+    surplus: bool  # past the partition count: being drained, then deleted
+    last_delivered: int = 0  # delivery tag of the latest message received on the channel
+
+
 class Consumer:
     """Consumes one service's partition queues into its inbox; run until cancelled."""
 
@@ -128,10 +148,15 @@ class Consumer:
         # Told of each batch once its transaction committed (duplicates included), before the
         # ack: the moment an effect became visible (metrics, latency benchmarks).
         self.on_committed = on_committed
-        self.handled = 0  # effects applied (not duplicates)
+        self.handled = 0  # effects applied (not duplicates), parked ones once applied
         self.duplicates = 0
+        self.parked = 0  # events that came before their stream's previous version
         self.dead_lettered = 0
         self.ready = asyncio.Event()  # set once the queues are declared and consumed
+        self._partitions: dict[int, _Partition] = {}  # by id() of the AMQP channel
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+        self._publisher: AbstractChannel | None = None  # dead letters, drain markers
+        self._stopped: asyncio.Future[str] | None = None  # one per connection
 
     async def run(self) -> None:
         backoff = Backoff()
@@ -152,62 +177,79 @@ class Consumer:
             queues = await declare_topology(
                 channel, self.settings, self.topology, self.binding_keys
             )
-            closed = asyncio.get_running_loop().create_future()
-
-            def on_close(*_: object) -> None:
-                if not closed.done():
-                    closed.set_result(None)
-
-            connection.close_callbacks.add(on_close)
+            # Set when the connection drops, or when the broker cancels the consumer of one
+            # of our partitions (deleted by a replica running with fewer partitions).
+            stopped: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._stopped = stopped
+            connection.close_callbacks.add(lambda *_: self._stop("AMQP connection closed"))
+            self._connection, self._partitions = connection, {}
+            self._publisher = await connection.channel(publisher_confirms=True)
             arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
             for queue in queues:
-                await self._subscribe(connection, queue.name, arrived)
-            applier = asyncio.create_task(self._apply(arrived))
+                await self._subscribe(queue.name, arrived, surplus=False)
+            await self._retire_surplus(arrived)
+            workers = [asyncio.create_task(self._apply(arrived)),
+                       asyncio.create_task(self._sweep(arrived))]  # fmt: skip
             self.ready.set()
             backoff.reset()
             try:
-                # Until the connection drops or the applier fails; then reconnect from scratch.
-                await asyncio.wait([closed, applier], return_when=asyncio.FIRST_COMPLETED)
-                if applier.done() and applier.exception():
-                    raise applier.exception()  # type: ignore[misc]
-                raise ConnectionError("AMQP connection closed")
+                # Until the connection drops or a worker fails; then reconnect from scratch.
+                waits: list[asyncio.Future[Any]] = [stopped, *workers]
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for worker in workers:
+                    if worker.done() and worker.exception():
+                        raise worker.exception()  # type: ignore[misc]
+                raise ConnectionError(stopped.result())
             finally:
-                applier.cancel()
-                await asyncio.gather(applier, return_exceptions=True)
+                for worker in workers:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
         finally:
             self.ready.clear()
             if not connection.is_closed:
                 await connection.close()
 
     async def _subscribe(
-        self,
-        connection: aio_pika.abc.AbstractConnection,
-        name: str,
-        arrived: asyncio.Queue[DeliveredMessage],
+        self, name: str, arrived: asyncio.Queue[DeliveredMessage], *, surplus: bool
     ) -> None:
-        """Consume one partition on a channel of its own (so that acknowledging with
-        ``multiple=True`` settles that partition's deliveries only), into ``arrived``.
+        """Consume one queue on a channel of its own (so that acknowledging with
+        ``multiple=True`` settles that queue's deliveries only), into ``arrived``.
 
         Deliveries are taken straight from the AMQP channel (aiormq), not as aio-pika's
         ``IncomingMessage``: building that object cost about as much as the rest of receiving
         a message (as on the relay's publishing side).
         """
-        channel = await connection.channel()
+        assert self._connection is not None
+        channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
         underlay = await channel.get_underlay_channel()
+        partition = _Partition(name, channel, surplus)
+        self._partitions[id(underlay)] = partition
 
         async def deliver(message: DeliveredMessage) -> None:
+            partition.last_delivered = _delivery_tag(message)
             arrived.put_nowait(message)
 
+        def cancelled(_: object) -> None:
+            if surplus:
+                self._partitions.pop(id(underlay), None)  # drained and deleted
+            else:
+                self._stop(f"the broker cancelled the consumer of {name}")
+
+        underlay.on_consumer_cancel_callbacks.add(cancelled)
         await underlay.basic_consume(name, deliver)
+
+    def _stop(self, reason: str) -> None:
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(reason)
 
     async def _apply(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
         """Every partition this process consumes, in arrival order, one batch at a time.
 
         Whatever has arrived while the previous batch was being handled is handled next as one
         batch, in one transaction: one commit and one inbox-lock hold for the lot, whichever
-        partitions it came from. Each partition's deliveries keep their order (one applier
-        takes them as they came), so each stream's events do.
+        partitions it came from. Each stream's events are applied in version order whatever
+        order they arrived in (:func:`shared.ordering.handle_in_order`).
 
         One applier rather than one per partition: four transactions at a time contended for
         the inbox lock and the cores, each with a small batch. Measured at 1,000 events/s over
@@ -223,29 +265,35 @@ class Consumer:
             await self._process_batch(batch)
 
     async def _process_batch(self, batch: list[DeliveredMessage]) -> None:
-        if len(batch) == 1:
-            await self._process(batch[0])
-            return
+        events = [m for m in batch if not is_drain_marker(m)]
+        markers = [m for m in batch if is_drain_marker(m)]
+        if len(events) > 1 and await self._handle_together(events):
+            # Each channel's last delivery in the batch settles it and every earlier one on
+            # its channel: those were all handled (applied, parked or dropped), in this batch
+            # or before it.
+            last: dict[int, DeliveredMessage] = {id(m.channel): m for m in batch}
+            for message in last.values():
+                await message.channel.basic_ack(_delivery_tag(message), multiple=True)
+        else:
+            for message in events:
+                await self._process(message)
+            for marker in markers:
+                await marker.channel.basic_ack(_delivery_tag(marker))
+        for marker in markers:
+            await self._drained(marker)
+
+    async def _handle_together(self, batch: list[DeliveredMessage]) -> bool:
+        """The batch in one transaction; False when something in it fails (or will not decode):
+        then it is handled one by one, so that only the culprit is retried and dead-lettered."""
         try:
             envelopes = [Envelope.from_json(m.body) for m in batch]
-            applied = await handle_batch(self.pool, self.handler, envelopes)
+            outcome = await handle_in_order(self.pool, self.handler, envelopes)
         except DATABASE_AWAY:
             raise  # the database is away: reconnect loop, the messages will be redelivered
         except Exception:
-            # Something in the batch fails (or will not decode): handle one by one, so that only
-            # the culprit is retried and dead-lettered, and the rest keep their order.
-            for message in batch:
-                await self._process(message)
-            return
-        self.handled += applied
-        self.duplicates += len(batch) - applied
-        if self.on_committed is not None:
-            self.on_committed(envelopes)
-        # Each partition's last delivery in the batch settles it and every earlier one on its
-        # channel: those were all handled, in this batch or before it.
-        last: dict[int, DeliveredMessage] = {id(m.channel): m for m in batch}
-        for message in last.values():
-            await message.channel.basic_ack(_delivery_tag(message), multiple=True)
+            return False
+        self._count(outcome)
+        return True
 
     async def _process(self, message: DeliveredMessage) -> None:
         try:
@@ -253,37 +301,107 @@ class Consumer:
         except (pydantic.ValidationError, ValueError) as exc:
             log.error("consumer.undecodable", error=str(exc),
                       message_id=message.header.properties.message_id)  # fmt: skip
-            await self._dead_letter(message)
+            await self._dead_letter(message, deadletters.UNDECODABLE, str(exc), 1)
             return
         attempt = 0
         while True:
             attempt += 1
             try:
-                applied = await handle_once(self.pool, self.handler, envelope)
+                # Its parked successors in a transaction of their own (below): a failing one
+                # must not fail this event and dead-letter it in its place.
+                outcome = await handle_in_order(self.pool, self.handler, [envelope], unpark=False)
             except asyncpg.UniqueViolationError:
-                applied = False  # the same event committed meanwhile by a former active consumer
+                # The same event committed meanwhile by a former active consumer.
+                outcome = Outcome(applied=[], parked=[], duplicates=[envelope], unparked=0)
             except DATABASE_AWAY:
                 raise  # the database is away: reconnect loop, the message will be redelivered
             except Exception as exc:
                 log.warning("consumer.handler_failed", event_id=str(envelope.event_id),
                             type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
                 if attempt >= self.settings.consumer_max_attempts:
-                    await self._dead_letter(message)
+                    await self._dead_letter(message, deadletters.HANDLER_FAILED, repr(exc), attempt)
                     return
                 await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
                 continue
-            if applied:
-                self.handled += 1
-            else:
-                self.duplicates += 1
-            if self.on_committed is not None:
-                self.on_committed([envelope])
+            self._count(outcome)
             await message.channel.basic_ack(_delivery_tag(message))
+            if outcome.left_parked:
+                await self._apply_parked(outcome.left_parked)
             return
 
-    async def _dead_letter(self, message: DeliveredMessage) -> None:
-        await message.channel.basic_reject(_delivery_tag(message), requeue=False)
+    async def _apply_parked(self, streams: Iterable[Stream]) -> None:
+        """Parked events of ``streams`` whose predecessor is in, each stream on its own; one
+        that fails stays parked (the sweep tries it again, the parked metrics show it)."""
+        for stream in streams:
+            try:
+                outcome = await handle_in_order(self.pool, self.handler, [], streams=[stream])
+            except DATABASE_AWAY:
+                raise
+            except Exception as exc:
+                log.warning("consumer.parked_failed", service=stream[0], stream_id=stream[1],
+                            error=repr(exc))  # fmt: skip
+                continue
+            self._count(outcome)
+
+    def _count(self, outcome: Outcome) -> None:
+        self.handled += len(outcome.applied)
+        self.duplicates += len(outcome.duplicates)
+        self.parked += len(outcome.parked)
+        if outcome.parked:
+            log.warning(
+                "consumer.parked", count=len(outcome.parked),
+                events=[f"{e.service}:{e.stream_id}#{e.version}" for e in outcome.parked[:5]],
+            )  # fmt: skip
+        if self.on_committed is not None and (outcome.applied or outcome.duplicates):
+            self.on_committed([*outcome.applied, *outcome.duplicates])
+
+    async def _dead_letter(
+        self, message: DeliveredMessage, reason: str, error: str, attempts: int
+    ) -> None:
+        """To the dead-letter queue with the reason (confirmed), then off the partition."""
+        assert self._publisher is not None
+        await deadletters.publish_dead_letter(
+            self._publisher, self.topology.dead_letter_exchange, message,
+            reason=reason, error=error, attempts=attempts, consumer=self.topology.service,
+        )  # fmt: skip
+        await message.channel.basic_ack(_delivery_tag(message))
         self.dead_lettered += 1
+
+    async def _sweep(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
+        """Every ``consumer_sweep_seconds``: partitions past the count, parked events whose
+        predecessor came in meanwhile, and a warning while some wait too long."""
+        while True:
+            await asyncio.sleep(self.settings.consumer_sweep_seconds)
+            await self._retire_surplus(arrived)
+            await self._apply_parked(await ready_parked_streams(self.pool))
+            summary = await parked_summary(self.pool, self.settings.consumer_parked_alert_seconds)
+            if summary.stale:
+                log.warning("consumer.parked_stale", service=self.topology.service,
+                            stale=summary.stale, parked=summary.count,
+                            oldest_seconds=round(summary.oldest_seconds))  # fmt: skip
+
+    async def _retire_surplus(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
+        """Drain and delete the partition queues past the count (``shared.partitions``)."""
+        assert self._connection is not None and self._publisher is not None
+        t = self.topology
+        consumed = {p.queue for p in self._partitions.values()}
+        for name in await surplus_queues(self._connection, t.namespace, t.service, t.partitions):
+            if name not in consumed:
+                log.warning("consumer.surplus_partition", queue=name, partitions=t.partitions)
+                await self._subscribe(name, arrived, surplus=True)
+            await retire(self._publisher, name, t.partition_exchange)
+
+    async def _drained(self, marker: DeliveredMessage) -> None:
+        """A drain marker was settled: if nothing came after it, its queue goes."""
+        partition = self._partitions.get(id(marker.channel))
+        if partition is None or not partition.surplus:
+            return  # a partition of ours, marked by a replica running with fewer partitions
+        if partition.last_delivered != _delivery_tag(marker):
+            return  # more came after it: a later marker will tell
+        assert self._connection is not None
+        if await partitions.delete_if_empty(self._connection, partition.queue):
+            del self._partitions[id(marker.channel)]
+            await partition.channel.close()
 
 
 def _delivery_tag(message: DeliveredMessage) -> int:
@@ -293,7 +411,8 @@ def _delivery_tag(message: DeliveredMessage) -> int:
 
 
 async def redrive(settings: Settings, service: str, limit: int | None = None) -> int:
-    """Move dead letters back to the service's partition exchange; returns how many."""
+    """Move dead letters back to the service's partition exchange; returns how many. They go
+    as first published: without the broker's ``x-*`` headers nor the reason they failed."""
     topology = Topology(settings.namespace, service, settings.consumer_partitions)
     connection = await aio_pika.connect(settings.amqp_url)
     moved = 0
@@ -305,7 +424,7 @@ async def redrive(settings: Settings, service: str, limit: int | None = None) ->
             message = await dlq.get(fail=False, no_ack=False)
             if message is None:
                 break
-            headers = {k: v for k, v in message.headers.items() if not k.startswith("x-")}
+            headers = deadletters.headers_to_keep(message.headers)
             await target.publish(
                 aio_pika.Message(
                     body=message.body, headers=headers, content_type=message.content_type,
@@ -321,14 +440,30 @@ async def redrive(settings: Settings, service: str, limit: int | None = None) ->
     return moved
 
 
+async def peek_dead_letters(
+    settings: Settings, service: str, limit: int
+) -> list[deadletters.DeadLetter]:
+    """The first ``limit`` dead letters of the service, left where they are."""
+    topology = Topology(settings.namespace, service, settings.consumer_partitions)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        return await deadletters.peek(connection, topology.dead_letter_queue, limit)
+    except aio_pika.exceptions.ChannelClosed:
+        return []  # no dead-letter queue yet: the service never ran here
+    finally:
+        await connection.close()
+
+
 async def queue_depths(settings: Settings, service: str) -> dict[str, int]:
-    """Messages waiting in each partition queue and in the DLQ (passive declares: no creation)."""
+    """Messages waiting in each partition queue (those past the count still being drained
+    included) and in the DLQ (passive declares: no creation)."""
     topology = Topology(settings.namespace, service, settings.consumer_partitions)
     names = [topology.partition_queue(i) for i in range(topology.partitions)]
-    names.append(topology.dead_letter_queue)
     connection = await aio_pika.connect(settings.amqp_url)
     depths: dict[str, int] = {}
     try:
+        names += await surplus_queues(connection, settings.namespace, service, topology.partitions)
+        names.append(topology.dead_letter_queue)
         for name in names:
             channel = await connection.channel()
             try:

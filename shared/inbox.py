@@ -83,6 +83,8 @@ async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence
 
     Raises what a handler raises (nothing of the batch is then applied) and
     ``asyncpg.UniqueViolationError`` when another consumer recorded one of them meanwhile.
+    Delivery order is taken as it comes: the consumer goes through
+    :func:`shared.ordering.handle_in_order`, which puts each stream in version order first.
     """
     async with pool.acquire() as conn, conn.transaction():
         ids = [e.event_id for e in envelopes]
@@ -95,15 +97,30 @@ async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence
                 continue
             seen.add(envelope.event_id)  # a message redelivered within one batch counts once
             fresh.append(envelope)
-        if isinstance(handler, SetwiseHandler):
-            await handler.apply(conn, fresh)
-        else:
-            for envelope in fresh:
-                await handler(conn, envelope)
+        await apply_effects(conn, handler, fresh)
         if fresh:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
-            await conn.execute(_INSERT, *_columns(fresh))
+            await lock_inbox(conn)
+            await insert_into_inbox(conn, fresh)
     return len(fresh)
+
+
+async def apply_effects(conn: Conn, handler: Handler, envelopes: Sequence[Envelope]) -> None:
+    """The handler's effects of ``envelopes``, in order (set-wise where the handler can)."""
+    if isinstance(handler, SetwiseHandler):
+        await handler.apply(conn, envelopes)
+    else:
+        for envelope in envelopes:
+            await handler(conn, envelope)
+
+
+async def lock_inbox(conn: Conn) -> None:
+    """Held to commit: inbox rows (and ``seq``) are written one transaction at a time."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", INBOX_LOCK)
+
+
+async def insert_into_inbox(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    """The inbox rows of ``envelopes`` (under :func:`lock_inbox`)."""
+    await conn.execute(_INSERT, *_columns(envelopes))
 
 
 def _columns(envelopes: Sequence[Envelope]) -> tuple[list[object], ...]:

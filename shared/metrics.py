@@ -72,6 +72,25 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.parked = Gauge(
+            "gradeline_consumer_parked_events",
+            "Upstream events parked: come before their stream's previous version (ADR 0008).",
+            ["service"],
+            registry=self.registry,
+        )
+        self.parked_oldest = Gauge(
+            "gradeline_consumer_parked_oldest_seconds",
+            "Age of the oldest parked upstream event (0 when none).",
+            ["service"],
+            registry=self.registry,
+        )
+        self.parked_stale = Gauge(
+            "gradeline_consumer_parked_stale_events",
+            "Parked upstream events older than GRADELINE_CONSUMER_PARKED_ALERT_SECONDS: a"
+            " missing version (dead-lettered, or never delivered: back-fill).",
+            ["service"],
+            registry=self.registry,
+        )
         self.event_delay = Histogram(
             "gradeline_consumer_event_delay_seconds",
             "From an upstream event's recording (its transaction's time) to its effect's commit.",

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     consumer_prefetch: int = Field(default=64, ge=1, le=10000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
     consumer_batch_size: int = Field(default=100, ge=1, le=1000)
+    # How often a consumer looks for partition queues past its count (left by a lowered
+    # consumer_partitions: drained, then deleted) and for parked events it can apply (ADR 0008).
+    consumer_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Parked events (come before their stream's previous version) waiting longer than this are
+    # reported: gradeline_consumer_parked_stale_events and a warning at each sweep.
+    consumer_parked_alert_seconds: float = Field(default=300.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)

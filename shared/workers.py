@@ -12,6 +12,7 @@ from shared import db
 from shared.api import AppContext, BackgroundTask
 from shared.consumer import Consumer, Topology, queue_depths
 from shared.inbox import Handler
+from shared.ordering import parked_summary
 from shared.projections import Projection, ProjectionRunner
 from shared.relay import Relay, relay_lag
 from shared.seal import seal_periodically
@@ -58,10 +59,22 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
                 else:
                     ctx.metrics.consumer_lag.labels(ctx.service, queue).set(depth)
 
+        async def parked() -> None:
+            await refresh_parked(ctx)
+
         ctx.metrics.add_refresher(refresh)
+        ctx.metrics.add_refresher(parked)
         await worker.run()
 
     return _kind("consumers", run_consumer)
+
+
+async def refresh_parked(ctx: AppContext) -> None:
+    """The parked-events gauges (``shared.ordering``) from the database."""
+    summary = await parked_summary(ctx.pool, ctx.settings.consumer_parked_alert_seconds)
+    ctx.metrics.parked.labels(ctx.service).set(summary.count)
+    ctx.metrics.parked_oldest.labels(ctx.service).set(summary.oldest_seconds)
+    ctx.metrics.parked_stale.labels(ctx.service).set(summary.stale)
 
 
 def projections(items: Sequence[Projection]) -> BackgroundTask:

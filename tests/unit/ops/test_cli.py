@@ -48,3 +48,38 @@ def test_the_committed_event_catalog_matches_the_code(tmp_path):
     assert runner.invoke(app, ["catalog", str(out)]).exit_code == 0
     committed = Path(__file__).resolve().parents[3] / "docs" / "event-catalog.json"
     assert orjson.loads(committed.read_bytes()) == orjson.loads(out.read_bytes())
+
+
+def test_rebuild_of_an_unknown_service_names_the_services_without_a_traceback():
+    result = runner.invoke(app, ["rebuild", "nosuch", "x"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "nosuch" in result.output
+    for name in ("enrollment", "training", "assessment", "compensation"):
+        assert name in result.output
+
+
+def test_rebuild_of_an_unknown_projection_names_the_services_projections():
+    result = runner.invoke(app, ["rebuild", "assessment", "nosuch"])
+    assert result.exit_code == 2, result.output
+    assert "grade_board" in result.output
+
+
+def test_verify_of_an_unknown_service_is_a_usage_error():
+    result = runner.invoke(app, ["verify", "nosuch"])
+    assert result.exit_code == 2, result.output
+    assert "assessment" in result.output
+
+
+def test_dlq_list_of_an_unknown_service_names_the_consuming_services():
+    """An empty table used to look like "no dead letters" for a misspelt name."""
+    result = runner.invoke(app, ["dlq", "list", "asessment"])
+    assert result.exit_code == 2, result.output
+    assert "asessment" in result.output
+    assert all(name in result.output for name in ("training", "assessment", "compensation"))
+
+
+def test_dlq_peek_of_a_service_that_consumes_nothing_is_a_usage_error():
+    result = runner.invoke(app, ["dlq", "peek", "enrollment"])
+    assert result.exit_code == 2, result.output
+    assert all(name in result.output for name in ("training", "assessment", "compensation"))
