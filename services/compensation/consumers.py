@@ -28,6 +28,7 @@ from shared.decider import Metadata, execute
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.topology import CONSUMERS
 
 from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.commands import ApplyGrade
@@ -35,7 +36,8 @@ from .domain.events import registry
 from .domain.vocabulary import Category, DispositionOutcome, Level, Position
 
 SERVICE = "compensation"
-BINDING_KEYS = ("enrollment.*", "assessment.*", "training.*")
+# What this service binds, from the deployment's one topology table (producers declare it too).
+BINDING_KEYS = CONSUMERS[SERVICE]
 # a failed trainee kept in reserve or sent to the workshop gets worker's treatment.
 WORKER_OUTCOMES = frozenset({DispositionOutcome.RESERVE, DispositionOutcome.WORKSHOP})
 
