@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import export, services
+from ops import backfill, export, services
 from ops.demo import (
     DEFAULT_SEED,
     DEFAULT_TRAINEES,
@@ -35,6 +35,7 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues: list and re-drive.")
 app.add_typer(dlq_app, name="dlq")
+app.command("backfill")(backfill.backfill_command)
 console = Console()
 T = TypeVar("T")
 
