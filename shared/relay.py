@@ -144,7 +144,14 @@ async def publish_batch(
     return settled
 
 
-def _forget_returnable(channel: aiormq.Channel, returnable: dict[str, int], _: object) -> None:
+def _forget_returnable(
+    channel: aiormq.Channel, returnable: dict[str, int], settled: asyncio.Future[object]
+) -> None:
+    """Once every publish of a batch is confirmed, its message ids are no longer needed. A
+    failed batch (the first failure ends the wait) keeps them: a later return of the same batch
+    must still find its publish, and the relay closes the channel after a failure anyway."""
+    if settled.cancelled() or settled.exception() is not None:
+        return
     for message_id, tag in returnable.items():
         if channel.message_id_delivery_tag.get(message_id) == tag:
             del channel.message_id_delivery_tag[message_id]
@@ -370,14 +377,23 @@ async def _settle(in_flight: deque[_InFlight]) -> tuple[int, int] | None:
     """Pop the confirmed batches at the head of ``in_flight``: (last position, events), or None.
 
     A failed confirm (a nack, a return, a closed channel) raises here, before the checkpoint
-    moves past its batch: batches behind it wait, however many were confirmed.
+    moves past its batch: batches behind it wait, however many were confirmed. Confirmed batches
+    ahead of it are returned first (the checkpoint takes them), and the next call raises.
     """
     settled: tuple[int, int] | None = None
     while in_flight and in_flight[0].confirms.done():
+        if settled is not None and _failed(in_flight[0].confirms):
+            break
         done = in_flight.popleft()
         await settled_confirms(done.confirms)  # raises the batch's failure, if any
         settled = (done.last_position, done.count + (settled[1] if settled else 0))
     return settled
+
+
+def _failed(confirms: asyncio.Future[list[Confirmation]]) -> bool:
+    if confirms.cancelled() or confirms.exception() is not None:
+        return True
+    return not all(isinstance(confirm, Basic.Ack) for confirm in confirms.result())
 
 
 async def relay_lag(pool: asyncpg.Pool, service: str) -> int:
