@@ -73,8 +73,8 @@ class AppContext:
     amqp: aio_pika.abc.AbstractRobustConnection
     metrics: Metrics
     # Workers report readiness here by name (e.g. "consumer": its queues are declared and
-    # consumed); /ready includes each. Events published before a consumer's queues exist are
-    # not delivered to it, so orchestrators and tests wait for this before sending work.
+    # consumed); /ready includes each. (The producers declare a consumer's queues too, so events
+    # sent before it is ready wait for it: ADR 0007.)
     status: dict[str, Callable[[], bool]] = field(default_factory=dict)
     # Workers that cannot make progress say why here (None: they can), e.g. a relay held at an
     # event that reaches no queue; /ready reports the reason.
