@@ -100,19 +100,12 @@ async def declare_bus(
     connection: aio_pika.abc.AbstractConnection, settings: Settings
 ) -> aio_pika.abc.AbstractExchange:
     """The events exchange and the consuming services' queues; a confirming channel on it."""
-    # Imported here: the plain baseline's memory (a reported figure) stays free of the services.
-    from services.assessment.consumers import BINDING_KEYS as ASSESSMENT_KEYS
-    from services.compensation.consumers import BINDING_KEYS as COMPENSATION_KEYS
-    from services.training.consumers import BINDING_KEYS as TRAINING_KEYS
-    from shared.consumer import Topology, declare_topology
+    # Imported here: the plain baseline's memory (a reported figure) stays free of Gradeline's.
+    from shared.topology import declare_producer_topology
 
-    # The services that consume enrollment's events, with their binding keys: the same routing.
-    consuming = {"training": TRAINING_KEYS, "assessment": ASSESSMENT_KEYS,
-                 "compensation": COMPENSATION_KEYS}  # fmt: skip
+    # What enrollment's relay declares before publishing: the same routing.
     setup = await connection.channel()
-    for service, keys in consuming.items():
-        topology = Topology(settings.namespace, service, settings.consumer_partitions)
-        await declare_topology(setup, settings, topology, keys)
+    await declare_producer_topology(setup, settings, "enrollment")
     await setup.close()
     channel = await connection.channel(publisher_confirms=True)
     return await channel.get_exchange(settings.exchange_name())

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import export, services
+from ops import backfill, export, services
 from ops.demo import (
     DEFAULT_SEED,
     DEFAULT_TRAINEES,
@@ -39,6 +39,7 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
+app.command("backfill")(backfill.backfill_command)
 console = Console()
 T = TypeVar("T")
 

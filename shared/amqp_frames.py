@@ -27,7 +27,7 @@ FRAME_END = b"\xce"
 FRAME_HEAD = struct.Struct(">BHI")  # type, channel, payload size
 BASIC_CLASS = 60
 PUBLISH_HEAD = struct.Struct(">HHH").pack(BASIC_CLASS, 40, 0)  # Basic.Publish, ticket 0
-PUBLISH_BITS = b"\x00"  # mandatory and immediate off
+MANDATORY, NOT_MANDATORY = b"\x01", b"\x00"  # the bits: mandatory (bit 0), immediate (bit 1) off
 HEADER_HEAD = struct.Struct(">HHQH")  # class, weight 0, body size, property flags
 LONG_STRING_SIZE = struct.Struct(">I")
 LONG_LONG = struct.Struct(">q")
@@ -75,14 +75,22 @@ def frame(kind: int, channel: int, payload: bytes) -> bytes:
 
 
 def event_publish(
-    channel: int, exchange: str, routing_key: str, envelope: Envelope, body: bytes, max_content: int
+    channel: int,
+    exchange: str,
+    routing_key: str,
+    envelope: Envelope,
+    body: bytes,
+    max_content: int,
+    mandatory: bool = True,
 ) -> bytes:
     """The frames that publish ``body`` (the event's wire form) persistent on ``exchange``,
     with the properties of :func:`shared.relay.to_properties`; the body is split into frames of
-    at most ``max_content`` bytes (the connection's frame size less the frame's own 8)."""
-    method = b"".join(
-        (PUBLISH_HEAD, short_string(exchange), short_string(routing_key), PUBLISH_BITS)
-    )
+    at most ``max_content`` bytes (the connection's frame size less the frame's own 8).
+
+    ``mandatory``: a message that reaches no queue comes back (``basic.return``, before its
+    confirm) instead of being confirmed as if it had been delivered."""
+    bits = MANDATORY if mandatory else NOT_MANDATORY
+    method = b"".join((PUBLISH_HEAD, short_string(exchange), short_string(routing_key), bits))
     flags = FIXED_FLAGS
     correlation = b""
     if envelope.correlation_id is not None:

@@ -76,9 +76,12 @@ class AppContext:
     amqp: aio_pika.abc.AbstractRobustConnection
     metrics: Metrics
     # Workers report readiness here by name (e.g. "consumer": its queues are declared and
-    # consumed); /ready includes each. Events published before a consumer's queues exist are
-    # not delivered to it, so orchestrators and tests wait for this before sending work.
+    # consumed); /ready includes each. (The producers declare a consumer's queues too, so events
+    # sent before it is ready wait for it: ADR 0007.)
     status: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    # Workers that cannot make progress say why here (None: they can), e.g. a relay held at an
+    # event that reaches no queue; /ready reports the reason.
+    blocked: dict[str, Callable[[], str | None]] = field(default_factory=dict)
 
 
 BackgroundTask = Callable[[AppContext], Awaitable[None]]
@@ -131,10 +134,14 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         status = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
         for name, is_ready in ctx.status.items():
             status[name] = "ok" if is_ready() else "down"
+        for name, why in ctx.blocked.items():
+            if (reason := why()) is not None:
+                status[name] = f"blocked: {reason}"
         for task in request.app.state.tasks:
             # A worker that ended on its own (crashed) leaves the service unable to do its job.
             status[f"task:{task.get_name()}"] = "down" if task.done() else "ok"
-        down = [name for name, state in status.items() if state != "ok"]
+        down = [name if state == "down" else f"{name} ({state})"
+                for name, state in status.items() if state != "ok"]  # fmt: skip
         if down:
             raise Problem(
                 503,

@@ -28,7 +28,7 @@ import aio_pika
 import asyncpg
 import pydantic
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractQueue
+from aio_pika.abc import AbstractChannel
 from aiormq.abc import DeliveredMessage
 
 from shared import deadletters, partitions
@@ -43,76 +43,14 @@ from shared.ordering import (
     ready_parked_streams,
 )
 from shared.partitions import is_drain_marker, retire, surplus_queues
-from shared.relay import Backoff, declare_events_exchange
+from shared.relay import Backoff
 from shared.settings import Settings
 
+# Re-exported: the topology was defined here before shared.topology (``as`` makes it explicit).
+from shared.topology import Topology as Topology
+from shared.topology import declare_topology as declare_topology
+
 log = structlog.get_logger("gradeline.consumer")
-
-
-@dataclass(frozen=True)
-class Topology:
-    """Exchange and queue names of one consuming service."""
-
-    namespace: str
-    service: str
-    partitions: int
-
-    @property
-    def partition_exchange(self) -> str:
-        return f"{self.namespace}.{self.service}.in"
-
-    @property
-    def dead_letter_exchange(self) -> str:
-        return f"{self.namespace}.{self.service}.dlx"
-
-    @property
-    def dead_letter_queue(self) -> str:
-        return f"{self.namespace}.{self.service}.dlq"
-
-    def partition_queue(self, index: int) -> str:
-        return f"{self.namespace}.{self.service}.p{index}"
-
-
-async def declare_topology(
-    channel: AbstractChannel, settings: Settings, topology: Topology, binding_keys: Sequence[str]
-) -> list[AbstractQueue]:
-    """Declare (idempotently) the exchanges and queues of a consuming service."""
-    events = await declare_events_exchange(channel, settings)
-    try:
-        partition = await channel.declare_exchange(
-            topology.partition_exchange, "x-consistent-hash", durable=True,
-            arguments={"hash-header": "stream_id"},
-        )  # fmt: skip
-    except aio_pika.exceptions.ChannelClosed as exc:
-        raise RuntimeError(
-            "RabbitMQ lacks the consistent-hash exchange: run "
-            "`rabbitmq-plugins enable rabbitmq_consistent_hash_exchange`"
-        ) from exc
-    for key in binding_keys:
-        await partition.bind(events, routing_key=key)
-    dlx = await channel.declare_exchange(
-        topology.dead_letter_exchange, aio_pika.ExchangeType.FANOUT, durable=True
-    )
-    dlq = await channel.declare_queue(
-        topology.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
-    )
-    await dlq.bind(dlx)
-    queues = []
-    for index in range(topology.partitions):
-        queue = await channel.declare_queue(
-            topology.partition_queue(index),
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-single-active-consumer": True,
-                "x-dead-letter-exchange": topology.dead_letter_exchange,
-                # A message that kills its consumer over and over still ends in the DLQ.
-                "x-delivery-limit": max(20, settings.consumer_max_attempts * 4),
-            },
-        )
-        await queue.bind(partition, routing_key="1")  # equal weight per partition
-        queues.append(queue)
-    return queues
 
 
 @dataclass

@@ -54,6 +54,19 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.relay_unroutable = Counter(
+            "gradeline_relay_unroutable_events",
+            "Relay publishes the broker returned as routed to no queue (the first of each failed"
+            " batch; every retry counts again). Never checkpointed: the relay retries.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.relay_blocked_position = Gauge(
+            "gradeline_relay_blocked_position",
+            "Position of the unroutable event the relay is held at (0: not blocked).",
+            ["service"],
+            registry=self.registry,
+        )
         self.consumer_lag = Gauge(
             "gradeline_consumer_lag_messages",
             "Messages waiting in a consumer queue.",
@@ -118,7 +131,8 @@ class Metrics:
         )
         # Touch the single-label series so a scrape shows them at 0 before anything happened.
         for metric in (self.events_appended, self.relay_lag, self.dlq_depth,
-                       self.idempotency_purged):  # fmt: skip
+                       self.idempotency_purged, self.relay_unroutable,
+                       self.relay_blocked_position):  # fmt: skip
             metric.labels(service)
         self._refreshers: list[Refresher] = []
         self._http_children: dict[tuple[str, str, int], Histogram] = {}

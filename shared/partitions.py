@@ -28,11 +28,11 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection
 from aiormq.abc import DeliveredMessage
 
+from shared.topology import PARTITION_WEIGHT
+
 log = structlog.get_logger("gradeline.partitions")
 
 DRAIN_MARKER = "gradeline.drain-marker"
-# The binding key declare_topology binds every partition with (its weight on the hash ring).
-PARTITION_WEIGHT = "1"
 
 
 def is_drain_marker(message: DeliveredMessage) -> bool:

@@ -7,15 +7,21 @@ published persistent with publisher confirms, pipelined within and across batche
 ``MAX_BATCHES_IN_FLIGHT`` batches unconfirmed); the checkpoint moves only over batches whose every
 confirm arrived, in order. A crash between confirm and checkpoint republishes those batches:
 consumers' inboxes make that harmless (at-least-once on the bus, exactly-once in effect).
+
+Before its first publish on every (re)connect the relay declares the queues of every service that
+consumes its events (``shared.topology``), and it publishes ``mandatory``: an event that reaches no
+queue comes back (``basic.return``) and fails its batch like a nack, so it is never checkpointed;
+the relay reports it (:attr:`Relay.blocked`) and retries with back-off until it routes (ADR 0007).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -23,14 +29,15 @@ import aio_pika
 import aiormq
 import asyncpg
 import structlog
-from aio_pika.abc import AbstractExchange
-from aiormq.abc import ChannelFrame, ConfirmationFrameType
+from aiormq.abc import ChannelFrame, DeliveredMessage
 from pamqp.commands import Basic
 
 from shared import amqp_frames, db
 from shared.events import Envelope
 from shared.eventstore import fetch_after
 from shared.settings import Settings
+from shared.topology import declare_events_exchange as declare_events_exchange
+from shared.topology import declare_producer_topology
 
 RELAY_LOCK = 7265616402
 # Batches published but not yet confirmed at once: bounds what a broker failure re-publishes.
@@ -65,7 +72,11 @@ def to_properties(envelope: Envelope) -> Basic.Properties:
 
 
 def to_message(envelope: Envelope) -> aio_pika.Message:
-    """The same event as an aio-pika message (for tools publishing through aio-pika)."""
+    """The same event as an aio-pika message (for tools publishing through aio-pika).
+
+    Mandatory is a publish's flag, not a message's: aio-pika's ``Exchange.publish`` sets it by
+    default, and answers a message that reached no queue with the returned message instead of an
+    ack (or raises ``PublishError`` on a channel opened with ``on_return_raises=True``)."""
     p = to_properties(envelope)
     return aio_pika.Message(
         body=envelope.to_json(), content_type=p.content_type,
@@ -75,9 +86,22 @@ def to_message(envelope: Envelope) -> aio_pika.Message:
     )  # fmt: skip
 
 
+# What a publish's confirmation future resolves to: an ack or nack, or the message itself when the
+# broker returned it (a mandatory publish that reached no queue).
+Confirmation = Basic.Ack | Basic.Nack | Basic.Reject | DeliveredMessage
+
+
+def everything(routing_key: str) -> bool:
+    """Every event must reach a queue (the relay's default)."""
+    return True
+
+
 async def publish_batch(
-    channel: aiormq.Channel, exchange: str, batch: Sequence[Envelope]
-) -> asyncio.Future[list[ConfirmationFrameType]]:
+    channel: aiormq.Channel,
+    exchange: str,
+    batch: Sequence[Envelope],
+    mandatory: Callable[[str], bool] = everything,
+) -> asyncio.Future[list[Confirmation]]:
     """Publish a batch of events; a future of the broker's confirms, in the batch's order.
 
     What ``basic_publish(..., wait=False)`` does for each event, done once for the batch: under the
@@ -87,11 +111,17 @@ async def publish_batch(
     batch in a few socket writes; the relay bounds what is unconfirmed by batches in flight.
     Measured (20,000 events to a quorum queue): 237 -> 56 µs of CPU per event, 3.9k -> 9.7k
     events/s, against one ``basic_publish`` per event.
+
+    Publishes whose routing key ``mandatory`` names are mandatory. aiormq finds a returned
+    message's confirmation by its message id (the event id), so each is registered as
+    ``basic_publish`` does, until the batch is settled.
     """
+    keys = [routing_key(e) for e in batch]
+    flags = [mandatory(key) for key in keys]
     payload = b"".join(
-        amqp_frames.event_publish(channel.number, exchange, routing_key(e), e, e.to_json(),
-                                  channel.max_content_size)
-        for e in batch
+        amqp_frames.event_publish(channel.number, exchange, key, e, e.to_json(),
+                                  channel.max_content_size, flag)
+        for e, key, flag in zip(batch, keys, flags, strict=True)
     )  # fmt: skip
     async with channel.lock:
         if channel.is_closed:  # a closed channel's writer would never send these
@@ -100,27 +130,79 @@ async def publish_batch(
         # Registered only once the frames are queued (no await in between, so no confirm can
         # come first): a publish cancelled while waiting for queue room took no delivery tag.
         confirms = []
-        for _ in batch:
+        returnable: dict[str, int] = {}
+        for envelope, flag in zip(batch, flags, strict=True):
             channel.delivery_tag += 1
             confirmation = channel.create_future()
             channel.confirmations[channel.delivery_tag] = confirmation
             confirms.append(confirmation)
-    return asyncio.gather(*confirms)
+            if flag:
+                returnable[str(envelope.event_id)] = channel.delivery_tag
+        channel.message_id_delivery_tag.update(returnable)
+    settled: asyncio.Future[list[Confirmation]] = asyncio.gather(*confirms)
+    settled.add_done_callback(functools.partial(_forget_returnable, channel, returnable))
+    return settled
 
 
-def require_acks(confirms: Sequence[ConfirmationFrameType]) -> None:
-    """A nack (the broker could not take a message) fails its batch: it is published again."""
+def _forget_returnable(
+    channel: aiormq.Channel, returnable: dict[str, int], settled: asyncio.Future[object]
+) -> None:
+    """Once every publish of a batch is confirmed, its message ids are no longer needed. A
+    failed batch (the first failure ends the wait) keeps them: a later return of the same batch
+    must still find its publish, and the relay closes the channel after a failure anyway."""
+    if settled.cancelled() or settled.exception() is not None:
+        return
+    for message_id, tag in returnable.items():
+        if channel.message_id_delivery_tag.get(message_id) == tag:
+            del channel.message_id_delivery_tag[message_id]
+
+
+class UnroutableEvent(Exception):
+    """The broker returned a mandatory publish: the event reached no queue."""
+
+    def __init__(self, position: int | None, routing_key: str, reply: str) -> None:
+        super().__init__(position, routing_key, reply)
+        self.position = position
+        self.routing_key = routing_key
+        self.reply = reply
+
+    @classmethod
+    def of(cls, returned: DeliveredMessage) -> UnroutableEvent:
+        headers = returned.header.properties.headers or {}
+        position = headers.get("position")
+        delivery = cast(Basic.Return, returned.delivery)
+        return cls(
+            int(position) if isinstance(position, int) else None,
+            delivery.routing_key or "",
+            f"{delivery.reply_code} {delivery.reply_text}",
+        )
+
+    def describe(self) -> str:
+        return (
+            f"unroutable event at position {self.position} ({self.routing_key}): {self.reply};"
+            " a consuming service's queues or bindings are missing"
+        )
+
+
+def require_acks(confirms: Sequence[Confirmation]) -> None:
+    """A nack (the broker could not take a message) or a return (it reached no queue) fails its
+    batch: it is published again."""
     for confirm in confirms:
+        if isinstance(confirm, DeliveredMessage):
+            raise UnroutableEvent.of(confirm)
         if not isinstance(confirm, Basic.Ack):
             raise aio_pika.exceptions.DeliveryError(None, confirm)
 
 
-async def declare_events_exchange(
-    channel: aio_pika.abc.AbstractChannel, settings: Settings
-) -> AbstractExchange:
-    return await channel.declare_exchange(
-        settings.exchange_name(), aio_pika.ExchangeType.TOPIC, durable=True
-    )
+async def settled_confirms(confirms: asyncio.Future[list[Confirmation]]) -> None:
+    """Wait for a batch's confirms; raise :class:`UnroutableEvent` for a returned publish (on a
+    channel that raises returns, as the relay's does) and ``DeliveryError`` for a nack."""
+    try:
+        require_acks(await confirms)
+    except aiormq.exceptions.PublishError as exc:
+        if exc.message is None:  # aiormq always passes the returned message; typed optional
+            raise UnroutableEvent(None, "", str(exc)) from exc
+        raise UnroutableEvent.of(exc.message) from exc
 
 
 @dataclass
@@ -140,14 +222,31 @@ class Backoff:
 
 
 class Relay:
-    """Run with ``await relay.run()`` until cancelled; ``wake()`` cuts the wait after appends."""
+    """Run with ``await relay.run()`` until cancelled; ``wake()`` cuts the wait after appends.
 
-    def __init__(self, settings: Settings, service: str, dsn: str) -> None:
+    ``mandatory`` names the routing keys whose events must reach a queue (all, by default; a
+    service's relay exempts those no consuming service binds, see ``shared.workers``).
+    ``on_unroutable`` is told of each batch the broker returned, as it happens (metrics).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        dsn: str,
+        *,
+        mandatory: Callable[[str], bool] = everything,
+        on_unroutable: Callable[[UnroutableEvent], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.service = service
         self.dsn = dsn
+        self.mandatory = functools.cache(mandatory)  # routing keys are the few event types
+        self.on_unroutable = on_unroutable
         self.published = 0  # events confirmed by the broker, for tests and metrics
         self.active = False  # holds the lock
+        # The unroutable event the checkpoint is held before, until it goes through.
+        self.blocked: UnroutableEvent | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -161,17 +260,27 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if isinstance(exc, UnroutableEvent):
+                    self._report_unroutable(exc)
                 delay = backoff.next_delay()
                 log.error("relay.retry", service=self.service, error=repr(exc), delay=delay)
                 await asyncio.sleep(delay)
             finally:
                 self.active = False
 
+    def _report_unroutable(self, event: UnroutableEvent) -> None:
+        self.blocked = event
+        log.error("relay.unroutable", service=self.service, position=event.position,
+                  routing_key=event.routing_key, reply=event.reply)  # fmt: skip
+        if self.on_unroutable is not None:
+            self.on_unroutable(event)
+
     async def _run_once(self, backoff: Backoff) -> None:
-        conn = await db.connect(self.dsn)
+        conn = await db.connect(self.dsn, liveness=self.settings.db_liveness())
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
-                await asyncio.sleep(1.0)  # another replica relays; stand by
+                self.blocked = None  # another replica relays (and reports); stand by
+                await asyncio.sleep(1.0)
                 return
             self.active = True
             # The checkpoint is a hint of where to resume: a crash that loses its last updates
@@ -181,8 +290,11 @@ class Relay:
             await conn.execute("SET synchronous_commit TO off")
             connection = await aio_pika.connect(self.settings.amqp_url)
             try:
-                channel = await connection.channel(publisher_confirms=True)
-                exchange = await declare_events_exchange(channel, self.settings)
+                # A returned publish fails its confirmation (aiormq's PublishError).
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                # Every consuming service's queues exist before the first publish: an event
+                # published before its consumers ever started waits for them.
+                exchange = await declare_producer_topology(channel, self.settings, self.service)
                 underlay = await channel.get_underlay_channel()
                 # The concrete channel: publish_batch uses its lock, tags and confirmations.
                 await self._publish_forever(
@@ -221,7 +333,7 @@ class Relay:
                 if len(in_flight) < MAX_BATCHES_IN_FLIGHT:
                     batch = await fetch_after(conn, published, size, self.service)
                 if batch:
-                    confirms = await publish_batch(channel, exchange, batch)
+                    confirms = await publish_batch(channel, exchange, batch, self.mandatory)
                     in_flight.append(_InFlight(batch[-1].position, len(batch), confirms))
                     published = batch[-1].position
                 if len(batch) < size:  # caught up (or enough in flight): let confirms arrive
@@ -241,6 +353,8 @@ class Relay:
                     )
                     self.published += count
                     backoff.reset()
+                    if self.blocked and (self.blocked.position or 0) <= position:
+                        self.blocked = None
         finally:
             for batch_in_flight in in_flight:  # never leave confirms unobserved
                 batch_in_flight.confirms.cancel()
@@ -256,20 +370,30 @@ class Relay:
 class _InFlight:
     last_position: int
     count: int
-    confirms: asyncio.Future[list[ConfirmationFrameType]]
+    confirms: asyncio.Future[list[Confirmation]]
 
 
 async def _settle(in_flight: deque[_InFlight]) -> tuple[int, int] | None:
     """Pop the confirmed batches at the head of ``in_flight``: (last position, events), or None.
 
-    A failed confirm raises here, before the checkpoint moves past its batch.
+    A failed confirm (a nack, a return, a closed channel) raises here, before the checkpoint
+    moves past its batch: batches behind it wait, however many were confirmed. Confirmed batches
+    ahead of it are returned first (the checkpoint takes them), and the next call raises.
     """
     settled: tuple[int, int] | None = None
     while in_flight and in_flight[0].confirms.done():
+        if settled is not None and _failed(in_flight[0].confirms):
+            break
         done = in_flight.popleft()
-        require_acks(await done.confirms)  # raises the batch's failure, if any
+        await settled_confirms(done.confirms)  # raises the batch's failure, if any
         settled = (done.last_position, done.count + (settled[1] if settled else 0))
     return settled
+
+
+def _failed(confirms: asyncio.Future[list[Confirmation]]) -> bool:
+    if confirms.cancelled() or confirms.exception() is not None:
+        return True
+    return not all(isinstance(confirm, Basic.Ack) for confirm in confirms.result())
 
 
 async def relay_lag(pool: asyncpg.Pool, service: str) -> int:

@@ -6,17 +6,18 @@ refresher that reports its lag at scrape time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from shared import db
 from shared.api import AppContext, BackgroundTask
-from shared.consumer import Consumer, Topology, queue_depths
+from shared.consumer import Consumer, queue_depths
 from shared.inbox import Handler
 from shared.ordering import parked_summary
 from shared.projections import Projection, ProjectionRunner
-from shared.relay import Relay, relay_lag
+from shared.relay import Relay, UnroutableEvent, relay_lag
 from shared.seal import seal_periodically
 from shared.settings import WorkerKind
+from shared.topology import Topology, is_consumed
 
 
 def _kind(kind: WorkerKind, task: BackgroundTask) -> BackgroundTask:
@@ -25,16 +26,29 @@ def _kind(kind: WorkerKind, task: BackgroundTask) -> BackgroundTask:
     return task
 
 
-def relay() -> BackgroundTask:
-    """Publish this service's events (one active relay per service, whatever the replicas)."""
+def relay(mandatory: Callable[[str], bool] = is_consumed) -> BackgroundTask:
+    """Publish this service's events (one active relay per service, whatever the replicas).
+
+    ``mandatory``: the routing keys whose events must reach a queue, by default those some
+    consuming service of the deployment binds (``shared.topology.CONSUMERS``); events nobody
+    consumes (compensation's, today) are owed to no one and go out as before.
+    """
 
     async def run_relay(ctx: AppContext) -> None:
         dsn = db.dsn_for_database(ctx.settings.pg_dsn, ctx.settings.database_name(ctx.service))
-        worker = Relay(ctx.settings, ctx.service, dsn)
+        unroutable = ctx.metrics.relay_unroutable.labels(ctx.service)
+
+        def count(_: UnroutableEvent) -> None:
+            unroutable.inc()
+
+        worker = Relay(ctx.settings, ctx.service, dsn, mandatory=mandatory, on_unroutable=count)
         ctx.store.on_commit.append(worker.wake)
+        ctx.blocked["relay"] = lambda: worker.blocked.describe() if worker.blocked else None
 
         async def refresh() -> None:
             ctx.metrics.relay_lag.labels(ctx.service).set(await relay_lag(ctx.pool, ctx.service))
+            blocked = worker.blocked.position if worker.blocked else None
+            ctx.metrics.relay_blocked_position.labels(ctx.service).set(blocked or 0)
 
         ctx.metrics.add_refresher(refresh)
         await worker.run()

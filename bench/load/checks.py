@@ -41,14 +41,13 @@ from shared.eventstore import PostgresEventStore
 from shared.projections import verify
 from shared.relay import checkpoint_name
 from shared.settings import Settings
+from shared.topology import CONSUMERS, consumers_of
 
 from .cluster import SERVICES
 
-# Upstream services each consuming service binds to (its consumers' BINDING_KEYS: "<svc>.*").
+# Upstream services each consuming service binds to (the deployment's topology table).
 UPSTREAM = {
-    "training": ("enrollment",),
-    "assessment": ("enrollment", "training"),
-    "compensation": ("enrollment", "assessment", "training"),
+    consumer: tuple(p for p in SERVICES if consumer in consumers_of(p)) for consumer in CONSUMERS
 }
 SHOW = 5  # problems listed per check at most
 

@@ -67,6 +67,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "GRADELINE_NAMESPACE": settings.namespace,
         "GRADELINE_PORT_OFFSET": str(settings.port_offset),
         "GRADELINE_JWT_SECRET": settings.jwt_secret,
+        "GRADELINE_SEAL_KEY": settings.seal_key.get_secret_value(),
         "GRADELINE_ENVIRONMENT": settings.environment,
         "GRADELINE_POLL_INTERVAL_SECONDS": str(settings.poll_interval_seconds),
     }

@@ -19,11 +19,13 @@ import structlog
 from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.topology import CONSUMERS
 
 from .domain.trainee_record import PLAN_EVENTS, evolve_plan
 from .facts import load_plan, save_plan
 
-BINDING_KEYS = ("enrollment.*", "training.*")
+# What this service binds, from the deployment's one topology table (producers declare it too).
+BINDING_KEYS = CONSUMERS["assessment"]
 log = structlog.get_logger("gradeline.assessment.consumers")
 
 # The status follows the event with the highest version of the enrollment stream: an older event

@@ -29,6 +29,7 @@ from shared.decider import Metadata, execute
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.topology import CONSUMERS
 
 from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.decisions import GradeDecision, day_of, grade_decision
@@ -36,7 +37,8 @@ from .domain.events import registry
 from .domain.vocabulary import Category, DispositionOutcome, Level, Position
 
 SERVICE = "compensation"
-BINDING_KEYS = ("enrollment.*", "assessment.*", "training.*")
+# What this service binds, from the deployment's one topology table (producers declare it too).
+BINDING_KEYS = CONSUMERS[SERVICE]
 
 log = structlog.get_logger("gradeline.compensation.consumers")
 Data = dict[str, Any]

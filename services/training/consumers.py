@@ -17,9 +17,11 @@ import structlog
 from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.topology import CONSUMERS
 
 UPSTREAM = "enrollment"
-BINDING_KEYS = ("enrollment.*",)
+# What this service binds, from the deployment's one topology table (producers declare it too).
+BINDING_KEYS = CONSUMERS["training"]
 
 log = structlog.get_logger("gradeline.training.consumers")
 

@@ -40,9 +40,9 @@ import pytest
 import yaml
 from kubernetes_validate.utils import all_versions
 
-from shared.consumer import Topology
 from shared.settings import DEVELOPMENT_JWT_SECRET, SERVICE_PORTS, Settings
-from tests.deploy.topology import declared_definitions, service_wiring
+from shared.topology import CONSUMERS, Topology
+from tests.deploy.topology import declared_definitions, producer_definitions, service_wiring
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -526,6 +526,28 @@ def test_rabbitmq_definitions_are_what_the_services_declare() -> None:
     expected = declared_definitions(compose_service_settings())
     found = definitions()
     assert expected["queues"], "no consuming service found: the recording is broken"
+    for part in ("exchanges", "queues"):
+        assert {e["name"]: e for e in found[part]} == {e["name"]: e for e in expected[part]}
+    key = json.dumps
+    assert sorted(map(key, found["bindings"])) == sorted(map(key, expected["bindings"]))
+
+
+def test_the_topology_table_is_what_each_consuming_service_binds() -> None:
+    """``shared.topology.CONSUMERS`` is the one definition: the consumers wired by each
+    service's ``create_app`` take their binding keys from it."""
+    consuming = {
+        w.service: w.binding_keys
+        for w in service_wiring(compose_service_settings()).values()
+        if w.binding_keys is not None
+    }
+    assert consuming == CONSUMERS
+
+
+def test_rabbitmq_definitions_are_what_the_producers_declare_before_publishing() -> None:
+    """Each producer's relay declares the queues of every service consuming it before its first
+    publish (issue 14, item 0): together the producers declare the whole file's topology."""
+    expected = producer_definitions(compose_service_settings())
+    found = definitions()
     for part in ("exchanges", "queues"):
         assert {e["name"]: e for e in found[part]} == {e["name"]: e for e in expected[part]}
     key = json.dumps

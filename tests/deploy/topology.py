@@ -24,8 +24,8 @@ from typing import Any
 import aio_pika
 
 from shared import workers
-from shared.consumer import Topology, declare_topology
 from shared.settings import SERVICE_PORTS, Settings
+from shared.topology import Topology, declare_producer_topology, declare_topology
 
 VHOST = "/"
 
@@ -168,6 +168,22 @@ def declared_definitions(settings: Settings) -> dict[str, list[dict[str, Any]]]:
             await declare_topology(channel, settings, topology, wiring.binding_keys)  # type: ignore[arg-type]
 
     asyncio.run(declare_all())
+    return _definitions(channel)
+
+
+def producer_definitions(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Exchanges, queues and bindings that every service's relay declares before publishing."""
+    channel = RecordingChannel()
+
+    async def declare_all() -> None:
+        for producer in SERVICE_PORTS:
+            await declare_producer_topology(channel, settings, producer)  # type: ignore[arg-type]
+
+    asyncio.run(declare_all())
+    return _definitions(channel)
+
+
+def _definitions(channel: RecordingChannel) -> dict[str, list[dict[str, Any]]]:
     return {
         "exchanges": list(channel.exchanges.values()),
         "queues": list(channel.queues.values()),

@@ -42,11 +42,15 @@ def decode(data: bytes) -> list[tuple[int, object]]:
 
 
 def published(
-    e: Envelope, channel: int = 1, exchange: str = "gl.events", max_content: int = 4096
+    e: Envelope,
+    channel: int = 1,
+    exchange: str = "gl.events",
+    max_content: int = 4096,
+    **options: bool,
 ) -> tuple[Basic.Publish, ContentHeader, list[bytes], set[int]]:
     body = e.to_json()
     frames = decode(amqp_frames.event_publish(channel, exchange, routing_key(e), e, body,
-                                              max_content))  # fmt: skip
+                                              max_content, **options))  # fmt: skip
     (_, method), (_, header), *bodies = frames
     assert isinstance(method, Basic.Publish) and isinstance(header, ContentHeader)
     assert all(isinstance(b, ContentBody) for _, b in bodies)
@@ -65,12 +69,22 @@ def test_an_event_publish_decodes_to_its_exchange_key_properties_and_body():
     e = envelope()
     method, header, chunks, channels = published(e, channel=7)
     assert (method.exchange, method.routing_key) == ("gl.events", "enrollment.TraineeEnrolled")
-    assert (method.mandatory, method.immediate) == (False, False)
+    assert (method.mandatory, method.immediate) == (True, False)
     assert channels == {7}
     assert header.body_size == len(e.to_json()) and b"".join(chunks) == e.to_json()
     assert header.properties == expected_properties(e)
     assert header.properties.delivery_mode == 2  # persistent
     assert header.properties.headers == {"stream_id": "trainee-t-0001", "version": 1, "position": 1}
+
+
+def test_an_event_publish_is_mandatory_unless_asked_otherwise():
+    """A mandatory publish that reaches no queue comes back (basic.return) instead of being
+    confirmed as if delivered: the relay never checkpoints it (issue 14, items 0 and 9)."""
+    method, _, _, _ = published(envelope())
+    assert method.mandatory is True
+    method, header, _, _ = published(envelope(), mandatory=False)
+    assert (method.mandatory, method.immediate) == (False, False)
+    assert header.properties.message_id is not None
 
 
 def test_an_event_without_correlation_leaves_the_property_out():

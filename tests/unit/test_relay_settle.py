@@ -55,3 +55,19 @@ async def test_a_nack_fails_its_batch_before_the_checkpoint_passes_it():
     with pytest.raises(aio_pika.exceptions.DeliveryError):
         await _settle(in_flight)
     assert list(in_flight) == [b]
+
+
+async def test_the_checkpoint_moves_over_confirmed_batches_before_a_nacked_one_then_fails():
+    """Batches 1 and 2 confirmed, 3 nacked, 4 confirmed, all settled at once: the checkpoint
+    takes 1-2 (their events are not published again), then batch 3 fails (issue 14, item 9)."""
+    (a, ca), (b, cb), (c, cc), (d, cd) = batch(10, 10), batch(20, 10), batch(30, 10), batch(40, 10)
+    in_flight = deque([a, b, c, d])
+    ca.set_result(acks(10))
+    cb.set_result(acks(10))
+    cc.set_result([*acks(5), Basic.Nack(delivery_tag=6), *acks(4)])
+    cd.set_result(acks(10))
+    assert await _settle(in_flight) == (20, 20)
+    assert list(in_flight) == [c, d]
+    with pytest.raises(aio_pika.exceptions.DeliveryError):
+        await _settle(in_flight)
+    assert list(in_flight) == [d]  # never settled: the relay restarts from position 20
