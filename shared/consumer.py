@@ -12,9 +12,12 @@ Within a process one applier takes the deliveries of all its partitions in arriv
 
 Handling a message is one PostgreSQL transaction: the handler's effect and the inbox row (unique
 event id, full envelope kept for replay), then the ack. A redelivered duplicate finds its inbox row
-and is acked without effect. A failing handler is retried with back-off; after
-``consumer_max_attempts`` the message is rejected to the dead-letter queue, from which
-:func:`redrive` puts it back.
+and is acked without effect. Each stream's events are applied in version order whatever the
+delivery order: one that arrives before its predecessor is parked in the database until the
+predecessor is applied (``shared.ordering``, ADR 0008). A failing handler is retried with
+back-off; after ``consumer_max_attempts`` the message is published to the dead-letter exchange
+with the reason in its headers (``shared.deadletters``), from which :func:`redrive` puts it back.
+Partition queues past the configured count are drained, then deleted (``shared.partitions``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ carries the header:
 - the key is scoped to method + concrete path + the token's subject, so two clients never share
   a key, and a key reused on another resource (another trainee's route) is that resource's own
   request: neither its stored answer nor the event store's memory of the key's effect can answer
-  for another stream (ADR 0011);
+  for another stream (ADR 0010);
 - a stored response for the scope and key is replayed (status, body, headers, plus
   ``Idempotent-Replayed: true``) when the request hash matches, and a 422 problem naming the
   header answers a key reused for a different body (the IETF draft's rule);

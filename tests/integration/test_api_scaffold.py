@@ -394,7 +394,7 @@ async def test_same_key_with_a_different_body_is_422_naming_the_header(service):
 
 
 async def test_a_key_belongs_to_the_concrete_path_not_the_route_template(service):
-    """One key, one route, two trainee-like ids: each is its own request (ADR 0011)."""
+    """One key, one route, two trainee-like ids: each is its own request (ADR 0010)."""
     state = service.app.state
     state.gate, state.both_in, state.arrived = asyncio.Event(), asyncio.Event(), 1
     state.gate.set()
