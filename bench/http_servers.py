@@ -110,8 +110,7 @@ class Server:
             if self.process.returncode is not None:
                 raise RuntimeError(f"{self.app} exited at start-up:\n{self.output()}")
             with contextlib.suppress(OSError):  # not listening yet
-                status, _ = await loadgen.get(HOST, self.port, "/health")
-                if status == 200:
+                if (await loadgen.get(HOST, self.port, "/health")).status == 200:
                     return
             await asyncio.sleep(0.1)
         raise TimeoutError(f"{self.app} not up after {STARTUP_SECONDS} s:\n{self.output()}")

@@ -1,15 +1,16 @@
-"""A lean HTTP/1.1 load generator: N keep-alive connections, each sending requests back to back.
+"""The benchmarks' HTTP/1.1 client: keep-alive connections, each sending requests back to back.
 
-Why not httpx: at 64 concurrent requests one ``AsyncClient`` saturates a core at about 220 req/s
-(docs/performance-notes.md), so it would measure itself. This client is an ``asyncio.Protocol``
-per connection: the caller hands over complete, pre-encoded request bytes; the client parses only
-the status line and ``Content-Length`` of each response. Its cost (measured: about 40 µs of CPU
-per request, mostly the socket system calls) is an eighth of the bare FastAPI baseline's, which
-matters because client and servers share the machine's cores.
+Why not httpx: one ``AsyncClient`` saturates a core at a few hundred requests per second, so a
+benchmark driving the services through it would measure the client. A connection here is an
+``asyncio.Protocol``: the caller hands over complete, pre-encoded request bytes; the connection
+parses only the status line and ``Content-Length`` of each response, and keeps the head for a
+caller that reads headers (:func:`parse_headers`). Its CPU is counted in the ``http`` suite's
+figures (the load generator's process), so its cost stays in sight. The ``http`` and
+``propagation`` suites use it directly; the load tool (``bench.load.http``) sends through it.
 
-Closed loop: each connection sends its next request as soon as the previous response is complete,
-so throughput is the server's capacity at that concurrency and latency is the time one request
-spends queued and served under that load.
+Closed loop (:func:`run_load`): each connection sends its next request as soon as the previous
+response is complete, so throughput is the server's capacity at that concurrency and latency is
+the time one request spends queued and served under that load.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import NamedTuple, cast
 
 HEADER_END = b"\r\n\r\n"
 CONTENT_LENGTH = b"\r\ncontent-length:"
@@ -53,13 +54,20 @@ class LoadResult:
         return self.succeeded / self.elapsed if self.elapsed else 0.0
 
 
+class Answer(NamedTuple):
+    status: int
+    head: bytes  # the status line and the headers, without the blank line
+    body: bytes
+
+
 class Connection(asyncio.Protocol):
     """One keep-alive connection with at most one request in flight."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.waiter: asyncio.Future[Answer] | None = None
+        self.lost = False  # closed by either side: not to be used again
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but they write alike.
@@ -71,27 +79,30 @@ class Connection(asyncio.Protocol):
             self._complete(self.waiter)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ProtocolError(f"connection lost: {exc!r}"))
 
-    async def request(self, data: bytes) -> tuple[int, bytes]:
-        """Send one complete request; its response's status and body."""
+    async def request(self, data: bytes) -> Answer:
+        """Send one complete request; its response."""
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return await self.waiter
 
     def close(self) -> None:
+        self.lost = True
         if self.transport is not None:
             self.transport.close()
 
-    def _complete(self, waiter: asyncio.Future[tuple[int, bytes]]) -> None:
+    def _complete(self, waiter: asyncio.Future[Answer]) -> None:
         """Resolve ``waiter`` once the buffer holds a whole response (head and body)."""
         end = self.buffer.find(HEADER_END)
         if end < 0:
             return
+        head = bytes(self.buffer[:end])
         try:
-            status, length = parse_head(bytes(self.buffer[:end]))
+            status, length = parse_head(head)
         except ProtocolError as exc:
             waiter.set_exception(exc)
             return
@@ -100,7 +111,7 @@ class Connection(asyncio.Protocol):
             return
         body = bytes(self.buffer[end + len(HEADER_END) : total])
         del self.buffer[:total]
-        waiter.set_result((status, body))
+        waiter.set_result(Answer(status, head, body))
 
 
 def parse_head(head: bytes) -> tuple[int, int]:
@@ -116,6 +127,15 @@ def parse_head(head: bytes) -> tuple[int, int]:
     start = at + len(CONTENT_LENGTH)
     stop = lowered.find(b"\r\n", start)
     return status, int(lowered[start : stop if stop >= 0 else None])
+
+
+def parse_headers(head: bytes) -> dict[str, str]:
+    """The headers of a response head, by lower-case name (read only by who needs them)."""
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
 
 
 async def connect(host: str, port: int) -> Connection:
@@ -162,7 +182,7 @@ async def _drive(
         if began >= deadline:
             return
         try:
-            status, body = await conn.request(data)
+            status, _, body = await conn.request(data)
         except ProtocolError as exc:  # the server dropped us (it may answer 500s that way)
             status, body = 0, str(exc).encode()
         latencies.append((clock() - began) * 1000)
@@ -173,24 +193,26 @@ async def _drive(
             return
 
 
-async def get(host: str, port: int, path: str) -> tuple[int, bytes]:
+async def get(host: str, port: int, path: str) -> Answer:
     """One GET on a fresh connection (readiness probes)."""
     conn = await connect(host, port)
     try:
-        head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-        return await conn.request(head)
+        return await conn.request(request("GET", path, f"{host}:{port}", {}))
     finally:
         conn.close()
 
 
-def post(path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
+def post(path: str, host: str, headers: Mapping[str, str], body: bytes) -> bytes:
     """The bytes of one HTTP/1.1 POST with a JSON body (for building request templates)."""
     return request("POST", path, host, headers, body)
 
 
-def request(method: str, path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
-    """The bytes of one HTTP/1.1 request with a JSON body."""
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json"]
+def request(
+    method: str, path: str, host: str, headers: Mapping[str, str], body: bytes = b""
+) -> bytes:
+    """The bytes of one HTTP/1.1 request: any but a GET carries a JSON body, maybe empty."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    if method != "GET":
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

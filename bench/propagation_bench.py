@@ -66,7 +66,7 @@ async def gradeline_latencies(settings: Settings, enrollment: Server, count: int
         conn = await connections.get()
         try:
             sent[http_commands.trainee_id("p", n)] = time.perf_counter()
-            status, body = await conn.request(enrolments.request(n))
+            status, _, body = await conn.request(enrolments.request(n))
         finally:
             connections.put_nowait(conn)
         if status != 201:

@@ -18,14 +18,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from ops import backfill, export, services
-from ops.demo import (
-    DEFAULT_SEED,
-    DEFAULT_TRAINEES,
-    DemoError,
-    load_demo,
-    print_summary,
-    service_urls,
-)
+from ops.client import DemoError, service_urls
+from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
+from ops.report import print_summary
 from shared import db
 from shared.auth import Role, mint_token_for
 from shared.consumer import peek_dead_letters, queue_depths, redrive

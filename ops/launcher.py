@@ -19,15 +19,9 @@ import asyncpg
 import httpx
 from rich.console import Console
 
-from ops.demo import (
-    DEFAULT_SEED,
-    DEFAULT_TRAINEES,
-    SERVICES,
-    DemoError,
-    DemoSummary,
-    load_demo,
-    print_summary,
-)
+from ops.client import SERVICES, DemoError
+from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
+from ops.report import DemoSummary, print_summary
 from shared.settings import SERVICE_PORTS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent

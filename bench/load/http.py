@@ -1,11 +1,12 @@
-"""A lean keep-alive HTTP/1.1 client with just enough of httpx's surface for ``ops.demo.Api``.
+"""The load tool's client: just enough of httpx's surface for ``ops.client.Api``, sent over the
+benchmarks' own HTTP/1.1 connections (``bench.loadgen``).
 
 Why: the load tool drives the real demo flows (``ops.demo.Demo``), which talk through
 ``Api.clients[service].request(...)`` / ``.get(...)`` and read ``status_code``, ``headers``,
-``json()`` and ``text`` of the answer. httpx itself saturates a core long before the services do
-(docs/performance-notes.md), so this client speaks the same little interface over raw asyncio
-connections (one request in flight per connection, as ``bench.loadgen``), and raises httpx's own
-transport errors on a timeout or a dropped connection, so the demo's retry logic applies as is.
+``json()`` and ``text`` of the answer. httpx itself saturates a core long before the services do,
+so this client speaks that little interface over ``bench.loadgen`` connections (one request in
+flight per connection), and raises httpx's own transport errors on a timeout or a dropped
+connection, so the demo's retry logic applies as is.
 
 Every answer is recorded in :class:`Recorder` (latency per service, statuses, transport
 failures), and every POST/PUT may be sent twice on purpose (:class:`Duplicates`).
@@ -19,15 +20,15 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 import orjson
 
+from bench import loadgen
 from shared.idempotency import is_final_answer
 
-HEADER_END = b"\r\n\r\n"
 WRITES = frozenset({"POST", "PUT"})
 
 
@@ -36,10 +37,10 @@ class Reply:
 
     __slots__ = ("content", "headers", "status_code")
 
-    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
-        self.status_code = status_code
-        self.headers = headers  # lower-case names
-        self.content = content
+    def __init__(self, answer: loadgen.Answer) -> None:
+        self.status_code = answer.status
+        self.headers = loadgen.parse_headers(answer.head)  # lower-case names
+        self.content = answer.body
 
     @property
     def text(self) -> str:
@@ -47,69 +48,6 @@ class Reply:
 
     def json(self) -> Any:
         return orjson.loads(self.content)
-
-
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    if not lines[0].startswith("HTTP/1.1 "):
-        raise httpx.RemoteProtocolError(f"not an HTTP/1.1 response: {lines[0][:40]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(lines[0][9:12]), headers
-
-
-class _Connection(asyncio.Protocol):
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.waiter: asyncio.Future[Reply] | None = None
-        self.lost = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if self.waiter is not None and not self.waiter.done():
-            self._complete(self.waiter)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(httpx.RemoteProtocolError(f"connection lost: {exc!r}"))
-
-    def _complete(self, waiter: asyncio.Future[Reply]) -> None:
-        end = self.buffer.find(HEADER_END)
-        if end < 0:
-            return
-        status, headers = parse_head(bytes(self.buffer[:end]))
-        if "content-length" not in headers:
-            waiter.set_exception(httpx.RemoteProtocolError("response without Content-Length"))
-            return
-        total = end + len(HEADER_END) + int(headers["content-length"])
-        if len(self.buffer) < total:
-            return
-        body = bytes(self.buffer[end + len(HEADER_END) : total])
-        del self.buffer[:total]
-        waiter.set_result(Reply(status, headers, body))
-
-    async def exchange(self, data: bytes, timeout: float) -> Reply:
-        assert self.transport is not None
-        self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(data)
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.waiter
-        except TimeoutError:
-            self.close()
-            raise httpx.ReadTimeout(f"no answer within {timeout} s") from None
-
-    def close(self) -> None:
-        self.lost = True
-        if self.transport is not None:
-            self.transport.close()
 
 
 @dataclass
@@ -161,7 +99,7 @@ class LeanClient:
         self.duplicates = duplicates
         self.random = random.Random(f"{duplicates.seed}:{service}")
         self.timeout = timeout
-        self.idle: list[_Connection] = []
+        self.idle: list[loadgen.Connection] = []
 
     async def aclose(self) -> None:
         for conn in self.idle:
@@ -184,7 +122,7 @@ class LeanClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         body = b"" if json is None else orjson.dumps(json)
-        data = self._encode(method, path, dict(headers or {}), body)
+        data = loadgen.request(method, path, f"{self.host}:{self.port}", headers or {}, body)
         key = (headers or {}).get("Idempotency-Key")
         if method not in WRITES or key is None or self.random.random() >= self.duplicates.fraction:
             reply = await self._send(data)
@@ -221,7 +159,7 @@ class LeanClient:
         conn = await self._connection()
         began = time.perf_counter()
         try:
-            reply = await conn.exchange(data, self.timeout)
+            reply = await self._exchange(conn, data)
         except httpx.TransportError as exc:
             conn.close()
             self.recorder.transport_errors[type(exc).__name__] += 1
@@ -234,23 +172,24 @@ class LeanClient:
             self.idle.append(conn)
         return reply
 
-    async def _connection(self) -> _Connection:
+    async def _exchange(self, conn: loadgen.Connection, data: bytes) -> Reply:
+        """One request and its answer, failures raised as httpx raises them."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return Reply(await conn.request(data))
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no answer within {self.timeout} s") from None
+        except loadgen.ProtocolError as exc:
+            raise httpx.RemoteProtocolError(str(exc)) from exc
+
+    async def _connection(self) -> loadgen.Connection:
         while self.idle:
             conn = self.idle.pop()
             if not conn.lost:
                 return conn
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout):
-                _, protocol = await loop.create_connection(_Connection, self.host, self.port)
+                return await loadgen.connect(self.host, self.port)
         except (OSError, TimeoutError) as exc:
             self.recorder.transport_errors["ConnectError"] += 1
             raise httpx.ConnectError(f"{self.host}:{self.port}: {exc!r}") from exc
-        return protocol
-
-    def _encode(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        if body or method in WRITES:
-            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body

@@ -2,9 +2,9 @@
 
 The flows are the demo's (``ops.demo.Demo``: enrol, place, draft and approve plans, log and
 confirm days, sign and countersign stages, send back, exams, grades, dispositions, disputes,
-sessions closed with fines, pay inputs, the payroll run), checked as the demo checks them, but
-sent through :class:`LoadApi`: the lean client of ``bench.load.http``, with the demo's retries
-(transport errors and 5xx again under the same ``Idempotency-Key``) and deliberate duplicate
+sessions closed with fines, pay inputs, the payroll run), checked as the demo checks them, and
+sent as the demo sends them (``ops.client.Api``: transport errors and 5xx again under the same
+``Idempotency-Key``), but over the lean client of ``bench.load.http``, with deliberate duplicate
 sends. The scenario's trainees are dealt to ``offices`` concurrent office clients in turn; each
 office works on a few trainees at once.
 """
@@ -19,34 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops import scenario as sc
-from ops.demo import Api, Demo, DemoError, Stats
+from ops.client import Api, DemoError, Stats
+from ops.demo import Demo, first_failure
 
 from .http import Duplicates, LeanClient, Recorder
 
 PER_OFFICE = 3  # trainees an office works on at once
-
-
-class LoadApi(Api):
-    """``ops.demo.Api`` over the lean client: same retries, same bounded waits."""
-
-    def __init__(
-        self,
-        urls: Mapping[str, str],
-        secret: str,
-        recorder: Recorder,
-        duplicates: Duplicates,
-        wait_seconds: float,
-        timeout: float,
-    ) -> None:
-        # Api types its clients as httpx.AsyncClient; the lean one speaks the part Api uses.
-        self.clients = {
-            s: LeanClient(s, url, recorder, duplicates, timeout=timeout)  # type: ignore[misc]
-            for s, url in urls.items()
-        }
-        self.secret = secret
-        self.wait_seconds = wait_seconds
-        self.stats = Stats()
-        self._tokens = {}
 
 
 @dataclass(frozen=True)
@@ -101,7 +79,11 @@ async def run_load(
     loads can go into one namespace) and return what was sent and seen. ``recorder`` lets a
     caller watch the load while it runs (the fault tests strike once it is well under way)."""
     recorder = recorder or Recorder()
-    api = LoadApi(urls, secret, recorder, config.duplicates, config.wait_seconds, config.timeout)
+    clients = {
+        s: LeanClient(s, url, recorder, config.duplicates, timeout=config.timeout)
+        for s, url in urls.items()
+    }
+    api = Api(clients, secret, config.wait_seconds)
     scenario = sc.build(config.seed, config.trainees, datetime.now(UTC).date())
     demo = Demo(api, scenario, None)
     started = time.monotonic()
@@ -116,19 +98,13 @@ async def run_load(
         # loads may share a namespace; the projection checks cover the board instead.
         await demo.pay_month(month)
     except ExceptionGroup as group:
-        raise _first(group) from None
+        raise first_failure(group) from None
     finally:
         await api.close()
     problems = list(demo.problems) + recorder.duplicate_mismatches
     return LoadOutcome(
         config, scenario.prefix, month, time.monotonic() - started, recorder, api.stats, problems
     )
-
-
-def _first(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
 
 
 def describe(outcome: LoadOutcome) -> dict[str, Any]:

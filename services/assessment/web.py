@@ -1,4 +1,4 @@
-"""``GET /dashboard``: the management dashboard, a static page (HTML, one JS module, CSS in
+"""``GET /dashboard``: the management dashboard, a static page (HTML, JS modules, CSS in
 ``dashboard/``, no build step) that calls the four services' APIs from the browser with the
 viewer's bearer token. The other services answer it cross-origin (``Settings.cors_origins``).
 
@@ -19,6 +19,7 @@ from shared.problems import not_found
 DASHBOARD = Path(__file__).parent / "dashboard"
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
+    "labels.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SECURITY_HEADERS = {

@@ -1,8 +1,8 @@
 """The trainee directory: the read model behind ``GET /trainees`` (list by branch and category).
 
-``apply`` takes one event; ``apply_batch`` a whole batch: it reads the rows of the trainees the
-batch names (one query), replays the batch on them in memory with ``apply``'s rules, and writes
-the changed rows back in one upsert, so a rebuild costs two statements per batch.
+``apply_batch`` reads the rows of the trainees a batch names (one query), applies each event's
+rule to them in memory (:func:`_fold`), and writes the changed rows back in one upsert, so a
+rebuild costs two statements per batch. ``apply`` (one event) is ``apply_batch([event])``.
 """
 
 from __future__ import annotations
@@ -38,30 +38,6 @@ CREATE INDEX trainees_branch_idx ON trainees (branch_id, category, trainee_id);
 """
 
 
-async def apply(conn: Conn, e: Envelope) -> None:
-    d = e.data
-    if e.type == "TraineeEnrolled":
-        await conn.execute(
-            "INSERT INTO trainees VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled',"
-            " NULL, NULL, $10) ON CONFLICT (trainee_id) DO NOTHING",
-            d["trainee_id"], d["name"], d["category"], d["branch_id"], d["education"],
-            Decimal(d["experience_years"]), d["certificates"], d["product_series"],
-            date.fromisoformat(d["enrolled_on"]), e.version,
-        )  # fmt: skip
-    elif e.type == "PlacementExamScored":
-        await conn.execute(
-            "UPDATE trainees SET status = 'placed', position = $2, plan_level = $3, version = $4"
-            " WHERE trainee_id = $1",
-            d["trainee_id"], d["position"], d["plan_level"], e.version,
-        )  # fmt: skip
-    elif e.type == "TraineeWithdrawn":
-        await conn.execute(
-            "UPDATE trainees SET status = 'withdrawn', version = $2 WHERE trainee_id = $1",
-            d["trainee_id"],
-            e.version,
-        )
-
-
 TYPES = frozenset({"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn"})
 COLUMNS = ("trainee_id", "name", "category", "branch_id", "education", "experience_years",
            "certificates", "product_series", "enrolled_on", "status", "position", "plan_level",
@@ -88,14 +64,14 @@ def _enrolled_row(e: Envelope) -> Row:
 
 
 def _fold(rows: dict[str, Row], e: Envelope) -> bool:
-    """``apply``'s rules on rows in memory; whether ``e`` changed them."""
+    """The rule of ``e`` on the rows in memory; whether it changed them."""
     d = e.data
     row = rows.get(d["trainee_id"])
     if e.type == "TraineeEnrolled":
-        if row is not None:  # ON CONFLICT DO NOTHING
+        if row is not None:  # the first enrolment stands
             return False
         rows[d["trainee_id"]] = _enrolled_row(e)
-    elif row is None:  # an UPDATE of a row that is not there
+    elif row is None:  # placed or withdrawn before enrolled: nothing to show
         return False
     elif e.type == "PlacementExamScored":
         row.update(status="placed", position=d["position"], plan_level=d["plan_level"],
@@ -125,6 +101,10 @@ def _column(rows: dict[str, Row], trainees: set[str], column: str) -> list[Any]:
     if column in _JSON_COLUMNS:
         return [orjson.dumps(rows[t][column]).decode() for t in trainees]
     return [rows[t][column] for t in trainees]
+
+
+async def apply(conn: Conn, e: Envelope) -> None:
+    await apply_batch(conn, [e])
 
 
 DIRECTORY = Projection("directory", DDL, apply, types=TYPES, apply_batch=apply_batch)

@@ -1,27 +1,32 @@
 """The training-progress board's read model (schema ``proj_progress``), from the plan events and
 the enrollment events in the inbox.
 
-The two sources reach ``apply`` interleaved batch by batch, so nothing here depends on their
+The two sources reach ``apply_batch`` interleaved batch by batch, so nothing here depends on their
 relative order: a trainee row is upserted by whichever source names it first, its branch taken
 from the enrolment or, until that arrives, from the plan event's envelope (plan events carry the
 branch). Within the events source the order holds, which lets a confirmation or a send-back find
 the day or stage (and so the trainer) an earlier event recorded. Counts are tallies per branch
 and per (trainer, branch), so the board can be read for one branch or for all.
 
-``apply`` is the rule of each event; the runner applies whole batches with
-:func:`.progress_batch.apply_batch`, which replays these rules in memory and writes set-wise.
+``apply_batch`` takes a batch of one source, in order: it reads the rows the batch can touch
+(three queries), applies each event's rule to them in memory (:data:`FOLD`), and writes the
+result with one statement per table; tallies get the batch's increments in one upsert.
+``apply`` (one event) is ``apply_batch([event])``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+import orjson
 
 from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
-
-from . import progress_batch
 
 DDL = """
 CREATE TABLE trainees (
@@ -63,161 +68,252 @@ CREATE TABLE trainer_tallies (
 );
 """
 
+Row = dict[str, Any]
+DayKey = tuple[str, int, date]
+TRAINER_COUNTS = ("disputed_stages", "dissenting_days", "send_backs_received", "demerits")
+BRANCH_COUNTS = ("disputes", "send_backs")
+TRAINEE_COLUMNS = ("trainee_id", "branch_id", "enrolled", "withdrawn", "plan_status")
+STAGE_COLUMNS = ("trainee_id", "no", "spec", "trainer_id", "planned_end", "signed_off")
 
-async def _plan_status(conn: Conn, e: Envelope, status: str) -> None:
-    # The branch of the envelope until the enrolment (authoritative) says otherwise.
-    await conn.execute(
-        "INSERT INTO trainees (trainee_id, branch_id, plan_status) VALUES ($1, $2, $3)"
-        " ON CONFLICT (trainee_id) DO UPDATE SET plan_status = EXCLUDED.plan_status,"
-        " branch_id = coalesce(trainees.branch_id, EXCLUDED.branch_id)",
-        e.data["trainee_id"], e.branch_id, status,
-    )  # fmt: skip
-
-
-async def _branch_of(conn: Conn, e: Envelope) -> str:
-    """The branch an event counts for: its envelope's, else the trainee's, else ''."""
-    if e.branch_id:
-        return e.branch_id
-    trainee_id = e.data.get("trainee_id")
-    found = await conn.fetchval("SELECT branch_id FROM trainees WHERE trainee_id = $1", trainee_id)
-    return str(found or "")
-
-
-async def _count_branch(conn: Conn, branch_id: str, column: str) -> None:
-    await conn.execute(
-        f"INSERT INTO branch_tallies (branch_id, {column}) VALUES ($1, 1) ON CONFLICT (branch_id)"
-        f" DO UPDATE SET {column} = branch_tallies.{column} + 1",
-        branch_id,
-    )
-
-
-async def _count_trainer(conn: Conn, trainer_id: str | None, branch_id: str, column: str) -> None:
-    if trainer_id is None:  # the day or stage was never projected: nothing to hold against
-        return
-    await conn.execute(
-        f"INSERT INTO trainer_tallies (trainer_id, branch_id, {column}) VALUES ($1, $2, 1)"
-        f" ON CONFLICT (trainer_id, branch_id) DO UPDATE"
-        f" SET {column} = trainer_tallies.{column} + 1",
-        trainer_id,
-        branch_id,
-    )
-
-
-async def _enrolled(conn: Conn, e: Envelope) -> None:
-    # The enrolment is authoritative for the branch, whatever a plan event said before it.
-    await conn.execute(
-        "INSERT INTO trainees (trainee_id, branch_id, enrolled) VALUES ($1, $2, true)"
-        " ON CONFLICT (trainee_id) DO UPDATE SET branch_id = EXCLUDED.branch_id, enrolled = true",
-        e.data["trainee_id"],
-        e.data["branch_id"],
-    )
+_UPSERT_TRAINEES = """
+INSERT INTO trainees SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::boolean[],
+    $5::text[])
+ON CONFLICT (trainee_id) DO UPDATE SET branch_id = EXCLUDED.branch_id,
+    enrolled = EXCLUDED.enrolled, withdrawn = EXCLUDED.withdrawn,
+    plan_status = EXCLUDED.plan_status
+"""
+_INSERT_STAGES = """
+INSERT INTO stages SELECT * FROM unnest($1::text[], $2::integer[], $3::text[]::jsonb[],
+    $4::text[], $5::date[], $6::boolean[])
+"""
+_INSERT_DAYS = """
+INSERT INTO days SELECT * FROM unnest($1::text[], $2::integer[], $3::date[], $4::text[])
+ON CONFLICT DO NOTHING
+"""
+_FIND_DAYS = """
+SELECT d.trainee_id, d.stage_no, d.date, d.trainer_id FROM days d
+JOIN unnest($1::text[], $2::integer[], $3::date[]) AS k(trainee_id, stage_no, date)
+USING (trainee_id, stage_no, date)
+"""
+_ADD_BRANCH_TALLIES = """
+INSERT INTO branch_tallies SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[])
+ON CONFLICT (branch_id) DO UPDATE SET disputes = branch_tallies.disputes + EXCLUDED.disputes,
+    send_backs = branch_tallies.send_backs + EXCLUDED.send_backs
+"""
+_ADD_TRAINER_TALLIES = """
+INSERT INTO trainer_tallies SELECT * FROM unnest($1::text[], $2::text[], $3::integer[],
+    $4::integer[], $5::integer[], $6::integer[])
+ON CONFLICT (trainer_id, branch_id) DO UPDATE SET
+    disputed_stages = trainer_tallies.disputed_stages + EXCLUDED.disputed_stages,
+    dissenting_days = trainer_tallies.dissenting_days + EXCLUDED.dissenting_days,
+    send_backs_received = trainer_tallies.send_backs_received + EXCLUDED.send_backs_received,
+    demerits = trainer_tallies.demerits + EXCLUDED.demerits
+"""
 
 
-async def _withdrawn(conn: Conn, e: Envelope) -> None:
-    await conn.execute(
-        "INSERT INTO trainees (trainee_id, withdrawn) VALUES ($1, true)"
-        " ON CONFLICT (trainee_id) DO UPDATE SET withdrawn = true",
-        e.data["trainee_id"],
-    )
+def _day_key(d: dict[str, Any]) -> DayKey:
+    return d["trainee_id"], d["stage_no"], date.fromisoformat(d["date"])
 
 
-async def _drafted(conn: Conn, e: Envelope) -> None:
-    trainee_id = e.data["trainee_id"]
-    await _plan_status(conn, e, "draft")
-    numbers = [stage["no"] for stage in e.data["stages"]]
-    await conn.execute(
-        "DELETE FROM stages WHERE trainee_id = $1 AND NOT no = ANY($2::int[])", trainee_id, numbers
-    )
-    for stage in e.data["stages"]:
-        # As the plan's evolve does: a stage drafted exactly as before keeps its sign-off.
-        await conn.execute(
-            "INSERT INTO stages (trainee_id, no, spec, trainer_id, planned_end)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (trainee_id, no) DO UPDATE"
-            " SET spec = EXCLUDED.spec, trainer_id = EXCLUDED.trainer_id,"
-            " planned_end = EXCLUDED.planned_end,"
-            " signed_off = stages.signed_off AND stages.spec = EXCLUDED.spec",
-            trainee_id, stage["no"], stage, stage["trainer_id"],
-            date.fromisoformat(stage["planned_end"]),
+@dataclass
+class Batch:
+    """The rows a batch touches, as they stand after each event applied so far."""
+
+    trainees: dict[str, Row]
+    stages: dict[str, dict[int, Row]]  # trainee -> stage no -> row, for trainees loaded
+    days: dict[DayKey, str]  # the days looked up, and those logged by the batch: -> trainer
+    new_days: dict[DayKey, str] = field(default_factory=dict)
+    changed_trainees: set[str] = field(default_factory=set)
+    changed_stages: set[str] = field(default_factory=set)
+    branch_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    trainer_counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def trainee(self, trainee_id: str) -> Row:
+        """The trainee's row; a new one is neither enrolled, withdrawn nor planned yet."""
+        self.changed_trainees.add(trainee_id)
+        return self.trainees.setdefault(
+            trainee_id,
+            {"trainee_id": trainee_id, "branch_id": None, "enrolled": False,
+             "withdrawn": False, "plan_status": None},
         )  # fmt: skip
 
+    def mark_stage(self, trainee_id: str, no: int, *, signed_off: bool) -> Row | None:
+        """Sets the stage's sign-off; nothing when the stage was never projected."""
+        stage = self.stages[trainee_id].get(no)
+        if stage is not None:
+            stage["signed_off"] = signed_off
+            self.changed_stages.add(trainee_id)
+        return stage
 
-async def _approved(conn: Conn, e: Envelope) -> None:
-    await _plan_status(conn, e, "approved")
+    def branch_of(self, e: Envelope) -> str:
+        if e.branch_id:
+            return e.branch_id
+        row = self.trainees.get(e.data.get("trainee_id") or "")
+        return str((row or {}).get("branch_id") or "")
+
+    def count_trainer(self, trainer_id: str | None, branch_id: str, column: str) -> None:
+        if trainer_id is not None:  # the day or stage was never projected: nothing to count
+            self.trainer_counts[trainer_id, branch_id, column] += 1
 
 
-async def _completed(conn: Conn, e: Envelope) -> None:
-    await _plan_status(conn, e, "completed")
+# --- the rules, one function per event type ----------------------------------------------------
 
 
-async def _day_logged(conn: Conn, e: Envelope) -> None:
+def _plan_status(b: Batch, e: Envelope, status: str) -> None:
+    row = b.trainee(e.data["trainee_id"])
+    row["plan_status"] = status
+    if row["branch_id"] is None:  # coalesce: the envelope's branch until the enrolment's
+        row["branch_id"] = e.branch_id
+
+
+def _enrolled(b: Batch, e: Envelope) -> None:
+    b.trainee(e.data["trainee_id"]).update(branch_id=e.data["branch_id"], enrolled=True)
+
+
+def _withdrawn(b: Batch, e: Envelope) -> None:
+    b.trainee(e.data["trainee_id"])["withdrawn"] = True
+
+
+def _drafted(b: Batch, e: Envelope) -> None:
+    trainee_id = e.data["trainee_id"]
+    _plan_status(b, e, "draft")
+    numbers = {stage["no"] for stage in e.data["stages"]}
+    old = {no: row for no, row in b.stages[trainee_id].items() if no in numbers}
+    for stage in e.data["stages"]:
+        before = old.get(stage["no"])
+        old[stage["no"]] = {
+            "trainee_id": trainee_id, "no": stage["no"], "spec": stage,
+            "trainer_id": stage["trainer_id"],
+            "planned_end": date.fromisoformat(stage["planned_end"]),
+            # A stage drafted exactly as before keeps its sign-off.
+            "signed_off": before is not None and before["signed_off"] and before["spec"] == stage,
+        }  # fmt: skip
+    b.stages[trainee_id] = old
+    b.changed_stages.add(trainee_id)
+
+
+def _day_logged(b: Batch, e: Envelope) -> None:
+    key = _day_key(e.data)
+    if key not in b.days:  # a day logged twice keeps the trainer of its first record
+        b.days[key] = b.new_days[key] = e.data["trainer_id"]
+
+
+def _day_confirmed(b: Batch, e: Envelope) -> None:
+    if not e.data["agree"]:
+        b.count_trainer(b.days.get(_day_key(e.data)), b.branch_of(e), "dissenting_days")
+
+
+def _signed_off(b: Batch, e: Envelope) -> None:
     d = e.data
-    await conn.execute(
-        "INSERT INTO days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        d["trainee_id"], d["stage_no"], date.fromisoformat(d["date"]), d["trainer_id"],
-    )  # fmt: skip
-
-
-async def _day_confirmed(conn: Conn, e: Envelope) -> None:
-    d = e.data
-    if d["agree"]:
-        return
-    trainer_id = await conn.fetchval(
-        "SELECT trainer_id FROM days WHERE trainee_id = $1 AND stage_no = $2 AND date = $3",
-        d["trainee_id"], d["stage_no"], date.fromisoformat(d["date"]),
-    )  # fmt: skip
-    await _count_trainer(conn, trainer_id, await _branch_of(conn, e), "dissenting_days")
-
-
-async def _signed_off(conn: Conn, e: Envelope) -> None:
-    d = e.data
-    await conn.execute(
-        "UPDATE stages SET signed_off = true WHERE trainee_id = $1 AND no = $2",
-        d["trainee_id"],
-        d["stage_no"],
-    )
+    b.mark_stage(d["trainee_id"], d["stage_no"], signed_off=True)
     if d["disputed"]:
-        branch_id = await _branch_of(conn, e)
-        await _count_branch(conn, branch_id, "disputes")
-        await _count_trainer(conn, d["trainer_id"], branch_id, "disputed_stages")
+        branch_id = b.branch_of(e)
+        b.branch_counts[branch_id, "disputes"] += 1
+        b.count_trainer(d["trainer_id"], branch_id, "disputed_stages")
 
 
-async def _returned(conn: Conn, e: Envelope) -> None:
+def _returned(b: Batch, e: Envelope) -> None:
     d = e.data
-    trainer_id = await conn.fetchval(
-        "UPDATE stages SET signed_off = false WHERE trainee_id = $1 AND no = $2"
-        " RETURNING trainer_id",
-        d["trainee_id"],
-        d["to_stage"],
-    )
-    branch_id = await _branch_of(conn, e)
-    await _count_branch(conn, branch_id, "send_backs")
-    await _count_trainer(conn, trainer_id, branch_id, "send_backs_received")
+    stage = b.mark_stage(d["trainee_id"], d["to_stage"], signed_off=False)
+    branch_id = b.branch_of(e)
+    b.branch_counts[branch_id, "send_backs"] += 1
+    trainer_id = None if stage is None else stage["trainer_id"]
+    b.count_trainer(trainer_id, branch_id, "send_backs_received")
 
 
-async def _demerit(conn: Conn, e: Envelope) -> None:
-    await _count_trainer(conn, e.data["trainer_id"], e.branch_id or "", "demerits")
+def _demerit(b: Batch, e: Envelope) -> None:
+    b.count_trainer(e.data["trainer_id"], e.branch_id or "", "demerits")
 
 
-APPLY: dict[str, Callable[[Conn, Envelope], Awaitable[None]]] = {
+FOLD: dict[str, Callable[[Batch, Envelope], None]] = {
     "TraineeEnrolled": _enrolled,
     "TraineeWithdrawn": _withdrawn,
     "PlanDrafted": _drafted,
-    "PlanApproved": _approved,
-    "TrainingCompleted": _completed,
+    "PlanApproved": lambda b, e: _plan_status(b, e, "approved"),
+    "TrainingCompleted": lambda b, e: _plan_status(b, e, "completed"),
     "TrainingDayLogged": _day_logged,
     "TrainingDayConfirmed": _day_confirmed,
     "StageSignedOff": _signed_off,
     "StageReturned": _returned,
     "TrainerDemeritRecorded": _demerit,
 }
+STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned"})
+
+
+# --- reading what the batch touches, writing what it changed -----------------------------------
+
+
+async def _load(conn: Conn, wanted: Sequence[Envelope]) -> Batch:
+    named = sorted({e.data["trainee_id"] for e in wanted if e.data.get("trainee_id")})
+    with_stages = sorted({e.data["trainee_id"] for e in wanted if e.type in STAGE_TYPES})
+    dissents = [_day_key(e.data) for e in wanted
+                if e.type == "TrainingDayConfirmed" and not e.data["agree"]]  # fmt: skip
+    # Named columns: a statement cached by its text must not read another projection's table.
+    trainees = await conn.fetch(
+        f"SELECT {', '.join(TRAINEE_COLUMNS)} FROM trainees WHERE trainee_id = ANY($1::text[])",
+        named,
+    )
+    stages: dict[str, dict[int, Row]] = {t: {} for t in with_stages}
+    if with_stages:
+        found = await conn.fetch(
+            f"SELECT {', '.join(STAGE_COLUMNS)} FROM stages WHERE trainee_id = ANY($1::text[])",
+            with_stages,
+        )
+        for row in found:
+            stages[row["trainee_id"]][row["no"]] = dict(row)
+    days = []
+    if dissents:
+        days = await conn.fetch(_FIND_DAYS, *([k[i] for k in dissents] for i in range(3)))
+    return Batch(
+        trainees={r["trainee_id"]: dict(r) for r in trainees},
+        stages=stages,
+        days={(r[0], r[1], r[2]): r[3] for r in days},
+    )
+
+
+async def _save(conn: Conn, b: Batch) -> None:
+    if b.changed_trainees:
+        rows = [b.trainees[t] for t in sorted(b.changed_trainees)]
+        await conn.execute(_UPSERT_TRAINEES, *([r[c] for r in rows] for c in TRAINEE_COLUMNS))
+    if b.changed_stages:
+        touched = sorted(b.changed_stages)
+        await conn.execute("DELETE FROM stages WHERE trainee_id = ANY($1::text[])", touched)
+        stages = [{**row, "spec": orjson.dumps(row["spec"]).decode()}  # jsonb as text
+                  for t in touched for row in b.stages[t].values()]  # fmt: skip
+        await conn.execute(_INSERT_STAGES, *([r[c] for r in stages] for c in STAGE_COLUMNS))
+    if b.new_days:
+        keys = list(b.new_days)
+        await conn.execute(
+            _INSERT_DAYS, *([k[i] for k in keys] for i in range(3)), list(b.new_days.values())
+        )
+    if b.branch_counts:
+        await conn.execute(_ADD_BRANCH_TALLIES, *_tallies(b.branch_counts, 1, BRANCH_COUNTS))
+    if b.trainer_counts:
+        await conn.execute(_ADD_TRAINER_TALLIES, *_tallies(b.trainer_counts, 2, TRAINER_COUNTS))
+
+
+def _tallies(counts: Counter[Any], width: int, columns: Sequence[str]) -> list[list[Any]]:
+    """Increments keyed by (key parts..., column) as arrays: the key parts, then one per column."""
+    rows: dict[tuple[str, ...], dict[str, int]] = {}
+    for (*key, column), n in counts.items():
+        rows.setdefault(tuple(key), dict.fromkeys(columns, 0))[column] += n
+    keys = list(rows)
+    return [*([k[i] for k in keys] for i in range(width)),
+            *([rows[k][c] for k in keys] for c in columns)]  # fmt: skip
+
+
+async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:
+    wanted = [e for e in envelopes if e.type in FOLD]
+    if not wanted:
+        return
+    batch = await _load(conn, wanted)
+    for e in wanted:
+        FOLD[e.type](batch, e)
+    await _save(conn, batch)
 
 
 async def apply(conn: Conn, e: Envelope) -> None:
-    handler = APPLY.get(e.type)
-    if handler is not None:  # StageAssessed, PlacementExamScored: nothing the board shows
-        await handler(conn, e)
+    await apply_batch(conn, [e])
 
 
-PROGRESS = Projection(
-    "progress", DDL, apply, sources=("events", "inbox"), apply_batch=progress_batch.apply_batch
-)
+PROGRESS = Projection("progress", DDL, apply, sources=("events", "inbox"), apply_batch=apply_batch)

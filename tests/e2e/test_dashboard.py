@@ -276,7 +276,7 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
     await seed(apps, clock)
     assessment = apps["assessment"]
 
-    # The page and its two files come from the assessment service; nothing else there does.
+    # The page and its files come from the assessment service; nothing else there does.
     page_answer = await assessment.client.get("/dashboard")
     assert page_answer.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page_answer.headers["content-security-policy"]
