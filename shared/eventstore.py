@@ -2,6 +2,9 @@
 
 Two implementations honour one contract (``tests/integration/test_eventstore_contract.py``):
 :class:`PostgresEventStore` here, and :class:`shared.memstore.InMemoryEventStore` for unit tests.
+
+The append path goes on in ``shared/groupcommit.py`` (concurrent appends batched) and ends in
+``shared/sql/append.sql`` (the database functions, and the invariants every append keeps).
 """
 
 from __future__ import annotations
@@ -276,8 +279,9 @@ _READ_STREAMS_SQL = (
     " ORDER BY r.o, e.version"
 )
 # The filter must run after the window (lag needs every row), hence the wrapping query. A row is
-# checked under the digest it was written with (migration 0011); one written under an older digest
-# than its predecessor's was downgraded, which would let an edit past the newer digest pass.
+# checked under the digest it was written with (gl_stored_digest, shared/sql/digests.sql); one
+# written under an older digest than its predecessor's was downgraded, which would let an edit
+# past the newer digest pass.
 _VERIFY_SQL = """
 SELECT stream_id, version, position, problem FROM (
     SELECT stream_id, version, position,
@@ -294,7 +298,8 @@ SELECT stream_id, version, position, problem FROM (
 
 
 def _refusal(exc: asyncpg.PostgresError) -> tuple[str, str | None]:
-    """What ``gl_append`` refused, as ``gl_append_each`` reports it; other errors propagate."""
+    """What ``gl_append`` refused, as the group commit's rows report it; other errors
+    propagate."""
     if getattr(exc, "sqlstate", None) == "GL409":
         return "conflict", getattr(exc, "detail", None)
     if isinstance(exc, asyncpg.UniqueViolationError):
