@@ -70,12 +70,10 @@ async def drop_database(dsn: str, database: str) -> None:
 # Every statement is planned when it runs, with its values and the tables as they are then.
 # PostgreSQL otherwise settles, after five runs of a prepared statement, on one generic plan per
 # connection: for a table created empty that is often a sequential scan, kept while the table
-# grows until an ANALYZE invalidates it. Where autovacuum is off or behind (the CI machine runs
-# without it) that hit every service: the inbox check, the relay's and projections' head query,
-# training's trainee lookup (auto_explain over the HTTP suite), and appends (7x slower by 50,000
-# events). Planning these short statements afresh costs less than one such scan. The group
-# commit's function, the store's hottest path, keeps cached plans (shared/sql/append.sql says why
-# they stay right).
+# grows until an ANALYZE invalidates it, which never comes where autovacuum is off or behind.
+# Planning these short statements afresh costs less than one such scan. The group commit's
+# function, the store's hottest path, keeps cached plans (shared/sql/append.sql says why they
+# stay right). Figures and guards: ADR 0012.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 # PostgreSQL's own plan caching, for connections measured against ours (the benchmarks' raw
 # baselines), so that they are not re-planned per statement on Gradeline's account.
@@ -141,9 +139,10 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip the pool's reset query on release: nothing here leaves session state behind. Session
-    advisory locks are the one state that could: they are taken only through
-    :func:`session_lock`, which never returns a connection to the pool holding one."""
+    """Skip the pool's reset query on release (a round trip per borrow, ADR 0012): nothing here
+    leaves session state behind. Session advisory locks are the one state that could: they are
+    taken only through :func:`session_lock`, which never returns a connection to the pool
+    holding one."""
 
 
 async def create_pool(

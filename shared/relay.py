@@ -12,6 +12,10 @@ Before its first publish on every (re)connect the relay declares the queues of e
 consumes its events (``shared.topology``), and it publishes ``mandatory``: an event that reaches no
 queue comes back (``basic.return``) and fails its batch like a nack, so it is never checkpointed;
 the relay reports it (:attr:`Relay.blocked`) and retries with back-off until it routes (ADR 0007).
+
+A batch goes to the broker as hand-marshalled frames written into aiormq's channel state
+(:func:`publish_batch`), or with ``GRADELINE_RELAY_PUBLISH=plain`` through aiormq's own
+``basic_publish`` (:func:`publish_each`); ADR 0012.
 """
 
 from __future__ import annotations
@@ -109,8 +113,8 @@ async def publish_batch(
     and each publish takes the channel's next delivery tag with a confirmation future that
     aiormq's confirm handling resolves (or rejects when the channel closes). The writer sends the
     batch in a few socket writes; the relay bounds what is unconfirmed by batches in flight.
-    Measured (20,000 events to a quorum queue): 237 -> 56 µs of CPU per event, 3.9k -> 9.7k
-    events/s, against one ``basic_publish`` per event.
+    None of that channel state is aiormq's documented API: ADR 0012 says what it buys against
+    :func:`publish_each` (one ``basic_publish`` per event), and a canary test guards its shape.
 
     Publishes whose routing key ``mandatory`` names are mandatory. aiormq finds a returned
     message's confirmation by its message id (the event id), so each is registered as
