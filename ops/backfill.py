@@ -20,7 +20,7 @@ from rich.console import Console
 
 from shared import db
 from shared.eventstore import fetch_after
-from shared.relay import UnroutableEvent, publish_batch, routing_key, settled_confirms
+from shared.relay import PUBLISHERS, UnroutableEvent, routing_key, settled_confirms
 from shared.settings import SERVICE_PORTS, Settings
 from shared.topology import CONSUMERS, Topology, consumers_of, declare_topology, topic_matches
 
@@ -44,6 +44,7 @@ async def backfill(
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await declare_topology(channel, settings, topology, keys)  # its queues, if never made
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+        publish = PUBLISHERS[settings.relay_publish]  # as the relay publishes (ADR 0012)
         sent, position = 0, after
         while position < through:
             page = await fetch_after(conn, position, PAGE, producer)
@@ -53,9 +54,7 @@ async def backfill(
             position = page[-1].position
             wanted = [e for e in page if any(topic_matches(k, routing_key(e)) for k in keys)]
             if wanted:
-                await settled_confirms(
-                    await publish_batch(underlay, topology.partition_exchange, wanted)
-                )
+                await settled_confirms(await publish(underlay, topology.partition_exchange, wanted))
                 sent += len(wanted)
         return sent, through
     finally:

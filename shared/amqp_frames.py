@@ -1,12 +1,12 @@
 """An event's publish as AMQP 0-9-1 frames, written with precompiled ``struct`` formats.
 
-The relay publishes every event once. Through aiormq's ``basic_publish`` that cost about 240 µs of
-CPU per event with its confirm (measured: 20,000 events to a quorum queue), most of it pamqp
-building frame objects and marshalling them field by field (~42 µs), and a task, a lock, a timeout
+The relay publishes every event once. Through aiormq's ``basic_publish`` most of that CPU went to
+pamqp building frame objects and marshalling them field by field, and to a task, a lock, a timeout
 and three futures per publish. Here the three frames of an event's publish (``Basic.Publish``, the
 content header, the body, split at the connection's frame size) are written directly, and
-:func:`shared.relay.publish_batch` hands a whole batch to the connection's writer at once: about
-56 µs per event in all (same measurement).
+:func:`shared.relay.publish_batch` hands a whole batch to the connection's writer at once: a
+fraction of the CPU per event (figures, guards and the way back, ``GRADELINE_RELAY_PUBLISH=plain``:
+ADR 0012).
 
 The layout is the AMQP 0-9-1 specification's: general frame format (§2.3.5, §4.2.3), content
 framing (§4.2.6), the ``Basic`` class's property list and flags, field tables with RabbitMQ's

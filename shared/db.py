@@ -70,11 +70,10 @@ async def drop_database(dsn: str, database: str) -> None:
 # Every statement is planned when it runs, with its values and the tables as they are then.
 # PostgreSQL otherwise settles, after five runs of a prepared statement, on one generic plan per
 # connection: for a table created empty that is often a sequential scan, kept while the table
-# grows until an ANALYZE invalidates it. Where autovacuum is off or behind (the CI machine runs
-# without it) that hit every service: the inbox check, the relay's and projections' head query,
-# training's trainee lookup (auto_explain over the HTTP suite), and appends (7x slower by 50,000
-# events). Planning these short statements afresh costs less than one such scan. The group
-# commit's function, the store's hottest path, keeps cached plans (migration 0010 made them safe).
+# grows until an ANALYZE invalidates it, which never comes where autovacuum is off or behind.
+# Planning these short statements afresh costs less than one such scan. The group commit's
+# function, the store's hottest path, keeps cached plans (shared/sql/append.sql says why they
+# stay right). Figures and guards: ADR 0012.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 # PostgreSQL's own plan caching, for connections measured against ours (the benchmarks' raw
 # baselines), so that they are not re-planned per statement on Gradeline's account.
@@ -140,9 +139,10 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip the pool's reset query on release: nothing here leaves session state behind. Session
-    advisory locks are the one state that could: they are taken only through
-    :func:`session_lock`, which never returns a connection to the pool holding one."""
+    """Skip the pool's reset query on release (a round trip per borrow, ADR 0012): nothing here
+    leaves session state behind. Session advisory locks are the one state that could: they are
+    taken only through :func:`session_lock`, which never returns a connection to the pool
+    holding one."""
 
 
 async def create_pool(
@@ -201,33 +201,58 @@ async def _release_session_locks(conn: Conn) -> None:
 
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-def _migration_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.sql") if p.name[:4].isdigit())
+_SCHEMA_TABLES = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    component text, version text, checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (component, version));
+CREATE TABLE IF NOT EXISTS schema_definitions (
+    component text, name text, checksum text NOT NULL,
+    migration text NOT NULL,  -- the component's last migration in the process that applied it
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (component, name));
+"""
 
 
 async def migrate(pool_or_conn: asyncpg.Pool | asyncpg.Connection, folders: Sequence[Path]) -> int:
-    """Apply the versioned ``NNNN_name.sql`` files of each folder once, in order.
+    """Bring each component's schema up to date, in order (the core, then the service).
 
-    Each folder is a component (the core, then the service); a file's checksum is recorded and an
-    applied file that has since changed is an error rather than a silent divergence. Runs under an
-    advisory lock so replicas starting together migrate once. Returns how many files it applied.
+    A component is a folder ``migrations`` of versioned ``NNNN_name.sql`` files, and beside it
+    an optional folder ``sql`` of live definitions (the core's: the store's functions,
+    ``shared/sql``). Migrations are applied once each, in order; a file's checksum is recorded
+    and an applied file that has since changed is an error rather than a silent divergence.
+    Definitions (``CREATE OR REPLACE``) are applied after the migrations, in name order, when
+    their file differs from the one last applied: editing one is the way to change what it
+    defines. A process whose component has fewer migrations than the one that applied a
+    definition (an older release during a rolling update) leaves it alone.
+
+    Runs under an advisory lock so replicas starting together migrate once. Returns how many
+    files it applied.
     """
     async with session_lock(pool_or_conn, MIGRATION_LOCK) as conn:
-        await conn.execute(
-            """CREATE TABLE IF NOT EXISTS schema_migrations (
-                   component text, version text, checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now(),
-                   PRIMARY KEY (component, version))"""
-        )
+        await conn.execute(_SCHEMA_TABLES)
         applied = 0
         for folder in folders:
-            applied += await _migrate_folder(conn, folder)
+            component = folder.parent.name if folder.name == "migrations" else folder.name
+            migrations = [p for p in _sql_files(folder) if p.name[:4].isdigit()]
+            applied += await _migrate(conn, component, migrations)
+            if folder.name == "migrations":
+                head = migrations[-1].name if migrations else ""
+                applied += await _define(conn, component, folder.parent / "sql", head)
         return applied
 
 
-async def _migrate_folder(conn: Conn, folder: Path) -> int:
-    component = folder.parent.name if folder.name == "migrations" else folder.name
+def _sql_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.sql"))
+
+
+def _read(path: Path) -> tuple[str, str]:
+    """A schema file's SQL and its checksum."""
+    sql = path.read_text(encoding="utf-8")
+    return sql, hashlib.sha256(sql.encode()).hexdigest()
+
+
+async def _migrate(conn: Conn, component: str, migrations: Sequence[Path]) -> int:
     done = {
         r["version"]: r["checksum"]
         for r in await conn.fetch(
@@ -235,9 +260,8 @@ async def _migrate_folder(conn: Conn, folder: Path) -> int:
         )
     }
     applied = 0
-    for path in _migration_files(folder):
-        sql = path.read_text(encoding="utf-8")
-        checksum = hashlib.sha256(sql.encode()).hexdigest()
+    for path in migrations:
+        sql, checksum = _read(path)
         if path.name in done:
             if done[path.name] != checksum:
                 raise RuntimeError(
@@ -251,6 +275,37 @@ async def _migrate_folder(conn: Conn, folder: Path) -> int:
                 component,
                 path.name,
                 checksum,
+            )
+        applied += 1
+    return applied
+
+
+async def _define(conn: Conn, component: str, folder: Path, head: str) -> int:
+    """Apply the component's definition files that differ from the ones last applied, unless
+    those were applied by a process further on in the component's migrations than ``head``."""
+    recorded = {
+        r["name"]: (r["checksum"], r["migration"])
+        for r in await conn.fetch(
+            "SELECT name, checksum, migration FROM schema_definitions WHERE component = $1",
+            component,
+        )
+    }
+    applied = 0
+    for path in _sql_files(folder):
+        sql, checksum = _read(path)
+        checksum_then, head_then = recorded.get(path.name, ("", ""))
+        if checksum == checksum_then or head_then > head:
+            continue
+        async with conn.transaction():
+            await conn.execute(sql, timeout=MIGRATION_SECONDS)
+            await conn.execute(
+                "INSERT INTO schema_definitions (component, name, checksum, migration)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (component, name) DO UPDATE"
+                " SET checksum = $3, migration = $4, applied_at = now()",
+                component,
+                path.name,
+                checksum,
+                head,
             )
         applied += 1
     return applied

@@ -1,5 +1,9 @@
 """Group commit: concurrent appends of one process share one transaction and one WAL flush.
 
+The append path reads in three files, in this order: ``shared/eventstore.py``
+(``PostgresEventStore.append``), this module, and ``shared/sql/append.sql`` (the functions it
+calls, and the invariants every append keeps).
+
 Positions are commit-ordered because appends hold the store's lock until they commit (ADR 0001),
 so appends serialise on their commits. Batching them buys the throughput back: while one batch is
 in flight, new appends queue; the next batch takes them all (:class:`shared.batching.Batcher`),
@@ -25,7 +29,7 @@ from shared.batching import Batcher
 from shared.db import Conn
 from shared.events import Actor, JsonDict, NewEvent
 
-# The events travel as one jsonb document (migrations 0007, 0009): sent as text, so that the
+# The events travel as one jsonb document (:func:`events_document`): sent as text, so that the
 # pool's jsonb codec does not encode the already encoded document again.
 _BATCH_SQL = (
     "SELECT idx, stream, first_version, last_version, first_position, last_position, replayed,"
@@ -106,7 +110,7 @@ async def _decide(conn: Conn, batch: Sequence[AppendRequest]) -> list[BatchAnswe
         rows = await conn.fetch(_BATCH_SQL, *args)
     except asyncpg.UniqueViolationError:
         # An event id already stored (or twice in the batch): the set-wise insert wrote
-        # nothing; decide append by append (migrations 0008, 0009).
+        # nothing; decide append by append, which refuses only the append that repeats it.
         rows = await conn.fetch(_EACH_SQL, *args)
     answers = {row[0]: BatchAnswer(*row[1:]) for row in rows}  # row[0]: 1-based append
     return [answers[n] for n in range(1, len(batch) + 1)]
@@ -121,7 +125,7 @@ async def _alone(conn: Conn, request: AppendRequest) -> BatchAnswer | Refused:
 
 
 def event_columns(events: Sequence[NewEvent]) -> tuple[list[Any], ...]:
-    """The per-event array arguments of ``gl_append`` and ``gl_append_each``, in their order."""
+    """The per-event array arguments of ``gl_append``, in their order."""
     return (
         [e.event_id for e in events],
         [e.type for e in events],
@@ -146,8 +150,8 @@ def _batch_args(requests: Sequence[AppendRequest]) -> tuple[Any, ...]:
 
 
 def events_document(requests: Sequence[AppendRequest]) -> str:
-    """Every event of the batch as one JSON document, in the layout of 0009's decoder: an array
-    per append of the arrays of its events.
+    """Every event of the batch as one JSON document, as ``gl_append_grouped`` reads it: an
+    array per append of the arrays of its events.
 
     One orjson call encodes it all; asyncpg would encode ten typed arrays element by element.
     An event's optional fields come last and its trailing nulls are left out: the server reads
@@ -161,8 +165,8 @@ _NOTHING_OPTIONAL = (None,) * 5
 
 
 def _event_item(e: NewEvent, actors: dict[Actor, JsonDict]) -> Sequence[Any]:
-    """One event as 0009 reads it: the fields every event has, then the optional ones up to the
-    last one set."""
+    """One event as ``gl_append_grouped`` reads it: the fields every event has, then the
+    optional ones up to the last one set."""
     actor = actors.get(e.actor)
     if actor is None:
         actor = actors[e.actor] = e.actor.as_json()

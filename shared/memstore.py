@@ -16,7 +16,7 @@ from shared.eventstore import AppendResult, ConcurrencyError, Tampering
 
 
 def _digest(prev: str | None, e: Envelope) -> str:
-    """Every field but the hashes, as PostgreSQL's digest 2 covers them (migration 0011)."""
+    """Every field but the hashes, as PostgreSQL's digest 2 covers them (shared/sql/digests.sql)."""
     content = orjson.dumps(
         [str(e.event_id), e.stream_id, e.version, e.position, e.type, e.schema_version,
          e.occurred_at.isoformat(), e.recorded_at.isoformat(), e.data, e.actor.as_json(),

@@ -12,6 +12,10 @@ Before its first publish on every (re)connect the relay declares the queues of e
 consumes its events (``shared.topology``), and it publishes ``mandatory``: an event that reaches no
 queue comes back (``basic.return``) and fails its batch like a nack, so it is never checkpointed;
 the relay reports it (:attr:`Relay.blocked`) and retries with back-off until it routes (ADR 0007).
+
+A batch goes to the broker as hand-marshalled frames written into aiormq's channel state
+(:func:`publish_batch`), or with ``GRADELINE_RELAY_PUBLISH=plain`` through aiormq's own
+``basic_publish`` (:func:`publish_each`); ADR 0012.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
 import aio_pika
 import aiormq
@@ -109,8 +113,8 @@ async def publish_batch(
     and each publish takes the channel's next delivery tag with a confirmation future that
     aiormq's confirm handling resolves (or rejects when the channel closes). The writer sends the
     batch in a few socket writes; the relay bounds what is unconfirmed by batches in flight.
-    Measured (20,000 events to a quorum queue): 237 -> 56 µs of CPU per event, 3.9k -> 9.7k
-    events/s, against one ``basic_publish`` per event.
+    None of that channel state is aiormq's documented API: ADR 0012 says what it buys against
+    :func:`publish_each` (one ``basic_publish`` per event), and a canary test guards its shape.
 
     Publishes whose routing key ``mandatory`` names are mandatory. aiormq finds a returned
     message's confirmation by its message id (the event id), so each is registered as
@@ -142,6 +146,50 @@ async def publish_batch(
     settled: asyncio.Future[list[Confirmation]] = asyncio.gather(*confirms)
     settled.add_done_callback(functools.partial(_forget_returnable, channel, returnable))
     return settled
+
+
+async def publish_each(
+    channel: aiormq.Channel,
+    exchange: str,
+    batch: Sequence[Envelope],
+    mandatory: Callable[[str], bool] = everything,
+) -> asyncio.Future[list[Confirmation]]:
+    """What :func:`publish_batch` does, through aiormq's public ``basic_publish``, one publish
+    per event (``GRADELINE_RELAY_PUBLISH=plain``): nothing marshalled or written into the
+    channel here, at several times the CPU per event (ADR 0012).
+
+    The publishes start in the batch's order and take the channel's lock in that order, so they
+    reach the broker in it. aiormq registers each one's confirmation and message id itself; a
+    returned publish fails its confirmation as in :func:`publish_batch`.
+    """
+    if channel.is_closed:  # as publish_batch: refused at once, before any delivery tag
+        raise aiormq.exceptions.ChannelInvalidStateError("the relay's channel is closed")
+    publishes = []
+    for envelope in batch:
+        key = routing_key(envelope)
+        publishes.append(
+            channel.basic_publish(
+                envelope.to_json(), exchange=exchange, routing_key=key,
+                properties=to_properties(envelope), mandatory=mandatory(key), wait=False,
+            )
+        )  # fmt: skip
+    return cast("asyncio.Future[list[Confirmation]]", asyncio.gather(*publishes))
+
+
+class Publish(Protocol):
+    """How the relay hands a batch to the broker: :func:`publish_batch` or :func:`publish_each`."""
+
+    async def __call__(
+        self,
+        channel: aiormq.Channel,
+        exchange: str,
+        batch: Sequence[Envelope],
+        mandatory: Callable[[str], bool] = everything,
+    ) -> asyncio.Future[list[Confirmation]]: ...
+
+
+# By the ``relay_publish`` setting.
+PUBLISHERS: dict[str, Publish] = {"frames": publish_batch, "plain": publish_each}
 
 
 def _forget_returnable(
@@ -242,6 +290,7 @@ class Relay:
         self.service = service
         self.dsn = dsn
         self.mandatory = functools.cache(mandatory)  # routing keys are the few event types
+        self.publish = PUBLISHERS[settings.relay_publish]
         self.on_unroutable = on_unroutable
         self.published = 0  # events confirmed by the broker, for tests and metrics
         self.active = False  # holds the lock
@@ -296,7 +345,8 @@ class Relay:
                 # published before its consumers ever started waits for them.
                 exchange = await declare_producer_topology(channel, self.settings, self.service)
                 underlay = await channel.get_underlay_channel()
-                # The concrete channel: publish_batch uses its lock, tags and confirmations.
+                # The concrete channel: publish_batch uses its lock, tags and confirmations,
+                # publish_each its basic_publish.
                 await self._publish_forever(
                     conn, cast(aiormq.Channel, underlay), exchange.name, backoff
                 )
@@ -333,7 +383,7 @@ class Relay:
                 if len(in_flight) < MAX_BATCHES_IN_FLIGHT:
                     batch = await fetch_after(conn, published, size, self.service)
                 if batch:
-                    confirms = await publish_batch(channel, exchange, batch, self.mandatory)
+                    confirms = await self.publish(channel, exchange, batch, self.mandatory)
                     in_flight.append(_InFlight(batch[-1].position, len(batch), confirms))
                     published = batch[-1].position
                 if len(batch) < size:  # caught up (or enough in flight): let confirms arrive

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # reported: gradeline_consumer_parked_stale_events and a warning at each sweep.
     consumer_parked_alert_seconds: float = Field(default=300.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
+    # How the relay hands a batch to the broker (ADR 0012): "frames" writes hand-marshalled AMQP
+    # frames into aiormq's channel state (shared.relay.publish_batch); "plain" uses aiormq's own
+    # basic_publish per event, slower, for an aiormq whose internals no longer fit the frames.
+    relay_publish: Literal["frames", "plain"] = "frames"
     poll_interval_seconds: float = Field(default=0.02, gt=0, le=10)
     projection_batch_size: int = Field(default=500, ge=1, le=10000)
     # Net new container objects before the garbage collector's youngest generation runs

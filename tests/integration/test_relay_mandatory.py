@@ -18,9 +18,11 @@ from shared.api import create_service_app
 from shared.events import NewEvent
 from shared.eventstore import ANY_VERSION
 from shared.relay import Relay, checkpoint_name, declare_events_exchange
+from tests.integration import test_relay_publish
 from tests.support import long_secret, running
 
 pytestmark = pytest.mark.timeout(60)
+relay_publish = test_relay_publish.relay_publish  # each test in both modes (ADR 0012)
 
 
 def everything(routing_key: str) -> bool:
@@ -75,12 +77,14 @@ async def until(check, seconds: float = 20):
 
 
 async def test_an_unroutable_event_is_never_checkpointed_is_reported_and_goes_once_bound(
-    settings, amqp
+    settings, amqp, relay_publish
 ):
     """Batches of at most 3 in flight; events 7 to 10 reach no queue: the broker returns them,
     the checkpoint stays before them, ``/ready`` and the metrics say the relay is blocked at
     position 7; once a queue binds those events, the relay completes."""
-    settings = long_secret(settings).model_copy(update={"relay_batch_size": 3})
+    settings = long_secret(settings).model_copy(
+        update={"relay_batch_size": 3, "relay_publish": relay_publish}
+    )
     app = create_service_app(settings, service="core", title="core", routers=[],
                              background=[workers.relay(mandatory=everything)])  # fmt: skip
     queue, exchange = await capture(settings, amqp, "core.Wanted")
@@ -120,13 +124,13 @@ async def test_an_unroutable_event_is_never_checkpointed_is_reported_and_goes_on
 
 
 async def test_a_nack_keeps_the_checkpoint_before_the_nacked_batch(
-    settings, service_db, pg_pool, pg_store, amqp
+    settings, service_db, pg_pool, pg_store, amqp, relay_publish
 ):
     """Five batches of 10 in flight into a queue that takes 25 messages and refuses the rest
     (reject-publish: real nacks). The checkpoint stops at 20, the last batch whose every event
     was taken, while later batches are refused too; as the queue is drained the relay publishes
     the rest again and completes."""
-    settings = settings.model_copy(update={"relay_batch_size": 10})
+    settings = settings.model_copy(update={"relay_batch_size": 10, "relay_publish": relay_publish})
     queue, _ = await capture(
         settings, amqp, "core.#", **{"x-max-length": 25, "x-overflow": "reject-publish"}
     )
@@ -157,11 +161,11 @@ async def test_a_nack_keeps_the_checkpoint_before_the_nacked_batch(
 
 
 async def test_the_deployments_relay_declares_its_consumers_queues_before_publishing(
-    settings, amqp
+    settings, amqp, relay_publish
 ):
     """Enrollment's relay alone, no consuming service started: its events wait in the
     partition queues of training, assessment and compensation (what they bind, ADR 0002)."""
-    settings = long_secret(settings)
+    settings = long_secret(settings).model_copy(update={"relay_publish": relay_publish})
     app = create_service_app(settings, service="enrollment", title="enrollment", routers=[],
                              background=[workers.relay()])  # fmt: skip
     async with running(app, settings, "enrollment") as svc:

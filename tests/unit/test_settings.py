@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from shared.relay import PUBLISHERS, publish_batch, publish_each
 from shared.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 SEAL_KEY = "a-seal-key-of-thirty-two-bytes-or-more"
@@ -119,3 +120,14 @@ def test_database_liveness_defaults_are_the_connections_own():
     assert Settings().db_liveness() == Liveness()
     tuned = Settings(db_command_timeout_seconds=5, db_lock_idle_seconds=30).db_liveness()
     assert (tuned.command_timeout, tuned.lock_idle_seconds) == (5, 30)
+
+
+def test_the_relay_publishes_frames_unless_told_plain_and_refuses_other_ways(monkeypatch):
+    """``GRADELINE_RELAY_PUBLISH`` (ADR 0012), and the relay's publisher for each value."""
+    monkeypatch.delenv("GRADELINE_RELAY_PUBLISH", raising=False)
+    assert PUBLISHERS[Settings().relay_publish] is publish_batch
+    monkeypatch.setenv("GRADELINE_RELAY_PUBLISH", "plain")
+    assert PUBLISHERS[Settings().relay_publish] is publish_each
+    monkeypatch.setenv("GRADELINE_RELAY_PUBLISH", "pamqp")
+    with pytest.raises(ValidationError, match="relay_publish"):
+        Settings()
