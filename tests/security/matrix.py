@@ -194,6 +194,7 @@ SERVICES = ("enrollment", "training", "assessment", "compensation")
 # Served by every app or by the dashboard, outside the contract's role model.
 UNGUARDED = frozenset(
     {"/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+     "/docs/assets/{name}", "/problems/{slug}", "/problems/rules/{rule_id}",
      "/dashboard", "/dashboard/{name}"}
 )  # fmt: skip
 
