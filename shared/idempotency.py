@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on POST and PUT (api-contract.md): a repeat gets the first response again.
+"""``Idempotency-Key`` on POST and PUT (docs/http.md): a repeat gets the first response again.
 
 :class:`IdempotencyMiddleware` (pure ASGI, inside the body-size limit) handles every POST/PUT that
 carries the header:

@@ -1,4 +1,4 @@
-"""Authenticate before validating (api-contract.md, "Conventions"): a request without a valid token
+"""Authenticate before validating (docs/http.md, "Conventions"): a request without a valid token
 gets 401 whatever else is wrong with it, on every protected route of every service, so the 422s
 that describe a route's rules are for authenticated callers only. The routes are read from the
 apps themselves: a route added later is covered, and one added without a token check fails the
