@@ -106,10 +106,11 @@ def _answer(answer: dict[str, Any]) -> str:
     if not content:
         return str(answer.get("description", ""))
     return "; ".join(
-        _type(body["schema"]) if media_type == "application/json" and "schema" in body
+        _type(body["schema"])
+        if media_type == "application/json" and "schema" in body
         else f"`{media_type}`"
         for media_type, body in content.items()
-    )  # fmt: skip
+    )
 
 
 def _fields(schema: dict[str, Any]) -> str:
@@ -139,12 +140,17 @@ def _type(schema: dict[str, Any]) -> str:
     return f"{kind}{_bounds(schema)}"
 
 
-_RANGES = (("minimum", "maximum", "{}"), ("minLength", "maxLength", "length {}"),
-           ("minItems", "maxItems", "{} items"))  # fmt: skip
+_RANGES = (
+    ("minimum", "maximum", "{}"),
+    ("minLength", "maxLength", "length {}"),
+    ("minItems", "maxItems", "{} items"),
+)
 _LIMITS = {
-    "exclusiveMinimum": "> {}", "exclusiveMaximum": "< {}", "pattern": "pattern `{}`",
+    "exclusiveMinimum": "> {}",
+    "exclusiveMaximum": "< {}",
+    "pattern": "pattern `{}`",
     "default": "default `{}`",
-}  # fmt: skip
+}
 
 
 def _bounds(schema: dict[str, Any]) -> str:

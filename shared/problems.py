@@ -234,9 +234,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def rule_violation(rule_id: str, detail: str, **extensions: Any) -> Problem:
     """409: a business rule refused the command; the rule id is in ``type`` and ``rule``."""
     return Problem(
-        RULE_VIOLATION_STATUS, "Rule violated", detail, type=rule_uri(rule_id), rule=rule_id,
+        RULE_VIOLATION_STATUS,
+        "Rule violated",
+        detail,
+        type=rule_uri(rule_id),
+        rule=rule_id,
         **extensions,
-    )  # fmt: skip
+    )
 
 
 def not_found(detail: str) -> Problem:
@@ -286,8 +290,10 @@ def internal_error() -> Problem:
 
 
 _HTTP_TYPES = {
-    404: ProblemType.NOT_FOUND, 405: ProblemType.METHOD_NOT_ALLOWED, 413: ProblemType.TOO_LARGE,
-}  # fmt: skip
+    404: ProblemType.NOT_FOUND,
+    405: ProblemType.METHOD_NOT_ALLOWED,
+    413: ProblemType.TOO_LARGE,
+}
 _UNPARSABLE_BODY = "There was an error parsing the body"  # fastapi.routing's words
 # The error type of text holding U+0000, which PostgreSQL text and jsonb cannot store.
 NUL_ERROR = "nul_character"

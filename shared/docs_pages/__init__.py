@@ -71,16 +71,17 @@ def docs_router(title: str) -> APIRouter:
     @router.get("/docs")
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = _root_path(request)
-        page = get_swagger_ui_html(
-            openapi_url=root + OPENAPI_URL,
-            title=f"{title} - Swagger UI",
-            swagger_js_url=root + ASSETS_PATH + "swagger-ui-bundle.js",
-            swagger_css_url=root + ASSETS_PATH + "swagger-ui.css",
-            swagger_favicon_url=root + ASSETS_PATH + "favicon-32x32.png",
-            oauth2_redirect_url=root + OAUTH2_REDIRECT_URL,
+        assets = root + ASSETS_PATH
+        return _docs_page(
+            get_swagger_ui_html(
+                openapi_url=root + OPENAPI_URL,
+                title=f"{title} - Swagger UI",
+                swagger_js_url=assets + "swagger-ui-bundle.js",
+                swagger_css_url=assets + "swagger-ui.css",
+                swagger_favicon_url=assets + "favicon-32x32.png",
+                oauth2_redirect_url=root + OAUTH2_REDIRECT_URL,
+            )
         )
-        page.headers.update(DOCS_HEADERS)
-        return page
 
     @router.get(OAUTH2_REDIRECT_URL)
     async def swagger_ui_redirect() -> HTMLResponse:
@@ -89,20 +90,25 @@ def docs_router(title: str) -> APIRouter:
     @router.get("/redoc")
     async def redoc(request: Request) -> HTMLResponse:
         root = _root_path(request)
-        page = get_redoc_html(
-            openapi_url=root + OPENAPI_URL,
-            title=f"{title} - ReDoc",
-            redoc_js_url=root + ASSETS_PATH + "redoc.standalone.js",
-            redoc_favicon_url=root + ASSETS_PATH + "favicon-32x32.png",
-            with_google_fonts=False,
+        return _docs_page(
+            get_redoc_html(
+                openapi_url=root + OPENAPI_URL,
+                title=f"{title} - ReDoc",
+                redoc_js_url=root + ASSETS_PATH + "redoc.standalone.js",
+                redoc_favicon_url=root + ASSETS_PATH + "favicon-32x32.png",
+                with_google_fonts=False,
+            )
         )
-        page.headers.update(DOCS_HEADERS)
-        return page
 
     router.add_api_route(ASSETS_PATH + "{name}", docs_asset)
     router.add_api_route(rule_uri("{rule_id}"), rule_page)
     router.add_api_route(PROBLEMS_PATH + "{slug}", problem_page)
     return router
+
+
+def _docs_page(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(DOCS_HEADERS)
+    return page
 
 
 def _root_path(request: Request) -> str:
