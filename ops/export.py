@@ -1,5 +1,5 @@
 """``gradeline export``: the spreadsheets the services produce, fetched over HTTP with a token
-minted for the role that may read them (api-contract.md)."""
+minted for the role that may read them (docs/http.md)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ places the drawn schedules on the calendar), so the same seed always describes t
 scores and outcomes, and a re-run of the demo sends byte-identical requests.
 
 The expected outcomes (grades, fines, fees, payslips) are derived here from the rules of
-``docs/domain-rules.md`` on their own, not by calling the services' code: the demo then checks the
+``docs/rules.md`` on their own, not by calling the services' code: the demo then checks the
 services against an independent reading of the regulation.
 """
 
@@ -126,7 +126,7 @@ DISSENT = ("实际只培训了半天 only half a day was actually trained",
 DISAGREE = ("评估偏低，实操练习不足 assessment too low; too little hands-on practice",
             "培训内容未覆盖故障维修 fault repair was not covered")  # fmt: skip
 
-# R-20 bands, highest first; R-21 eligibility (policy decisions of domain-rules.md).
+# R-20 bands, highest first; R-21 eligibility (policy decisions of docs/rules.md).
 BANDS = (
     (Decimal(97), "engineer", "senior"), (Decimal(94), "engineer", "intermediate"),
     (Decimal(90), "engineer", "junior"), (Decimal(87), "technician", "senior"),
@@ -342,7 +342,7 @@ def placement(written: Decimal, practical: Decimal | None) -> tuple[str, str]:
 def eligible(
     position: str, education: str, experience: Decimal, certificates: int, series: int
 ) -> bool:
-    """R-21 with the policy decisions of domain-rules.md."""
+    """R-21 with the policy decisions of docs/rules.md."""
     rank = EDUCATION_RANK[education]
     if position == "engineer":
         return rank >= 1 and experience >= 3 and series >= 3

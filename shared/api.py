@@ -15,7 +15,8 @@ dashboard one service serves calls the others; outermost, so errors carry its he
 last-resort 500 problem, access log, request metrics), then :class:`shared.guard.
 AuthenticationMiddleware` (401/403 for a protected route before anything about the request is
 validated), then ``Idempotency-Key`` handling (for authenticated callers only).
-Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics`` and the OpenAPI ``/docs``.
+Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics``, the OpenAPI document and
+its pages ``/docs`` and ``/redoc``, and a page per problem type (shared.docs_pages).
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``
 (``shared.requests``); a write reads ``If-Match`` through ``shared.commands.command(...,
@@ -44,18 +45,14 @@ from starlette.middleware.cors import CORSMiddleware
 from shared import db
 from shared.commands import document_command_headers
 from shared.decider import StateCache
+from shared.docs_pages import docs_router
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
 from shared.guard import AuthenticationMiddleware
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
-from shared.problems import (
-    PROBLEM_RESPONSES,
-    PROBLEMS_URI,
-    Problem,
-    install_problem_handlers,
-)
+from shared.problems import PROBLEM_RESPONSES, ProblemType, install_problem_handlers
 from shared.settings import Settings
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -120,8 +117,7 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         them) fails it too: the process cannot do its job, and a restart is the remedy."""
         ended = [t.get_name() for t in request.app.state.tasks if t.done() and not t.cancelled()]
         if ended:
-            raise Problem(503, detail=f"background task stopped: {', '.join(ended)}",
-                          type=PROBLEMS_URI + "not-alive")  # fmt: skip
+            raise ProblemType.NOT_ALIVE(f"background task stopped: {', '.join(ended)}")
         return {"status": "ok"}
 
     @router.get("/ready", responses={503: {"description": "a dependency is down"}})
@@ -129,7 +125,7 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         """The database, the broker, each extra check and each background task are healthy."""
         ctx: AppContext | None = getattr(request.app.state, "context", None)
         if ctx is None:
-            raise Problem(503, detail="not ready: starting", type=PROBLEMS_URI + "not-ready")
+            raise ProblemType.NOT_READY("not ready: starting")
         results = await asyncio.gather(*(_check(c, ctx) for c in checks.values()))
         status = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
         for name, is_ready in ctx.status.items():
@@ -143,12 +139,7 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         down = [name if state == "down" else f"{name} ({state})"
                 for name, state in status.items() if state != "ok"]  # fmt: skip
         if down:
-            raise Problem(
-                503,
-                detail=f"not ready: {', '.join(down)}",
-                type=PROBLEMS_URI + "not-ready",
-                checks=status,
-            )
+            raise ProblemType.NOT_READY(f"not ready: {', '.join(down)}", checks=status)
         return {"status": "ready", "checks": status}
 
     return router
@@ -319,6 +310,8 @@ def create_service_app(
     metrics = Metrics(service)
     app = FastAPI(
         title=title,
+        docs_url=None,  # /docs and /redoc from shared.docs_pages: no CDN
+        redoc_url=None,
         telemetry=None if settings.otel else NO_TELEMETRY,
         lifespan=_lifespan(service, migrations, background, shutdown_timeout),
         middleware=[
@@ -339,4 +332,5 @@ def create_service_app(
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router())
+    app.include_router(docs_router(title))
     return app

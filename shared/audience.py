@@ -1,6 +1,6 @@
 """Who may see what on one route, as data: the roles that see every resource, those that see
-their own branch's, and those that see only their own person's (api-contract.md: "a token may
-carry several roles; each role grants only its own rights").
+their own branch's, and those that see only their own person's (docs/http.md, "Roles": a token
+may hold several roles, and each grants only its own rights).
 
 A route declares one :class:`Audience`; its role gate is :meth:`Audience.gate` (the roles it
 names, nothing else), and what a caller may see is the union of what each of its roles grants

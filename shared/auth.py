@@ -1,4 +1,4 @@
-"""JWT bearer authentication and role checks (api-contract.md, "Conventions for every service").
+"""JWT bearer authentication and role checks (docs/http.md, "Conventions of every service").
 
 Tokens are HS256 only. The algorithm list is fixed in :func:`decode_token` rather than taken from
 the token header, so ``alg: none`` and algorithm-confusion tokens are refused; ``iss`` and ``aud``

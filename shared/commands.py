@@ -34,7 +34,7 @@ from shared.auth import BearerPrincipal, Principal
 from shared.decider import Metadata, StateCache
 from shared.eventstore import EventStore
 from shared.idempotency import IDEMPOTENCY_HEADER
-from shared.problems import PROBLEMS_URI, Problem
+from shared.problems import validation_failed
 from shared.requests import command_metadata, etag, request_now
 
 IF_MATCH_HEADER = "If-Match"
@@ -58,11 +58,9 @@ def parse_if_match(value: str | None) -> int | None:
     match = _ETAG.fullmatch(value.strip())
     if match is None:
         reason = 'must be one strong ETag holding a version, e.g. "7"'
-        raise Problem(
-            422,
-            detail=f"{IF_MATCH_HEADER} {reason}",
-            type=PROBLEMS_URI + "validation",
-            errors=[{"field": f"header.{IF_MATCH_HEADER}", "message": reason, "type": "etag"}],
+        raise validation_failed(
+            f"{IF_MATCH_HEADER} {reason}",
+            [{"field": f"header.{IF_MATCH_HEADER}", "message": reason, "type": "etag"}],
         )
     return int(match.group(1))
 

@@ -79,15 +79,15 @@ def _match(routes: Iterable[Any], scope: Scope) -> tuple[BearerPrincipal, ...]:
         match, _ = route.matches(scope)
         if match is Match.FULL:  # the router takes the first full match too
             dependant = getattr(route, "dependant", None)
-            return tuple(_bearers(dependant)) if dependant is not None else _PUBLIC
+            return tuple(bearers(dependant)) if dependant is not None else _PUBLIC
     return _PUBLIC
 
 
-def _bearers(dependant: Dependant) -> Iterable[BearerPrincipal]:
+def bearers(dependant: Dependant) -> Iterable[BearerPrincipal]:
     for sub in dependant.dependencies:
         if isinstance(sub.call, BearerPrincipal):
             yield sub.call
-        yield from _bearers(sub)
+        yield from bearers(sub)
 
 
 def _routes(app: Any) -> list[Any]:

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on POST and PUT (api-contract.md): a repeat gets the first response again.
+"""``Idempotency-Key`` on POST and PUT (docs/http.md): a repeat gets the first response again.
 
 :class:`IdempotencyMiddleware` (pure ASGI, inside the body-size limit) handles every POST/PUT that
 carries the header:
@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PRINCIPAL_STATE, Principal
 from shared.batching import Batcher
-from shared.problems import PROBLEMS_URI, Problem
+from shared.problems import Problem, ProblemType
 
 if TYPE_CHECKING:
     from shared.api import AppContext
@@ -63,7 +63,7 @@ _KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: safe in logs 
 _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-id", b"set-cookie"})
 # Answers that tell the client to retry later; replaying them would make the retry useless.
 _TRANSIENT = frozenset({408, 425, 429})
-_CONCURRENCY_TYPE = PROBLEMS_URI + "concurrency"
+_CONCURRENCY_TYPE = ProblemType.CONCURRENCY.uri
 # Answers about the caller rather than the request: a token renewed or a role granted later must
 # let the same request through, so they are never remembered.
 _ABOUT_THE_CALLER = frozenset({401, 403})
@@ -177,10 +177,8 @@ class IdempotencyMiddleware:
 
 
 def _invalid_key(reason: str) -> Problem:
-    return Problem(
-        422,
-        detail=f"{IDEMPOTENCY_HEADER} {reason}",
-        type=PROBLEMS_URI + "idempotency-key",
+    return ProblemType.IDEMPOTENCY_KEY(
+        f"{IDEMPOTENCY_HEADER} {reason}",
         errors=[
             {"field": f"header.{IDEMPOTENCY_HEADER}", "message": reason, "type": "idempotency"}
         ],

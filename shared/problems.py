@@ -4,12 +4,19 @@ Handlers raise :class:`Problem` (or a helper such as :func:`rule_violation`); ev
 escapes a route (validation errors, HTTP errors, concurrency conflicts, bugs) is turned into a
 problem by the handlers that :func:`install_problem_handlers` adds, so a client never sees a stack
 trace or FastAPI's default ``{"detail": ...}`` shape.
+
+Every ``type`` an answer carries is one of :class:`ProblemType` (``/problems/<slug>``) or a rule of
+the regulation (``/problems/rules/R-9``, docs/rules.md), and every service serves each as a page
+(shared.docs_pages). They are relative references with the full path, as RFC 9457 (section 3.1.1)
+recommends for relative ones: resolved against the answer's URL they reach the service that
+answered, whatever host and port it is deployed under.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
@@ -24,9 +31,8 @@ from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleVi
 from shared.eventstore import ConcurrencyError
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE_URI = "https://gradeline.example"
-RULES_URI = f"{PROBLEM_BASE_URI}/rules/"  # + rule id, e.g. .../rules/R-9
-PROBLEMS_URI = f"{PROBLEM_BASE_URI}/problems/"  # + slug of a mechanism problem
+PROBLEMS_PATH = "/problems/"
+RULES_PATH = PROBLEMS_PATH + "rules/"  # + rule id, e.g. /problems/rules/R-9
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +78,124 @@ class Problem(Exception):
         )
 
 
+class ProblemType(Enum):
+    """Every problem type but the rules': its status, what it means, what the client does."""
+
+    VALIDATION = (
+        422,
+        "The request is malformed: `errors` names each field and what is wrong with it.",
+        "Correct the fields named in `errors` and send the request again.",
+    )
+    IDEMPOTENCY_KEY = (
+        422,
+        "The `Idempotency-Key` header is malformed, or was used before for another request.",
+        "Use a new key (visible ASCII, at most 255 characters) for a new request; repeat a key"
+        " only with the same request.",
+    )
+    UNAUTHORIZED = (
+        401,
+        "No bearer token was sent, or it cannot be trusted (expired, badly signed, another"
+        " issuer or audience).",
+        "Sign in again and send `Authorization: Bearer <token>`; `WWW-Authenticate` says what"
+        " was wrong.",
+    )
+    FORBIDDEN = (
+        403,
+        "The token is valid, but none of its roles, or not its branch, may do this.",
+        "Use a token with one of the roles the route names (docs/http.md), acting for the"
+        " resource's branch.",
+    )
+    NOT_FOUND = (
+        404,
+        "No such resource, or none the caller may see (another branch's is not confirmed to"
+        " exist).",
+        "Check the identifiers in the URL, and that the caller may see the resource.",
+    )
+    NOT_ARRIVED = (
+        404,
+        "The request needs an event another service published and this one has not received"
+        " yet (a trainee whose enrolment is still on the bus).",
+        "Retry after the seconds in `Retry-After` with the same `Idempotency-Key`: the retry"
+        " is decided afresh.",
+    )
+    METHOD_NOT_ALLOWED = (
+        405,
+        "The route exists but does not take this HTTP method.",
+        "Use one of the methods the route takes (docs/http.md).",
+    )
+    PRECONDITION_FAILED = (
+        412,
+        "`If-Match` names a version that is no longer current: the resource changed since it"
+        " was read.",
+        "Read the resource again (its `ETag`), decide again, and send that version in `If-Match`.",
+    )
+    TOO_LARGE = (
+        413,
+        "The request body is larger than the service accepts.",
+        "Send a smaller body; the route's schema (docs/http.md) bounds every list.",
+    )
+    CONFLICT = (
+        409,
+        "The request contradicts the resource's current state (it exists already, or is closed).",
+        "Read the resource's current state: the request cannot succeed as it is.",
+    )
+    CONCURRENCY = (
+        409,
+        "The resource changed concurrently while this request was being decided.",
+        "Send the request again (the same `Idempotency-Key`): it is decided afresh.",
+    )
+    INTERNAL = (
+        500,
+        "The service failed unexpectedly; its log holds the cause under the answer's"
+        " `X-Correlation-ID`.",
+        "Retry later; if it persists, give the correlation id to the operators.",
+    )
+    NOT_READY = (
+        503,
+        "The service cannot serve yet: it is starting, or a dependency (database, broker, a"
+        " worker) is down; `checks` names which.",
+        "Retry later; operators read `GET /ready` and the service's log.",
+    )
+    NOT_ALIVE = (
+        503,
+        "A background task of the service (relay, consumer, projection runner) has stopped.",
+        "Operators restart the service and read its log for the task's error.",
+    )
+
+    def __init__(self, status: int, summary: str, remedy: str) -> None:
+        self.status = status
+        self.summary = summary
+        self.remedy = remedy
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def uri(self) -> str:
+        return PROBLEMS_PATH + self.slug
+
+    def __call__(self, detail: str | None = None, **kwargs: Any) -> Problem:
+        """A problem of this type: ``ProblemType.NOT_FOUND("no trainee t-1")``."""
+        return Problem(self.status, detail=detail, type=self.uri, **kwargs)
+
+
+# A rule's page: what a violation means and what the client does (the rule's title from
+# shared.docs_pages.rules).
+RULE_VIOLATION_STATUS = 409
+RULE_VIOLATION_SUMMARY = (
+    "A rule of the regulation refused the command: `rule` names it, `detail` says how."
+)
+RULE_VIOLATION_REMEDY = (
+    "The command can succeed only once what the rule requires holds (an approval, a sign-off,"
+    " a score); read the rule in docs/rules.md."
+)
+
+
+def rule_uri(rule_id: str) -> str:
+    return RULES_PATH + rule_id
+
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "type": "object",
@@ -110,26 +234,28 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def rule_violation(rule_id: str, detail: str, **extensions: Any) -> Problem:
     """409: a business rule refused the command; the rule id is in ``type`` and ``rule``."""
     return Problem(
-        409, "Rule violated", detail, type=RULES_URI + rule_id, rule=rule_id, **extensions
+        RULE_VIOLATION_STATUS,
+        "Rule violated",
+        detail,
+        type=rule_uri(rule_id),
+        rule=rule_id,
+        **extensions,
     )
 
 
 def not_found(detail: str) -> Problem:
-    return Problem(404, detail=detail, type=PROBLEMS_URI + "not-found")
+    return ProblemType.NOT_FOUND(detail)
 
 
 def not_arrived(detail: str, retry_after_seconds: int = 1) -> Problem:
     """404 for what an upstream event will bring but has not yet (a trainee whose enrolment is
     still on the bus). ``Retry-After`` tells clients to retry, and keeps the answer out of the
     Idempotency-Key store, so a retry with the same key decides afresh."""
-    return Problem(
-        404, detail=detail, type=PROBLEMS_URI + "not-arrived",
-        headers={"Retry-After": str(retry_after_seconds)},
-    )  # fmt: skip
+    return ProblemType.NOT_ARRIVED(detail, headers={"Retry-After": str(retry_after_seconds)})
 
 
 def forbidden(detail: str) -> Problem:
-    return Problem(403, detail=detail, type=PROBLEMS_URI + "forbidden")
+    return ProblemType.FORBIDDEN(detail)
 
 
 def unauthorized(detail: str, *, error: str | None = "invalid_token") -> Problem:
@@ -137,12 +263,7 @@ def unauthorized(detail: str, *, error: str | None = "invalid_token") -> Problem
     challenge = 'Bearer realm="gradeline"'
     if error is not None:
         challenge += f', error="{error}"'
-    return Problem(
-        401,
-        detail=detail,
-        type=PROBLEMS_URI + "unauthorized",
-        headers={"WWW-Authenticate": challenge},
-    )
+    return ProblemType.UNAUTHORIZED(detail, headers={"WWW-Authenticate": challenge})
 
 
 def precondition_failed(
@@ -151,24 +272,28 @@ def precondition_failed(
     """412: the ``If-Match`` version is no longer the aggregate's; the client must re-read."""
     versions = {"expected_version": expected, "current_version": actual}
     extensions: dict[str, Any] = {k: v for k, v in versions.items() if v is not None}
-    return Problem(412, detail=detail, type=PROBLEMS_URI + "precondition-failed", **extensions)
+    return ProblemType.PRECONDITION_FAILED(detail, **extensions)
 
 
 def concurrency_conflict(detail: str, *, actual: int | None = None) -> Problem:
     extensions: dict[str, Any] = {} if actual is None else {"current_version": actual}
-    return Problem(409, "Conflict", detail, type=PROBLEMS_URI + "concurrency", **extensions)
+    return ProblemType.CONCURRENCY(detail, **extensions)
 
 
 def validation_failed(detail: str, errors: Sequence[Mapping[str, Any]]) -> Problem:
-    return Problem(422, detail=detail, type=PROBLEMS_URI + "validation", errors=errors)
+    return ProblemType.VALIDATION(detail, errors=errors)
 
 
 def internal_error() -> Problem:
     # Deliberately says nothing about the cause: details go to the log, keyed by correlation id.
-    return Problem(500, detail="An unexpected error occurred.", type=PROBLEMS_URI + "internal")
+    return ProblemType.INTERNAL("An unexpected error occurred.")
 
 
-_HTTP_TYPES = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+_HTTP_TYPES = {
+    404: ProblemType.NOT_FOUND,
+    405: ProblemType.METHOD_NOT_ALLOWED,
+    413: ProblemType.TOO_LARGE,
+}
 _UNPARSABLE_BODY = "There was an error parsing the body"  # fastapi.routing's words
 # The error type of text holding U+0000, which PostgreSQL text and jsonb cannot store.
 NUL_ERROR = "nul_character"
@@ -177,8 +302,9 @@ NUL_ERROR = "nul_character"
 def from_http_exception(exc: StarletteHTTPException) -> Problem:
     """A Starlette/FastAPI HTTPException (unknown route, wrong method, ...) as a problem."""
     detail = exc.detail if isinstance(exc.detail, str) else None
-    slug = _HTTP_TYPES.get(exc.status_code)
-    problem_type = PROBLEMS_URI + slug if slug else "about:blank"
+    kind = _HTTP_TYPES.get(exc.status_code)
+    # Other statuses keep RFC 9457's "about:blank": the status code says all there is to say.
+    problem_type = kind.uri if kind else "about:blank"
     return Problem(exc.status_code, detail=detail, type=problem_type, headers=exc.headers)
 
 
@@ -265,7 +391,7 @@ def from_domain_error(exc: Exception) -> Problem:
     if isinstance(exc, Forbidden):
         return forbidden(str(exc) or "forbidden")
     if isinstance(exc, Conflict):
-        return Problem(409, "Conflict", str(exc), type=PROBLEMS_URI + "conflict")
+        return ProblemType.CONFLICT(str(exc))
     raise TypeError(f"not a domain error: {exc!r}")
 
 

@@ -1,4 +1,4 @@
-"""Typed settings, read from ``GRADELINE_*`` environment variables (api-contract.md, "Running")."""
+"""Typed settings, read from ``GRADELINE_*`` environment variables (README.md, "Configuration")."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def plan_stage(
     planned_start: str = "2026-03-02",
     planned_end: str = "2026-03-31",
 ) -> dict[str, object]:
-    """One stage of a PUT /plans body (api-contract.md, training)."""
+    """One stage of a PUT /plans body (docs/http.md, training)."""
     return {
         "no": no, "content": f"stage {no}: {topic}", "department": department,
         "trainer_id": trainer, "product_series": series, "topic": topic,

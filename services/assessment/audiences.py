@@ -1,4 +1,4 @@
-"""Who may see what on each assessment route (api-contract.md, "assessment"; R-2), in one place.
+"""Who may see what on each assessment route (docs/http.md, "assessment"; R-2), in one place.
 
 Each route's role gate and its visibility rule come from the one :class:`Audience` here: the
 roles that see every trainee, those that see their own branch's, and the trainee itself. A role

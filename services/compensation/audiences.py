@@ -1,4 +1,4 @@
-"""Who may read what on each compensation route (api-contract.md, "compensation"; R-2), in one
+"""Who may read what on each compensation route (docs/http.md, "compensation"; R-2), in one
 place: each route's role gate and its visibility rule come from the one :class:`Audience` here.
 A role a route does not name grants nothing there: only the trainee role makes a token's ``sub``
 the employee whose pay it may read."""

@@ -41,7 +41,7 @@ MonthPath = Annotated[Month, Depends(month_path)]
 
 
 def money(amount: Decimal) -> str:
-    """Money on the wire: a string with two decimals (api-contract.md), rounded half-up."""
+    """Money on the wire: a string with two decimals (docs/http.md), rounded half-up."""
     return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
 
 

@@ -1,4 +1,4 @@
-"""Who may see and act on which trainee, per enrollment route (api-contract.md, "enrollment";
+"""Who may see and act on which trainee, per enrollment route (docs/http.md, "enrollment";
 R-2), in one place.
 
 Each route's role gate and its visibility rule come from the one :class:`Audience` here. A role a

@@ -1,4 +1,4 @@
-"""Who may read what on each training read route (api-contract.md, "training"; R-2), in one
+"""Who may read what on each training read route (docs/http.md, "training"; R-2), in one
 place. A role a route does not name grants nothing there; what a caller may read is the union
 of what each of its roles grants on the route.
 
@@ -14,8 +14,8 @@ from shared.auth import Principal, Role
 from .domain.state import TrainingPlan
 from .trainees import PRODUCTION_RESERVE, KnownTrainee
 
-# api-contract.md: "manager, exec_vp, the trainee, its trainers, its branch"; production draws up
-# (and so reads) the plans of production reserve trainees (R-8).
+# A plan is read by the manager, the executive vice-president, the trainee, its trainers and its
+# branch; production draws up (and so reads) the plans of production reserve trainees (R-8).
 PLAN = Audience(
     everything={Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
     own_branch={Role.BRANCH_CLERK},

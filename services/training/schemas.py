@@ -1,4 +1,4 @@
-"""Request bodies of the training routes (api-contract.md, "training").
+"""Request bodies of the training routes (docs/http.md, "training").
 
 Every body refuses unknown fields and bounds every value, so a bad request is a 422 naming the
 field before any command is built. What only the plan knows (stage order, dates in the future,

@@ -1,5 +1,5 @@
 """Money beyond any wage and tampered page cursors are the caller's mistakes: a 422 naming the
-field or parameter, never a 500 (api-contract.md: money has two decimals; lists take the
+field or parameter, never a 500 (docs/http.md: money has two decimals; lists take the
 ``next_cursor`` of the previous page), over HTTP against real PostgreSQL."""
 
 from __future__ import annotations

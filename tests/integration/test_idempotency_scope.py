@@ -1,5 +1,5 @@
 """Who takes part in ``Idempotency-Key`` handling, what a key covers, and how long an answer is
-kept (api-contract.md; the IETF Idempotency-Key draft), against real PostgreSQL:
+kept (docs/http.md; the IETF Idempotency-Key draft), against real PostgreSQL:
 
 - only requests of a verified principal: without a valid token nothing is remembered;
 - 401 and 403 answers are about the caller, not the request, and are never stored;

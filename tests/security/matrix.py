@@ -1,4 +1,4 @@
-"""The security matrix: one row per route of the four services (api-contract.md, plus the routes
+"""The security matrix: one row per route of the four services (docs/http.md, plus the routes
 the services add), saying which roles may call it and how the others are refused.
 
 - ``roles``: pass whatever the resource (the contract's unconditional roles);
@@ -56,7 +56,7 @@ class Row:
 
     def expects_of_token(self, relations: dict[str, str]) -> str:
         """What a token holding several roles gets, ``relations`` giving each role's relation to
-        the resource. Each role grants only its own rights (api-contract.md), so the token is let
+        the resource. Each role grants only its own rights (docs/http.md), so the token is let
         through when one of its roles alone would be; otherwise it gets the refusal of a role the
         route admits (a 404 where the route hides), else 403."""
         answers = {self.expects(role, relation) for role, relation in relations.items()}
@@ -194,6 +194,7 @@ SERVICES = ("enrollment", "training", "assessment", "compensation")
 # Served by every app or by the dashboard, outside the contract's role model.
 UNGUARDED = frozenset(
     {"/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+     "/docs/assets/{name}", "/problems/{slug}", "/problems/rules/{rule_id}",
      "/dashboard", "/dashboard/{name}"}
 )  # fmt: skip
 

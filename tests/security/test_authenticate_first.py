@@ -1,4 +1,4 @@
-"""Authenticate before validating (api-contract.md, "Conventions"): a request without a valid token
+"""Authenticate before validating (docs/http.md, "Conventions"): a request without a valid token
 gets 401 whatever else is wrong with it, on every protected route of every service, so the 422s
 that describe a route's rules are for authenticated callers only. The routes are read from the
 apps themselves: a route added later is covered, and one added without a token check fails the
@@ -33,10 +33,11 @@ APPS = {
     "assessment": assessment_app,
     "compensation": compensation_app,
 }
-# Reachable without a token: probes, scrapes, the API's own description and the dashboard page
-# (which asks its user for a token before it calls anything).
+# Reachable without a token: probes, scrapes, the API's own description, the problem types' pages
+# and the dashboard page (which asks its user for a token before it calls anything).
 PUBLIC = {
     "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+    "/docs/assets/{name}", "/problems/{slug}", "/problems/rules/{rule_id}",
     "/dashboard", "/dashboard/{name}",
 }  # fmt: skip
 # Path values no route accepts as they are: a month, an id, a stage number, a date, each wrong.

@@ -124,7 +124,7 @@ async def test_branch_fees_show_the_clerk_its_own_branch_only(world):
     assert other.status_code == 403
 
 
-# A token may hold several roles; each grants only its own rights (api-contract.md).
+# A token may hold several roles; each grants only its own rights (docs/http.md).
 CLERK_WHO_TRAINS = (Role.BRANCH_CLERK, Role.TRAINER)
 TRAINEE_WHO_EXAMINES = (Role.TRAINEE, Role.EXAMINER)
 

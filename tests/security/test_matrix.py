@@ -54,7 +54,7 @@ PAIRS_OF_ROUTES = [(row, pair) for row in MATRIX for pair in row.pairs_decided_b
     ("row", "pair"), PAIRS_OF_ROUTES, ids=[f"{r.id}-{'+'.join(p)}" for r, p in PAIRS_OF_ROUTES]
 )
 async def test_a_token_of_two_roles_sees_no_more_than_each_role_alone(world, row, pair, relation):
-    """R-2, api-contract.md: each role grants only its own rights on the route, so a token of two
+    """R-2, docs/http.md: each role grants only its own rights on the route, so a token of two
     roles (a clerk who also trains, a trainee who also examines) is let through only where one of
     them alone would be, and refused as that route refuses otherwise."""
     sub = sub_of(pair)

@@ -1,4 +1,4 @@
-"""Tokens that must not be trusted (api-contract.md, "Conventions": missing, expired or badly
+"""Tokens that must not be trusted (docs/http.md, "Conventions": missing, expired or badly
 signed token -> 401), on one route of each service: always a 401 problem with a Bearer
 challenge, never a 403 (that would mean the token was believed) and never a 5xx."""
 

@@ -1,5 +1,5 @@
 """shared.audience: a token's visibility on a route is the union of what each of its roles grants
-there, and a role the route does not name grants nothing (R-2, api-contract.md)."""
+there, and a role the route does not name grants nothing (R-2, docs/http.md)."""
 
 from __future__ import annotations
 

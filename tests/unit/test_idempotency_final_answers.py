@@ -6,7 +6,7 @@ The load tool checks replays with the same function, so a rule change shows in b
 import pytest
 
 from shared.idempotency import is_final_answer
-from shared.problems import PROBLEMS_URI
+from shared.problems import PROBLEMS_PATH
 
 
 @pytest.mark.parametrize("status", [200, 201, 204, 299, 400, 404, 409, 412, 413, 422, 499])
@@ -33,13 +33,13 @@ def test_try_later_statuses_are_not_final(status: int) -> None:
 @pytest.mark.parametrize("name", ["Retry-After", "retry-after", "RETRY-AFTER"])
 def test_an_answer_with_retry_after_is_not_final_whatever_its_status(name: str) -> None:
     """A 404 'not arrived yet' (the enrolment still on the bus) must be decided afresh on retry."""
-    body = b'{"type":"' + PROBLEMS_URI.encode() + b'not-arrived"}'
+    body = b'{"type":"' + PROBLEMS_PATH.encode() + b'not-arrived"}'
     assert not is_final_answer(404, ["content-type", name], body)
     assert is_final_answer(404, ["content-type"], body)
 
 
 def test_a_lost_concurrency_race_is_not_final_but_a_rule_conflict_is() -> None:
-    race = b'{"type":"' + PROBLEMS_URI.encode() + b'concurrency"}'
-    rule = b'{"type":"' + PROBLEMS_URI.encode() + b'rule-violation","rule":"R-7"}'
+    race = b'{"type":"' + PROBLEMS_PATH.encode() + b'concurrency"}'
+    rule = b'{"type":"' + PROBLEMS_PATH.encode() + b'rule-violation","rule":"R-7"}'
     assert not is_final_answer(409, [], race)
     assert is_final_answer(409, [], rule)

@@ -1,4 +1,4 @@
-"""The plan table 培训计划表 as ``GET /plans/{trainee_id}`` shows it (api-contract.md, shapes).
+"""The plan table 培训计划表 as ``GET /plans/{trainee_id}`` shows it (docs/http.md).
 
 JSON-ready: dates are ISO strings, hours strings (exact decimals). ``version`` is the stream
 version (the ETag), which only the caller knows; ``revision`` counts the drafts.

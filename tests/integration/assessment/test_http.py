@@ -1,4 +1,4 @@
-"""The assessment routes over HTTP against real PostgreSQL and RabbitMQ (api-contract.md), the
+"""The assessment routes over HTTP against real PostgreSQL and RabbitMQ (docs/http.md), the
 worked examples A-C end to end, and every refusal the contract names."""
 
 from __future__ import annotations

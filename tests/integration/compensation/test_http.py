@@ -1,4 +1,4 @@
-"""The compensation routes over HTTP against real PostgreSQL and RabbitMQ (api-contract.md), fed
+"""The compensation routes over HTTP against real PostgreSQL and RabbitMQ (docs/http.md), fed
 with upstream events through the consumer handler and the inbox."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The enrollment routes over HTTP against real PostgreSQL and RabbitMQ (api-contract.md)."""
+"""The enrollment routes over HTTP against real PostgreSQL and RabbitMQ (docs/http.md)."""
 
 from __future__ import annotations
 
