@@ -43,9 +43,9 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shared import db
 from shared.commands import document_command_headers
-from shared.decider import StateCache
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
+from shared.execution import StateCache
 from shared.guard import AuthenticationMiddleware
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging

@@ -31,8 +31,8 @@ from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
 from shared.auth import BearerPrincipal, Principal
-from shared.decider import Metadata, StateCache
 from shared.eventstore import EventStore
+from shared.execution import Metadata, StateCache
 from shared.idempotency import IDEMPOTENCY_HEADER
 from shared.problems import PROBLEMS_URI, Problem
 from shared.requests import command_metadata, etag, request_now

@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from shared.commands import Write
-from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, execute, load
-from shared.events import Event
+from shared.decider import Conflict, Decider, RuleViolation
 from shared.eventstore import ConcurrencyError
+from shared.execution import Metadata, Outcome, execute, load
 
 from .domain import assessment, dispute, session
 from .domain.assessment import TRAINEE_ASSESSMENT, TraineeAssessment
@@ -28,10 +28,6 @@ from .history import DECISIONS, latest_decision
 JsonDict = dict[str, Any]
 
 
-def _policy_version(event: Event) -> str | None:
-    return getattr(event, "policy_version", None)
-
-
 async def run(
     write: Write, decider: Decider[Any, Any], stream: str, command: Any, meta: Metadata,
     *, expected: int | None = None, conn: Any = None,
@@ -39,7 +35,7 @@ async def run(
     """``conn``: decide and append inside the caller's transaction (reads included)."""
     return await execute(
         write.store, registry, decider, stream, command, meta,
-        expected_version=expected, policy_version=_policy_version, conn=conn, cache=write.states,
+        expected_version=expected, conn=conn, cache=write.states,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.audience import Audience
 from shared.auth import Principal
-from shared.decider import load
+from shared.execution import load
 from shared.problems import not_found
 from shared.requests import Now, etag
 

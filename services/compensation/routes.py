@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from shared.auth import Role
 from shared.commands import CommandContext
-from shared.decider import Outcome, execute, load
+from shared.execution import Outcome, execute, load
 from shared.problems import forbidden, not_arrived, not_found
 from shared.requests import Money, Now, PositionCursor, command_metadata, encode_cursor, etag
 

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from shared.auth import Role
-from shared.decider import execute
 from shared.events import Event
+from shared.execution import execute
 from shared.requests import command_metadata, etag
 
 from . import inputs
@@ -52,7 +52,7 @@ async def run_payroll(
                             roles=(Role.PAYROLL,))  # fmt: skip
     outcome = await execute(
         store, registry, PAYROLL, payroll_stream(str(month)), command, meta,
-        expected_version=cmd.expected, policy_version=lambda e: getattr(e, "policy_version", None),
+        expected_version=cmd.expected,
     )  # fmt: skip
     response.headers["ETag"] = etag(outcome.version)
     return {"month": str(month), "version": outcome.version, **issued(outcome.events)}

@@ -14,7 +14,7 @@ from pydantic import Field
 from shared.audience import Audience
 from shared.auth import Principal, Role
 from shared.commands import CommandContext, command
-from shared.decider import Metadata, Outcome, execute, load
+from shared.execution import Metadata, Outcome, execute, load
 from shared.problems import forbidden, not_found
 from shared.requests import KeyCursor, RequestBody, command_metadata, encode_cursor, etag
 
@@ -72,7 +72,7 @@ async def run(
 ) -> Outcome[Trainee]:  # fmt: skip
     return await execute(
         request.app.state.store, registry, TRAINEE, stream(trainee_id), command, meta,
-        expected_version=expected, policy_version=lambda e: getattr(e, "policy_version", None),
+        expected_version=expected,
         creates=creates,
     )  # fmt: skip
 

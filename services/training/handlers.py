@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import Request
 
 from shared.commands import Write
-from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
+from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation
+from shared.execution import execute, load
 
 from .domain import demerit, plan
 from .domain.commands import PlanCommand, RecordDemerit

@@ -26,9 +26,9 @@ from services.compensation.domain.months import Month
 from services.compensation.domain.payslip import prepare_payslip
 from services.compensation.domain.vocabulary import Category, Level, Position
 from services.compensation.policy.pay import PAY
-from shared.decider import load
 from shared.events import SYSTEM_ACTOR
 from shared.eventstore import NO_STREAM, PostgresEventStore
+from shared.execution import load
 
 MONTHS = ("2026-03", "2026-04")
 
