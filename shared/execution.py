@@ -252,6 +252,12 @@ class Aggregates:
         )
 
 
+def app_aggregates(state: Any, registry: EventRegistry) -> Aggregates:
+    """The aggregates of a running app: its ``state``'s event store and folded-state cache
+    (``app.state``, as shared.api's lifespan fills it)."""
+    return Aggregates(state.store, registry, state.states)
+
+
 @asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Any]:
     """A connection of ``pool`` inside a transaction: what a handler passes as ``conn`` to load,

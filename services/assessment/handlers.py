@@ -69,7 +69,7 @@ async def assess(
 ) -> Outcome[TraineeAssessment]:  # fmt: skip
     stream = assessment.stream_id(session_id, trainee_id)
     outcome = await run(
-        write, TRAINEE_ASSESSMENT, stream, command, write.meta(branch_id, roles),
+        write, TRAINEE_ASSESSMENT, stream, command, write.meta_as(branch_id, roles),
         expected=write.expected,
     )  # fmt: skip
     write.shown(outcome.version)

@@ -79,7 +79,7 @@ async def open_exam_session(body: OpenSessionBody, write: ManagerWrite) -> JsonD
     command = OpenExamSession(body.session_id, body.product_series, body.held_on,
                               write.principal.sub, write.today)  # fmt: skip
     outcome = await run(write, session.EXAM_SESSION, session.stream_id(body.session_id), command,
-                        write.meta(None, MANAGER_ROLES), expected=write.expected)  # fmt: skip
+                        write.meta_as(None, MANAGER_ROLES), expected=write.expected)  # fmt: skip
     write.response.headers["Location"] = f"/sessions/{body.session_id}"
     return session_json(body.session_id, outcome.state, write.shown(outcome.version))
 
@@ -149,7 +149,7 @@ async def close_exam_session(
     trainers = await trainers_of(write.pool, list(outcomes), opened.product_series)
     command = CloseExamSession(session_id, write.today, outcomes, trainers)
     outcome = await run(write, session.EXAM_SESSION, stream, command,
-                        write.meta(None, MANAGER_ROLES), expected=write.expected)  # fmt: skip
+                        write.meta_as(None, MANAGER_ROLES), expected=write.expected)  # fmt: skip
     recorded = registry.decode_all(await write.store.read_stream(stream))
     penalties = [e for e in recorded if isinstance(e, TrainerPenaltyAssessed)]
     return {
@@ -172,7 +172,7 @@ async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWr
     command = FileDispute(dispute_id, trainee_id, session_id, grade_event_id, body.reason,
                           principal.sub, write.today)  # fmt: skip
     outcome = await run(write, dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id), command,
-                        write.meta(trainee.branch_id, DISPUTANTS))  # fmt: skip
+                        write.meta_as(trainee.branch_id, DISPUTANTS))  # fmt: skip
     write.response.headers["Location"] = f"/disputes/{dispute_id}"
     return dispute_json(dispute_id, outcome.state, write.shown(outcome.version))
 
@@ -186,7 +186,7 @@ async def resolve_dispute(dispute_id: IdPath, body: ResolveBody, write: ManagerW
     if filed is None:
         raise NotFound(f"no dispute {dispute_id}")
     trainee = await find_trainee(write.request.app.state, filed.trainee_id)
-    meta = write.meta(trainee.branch_id if trainee else None, MANAGER_ROLES)
+    meta = write.meta_as(trainee.branch_id if trainee else None, MANAGER_ROLES)
     command = ResolveDispute(dispute_id, body.outcome, body.written, body.practical,
                              write.principal.sub, write.today)  # fmt: skip
     async with write.pool.acquire() as conn, conn.transaction():

@@ -41,7 +41,8 @@ async def change_plan(
     trainee = in_training(known, trainee_id)
     outcome = await execute(
         write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command,
-        write.meta(trainee.branch_id, roles), expected_version=write.expected, cache=write.states,
+        write.meta_as(trainee.branch_id, roles), expected_version=write.expected,
+        cache=write.states,
     )  # fmt: skip
     return plan_table(outcome.state, write.shown(outcome.version))
 
@@ -51,7 +52,8 @@ async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str,
     trainee = await _demerit_trainee(write, command.trainee_id)
     outcome = await execute(
         write.store, registry, demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
-        write.meta(trainee.branch_id if trainee else None, roles), expected_version=write.expected,
+        write.meta_as(trainee.branch_id if trainee else None, roles),
+        expected_version=write.expected,
         cache=write.states,
     )  # fmt: skip
     return {
