@@ -75,10 +75,10 @@ from services.assessment.domain.commands import (
 from services.assessment.domain.events import ExamSessionOpened, TraineeFacts, registry
 from services.assessment.domain.session import stream_id as session_stream
 from services.assessment.domain.vocabulary import DisputeOutcome, Education
-from services.assessment.facts import find_trainee
 from services.assessment.history import OWN_SERVICE, latest_decision
 from services.assessment.policy.grading import GRADING
 from services.assessment.projections import DECISIONS, GRADE_BOARD, grade_rows, upsert_latest
+from services.assessment.upstream import find_trainee
 from shared import db
 from shared.api import create_service_app
 from shared.auth import Role, mint_token
