@@ -149,24 +149,6 @@ class Write(CommandContext):
         """The app's event store and state cache, decoding with the service's ``registry``."""
         return app_aggregates(self.app_state, registry)
 
-    # TRANSITION: the old accessors, until every service hands its handlers explicit dependencies.
-    @property
-    def store(self) -> Any:
-        return self.app_state.store
-
-    @property
-    def pool(self) -> Any:
-        return self.app_state.pool
-
-    @property
-    def states(self) -> Any:
-        return self.app_state.states
-
-    def meta_as(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
-        return command_metadata(
-            self.principal, self.idempotency_key, self.now, branch_id=branch_id, roles=roles
-        )
-
     def shown(self, version: int) -> int:
         """Set the response's ETag to ``version``; return it."""
         self.response.headers["ETag"] = etag(version)
