@@ -329,7 +329,7 @@ def create_service_app(
         ],
     )
     app.state.settings, app.state.metrics, app.state.tasks = settings, metrics, []
-    app.state.states = StateCache(settings.state_cache_size)  # folded states (shared.decider)
+    app.state.states = StateCache(settings.state_cache_size)  # folded states (shared.execution)
     install_problem_handlers(app)
     # The service's own routes first: a request is matched against the app's routers in order
     # (twice, in FastAPI 0.165: to pick the router, then the route), and probes and scrapes
