@@ -9,7 +9,7 @@ group commit batches them. The payloads come from the real deciders, run once pe
 and re-addressed per trainee; a bulk trainee's audit is checked consistent before measuring. The
 board projection is then rebuilt once.
 
-One more trainee has exactly 200 events, made by ``shared.decider.execute`` with the real deciders
+One more trainee has exactly 200 events, made by ``shared.execution.execute`` with the real deciders
 (as the routes do): 20 sittings of 7 events, each then disputed and corrected (dispute filed and
 resolved, corrected grade: 3 events).
 
@@ -75,16 +75,16 @@ from services.assessment.domain.commands import (
 from services.assessment.domain.events import ExamSessionOpened, TraineeFacts, registry
 from services.assessment.domain.session import stream_id as session_stream
 from services.assessment.domain.vocabulary import DisputeOutcome, Education
-from services.assessment.facts import find_trainee
 from services.assessment.history import OWN_SERVICE, latest_decision
 from services.assessment.policy.grading import GRADING
 from services.assessment.projections import DECISIONS, GRADE_BOARD, grade_rows, upsert_latest
+from services.assessment.upstream import find_trainee
 from shared import db
 from shared.api import create_service_app
 from shared.auth import Role, mint_token
-from shared.decider import Metadata, execute
 from shared.events import Actor, Envelope, Event, NewEvent
 from shared.eventstore import EVENT_COLUMNS, NO_STREAM, PostgresEventStore
+from shared.execution import Metadata, execute
 from shared.inbox import handle_batch
 from shared.projections import as_of, rebuild
 from shared.settings import Settings
@@ -398,10 +398,9 @@ async def load_audited(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
 
 async def _execute(store: PostgresEventStore, decider: Any, stream: str, command: Any, sub: str,
                    role: str) -> Any:  # fmt: skip
-    """``shared.decider.execute`` as the assessment handlers call it, for the audited trainee."""
+    """``shared.execution.execute`` as the assessment handlers call it, for the audited trainee."""
     meta = Metadata(actor=Actor(sub, role), branch_id=BRANCHES[0], occurred_at=datetime.now(UTC))
-    return await execute(store, registry, decider, stream, command, meta,
-                         policy_version=_policy_version)  # fmt: skip
+    return await execute(store, registry, decider, stream, command, meta)
 
 
 async def dispute_and_correct(

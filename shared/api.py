@@ -44,10 +44,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shared import db
 from shared.commands import document_command_headers
-from shared.decider import StateCache
 from shared.docs_pages import docs_router
 from shared.edge import EdgeMiddleware
 from shared.eventstore import PostgresEventStore
+from shared.execution import StateCache
 from shared.guard import AuthenticationMiddleware
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging
@@ -322,7 +322,7 @@ def create_service_app(
         ],
     )
     app.state.settings, app.state.metrics, app.state.tasks = settings, metrics, []
-    app.state.states = StateCache(settings.state_cache_size)  # folded states (shared.decider)
+    app.state.states = StateCache(settings.state_cache_size)  # folded states (shared.execution)
     install_problem_handlers(app)
     # The service's own routes first: a request is matched against the app's routers in order
     # (twice, in FastAPI 0.165: to pick the router, then the route), and probes and scrapes

@@ -3,14 +3,17 @@
 A command needs the caller (bearer token, with a role check), the effective ``Idempotency-Key``,
 the ``If-Match`` version when the route takes one, and the request's ``now``. As separate
 dependencies that was four to six nodes for FastAPI to solve on every request, plus two header
-parameters to validate: measured, 65-135 µs of a command's ~400 µs of CPU (bench/profile_notes.md).
-:func:`command` resolves them in one node whose only parameter is the connection::
+parameters to validate, a large share of a command's CPU (bench/profile_notes.md). :func:`writer`
+resolves them in one node whose only parameters are the request and the response. Every write
+route has the same shape: it builds the command, hands it to its service's handler with the
+handler's dependencies and the :class:`CommandContext`, and answers with the ETag::
+
+    Enrolment = Annotated[Write, writer(Role.BRANCH_CLERK, Role.AFTER_SALES_MANAGER)]
 
     @router.post("/trainees", status_code=201)
-    async def enroll(body: EnrollRequest, cmd: Enrolment, request: Request) -> ...:
-        ...  # cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now
-
-    Enrolment = Annotated[CommandContext, Depends(command(Role.BRANCH_CLERK))]
+    async def enroll(body: EnrollRequest, write: Enrolment) -> ...:
+        outcome = await handlers.enroll(write.aggregates(registry), command, write)
+        write.shown(outcome.version)
 
 The two headers still appear in the OpenAPI document: :func:`document_command_headers` adds them
 to every route using such a dependency when the app is built (no cost per request).
@@ -24,15 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import asyncpg
 from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from shared.auth import BearerPrincipal, Principal
-from shared.decider import Metadata, StateCache
-from shared.eventstore import EventStore
+from shared.events import EventRegistry
+from shared.execution import Aggregates, Metadata, app_aggregates
 from shared.idempotency import IDEMPOTENCY_HEADER
 from shared.problems import validation_failed
 from shared.requests import command_metadata, etag, request_now
@@ -43,12 +46,30 @@ _ETAG = re.compile(r'"(\d{1,10})"')
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:
-    """Who asks, under which key, decided on which version (``If-Match``), and when."""
+    """Who asks, under which key, decided on which version (``If-Match``), and when; what a
+    handler records about the command (:meth:`meta`). ``acting_as``: the roles the route admits,
+    in order of preference: the first one the caller holds is the role its events record."""
 
     principal: Principal
     idempotency_key: str | None
     expected: int | None
     now: datetime
+    acting_as: tuple[str, ...] = ()
+
+    @property
+    def actor_id(self) -> str:
+        return self.principal.sub
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def meta(self, branch_id: str | None) -> Metadata:
+        """The envelope's who, which branch, which request and when, for the command's events."""
+        return command_metadata(
+            self.principal, self.idempotency_key, self.now, branch_id=branch_id,
+            roles=self.acting_as,
+        )  # fmt: skip
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -69,8 +90,9 @@ class CommandDependency(BearerPrincipal):
     """The :class:`CommandContext` of a request; 401/403 as :class:`BearerPrincipal`, 422 for a
     malformed ``If-Match``."""
 
-    def __init__(self, roles: frozenset[str], *, if_match: bool) -> None:
-        super().__init__(roles)
+    def __init__(self, roles: tuple[str, ...], *, if_match: bool) -> None:
+        super().__init__(frozenset(roles))
+        self.acting_as = roles
         self.if_match = if_match
 
     async def __call__(self, request: HTTPConnection) -> CommandContext:  # type: ignore[override]
@@ -79,7 +101,7 @@ class CommandDependency(BearerPrincipal):
         # the header): it reaches store.append(idempotency_key=...).
         key = request.scope.get("state", {}).get("idempotency_key")
         expected = parse_if_match(request.headers.get("if-match")) if self.if_match else None
-        return CommandContext(principal, key, expected, request_now(request))
+        return CommandContext(principal, key, expected, request_now(request), self.acting_as)
 
     def openapi_parameters(self) -> list[dict[str, Any]]:
         parameters = [
@@ -107,47 +129,32 @@ class CommandDependency(BearerPrincipal):
         return parameters
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Write(CommandContext):
-    """A :class:`CommandContext` with the request and response it came with: what handlers that
-    read other aggregates, set the ETag and append need (training and assessment)."""
+    """A :class:`CommandContext` with the request and response it came with: what a write route
+    needs to hand its handler the app's resources and to answer the ETag and Location."""
 
     request: Request
     response: Response
 
     @property
-    def actor_id(self) -> str:
-        return self.principal.sub
+    def app_state(self) -> State:
+        """The app's state (``pool``, ``store``, ``states``): for the route to wire its handler."""
+        state: State = self.request.app.state
+        return state
 
-    @property
-    def today(self) -> date:
-        return self.now.date()
-
-    @property
-    def store(self) -> EventStore:
-        store: EventStore = self.request.app.state.store
-        return store
-
-    @property
-    def pool(self) -> asyncpg.Pool:
-        pool: asyncpg.Pool = self.request.app.state.pool
-        return pool
-
-    @property
-    def states(self) -> StateCache:
-        """The app's folded aggregate states: pass as ``cache`` to ``load`` and ``execute``."""
-        states: StateCache = self.request.app.state.states
-        return states
-
-    def meta(self, branch_id: str | None, roles: tuple[str, ...]) -> Metadata:
-        return command_metadata(
-            self.principal, self.idempotency_key, self.now, branch_id=branch_id, roles=roles
-        )
+    def aggregates(self, registry: EventRegistry) -> Aggregates:
+        """The app's event store and state cache, decoding with the service's ``registry``."""
+        return app_aggregates(self.app_state, registry)
 
     def shown(self, version: int) -> int:
         """Set the response's ETag to ``version``; return it."""
         self.response.headers["ETag"] = etag(version)
         return version
+
+    def located(self, path: str) -> None:
+        """Set the response's ``Location`` to the resource the write created."""
+        self.response.headers["Location"] = path
 
 
 class WriteDependency(CommandDependency):
@@ -156,19 +163,23 @@ class WriteDependency(CommandDependency):
 
     async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
         cmd = await super().__call__(request)
-        return Write(cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now, request, response)
+        return Write(
+            cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now, cmd.acting_as,
+            request=request, response=response,
+        )  # fmt: skip
 
 
-def writer(*roles: str) -> Any:
-    """``Depends`` of a write taking ``If-Match`` (of the aggregate it appends to), by a caller
-    holding one of ``roles``."""
-    return Depends(WriteDependency(frozenset(str(r) for r in roles), if_match=True))
+def writer(*roles: str, if_match: bool = True) -> Any:
+    """``Depends`` of a write by a caller holding one of ``roles`` (in order of preference: the
+    first held is the role its events record); ``if_match``: it reads ``If-Match`` (the version
+    of the aggregate it appends to)."""
+    return Depends(WriteDependency(tuple(str(r) for r in roles), if_match=if_match))
 
 
 def command(*roles: str, if_match: bool = False) -> CommandDependency:
     """The dependency of a command route: the caller must hold one of ``roles`` (any
     authenticated caller when none are given); ``if_match`` reads the ``If-Match`` header."""
-    return CommandDependency(frozenset(str(r) for r in roles), if_match=if_match)
+    return CommandDependency(tuple(str(r) for r in roles), if_match=if_match)
 
 
 def document_command_headers(routes: Iterable[Any]) -> None:

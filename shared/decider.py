@@ -1,29 +1,27 @@
-"""The decider pattern and the one command path every service uses: load, decide, append.
+"""The decider pattern: what every aggregate is, and how a decider refuses a command. Pure.
 
 An aggregate is ``initial() -> state``, ``evolve(state, event) -> state`` and
 ``decide(command, state) -> events``, all pure: time and ids come in the command. Deciders refuse a
 command by raising :class:`RuleViolation` (a business rule, HTTP 409 naming the rule) or
-:class:`InvalidCommand` (a bad value, HTTP 422 naming the field); :func:`execute` does the I/O
-around them and retries on a concurrent append unless the caller pinned a version (``If-Match``).
+:class:`InvalidCommand` (a bad value, HTTP 422 naming the field), or :class:`Conflict`,
+:class:`Forbidden`, :class:`NotFound`. Domain modules import this module and nothing that does
+I/O: loading, deciding and appending is :mod:`shared.execution`.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from shared.events import Actor, Event, EventRegistry, NewEvent
-from shared.eventstore import AppendResult, ConcurrencyError, EventStore
+from shared.events import Event
 
 S = TypeVar("S")
 C = TypeVar("C")
 
 
 class RuleViolation(Exception):
-    """A command refused by a domain rule (``rule`` is its id in domain-rules.md, e.g. R-9)."""
+    """A command refused by a domain rule (``rule`` is its id in docs/rules.md, e.g. R-9)."""
 
     def __init__(self, rule: str, detail: str) -> None:
         super().__init__(f"{rule}: {detail}")
@@ -64,187 +62,3 @@ class Decider(Generic[C, S]):
         for event in events:
             current = self.evolve(current, event)
         return current
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """What the envelope records about who caused a command and why."""
-
-    actor: Actor
-    branch_id: str | None = None
-    correlation_id: Any = None
-    causation_id: Any = None
-    idempotency_key: str | None = None
-    occurred_at: datetime | None = None  # the command's ``now``; None: the store's clock
-
-
-@dataclass
-class Outcome(Generic[S]):
-    state: S
-    version: int
-    events: list[Event] = field(default_factory=list)
-    appended: AppendResult | None = None
-
-    @property
-    def replayed(self) -> bool:
-        return self.appended is not None and self.appended.replayed
-
-
-class StateCache:
-    """Folded states of recently used streams, so that a command reads only what was appended
-    since its stream was last folded here, not the whole stream.
-
-    A training plan gathers a daily record per training day for months, and every command on it
-    loaded and folded all of them (measured on plan re-drafts: a sixth of the training process's
-    CPU). The cache is a starting point, never the answer: every load still reads the events
-    after the cached version (one index probe, usually empty), so another replica's appends are
-    folded in, and the append's expected version guards the write as before. It holds committed
-    states only, folded from stored events (loads outside a caller's transaction), never from a
-    decision's own events. States must be immutable (frozen dataclasses of tuples, frozensets,
-    copied mappings), as every ``evolve`` here returns a new one: commands share them.
-    """
-
-    def __init__(self, size: int = 2_000) -> None:
-        self.size = size
-        self._states: OrderedDict[tuple[object, str], tuple[Any, int]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, decider: Decider[Any, S], stream_id: str) -> tuple[S, int] | None:
-        found = self._states.get((decider, stream_id))
-        if found is None:
-            self.misses += 1
-            return None
-        self._states.move_to_end((decider, stream_id))
-        self.hits += 1
-        return cast(tuple[S, int], found)
-
-    def put(self, decider: Decider[Any, S], stream_id: str, state: S, version: int) -> None:
-        if self.size == 0:
-            return
-        key = (decider, stream_id)
-        known = self._states.get(key)
-        if known is not None and known[1] > version:
-            return  # a later state is already here (a concurrent command folded further)
-        self._states[key] = (state, version)
-        self._states.move_to_end(key)
-        if len(self._states) > self.size:
-            self._states.popitem(last=False)
-
-
-async def load(
-    store: EventStore,
-    registry: EventRegistry,
-    decider: Decider[Any, S],
-    stream_id: str,
-    *,
-    conn: Any = None,
-    cache: StateCache | None = None,
-) -> tuple[S, int]:
-    """The stream folded into its state, and its version (through ``conn`` when given).
-
-    With a ``cache`` and no ``conn``, only the events after the cached version are read."""
-    cached = cache.get(decider, stream_id) if cache is not None and conn is None else None
-    state, version = cached if cached is not None else (decider.initial(), 0)
-    envelopes = await store.read_stream(stream_id, after_version=version, conn=conn)
-    if envelopes:
-        state = decider.fold(registry.decode_all(envelopes), state)
-        version = envelopes[-1].version
-    if cache is not None and conn is None:
-        cache.put(decider, stream_id, state, version)
-    return state, version
-
-
-async def execute(
-    store: EventStore,
-    registry: EventRegistry,
-    decider: Decider[C, S],
-    stream_id: str,
-    command: C,
-    meta: Metadata,
-    *,
-    expected_version: int | None = None,
-    policy_version: Callable[[Event], str | None] = lambda _e: None,
-    attempts: int = 5,
-    conn: Any = None,
-    creates: bool = False,
-    cache: StateCache | None = None,
-) -> Outcome[S]:
-    """Load the stream, decide, append. ``expected_version`` (from If-Match) pins the version.
-
-    ``creates``: the command normally starts its stream (an enrolment with a new id), so the
-    first attempt decides on the initial state without reading: a stream that exists after all
-    fails the append's version check, and the next attempt loads it and decides again.
-    """
-    for attempt in range(1, attempts + 1):
-        guess = creates and attempt == 1 and expected_version is None
-        if guess:
-            state, version = decider.initial(), 0
-        else:
-            state, version = await load(store, registry, decider, stream_id, conn=conn, cache=cache)
-        if expected_version is not None and expected_version != version:
-            raise ConcurrencyError(stream_id, expected_version, version)
-        try:
-            events = list(decider.decide(command, state))
-        except Exception:
-            if guess:  # the answer must be the one the stream's real state gives
-                continue
-            earlier = await _applied_before(store, stream_id, meta.idempotency_key, conn)
-            if earlier is not None:
-                state, version = await load(
-                    store, registry, decider, stream_id, conn=conn, cache=cache
-                )
-                return Outcome(state, version, [], earlier)
-            raise
-        if not events:
-            if guess:
-                continue
-            return Outcome(state, version)
-        new = [_encode(registry, e, meta, policy_version(e)) for e in events]
-        try:
-            appended = await store.append(
-                stream_id, new, version, idempotency_key=meta.idempotency_key, conn=conn
-            )
-        except ConcurrencyError:
-            if expected_version is not None or attempt == attempts:
-                raise
-            continue
-        if appended.replayed:  # an earlier identical command already decided: report its state
-            state, version = await load(store, registry, decider, stream_id, conn=conn, cache=cache)
-            return Outcome(state, version, [], appended)
-        return Outcome(decider.fold(events, state), appended.last_version, events, appended)
-    raise AssertionError("unreachable")
-
-
-async def _applied_before(
-    store: EventStore, stream_id: str, key: str | None, conn: Any
-) -> AppendResult | None:
-    """The append an earlier attempt of this very command made, when the decider now refuses it.
-
-    The command was applied but its answer was lost (the process died, or the database went
-    away, after the append committed and before the HTTP answer was stored): the retry under the
-    same key finds the command's effect in the state ("already signed") and is refused before it
-    reaches the store's own key check. It must get the first outcome replayed, not a 409.
-    """
-    if key is None:
-        return None
-    mine = [e for e in await store.read_stream(stream_id, conn=conn) if e.idempotency_key == key]
-    if not mine:
-        return None
-    first, last = mine[0], mine[-1]
-    return AppendResult(
-        stream_id, first.version, last.version, first.position, last.position, replayed=True
-    )
-
-
-def _encode(registry: EventRegistry, event: Event, meta: Metadata, policy: str | None) -> NewEvent:
-    return registry.encode(
-        event,
-        actor=meta.actor,
-        branch_id=meta.branch_id,
-        correlation_id=meta.correlation_id,
-        causation_id=meta.causation_id,
-        idempotency_key=meta.idempotency_key,
-        policy_version=policy,
-        occurred_at=meta.occurred_at,
-    )

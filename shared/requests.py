@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import HTTPConnection
 
 from shared.auth import Principal
-from shared.decider import Metadata
+from shared.execution import Metadata
 from shared.logging import current_correlation_id
 from shared.problems import NUL_ERROR
 

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # Net new container objects before the garbage collector's youngest generation runs
     # (shared/api.py, tune_gc); 0 keeps the interpreter's own thresholds.
     gc_gen0_threshold: int = Field(default=10_000, ge=0, le=10_000_000)
-    # Streams whose folded state a process keeps for commands (shared.decider.StateCache), least
+    # Streams whose folded state a process keeps for commands (shared.execution.StateCache), least
     # recently used first out; 0 turns the cache off. A training plan's state with months of
     # daily records is a few hundred KB: size this to the trainees in training at a time.
     state_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)

@@ -36,8 +36,8 @@ from services.compensation.domain.payroll import PAYROLL
 from services.compensation.domain.payslip import prepare_payslip
 from services.compensation.policy.pay import PAY
 from shared import db
-from shared.decider import load
 from shared.eventstore import PostgresEventStore
+from shared.execution import load
 from shared.projections import verify
 from shared.relay import checkpoint_name
 from shared.settings import Settings

@@ -22,7 +22,7 @@ from shared.inbox import SetwiseHandler, distinct_runs
 from shared.topology import CONSUMERS
 
 from .domain.trainee_record import PLAN_EVENTS, evolve_plan
-from .facts import load_plan, save_plan
+from .upstream import load_plan, save_plan
 
 # What this service binds, from the deployment's one topology table (producers declare it too).
 BINDING_KEYS = CONSUMERS["assessment"]

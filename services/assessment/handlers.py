@@ -1,88 +1,167 @@
-"""Load -> decide -> append for the assessment commands, around ``shared.decider.execute``.
+"""Load -> decide -> append for the assessment commands (:mod:`shared.execution`), one function
+per command.
 
-A route gets its :class:`Write` as one dependency (:func:`writer`: roles checked) and builds the
-command; these functions gather what the deciders need from
-other aggregates and from the inbox facts (the trainee's R-21 facts, the session's outcomes, who
-trained whom), run the decider with the request's ``If-Match`` and ``Idempotency-Key``, and set
-the ETag. Assessment events carry the trainee's branch; session events concern no one branch.
+Each handler takes its dependencies explicitly (:class:`Dependencies`), the command or the
+request's values and the :class:`CommandContext` (who asks, under which key, on which version,
+when), and returns the :class:`Outcome`. A command that needs facts from other aggregates or
+from upstream (the trainee's R-21 facts, the session's outcomes, who trained whom, the grade a
+dispute is about) is built here, where those are gathered. Assessment events carry the
+trainee's branch; session events concern no one branch.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Collection
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
-from shared.commands import Write
-from shared.decider import Conflict, Decider, Metadata, Outcome, RuleViolation, execute, load
-from shared.events import Event
+from shared.commands import CommandContext
+from shared.decider import Conflict, Forbidden, NotFound, RuleViolation
+from shared.events import Envelope
 from shared.eventstore import ConcurrencyError
+from shared.execution import Aggregates, Metadata, Outcome
 
+from .audiences import DISPUTE_FILING
 from .domain import assessment, dispute, session
 from .domain.assessment import TRAINEE_ASSESSMENT, TraineeAssessment
-from .domain.commands import AssessmentCommand, CorrectGrade
-from .domain.events import ExamSessionOpened, GradeDisputed, GradeDisputeResolved, registry
+from .domain.commands import (
+    AssessmentCommand,
+    CloseExamSession,
+    CorrectGrade,
+    DecideDisposition,
+    FileDispute,
+    OpenExamSession,
+    ResolveDispute,
+    ScorePractical,
+    ScoreWritten,
+)
+from .domain.dispute import GRADE_DISPUTE, GradeDispute
+from .domain.events import GradeDisputed, GradeDisputeResolved
+from .domain.scoring import check_department
 from .domain.session import EXAM_SESSION, ExamSession
-from .history import DECISIONS, latest_decision
+from .domain.vocabulary import Department, Disposition, DisputeOutcome
+from .history import DECISIONS
+from .policy.grading import GRADING
+from .upstream import FindTrainee, KnownTrainee, known_trainee, trainee_to_examine
 
-JsonDict = dict[str, Any]
-
-
-def _policy_version(event: Event) -> str | None:
-    return getattr(event, "policy_version", None)
-
-
-async def run(
-    write: Write, decider: Decider[Any, Any], stream: str, command: Any, meta: Metadata,
-    *, expected: int | None = None, conn: Any = None,
-) -> Outcome[Any]:  # fmt: skip
-    """``conn``: decide and append inside the caller's transaction (reads included)."""
-    return await execute(
-        write.store, registry, decider, stream, command, meta,
-        expected_version=expected, policy_version=_policy_version, conn=conn, cache=write.states,
-    )  # fmt: skip
+# R-15: the written exam is graded by after-sales and HR (docs/http.md, "Conventions").
+WRITTEN_GRADERS = frozenset({Department.AFTER_SALES, Department.HR})
 
 
-def pinned(write: Write, stream: str, version: int) -> None:
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    aggregates: Aggregates
+    find_trainee: FindTrainee  # the trainees whose enrolment arrived, with their plan (upstream)
+    # The service's own storage across aggregates (history.py, upstream.py):
+    latest_decision: Callable[[str], Awaitable[Envelope | None]]  # by trainee
+    session_outcomes: Callable[[str], Awaitable[dict[str, bool]]]  # by session: passed?
+    trainers_of: Callable[[Collection[str], str], Awaitable[dict[str, set[str]]]]
+    transaction: Callable[[], AbstractAsyncContextManager[Any]]  # yields the ``conn`` to use
+
+
+def pinned(context: CommandContext, stream: str, version: int) -> None:
     """``If-Match`` on an aggregate the handler read but does not append to: 412 when stale."""
-    if write.expected is not None and write.expected != version:
-        raise ConcurrencyError(stream, write.expected, version)
+    if context.expected is not None and context.expected != version:
+        raise ConcurrencyError(stream, context.expected, version)
 
 
 # --- exam sessions --------------------------------------------------------------------------
 
 
-async def session_state(write: Write, session_id: str) -> tuple[ExamSession, int]:
-    state, version = await load(write.store, registry, EXAM_SESSION, session.stream_id(session_id),
-                                cache=write.states)  # fmt: skip
-    return state, version
+async def open_session(
+    deps: Dependencies, command: OpenExamSession, context: CommandContext
+) -> Outcome[ExamSession]:
+    """Open an exam session for one product series (ExamSessionOpened)."""
+    stream = session.stream_id(command.session_id)
+    return await deps.aggregates.execute(
+        EXAM_SESSION, stream, command, context.meta(None), expected_version=context.expected
+    )
 
 
-async def open_session(write: Write, session_id: str) -> ExamSessionOpened:
-    """The session scores are taken in: 404 unknown, 409 closed."""
-    state, _ = await session_state(write, session_id)
-    return session.require_open(state, session_id)
+async def close_session(
+    deps: Dependencies, session_id: str, context: CommandContext
+) -> Outcome[ExamSession]:
+    """Close the session; R-24 assesses every trainer of its series (TrainerPenaltyAssessed)."""
+    stream = session.stream_id(session_id)
+    state, version = await deps.aggregates.load(EXAM_SESSION, stream)
+    pinned(context, stream, version)
+    opened = session.require_open(state, session_id)
+    outcomes = await deps.session_outcomes(session_id)
+    trainers = await deps.trainers_of(list(outcomes), opened.product_series)
+    command = CloseExamSession(session_id, context.today, outcomes, trainers)
+    return await deps.aggregates.execute(
+        EXAM_SESSION, stream, command, context.meta(None), expected_version=context.expected
+    )
 
 
 # --- one trainee's sitting ------------------------------------------------------------------
 
 
-async def assess(
-    write: Write, session_id: str, trainee_id: str, command: AssessmentCommand,
-    branch_id: str | None, roles: tuple[str, ...],
+async def score_written(
+    deps: Dependencies, session_id: str, trainee_id: str, score: Decimal, context: CommandContext
+) -> Outcome[TraineeAssessment]:
+    """R-15: the written score (ExamScored kind=written); with the sixth score, the decision."""
+    if context.principal.department not in WRITTEN_GRADERS:
+        raise Forbidden("the written exam is graded by after_sales or hr examiners (R-15)")
+    trainee = await _to_examine(deps, session_id, trainee_id)
+    command = ScoreWritten(
+        session_id, trainee_id, score, context.actor_id, trainee.facts, context.now
+    )
+    return await _assess(deps, command, trainee.branch_id, context)
+
+
+async def score_practical(
+    deps: Dependencies, session_id: str, trainee_id: str, department: str, score: Decimal,
+    context: CommandContext,
 ) -> Outcome[TraineeAssessment]:  # fmt: skip
-    stream = assessment.stream_id(session_id, trainee_id)
-    outcome = await run(
-        write, TRAINEE_ASSESSMENT, stream, command, write.meta(branch_id, roles),
-        expected=write.expected,
+    """R-16: one department's practical score, posted by an examiner of that department."""
+    department = check_department("department", department, GRADING.in_force(context.today))
+    if context.principal.department != department:
+        raise Forbidden(f"only an examiner of {department} posts its practical score (R-16)")
+    trainee = await _to_examine(deps, session_id, trainee_id)
+    command = ScorePractical(
+        session_id, trainee_id, department, score, context.actor_id, trainee.facts, context.now
+    )
+    return await _assess(deps, command, trainee.branch_id, context)
+
+
+async def decide_disposition(
+    deps: Dependencies, trainee_id: str, session_id: str | None, outcome: Disposition,
+    reason: str, context: CommandContext,
+) -> Outcome[TraineeAssessment]:  # fmt: skip
+    """R-18: what becomes of a trainee who failed (DispositionDecided); without a session, the
+    sitting of the trainee's latest decision."""
+    trainee = known_trainee(await deps.find_trainee(trainee_id), trainee_id)
+    if session_id is None:
+        session_id = await _session_of_latest_decision(deps, trainee_id)
+    command = DecideDisposition(
+        session_id, trainee_id, outcome, reason, context.actor_id, context.today
+    )
+    return await _assess(deps, command, trainee.branch_id, context)
+
+
+async def _to_examine(deps: Dependencies, session_id: str, trainee_id: str) -> KnownTrainee:
+    """The trainee to score, in an open session (404 unknown, 409 closed)."""
+    state, _ = await deps.aggregates.load(EXAM_SESSION, session.stream_id(session_id))
+    session.require_open(state, session_id)
+    return trainee_to_examine(await deps.find_trainee(trainee_id), trainee_id)
+
+
+async def _assess(
+    deps: Dependencies, command: AssessmentCommand, branch_id: str | None, context: CommandContext
+) -> Outcome[TraineeAssessment]:
+    stream = assessment.stream_id(command.session_id, command.trainee_id)
+    return await deps.aggregates.execute(
+        TRAINEE_ASSESSMENT, stream, command, context.meta(branch_id),
+        expected_version=context.expected,
     )  # fmt: skip
-    write.shown(outcome.version)
-    return outcome
 
 
-async def session_of_latest_decision(write: Write, trainee_id: str) -> str:
-    """The sitting a disposition is about when the request names none (R-18)."""
-    decided = await latest_decision(write.pool, trainee_id)
+async def _session_of_latest_decision(deps: Dependencies, trainee_id: str) -> str:
+    decided = await deps.latest_decision(trainee_id)
     if decided is None:
         raise RuleViolation(
             "R-18", f"trainee {trainee_id} has no assessment decision: nothing to dispose of"
@@ -93,6 +172,27 @@ async def session_of_latest_decision(write: Write, trainee_id: str) -> str:
 # --- disputes (R-23) ------------------------------------------------------------------------
 
 
+async def file_dispute(
+    deps: Dependencies, trainee_id: str, reason: str, context: CommandContext
+) -> Outcome[GradeDispute]:
+    """R-23: dispute the trainee's current grade (GradeDisputed), as the trainee, its branch's
+    clerk or the after-sales manager; 404 for a trainee the caller may not see."""
+    trainee = await deps.find_trainee(trainee_id)
+    if trainee is None or not DISPUTE_FILING.sees(
+        context.principal, branch_id=trainee.branch_id, person_id=trainee_id
+    ):
+        raise NotFound(f"no trainee {trainee_id}")
+    session_id, grade_event_id = await _disputed_grade(deps, trainee_id, context)
+    dispute_id = new_dispute_id(context.idempotency_key)
+    command = FileDispute(
+        dispute_id, trainee_id, session_id, grade_event_id, reason, context.actor_id,
+        context.today,
+    )  # fmt: skip
+    return await deps.aggregates.execute(
+        GRADE_DISPUTE, dispute.stream_id(dispute_id), command, context.meta(trainee.branch_id)
+    )
+
+
 def new_dispute_id(key: str | None) -> str:
     """From the idempotency key when there is one, so that two concurrent repeats of one request
     name the same dispute (and the store's key makes one of them a replay)."""
@@ -101,23 +201,50 @@ def new_dispute_id(key: str | None) -> str:
     return "d-" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex[:16]
 
 
-async def disputed_grade(write: Write, trainee_id: str) -> tuple[str | None, uuid.UUID | None]:
+async def _disputed_grade(
+    deps: Dependencies, trainee_id: str, context: CommandContext
+) -> tuple[str | None, uuid.UUID | None]:
     """(session id, event id) of the trainee's current grade, (None, None) without one.
     ``If-Match`` names the version of that grade's sitting the client saw (``GET .../grade``)."""
-    decided = await latest_decision(write.pool, trainee_id)
+    decided = await deps.latest_decision(trainee_id)
     if decided is None or decided.type != "GradeAssigned":
         return None, None
-    pinned(write, decided.stream_id, await write.store.stream_version(decided.stream_id))
+    version = await deps.aggregates.store.stream_version(decided.stream_id)
+    pinned(context, decided.stream_id, version)
     return str(decided.data["session_id"]), decided.event_id
 
 
-async def correct_grade(
-    write: Write, conn: Any, filed: GradeDisputed, resolution: GradeDisputeResolved, meta: Metadata
-) -> None:
+async def resolve_dispute(
+    deps: Dependencies, command: ResolveDispute, context: CommandContext
+) -> Outcome[GradeDispute]:
+    """R-23: uphold, or correct the scores: then a new decision supersedes the disputed grade,
+    appended in the same transaction as the resolution (the first decision stays recorded)."""
+    stream = dispute.stream_id(command.dispute_id)
+    state, _ = await deps.aggregates.load(GRADE_DISPUTE, stream)
+    filed = state.filed
+    if filed is None:
+        raise NotFound(f"no dispute {command.dispute_id}")
+    trainee = await deps.find_trainee(filed.trainee_id)
+    meta = context.meta(trainee.branch_id if trainee else None)
+    async with deps.transaction() as conn:
+        outcome = await deps.aggregates.execute(
+            GRADE_DISPUTE, stream, command, meta, expected_version=context.expected, conn=conn
+        )
+        resolution = outcome.state.resolution
+        if outcome.events and resolution and resolution.outcome is DisputeOutcome.CORRECTED:
+            await _correct_grade(deps, conn, filed, resolution, meta, context)
+    return outcome
+
+
+async def _correct_grade(
+    deps: Dependencies, conn: Any, filed: GradeDisputed, resolution: GradeDisputeResolved,
+    meta: Metadata, context: CommandContext,
+) -> None:  # fmt: skip
     """R-23: the corrected scores decide again, as a new event superseding the disputed one;
     appended in the caller's transaction, beside the dispute's resolution."""
     stream = assessment.stream_id(filed.session_id, filed.trainee_id)
-    decisions = [e for e in await write.store.read_stream(stream, conn=conn) if e.type in DECISIONS]
+    recorded = await deps.aggregates.store.read_stream(stream, conn=conn)
+    decisions = [e for e in recorded if e.type in DECISIONS]
     if not decisions or decisions[-1].event_id != filed.grade_event_id:
         raise Conflict(
             f"the grade disputed by {filed.dispute_id} was superseded since: "
@@ -126,22 +253,10 @@ async def correct_grade(
     command = CorrectGrade(
         session_id=filed.session_id, trainee_id=filed.trainee_id, dispute_id=filed.dispute_id,
         supersedes=filed.grade_event_id, written=resolution.written,
-        practical={d.value: v for d, v in (resolution.practical or {}).items()}, now=write.now,
+        practical={d.value: v for d, v in (resolution.practical or {}).items()}, now=context.now,
     )  # fmt: skip
     # A second append under the same key would be taken for a repeat of the first.
     key = None if meta.idempotency_key is None else meta.idempotency_key + ":correction"
-    await run(write, TRAINEE_ASSESSMENT, stream, command, replace(meta, idempotency_key=key),
-              conn=conn)  # fmt: skip
-
-
-async def dispute_state(write: Write, dispute_id: str) -> tuple[dispute.GradeDispute, int]:
-    state, version = await load(write.store, registry, dispute.GRADE_DISPUTE,
-                                dispute.stream_id(dispute_id), cache=write.states)  # fmt: skip
-    return state, version
-
-
-async def current_decision(write: Write, session_id: str, trainee_id: str) -> Any:
-    state, _ = await load(write.store, registry, TRAINEE_ASSESSMENT,
-                          assessment.stream_id(session_id, trainee_id),
-                          cache=write.states)  # fmt: skip
-    return state.decision
+    await deps.aggregates.execute(
+        TRAINEE_ASSESSMENT, stream, command, replace(meta, idempotency_key=key), conn=conn
+    )

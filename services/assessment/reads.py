@@ -15,18 +15,20 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.audience import Audience
 from shared.auth import Principal
-from shared.decider import load
+from shared.execution import Aggregates, app_aggregates
 from shared.problems import not_found
 from shared.requests import Now, etag
 
 from . import audiences
 from .audit import audit_trainee
 from .domain import dispute, session
-from .domain.events import registry
-from .facts import find_trainee
+from .domain.assessment import TRAINEE_ASSESSMENT
+from .domain.assessment import stream_id as sitting_stream
+from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import ID_PATTERN, IdPath, dispute_json, grade_json, session_json
+from .upstream import find_trainee
 
 router = APIRouter(tags=["assessment: reads"])
 JsonDict = dict[str, Any]
@@ -99,9 +101,8 @@ async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
 
 @router.get("/sessions/{session_id}", dependencies=[_gate(audiences.SESSION)])
 async def get_session(session_id: IdPath, request: Request, response: Response) -> JsonDict:
-    state, version = await load(
-        request.app.state.store, registry, session.EXAM_SESSION, session.stream_id(session_id)
-    )
+    sessions = app_aggregates(request.app.state, registry)
+    state, version = await sessions.load(session.EXAM_SESSION, session.stream_id(session_id))
     if state.opened is None:
         raise not_found(f"no exam session {session_id}")
     response.headers["ETag"] = etag(version)
@@ -112,9 +113,8 @@ async def get_session(session_id: IdPath, request: Request, response: Response) 
 async def get_dispute(
     dispute_id: IdPath, principal: DisputeReader, request: Request, response: Response
 ) -> JsonDict:
-    state, version = await load(
-        request.app.state.store, registry, dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id)
-    )
+    disputes = app_aggregates(request.app.state, registry)
+    state, version = await disputes.load(dispute.GRADE_DISPUTE, dispute.stream_id(dispute_id))
     filed = state.filed
     trainee = None if filed is None else await find_trainee(request.app.state, filed.trainee_id)
     branch = trainee.branch_id if trainee else None
@@ -124,3 +124,19 @@ async def get_dispute(
         raise not_found(f"no dispute {dispute_id}")
     response.headers["ETag"] = etag(version)
     return dispute_json(dispute_id, state, version)
+
+
+async def session_penalties(sessions: Aggregates, session_id: str) -> list[TrainerPenaltyAssessed]:
+    """R-24: the penalties the session's close assessed, as recorded in its stream."""
+    recorded = sessions.registry.decode_all(
+        await sessions.store.read_stream(session.stream_id(session_id))
+    )
+    return [e for e in recorded if isinstance(e, TrainerPenaltyAssessed)]
+
+
+async def current_decision(
+    sittings: Aggregates, session_id: str, trainee_id: str
+) -> GradeAssigned | AssessmentFailed | None:
+    """The sitting's latest decision (a correction replaces the first)."""
+    state, _ = await sittings.load(TRAINEE_ASSESSMENT, sitting_stream(session_id, trainee_id))
+    return state.decision

@@ -25,9 +25,9 @@ from typing import Any
 import structlog
 
 from shared.db import Conn
-from shared.decider import Metadata, execute
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
+from shared.execution import Metadata, execute
 from shared.inbox import SetwiseHandler, distinct_runs
 from shared.topology import CONSUMERS
 
@@ -191,5 +191,5 @@ async def _set_rate(
     await execute(
         TransactionEventStore(conn, SERVICE), registry, PAY_ACCOUNT, account_stream(employee_id),
         decision.command(category), meta,
-        policy_version=lambda e: getattr(e, "policy_version", None), conn=conn,
+        conn=conn,
     )  # fmt: skip

@@ -1,28 +1,170 @@
-"""Read routes of a month: payroll, branch fees (R-19), trainer fines (R-24), and their exports.
+"""Read routes of the compensation service: an employee's pay rate and payslips, and a month's
+payroll, branch fees (R-19), trainer fines (R-24) and their exports.
 
-Each reads the month's ``payroll-<YYYY-MM>`` stream (never stale, ETag = its version). A month
-never run answers empty lists, not 404: the month exists, nothing has been issued in it yet.
+A month's views read its ``payroll-<YYYY-MM>`` stream rather than a projection: they are exact
+right after a run and carry the stream version as ETag (a month holds one payslip per employee
+and run). A month never run answers empty lists, not 404: the month exists, nothing has been
+issued in it yet. The payslips of one employee come from the ``payslips`` projection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from shared.auth import Principal
-from shared.requests import etag
+from shared.execution import app_aggregates
+from shared.problems import forbidden, not_found
+from shared.requests import Now, PositionCursor, encode_cursor, etag
 
-from .audiences import FEE_READERS, FeeReader, PayrollReader
+from .audiences import FEE_READERS, PAY_READERS, FeeReader, PayReader, PayrollReader
+from .domain.account import PAY_ACCOUNT, account_stream
+from .domain.employment import current_rate
 from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, registry
 from .domain.months import Month
 from .domain.payroll import payroll_stream
 from .export import CSV, XLSX, Table, fee_table, payroll_table, to_csv, to_xlsx
-from .schemas import MonthPath
-from .views import MonthEvents, fee_rows, fine_rows, payroll_json
+from .schemas import EmployeeId, MonthPath, money, payslip_item, rate_json
 
-router = APIRouter(tags=["payroll"])
+router = APIRouter()
 BranchQuery = Annotated[str | None, Query(max_length=64)]
+JsonDict = dict[str, Any]
+
+
+@router.get("/employees/{employee_id}/pay-rate", tags=["employees"])
+async def get_pay_rate(
+    employee_id: EmployeeId, principal: PayReader, now: Now, request: Request,
+    response: Response,
+) -> JsonDict:  # fmt: skip
+    """The rate in force today (R-32), with the grade event that set it."""
+    if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
+        raise forbidden("payroll, management or the employee itself may read a pay rate")
+    accounts = app_aggregates(request.app.state, registry)
+    account, version = await accounts.load(PAY_ACCOUNT, account_stream(employee_id))
+    rate = current_rate(account, now.date())
+    if rate is None:
+        raise not_found(f"{employee_id} has no pay rate (not graded, or paid by its branch: R-31)")
+    response.headers["ETag"] = etag(version)
+    return {**rate_json(rate), "version": version}
+
+
+_PAYSLIPS = (
+    "SELECT payslip_id, position, month, lines, total, supersedes, difference, superseded,"
+    " issued_at FROM proj_payslips.payslips WHERE employee_id = $1 AND position > $2"
+    " ORDER BY position LIMIT $3"
+)
+
+
+@router.get("/employees/{employee_id}/payslips", tags=["employees"])
+async def list_payslips(
+    employee_id: EmployeeId, principal: PayReader, request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: PositionCursor | None = None,
+) -> JsonDict:  # fmt: skip
+    """Every payslip issued to the employee, oldest first, corrections beside what they correct
+    (read model ``proj_payslips``: it lags the payroll run by a moment)."""
+    if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
+        raise forbidden("payroll, management or the employee itself may read payslips")
+    rows = await request.app.state.pool.fetch(_PAYSLIPS, employee_id, cursor or 0, limit + 1)
+    more = len(rows) > limit
+    return {
+        "items": [payslip_item(row) for row in rows[:limit]],
+        "next_cursor": encode_cursor(str(rows[limit - 1]["position"])) if more else None,
+    }
+
+
+@dataclass(frozen=True)
+class MonthEvents:
+    """The month's stream, in order, with when each payslip was issued."""
+
+    month: str
+    version: int = 0
+    payslips: Sequence[tuple[PayslipIssued, datetime]] = ()
+    fees: Sequence[BranchFeeCharged] = ()
+    fines: Sequence[TrainerFineIssued] = ()
+
+
+def payslip_json(payslip: PayslipIssued, issued_at: datetime) -> JsonDict:
+    return {
+        "employee_id": payslip.employee_id,
+        "payslip_id": str(payslip.payslip_id),
+        "lines": [
+            {"name": line.name.value, "amount": money(line.amount), "rule": line.rule}
+            for line in payslip.lines
+        ],
+        "total": money(payslip.total),
+        "supersedes": None if payslip.supersedes is None else str(payslip.supersedes),
+        "difference": None if payslip.difference is None else money(payslip.difference),
+        "policy_version": payslip.policy_version,
+        "issued_at": issued_at.isoformat(),
+    }
+
+
+def payroll_json(month: MonthEvents) -> JsonDict:
+    """The latest payslip per employee; ``history`` keeps every payslip issued, oldest first
+    (R-32: a correction stands beside the payslip it supersedes)."""
+    latest: dict[str, JsonDict] = {}
+    history = []
+    superseded = {p.supersedes for p, _ in month.payslips if p.supersedes is not None}
+    for payslip, issued_at in month.payslips:
+        shown = payslip_json(payslip, issued_at)
+        latest[payslip.employee_id] = shown
+        history.append({**shown, "superseded": payslip.payslip_id in superseded})
+    return {
+        "month": month.month,
+        "version": month.version,
+        "payslips": [latest[e] for e in sorted(latest)],
+        "history": history,
+    }
+
+
+@dataclass
+class _FeeRow:
+    branch_id: str
+    trainee_id: str
+    dates: set[date] = field(default_factory=set)
+    amount: Decimal = Decimal("0.00")
+
+
+def fee_rows(month: MonthEvents, branch_id: str | None = None) -> list[JsonDict]:
+    """R-19: the month's charges per branch and trainee (later charges add the days they add)."""
+    rows: dict[tuple[str, str], _FeeRow] = {}
+    for fee in month.fees:
+        if branch_id is not None and fee.branch_id != branch_id:
+            continue
+        key = (fee.branch_id, fee.trainee_id)
+        row = rows.setdefault(key, _FeeRow(fee.branch_id, fee.trainee_id))
+        row.dates.update(fee.days)
+        row.amount += fee.amount
+    return [
+        {
+            "branch_id": row.branch_id,
+            "trainee_id": row.trainee_id,
+            "days": len(row.dates),
+            "dates": [d.isoformat() for d in sorted(row.dates)],
+            "amount": money(row.amount),
+        }
+        for _, row in sorted(rows.items())
+    ]
+
+
+def fine_rows(month: MonthEvents) -> list[JsonDict]:
+    """R-24: the fines issued in the month (R-33), in the order they were issued."""
+    return [
+        {
+            "trainer_id": fine.trainer_id,
+            "session_id": fine.session_id,
+            "product_series": fine.product_series,
+            "failure_rate": str(fine.failure_rate),
+            "amount": money(fine.amount),
+            "penalty_event_id": str(fine.penalty_event_id),
+        }
+        for fine in month.fines
+    ]
 
 
 async def month_events(request: Request, month: Month) -> MonthEvents:
@@ -40,7 +182,7 @@ async def month_events(request: Request, month: Month) -> MonthEvents:
     return MonthEvents(str(month), version, payslips, fees, fines)
 
 
-@router.get("/payroll/{month}")
+@router.get("/payroll/{month}", tags=["payroll"])
 async def get_payroll(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -50,7 +192,7 @@ async def get_payroll(
     return payroll_json(events)
 
 
-@router.get("/branch-fees/{month}")
+@router.get("/branch-fees/{month}", tags=["payroll"])
 async def get_branch_fees(
     month: MonthPath, principal: FeeReader, request: Request, response: Response,
     branch_id: BranchQuery = None,
@@ -62,7 +204,7 @@ async def get_branch_fees(
     return {"month": str(month), "version": events.version, "rows": fee_rows(events, branch)}
 
 
-@router.get("/trainer-fines/{month}")
+@router.get("/trainer-fines/{month}", tags=["payroll"])
 async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -78,13 +220,13 @@ def download(table: Table, name: str, kind: str) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get("/payroll/{month}/export.xlsx", response_class=Response)
+@router.get("/payroll/{month}/export.xlsx", response_class=Response, tags=["payroll"])
 async def export_payroll_xlsx(month: MonthPath, _: PayrollReader, request: Request) -> Response:
     table = payroll_table(payroll_json(await month_events(request, month)))
     return download(table, f"payroll-{month}", "xlsx")
 
 
-@router.get("/payroll/{month}/export.csv", response_class=Response)
+@router.get("/payroll/{month}/export.csv", response_class=Response, tags=["payroll"])
 async def export_payroll_csv(month: MonthPath, _: PayrollReader, request: Request) -> Response:
     table = payroll_table(payroll_json(await month_events(request, month)))
     return download(table, f"payroll-{month}", "csv")
@@ -98,14 +240,14 @@ async def fee_export(
     return download(fee_table(rows), f"branch-fees-{month}", kind)
 
 
-@router.get("/branch-fees/{month}/export.xlsx", response_class=Response)
+@router.get("/branch-fees/{month}/export.xlsx", response_class=Response, tags=["payroll"])
 async def export_fees_xlsx(
     month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
 ) -> Response:
     return await fee_export(request, month, principal, branch_id, "xlsx")
 
 
-@router.get("/branch-fees/{month}/export.csv", response_class=Response)
+@router.get("/branch-fees/{month}/export.csv", response_class=Response, tags=["payroll"])
 async def export_fees_csv(
     month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
 ) -> Response:

@@ -8,9 +8,9 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
+from . import reads, routes
 from .domain.events import registry
 from .projections import DIRECTORY
-from .routes import router
 
 SERVICE = "enrollment"
 REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
@@ -22,6 +22,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline enrollment",
-        routers=[router],
+        routers=[routes.router, reads.router],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )

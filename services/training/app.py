@@ -11,7 +11,7 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import board, reads, routes
+from . import reads, routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
 from .projections import PROGRESS
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline training",
-        routers=[routes.router, reads.router, board.router],
+        routers=[routes.router, reads.router],
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),

@@ -1,9 +1,10 @@
-"""Who may read what on each training read route (docs/http.md, "training"; R-2), in one
-place. A role a route does not name grants nothing there; what a caller may read is the union
-of what each of its roles grants on the route.
+"""Who may read what on each training read route (docs/http.md, "training"; R-2), and who may
+draft which plan, in one place. A role a route does not name grants nothing there; what a caller
+may read is the union of what each of its roles grants on the route.
 
-Writes need no rule here: each is one role's act on its own stage or plan, which the plan's
-decider checks (another trainer's stage, another trainee's plan: 403).
+The other writes need no rule here: each is one role's act on its own stage or plan, which the
+plan's decider checks (another trainer's stage, another trainee's plan: 403). Drafting is the
+exception, as the plan does not know the trainee's category: :func:`may_draft`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from shared.audience import Audience
 from shared.auth import Principal, Role
 
 from .domain.state import TrainingPlan
-from .trainees import PRODUCTION_RESERVE, KnownTrainee
+from .upstream import PRODUCTION_RESERVE, KnownTrainee
 
 # A plan is read by the manager, the executive vice-president, the trainee, its trainers and its
 # branch; production draws up (and so reads) the plans of production reserve trainees (R-8).
@@ -40,3 +41,12 @@ def may_read(principal: Principal, trainee: KnownTrainee | None, state: Training
     return (
         principal.has_role(Role.PRODUCTION_MANAGER) and trainee.category == PRODUCTION_RESERVE
     ) or (principal.has_role(Role.TRAINER) and principal.sub in trainers)
+
+
+def may_draft(principal: Principal, trainee: KnownTrainee | None) -> bool:
+    """R-8: the after-sales manager drafts every plan, the production manager those of
+    production reserve trainees (R-1). An unknown trainee is for the plan write to refuse (404
+    until its enrolment arrives)."""
+    if principal.has_role(Role.AFTER_SALES_MANAGER) or trainee is None:
+        return True
+    return trainee.category == PRODUCTION_RESERVE

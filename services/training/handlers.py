@@ -1,79 +1,88 @@
-"""Load -> decide -> append for the training commands, around ``shared.decider.execute``.
+"""Load -> decide -> append for the training commands (:mod:`shared.execution`).
 
-A route gets its :class:`Write` as one dependency (:func:`writer`) and builds the command; these
-functions find the trainee (its branch goes on every event), run the decider with the request's
-``If-Match`` and ``Idempotency-Key``, and set the ETag.
+Each handler takes its dependencies explicitly (:class:`Dependencies`: the plans and demerits,
+and the trainees enrollment told training of), the command and the :class:`CommandContext` (who
+asks, under which key, on which version, when), and returns the :class:`Outcome`. A plan's
+events carry its trainee's branch; whose stage or plan it is (another trainer, another trainee)
+is the plan's decider's ``Forbidden``, since only the plan knows.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
+from dataclasses import dataclass
 
-from fastapi import Request
+from shared.commands import CommandContext
+from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
+from shared.execution import Aggregates, Outcome
 
-from shared.commands import Write
-from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation, execute, load
-
+from .audiences import may_draft
 from .domain import demerit, plan
-from .domain.commands import PlanCommand, RecordDemerit
-from .domain.events import registry
-from .domain.plan_table import plan_table
+from .domain.commands import DraftPlan, PlanCommand, RecordDemerit
+from .domain.demerit import TrainerRecord
 from .domain.state import TrainingPlan
-from .trainees import WITHDRAWN, KnownTrainee, find_trainee, in_training
+from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 
-JsonDict = dict[str, Any]
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    aggregates: Aggregates  # plans and trainers' demerits
+    find_trainee: FindTrainee  # the trainees whose enrolment arrived (upstream.py)
+
+
+async def draft_plan(
+    deps: Dependencies, command: DraftPlan, context: CommandContext
+) -> Outcome[TrainingPlan]:
+    """Draft or re-draft the plan (R-8); production managers draft for production reserve
+    trainees only."""
+    known = await deps.find_trainee(command.trainee_id)
+    if not may_draft(context.principal, known):
+        raise Forbidden("a production manager drafts plans for production reserve trainees only")
+    return await _change_plan(deps, command, context, known)
 
 
 async def change_plan(
-    write: Write, trainee_id: str, command: PlanCommand, roles: tuple[str, ...]
-) -> JsonDict:
-    """Decide ``command`` on the trainee's plan; the plan table after it, with its ETag."""
-    known = await find_trainee(write.request.app.state, trainee_id)
+    deps: Dependencies, command: PlanCommand, context: CommandContext
+) -> Outcome[TrainingPlan]:
+    """Decide ``command`` on the trainee's plan (any plan command but the draft)."""
+    known = await deps.find_trainee(command.trainee_id)
+    return await _change_plan(deps, command, context, known)
+
+
+async def _change_plan(
+    deps: Dependencies, command: PlanCommand, context: CommandContext, known: KnownTrainee | None
+) -> Outcome[TrainingPlan]:
+    stream = plan.stream_id(command.trainee_id)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
-        state, _ = await load(write.store, registry, plan.PLAN, plan.stream_id(trainee_id),
-                              cache=write.states)  # fmt: skip
+        state, _ = await deps.aggregates.load(plan.PLAN, stream)
         with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
             plan.PLAN.decide(command, state)
-    trainee = in_training(known, trainee_id)
-    outcome = await execute(
-        write.store, registry, plan.PLAN, plan.stream_id(trainee_id), command,
-        write.meta(trainee.branch_id, roles), expected_version=write.expected, cache=write.states,
+    trainee = in_training(known, command.trainee_id)
+    return await deps.aggregates.execute(
+        plan.PLAN, stream, command, context.meta(trainee.branch_id),
+        expected_version=context.expected,
     )  # fmt: skip
-    return plan_table(outcome.state, write.shown(outcome.version))
 
 
-async def record_demerit(write: Write, command: RecordDemerit, roles: tuple[str, ...]) -> JsonDict:
+async def record_demerit(
+    deps: Dependencies, command: RecordDemerit, context: CommandContext
+) -> Outcome[TrainerRecord]:
     """R-13 on the trainer's stream; the event carries the branch of the trainee it concerns."""
-    trainee = await _demerit_trainee(write, command.trainee_id)
-    outcome = await execute(
-        write.store, registry, demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
-        write.meta(trainee.branch_id if trainee else None, roles), expected_version=write.expected,
-        cache=write.states,
+    trainee = await _demerit_trainee(deps, command.trainee_id)
+    return await deps.aggregates.execute(
+        demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
+        context.meta(trainee.branch_id if trainee else None), expected_version=context.expected,
     )  # fmt: skip
-    return {
-        "trainer_id": command.trainer_id,
-        "demerits": len(outcome.state.demerits),
-        "version": write.shown(outcome.version),
-    }
 
 
-async def _demerit_trainee(write: Write, trainee_id: str | None) -> KnownTrainee | None:
+async def _demerit_trainee(deps: Dependencies, trainee_id: str | None) -> KnownTrainee | None:
     # A demerit names the trainee whose training was perfunctory: training trained it, so it
     # must know it; an unknown id is a typo to refuse rather than a branch-less demerit to keep.
     if trainee_id is None:
         return None
-    trainee = await find_trainee(write.request.app.state, trainee_id)
+    trainee = await deps.find_trainee(trainee_id)
     if trainee is None:
         raise InvalidCommand("trainee_id", f"trainee {trainee_id} is not known to training", "R-13")
     return trainee
-
-
-async def current_plan(request: Request, trainee_id: str) -> tuple[TrainingPlan, int]:
-    state, version = await load(
-        request.app.state.store, registry, plan.PLAN, plan.stream_id(trainee_id),
-        cache=request.app.state.states,
-    )  # fmt: skip
-    return state, version

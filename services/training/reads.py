@@ -1,43 +1,53 @@
-"""Read routes of the plan: the plan table 培训计划表 as JSON and as a spreadsheet.
+"""Read routes of the training service: the plan table 培训计划表 (as JSON and as a spreadsheet)
+and the progress board.
 
-Both read the plan's own stream (never stale) and answer its ETag. A caller whose role may read
-plans but who is not in this plan's audience (another branch's clerk, another trainee, a trainer
-without a stage in it) gets 404, as enrollment answers for the trainee itself: confirming that
-the plan exists would already tell another branch about the trainee.
+The plan is read from its own stream (never stale) and answered with its ETag. A caller whose
+role may read plans but who is not in this plan's audience (another branch's clerk, another
+trainee, a trainer without a stage in it) gets 404, as enrollment answers for the trainee itself:
+confirming that the plan exists would already tell another branch about the trainee.
+
+``GET /board/progress``: training progress per branch and trainer accountability (R-10 to R-13),
+read from the ``progress`` projection (:mod:`.projections`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Principal, require_roles
+from shared.execution import app_aggregates
 from shared.problems import not_found
-from shared.requests import etag
+from shared.requests import Now, etag
 
-from .audiences import PLAN_READERS, may_read
+from .audiences import PLAN_READERS, PROGRESS_BOARD, may_read
+from .domain import plan
+from .domain.events import registry
 from .domain.plan_table import plan_table
 from .export import XLSX, plan_workbook
-from .handlers import current_plan
+from .projections import PROGRESS
 from .schemas import TraineeIdPath
-from .trainees import find_trainee
+from .upstream import find_trainee
 
-router = APIRouter(tags=["plans"])
+router = APIRouter()
 JsonDict = dict[str, Any]
 
 Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
+BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]
 
 
 async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:
-    state, version = await current_plan(request, trainee_id)
+    plans = app_aggregates(request.app.state, registry)
+    state, version = await plans.load(plan.PLAN, plan.stream_id(trainee_id))
     trainee = await find_trainee(request.app.state, trainee_id)
     if state.status is None or not may_read(principal, trainee, state):
         raise not_found(f"no plan has been drafted for trainee {trainee_id}")
     return plan_table(state, version)
 
 
-@router.get("/plans/{trainee_id}")
+@router.get("/plans/{trainee_id}", tags=["plans"])
 async def get_plan(
     trainee_id: TraineeIdPath, principal: Reader, request: Request, response: Response
 ) -> JsonDict:
@@ -49,6 +59,7 @@ async def get_plan(
 
 @router.get(
     "/plans/{trainee_id}/export.xlsx",
+    tags=["plans"],
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "the plan table as a spreadsheet"}},
 )
@@ -64,3 +75,67 @@ async def export_plan(trainee_id: TraineeIdPath, principal: Reader, request: Req
             "ETag": etag(table["version"]),
         },
     )
+
+
+# Overdue: past its planned end (as of the reading's day) and not signed off; withdrawn trainees'
+# stages are no one's delay. Status counts are of trainees still in training.
+_ROWS = f"""
+WITH plans AS (
+    SELECT branch_id,
+           count(*) FILTER (WHERE enrolled) AS trainees,
+           count(*) FILTER (WHERE enrolled AND NOT withdrawn AND plan_status IS NULL)
+               AS without_plan,
+           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'draft') AS draft,
+           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'approved') AS approved,
+           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'completed') AS completed,
+           count(*) FILTER (WHERE withdrawn) AS withdrawn
+    FROM {PROGRESS.schema}.trainees WHERE branch_id IS NOT NULL GROUP BY branch_id
+), overdue AS (
+    SELECT t.branch_id, count(*) AS overdue_stages
+    FROM {PROGRESS.schema}.stages s JOIN {PROGRESS.schema}.trainees t USING (trainee_id)
+    WHERE NOT s.signed_off AND s.planned_end < $2 AND NOT t.withdrawn
+    GROUP BY t.branch_id
+)
+SELECT branch_id,
+       coalesce(p.trainees, 0) AS trainees, coalesce(p.without_plan, 0) AS without_plan,
+       coalesce(p.draft, 0) AS draft, coalesce(p.approved, 0) AS approved,
+       coalesce(p.completed, 0) AS completed, coalesce(p.withdrawn, 0) AS withdrawn,
+       coalesce(o.overdue_stages, 0) AS overdue_stages,
+       coalesce(b.disputes, 0) AS disputes, coalesce(b.send_backs, 0) AS send_backs
+FROM plans p
+FULL JOIN {PROGRESS.schema}.branch_tallies b USING (branch_id)
+LEFT JOIN overdue o USING (branch_id)
+WHERE $1::text IS NULL OR branch_id = $1
+ORDER BY branch_id
+"""
+
+_TRAINERS = f"""
+SELECT trainer_id,
+       sum(disputed_stages)::int AS disputed_stages, sum(dissenting_days)::int AS dissenting_days,
+       sum(send_backs_received)::int AS send_backs_received, sum(demerits)::int AS demerits
+FROM {PROGRESS.schema}.trainer_tallies
+WHERE $1::text IS NULL OR branch_id = $1
+GROUP BY trainer_id ORDER BY trainer_id
+"""
+
+
+@router.get("/board/progress", tags=["boards"])
+async def progress_board(
+    principal: BoardReader,
+    request: Request,
+    now: Now,
+    branch_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> JsonDict:
+    """Plans by status, overdue stages, disputes and send-backs per branch; per trainer, the
+    disputes, dissents, send-backs and demerits held against them (for one branch: its trainees)."""
+    branch = PROGRESS_BOARD.branch_of_list(principal, branch_id)
+    today = now.date()
+    pool: asyncpg.Pool = request.app.state.pool
+    rows = await pool.fetch(_ROWS, branch, today)
+    trainers = await pool.fetch(_TRAINERS, branch)
+    return {
+        "as_of": today.isoformat(),
+        "branch_id": branch,
+        "rows": [dict(r) for r in rows],
+        "trainers": [dict(r) for r in trainers],
+    }

@@ -1,19 +1,20 @@
-"""Write routes of the training service (api-contract.md, "training"). Thin: request -> command ->
-:mod:`.handlers` -> the plan table. Role checks are here; whose stage or plan it is (the other
-trainer, the other trainee) is the decider's ``Forbidden``, since only the plan knows."""
+"""Write routes of the training service (docs/http.md, "training"). Thin: request -> command
+-> :mod:`.handlers` -> the plan table, with its ETag. Role checks are here (one gate per route);
+who may draft which plan and whose stage or plan it is are the handlers' and the plan's."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from starlette.datastructures import State
 
-from shared.auth import Principal, Role
+from shared.auth import Role
 from shared.commands import Write, writer
-from shared.problems import forbidden
+from shared.execution import Outcome
 
+from . import handlers
 from .domain.commands import (
     ApprovePlan,
     ConfirmTrainingDay,
@@ -24,7 +25,9 @@ from .domain.commands import (
     ReturnStage,
     SignOffStage,
 )
-from .handlers import change_plan, record_demerit
+from .domain.events import registry
+from .domain.plan_table import plan_table
+from .domain.state import TrainingPlan
 from .schemas import (
     AgreementBody,
     ApproveBody,
@@ -37,15 +40,14 @@ from .schemas import (
     TraineeIdPath,
     TrainerIdPath,
 )
-from .trainees import PRODUCTION_RESERVE, find_trainee
+from .upstream import find_trainee
 
 router = APIRouter(tags=["plans"])
 JsonDict = dict[str, Any]
 
-DRAFTERS = (Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER)
 # Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
-# dependency (handlers.writer): 401/403 before anything else, as before.
-DrafterWrite = Annotated[Write, writer(*DRAFTERS)]
+# dependency (shared.commands.writer): 401/403 before anything else.
+DrafterWrite = Annotated[Write, writer(Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER)]
 ExecVpWrite = Annotated[Write, writer(Role.EXEC_VP)]
 TrainerWrite = Annotated[Write, writer(Role.TRAINER)]
 TraineeWrite = Annotated[Write, writer(Role.TRAINEE)]
@@ -54,22 +56,23 @@ PLAN = "/plans/{trainee_id}"
 STAGE = PLAN + "/stages/{no}"
 
 
+def dependencies(write: Write) -> handlers.Dependencies:
+    """The handlers' dependencies, from the app the request came to."""
+    return handlers.Dependencies(write.aggregates(registry), partial(find_trainee, write.app_state))
+
+
+def answered(write: Write, outcome: Outcome[TrainingPlan]) -> JsonDict:
+    """The plan table after the command, with its ETag."""
+    return plan_table(outcome.state, write.shown(outcome.version))
+
+
 @router.put(PLAN)
 async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWrite) -> JsonDict:
     """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
     (R-9). Production managers draft for production reserve trainees only."""
-    await _may_draft(write.request.app.state, write.principal, trainee_id)
     stages = tuple(s.spec() for s in body.stages)
     command = DraftPlan(trainee_id, stages, write.actor_id, write.today)
-    return await change_plan(write, trainee_id, command, DRAFTERS)
-
-
-async def _may_draft(state: State, principal: Principal, trainee_id: str) -> None:
-    if principal.has_role(Role.AFTER_SALES_MANAGER):
-        return
-    trainee = await find_trainee(state, trainee_id)
-    if trainee is not None and trainee.category != PRODUCTION_RESERVE:  # unknown: 404 follows
-        raise forbidden("a production manager drafts plans for production reserve trainees only")
+    return answered(write, await handlers.draft_plan(dependencies(write), command, write))
 
 
 @router.post(PLAN + "/approve")
@@ -78,7 +81,7 @@ async def approve_plan(
 ) -> JsonDict:
     """The executive vice-president puts the drafted revision in force (R-9; R-8a topics)."""
     command = ApprovePlan(trainee_id, write.actor_id, write.today)
-    return await change_plan(write, trainee_id, command, (Role.EXEC_VP,))
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/days", status_code=201)
@@ -90,8 +93,8 @@ async def log_day(
         trainee_id, no, body.date, body.content, body.method, body.hours, body.performance,
         body.effect, write.actor_id, write.today,
     )  # fmt: skip
-    write.response.headers["Location"] = f"/plans/{trainee_id}"
-    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+    write.located(f"/plans/{trainee_id}")
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/days/{date}/confirm")
@@ -103,7 +106,7 @@ async def confirm_day(
     command = ConfirmTrainingDay(
         trainee_id, no, date, body.agree, body.comment, write.actor_id, write.today
     )
-    return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/sign-off")
@@ -112,7 +115,7 @@ async def sign_off(
 ) -> JsonDict:
     """The trainer signs with an assessment 培训人评估 (R-11); the countersign closes the stage."""
     command = SignOffStage(trainee_id, no, body.assessment, write.actor_id, write.today)
-    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/countersign")
@@ -123,7 +126,7 @@ async def countersign(
     command = CountersignStage(
         trainee_id, no, body.agree, body.comment, write.actor_id, write.today
     )
-    return await change_plan(write, trainee_id, command, (Role.TRAINEE,))
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/return")
@@ -132,7 +135,7 @@ async def send_back(
 ) -> JsonDict:
     """The trainer of stage ``no`` sends the trainee back to an earlier stage (R-12)."""
     command = ReturnStage(trainee_id, no, body.to_stage, body.reason, write.actor_id, write.today)
-    return await change_plan(write, trainee_id, command, (Role.TRAINER,))
+    return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post("/trainers/{trainer_id}/demerits", status_code=201)
@@ -141,4 +144,6 @@ async def add_demerit(
 ) -> JsonDict:
     """A verified perfunctory trainer gets a demerit 记过 (R-13, TrainerDemeritRecorded)."""
     command = RecordDemerit(trainer_id, body.reason, body.trainee_id, write.actor_id, write.today)
-    return await record_demerit(write, command, (Role.AFTER_SALES_MANAGER,))
+    outcome = await handlers.record_demerit(dependencies(write), command, write)
+    demerits = len(outcome.state.demerits)
+    return {"trainer_id": trainer_id, "demerits": demerits, "version": write.shown(outcome.version)}

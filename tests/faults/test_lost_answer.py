@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.decider import Decider, Metadata, RuleViolation, execute
+from shared.decider import Decider, RuleViolation
 from shared.events import Actor, Event, EventRegistry
+from shared.execution import Metadata, execute
 from shared.memstore import InMemoryEventStore
 
 registry = EventRegistry()

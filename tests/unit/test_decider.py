@@ -1,4 +1,5 @@
-"""The command path (load, decide, append) on the in-memory store: retries, pins, idempotency."""
+"""The command path (shared.execution: load, decide, append) on the in-memory store: retries, pins,
+idempotency, policy versions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from shared.decider import Decider, Metadata, RuleViolation, execute, load
+from shared.decider import Decider, RuleViolation
 from shared.events import Actor, Event, EventRegistry
 from shared.eventstore import ConcurrencyError
+from shared.execution import Metadata, execute, load
 from shared.memstore import InMemoryEventStore
 
 registry = EventRegistry()
@@ -19,6 +21,12 @@ registry = EventRegistry()
 class Counted(Event):
     event_type = "Counted"
     by: int
+
+
+@registry.register
+class Graded(Event):
+    event_type = "Graded"
+    policy_version: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,18 @@ async def test_a_repeated_idempotency_key_decides_once():
     again = await execute(store, registry, COUNTER, "c-1", Count(2), keyed)
     assert again.replayed and not first.replayed
     assert again.state.total == 2 and await store.head_position() == 1
+
+
+async def test_an_event_decided_under_a_policy_records_its_version_in_the_envelope():
+    """R-22: the audit re-derives a decision under the policy version its envelope names."""
+    store = InMemoryEventStore()
+    graded = Decider(
+        Counter, lambda state, _e: state, lambda _c, _s: [Graded(policy_version="g-2")]
+    )
+    await execute(store, registry, graded, "g-1", Count(1), META)
+    await execute(store, registry, COUNTER, "c-1", Count(1), META)
+    assert (await store.read_stream("g-1"))[0].policy_version == "g-2"
+    assert (await store.read_stream("c-1"))[0].policy_version is None
 
 
 class CountingReads(InMemoryEventStore):

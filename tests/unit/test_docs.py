@@ -30,15 +30,6 @@ def test_every_path_the_docs_name_exists(doc):
 
 
 OUTSIDE = re.compile(r"\.\./shared|domain-rules\.md|api-contract\.md|architecture\.md")
-# Still citing the team documents outside the repository, in modules being reshaped for issue 15
-# at the same time; to cite docs/http.md and docs/rules.md when that lands.
-NOT_YET = {
-    "shared/decider.py",
-    "services/enrollment/routes.py",
-    "services/training/routes.py",
-    "services/assessment/routes.py",
-    "services/compensation/routes.py",
-}
 
 
 def test_no_code_or_doc_points_to_documents_outside_the_repository():
@@ -48,4 +39,4 @@ def test_no_code_or_doc_points_to_documents_outside_the_repository():
         for path in (ROOT / folder).rglob("*")
         if path.suffix in {".py", ".md", ".sql", ".json"} and OUTSIDE.search(path.read_text())
     }
-    assert pointing <= NOT_YET, sorted(pointing - NOT_YET)
+    assert pointing == set(), sorted(pointing)

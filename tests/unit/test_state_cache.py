@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from shared.decider import StateCache, execute, load
 from shared.eventstore import ConcurrencyError
+from shared.execution import StateCache, execute, load
 from shared.memstore import InMemoryEventStore
 from tests.unit.test_decider import COUNTER, META, Count, Counted, Counter, registry
 

@@ -32,6 +32,10 @@ class Trainee:
         return Status.PLACED if self.placement is not None else Status.ENROLLED
 
 
+def stream_id(trainee_id: str) -> str:
+    return f"trainee-{trainee_id}"
+
+
 def initial() -> Trainee:
     return Trainee()
 

@@ -1,4 +1,4 @@
-"""What assessment knows of a trainee (services/assessment/facts.py): its enrolment facts and
+"""What assessment knows of a trainee (services/assessment/upstream.py): its enrolment facts and
 current plan stages, read together for concurrent commands."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from services.assessment.domain.trainee_record import PlanStage
-from services.assessment.facts import find_trainee
+from services.assessment.upstream import find_trainee
 
 
 async def test_facts_and_stages_come_together_in_stage_order_for_concurrent_lookups(svc):

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from services.compensation import inputs
+from services.compensation import upstream
 from services.compensation.domain.account import (
     PAY_ACCOUNT,
     account_stream,
@@ -26,9 +26,9 @@ from services.compensation.domain.months import Month
 from services.compensation.domain.payslip import prepare_payslip
 from services.compensation.domain.vocabulary import Category, Level, Position
 from services.compensation.policy.pay import PAY
-from shared.decider import load
 from shared.events import SYSTEM_ACTOR
 from shared.eventstore import NO_STREAM, PostgresEventStore
+from shared.execution import load
 
 MONTHS = ("2026-03", "2026-04")
 
@@ -67,10 +67,10 @@ def without_id(slip):
 async def test_chunked_month_reads_pay_as_whole_accounts_do_r25_to_r32(pg_pool, monkeypatch):
     store = PostgresEventStore(pg_pool, "compensation")
     employees = [await open_account(store, i) for i in range(8)]
-    monkeypatch.setattr(inputs, "ACCOUNT_CHUNK", 3)  # chunks of 3, 3 and 2 accounts
+    monkeypatch.setattr(upstream, "ACCOUNT_CHUNK", 3)  # chunks of 3, 3 and 2 accounts
     for month in map(Month.parse, MONTHS):
         policy = PAY.in_force(month.last_day)
-        batched = await inputs.payslips(pg_pool, [*employees, "e-none"], month, policy)
+        batched = await upstream.payslips(pg_pool, [*employees, "e-none"], month, policy)
         expected = []
         for employee_id in employees:
             account, _ = await load(store, registry, PAY_ACCOUNT, account_stream(employee_id))

@@ -1,5 +1,5 @@
 """Two replicas of training on one database: a command never decides on the state a replica
-cached when another replica has appended since (shared.decider.StateCache)."""
+cached when another replica has appended since (shared.execution.StateCache)."""
 
 from __future__ import annotations
 

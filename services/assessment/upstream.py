@@ -1,13 +1,14 @@
-"""The trainee facts tables (migrations/0001): read by the handlers, written by the consumer.
+"""What assessment learnt from upstream events: the trainee facts tables (migrations/0001, 0002),
+read by the handlers and the reads, written by the consumer.
 
-Handlers find a trainee through the app's state (:func:`find_trainee`: concurrent lookups share a
+Routes give the handlers :func:`find_trainee` over the app's state (concurrent lookups share a
 statement); the consumer reads and writes the stages inside its inbox transaction (``Source``: a
 pool or a connection).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -81,9 +82,13 @@ async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
     return KnownTrainee(trainee_id, row["status"], enrolment, stages)
 
 
-async def known_trainee(state: State, trainee_id: str) -> KnownTrainee:
-    """404 with the reason while the enrolment has not arrived (or never happened)."""
-    trainee = await find_trainee(state, trainee_id)
+FindTrainee = Callable[[str], Awaitable[KnownTrainee | None]]
+"""``find_trainee`` of one app's state: what a handler is given to look a trainee up."""
+
+
+def known_trainee(trainee: KnownTrainee | None, trainee_id: str) -> KnownTrainee:
+    """The trainee as :func:`find_trainee` found it; 404 with the reason while its enrolment has
+    not arrived (or never happened)."""
     if trainee is None:
         raise not_arrived(
             f"trainee {trainee_id} is not known to assessment: no enrolment of it has arrived"
@@ -91,9 +96,9 @@ async def known_trainee(state: State, trainee_id: str) -> KnownTrainee:
     return trainee
 
 
-async def trainee_to_examine(state: State, trainee_id: str) -> KnownTrainee:
+def trainee_to_examine(found: KnownTrainee | None, trainee_id: str) -> KnownTrainee:
     """A known trainee still in training: a withdrawn one sits no exam (409)."""
-    trainee = await known_trainee(state, trainee_id)
+    trainee = known_trainee(found, trainee_id)
     if trainee.status == WITHDRAWN:
         raise Conflict(f"trainee {trainee_id} has withdrawn and cannot be examined")
     return trainee

@@ -1,7 +1,9 @@
-"""The trainees training knows (table ``known_trainees``, filled by :mod:`.consumers`)."""
+"""What training learnt from upstream events: the trainees enrollment told it of (table
+``known_trainees``, filled by :mod:`.consumers`), looked up by the handlers and the reads."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import State
@@ -12,7 +14,6 @@ from shared.problems import not_arrived
 
 PRODUCTION_RESERVE = "production_reserve"  # R-1: production draws up these trainees' plans
 WITHDRAWN = "withdrawn"
-# The enrolment is on its way over the bus (usually well under a second): worth retrying soon.
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
     statement (:class:`shared.batching.Lookup`)."""
     row = await lookup(state, _FIND_SQL)(trainee_id)
     return None if row is None else KnownTrainee(*row)
+
+
+FindTrainee = Callable[[str], Awaitable[KnownTrainee | None]]
+"""``find_trainee`` of one app's state: what a handler is given to look a trainee up."""
 
 
 def in_training(trainee: KnownTrainee | None, trainee_id: str) -> KnownTrainee:

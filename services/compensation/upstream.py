@@ -1,4 +1,6 @@
-"""What a payroll run is computed from: the pay accounts and the upstream facts the consumer kept.
+"""What compensation learnt from upstream events, as the handlers read it: the employees
+enrollment told it of (table ``known_employees``), and what a payroll run is computed from (the
+pay accounts and the dispositions, training days and trainer penalties the consumer kept).
 
 Each function reads committed state only; the payroll decider compares what it is given with
 what the month already holds, so a run that overlaps another (or a late event) is harmless.
@@ -7,13 +9,16 @@ what the month already holds, so a run that overlaps another (or a late event) i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
 import asyncpg
+from starlette.datastructures import State
 
+from shared.batching import lookup
 from shared.events import Event, JsonDict
 
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream, month_inputs, rates_in_month
@@ -23,6 +28,39 @@ from .domain.months import Month
 from .domain.payslip import ComputedPayslip, prepare_payslip
 from .domain.vocabulary import Category, DispositionOutcome
 from .policy.pay import PayPolicy
+
+
+@dataclass(frozen=True)
+class KnownEmployee:
+    employee_id: str
+    category: Category | None  # None: a category this service does not know
+    branch_id: str
+
+
+_FIND_SQL = (
+    "SELECT employee_id, category, branch_id FROM known_employees"
+    " WHERE employee_id = ANY($1::text[])"
+)
+
+
+async def find_employee(state: State, employee_id: str) -> KnownEmployee | None:
+    """The employee as enrollment described it (consumers.py), None before its enrolment arrived.
+
+    ``state`` is the app's (``request.app.state``): concurrent commands' lookups share one
+    statement (:class:`shared.batching.Lookup`)."""
+    row = await lookup(state, _FIND_SQL)(employee_id)
+    if row is None:
+        return None
+    try:
+        category: Category | None = Category(row["category"])
+    except ValueError:
+        category = None
+    return KnownEmployee(employee_id, category, row["branch_id"])
+
+
+FindEmployee = Callable[[str], Awaitable[KnownEmployee | None]]
+"""``find_employee`` of one app's state: what a handler is given to look an employee up."""
+
 
 ACCOUNT_PREFIX = account_stream("")
 ACCOUNT_CHUNK = 10_000  # accounts per query: a bounded result (their rates and one month)
@@ -135,3 +173,23 @@ async def penalties(pool: asyncpg.Pool, month: Month) -> list[TrainerPenalty]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """What a month's payroll run is computed from."""
+
+    payslips: list[ComputedPayslip]  # each paid employee's, as it would be issued now
+    dispositions: list[TraineeDisposition]  # decided by the month's end (R-19)
+    training_days: list[TrainingDay]  # in the month (R-19)
+    penalties: list[TrainerPenalty]  # assessed in the month (R-24)
+
+
+async def month_facts(pool: asyncpg.Pool, month: Month, policy: PayPolicy) -> MonthFacts:
+    employees = await paid_employees(pool)
+    return MonthFacts(
+        await payslips(pool, employees, month, policy),
+        await dispositions(pool, month.last_day),
+        await training_days(pool, month),
+        await penalties(pool, month),
+    )

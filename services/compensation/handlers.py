@@ -1,0 +1,67 @@
+"""Load -> decide -> append for the compensation commands (:mod:`shared.execution`).
+
+Each handler takes its dependencies explicitly (:class:`Dependencies`: the pay accounts and
+payrolls, the employees enrollment told compensation of, what a month's run is computed from),
+the command or the month, and the :class:`CommandContext` (who asks, under which key, on which
+version, when), and returns the :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from shared.commands import CommandContext
+from shared.execution import Aggregates, Outcome
+from shared.problems import not_arrived
+
+from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
+from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays, RunPayroll
+from .domain.employment import check_recordable
+from .domain.fees import branch_fees, trainer_fines
+from .domain.months import Month
+from .domain.payroll import PAYROLL, Payroll, payroll_stream
+from .policy.pay import PAY, PayPolicy
+from .upstream import FindEmployee, MonthFacts
+
+PayInput = RecordTravelDays | RecordPieceRate | RatePerformance
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    aggregates: Aggregates  # pay accounts and monthly payrolls
+    find_employee: FindEmployee  # the employees whose enrolment arrived (upstream.py)
+    month_facts: Callable[[Month, PayPolicy], Awaitable[MonthFacts]]  # a run's inputs
+
+
+async def record(
+    deps: Dependencies, command: PayInput, context: CommandContext
+) -> Outcome[PayAccount]:
+    """Record a month's pay input for a known employee whom the company pays (R-31)."""
+    employee = await deps.find_employee(command.employee_id)
+    if employee is None or employee.category is None:
+        raise not_arrived(f"no employee {command.employee_id} is known to compensation (yet)")
+    check_recordable(employee.category, command, PAY.in_force(context.today))
+    return await deps.aggregates.execute(
+        PAY_ACCOUNT, account_stream(command.employee_id), command,
+        context.meta(employee.branch_id), expected_version=context.expected,
+    )  # fmt: skip
+
+
+async def run_payroll(
+    deps: Dependencies, month: Month, context: CommandContext
+) -> Outcome[Payroll]:
+    """Issue the month's payslips, branch fees and trainer fines: the payroll decider issues
+    only what differs from what the month already holds (R-32: a rerun with the same inputs
+    issues nothing; changed inputs issue corrections beside the old payslips; R-33: charges
+    once each). Two runs at once are safe: the loser is re-decided on fresh state."""
+    # The version in force at the month's end governs its payroll parameters (rates carry theirs).
+    policy = PAY.in_force(month.last_day)
+    facts = await deps.month_facts(month, policy)
+    fees = branch_fees(str(month), facts.dispositions, facts.training_days, policy)
+    fines = trainer_fines(str(month), facts.penalties)
+    command = RunPayroll(str(month), tuple(facts.payslips), tuple(fees), tuple(fines))
+    return await deps.aggregates.execute(
+        PAYROLL, payroll_stream(str(month)), command, context.meta(None),
+        expected_version=context.expected,
+    )  # fmt: skip

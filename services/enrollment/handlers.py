@@ -1,0 +1,62 @@
+"""Load -> decide -> append for the enrollment commands (:mod:`shared.execution`), one function
+per command.
+
+Each takes its dependencies explicitly: the trainees' aggregates, the command, and the
+:class:`CommandContext` (who asks, under which key, on which version, when). It checks who may
+act on which trainee (R-2: the route's audience in :mod:`.audiences`), records the trainee's
+branch on the events, and returns the :class:`Outcome`; the route answers it.
+"""
+
+from __future__ import annotations
+
+from shared.audience import Audience
+from shared.commands import CommandContext
+from shared.decider import Forbidden
+from shared.execution import Aggregates, Outcome
+
+from . import audiences
+from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
+from .domain.trainee import TRAINEE, Trainee, stream_id
+from .reads import visible_trainee
+
+
+async def enroll(
+    trainees: Aggregates, command: EnrollTrainee, context: CommandContext
+) -> Outcome[Trainee]:
+    """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
+    if not audiences.ENROLMENT.sees(context.principal, branch_id=command.branch_id, person_id=None):
+        raise Forbidden(f"not permitted to enrol into branch {command.branch_id!r}")
+    # A new trainee, almost always: skip reading a stream that does not exist yet.
+    return await trainees.execute(
+        TRAINEE, stream_id(command.trainee_id), command, context.meta(command.branch_id),
+        expected_version=context.expected, creates=True,
+    )  # fmt: skip
+
+
+async def score_placement(
+    trainees: Aggregates, command: ScorePlacement, context: CommandContext
+) -> Outcome[Trainee]:
+    """Record the placement exam (R-6): the starting position and the plan level."""
+    return await _change(trainees, command, context, audiences.PLACEMENT)
+
+
+async def withdraw(
+    trainees: Aggregates, command: WithdrawTrainee, context: CommandContext
+) -> Outcome[Trainee]:
+    """Withdraw a trainee (TraineeWithdrawn)."""
+    return await _change(trainees, command, context, audiences.WITHDRAWAL)
+
+
+async def _change(
+    trainees: Aggregates,
+    command: ScorePlacement | WithdrawTrainee,
+    context: CommandContext,
+    audience: Audience,
+) -> Outcome[Trainee]:
+    """``command`` on an enrolled trainee the ``audience`` lets the caller see (404 otherwise)."""
+    state, _ = await visible_trainee(trainees, context.principal, command.trainee_id, audience)
+    assert state.profile is not None
+    return await trainees.execute(
+        TRAINEE, stream_id(command.trainee_id), command, context.meta(state.profile.branch_id),
+        expected_version=context.expected,
+    )  # fmt: skip

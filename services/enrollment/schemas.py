@@ -1,0 +1,79 @@
+"""Request bodies of the enrollment routes and the JSON shapes of what they answer.
+
+Every body refuses unknown fields and bounds every value, so a bad request is a 422 naming the
+field before any command is built; scores and years are exact decimals, sent back as strings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from shared.requests import RequestBody
+
+from .domain.trainee import Trainee
+from .domain.vocabulary import Category, Education
+
+ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+TraineeId = Annotated[str, Field(pattern=ID_PATTERN)]
+Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1)]
+JsonDict = dict[str, Any]
+
+
+Body = RequestBody  # unknown fields and NUL characters are refused with a 422
+
+
+class EnrollRequest(Body):
+    trainee_id: TraineeId | None = None
+    name: str = Field(min_length=1, max_length=200)
+    category: Category
+    branch_id: str = Field(min_length=1, max_length=64)
+    education: Education
+    experience_years: Decimal = Field(ge=0, le=70, decimal_places=1)
+    certificates: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=50)
+    product_series: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
+    enrolled_on: date
+
+
+class PlacementRequest(Body):
+    written: Score
+    practical: Score | None = None
+
+
+class WithdrawRequest(Body):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def placement_json(trainee_id: str, state: Trainee, version: int) -> JsonDict:
+    placement = state.placement
+    assert placement is not None
+    return {
+        "trainee_id": trainee_id, "position": placement.position,
+        "plan_level": placement.plan_level, "average": str(placement.average),
+        "policy_version": placement.policy_version, "rule_trace": placement.rule_trace,
+        "version": version,
+    }  # fmt: skip
+
+
+def profile_json(state: Trainee, version: int) -> JsonDict:
+    p, placement = state.profile, state.placement
+    assert p is not None
+    return {
+        "trainee_id": p.trainee_id, "name": p.name, "category": p.category,
+        "branch_id": p.branch_id, "education": p.education,
+        "experience_years": str(p.experience_years), "certificates": p.certificates,
+        "product_series": p.product_series, "enrolled_on": p.enrolled_on,
+        "status": state.status,
+        "position": placement.position if placement else None,
+        "plan_level": placement.plan_level if placement else None,
+        "placement": None if placement is None else {
+            "written": str(placement.written),
+            "practical": None if placement.practical is None else str(placement.practical),
+            "average": str(placement.average), "policy_version": placement.policy_version,
+            "rule_trace": placement.rule_trace,
+        },
+        "version": version,
+    }  # fmt: skip
