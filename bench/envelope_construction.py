@@ -2,7 +2,7 @@
 
 ``python -m bench.envelope_construction``: builds 100,000 envelopes from rows shaped like
 ``shared.eventstore.EVENT_COLUMNS`` each way, as ``rows_to_envelopes`` does (one actor per page's
-distinct actor), and prints the best round of each in CPU time. The figures are in ADR 0012. Not
+distinct actor), and prints the best round of each in CPU time. The figures are in ADR 0011. Not
 a suite of ``python -m bench``: it decided one question.
 """
 

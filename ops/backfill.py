@@ -44,7 +44,7 @@ async def backfill(
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await declare_topology(channel, settings, topology, keys)  # its queues, if never made
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-        publish = PUBLISHERS[settings.relay_publish]  # as the relay publishes (ADR 0012)
+        publish = PUBLISHERS[settings.relay_publish]  # as the relay publishes (ADR 0011)
         sent, position = 0, after
         while position < through:
             page = await fetch_after(conn, position, PAGE, producer)

@@ -6,7 +6,7 @@ and three futures per publish. Here the three frames of an event's publish (``Ba
 content header, the body, split at the connection's frame size) are written directly, and
 :func:`shared.relay.publish_batch` hands a whole batch to the connection's writer at once: a
 fraction of the CPU per event (figures, guards and the way back, ``GRADELINE_RELAY_PUBLISH=plain``:
-ADR 0012).
+ADR 0011).
 
 The layout is the AMQP 0-9-1 specification's: general frame format (§2.3.5, §4.2.3), content
 framing (§4.2.6), the ``Basic`` class's property list and flags, field tables with RabbitMQ's

@@ -249,9 +249,9 @@ def tune_gc(gen0_threshold: int) -> None:
     """Make the cyclic garbage collector cheap for a request-serving process.
 
     With the interpreter's default (a young-generation pass per 700 net new objects), the
-    objects of 64 requests in flight cross the threshold every few requests: measured on the
-    enrolment command, collections took 35-90 µs of its ~600 µs of CPU, most of it walking the
-    same live objects again and again. A higher threshold lets reference counting free each
+    objects of 64 requests in flight cross the threshold every few requests, and collections
+    take a noticeable share of a command's CPU walking the same live objects again and again
+    (figures: ADR 0011). A higher threshold lets reference counting free each
     request's garbage first; ``gc.freeze()`` (once per process, after start-up) moves the
     modules, schemas and caches loaded at start into a generation that full collections skip.
     Cycles are still collected, only later. ``gen0_threshold`` 0 leaves Python's defaults.

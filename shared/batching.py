@@ -1,8 +1,9 @@
 """Coalesce concurrent small queries into one round trip, the way the group commit does appends.
 
 Under load a service runs many requests at once, and each would otherwise pay a round trip and
-asyncpg's per-query cost for a one-row lookup or insert (measured on the HTTP path: the
-``Idempotency-Key`` lookup and store were ~40 % of a command's CPU). A :class:`Batcher` hands
+asyncpg's per-query cost for a one-row lookup or insert (on the HTTP path the
+``Idempotency-Key`` lookup and store were a large share of a command's CPU: ADR 0006). A
+:class:`Batcher` hands
 every call to one flusher task: while a batch is in flight new calls queue, and the next flush
 takes them all. A lone call waits for nothing (its flush starts at once); under load the batch
 grows by itself, so there is no timer to tune.

@@ -193,9 +193,8 @@ class Consumer:
         order they arrived in (:func:`shared.ordering.handle_in_order`).
 
         One applier rather than one per partition: four transactions at a time contended for
-        the inbox lock and the cores, each with a small batch. Measured at 1,000 events/s over
-        four partitions (append -> consumer commit, bus suite): p50 24-41 -> 18-22 ms, p99
-        111-127 -> 38-69 ms. The price: a message being retried (``_process``'s back-off)
+        the inbox lock and the cores, each with a small batch (the bus suite's latency figures:
+        docs/benchmarks.md). The price: a message being retried (``_process``'s back-off)
         holds this process's other partitions too, for at most ``consumer_max_attempts``
         back-offs, after which it is dead-lettered; replicas on other partitions go on.
         """

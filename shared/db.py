@@ -73,7 +73,7 @@ async def drop_database(dsn: str, database: str) -> None:
 # grows until an ANALYZE invalidates it, which never comes where autovacuum is off or behind.
 # Planning these short statements afresh costs less than one such scan. The group commit's
 # function, the store's hottest path, keeps cached plans (shared/sql/append.sql says why they
-# stay right). Figures and guards: ADR 0012.
+# stay right). Figures and guards: ADR 0011.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 # PostgreSQL's own plan caching, for connections measured against ours (the benchmarks' raw
 # baselines), so that they are not re-planned per statement on Gradeline's account.
@@ -127,7 +127,7 @@ class Liveness:
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
-    """orjson for json/jsonb: 2.5x faster reads than the stdlib codec."""
+    """orjson for json/jsonb: faster reads of every event than the stdlib codec."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
             typename,
@@ -139,7 +139,7 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip the pool's reset query on release (a round trip per borrow, ADR 0012): nothing here
+    """Skip the pool's reset query on release (a round trip per borrow, ADR 0011): nothing here
     leaves session state behind. Session advisory locks are the one state that could: they are
     taken only through :func:`session_lock`, which never returns a connection to the pool
     holding one."""

@@ -15,7 +15,7 @@ the relay reports it (:attr:`Relay.blocked`) and retries with back-off until it 
 
 A batch goes to the broker as hand-marshalled frames written into aiormq's channel state
 (:func:`publish_batch`), or with ``GRADELINE_RELAY_PUBLISH=plain`` through aiormq's own
-``basic_publish`` (:func:`publish_each`); ADR 0012.
+``basic_publish`` (:func:`publish_each`); ADR 0011.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ async def publish_batch(
     and each publish takes the channel's next delivery tag with a confirmation future that
     aiormq's confirm handling resolves (or rejects when the channel closes). The writer sends the
     batch in a few socket writes; the relay bounds what is unconfirmed by batches in flight.
-    None of that channel state is aiormq's documented API: ADR 0012 says what it buys against
+    None of that channel state is aiormq's documented API: ADR 0011 says what it buys against
     :func:`publish_each` (one ``basic_publish`` per event), and a canary test guards its shape.
 
     Publishes whose routing key ``mandatory`` names are mandatory. aiormq finds a returned
@@ -156,7 +156,7 @@ async def publish_each(
 ) -> asyncio.Future[list[Confirmation]]:
     """What :func:`publish_batch` does, through aiormq's public ``basic_publish``, one publish
     per event (``GRADELINE_RELAY_PUBLISH=plain``): nothing marshalled or written into the
-    channel here, at several times the CPU per event (ADR 0012).
+    channel here, at several times the CPU per event (ADR 0011).
 
     The publishes start in the batch's order and take the channel's lock in that order, so they
     reach the broker in it. aiormq registers each one's confirmation and message id itself; a
@@ -373,8 +373,8 @@ class Relay:
         # Batches handed to the broker whose confirms are outstanding, oldest first. A confirm
         # takes milliseconds to tens of them (a quorum queue writes its log first); waiting for
         # a batch's confirms before publishing the next put that wait on every event behind it
-        # (measured: p99 append -> consumer 140 ms at 1,000 ev/s). The checkpoint still moves
-        # only over batches whose every confirm arrived, in order.
+        # (the bus suite's p99 shows it: docs/benchmarks.md). The checkpoint still moves only over
+        # batches whose every confirm arrived, in order.
         in_flight: deque[_InFlight] = deque()
         published = position  # the last position handed to the broker
         try:

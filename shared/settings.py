@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # reported: gradeline_consumer_parked_stale_events and a warning at each sweep.
     consumer_parked_alert_seconds: float = Field(default=300.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
-    # How the relay hands a batch to the broker (ADR 0012): "frames" writes hand-marshalled AMQP
+    # How the relay hands a batch to the broker (ADR 0011): "frames" writes hand-marshalled AMQP
     # frames into aiormq's channel state (shared.relay.publish_batch); "plain" uses aiormq's own
     # basic_publish per event, slower, for an aiormq whose internals no longer fit the frames.
     relay_publish: Literal["frames", "plain"] = "frames"
@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     db_lock_idle_seconds: int = Field(default=300, ge=1, le=86_400)
     # FastAPI's native OpenTelemetry (tracing, metrics, logs through the process's global
     # providers). Off by default: Gradeline exports Prometheus metrics and JSON logs, and the
-    # check whether any provider is configured ran on every request (~4 µs).
+    # check whether any provider is configured would run on every request.
     otel: bool = False
 
     @field_validator("cors_origins", mode="before")

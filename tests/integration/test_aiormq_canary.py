@@ -1,4 +1,4 @@
-"""A canary for the aiormq internals the relay and the consumer lean on (ADR 0012).
+"""A canary for the aiormq internals the relay and the consumer lean on (ADR 0011).
 
 ``shared.relay.publish_batch`` writes into an aiormq ``Channel``'s state as ``basic_publish`` does
 (its lock, the writer's queue, delivery tags, confirmations, returnable message ids), and
@@ -50,7 +50,7 @@ DELIVERY_FIELDS = {"delivery", "header", "body", "channel"}
 def relay_message(what: str) -> str:
     return (
         f"aiormq's {what} that shared/relay.py publish_batch writes; "
-        "set GRADELINE_RELAY_PUBLISH=plain and see ADR 0012"
+        "set GRADELINE_RELAY_PUBLISH=plain and see ADR 0011"
     )
 
 
@@ -70,12 +70,12 @@ def test_aiormq_is_within_the_pinned_range_whose_internals_were_checked():
     dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
     [pin] = [Requirement(d) for d in dependencies if Requirement(d).name == "aiormq"]
     assert any(s.operator == "<" for s in pin.specifier), (
-        f"the aiormq pin {pin} has no upper bound; keep one (ADR 0012)"
+        f"the aiormq pin {pin} has no upper bound; keep one (ADR 0011)"
     )
     installed = importlib.metadata.version("aiormq")
     assert pin.specifier.contains(installed), (
         f"aiormq {installed} is outside {pin.specifier}, the range shared/relay.py publish_batch "
-        "was written for; set GRADELINE_RELAY_PUBLISH=plain and see ADR 0012"
+        "was written for; set GRADELINE_RELAY_PUBLISH=plain and see ADR 0011"
     )
 
 
@@ -103,11 +103,11 @@ async def test_the_channel_makes_futures_and_frames_as_the_relay_queues_them(
 async def test_the_channel_and_deliveries_have_what_the_consumer_reads(channel: aiormq.Channel):
     for name in CONSUMER_CHANNEL_USES:
         assert hasattr(channel, name), (
-            f"aiormq's Channel no longer has {name} that shared/consumer.py uses; see ADR 0012"
+            f"aiormq's Channel no longer has {name} that shared/consumer.py uses; see ADR 0011"
         )
     assert isinstance(channel.on_consumer_cancel_callbacks, set)
     fields = {f.name for f in dataclasses.fields(DeliveredMessage)}
     assert fields >= DELIVERY_FIELDS, (
         f"aiormq's DeliveredMessage has fields {sorted(fields)}, no longer all of "
-        f"{sorted(DELIVERY_FIELDS)} that shared/consumer.py reads; see ADR 0012"
+        f"{sorted(DELIVERY_FIELDS)} that shared/consumer.py reads; see ADR 0011"
     )

@@ -22,7 +22,7 @@ from tests.integration import test_relay_publish
 from tests.support import long_secret, running
 
 pytestmark = pytest.mark.timeout(60)
-relay_publish = test_relay_publish.relay_publish  # each test in both modes (ADR 0012)
+relay_publish = test_relay_publish.relay_publish  # each test in both modes (ADR 0011)
 
 
 def everything(routing_key: str) -> bool:

@@ -123,7 +123,7 @@ def test_database_liveness_defaults_are_the_connections_own():
 
 
 def test_the_relay_publishes_frames_unless_told_plain_and_refuses_other_ways(monkeypatch):
-    """``GRADELINE_RELAY_PUBLISH`` (ADR 0012), and the relay's publisher for each value."""
+    """``GRADELINE_RELAY_PUBLISH`` (ADR 0011), and the relay's publisher for each value."""
     monkeypatch.delenv("GRADELINE_RELAY_PUBLISH", raising=False)
     assert PUBLISHERS[Settings().relay_publish] is publish_batch
     monkeypatch.setenv("GRADELINE_RELAY_PUBLISH", "plain")
