@@ -8,7 +8,7 @@ projection's history table), without replaying anything.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,7 +27,20 @@ from .domain.assessment import stream_id as sitting_stream
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
-from .schemas import ID_PATTERN, IdPath, dispute_json, grade_json, session_json
+from .schemas import (
+    ID_PATTERN,
+    AuditReport,
+    DisputeAnswer,
+    GradeAnswer,
+    GradeBoard,
+    IdPath,
+    IsoDateTime,
+    SessionAnswer,
+    TrainerBoard,
+    dispute_json,
+    grade_json,
+    session_json,
+)
 from .upstream import find_trainee
 
 router = APIRouter(tags=["assessment: reads"])
@@ -44,7 +57,7 @@ DisputeReader = Annotated[Principal, _gate(audiences.DISPUTE)]
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 
 
-@router.get("/trainees/{trainee_id}/grade")
+@router.get("/trainees/{trainee_id}/grade", response_model=GradeAnswer)
 async def get_grade(
     trainee_id: IdPath, principal: GradeReader, request: Request, response: Response
 ) -> JsonDict:
@@ -66,13 +79,13 @@ async def get_grade(
     return grade_json(decided)
 
 
-@router.get("/board/grades")
+@router.get("/board/grades", response_model=GradeBoard)
 async def grade_board(
     principal: BoardReader,
     request: Request,
     now: Now,
     branch_id: OptionalId = None,
-    as_of: datetime | None = None,
+    as_of: IsoDateTime | None = None,
 ) -> JsonDict:
     """Counts by branch x position x level and the trainees behind them; ``as_of`` answers for
     a past moment (ISO 8601; without a zone, UTC). A branch clerk sees its own branch only."""
@@ -84,13 +97,20 @@ async def grade_board(
     return {"as_of": moment, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id, moment)}
 
 
-@router.get("/board/trainers", dependencies=[_gate(audiences.TRAINER_BOARD)])
+@router.get(
+    "/board/trainers", response_model=TrainerBoard, dependencies=[_gate(audiences.TRAINER_BOARD)]
+)
 async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
     """R-24 failure rates and fines per trainer x product series x session, R-13 demerits."""
     return {"rows": await trainer_rows(request.app.state.pool, session_id)}
 
 
-@router.get("/trainees/{trainee_id}/audit", dependencies=[_gate(audiences.AUDIT)])
+@router.get(
+    "/trainees/{trainee_id}/audit",
+    response_model=AuditReport,
+    response_model_exclude_unset=True,  # a finding carries only its kind's keys
+    dependencies=[_gate(audiences.AUDIT)],
+)
 async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
     report = await audit_trainee(request.app.state.pool, request.app.state.store, trainee_id)
@@ -99,7 +119,9 @@ async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     return report
 
 
-@router.get("/sessions/{session_id}", dependencies=[_gate(audiences.SESSION)])
+@router.get(
+    "/sessions/{session_id}", response_model=SessionAnswer, dependencies=[_gate(audiences.SESSION)]
+)
 async def get_session(session_id: IdPath, request: Request, response: Response) -> JsonDict:
     sessions = app_aggregates(request.app.state, registry)
     state, version = await sessions.load(session.EXAM_SESSION, session.stream_id(session_id))
@@ -109,7 +131,7 @@ async def get_session(session_id: IdPath, request: Request, response: Response) 
     return session_json(session_id, state, version)
 
 
-@router.get("/disputes/{dispute_id}")
+@router.get("/disputes/{dispute_id}", response_model=DisputeAnswer)
 async def get_dispute(
     dispute_id: IdPath, principal: DisputeReader, request: Request, response: Response
 ) -> JsonDict:

@@ -19,13 +19,19 @@ from .domain.events import registry
 from .history import latest_decision, session_outcomes
 from .reads import current_decision, session_penalties
 from .schemas import (
+    ClosedSessionAnswer,
+    DispositionAnswer,
     DispositionBody,
+    DisputeAnswer,
     DisputeBody,
     EmptyBody,
     IdPath,
     OpenSessionBody,
     PracticalBody,
     ResolveBody,
+    ResolvedDisputeAnswer,
+    SessionAnswer,
+    SittingAnswer,
     WrittenBody,
     decision_json,
     dispute_json,
@@ -60,7 +66,7 @@ def dependencies(write: Write) -> handlers.Dependencies:
     )
 
 
-@router.post("/sessions", status_code=201)
+@router.post("/sessions", status_code=201, response_model=SessionAnswer)
 async def open_exam_session(body: OpenSessionBody, write: ManagerWrite) -> JsonDict:
     """Open an exam session for one product series (ExamSessionOpened)."""
     command = OpenExamSession(
@@ -71,7 +77,7 @@ async def open_exam_session(body: OpenSessionBody, write: ManagerWrite) -> JsonD
     return session_json(body.session_id, outcome.state, write.shown(outcome.version))
 
 
-@router.post("/sessions/{session_id}/written", status_code=201)
+@router.post("/sessions/{session_id}/written", status_code=201, response_model=SittingAnswer)
 async def score_written(session_id: IdPath, body: WrittenBody, write: ExaminerWrite) -> JsonDict:
     """R-15: the written score (ExamScored kind=written); with the sixth score, the decision."""
     outcome = await handlers.score_written(
@@ -81,7 +87,7 @@ async def score_written(session_id: IdPath, body: WrittenBody, write: ExaminerWr
     return sitting_json(session_id, body.trainee_id, outcome.state, version)
 
 
-@router.post("/sessions/{session_id}/practical", status_code=201)
+@router.post("/sessions/{session_id}/practical", status_code=201, response_model=SittingAnswer)
 async def score_practical(
     session_id: IdPath, body: PracticalBody, write: ExaminerWrite
 ) -> JsonDict:
@@ -93,7 +99,7 @@ async def score_practical(
     return sitting_json(session_id, body.trainee_id, outcome.state, version)
 
 
-@router.post("/trainees/{trainee_id}/disposition")
+@router.post("/trainees/{trainee_id}/disposition", response_model=DispositionAnswer)
 async def decide_disposition(
     trainee_id: IdPath, body: DispositionBody, write: ManagerWrite
 ) -> JsonDict:
@@ -110,7 +116,7 @@ async def decide_disposition(
     }  # fmt: skip
 
 
-@router.post("/sessions/{session_id}/close")
+@router.post("/sessions/{session_id}/close", response_model=ClosedSessionAnswer)
 async def close_exam_session(
     session_id: IdPath, write: ManagerWrite, body: EmptyBody | None = None
 ) -> JsonDict:
@@ -124,7 +130,7 @@ async def close_exam_session(
     }
 
 
-@router.post("/trainees/{trainee_id}/disputes", status_code=201)
+@router.post("/trainees/{trainee_id}/disputes", status_code=201, response_model=DisputeAnswer)
 async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWrite) -> JsonDict:
     """R-23: dispute the trainee's current grade (GradeDisputed); answers the new dispute id."""
     outcome = await handlers.file_dispute(dependencies(write), trainee_id, body.reason, write)
@@ -134,7 +140,7 @@ async def file_dispute(trainee_id: IdPath, body: DisputeBody, write: DisputantWr
     return dispute_json(dispute_id, outcome.state, write.shown(outcome.version))
 
 
-@router.post("/disputes/{dispute_id}/resolve")
+@router.post("/disputes/{dispute_id}/resolve", response_model=ResolvedDisputeAnswer)
 async def resolve_dispute(dispute_id: IdPath, body: ResolveBody, write: ManagerWrite) -> JsonDict:
     """R-23: uphold, or correct the scores: then a new decision supersedes the disputed grade,
     appended in the same transaction as the resolution (the first decision stays recorded)."""

@@ -1,4 +1,5 @@
-"""Request bodies of the assessment routes and the JSON shapes of what they answer.
+"""Request bodies of the assessment routes, the models of what they answer (the OpenAPI
+document's response schemas) and the JSON shapes those models are filled from.
 
 Scores are JSON numbers or strings with at most one decimal, 0-100 (R-17); a bad one is a 422
 naming ``body.score`` (or ``body.practical.<department>``). Decimals go out as exact strings.
@@ -6,12 +7,14 @@ naming ``body.score`` (or ``body.practical.<department>``). Decimals go out as e
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from shared.events import Envelope
 from shared.requests import RequestBody
@@ -20,7 +23,7 @@ from .domain.assessment import TraineeAssessment
 from .domain.dispute import GradeDispute
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed
 from .domain.session import ExamSession
-from .domain.vocabulary import Disposition, DisputeOutcome
+from .domain.vocabulary import Disposition, DisputeOutcome, ExamKind, Level, Position
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # no "/": ids become stream ids and URL path segments
 JsonDict = dict[str, Any]
@@ -37,6 +40,17 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1), AfterValidator(exact)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_8601(value: object) -> object:
+    """Only ISO 8601 text: pydantic alone would also read ``0.5`` as seconds since 1970."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise PydanticCustomError("datetime_from_iso", "Input should be an ISO 8601 date-time")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
@@ -77,6 +91,208 @@ class ResolveBody(Body):
     outcome: DisputeOutcome
     written: Score | None = None
     practical: dict[str, Score] | None = Field(default=None, max_length=10)
+
+
+# --- answers: every field a route answers today, typed (decimals as exact strings) -----------
+
+
+class Decision(BaseModel):
+    """A grade decision as the score and dispute routes report it."""
+
+    type: str
+    session_id: str
+    written: str
+    practical: dict[str, str]
+    practical_mean: str
+    policy_version: str
+    rule_trace: list[str]
+    review_flags: list[str]
+    supersedes: str | None
+    dispute_id: str | None
+
+
+class Graded(Decision):
+    type: Literal["GradeAssigned"]
+    position: Position | None  # None: passed, eligible for no position (R-21)
+    level: Level | None
+    grade_score: str
+    capped_by: list[str]
+    assigned_at: datetime
+
+
+class Failed(Decision):
+    type: Literal["AssessmentFailed"]
+    failed_exams: list[ExamKind]
+    assessed_at: datetime
+
+
+AnyDecision = Annotated[Graded | Failed, Field(discriminator="type")]
+
+
+class SessionAnswer(BaseModel):
+    session_id: str
+    product_series: str | None
+    held_on: date | None
+    status: Literal["open", "closed"]
+    closed_on: date | None
+    version: int
+
+
+class PenaltyFigures(BaseModel):
+    """R-24 for one trainer: ``trainees``/``failed`` count the ids beside them."""
+
+    trainer_id: str
+    session_id: str
+    product_series: str
+    trainees: int
+    failed: int
+    failure_rate: str
+    fine: str
+    trainee_ids: list[str]
+    failed_ids: list[str]
+
+
+class Penalty(PenaltyFigures):
+    rule_trace: list[str]
+
+
+class ClosedSessionAnswer(SessionAnswer):
+    penalties: list[Penalty]
+
+
+class SittingAnswer(BaseModel):
+    """One trainee's sitting after a score: the scores so far and the decision once made."""
+
+    session_id: str
+    trainee_id: str
+    written: str | None
+    practical: dict[str, str]
+    decision: AnyDecision | None
+    version: int
+
+
+class DispositionAnswer(BaseModel):
+    trainee_id: str
+    session_id: str
+    outcome: Disposition
+    reason: str
+    decided_on: date
+    version: int
+
+
+class DisputeAnswer(BaseModel):
+    dispute_id: str
+    trainee_id: str | None
+    session_id: str | None
+    grade_event_id: str | None
+    reason: str | None
+    status: Literal["filed", "resolved"]
+    outcome: DisputeOutcome | None
+    version: int
+
+
+class ResolvedDisputeAnswer(DisputeAnswer):
+    grade: AnyDecision | None
+
+
+class GradeAnswer(BaseModel):
+    """``GET /trainees/{id}/grade``: the contract's fields, then what else the event recorded."""
+
+    trainee_id: str
+    position: Position
+    level: Level | None
+    grade_score: str
+    policy_version: str
+    rule_trace: list[str]
+    assigned_at: datetime
+    session_id: str
+    written: str
+    practical: dict[str, str]
+    practical_mean: str
+    capped_by: list[str]
+    event_id: str
+    supersedes: str | None
+    dispute_id: str | None
+
+
+class GradeCell(BaseModel):
+    branch_id: str | None
+    position: Position
+    level: Level | None
+    count: int
+    trainee_ids: list[str]
+
+
+class GradeBoard(BaseModel):
+    as_of: datetime
+    rows: list[GradeCell]
+
+
+class TrainerRow(PenaltyFigures):
+    demerits: int  # R-13, the trainer's in every session
+    policy_version: str
+    assessed_on: date
+
+
+class TrainerBoard(BaseModel):
+    rows: list[TrainerRow]
+
+
+class Actor(BaseModel):
+    sub: str
+    role: str
+
+
+class AuditEvent(BaseModel):
+    """An event of the audit's timeline; ``received_at`` for an upstream one."""
+
+    service: str
+    type: str
+    occurred_at: datetime
+    actor: Actor
+    data: dict[str, Any]
+    event_id: str
+    stream_id: str
+    version: int
+    branch_id: str | None
+    recorded_at: datetime
+    received_at: datetime | None
+
+
+class AuditDerivation(BaseModel):
+    """A recorded decision beside the one its inputs derive again (R-22)."""
+
+    event_id: str
+    type: str
+    policy_version: str
+    recorded: dict[str, Any] | None
+    rederived: dict[str, Any] | None
+    rule_trace: list[str]
+    consistent: bool
+    differences: list[str]
+    problem: str | None
+
+
+class AuditDifference(BaseModel):
+    """One finding; each kind carries its own keys (the answer omits the others)."""
+
+    kind: Literal["tampering", "undecodable", "derivation"]
+    event_id: str | None = None
+    service: str | None = None
+    stream_id: str | None = None
+    version: int | None = None
+    field: str | None = None
+    detail: str | None = None
+    recorded: Any = None
+    rederived: Any = None
+
+
+class AuditReport(BaseModel):
+    trainee_id: str
+    consistent: bool
+    events: list[AuditEvent]
+    derivations: list[AuditDerivation]
+    differences: list[AuditDifference]
 
 
 def money(amount: Decimal) -> str:

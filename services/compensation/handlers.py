@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.commands import CommandContext
+from shared.decider import Conflict
 from shared.execution import Aggregates, Outcome
+from shared.policy import UnknownPolicyVersion
 from shared.problems import not_arrived
 
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
@@ -56,7 +58,10 @@ async def run_payroll(
     issues nothing; changed inputs issue corrections beside the old payslips; R-33: charges
     once each). Two runs at once are safe: the loser is re-decided on fresh state."""
     # The version in force at the month's end governs its payroll parameters (rates carry theirs).
-    policy = PAY.in_force(month.last_day)
+    try:
+        policy = PAY.in_force(month.last_day)
+    except UnknownPolicyVersion:
+        raise Conflict(f"no pay policy is in force in {month}: it has no payroll") from None
     facts = await deps.month_facts(month, policy)
     fees = branch_fees(str(month), facts.dispositions, facts.training_days, policy)
     fines = trainer_fines(str(month), facts.penalties)

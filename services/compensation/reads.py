@@ -29,14 +29,34 @@ from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, r
 from .domain.months import Month
 from .domain.payroll import payroll_stream
 from .export import CSV, XLSX, Table, fee_table, payroll_table, to_csv, to_xlsx
-from .schemas import EmployeeId, MonthPath, money, payslip_item, rate_json
+from .schemas import (
+    BranchFees,
+    EmployeeId,
+    MonthPath,
+    PayRateAnswer,
+    PayrollAnswer,
+    PayslipPage,
+    TrainerFines,
+    money,
+    payslip_item,
+    rate_json,
+)
 
 router = APIRouter()
 BranchQuery = Annotated[str | None, Query(max_length=64)]
 JsonDict = dict[str, Any]
 
 
-@router.get("/employees/{employee_id}/pay-rate", tags=["employees"])
+def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of a download: a file of ``media_type``."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "the file", "content": {media_type: binary}}}
+
+
+XLSX_FILE, CSV_FILE = file_answer(XLSX), file_answer(CSV)
+
+
+@router.get("/employees/{employee_id}/pay-rate", response_model=PayRateAnswer, tags=["employees"])
 async def get_pay_rate(
     employee_id: EmployeeId, principal: PayReader, now: Now, request: Request,
     response: Response,
@@ -60,7 +80,7 @@ _PAYSLIPS = (
 )
 
 
-@router.get("/employees/{employee_id}/payslips", tags=["employees"])
+@router.get("/employees/{employee_id}/payslips", response_model=PayslipPage, tags=["employees"])
 async def list_payslips(
     employee_id: EmployeeId, principal: PayReader, request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: PositionCursor | None = None,
@@ -182,7 +202,7 @@ async def month_events(request: Request, month: Month) -> MonthEvents:
     return MonthEvents(str(month), version, payslips, fees, fines)
 
 
-@router.get("/payroll/{month}", tags=["payroll"])
+@router.get("/payroll/{month}", response_model=PayrollAnswer, tags=["payroll"])
 async def get_payroll(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -192,7 +212,7 @@ async def get_payroll(
     return payroll_json(events)
 
 
-@router.get("/branch-fees/{month}", tags=["payroll"])
+@router.get("/branch-fees/{month}", response_model=BranchFees, tags=["payroll"])
 async def get_branch_fees(
     month: MonthPath, principal: FeeReader, request: Request, response: Response,
     branch_id: BranchQuery = None,
@@ -204,7 +224,7 @@ async def get_branch_fees(
     return {"month": str(month), "version": events.version, "rows": fee_rows(events, branch)}
 
 
-@router.get("/trainer-fines/{month}", tags=["payroll"])
+@router.get("/trainer-fines/{month}", response_model=TrainerFines, tags=["payroll"])
 async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -220,13 +240,17 @@ def download(table: Table, name: str, kind: str) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get("/payroll/{month}/export.xlsx", response_class=Response, tags=["payroll"])
+@router.get(
+    "/payroll/{month}/export.xlsx", response_class=Response, responses=XLSX_FILE, tags=["payroll"]
+)
 async def export_payroll_xlsx(month: MonthPath, _: PayrollReader, request: Request) -> Response:
     table = payroll_table(payroll_json(await month_events(request, month)))
     return download(table, f"payroll-{month}", "xlsx")
 
 
-@router.get("/payroll/{month}/export.csv", response_class=Response, tags=["payroll"])
+@router.get(
+    "/payroll/{month}/export.csv", response_class=Response, responses=CSV_FILE, tags=["payroll"]
+)
 async def export_payroll_csv(month: MonthPath, _: PayrollReader, request: Request) -> Response:
     table = payroll_table(payroll_json(await month_events(request, month)))
     return download(table, f"payroll-{month}", "csv")
@@ -240,14 +264,21 @@ async def fee_export(
     return download(fee_table(rows), f"branch-fees-{month}", kind)
 
 
-@router.get("/branch-fees/{month}/export.xlsx", response_class=Response, tags=["payroll"])
+@router.get(
+    "/branch-fees/{month}/export.xlsx",
+    response_class=Response,
+    responses=XLSX_FILE,
+    tags=["payroll"],
+)
 async def export_fees_xlsx(
     month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
 ) -> Response:
     return await fee_export(request, month, principal, branch_id, "xlsx")
 
 
-@router.get("/branch-fees/{month}/export.csv", response_class=Response, tags=["payroll"])
+@router.get(
+    "/branch-fees/{month}/export.csv", response_class=Response, responses=CSV_FILE, tags=["payroll"]
+)
 async def export_fees_csv(
     month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
 ) -> Response:

@@ -17,10 +17,14 @@ from .schemas import (
     EmployeeId,
     JsonDict,
     MonthPath,
+    PayrollRunAnswer,
     PayrollWrite,
+    PerformanceAnswer,
     PerformanceRequest,
+    PieceRateAnswer,
     PieceRateRequest,
     RunRequest,
+    TravelAnswer,
     TravelRequest,
     issued,
     money,
@@ -43,7 +47,12 @@ async def record(write: Write, command: handlers.PayInput) -> JsonDict:
     return {"employee_id": command.employee_id, "version": write.shown(outcome.version)}
 
 
-@router.post("/employees/{employee_id}/travel", status_code=201, tags=["employees"])
+@router.post(
+    "/employees/{employee_id}/travel",
+    status_code=201,
+    response_model=TravelAnswer,
+    tags=["employees"],
+)
 async def record_travel(
     employee_id: EmployeeId, body: TravelRequest, write: PayrollWrite
 ) -> JsonDict:
@@ -52,7 +61,12 @@ async def record_travel(
     return {**await record(write, command), "month": body.month, "days": body.days}
 
 
-@router.post("/employees/{employee_id}/piece-rate", status_code=201, tags=["employees"])
+@router.post(
+    "/employees/{employee_id}/piece-rate",
+    status_code=201,
+    response_model=PieceRateAnswer,
+    tags=["employees"],
+)
 async def record_piece_rate(
     employee_id: EmployeeId, body: PieceRateRequest, write: PayrollWrite
 ) -> JsonDict:
@@ -61,7 +75,12 @@ async def record_piece_rate(
     return {**await record(write, command), "month": body.month, "amount": money(body.amount)}
 
 
-@router.post("/employees/{employee_id}/performance", status_code=201, tags=["employees"])
+@router.post(
+    "/employees/{employee_id}/performance",
+    status_code=201,
+    response_model=PerformanceAnswer,
+    tags=["employees"],
+)
 async def rate_performance(
     employee_id: EmployeeId, body: PerformanceRequest, write: PayrollWrite
 ) -> JsonDict:
@@ -70,7 +89,7 @@ async def rate_performance(
     return {**await record(write, command), "month": body.month, "rating": str(body.rating)}
 
 
-@router.post("/payroll/{month}/run", tags=["payroll"])
+@router.post("/payroll/{month}/run", response_model=PayrollRunAnswer, tags=["payroll"])
 async def run_payroll(
     month: MonthPath, write: PayrollWrite, body: RunRequest | None = None
 ) -> JsonDict:

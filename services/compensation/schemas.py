@@ -1,26 +1,33 @@
 """What the compensation routes share: path parameters, request bodies, the payroll clerk's
-write, money on the wire and the JSON shapes of what the writes answer."""
+write, money on the wire, the models of what the routes answer (the OpenAPI document's response
+schemas) and the JSON shapes those models are filled from."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from shared.auth import Role
 from shared.commands import Write, writer
-from shared.decider import InvalidCommand
 from shared.events import Event
-from shared.problems import validation_failed
 from shared.requests import Money, RequestBody
 
 from .domain.events import BranchFeeCharged, PayRateSet, PayslipIssued, TrainerFineIssued
 from .domain.money import CENT
 from .domain.months import Month
+from .domain.vocabulary import Category, Level, LineName, Position
 
 JsonDict = dict[str, Any]
 EmployeeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+# YYYY-MM, years 0001-9999, spelt without a lookahead: generators of test requests read it too.
+MONTH_PATTERN = (
+    r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+)
+MonthText = Annotated[str, Field(pattern=MONTH_PATTERN, description="the month, YYYY-MM")]
 # A pay command: a payroll clerk, Idempotency-Key, If-Match and now, resolved as ONE dependency.
 PayrollWrite = Annotated[Write, writer(Role.PAYROLL)]
 
@@ -29,34 +36,174 @@ Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
 class TravelRequest(Body):
-    month: str
-    days: int
+    month: MonthText
+    days: int = Field(ge=0, le=31)  # and at most the month's days
 
 
 class PieceRateRequest(Body):
-    month: str
+    month: MonthText
     amount: Money
 
 
 class PerformanceRequest(Body):
-    month: str
-    rating: Decimal
+    month: MonthText
+    rating: Decimal = Field(ge=0, le=100, decimal_places=2)  # R-27, a percentage
 
 
 class RunRequest(Body):
     """Nothing to say: a run is decided by the month's inputs alone."""
 
 
-def month_path(month: Annotated[str, Path(description="the month, YYYY-MM")]) -> Month:
-    """The ``{month}`` of a route, or 422 naming ``path.month``."""
-    try:
-        return Month.parse(month)
-    except InvalidCommand as bad:
-        error = {"field": "path.month", "message": bad.detail, "type": "month"}
-        raise validation_failed(f"Invalid request: path.month: {bad.detail}", [error]) from None
+def month_path(
+    month: Annotated[str, Path(pattern=MONTH_PATTERN, description="the month, YYYY-MM")],
+) -> Month:
+    """The ``{month}`` of a route (anything else is a 422 naming ``path.month``)."""
+    return Month.parse(month)
 
 
 MonthPath = Annotated[Month, Depends(month_path)]
+
+
+# --- answers: every field a route answers today, typed (money as strings with two decimals) ---
+
+# A time the answer spells with ``isoformat()`` (``+00:00``): described as a date-time, sent as
+# the text it is (a datetime field would be re-spelt ``Z``).
+IsoText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class PayInputAnswer(BaseModel):
+    employee_id: str
+    version: int
+    month: str
+
+
+class TravelAnswer(PayInputAnswer):
+    days: int
+
+
+class PieceRateAnswer(PayInputAnswer):
+    amount: str
+
+
+class PerformanceAnswer(PayInputAnswer):
+    rating: str
+
+
+class IssuedCounts(BaseModel):
+    payslips: int
+    corrections: int
+    branch_fees: int
+    trainer_fines: int
+
+
+class IssuedPayslip(BaseModel):
+    employee_id: str
+    payslip_id: str
+    total: str
+    supersedes: str | None  # the payslip a correction replaces (R-32)
+    difference: str | None
+
+
+class PayrollRunAnswer(BaseModel):
+    """What a payroll run issued (nothing for a rerun on the same inputs)."""
+
+    month: str
+    version: int
+    issued: IssuedCounts
+    payslips: list[IssuedPayslip]
+
+
+class PayLine(BaseModel):
+    name: LineName
+    amount: str
+    rule: str
+
+
+class TravelDayPay(PayLine):
+    divisor: int
+
+
+class PayRateAnswer(BaseModel):
+    employee_id: str
+    category: Category
+    position: Position
+    level: Level | None
+    monthly: str | None
+    lines: list[PayLine]
+    travel_day_rates: list[TravelDayPay]
+    piece_rate_rule: str | None
+    grade_event_id: str
+    effective_from: date
+    policy_version: str
+    rule_trace: list[str]
+    version: int
+
+
+class PayslipItem(BaseModel):
+    payslip_id: str
+    month: str
+    lines: list[PayLine]
+    total: str
+    supersedes: str | None
+    difference: str | None
+    superseded: bool
+    issued_at: IsoText
+
+
+class PayslipPage(BaseModel):
+    items: list[PayslipItem]
+    next_cursor: str | None
+
+
+class MonthPayslip(BaseModel):
+    employee_id: str
+    payslip_id: str
+    lines: list[PayLine]
+    total: str
+    supersedes: str | None
+    difference: str | None
+    policy_version: str
+    issued_at: IsoText
+
+
+class HistoryPayslip(MonthPayslip):
+    superseded: bool
+
+
+class PayrollAnswer(BaseModel):
+    month: str
+    version: int
+    payslips: list[MonthPayslip]  # the latest per employee
+    history: list[HistoryPayslip]  # every payslip issued, oldest first (R-32)
+
+
+class FeeRow(BaseModel):
+    branch_id: str
+    trainee_id: str
+    days: int
+    dates: list[date]
+    amount: str
+
+
+class BranchFees(BaseModel):
+    month: str
+    version: int
+    rows: list[FeeRow]
+
+
+class FineRow(BaseModel):
+    trainer_id: str
+    session_id: str
+    product_series: str
+    failure_rate: str
+    amount: str
+    penalty_event_id: str
+
+
+class TrainerFines(BaseModel):
+    month: str
+    version: int
+    rows: list[FineRow]
 
 
 def money(amount: Decimal) -> str:

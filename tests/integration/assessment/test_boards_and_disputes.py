@@ -3,6 +3,8 @@ after closing a session (R-24, example E)."""
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import EXAMPLE_A
 
 
@@ -180,3 +182,11 @@ async def test_trainer_board_after_closing_a_session_example_e(svc):
     assert (await svc.client.get("/board/trainers", headers=svc.auditor())).status_code == 403
     other = await svc.client.get("/board/trainers?session_id=s-x", headers=svc.manager())
     assert other.json() == {"rows": []}
+
+
+@pytest.mark.parametrize("as_of", ["0.5", "1700000000", "yesterday"])
+async def test_grade_board_as_of_is_an_iso_8601_date_time_not_a_number(svc, as_of):
+    answer = await svc.client.get("/board/grades", params={"as_of": as_of},
+                                  headers=svc.management())  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["query.as_of"]

@@ -274,3 +274,11 @@ async def test_stale_if_match_is_412(svc):
     fresh = {**payroll(svc), "If-Match": '"1"'}
     answer = await svc.client.post("/employees/t-a/performance", json=body, headers=fresh)
     assert answer.status_code == 201 and answer.headers["ETag"] == '"2"'
+
+
+async def test_a_payroll_run_of_a_month_before_any_pay_policy_is_409_not_500(svc):
+    """A well-formed month the pay policy does not cover (its first version is of 2000-01)."""
+    answer = await run(svc, month="1999-12")
+    assert answer.status_code == 409, answer.text
+    assert "no pay policy" in answer.json()["detail"]
+    assert await count_events(svc) == 0
