@@ -32,13 +32,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aio_pika
 import asyncpg
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
+from pydantic import BaseModel, Field
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -91,6 +91,17 @@ ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
 # --- operational routes ---------------------------------------------------------------------
 
 
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    checks: dict[str, str] = Field(
+        description='each dependency and worker: "ok", "down" or "blocked: <why>"'
+    )
+
+
 async def _database_ready(ctx: AppContext) -> bool:
     return bool(await ctx.pool.fetchval("SELECT 1") == 1)
 
@@ -111,17 +122,17 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
     checks = {"database": _database_ready, "broker": _broker_ready, **readiness}
 
     @router.get("/health", responses={503: {"description": "a background task has stopped"}})
-    async def health(request: Request) -> dict[str, str]:
+    async def health(request: Request) -> Health:
         """The process is up (liveness): no dependency is consulted. A background task that
         ended on its own (relay, consumer and runner retry every outage, so only a bug ends
         them) fails it too: the process cannot do its job, and a restart is the remedy."""
         ended = [t.get_name() for t in request.app.state.tasks if t.done() and not t.cancelled()]
         if ended:
             raise ProblemType.NOT_ALIVE(f"background task stopped: {', '.join(ended)}")
-        return {"status": "ok"}
+        return Health(status="ok")
 
     @router.get("/ready", responses={503: {"description": "a dependency is down"}})
-    async def ready(request: Request) -> dict[str, Any]:
+    async def ready(request: Request) -> Readiness:
         """The database, the broker, each extra check and each background task are healthy."""
         ctx: AppContext | None = getattr(request.app.state, "context", None)
         if ctx is None:
@@ -140,7 +151,7 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
                 for name, state in status.items() if state != "ok"]  # fmt: skip
         if down:
             raise ProblemType.NOT_READY(f"not ready: {', '.join(down)}", checks=status)
-        return {"status": "ready", "checks": status}
+        return Readiness(status="ready", checks=status)
 
     return router
 

@@ -36,12 +36,12 @@ from starlette.requests import HTTPConnection
 from shared.auth import BearerPrincipal, Principal
 from shared.events import EventRegistry
 from shared.execution import Aggregates, Metadata, app_aggregates
-from shared.idempotency import IDEMPOTENCY_HEADER
+from shared.idempotency import IDEMPOTENCY_HEADER, KEY_PATTERN
 from shared.problems import validation_failed
 from shared.requests import command_metadata, etag, request_now
 
 IF_MATCH_HEADER = "If-Match"
-_ETAG = re.compile(r'"(\d{1,10})"')
+_ETAG = re.compile(r'"([0-9]{1,10})"')  # ASCII digits: header values are Latin-1
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ class CommandDependency(BearerPrincipal):
                 "required": False,
                 "description": "Repeat a POST/PUT safely: same key and body replay the first "
                 "response; the same key with a different body is a 422.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$"},
             }
         ]
         if self.if_match:
@@ -123,7 +123,7 @@ class CommandDependency(BearerPrincipal):
                     "description": "The aggregate version the write was decided on, as its ETag "
                     '("7"). A stale version answers 412; without it the service re-decides on '
                     "fresh state.",
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": f"^{_ETAG.pattern}$"},
                 }
             )
         return parameters

@@ -58,7 +58,7 @@ log = structlog.get_logger("gradeline.idempotency")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 _METHODS = frozenset({"POST", "PUT"})
-_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: safe in logs and SQL text
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: safe in logs and SQL text
 # Per-response headers: a replay gets fresh ones from the outer middleware and the server.
 _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-correlation-id", b"set-cookie"})
 # Answers that tell the client to retry later; replaying them would make the retry useless.
@@ -152,7 +152,7 @@ class IdempotencyMiddleware:
         if key_scope is None:  # no verified caller: nothing to look up, nothing to remember
             await self.app(scope, receive, send)
             return
-        if not _KEY_PATTERN.fullmatch(key):
+        if not KEY_PATTERN.fullmatch(key):
             await _invalid_key("must be 1 to 255 visible ASCII characters").to_response()(
                 scope, receive, send
             )

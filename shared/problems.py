@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyError
@@ -355,7 +356,21 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
             "type": "json_invalid",
         }
         return validation_failed("Invalid request: body", [error]).to_response()
+    if exc.status_code == 405 and (allowed := documented_methods(request)):
+        exc.headers = {**(exc.headers or {}), "Allow": allowed}
     return from_http_exception(exc).to_response()
+
+
+def documented_methods(request: Request) -> str | None:
+    """``Allow`` as the OpenAPI document declares the request's path (HEAD with GET), or None
+    for a path it does not hold. Starlette's 405 names the methods of the first route it met
+    only, where a path has several (``GET`` and ``PUT /plans/{id}``)."""
+    app: FastAPI = request.app
+    for template, operations in app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods = {method.upper() for method in operations}
+            return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return None
 
 
 async def _on_concurrency(request: Request, exc: Exception) -> Response:

@@ -143,12 +143,29 @@ def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | in
     return None
 
 
+NO_NUL = "^[^\\x00]*$"
+
+
+def _declare_no_nul(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema what :class:`RequestBody` refuses: free text (a string with no
+    pattern, format or enum of its own) holds no U+0000."""
+    if schema.get("type") == "string" and not schema.keys() & {"pattern", "format", "enum"}:
+        schema["pattern"] = NO_NUL
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, ()):
+            _declare_no_nul(option)
+    if isinstance(schema.get("items"), dict):
+        _declare_no_nul(schema["items"])
+    for prop in schema.get("properties", {}).values():
+        _declare_no_nul(prop)
+
+
 class RequestBody(BaseModel):
     """Base of every request body: unknown fields are refused, and so is text holding U+0000,
     which PostgreSQL cannot store (the append would fail as a 500, and take the other appends of
     its group-commit batch with it); the 422 names the field (shared.problems)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_no_nul)
 
     @model_validator(mode="before")
     @classmethod

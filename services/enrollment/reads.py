@@ -8,7 +8,7 @@ already tell another branch about it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -23,10 +23,9 @@ from . import audiences
 from .domain.events import registry
 from .domain.trainee import TRAINEE, Trainee, stream_id
 from .domain.vocabulary import Category
-from .schemas import profile_json
+from .schemas import DirectoryPage, Profile, TraineeIdPath
 
 router = APIRouter(tags=["trainees"])
-JsonDict = dict[str, Any]
 
 ProfileReader = Annotated[Principal, Depends(audiences.PROFILE.gate())]
 Lister = Annotated[Principal, Depends(audiences.LISTING.gate())]
@@ -48,13 +47,13 @@ async def visible_trainee(
 
 @router.get("/trainees/{trainee_id}")
 async def get_trainee(
-    trainee_id: str, principal: ProfileReader, request: Request, response: Response
-) -> JsonDict:
+    trainee_id: TraineeIdPath, principal: ProfileReader, request: Request, response: Response
+) -> Profile:
     """The trainee's profile, status and placement, read from its own stream (never stale)."""
     trainees = app_aggregates(request.app.state, registry)
     state, version = await visible_trainee(trainees, principal, trainee_id, audiences.PROFILE)
     response.headers["ETag"] = etag(version)
-    return profile_json(state, version)
+    return Profile.of(state, version)
 
 
 _DIRECTORY = (
@@ -68,12 +67,13 @@ _DIRECTORY = (
 
 async def directory_page(
     pool: asyncpg.Pool, branch_id: str | None, category: str | None, after: str | None, limit: int
-) -> JsonDict:
+) -> DirectoryPage:
     """A page of the directory after trainee ``after``, and the cursor of the next one."""
     rows = await pool.fetch(_DIRECTORY, branch_id, category, after, limit + 1)
     items = [{**r, "experience_years": str(r["experience_years"])} for r in rows[:limit]]
     more = len(rows) > limit
-    return {"items": items, "next_cursor": encode_cursor(items[-1]["trainee_id"]) if more else None}
+    cursor = encode_cursor(items[-1]["trainee_id"]) if more else None
+    return DirectoryPage.model_validate({"items": items, "next_cursor": cursor})
 
 
 @router.get("/trainees")
@@ -84,7 +84,7 @@ async def list_trainees(
     category: Category | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: KeyCursor | None = None,
-) -> JsonDict:
+) -> DirectoryPage:
     """Trainees by branch and category, paginated; a branch clerk lists its own branch only."""
     branch_id = audiences.LISTING.branch_of_list(principal, branch_id)
     return await directory_page(request.app.state.pool, branch_id, category, cursor, limit)

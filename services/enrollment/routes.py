@@ -5,7 +5,7 @@ command -> :mod:`.handlers` -> response; who may act on which trainee is the han
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 
@@ -15,10 +15,17 @@ from shared.commands import Write, writer
 from . import handlers
 from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry
-from .schemas import EnrollRequest, PlacementRequest, WithdrawRequest, placement_json
+from .schemas import (
+    Enrolled,
+    EnrollRequest,
+    PlacementAnswer,
+    PlacementRequest,
+    TraineeIdPath,
+    Withdrawn,
+    WithdrawRequest,
+)
 
 router = APIRouter(tags=["trainees"])
-JsonDict = dict[str, Any]
 
 # Each admits the roles of its audience (audiences.py); the first role held is the one the
 # events record.
@@ -30,7 +37,7 @@ Placement = Annotated[Write, writer(*EXAMINER_FIRST)]
 
 
 @router.post("/trainees", status_code=201)
-async def enroll(body: EnrollRequest, write: Enrolment) -> JsonDict:
+async def enroll(body: EnrollRequest, write: Enrolment) -> Enrolled:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
     trainee_id = body.trainee_id or f"t-{uuid.uuid4().hex[:12]}"
     command = EnrollTrainee(
@@ -41,21 +48,25 @@ async def enroll(body: EnrollRequest, write: Enrolment) -> JsonDict:
     )  # fmt: skip
     outcome = await handlers.enroll(write.aggregates(registry), command, write)
     write.located(f"/trainees/{trainee_id}")
-    return {"trainee_id": trainee_id, "version": write.shown(outcome.version)}
+    return Enrolled(trainee_id=trainee_id, version=write.shown(outcome.version))
 
 
 @router.post("/trainees/{trainee_id}/placement")
-async def score_placement(trainee_id: str, body: PlacementRequest, write: Placement) -> JsonDict:
+async def score_placement(
+    trainee_id: TraineeIdPath, body: PlacementRequest, write: Placement
+) -> PlacementAnswer:
     """Record the placement exam (R-6): the starting position and the plan level."""
     command = ScorePlacement(trainee_id, body.written, body.practical, write.today)
     outcome = await handlers.score_placement(write.aggregates(registry), command, write)
-    return placement_json(trainee_id, outcome.state, write.shown(outcome.version))
+    return PlacementAnswer.of(trainee_id, outcome.state, write.shown(outcome.version))
 
 
 @router.post("/trainees/{trainee_id}/withdraw")
-async def withdraw(trainee_id: str, body: WithdrawRequest, write: Withdrawal) -> JsonDict:
+async def withdraw(
+    trainee_id: TraineeIdPath, body: WithdrawRequest, write: Withdrawal
+) -> Withdrawn:
     """Withdraw a trainee (TraineeWithdrawn)."""
     command = WithdrawTrainee(trainee_id, body.reason, write.today)
     outcome = await handlers.withdraw(write.aggregates(registry), command, write)
-    status = outcome.state.status
-    return {"trainee_id": trainee_id, "status": status, "version": write.shown(outcome.version)}
+    version = write.shown(outcome.version)
+    return Withdrawn(trainee_id=trainee_id, status=outcome.state.status, version=version)

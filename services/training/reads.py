@@ -28,7 +28,7 @@ from .domain.events import registry
 from .domain.plan_table import plan_table
 from .export import XLSX, plan_workbook
 from .projections import PROGRESS
-from .schemas import TraineeIdPath
+from .schemas import PlanTable, ProgressBoard, TraineeIdPath
 from .upstream import find_trainee
 
 router = APIRouter()
@@ -47,7 +47,7 @@ async def visible_table(request: Request, principal: Principal, trainee_id: str)
     return plan_table(state, version)
 
 
-@router.get("/plans/{trainee_id}", tags=["plans"])
+@router.get("/plans/{trainee_id}", tags=["plans"], response_model=PlanTable)
 async def get_plan(
     trainee_id: TraineeIdPath, principal: Reader, request: Request, response: Response
 ) -> JsonDict:
@@ -61,7 +61,12 @@ async def get_plan(
     "/plans/{trainee_id}/export.xlsx",
     tags=["plans"],
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}, "description": "the plan table as a spreadsheet"}},
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the plan table as a spreadsheet",
+        }
+    },
 )
 async def export_plan(trainee_id: TraineeIdPath, principal: Reader, request: Request) -> Response:
     """The plan table in the regulation's eight columns, one row per stage."""
@@ -125,7 +130,7 @@ async def progress_board(
     request: Request,
     now: Now,
     branch_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> JsonDict:
+) -> ProgressBoard:
     """Plans by status, overdue stages, disputes and send-backs per branch; per trainer, the
     disputes, dissents, send-backs and demerits held against them (for one branch: its trainees)."""
     branch = PROGRESS_BOARD.branch_of_list(principal, branch_id)
@@ -133,9 +138,11 @@ async def progress_board(
     pool: asyncpg.Pool = request.app.state.pool
     rows = await pool.fetch(_ROWS, branch, today)
     trainers = await pool.fetch(_TRAINERS, branch)
-    return {
-        "as_of": today.isoformat(),
-        "branch_id": branch,
-        "rows": [dict(r) for r in rows],
-        "trainers": [dict(r) for r in trainers],
-    }
+    return ProgressBoard.model_validate(
+        {
+            "as_of": today,
+            "branch_id": branch,
+            "rows": [dict(r) for r in rows],
+            "trainers": [dict(r) for r in trainers],
+        }
+    )

@@ -1,6 +1,7 @@
 """Write routes of the training service (docs/http.md, "training"). Thin: request -> command
--> :mod:`.handlers` -> the plan table, with its ETag. Role checks are here (one gate per route);
-who may draft which plan and whose stage or plan it is are the handlers' and the plan's."""
+-> :mod:`.handlers` -> the plan table (:class:`.schemas.PlanTable`), with its ETag. Role checks
+are here (one gate per route); who may draft which plan and whose stage or plan it is are the
+handlers' and the plan's."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ from .schemas import (
     AgreementBody,
     ApproveBody,
     DayBody,
+    DemeritAnswer,
     DemeritBody,
     PlanBody,
+    PlanTable,
     ReturnBody,
     SignOffBody,
     StageNoPath,
@@ -66,7 +69,7 @@ def answered(write: Write, outcome: Outcome[TrainingPlan]) -> JsonDict:
     return plan_table(outcome.state, write.shown(outcome.version))
 
 
-@router.put(PLAN)
+@router.put(PLAN, response_model=PlanTable)
 async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWrite) -> JsonDict:
     """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
     (R-9). Production managers draft for production reserve trainees only."""
@@ -75,7 +78,7 @@ async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWr
     return answered(write, await handlers.draft_plan(dependencies(write), command, write))
 
 
-@router.post(PLAN + "/approve")
+@router.post(PLAN + "/approve", response_model=PlanTable)
 async def approve_plan(
     trainee_id: TraineeIdPath, write: ExecVpWrite, body: ApproveBody | None = None
 ) -> JsonDict:
@@ -84,7 +87,7 @@ async def approve_plan(
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
-@router.post(STAGE + "/days", status_code=201)
+@router.post(STAGE + "/days", status_code=201, response_model=PlanTable)
 async def log_day(
     trainee_id: TraineeIdPath, no: StageNoPath, body: DayBody, write: TrainerWrite
 ) -> JsonDict:
@@ -97,7 +100,7 @@ async def log_day(
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
-@router.post(STAGE + "/days/{date}/confirm")
+@router.post(STAGE + "/days/{date}/confirm", response_model=PlanTable)
 async def confirm_day(
     trainee_id: TraineeIdPath, no: StageNoPath, date: Annotated[dt.date, Path()],
     body: AgreementBody, write: TraineeWrite,
@@ -109,7 +112,7 @@ async def confirm_day(
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
-@router.post(STAGE + "/sign-off")
+@router.post(STAGE + "/sign-off", response_model=PlanTable)
 async def sign_off(
     trainee_id: TraineeIdPath, no: StageNoPath, body: SignOffBody, write: TrainerWrite
 ) -> JsonDict:
@@ -118,7 +121,7 @@ async def sign_off(
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
-@router.post(STAGE + "/countersign")
+@router.post(STAGE + "/countersign", response_model=PlanTable)
 async def countersign(
     trainee_id: TraineeIdPath, no: StageNoPath, body: AgreementBody, write: TraineeWrite
 ) -> JsonDict:
@@ -129,7 +132,7 @@ async def countersign(
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
-@router.post(STAGE + "/return")
+@router.post(STAGE + "/return", response_model=PlanTable)
 async def send_back(
     trainee_id: TraineeIdPath, no: StageNoPath, body: ReturnBody, write: TrainerWrite
 ) -> JsonDict:
@@ -141,9 +144,10 @@ async def send_back(
 @router.post("/trainers/{trainer_id}/demerits", status_code=201)
 async def add_demerit(
     trainer_id: TrainerIdPath, body: DemeritBody, write: ManagerWrite
-) -> JsonDict:
+) -> DemeritAnswer:
     """A verified perfunctory trainer gets a demerit 记过 (R-13, TrainerDemeritRecorded)."""
     command = RecordDemerit(trainer_id, body.reason, body.trainee_id, write.actor_id, write.today)
     outcome = await handlers.record_demerit(dependencies(write), command, write)
     demerits = len(outcome.state.demerits)
-    return {"trainer_id": trainer_id, "demerits": demerits, "version": write.shown(outcome.version)}
+    version = write.shown(outcome.version)
+    return DemeritAnswer(trainer_id=trainer_id, demerits=demerits, version=version)

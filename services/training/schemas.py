@@ -1,4 +1,4 @@
-"""Request bodies of the training routes (docs/http.md, "training").
+"""Request bodies of the training routes and the answers they give (docs/http.md, "training").
 
 Every body refuses unknown fields and bounds every value, so a bad request is a 422 naming the
 field before any command is built. What only the plan knows (stage order, dates in the future,
@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.requests import RequestBody
 
 from .domain.events import StageSpec
-from .domain.vocabulary import Department, Topic
+from .domain.vocabulary import Department, PlanStatus, StageStatus, Topic
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -86,3 +86,87 @@ class ReturnBody(Body):
 class DemeritBody(Body):
     reason: Text
     trainee_id: Id | None = None
+
+
+# --- answers --------------------------------------------------------------------------------
+# Hours go out as exact decimal strings; ``version`` is the stream version (the ETag).
+
+
+class DayRow(BaseModel):
+    """A daily record and the trainee's confirmation (``agree`` null: not confirmed yet)."""
+
+    date: dt.date
+    hours: str
+    content: str
+    method: str
+    performance: str
+    effect: str
+    trainer_id: str
+    confirmed: bool
+    agree: bool | None
+    comment: str | None
+
+
+class StageRow(BaseModel):
+    no: int
+    content: str
+    department: Department
+    trainer_id: str
+    product_series: str | None
+    topic: Topic
+    planned_start: dt.date
+    planned_end: dt.date
+    status: StageStatus
+    disputed: bool
+    trainer_assessment: str | None
+    countersigned: bool
+    trainee_comment: str | None
+    days: list[DayRow]
+
+
+class PlanTable(BaseModel):
+    """The plan table 培训计划表 (``domain/plan_table.py``); ``revision`` counts the drafts."""
+
+    trainee_id: str
+    status: PlanStatus
+    version: int
+    revision: int
+    approved_revision: int | None
+    stages: list[StageRow]
+    mastered_series: list[str]
+
+
+class DemeritAnswer(BaseModel):
+    trainer_id: str
+    demerits: int = Field(description="the trainer's demerits so far (R-13)")
+    version: int
+
+
+class BranchProgress(BaseModel):
+    """Trainees by plan status, and what went wrong, in one branch (R-10 to R-13)."""
+
+    branch_id: str
+    trainees: int
+    without_plan: int
+    draft: int
+    approved: int
+    completed: int
+    withdrawn: int
+    overdue_stages: int
+    disputes: int
+    send_backs: int
+
+
+class TrainerTally(BaseModel):
+    trainer_id: str
+    disputed_stages: int
+    dissenting_days: int
+    send_backs_received: int
+    demerits: int
+
+
+class ProgressBoard(BaseModel):
+    as_of: dt.date
+    branch_id: str | None = Field(description="the branch shown; null: every branch")
+    rows: list[BranchProgress]
+    trainers: list[TrainerTally]
