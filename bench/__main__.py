@@ -61,8 +61,13 @@ PERFORMANCE = ROOT / "docs" / "performance.md"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("suites", nargs="*", choices=[[], *SUITES], metavar="SUITE",
-                        help=f"suites to run (default: all): {', '.join(SUITES)}")  # fmt: skip
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        choices=[[], *SUITES],
+        metavar="SUITE",
+        help=f"suites to run (default: all): {', '.join(SUITES)}",
+    )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply workload sizes (0.1: a smoke run)"
     )

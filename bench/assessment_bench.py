@@ -258,12 +258,31 @@ def enrolled(trainee_id: str, branch: str, profile: Profile, position: int) -> E
     )
 
 
-def upstream(service: str, stream: str, version: int, position: int, type_: str,
-             data: dict[str, Any], branch: str | None = None) -> Envelope:  # fmt: skip
+def upstream(
+    service: str,
+    stream: str,
+    version: int,
+    position: int,
+    type_: str,
+    data: dict[str, Any],
+    branch: str | None = None,
+) -> Envelope:
     now = datetime.now(UTC)
     actor = Actor("upstream-user", "after_sales_manager")
-    return Envelope(uuid.uuid4(), stream, version, position, type_, 1, now, now, data, actor,
-                    branch_id=branch, service=service)  # fmt: skip
+    return Envelope(
+        uuid.uuid4(),
+        stream,
+        version,
+        position,
+        type_,
+        1,
+        now,
+        now,
+        data,
+        actor,
+        branch_id=branch,
+        service=service,
+    )
 
 
 async def sealed(pool: asyncpg.Pool, envelopes: Sequence[Envelope]) -> list[Envelope]:
@@ -363,13 +382,27 @@ async def load_audited(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
     """The 200-event trainee, through ``execute`` and the real deciders as the routes run them:
     its upstream facts first (enrolment, an approved plan stage on X4, its sign-off)."""
     branch, plan = BRANCHES[0], f"plan-{AUDITED}"
-    stage = {"no": 1, "content": "stage 1", "department": "technical", "trainer_id": "tr-1",
-             "product_series": "X4", "topic": "product", "planned_start": "2026-03-02",
-             "planned_end": "2026-03-06"}  # fmt: skip
+    stage = {
+        "no": 1,
+        "content": "stage 1",
+        "department": "technical",
+        "trainer_id": "tr-1",
+        "product_series": "X4",
+        "topic": "product",
+        "planned_start": "2026-03-02",
+        "planned_end": "2026-03-06",
+    }
     drafted = {"trainee_id": AUDITED, "revision": 1, "stages": [stage], "drafted_by": "mgr"}
     approved = {"trainee_id": AUDITED, "revision": 1, "approved_by": "vp"}
-    signed = {"trainee_id": AUDITED, "stage_no": 1, "trainer_id": "tr-1", "product_series": "X4",
-              "assessment": "good", "disputed": False, "comment": None}  # fmt: skip
+    signed = {
+        "trainee_id": AUDITED,
+        "stage_no": 1,
+        "trainer_id": "tr-1",
+        "product_series": "X4",
+        "assessment": "good",
+        "disputed": False,
+        "comment": None,
+    }
     envelopes = [
         enrolled(AUDITED, branch, profiles()[0], 1),
         upstream("training", plan, 1, 1, "PlanDrafted", drafted),
@@ -396,8 +429,9 @@ async def load_audited(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
     assert count == 10 * AUDIT_SITTINGS, count
 
 
-async def _execute(store: PostgresEventStore, decider: Any, stream: str, command: Any, sub: str,
-                   role: str) -> Any:  # fmt: skip
+async def _execute(
+    store: PostgresEventStore, decider: Any, stream: str, command: Any, sub: str, role: str
+) -> Any:
     """``shared.execution.execute`` as the assessment handlers call it, for the audited trainee."""
     meta = Metadata(actor=Actor(sub, role), branch_id=BRANCHES[0], occurred_at=datetime.now(UTC))
     return await execute(store, registry, decider, stream, command, meta)
@@ -410,16 +444,24 @@ async def dispute_and_correct(
     decided = await latest_decision(pool, AUDITED)
     assert decided is not None and decided.type == "GradeAssigned"
     stream, today = dispute.stream_id(dispute_id), date.today()
-    filed = FileDispute(dispute_id, AUDITED, session_id, decided.event_id, "review please",
-                        AUDITED, today)  # fmt: skip
+    filed = FileDispute(
+        dispute_id, AUDITED, session_id, decided.event_id, "review please", AUDITED, today
+    )
     await _execute(store, dispute.GRADE_DISPUTE, stream, filed, AUDITED, "trainee")
     corrected = {"technical": Decimal(100)}
     resolve = ResolveDispute(dispute_id, DisputeOutcome.CORRECTED, None, corrected, "mgr", today)
     outcome = await _execute(store, dispute.GRADE_DISPUTE, stream, resolve, "mgr", MANAGER)
     resolution = outcome.state.resolution
     practical = {d.value: v for d, v in (resolution.practical or {}).items()}
-    command = CorrectGrade(session_id, AUDITED, dispute_id, decided.event_id, resolution.written,
-                           practical, datetime.now(UTC))  # fmt: skip
+    command = CorrectGrade(
+        session_id,
+        AUDITED,
+        dispute_id,
+        decided.event_id,
+        resolution.written,
+        practical,
+        datetime.now(UTC),
+    )
     stream = sitting_stream(session_id, AUDITED)
     await _execute(store, TRAINEE_ASSESSMENT, stream, command, "mgr", MANAGER)
 
@@ -649,15 +691,17 @@ async def as_of_phase(pool: asyncpg.Pool, sizes: Sizes) -> list[Row]:
         f"decisions, no index; {sizes.board_reps} reads a side, alternating."
     )
     previous = comparison_row(
-        SUITE, "d) board as of a past moment vs the previous replay, median",
+        SUITE,
+        "d) board as of a past moment vs the previous replay, median",
         (GRADELINE, [percentile(runs[GRADELINE], 50)]),
         ("replay into a throw-away schema, event by event", replays),
-        unit="ms", higher_is_better=False,
+        unit="ms",
+        higher_is_better=False,
         note=f"The previous way of answering `as_of` ({REPLAYS} answers): "
         "`shared.projections.as_of` replays every decision recorded up to the moment into a "
         "fresh schema, one upsert per decision (the board's `apply` then), then the board query "
         "runs on it.",
-    )  # fmt: skip
+    )
     return [*latency_rows("d) board as of a past moment", runs, "raw DISTINCT ON", note), previous]
 
 

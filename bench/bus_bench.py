@@ -35,8 +35,12 @@ RATE = 1_000  # events per second in the latency phase
 
 
 def bench_settings(config: BenchConfig, namespace: str) -> Settings:
-    return Settings(pg_dsn=config.pg_dsn, amqp_url=config.amqp_url, namespace=namespace,
-                    poll_interval_seconds=0.01)  # fmt: skip
+    return Settings(
+        pg_dsn=config.pg_dsn,
+        amqp_url=config.amqp_url,
+        namespace=namespace,
+        poll_interval_seconds=0.01,
+    )
 
 
 async def fill(store: PostgresEventStore, count: int) -> None:
@@ -64,8 +68,9 @@ async def relay_once(settings: Settings, dsn: str, pool: Any, count: int) -> flo
     return count / elapsed
 
 
-async def bare_publish_once(amqp_url: str, exchange_name: str, bodies: list[aio_pika.Message],
-                            window: int) -> float:  # fmt: skip
+async def bare_publish_once(
+    amqp_url: str, exchange_name: str, bodies: list[aio_pika.Message], window: int
+) -> float:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True)
@@ -84,8 +89,10 @@ async def relay_phase(config: BenchConfig, settings: Settings, dsn: str, pool: A
     count = config.size(20_000, 1_000)
     store = PostgresEventStore(pool, SERVICE)
     await fill(store, count)
-    await pool.execute("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING",
-                       checkpoint_name(SERVICE))  # fmt: skip
+    await pool.execute(
+        "INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING",
+        checkpoint_name(SERVICE),
+    )
     envelopes: list[Envelope] = []
     while batch := await store.read_all(envelopes[-1].position if envelopes else 0, 5_000):
         envelopes.extend(batch)
@@ -101,8 +108,9 @@ async def relay_phase(config: BenchConfig, settings: Settings, dsn: str, pool: A
     for rep in range(4):  # the first round warms up both sides
         relayed = await relay_once(settings, dsn, pool, count)
         await sink.purge()
-        bare = await bare_publish_once(config.amqp_url, settings.exchange_name(), messages,
-                                       settings.relay_batch_size)  # fmt: skip
+        bare = await bare_publish_once(
+            config.amqp_url, settings.exchange_name(), messages, settings.relay_batch_size
+        )
         await sink.purge()
         if rep:
             system.append(relayed)
@@ -110,13 +118,16 @@ async def relay_phase(config: BenchConfig, settings: Settings, dsn: str, pool: A
     await sink.delete(if_unused=False, if_empty=False)
     await connection.close()
     return comparison_row(
-        SUITE, "relay throughput", ("Gradeline relay", system),
-        ("aio-pika publish loop, confirms pipelined", baseline), goal=0.9,
+        SUITE,
+        "relay throughput",
+        ("Gradeline relay", system),
+        ("aio-pika publish loop, confirms pipelined", baseline),
+        goal=0.9,
         note=f"{count:,} stored events published from position 0 in batches of "
         f"{settings.relay_batch_size}, persistent, confirms pipelined per batch, checkpoint "
         "after each batch; baseline: the same message bodies, prebuilt, published in windows of "
         "the same size with confirms.",
-    )  # fmt: skip
+    )
 
 
 async def latency_phase(config: BenchConfig, settings: Settings, dsn: str, pool: Any) -> list[Row]:
@@ -128,16 +139,22 @@ async def latency_phase(config: BenchConfig, settings: Settings, dsn: str, pool:
     rows = []
     for pct in (50, 99):
         ours, theirs = percentile(system, pct), percentile(baseline, pct)
-        rows.append(comparison_row(
-            SUITE, f"append → consumer effect, p{pct}", ("Gradeline", [ours]),
-            ("aio-pika publish → consume", [theirs]), unit="ms", higher_is_better=False,
-            min_value=100.0 if pct == 99 else None,
-            note=f"{RATE} events/s for {seconds:.0f} s ({len(system)} events): append through "
-            "the store, relay (woken by each commit, as in a service), partitioned consumer "
-            "applying inbox row + effect in one transaction, latency to that transaction's "
-            "commit; baseline: bare publishes with confirms at the same rate into a plain queue, "
-            "latency to receipt.",
-        ))  # fmt: skip
+        rows.append(
+            comparison_row(
+                SUITE,
+                f"append → consumer effect, p{pct}",
+                ("Gradeline", [ours]),
+                ("aio-pika publish → consume", [theirs]),
+                unit="ms",
+                higher_is_better=False,
+                min_value=100.0 if pct == 99 else None,
+                note=f"{RATE} events/s for {seconds:.0f} s ({len(system)} events): append through "
+                "the store, relay (woken by each commit, as in a service), partitioned consumer "
+                "applying inbox row + effect in one transaction, latency to that transaction's "
+                "commit; baseline: bare publishes with confirms at the same rate into a plain "
+                "queue, latency to receipt.",
+            )
+        )
     return rows
 
 
@@ -159,8 +176,10 @@ async def gradeline_latencies(
     settings: Settings, dsn: str, pool: Any, seconds: float
 ) -> list[float]:
     store = PostgresEventStore(pool, SERVICE)
-    await pool.execute("UPDATE checkpoints SET position = (SELECT max(position) FROM events)"
-                       " WHERE name = $1", checkpoint_name(SERVICE))  # fmt: skip
+    await pool.execute(
+        "UPDATE checkpoints SET position = (SELECT max(position) FROM events) WHERE name = $1",
+        checkpoint_name(SERVICE),
+    )
     latencies: list[float] = []
 
     async def effect(conn: Any, envelope: Envelope) -> None:
@@ -171,8 +190,9 @@ async def gradeline_latencies(
         now = time.time()
         latencies.extend((now - e.data["t0"]) * 1000 for e in envelopes)
 
-    consumer = Consumer(settings, "sink", pool, effect, [f"{SERVICE}.Latency"],
-                        on_committed=committed)  # fmt: skip
+    consumer = Consumer(
+        settings, "sink", pool, effect, [f"{SERVICE}.Latency"], on_committed=committed
+    )
     relay = Relay(settings, SERVICE, dsn)
     store.on_commit.append(relay.wake)  # as a service wires its relay (shared.workers.relay)
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]

@@ -77,8 +77,11 @@ GRADES = [
     for position in (Position.TECHNICIAN, Position.ENGINEER)
     for level in Level
 ]
-NEXT_LEVEL = {Level.JUNIOR: Level.INTERMEDIATE, Level.INTERMEDIATE: Level.SENIOR,
-              Level.SENIOR: Level.INTERMEDIATE}  # fmt: skip
+NEXT_LEVEL = {
+    Level.JUNIOR: Level.INTERMEDIATE,
+    Level.INTERMEDIATE: Level.SENIOR,
+    Level.SENIOR: Level.INTERMEDIATE,
+}
 
 BASELINE_DDL = """
 CREATE TABLE baseline_payslips (
@@ -133,10 +136,11 @@ def employee(i: int) -> Employee:
         state = PAY_ACCOUNT.fold(decided, state)
         actor = SYSTEM_ACTOR if isinstance(command, ApplyGrade) else CLERK
         events += [
-            registry.encode(e, actor=actor, branch_id="hq",
-                            policy_version=getattr(e, "policy_version", None))
+            registry.encode(
+                e, actor=actor, branch_id="hq", policy_version=getattr(e, "policy_version", None)
+            )
             for e in decided
-        ]  # fmt: skip
+        ]
     return Employee(employee_id, state, events)
 
 
@@ -187,12 +191,24 @@ class Sides:
         total = Decimal(0)
         for e in self.employees:
             slip = prepare_payslip(
-                e.employee_id, uuid.uuid4(), month, rates_in_month(e.account, month),
-                month_inputs(e.account, month), policy,
-            )  # fmt: skip
+                e.employee_id,
+                uuid.uuid4(),
+                month,
+                rates_in_month(e.account, month),
+                month_inputs(e.account, month),
+                policy,
+            )
             lines = [line.model_dump(mode="json") for line in slip.lines]
-            row = (slip.payslip_id, month, e.employee_id, lines, slip.total, slip.inputs_digest,
-                   slip.policy_version, list(slip.rule_trace))  # fmt: skip
+            row = (
+                slip.payslip_id,
+                month,
+                e.employee_id,
+                lines,
+                slip.total,
+                slip.inputs_digest,
+                slip.policy_version,
+                list(slip.rule_trace),
+            )
             rows.append(row)
             total += slip.total
         await self.pool.executemany(BASELINE_INSERT, rows)
@@ -211,10 +227,14 @@ async def run(config: BenchConfig) -> list[Row]:
     """A payroll run of ``10,000 x scale`` employees against its minimal work."""
     n = config.size(EMPLOYEES, len(GRADES))
     settings = Settings(
-        pg_dsn=config.pg_dsn, amqp_url=config.amqp_url, namespace=f"bench{secrets.token_hex(4)}",
-        jwt_secret=secrets.token_hex(32), seal_key=secrets.token_hex(32), environment="test",
+        pg_dsn=config.pg_dsn,
+        amqp_url=config.amqp_url,
+        namespace=f"bench{secrets.token_hex(4)}",
+        jwt_secret=secrets.token_hex(32),
+        seal_key=secrets.token_hex(32),
+        environment="test",
         log_level="WARNING",
-    )  # fmt: skip
+    )
     async with fresh_database(config.pg_dsn, SUITE) as dsn:
         app = create_app(settings)
         # What the lifespan opens for the routes, without the AMQP connection and the workers.
@@ -261,7 +281,12 @@ def rows(n: int, events: int, runs: dict[str, list[float]]) -> list[Row]:
         SUITE, workload, (GRADELINE, gradeline), (minimal, baseline), unit="employees/s", note=note
     )
     wall_time = comparison_row(
-        SUITE, f"{workload}, wall time", (GRADELINE, seconds[0]), (minimal, seconds[1]),
-        unit="s", higher_is_better=False, note="the runs of the row above, in seconds per run.",
-    )  # fmt: skip
+        SUITE,
+        f"{workload}, wall time",
+        (GRADELINE, seconds[0]),
+        (minimal, seconds[1]),
+        unit="s",
+        higher_is_better=False,
+        note="the runs of the row above, in seconds per run.",
+    )
     return [per_second, wall_time]

@@ -27,11 +27,28 @@ def rows(count: int) -> list[tuple[Any, ...]]:
     """Rows as the store selects them: 18 columns, the actor split in two, a handful of actors."""
     now = datetime.now(UTC)
     return [
-        (uuid.uuid4(), f"trainee-{n % 500}", n // 500 + 1, n + 1, "TraineeEnrolled", 1, now, now,
-         {"n": n}, f"user-{n % 4}", "admin", "branch-1", None, None, None, "2024-01", "ab" * 32,
-         "cd" * 32)
+        (
+            uuid.uuid4(),
+            f"trainee-{n % 500}",
+            n // 500 + 1,
+            n + 1,
+            "TraineeEnrolled",
+            1,
+            now,
+            now,
+            {"n": n},
+            f"user-{n % 4}",
+            "admin",
+            "branch-1",
+            None,
+            None,
+            None,
+            "2024-01",
+            "ab" * 32,
+            "cd" * 32,
+        )
         for n in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def with_tuple_new(page: Sequence[tuple[Any, ...]], service: str) -> list[Envelope]:
@@ -94,8 +111,10 @@ def main() -> None:
         {"tuple.__new__": with_tuple_new, "_make": with_make, "constructor": with_constructor}
     )
     for name, seconds in best.items():
-        print(f"{name:14} {seconds * 1000:7.1f} ms per {ENVELOPES:,} envelopes,"
-              f" {seconds / ENVELOPES * 1e6:.2f} us each")  # fmt: skip
+        print(
+            f"{name:14} {seconds * 1000:7.1f} ms per {ENVELOPES:,} envelopes,"
+            f" {seconds / ENVELOPES * 1e6:.2f} us each"
+        )
 
 
 if __name__ == "__main__":

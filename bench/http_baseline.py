@@ -79,9 +79,10 @@ class EnrollBody(BaseModel):
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = Settings()
     pool = await db.create_pool(
-        os.environ[DSN_VARIABLE], size=settings.pool_size,
+        os.environ[DSN_VARIABLE],
+        size=settings.pool_size,
         server_settings=db.POSTGRES_DEFAULT_PLANS,
-    )  # fmt: skip
+    )
     app.state.pool = pool
     connection = None
     if os.environ.get(PUBLISH_VARIABLE) == "1":
@@ -113,10 +114,17 @@ async def declare_bus(
 
 async def enroll(body: EnrollBody, request: Request) -> dict[str, Any]:
     await request.app.state.pool.execute(
-        INSERT, body.trainee_id, body.name, body.category.value, body.branch_id,
-        body.education.value, body.experience_years, body.certificates, body.product_series,
+        INSERT,
+        body.trainee_id,
+        body.name,
+        body.category.value,
+        body.branch_id,
+        body.education.value,
+        body.experience_years,
+        body.certificates,
+        body.product_series,
         body.enrolled_on,
-    )  # fmt: skip
+    )
     return {"trainee_id": body.trainee_id, "version": 1}
 
 
@@ -136,21 +144,39 @@ def announcement(body: EnrollBody) -> aio_pika.Message:
     data = body.model_dump(mode="json")
     event_id, correlation_id = uuid.uuid4(), uuid.uuid4()
     now = datetime.now(UTC)
-    document = orjson.dumps({
-        "event_id": event_id, "stream_id": stream_id, "version": 1, "position": 0,
-        "type": "TraineeEnrolled", "schema_version": 1, "occurred_at": now, "recorded_at": now,
-        "data": data, "actor": {"sub": f"clerk-{body.branch_id}", "role": "branch_clerk"},
-        "branch_id": body.branch_id, "correlation_id": correlation_id, "causation_id": None,
-        "idempotency_key": f"POST /trainees clerk-{body.branch_id}:enrol-{body.trainee_id}",
-        "policy_version": None, "service": "enrollment", "prev_hash": None,
-        "hash": hashlib.sha256(orjson.dumps(data)).hexdigest(),
-    })  # fmt: skip
+    document = orjson.dumps(
+        {
+            "event_id": event_id,
+            "stream_id": stream_id,
+            "version": 1,
+            "position": 0,
+            "type": "TraineeEnrolled",
+            "schema_version": 1,
+            "occurred_at": now,
+            "recorded_at": now,
+            "data": data,
+            "actor": {"sub": f"clerk-{body.branch_id}", "role": "branch_clerk"},
+            "branch_id": body.branch_id,
+            "correlation_id": correlation_id,
+            "causation_id": None,
+            "idempotency_key": f"POST /trainees clerk-{body.branch_id}:enrol-{body.trainee_id}",
+            "policy_version": None,
+            "service": "enrollment",
+            "prev_hash": None,
+            "hash": hashlib.sha256(orjson.dumps(data)).hexdigest(),
+        }
+    )
     return aio_pika.Message(
-        document, content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=str(event_id), type="TraineeEnrolled", app_id="enrollment", timestamp=now,
+        document,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(event_id),
+        type="TraineeEnrolled",
+        app_id="enrollment",
+        timestamp=now,
         correlation_id=str(correlation_id),
         headers={"stream_id": stream_id, "version": 1, "position": 0},
-    )  # fmt: skip
+    )
 
 
 async def health() -> dict[str, str]:

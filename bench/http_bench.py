@@ -108,9 +108,13 @@ async def load(side: Side, seconds: float) -> loadgen.LoadResult:
     try:
         before = cpu.snapshot(side.kinds)
         result = await loadgen.run_load(
-            HOST, side.server.port, side.requests, seconds=seconds, connections=CONNECTIONS,
+            HOST,
+            side.server.port,
+            side.requests,
+            seconds=seconds,
+            connections=CONNECTIONS,
             expected=side.expected,
-        )  # fmt: skip
+        )
         side.cpu.append(cpu.spent(before, cpu.snapshot(side.kinds)))
     finally:
         for server in side.paused:
@@ -127,8 +131,10 @@ async def load(side: Side, seconds: float) -> loadgen.LoadResult:
     if side.settings is not None:
         side.backlogs.append(await catch_up(side.settings, SERVICES))
     p50, p99 = (percentile(result.latencies_ms, pct) for pct in (50, 99))
-    log(f"{SUITE}: {side.name}: {result.throughput:,.0f} req/s, p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms ({result.succeeded:,} requests)")  # fmt: skip
+    log(
+        f"{SUITE}: {side.name}: {result.throughput:,.0f} req/s, p50 {p50:.1f} ms, "
+        f"p99 {p99:.1f} ms ({result.succeeded:,} requests)"
+    )
     return result
 
 
@@ -149,11 +155,19 @@ async def alternate_loads(sides: list[Side], durations: Durations) -> None:
 
 
 async def send_all(server: Server, requests: list[bytes], expected: int, what: str) -> None:
-    result = await loadgen.run_load(HOST, server.port, iter(requests), seconds=SEED_SECONDS,
-                                    connections=CONNECTIONS, expected=expected)  # fmt: skip
+    result = await loadgen.run_load(
+        HOST,
+        server.port,
+        iter(requests),
+        seconds=SEED_SECONDS,
+        connections=CONNECTIONS,
+        expected=expected,
+    )
     if result.failed or result.succeeded != len(requests):
-        raise RuntimeError(f"seeding {what}: {dict(result.statuses)} of {len(requests)}; first: "
-                           f"{result.first_error[:500]!r}\n{server.output()}")  # fmt: skip
+        raise RuntimeError(
+            f"seeding {what}: {dict(result.statuses)} of {len(requests)}; first: "
+            f"{result.first_error[:500]!r}\n{server.output()}"
+        )
 
 
 async def wait_known(settings: Settings, count: int) -> None:
@@ -175,10 +189,12 @@ async def seed(
 ) -> None:
     secret = settings.jwt_secret
     log(f"{SUITE}: seeding {trainees:,} trainees and {sessions} exam sessions")
-    await send_all(servers["enrollment"], http_commands.seed_enrolments(secret, trainees), 201,
-                   "enrolments")  # fmt: skip
-    await send_all(servers["assessment"], http_commands.open_sessions(secret, sessions), 201,
-                   "sessions")  # fmt: skip
+    await send_all(
+        servers["enrollment"], http_commands.seed_enrolments(secret, trainees), 201, "enrolments"
+    )
+    await send_all(
+        servers["assessment"], http_commands.open_sessions(secret, sessions), 201, "sessions"
+    )
     await wait_known(settings, trainees)
     await catch_up(settings, SERVICES)
 
@@ -191,10 +207,12 @@ def compare(
 ) -> Row:
     """A row of one measure of every run of ``side`` against the baseline's runs."""
     return comparison_row(
-        SUITE, f"{side.name} {side.route}, {CONNECTIONS} clients: {measure}",
+        SUITE,
+        f"{side.name} {side.route}, {CONNECTIONS} clients: {measure}",
         (f"Gradeline {side.name}", [values(r) for r in side.results]),
-        (against, [values(r) for r in baseline.results]), **extra,
-    )  # fmt: skip
+        (against, [values(r) for r in baseline.results]),
+        **extra,
+    )
 
 
 def published_rows(side: Side, published: Side) -> list[Row]:
@@ -210,15 +228,25 @@ def published_rows(side: Side, published: Side) -> list[Row]:
     )
     cpu_note = "user + system CPU time of every process (/proc) during each run, per request."
     return [
-        compare(side, published, "throughput against INSERT + publish", lambda r: r.throughput,
-                against=PUBLISHED, unit="req/s", note=note),
+        compare(
+            side,
+            published,
+            "throughput against INSERT + publish",
+            lambda r: r.throughput,
+            against=PUBLISHED,
+            unit="req/s",
+            note=note,
+        ),
         comparison_row(
-            SUITE, f"{side.name}: CPU per request, all processes, against INSERT + publish",
+            SUITE,
+            f"{side.name}: CPU per request, all processes, against INSERT + publish",
             (f"Gradeline {side.name}", per_request(side, None)),
-            (PUBLISHED, per_request(published, None)), unit="ms", higher_is_better=False,
+            (PUBLISHED, per_request(published, None)),
+            unit="ms",
+            higher_is_better=False,
             note=cpu_note,
         ),
-    ]  # fmt: skip
+    ]
 
 
 def latency(pct: float) -> Any:
@@ -247,20 +275,39 @@ def service_rows(side: Side, baseline: Side, seconds: float) -> list[Row]:
     goal: dict[str, Any] = {"goal": GOAL_RATIO} if side.paused else {}
     p99_goal: dict[str, Any] = {"min_value": GOAL_P99_MS} if side.paused else {}
     return [
-        compare(side, baseline, "throughput", lambda r: r.throughput, unit="req/s", note=note,
-                **goal),
-        compare(side, baseline, "latency p50", latency(50), unit="ms", higher_is_better=False,
-                note="the median latency of each run, as above."),
-        compare(side, baseline, "latency p99", latency(99), unit="ms", higher_is_better=False,
-                note="the 99th percentile latency of each run, as above.", **p99_goal),
+        compare(
+            side, baseline, "throughput", lambda r: r.throughput, unit="req/s", note=note, **goal
+        ),
+        compare(
+            side,
+            baseline,
+            "latency p50",
+            latency(50),
+            unit="ms",
+            higher_is_better=False,
+            note="the median latency of each run, as above.",
+        ),
+        compare(
+            side,
+            baseline,
+            "latency p99",
+            latency(99),
+            unit="ms",
+            higher_is_better=False,
+            note="the 99th percentile latency of each run, as above.",
+            **p99_goal,
+        ),
         comparison_row(
-            SUITE, f"{side.name}: RSS after load", (f"Gradeline {side.name}",
-            [m.rss_mib for m in side.memory]), (BASELINE, [m.rss_mib for m in baseline.memory]),
-            unit="MiB", higher_is_better=False,
+            SUITE,
+            f"{side.name}: RSS after load",
+            (f"Gradeline {side.name}", [m.rss_mib for m in side.memory]),
+            (BASELINE, [m.rss_mib for m in baseline.memory]),
+            unit="MiB",
+            higher_is_better=False,
             note=f"VmRSS of the service process at the end of each of its runs (peak VmHWM "
             f"{peak:.0f} MiB, seeding included); baseline: the bare app's after its runs.",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def per_request(side: Side, kinds: tuple[str, ...] | None) -> list[float]:
@@ -291,13 +338,17 @@ def cpu_rows(side: Side, baseline: Side) -> list[Row]:
         ]
     return [
         comparison_row(
-            SUITE, f"{side.name}: {measure}", (f"Gradeline {side.name}", per_request(side, mine)),
-            (BASELINE, per_request(baseline, theirs)), unit="ms", higher_is_better=False,
+            SUITE,
+            f"{side.name}: {measure}",
+            (f"Gradeline {side.name}", per_request(side, mine)),
+            (BASELINE, per_request(baseline, theirs)),
+            unit="ms",
+            higher_is_better=False,
             note="user + system CPU time of the processes (/proc) during each measured run, "
             "divided by the requests it answered; the load generator counts among all processes.",
         )
         for measure, mine, theirs in measures
-    ]  # fmt: skip
+    ]
 
 
 def baseline_note(baseline: Side) -> str:
@@ -327,8 +378,12 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
     log(f"{SUITE}: starting the four services and the baselines (uvicorn subprocesses)")
     baseline_env = {http_baseline.DSN_VARIABLE: baseline_dsn}
     # The publishing baseline's exchange and queues: a namespace of their own, nobody consuming.
-    bus = Settings(pg_dsn=settings.pg_dsn, amqp_url=settings.amqp_url,
-                   namespace=f"{settings.namespace}_pub", environment="development")  # fmt: skip
+    bus = Settings(
+        pg_dsn=settings.pg_dsn,
+        amqp_url=settings.amqp_url,
+        namespace=f"{settings.namespace}_pub",
+        environment="development",
+    )
     published_env = {
         **baseline_env,
         http_baseline.PUBLISH_VARIABLE: "1",
@@ -347,12 +402,20 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
         kinds = {server.pid: name for name, server in servers.items()}
         kinds[baseline_server.pid] = OWN_PROCESS_BARE
         kinds[published_server.pid] = OWN_PROCESS_PUBLISHED
-        baseline = Side("bare", "POST /trainees", baseline_server, enrolments, 201,
-                        paused=everyone, kinds=kinds)  # fmt: skip
+        baseline = Side(
+            "bare", "POST /trainees", baseline_server, enrolments, 201, paused=everyone, kinds=kinds
+        )
         announced = iter(http_commands.Enrolments(settings.jwt_secret, prefix="p"))
-        published = Side("bare + publish", "POST /trainees", published_server, announced, 201,
-                         paused=everyone, kinds=kinds,
-                         after_run=lambda: purge_queues(bus, CONSUMERS))  # fmt: skip
+        published = Side(
+            "bare + publish",
+            "POST /trainees",
+            published_server,
+            announced,
+            201,
+            paused=everyone,
+            kinds=kinds,
+            after_run=lambda: purge_queues(bus, CONSUMERS),
+        )
         commands = http_commands.commands(settings.jwt_secret, ids, sessions)
         sides = [baseline, published] + [
             Side(
@@ -369,9 +432,18 @@ async def measure(config: BenchConfig, settings: Settings, baseline_dsn: str) ->
             for c in commands
         ]
         enrol = next(c for c in commands if c.service == "enrollment")
-        sides.append(Side(f"{enrol.service} (all live)", enrol.route, servers[enrol.service],
-                          enrol.requests, enrol.expected, enrol.about, settings,
-                          kinds=kinds))  # fmt: skip
+        sides.append(
+            Side(
+                f"{enrol.service} (all live)",
+                enrol.route,
+                servers[enrol.service],
+                enrol.requests,
+                enrol.expected,
+                enrol.about,
+                settings,
+                kinds=kinds,
+            )
+        )
         try:
             await alternate_loads(sides, durations)
         finally:

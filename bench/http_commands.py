@@ -47,8 +47,9 @@ PRACTICAL = ("technical", "process_engineering", "quality", "after_sales", "prod
 def bearer(
     secret: str, sub: str, role: Role, branch_id: str | None = None, department: str | None = None
 ) -> dict[str, str]:
-    token = mint_token(secret, sub, [role], branch_id=branch_id, department=department,
-                       ttl_seconds=TOKEN_TTL)  # fmt: skip
+    token = mint_token(
+        secret, sub, [role], branch_id=branch_id, department=department, ttl_seconds=TOKEN_TTL
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -157,10 +158,15 @@ def session_id(n: int) -> str:
 def open_sessions(secret: str, count: int) -> list[bytes]:
     auth = bearer(secret, "mgr-bench", Role.AFTER_SALES_MANAGER)
     return [
-        send("POST", "/sessions", auth, f"session-{n}",
-             {"session_id": session_id(n), "product_series": "XG-200", "held_on": "2025-06-02"})
+        send(
+            "POST",
+            "/sessions",
+            auth,
+            f"session-{n}",
+            {"session_id": session_id(n), "product_series": "XG-200", "held_on": "2025-06-02"},
+        )
         for n in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def exam_scores(secret: str, trainees: Sequence[str], sessions: int) -> Iterator[bytes]:
@@ -210,16 +216,34 @@ class Command:
 def commands(secret: str, trainees: Sequence[str], sessions: int) -> list[Command]:
     seeded = f"{len(trainees):,} seeded HQ full-time trainees"
     return [
-        Command("enrollment", "POST /trainees", 201, iter(Enrolments(secret)),
-                "a new trainee each time over 5 branches, a branch clerk's JWT"),
-        Command("training", "PUT /plans/{id}", 200, plan_drafts(secret, trainees),
-                f"the after-sales manager drafts or re-drafts (a new revision each time) the "
-                f"plan of one of {seeded}, in turn"),
-        Command("assessment", "POST /sessions/{id}/written, /practical", 201,
-                exam_scores(secret, trainees, sessions),
-                f"examiners' scores of {seeded} in {sessions} open sessions: each sitting's "
-                "written score, then its five practical ones, the last deciding the grade"),
-        Command("compensation", "POST /employees/{id}/travel", 201,
-                travel_days(secret, trainees),
-                f"payroll records a month's travel days of each of {seeded}, month after month"),
-    ]  # fmt: skip
+        Command(
+            "enrollment",
+            "POST /trainees",
+            201,
+            iter(Enrolments(secret)),
+            "a new trainee each time over 5 branches, a branch clerk's JWT",
+        ),
+        Command(
+            "training",
+            "PUT /plans/{id}",
+            200,
+            plan_drafts(secret, trainees),
+            f"the after-sales manager drafts or re-drafts (a new revision each time) the "
+            f"plan of one of {seeded}, in turn",
+        ),
+        Command(
+            "assessment",
+            "POST /sessions/{id}/written, /practical",
+            201,
+            exam_scores(secret, trainees, sessions),
+            f"examiners' scores of {seeded} in {sessions} open sessions: each sitting's "
+            "written score, then its five practical ones, the last deciding the grade",
+        ),
+        Command(
+            "compensation",
+            "POST /employees/{id}/travel",
+            201,
+            travel_days(secret, trainees),
+            f"payroll records a month's travel days of each of {seeded}, month after month",
+        ),
+    ]

@@ -39,8 +39,17 @@ from shared.settings import Settings
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 # One command line for every server: any difference would be measured as Gradeline's.
-UVICORN_FLAGS = ("--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-                 "--log-level", "warning")  # fmt: skip
+UVICORN_FLAGS = (
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 20.0
 CATCH_UP_SECONDS = 180.0
@@ -94,13 +103,26 @@ class Server:
         return self.process.pid
 
     async def start(self) -> None:
-        command = ["-m", "uvicorn", self.app, "--factory", "--host", HOST,
-                   "--port", str(self.port), *UVICORN_FLAGS]  # fmt: skip
+        command = [
+            "-m",
+            "uvicorn",
+            self.app,
+            "--factory",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            *UVICORN_FLAGS,
+        ]
         # stdout is the services' JSON log (one line per request at INFO): read by nobody here.
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, *command, cwd=ROOT, env={**os.environ, **self.env},
-            stdout=asyncio.subprocess.DEVNULL, stderr=self.stderr,
-        )  # fmt: skip
+            sys.executable,
+            *command,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
 
     async def wait_ready(self) -> None:
         """Uvicorn accepts connections only once the lifespan (migrations, pools) has run."""
@@ -171,8 +193,9 @@ def gradeline_env(settings: Settings) -> dict[str, str]:
 
 def bench_settings(pg_dsn: str, amqp_url: str, label: str) -> Settings:
     namespace = f"bench{label}{os.urandom(4).hex()}"
-    return Settings(pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace,
-                    environment="development")  # fmt: skip
+    return Settings(
+        pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace, environment="development"
+    )
 
 
 @asynccontextmanager
@@ -200,8 +223,11 @@ async def remove_namespace(settings: Settings) -> None:
     for service in CONSUMERS:
         topology = Topology(settings.namespace, service, settings.consumer_partitions)
         names += [("queue", topology.partition_queue(i)) for i in range(topology.partitions)]
-        names += [("queue", topology.dead_letter_queue), ("exchange", topology.partition_exchange),
-                  ("exchange", topology.dead_letter_exchange)]  # fmt: skip
+        names += [
+            ("queue", topology.dead_letter_queue),
+            ("exchange", topology.partition_exchange),
+            ("exchange", topology.dead_letter_exchange),
+        ]
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         for kind, name in names:

@@ -85,30 +85,58 @@ def has(*words: str, without: str = "\0") -> Pick:
 
 
 FIGURES = (
-    Figure("HTTP commands per service, 64 concurrent clients", "http", has(":", without="RSS"),
-           "One representative command per service over HTTP (enrol; draft a plan; an exam "
-           "score; a month's travel days), each against the same bare FastAPI + one INSERT "
-           "endpoint measured in the same rounds; enrolment also against that endpoint "
-           "publishing each enrolment on RabbitMQ (what the bus alone costs). Goal (issue 3): "
-           "throughput ≥ 0.60× the bare endpoint's, p99 ≤ 150 ms."),
-    Figure("Cross-service propagation", "propagation", has("→"),
-           "An enrolment posted over HTTP until assessment knows the trainee, against a bare "
-           "aio-pika publish → consume at the same rate."),
-    Figure("Projection rebuild rate", "assessment", has("rebuild"),
-           "A read model rebuilt from the whole history into fresh tables, against a raw read "
-           "of the same events (measured by the assessment suite)."),
-    Figure("Board query at 100,000 trainees", "assessment", has("board", "p99"),
-           "The grade board over 100,000 graded trainees, against the same aggregation over a "
-           "plain table (measured by the assessment suite)."),
-    Figure("Event store against raw asyncpg and the `eventsourcing` library", "store", has(")"),
-           "Appends and reads of the event store against raw asyncpg SQL and against the "
-           "`eventsourcing` library on the same PostgreSQL."),
-    Figure("Relay and bus against raw aio-pika", "bus", has(""),
-           "The outbox relay and the append → consumer effect latency against bare aio-pika."),
-    Figure("Resident memory per service under load", "http", has("RSS"),
-           "VmRSS of each service process at the end of its load runs, against the bare "
-           "FastAPI app's after its own."),
-)  # fmt: skip
+    Figure(
+        "HTTP commands per service, 64 concurrent clients",
+        "http",
+        has(":", without="RSS"),
+        "One representative command per service over HTTP (enrol; draft a plan; an exam "
+        "score; a month's travel days), each against the same bare FastAPI + one INSERT "
+        "endpoint measured in the same rounds; enrolment also against that endpoint "
+        "publishing each enrolment on RabbitMQ (what the bus alone costs). Goal (issue 3): "
+        "throughput ≥ 0.60× the bare endpoint's, p99 ≤ 150 ms.",
+    ),
+    Figure(
+        "Cross-service propagation",
+        "propagation",
+        has("→"),
+        "An enrolment posted over HTTP until assessment knows the trainee, against a bare "
+        "aio-pika publish → consume at the same rate.",
+    ),
+    Figure(
+        "Projection rebuild rate",
+        "assessment",
+        has("rebuild"),
+        "A read model rebuilt from the whole history into fresh tables, against a raw read "
+        "of the same events (measured by the assessment suite).",
+    ),
+    Figure(
+        "Board query at 100,000 trainees",
+        "assessment",
+        has("board", "p99"),
+        "The grade board over 100,000 graded trainees, against the same aggregation over a "
+        "plain table (measured by the assessment suite).",
+    ),
+    Figure(
+        "Event store against raw asyncpg and the `eventsourcing` library",
+        "store",
+        has(")"),
+        "Appends and reads of the event store against raw asyncpg SQL and against the "
+        "`eventsourcing` library on the same PostgreSQL.",
+    ),
+    Figure(
+        "Relay and bus against raw aio-pika",
+        "bus",
+        has(""),
+        "The outbox relay and the append → consumer effect latency against bare aio-pika.",
+    ),
+    Figure(
+        "Resident memory per service under load",
+        "http",
+        has("RSS"),
+        "VmRSS of each service process at the end of its load runs, against the bare "
+        "FastAPI app's after its own.",
+    ),
+)
 
 METHOD = """## Method
 
@@ -183,8 +211,10 @@ def write(doc: str, path: Path) -> None:
 def main() -> None:
     """``python -m bench.perf_report``: the report again from docs/benchmarks.md, no measuring."""
     root = Path(__file__).resolve().parent.parent
-    write((root / "docs" / "benchmarks.md").read_text(encoding="utf-8"),
-          root / "docs" / "performance.md")  # fmt: skip
+    write(
+        (root / "docs" / "benchmarks.md").read_text(encoding="utf-8"),
+        root / "docs" / "performance.md",
+    )
 
 
 if __name__ == "__main__":

@@ -94,12 +94,16 @@ def rows(system: list[float], baseline: list[float]) -> list[Row]:
     )
     return [
         comparison_row(
-            SUITE, f"enrolment → assessment knows the trainee, p{pct}",
-            ("Gradeline", [percentile(system, pct)]), (BASELINE, [percentile(baseline, pct)]),
-            unit="ms", higher_is_better=False, note=note if pct == 50 else "as above.",
+            SUITE,
+            f"enrolment → assessment knows the trainee, p{pct}",
+            ("Gradeline", [percentile(system, pct)]),
+            (BASELINE, [percentile(baseline, pct)]),
+            unit="ms",
+            higher_is_better=False,
+            note=note if pct == 50 else "as above.",
         )
         for pct in (50, 99)
-    ]  # fmt: skip
+    ]
 
 
 async def run(config: BenchConfig) -> list[Row]:

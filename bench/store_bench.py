@@ -166,8 +166,17 @@ def raw_append(pool: asyncpg.Pool) -> AppendFn:
     actor = SYSTEM_ACTOR.as_json()
 
     def row(stream: str, version: int) -> tuple[Any, ...]:
-        return (stream, version, uuid.uuid4(), "ScoreRecorded", 1, actor, payload(version - 1),
-                FAKE_HASH, FAKE_HASH)  # fmt: skip
+        return (
+            stream,
+            version,
+            uuid.uuid4(),
+            "ScoreRecorded",
+            1,
+            actor,
+            payload(version - 1),
+            FAKE_HASH,
+            FAKE_HASH,
+        )
 
     async def append(stream: str, expected: int, n: int) -> None:
         if n == 1:

@@ -97,8 +97,7 @@ def backfill_command(
     check_arguments(service, producer, after, through)
     try:
         sent, last = asyncio.run(backfill(Settings(), service, producer, after, through))
-    except (UnroutableEvent, aio_pika.exceptions.AMQPError, asyncpg.PostgresError,
-            OSError) as exc:  # fmt: skip
+    except (UnroutableEvent, aio_pika.exceptions.AMQPError, asyncpg.PostgresError, OSError) as exc:
         console.print(f"[red]back-fill of {service} from {producer} failed: {exc!r}")
         raise typer.Exit(1) from None
     console.print(

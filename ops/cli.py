@@ -93,8 +93,11 @@ def token(
     """Mint a development token signed with GRADELINE_JWT_SECRET (with GRADELINE_JWT_ISSUER and
     GRADELINE_JWT_AUDIENCE as its iss and aud when they are set)."""
     roles = [str(r) for r in role]
-    typer.echo(mint_token_for(Settings(), sub, roles, branch_id=branch, department=department,
-                              ttl_seconds=ttl))  # fmt: skip
+    typer.echo(
+        mint_token_for(
+            Settings(), sub, roles, branch_id=branch, department=department, ttl_seconds=ttl
+        )
+    )
 
 
 @app.command()
@@ -143,8 +146,12 @@ def rebuild_command(service: str, projection: str) -> None:
     async def go() -> int:
         pool = await _pool(Settings(), service)
         try:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                          console=console) as progress:  # fmt: skip
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
                 task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
 
                 def report(applied: int) -> None:
@@ -167,8 +174,10 @@ def verify_command(service: str) -> None:
     async def go() -> list[str]:
         pool = await _pool(settings, service)
         try:
-            problems = [f"event {t.stream_id}#{t.version}: {t.problem}"
-                        for t in await PostgresEventStore(pool, service).verify()]  # fmt: skip
+            problems = [
+                f"event {t.stream_id}#{t.version}: {t.problem}"
+                for t in await PostgresEventStore(pool, service).verify()
+            ]
             problems += await _seal_problems(pool, service, settings)
             for projection in info.projections:
                 problems += [
@@ -193,8 +202,10 @@ async def _seal_problems(pool: Any, service: str, settings: Settings) -> list[st
         console.print(f"{service}: no seal yet (run `gradeline seal {service}`)")
     else:
         seal = report.seal
-        console.print(f"{service}: seal #{seal.id} of {seal.sealed_at:%Y-%m-%d %H:%M:%S %Z} covers"
-                      f" {seal.streams} streams up to position {seal.position}")  # fmt: skip
+        console.print(
+            f"{service}: seal #{seal.id} of {seal.sealed_at:%Y-%m-%d %H:%M:%S %Z} covers"
+            f" {seal.streams} streams up to position {seal.position}"
+        )
     return report.problems
 
 
@@ -216,8 +227,10 @@ def seal_command(service: str) -> None:
     if seal is None:
         console.print(f"{service}: nothing new to seal (or a seal is being written)")
         return
-    console.print(f"{service}: seal #{seal.id} covers {seal.streams} streams up to position"
-                  f" {seal.position}, mac {seal.mac.hex()}")  # fmt: skip
+    console.print(
+        f"{service}: seal #{seal.id} covers {seal.streams} streams up to position"
+        f" {seal.position}, mac {seal.mac.hex()}"
+    )
 
 
 @app.command("audit")
@@ -237,8 +250,13 @@ def audit_command(
     async def go() -> tuple[list[dict[str, Any]], list[str]]:
         pool = await _pool(settings, service)
         try:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                          console=console, transient=True) as progress:  # fmt: skip
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
                 progress.add_task(f"auditing every trainee of {service}", total=None)
                 reports = await audit_all(pool, PostgresEventStore(pool, service))
             return reports, await _seal_problems(pool, service, settings)
@@ -261,8 +279,9 @@ def _differences_table(reports: list[dict[str, Any]], show: int) -> Table:
     rows = [(r["trainee_id"], d) for r in reports for d in r["differences"]]
     caption = f"{len(rows) - show} more not shown (--show)" if len(rows) > show else None
     event = Column("event", overflow="fold")  # an event id must stay whole to be looked up
-    table = Table("trainee", "kind", event, "field", "detail", title="audit differences",
-                  caption=caption)  # fmt: skip
+    table = Table(
+        "trainee", "kind", event, "field", "detail", title="audit differences", caption=caption
+    )
     for trainee_id, d in rows[:show]:
         where = f"{d['stream_id']}#{d['version']}" if d.get("stream_id") else d.get("event_id")
         table.add_row(trainee_id, d.get("kind"), where, d.get("field"), _detail(d))
@@ -352,11 +371,28 @@ def dlq_peek(
         console.print(f"{service}: no dead letters")
         return
     event = Column("event id", overflow="fold")  # whole, to be looked up
-    table = Table("type", "stream", "version", event, "reason", "attempts", "failed at",
-                  Column("error", overflow="fold"), title=f"{service} dead letters")  # fmt: skip
+    table = Table(
+        "type",
+        "stream",
+        "version",
+        event,
+        "reason",
+        "attempts",
+        "failed at",
+        Column("error", overflow="fold"),
+        title=f"{service} dead letters",
+    )
     for d in letters:
-        table.add_row(d.type, d.stream_id, _text(d.version), d.event_id, d.reason,
-                      _text(d.attempts), d.failed_at, d.error)  # fmt: skip
+        table.add_row(
+            d.type,
+            d.stream_id,
+            _text(d.version),
+            d.event_id,
+            d.reason,
+            _text(d.attempts),
+            d.failed_at,
+            d.error,
+        )
     console.print(table)
 
 

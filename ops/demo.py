@@ -148,9 +148,12 @@ class Demo(TraineeRounds):
         while True:
             attempt += 1
             await self.api.post(
-                "compensation", f"/payroll/{month}/run", {}, PAYROLL,
+                "compensation",
+                f"/payroll/{month}/run",
+                {},
+                PAYROLL,
                 self.key("payroll", month, attempt),
-            )  # fmt: skip
+            )
             payroll = await self.api.get_json("compensation", f"/payroll/{month}", PAYROLL)
             fees = await self.api.get_json("compensation", f"/branch-fees/{month}", PAYROLL)
             fines = await self.api.get_json("compensation", f"/trainer-fines/{month}", PAYROLL)

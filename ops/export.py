@@ -51,9 +51,11 @@ def fetch(
     except httpx.HTTPError as exc:
         raise ExportFailed(f"{export.service} is not reachable at {url}: {exc}") from exc
     if answer.status_code != 200:
-        detail = answer.json().get("detail") if answer.headers.get("content-type", "").endswith(
-            "json"
-        ) else answer.text[:200]  # fmt: skip
+        detail = (
+            answer.json().get("detail")
+            if answer.headers.get("content-type", "").endswith("json")
+            else answer.text[:200]
+        )
         raise ExportFailed(f"{url} answered {answer.status_code}: {detail}")
     return answer.content
 

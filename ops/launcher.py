@@ -109,9 +109,17 @@ def start_service(
     settings from ``GRADELINE_*`` variables: the load tool and the fault tests start services in
     a namespace and on ports of their own that way, logging to ``log_path``."""
     command = [
-        sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(settings.port(name)), "--no-access-log",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"services.{name}.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(settings.port(name)),
+        "--no-access-log",
+    ]
     target = log_path or log_file(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     child_env = {**os.environ, **env} if env is not None else None

@@ -79,20 +79,28 @@ MANDATORY = (
 # R-7: what a product stage teaches at each plan level.
 PLAN_CONTENT = {
     "basic": (
-        "识读电路图 reading circuit diagrams", "电气元件 electrical parts",
-        "电动工具 power tools", "拆装 assembly and disassembly", "调试 commissioning",
-        "工作原理 working principle", "结构 structure",
+        "识读电路图 reading circuit diagrams",
+        "电气元件 electrical parts",
+        "电动工具 power tools",
+        "拆装 assembly and disassembly",
+        "调试 commissioning",
+        "工作原理 working principle",
+        "结构 structure",
     ),
     "intermediate": (
-        "电路原理 circuit principles", "机械结构 mechanical structure", "维护保养 maintenance",
+        "电路原理 circuit principles",
+        "机械结构 mechanical structure",
+        "维护保养 maintenance",
         "控制程序安装调试 control-program install and commissioning",
         "故障分析与维修 fault analysis and repair",
     ),
     "advanced": (
-        "电气原理 electrical principles", "控制程序修改 control-program modification",
-        "故障分析 fault analysis", "零部件维修 parts repair",
+        "电气原理 electrical principles",
+        "控制程序修改 control-program modification",
+        "故障分析 fault analysis",
+        "零部件维修 parts repair",
     ),
-}  # fmt: skip
+}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董"
@@ -105,36 +113,64 @@ _GIVEN = """
 """
 GIVEN = tuple(_GIVEN.split())
 EDUCATION = (
-    ("junior_high", 8), ("high_school", 22), ("vocational_secondary", 32),
-    ("junior_college", 25), ("bachelor", 12), ("postgraduate", 1),
-)  # fmt: skip
+    ("junior_high", 8),
+    ("high_school", 22),
+    ("vocational_secondary", 32),
+    ("junior_college", 25),
+    ("bachelor", 12),
+    ("postgraduate", 1),
+)
 EDUCATION_RANK = {
-    "junior_high": 0, "high_school": 1, "vocational_secondary": 1, "junior_college": 2,
-    "bachelor": 3, "postgraduate": 4,
-}  # fmt: skip
+    "junior_high": 0,
+    "high_school": 1,
+    "vocational_secondary": 1,
+    "junior_college": 2,
+    "bachelor": 3,
+    "postgraduate": 4,
+}
 CERTIFICATES = (
-    "低压电工作业证 low-voltage electrician licence", "焊工证 welder certificate",
-    "钳工证 fitter certificate", "叉车证 forklift licence",
-)  # fmt: skip
-METHODS = ("讲授+实操 lecture and hands-on", "现场跟修 on-site repair shadowing",
-           "拆装练习 assembly practice", "故障模拟 fault simulation")  # fmt: skip
-PERFORMANCE = ("认真 attentive", "积极提问 asks good questions", "动手能力强 good hands-on skills",
-               "需加强 needs more practice")  # fmt: skip
+    "低压电工作业证 low-voltage electrician licence",
+    "焊工证 welder certificate",
+    "钳工证 fitter certificate",
+    "叉车证 forklift licence",
+)
+METHODS = (
+    "讲授+实操 lecture and hands-on",
+    "现场跟修 on-site repair shadowing",
+    "拆装练习 assembly practice",
+    "故障模拟 fault simulation",
+)
+PERFORMANCE = (
+    "认真 attentive",
+    "积极提问 asks good questions",
+    "动手能力强 good hands-on skills",
+    "需加强 needs more practice",
+)
 EFFECT = ("掌握 understood", "基本掌握 mostly understood", "需复训 needs revision")
-DISSENT = ("实际只培训了半天 only half a day was actually trained",
-           "记录内容与实际不符 the record differs from what was taught")  # fmt: skip
-DISAGREE = ("评估偏低，实操练习不足 assessment too low; too little hands-on practice",
-            "培训内容未覆盖故障维修 fault repair was not covered")  # fmt: skip
+DISSENT = (
+    "实际只培训了半天 only half a day was actually trained",
+    "记录内容与实际不符 the record differs from what was taught",
+)
+DISAGREE = (
+    "评估偏低，实操练习不足 assessment too low; too little hands-on practice",
+    "培训内容未覆盖故障维修 fault repair was not covered",
+)
 
 # R-20 bands, highest first; R-21 eligibility (policy decisions of docs/rules.md).
 BANDS = (
-    (Decimal(97), "engineer", "senior"), (Decimal(94), "engineer", "intermediate"),
-    (Decimal(90), "engineer", "junior"), (Decimal(87), "technician", "senior"),
-    (Decimal(84), "technician", "intermediate"), (Decimal(80), "technician", "junior"),
-)  # fmt: skip
+    (Decimal(97), "engineer", "senior"),
+    (Decimal(94), "engineer", "intermediate"),
+    (Decimal(90), "engineer", "junior"),
+    (Decimal(87), "technician", "senior"),
+    (Decimal(84), "technician", "intermediate"),
+    (Decimal(80), "technician", "junior"),
+)
 PASS_MARK = Decimal(80)
-FINE_TIERS = ((Decimal("0.5"), Decimal(200)), (Decimal("0.4"), Decimal(150)),
-              (Decimal("0.3"), Decimal(50)))  # fmt: skip
+FINE_TIERS = (
+    (Decimal("0.5"), Decimal(200)),
+    (Decimal("0.4"), Decimal(150)),
+    (Decimal("0.3"), Decimal(50)),
+)
 BRANCH_FEE = Decimal(200)  # R-19, per distinct training day
 
 
@@ -504,15 +540,29 @@ def _draw(rng: random.Random, trainee_id: str, branch: str, category: str) -> _D
     dissent_days = {i for i in range(len(day_notes)) if rng.random() < 0.03}
     disputed_stages = {no for no in range(1, 5 + len(training_series)) if rng.random() < 0.025}
     return _Draft(
-        trainee_id=trainee_id, name=name, branch_id=branch, category=category,
-        education=education, experience=experience, certificates=certificates,
-        enrolled_series=enrolled_series, training_series=training_series, trainers=trainers,
-        ability=ability, placement_written=placement_written,
-        placement_practical=placement_practical, day_counts=day_counts, contents=contents,
-        day_notes=day_notes, dissent_days=dissent_days, disputed_stages=disputed_stages,
-        send_back=rng.random() < 0.05, gap=rng.choice(range(0, 8)) + total_days % 2,
-        enrol_lead=rng.choice(range(3, 12)), written_examiner=rng.choice(WRITTEN_EXAMINERS),
-    )  # fmt: skip
+        trainee_id=trainee_id,
+        name=name,
+        branch_id=branch,
+        category=category,
+        education=education,
+        experience=experience,
+        certificates=certificates,
+        enrolled_series=enrolled_series,
+        training_series=training_series,
+        trainers=trainers,
+        ability=ability,
+        placement_written=placement_written,
+        placement_practical=placement_practical,
+        day_counts=day_counts,
+        contents=contents,
+        day_notes=day_notes,
+        dissent_days=dissent_days,
+        disputed_stages=disputed_stages,
+        send_back=rng.random() < 0.05,
+        gap=rng.choice(range(0, 8)) + total_days % 2,
+        enrol_lead=rng.choice(range(3, 12)),
+        written_examiner=rng.choice(WRITTEN_EXAMINERS),
+    )
 
 
 def _draw_exams(rng: random.Random, drafts: Iterable[_Draft]) -> None:
@@ -604,8 +654,16 @@ def _schedule(d: _Draft, anchor: date) -> Trainee:
     def day(stage: Stage, on_slot: int) -> TrainingDay:
         index, (method, performance, effect) = next(notes)
         content = stage.content if stage.product_series is None else stage.content.split(": ")[-1]
-        return TrainingDay(stage.no, dates[on_slot], index not in d.dissent_days, content,
-                           method, performance, effect, stage.hours)  # fmt: skip
+        return TrainingDay(
+            stage.no,
+            dates[on_slot],
+            index not in d.dissent_days,
+            content,
+            method,
+            performance,
+            effect,
+            stage.hours,
+        )
 
     def sign(stage: Stage) -> SignOff:
         disputed = stage.no in d.disputed_stages
@@ -634,14 +692,25 @@ def _schedule(d: _Draft, anchor: date) -> Trainee:
                 steps.append(sign(earlier))
         steps.append(sign(stage))
     return Trainee(
-        trainee_id=d.trainee_id, name=d.name, branch_id=d.branch_id, category=d.category,
-        education=d.education, experience_years=d.experience, certificates=d.certificates,
-        enrolled_series=d.enrolled_series, enrolled_on=dates[0] - timedelta(days=d.enrol_lead),
-        placement_written=d.placement_written, placement_practical=d.placement_practical,
-        stages=tuple(stages), steps=tuple(steps), main_series=d.training_series[0],
-        written_examiner=d.written_examiner, written=d.written, practical=d.practical,
+        trainee_id=d.trainee_id,
+        name=d.name,
+        branch_id=d.branch_id,
+        category=d.category,
+        education=d.education,
+        experience_years=d.experience,
+        certificates=d.certificates,
+        enrolled_series=d.enrolled_series,
+        enrolled_on=dates[0] - timedelta(days=d.enrol_lead),
+        placement_written=d.placement_written,
+        placement_practical=d.placement_practical,
+        stages=tuple(stages),
+        steps=tuple(steps),
+        main_series=d.training_series[0],
+        written_examiner=d.written_examiner,
+        written=d.written,
+        practical=d.practical,
         pay_inputs=d.pay,
-    )  # fmt: skip
+    )
 
 
 def _disposition(t: Trainee) -> str | None:
@@ -681,9 +750,10 @@ def _disputes(people: list[Trainee]) -> tuple[list[Dispute], list[Trainee]]:
     offices = [
         t
         for t in people
-        if t.branch_id.startswith("bo-") and t.grade.position is not None
+        if t.branch_id.startswith("bo-")
+        and t.grade.position is not None
         and all(d.trainee_id != t.trainee_id for d in disputes)
-    ]  # fmt: skip
+    ]
     if offices:
         reason = "办事处认为实操评分偏低 the office finds the practical marks too low"
         disputes.append(Dispute(offices[0].trainee_id, "branch_clerk", reason, "upheld"))

@@ -55,11 +55,17 @@ def headers_table(envelope: Envelope) -> bytes:
     """The event's headers as a field table: ``stream_id`` (the consistent-hash exchange
     partitions on it), ``version`` and ``position``, keys in sorted order as pamqp writes them."""
     stream_id = envelope.stream_id.encode()
-    table = b"".join((
-        b"\x08positionl", LONG_LONG.pack(envelope.position),
-        b"\x09stream_idS", LONG_STRING_SIZE.pack(len(stream_id)), stream_id,
-        b"\x07versionl", LONG_LONG.pack(envelope.version),
-    ))  # fmt: skip
+    table = b"".join(
+        (
+            b"\x08positionl",
+            LONG_LONG.pack(envelope.position),
+            b"\x09stream_idS",
+            LONG_STRING_SIZE.pack(len(stream_id)),
+            stream_id,
+            b"\x07versionl",
+            LONG_LONG.pack(envelope.version),
+        )
+    )
     return LONG_STRING_SIZE.pack(len(table)) + table
 
 
@@ -96,17 +102,19 @@ def event_publish(
     if envelope.correlation_id is not None:
         flags |= CORRELATION_ID
         correlation = short_string(str(envelope.correlation_id))
-    header = b"".join((
-        HEADER_HEAD.pack(BASIC_CLASS, 0, len(body), flags),
-        JSON_CONTENT_TYPE,
-        headers_table(envelope),
-        PERSISTENT,
-        correlation,
-        short_string(str(envelope.event_id)),
-        timestamp(envelope.recorded_at),
-        short_string(envelope.type),
-        short_string(envelope.service),
-    ))  # fmt: skip
+    header = b"".join(
+        (
+            HEADER_HEAD.pack(BASIC_CLASS, 0, len(body), flags),
+            JSON_CONTENT_TYPE,
+            headers_table(envelope),
+            PERSISTENT,
+            correlation,
+            short_string(str(envelope.event_id)),
+            timestamp(envelope.recorded_at),
+            short_string(envelope.type),
+            short_string(envelope.service),
+        )
+    )
     frames = [frame(FRAME_METHOD, channel, method), frame(FRAME_HEADER, channel, header)]
     frames += [
         frame(FRAME_BODY, channel, body[start : start + max_content])

@@ -147,8 +147,11 @@ def _ops_router(readiness: Mapping[str, ReadinessCheck]) -> APIRouter:
         for task in request.app.state.tasks:
             # A worker that ended on its own (crashed) leaves the service unable to do its job.
             status[f"task:{task.get_name()}"] = "down" if task.done() else "ok"
-        down = [name if state == "down" else f"{name} ({state})"
-                for name, state in status.items() if state != "ok"]  # fmt: skip
+        down = [
+            name if state == "down" else f"{name} ({state})"
+            for name, state in status.items()
+            if state != "ok"
+        ]
         if down:
             raise ProblemType.NOT_READY(f"not ready: {', '.join(down)}", checks=status)
         return Readiness(status="ready", checks=status)
@@ -162,8 +165,12 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 # --- CORS -----------------------------------------------------------------------------------
 
 CORS_ALLOWED_HEADERS = (
-    "Authorization", "Content-Type", "If-Match", "Idempotency-Key", CORRELATION_HEADER,
-)  # fmt: skip
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    CORRELATION_HEADER,
+)
 CORS_EXPOSED_HEADERS = ("ETag", REPLAYED_HEADER, CORRELATION_HEADER)
 
 

@@ -190,8 +190,14 @@ def mint_token(
 def mint_token_for(settings: Settings, sub: str, roles: Iterable[str], **claims: Any) -> str:
     """:func:`mint_token` with the settings' secret, issuer and audience: a token the services
     configured by ``settings`` accept."""
-    return mint_token(settings.jwt_secret, sub, roles, issuer=settings.jwt_issuer,
-                      audience=settings.jwt_audience, **claims)  # fmt: skip
+    return mint_token(
+        settings.jwt_secret,
+        sub,
+        roles,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        **claims,
+    )
 
 
 def authenticate(authorization: str | None, settings: Settings) -> Principal:

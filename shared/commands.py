@@ -67,9 +67,12 @@ class CommandContext:
     def meta(self, branch_id: str | None) -> Metadata:
         """The envelope's who, which branch, which request and when, for the command's events."""
         return command_metadata(
-            self.principal, self.idempotency_key, self.now, branch_id=branch_id,
+            self.principal,
+            self.idempotency_key,
+            self.now,
+            branch_id=branch_id,
             roles=self.acting_as,
-        )  # fmt: skip
+        )
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -164,9 +167,14 @@ class WriteDependency(CommandDependency):
     async def __call__(self, request: Request, response: Response) -> Write:  # type: ignore[override]
         cmd = await super().__call__(request)
         return Write(
-            cmd.principal, cmd.idempotency_key, cmd.expected, cmd.now, cmd.acting_as,
-            request=request, response=response,
-        )  # fmt: skip
+            cmd.principal,
+            cmd.idempotency_key,
+            cmd.expected,
+            cmd.now,
+            cmd.acting_as,
+            request=request,
+            response=response,
+        )
 
 
 def writer(*roles: str, if_match: bool = True) -> Any:

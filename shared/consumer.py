@@ -129,8 +129,10 @@ class Consumer:
             for queue in queues:
                 await self._subscribe(queue.name, arrived, surplus=False)
             await self._retire_surplus(arrived)
-            workers = [asyncio.create_task(self._apply(arrived)),
-                       asyncio.create_task(self._sweep(arrived))]  # fmt: skip
+            workers = [
+                asyncio.create_task(self._apply(arrived)),
+                asyncio.create_task(self._sweep(arrived)),
+            ]
             self.ready.set()
             backoff.reset()
             try:
@@ -239,8 +241,11 @@ class Consumer:
         try:
             envelope = Envelope.from_json(message.body)
         except (pydantic.ValidationError, ValueError) as exc:
-            log.error("consumer.undecodable", error=str(exc),
-                      message_id=message.header.properties.message_id)  # fmt: skip
+            log.error(
+                "consumer.undecodable",
+                error=str(exc),
+                message_id=message.header.properties.message_id,
+            )
             await self._dead_letter(message, deadletters.UNDECODABLE, str(exc), 1)
             return
         attempt = 0
@@ -256,8 +261,13 @@ class Consumer:
             except DATABASE_AWAY:
                 raise  # the database is away: reconnect loop, the message will be redelivered
             except Exception as exc:
-                log.warning("consumer.handler_failed", event_id=str(envelope.event_id),
-                            type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
+                log.warning(
+                    "consumer.handler_failed",
+                    event_id=str(envelope.event_id),
+                    type=envelope.type,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
                 if attempt >= self.settings.consumer_max_attempts:
                     await self._dead_letter(message, deadletters.HANDLER_FAILED, repr(exc), attempt)
                     return
@@ -278,8 +288,12 @@ class Consumer:
             except DATABASE_AWAY:
                 raise
             except Exception as exc:
-                log.warning("consumer.parked_failed", service=stream[0], stream_id=stream[1],
-                            error=repr(exc))  # fmt: skip
+                log.warning(
+                    "consumer.parked_failed",
+                    service=stream[0],
+                    stream_id=stream[1],
+                    error=repr(exc),
+                )
                 continue
             self._count(outcome)
 
@@ -289,9 +303,10 @@ class Consumer:
         self.parked += len(outcome.parked)
         if outcome.parked:
             log.warning(
-                "consumer.parked", count=len(outcome.parked),
+                "consumer.parked",
+                count=len(outcome.parked),
                 events=[f"{e.service}:{e.stream_id}#{e.version}" for e in outcome.parked[:5]],
-            )  # fmt: skip
+            )
         if self.on_committed is not None and (outcome.applied or outcome.duplicates):
             self.on_committed([*outcome.applied, *outcome.duplicates])
 
@@ -301,9 +316,14 @@ class Consumer:
         """To the dead-letter queue with the reason (confirmed), then off the partition."""
         assert self._publisher is not None
         await deadletters.publish_dead_letter(
-            self._publisher, self.topology.dead_letter_exchange, message,
-            reason=reason, error=error, attempts=attempts, consumer=self.topology.service,
-        )  # fmt: skip
+            self._publisher,
+            self.topology.dead_letter_exchange,
+            message,
+            reason=reason,
+            error=error,
+            attempts=attempts,
+            consumer=self.topology.service,
+        )
         await message.channel.basic_ack(_delivery_tag(message))
         self.dead_lettered += 1
 
@@ -316,9 +336,13 @@ class Consumer:
             await self._apply_parked(await ready_parked_streams(self.pool))
             summary = await parked_summary(self.pool, self.settings.consumer_parked_alert_seconds)
             if summary.stale:
-                log.warning("consumer.parked_stale", service=self.topology.service,
-                            stale=summary.stale, parked=summary.count,
-                            oldest_seconds=round(summary.oldest_seconds))  # fmt: skip
+                log.warning(
+                    "consumer.parked_stale",
+                    service=self.topology.service,
+                    stale=summary.stale,
+                    parked=summary.count,
+                    oldest_seconds=round(summary.oldest_seconds),
+                )
 
     async def _retire_surplus(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
         """Drain and delete the partition queues past the count (``shared.partitions``)."""
@@ -367,12 +391,16 @@ async def redrive(settings: Settings, service: str, limit: int | None = None) ->
             headers = deadletters.headers_to_keep(message.headers)
             await target.publish(
                 aio_pika.Message(
-                    body=message.body, headers=headers, content_type=message.content_type,
-                    message_id=message.message_id, type=message.type, app_id=message.app_id,
+                    body=message.body,
+                    headers=headers,
+                    content_type=message.content_type,
+                    message_id=message.message_id,
+                    type=message.type,
+                    app_id=message.app_id,
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),
                 routing_key=message.routing_key or "",
-            )  # fmt: skip
+            )
             await message.ack()
             moved += 1
     finally:

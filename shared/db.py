@@ -149,12 +149,19 @@ async def create_pool(
     dsn: str, *, size: int = 10, liveness: Liveness = Liveness(), **kwargs: Any
 ) -> asyncpg.Pool:
     kwargs["server_settings"] = {
-        **SERVER_SETTINGS, **liveness.server_settings(), **kwargs.get("server_settings", {})
-    }  # fmt: skip
+        **SERVER_SETTINGS,
+        **liveness.server_settings(),
+        **kwargs.get("server_settings", {}),
+    }
     pool = await asyncpg.create_pool(
-        dsn, min_size=min(2, size), max_size=size, init=init_connection, reset=_no_reset,
-        command_timeout=liveness.command_timeout, **kwargs,
-    )  # fmt: skip
+        dsn,
+        min_size=min(2, size),
+        max_size=size,
+        init=init_connection,
+        reset=_no_reset,
+        command_timeout=liveness.command_timeout,
+        **kwargs,
+    )
     assert pool is not None
     return pool
 

@@ -33,8 +33,9 @@ HANDLER_FAILED = "handler-failed"
 def headers_to_keep(headers: dict[str, Any] | None) -> dict[str, Any]:
     """A dead letter's headers without the broker's (``x-*``) and ours: what a re-driven
     message carries, as it was first published."""
-    return {k: v for k, v in (headers or {}).items()
-            if not k.startswith("x-") and k not in OUR_HEADERS}  # fmt: skip
+    return {
+        k: v for k, v in (headers or {}).items() if not k.startswith("x-") and k not in OUR_HEADERS
+    }
 
 
 async def publish_dead_letter(
@@ -59,10 +60,16 @@ async def publish_dead_letter(
         CONSUMER: consumer,
     }
     copy = aio_pika.Message(
-        body=message.body, headers=headers, content_type=p.content_type,
-        message_id=p.message_id, type=p.message_type, app_id=p.app_id, timestamp=p.timestamp,
-        correlation_id=p.correlation_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-    )  # fmt: skip
+        body=message.body,
+        headers=headers,
+        content_type=p.content_type,
+        message_id=p.message_id,
+        type=p.message_type,
+        app_id=p.app_id,
+        timestamp=p.timestamp,
+        correlation_id=p.correlation_id,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
     target = await channel.get_exchange(exchange, ensure=False)
     await target.publish(copy, routing_key=message.routing_key or "")
 
@@ -86,11 +93,15 @@ class DeadLetter:
         reason = headers.get(REASON) or headers.get("x-first-death-reason") or "unknown"
         failed_at = headers.get(FAILED_AT) or _broker_death_time(headers)
         return cls(
-            type=message.type, stream_id=_text(headers.get("stream_id")),
-            version=_int(headers.get("version")), event_id=message.message_id,
-            reason=str(_text(reason)), error=_text(headers.get(ERROR)),
-            attempts=_int(headers.get(ATTEMPTS)), failed_at=_text(failed_at),
-        )  # fmt: skip
+            type=message.type,
+            stream_id=_text(headers.get("stream_id")),
+            version=_int(headers.get("version")),
+            event_id=message.message_id,
+            reason=str(_text(reason)),
+            error=_text(headers.get(ERROR)),
+            attempts=_int(headers.get(ATTEMPTS)),
+            failed_at=_text(failed_at),
+        )
 
 
 async def peek(

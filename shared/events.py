@@ -83,10 +83,19 @@ class NewEvent(_NewEventFields):
         policy_version: str | None = None,
     ) -> NewEvent:
         return super().__new__(
-            cls, type, data, schema_version, uuid.uuid4() if event_id is None else event_id,
-            occurred_at, branch_id, actor, correlation_id, causation_id, idempotency_key,
+            cls,
+            type,
+            data,
+            schema_version,
+            uuid.uuid4() if event_id is None else event_id,
+            occurred_at,
+            branch_id,
+            actor,
+            correlation_id,
+            causation_id,
+            idempotency_key,
             policy_version,
-        )  # fmt: skip
+        )
 
 
 class Envelope(NamedTuple):
@@ -147,14 +156,25 @@ class Envelope(NamedTuple):
 
         actor = obj["actor"]
         return Envelope(
-            uuid.UUID(obj["event_id"]), obj["stream_id"], obj["version"], obj["position"],
-            obj["type"], obj["schema_version"], datetime.fromisoformat(obj["occurred_at"]),
-            datetime.fromisoformat(obj["recorded_at"]), obj["data"],
-            Actor(actor["sub"], actor["role"]), obj.get("branch_id"),
-            opt_uuid(obj.get("correlation_id")), opt_uuid(obj.get("causation_id")),
-            obj.get("idempotency_key"), obj.get("policy_version"), obj.get("service", ""),
-            obj.get("prev_hash"), obj.get("hash"),
-        )  # fmt: skip
+            uuid.UUID(obj["event_id"]),
+            obj["stream_id"],
+            obj["version"],
+            obj["position"],
+            obj["type"],
+            obj["schema_version"],
+            datetime.fromisoformat(obj["occurred_at"]),
+            datetime.fromisoformat(obj["recorded_at"]),
+            obj["data"],
+            Actor(actor["sub"], actor["role"]),
+            obj.get("branch_id"),
+            opt_uuid(obj.get("correlation_id")),
+            opt_uuid(obj.get("causation_id")),
+            obj.get("idempotency_key"),
+            obj.get("policy_version"),
+            obj.get("service", ""),
+            obj.get("prev_hash"),
+            obj.get("hash"),
+        )
 
 
 def _wire_model(shape: type[tuple[Any, ...]], **overrides: Any) -> type[BaseModel]:

@@ -142,11 +142,16 @@ class PostgresEventStore:
                     for wake in self.on_commit:
                         wake()
                 return AppendResult(
-                    answer.stream_id, answer.first_version or 0, answer.last_version or 0,
-                    answer.first_position or 0, answer.last_position or 0, bool(answer.replayed),
-                )  # fmt: skip
-            return await self._resolve(answer.error, answer.detail, stream_id, events,
-                                       expected_version, key, self.pool)  # fmt: skip
+                    answer.stream_id,
+                    answer.first_version or 0,
+                    answer.last_version or 0,
+                    answer.first_position or 0,
+                    answer.last_position or 0,
+                    bool(answer.replayed),
+                )
+            return await self._resolve(
+                answer.error, answer.detail, stream_id, events, expected_version, key, self.pool
+            )
         args = _append_args(stream_id, events, expected_version, key)
         try:
             async with conn.transaction():  # a savepoint inside the caller's transaction
@@ -355,6 +360,9 @@ class TransactionEventStore(PostgresEventStore):
         conn: Any = None,
     ) -> AppendResult:
         return await super().append(
-            stream_id, events, expected_version, idempotency_key=idempotency_key,
+            stream_id,
+            events,
+            expected_version,
+            idempotency_key=idempotency_key,
             conn=conn if conn is not None else self.conn,
-        )  # fmt: skip
+        )

@@ -88,9 +88,12 @@ async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence
     """
     async with pool.acquire() as conn, conn.transaction():
         ids = [e.event_id for e in envelopes]
-        seen = {r[0] for r in await conn.fetch(
-            "SELECT event_id FROM inbox WHERE event_id = ANY($1::uuid[])", ids
-        )}  # fmt: skip
+        seen = {
+            r[0]
+            for r in await conn.fetch(
+                "SELECT event_id FROM inbox WHERE event_id = ANY($1::uuid[])", ids
+            )
+        }
         fresh: list[Envelope] = []
         for envelope in envelopes:
             if envelope.event_id in seen:

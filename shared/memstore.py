@@ -18,11 +18,26 @@ from shared.eventstore import AppendResult, ConcurrencyError, Tampering
 def _digest(prev: str | None, e: Envelope) -> str:
     """Every field but the hashes, as PostgreSQL's digest 2 covers them (shared/sql/digests.sql)."""
     content = orjson.dumps(
-        [str(e.event_id), e.stream_id, e.version, e.position, e.type, e.schema_version,
-         e.occurred_at.isoformat(), e.recorded_at.isoformat(), e.data, e.actor.as_json(),
-         e.branch_id, e.correlation_id, e.causation_id, e.idempotency_key, e.policy_version],
-        option=orjson.OPT_SORT_KEYS, default=str,
-    )  # fmt: skip
+        [
+            str(e.event_id),
+            e.stream_id,
+            e.version,
+            e.position,
+            e.type,
+            e.schema_version,
+            e.occurred_at.isoformat(),
+            e.recorded_at.isoformat(),
+            e.data,
+            e.actor.as_json(),
+            e.branch_id,
+            e.correlation_id,
+            e.causation_id,
+            e.idempotency_key,
+            e.policy_version,
+        ],
+        option=orjson.OPT_SORT_KEYS,
+        default=str,
+    )
     return hashlib.sha256(bytes.fromhex(prev or "") + content).hexdigest()
 
 
@@ -56,9 +71,13 @@ class InMemoryEventStore:
             ]
             if seen:
                 return AppendResult(
-                    seen[0].stream_id, min(s.version for s in seen), max(s.version for s in seen),
-                    min(s.position for s in seen), max(s.position for s in seen), replayed=True,
-                )  # fmt: skip
+                    seen[0].stream_id,
+                    min(s.version for s in seen),
+                    max(s.version for s in seen),
+                    min(s.position for s in seen),
+                    max(s.position for s in seen),
+                    replayed=True,
+                )
             stream = self._streams.setdefault(stream_id, [])
             if expected_version is not None and expected_version != len(stream):
                 raise ConcurrencyError(stream_id, expected_version, len(stream))
@@ -67,9 +86,12 @@ class InMemoryEventStore:
             for new in events:
                 self._store(stream, stream_id, new, now, key)
             result = AppendResult(
-                stream_id, stream[-len(events)].version, stream[-1].version,
-                first_position, len(self._log),
-            )  # fmt: skip
+                stream_id,
+                stream[-len(events)].version,
+                stream[-1].version,
+                first_position,
+                len(self._log),
+            )
             if key is not None:
                 self._keys[key] = result
             return result
@@ -79,10 +101,24 @@ class InMemoryEventStore:
     ) -> None:
         prev = stream[-1].hash if stream else None
         envelope = Envelope(
-            new.event_id, stream_id, len(stream) + 1, len(self._log) + 1, new.type,
-            new.schema_version, new.occurred_at or now, now, new.data, new.actor, new.branch_id,
-            new.correlation_id, new.causation_id, key, new.policy_version, self.service, prev,
-        )  # fmt: skip
+            new.event_id,
+            stream_id,
+            len(stream) + 1,
+            len(self._log) + 1,
+            new.type,
+            new.schema_version,
+            new.occurred_at or now,
+            now,
+            new.data,
+            new.actor,
+            new.branch_id,
+            new.correlation_id,
+            new.causation_id,
+            key,
+            new.policy_version,
+            self.service,
+            prev,
+        )
         envelope = envelope._replace(hash=_digest(prev, envelope))
         stream.append(envelope)
         self._log.append(envelope)

@@ -130,9 +130,14 @@ class Metrics:
             registry=self.registry,
         )
         # Touch the single-label series so a scrape shows them at 0 before anything happened.
-        for metric in (self.events_appended, self.relay_lag, self.dlq_depth,
-                       self.idempotency_purged, self.relay_unroutable,
-                       self.relay_blocked_position):  # fmt: skip
+        for metric in (
+            self.events_appended,
+            self.relay_lag,
+            self.dlq_depth,
+            self.idempotency_purged,
+            self.relay_unroutable,
+            self.relay_blocked_position,
+        ):
             metric.labels(service)
         self._refreshers: list[Refresher] = []
         self._http_children: dict[tuple[str, str, int], Histogram] = {}

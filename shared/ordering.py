@@ -155,9 +155,11 @@ async def _handle(
 ) -> Outcome:
     rows = await conn.fetch(
         _LOOKUP,
-        [e.event_id for e in envelopes], [e.service for e in envelopes],
-        [e.stream_id for e in envelopes], [e.version for e in envelopes],
-    )  # fmt: skip
+        [e.event_id for e in envelopes],
+        [e.service for e in envelopes],
+        [e.stream_id for e in envelopes],
+        [e.version for e in envelopes],
+    )
     fresh: list[Envelope] = []
     duplicates: list[Envelope] = []
     present: set[Key] = set()
@@ -228,9 +230,13 @@ async def _check_no_race(conn: Conn, plan: Plan, unpark: bool) -> None:
         return
     raced = await conn.fetchval(
         _RACE,
-        [s for s, _ in successors], [t for _, t in successors], list(successors.values()),
-        [p[0] for p in predecessors], [p[1] for p in predecessors], [p[2] for p in predecessors],
-    )  # fmt: skip
+        [s for s, _ in successors],
+        [t for _, t in successors],
+        list(successors.values()),
+        [p[0] for p in predecessors],
+        [p[1] for p in predecessors],
+        [p[2] for p in predecessors],
+    )
     if raced:
         raise _Raced
 
@@ -248,10 +254,12 @@ async def _record(conn: Conn, plan: Plan) -> None:
             "INSERT INTO inbox_parked (event_id, service, stream_id, version, envelope)"
             " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[],"
             " $5::text[]::jsonb[]) ON CONFLICT (event_id) DO NOTHING",
-            [e.event_id for e in plan.parked], [e.service for e in plan.parked],
-            [e.stream_id for e in plan.parked], [e.version for e in plan.parked],
+            [e.event_id for e in plan.parked],
+            [e.service for e in plan.parked],
+            [e.stream_id for e in plan.parked],
+            [e.version for e in plan.parked],
             [e.to_json().decode() for e in plan.parked],
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)

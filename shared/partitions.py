@@ -39,8 +39,9 @@ def is_drain_marker(message: DeliveredMessage) -> bool:
     return message.header.properties.message_type == DRAIN_MARKER
 
 
-async def surplus_queues(connection: AbstractConnection, namespace: str, service: str,
-                         partitions: int) -> list[str]:  # fmt: skip
+async def surplus_queues(
+    connection: AbstractConnection, namespace: str, service: str, partitions: int
+) -> list[str]:
     """Partition queues ``p<partitions>``, ``p<partitions + 1>``, ... that exist, up to the
     first missing one (a passive declare each; a missing queue closes its channel)."""
     found: list[str] = []

@@ -102,8 +102,12 @@ async def read_source(
             " AND ($3::bigint IS NULL OR position <= $3)"
             " AND ($4::timestamptz IS NULL OR recorded_at <= $4)"
             " AND ($5::text[] IS NULL OR type = ANY ($5)) ORDER BY position LIMIT $2) h ON true",
-            after, limit, upto, until, wanted,
-        )  # fmt: skip
+            after,
+            limit,
+            upto,
+            until,
+            wanted,
+        )
         entries = [(r[3], row_to_envelope(r, service)) for r in rows if r[0] is not None]
     else:
         rows = await conn.fetch(
@@ -113,8 +117,12 @@ async def read_source(
             " AND ($3::bigint IS NULL OR seq <= $3)"
             " AND ($4::timestamptz IS NULL OR recorded_at <= $4)"
             " AND ($5::text[] IS NULL OR type = ANY ($5)) ORDER BY seq LIMIT $2) h ON true",
-            after, limit, upto, until, wanted,
-        )  # fmt: skip
+            after,
+            limit,
+            upto,
+            until,
+            wanted,
+        )
         entries = [(r[0], Envelope.from_stored(r[1])) for r in rows if r[0] is not None]
     if len(entries) == limit:
         return entries, entries[-1][0]
@@ -166,9 +174,15 @@ async def _fill(
             limit = upto.get(source) if upto else None
             async with _connection(pool, conn) as c, c.transaction():
                 batch, reached = await read_source(
-                    c, source, service, positions[source], batch_size,
-                    upto=limit, until=until, types=projection.types,
-                )  # fmt: skip
+                    c,
+                    source,
+                    service,
+                    positions[source],
+                    batch_size,
+                    upto=limit,
+                    until=until,
+                    types=projection.types,
+                )
                 if batch:
                     await _apply_batch(c, projection, schema, batch)
             done = reached == positions[source] or len(batch) < batch_size
@@ -276,9 +290,13 @@ class ProjectionRunner:
                     "SELECT position FROM checkpoints WHERE name = $1", name
                 )
                 batch, reached = await read_source(
-                    conn, source, self.service, after or 0, self.batch_size,
+                    conn,
+                    source,
+                    self.service,
+                    after or 0,
+                    self.batch_size,
                     types=projection.types,
-                )  # fmt: skip
+                )
                 if reached == (after or 0):
                     continue
                 if batch:

@@ -83,11 +83,16 @@ def to_message(envelope: Envelope) -> aio_pika.Message:
     ack (or raises ``PublishError`` on a channel opened with ``on_return_raises=True``)."""
     p = to_properties(envelope)
     return aio_pika.Message(
-        body=envelope.to_json(), content_type=p.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=p.message_id,
-        type=p.message_type, app_id=p.app_id, timestamp=p.timestamp,
-        correlation_id=p.correlation_id, headers=p.headers,
-    )  # fmt: skip
+        body=envelope.to_json(),
+        content_type=p.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=p.message_id,
+        type=p.message_type,
+        app_id=p.app_id,
+        timestamp=p.timestamp,
+        correlation_id=p.correlation_id,
+        headers=p.headers,
+    )
 
 
 # What a publish's confirmation future resolves to: an ack or nack, or the message itself when the
@@ -123,10 +128,11 @@ async def publish_batch(
     keys = [routing_key(e) for e in batch]
     flags = [mandatory(key) for key in keys]
     payload = b"".join(
-        amqp_frames.event_publish(channel.number, exchange, key, e, e.to_json(),
-                                  channel.max_content_size, flag)
+        amqp_frames.event_publish(
+            channel.number, exchange, key, e, e.to_json(), channel.max_content_size, flag
+        )
         for e, key, flag in zip(batch, keys, flags, strict=True)
-    )  # fmt: skip
+    )
     async with channel.lock:
         if channel.is_closed:  # a closed channel's writer would never send these
             raise aiormq.exceptions.ChannelInvalidStateError("the relay's channel is closed")
@@ -169,10 +175,14 @@ async def publish_each(
         key = routing_key(envelope)
         publishes.append(
             channel.basic_publish(
-                envelope.to_json(), exchange=exchange, routing_key=key,
-                properties=to_properties(envelope), mandatory=mandatory(key), wait=False,
+                envelope.to_json(),
+                exchange=exchange,
+                routing_key=key,
+                properties=to_properties(envelope),
+                mandatory=mandatory(key),
+                wait=False,
             )
-        )  # fmt: skip
+        )
     return cast("asyncio.Future[list[Confirmation]]", asyncio.gather(*publishes))
 
 
@@ -319,8 +329,13 @@ class Relay:
 
     def _report_unroutable(self, event: UnroutableEvent) -> None:
         self.blocked = event
-        log.error("relay.unroutable", service=self.service, position=event.position,
-                  routing_key=event.routing_key, reply=event.reply)  # fmt: skip
+        log.error(
+            "relay.unroutable",
+            service=self.service,
+            position=event.position,
+            routing_key=event.routing_key,
+            reply=event.reply,
+        )
         if self.on_unroutable is not None:
             self.on_unroutable(event)
 

@@ -79,9 +79,12 @@ _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,128}")  # URL-safe base64 without padding
 _KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # the id alphabet of every service
 _POSITION = re.compile(r"[1-9][0-9]{0,17}")  # a store position: fits PostgreSQL's bigint
 _CURSOR_SCHEMA = WithJsonSchema(
-    {"type": "string", "pattern": f"^{_CURSOR.pattern}$",
-     "description": "next_cursor of the previous page"}
-)  # fmt: skip
+    {
+        "type": "string",
+        "pattern": f"^{_CURSOR.pattern}$",
+        "description": "next_cursor of the previous page",
+    }
+)
 
 
 def encode_cursor(value: str) -> str:

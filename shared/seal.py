@@ -96,8 +96,11 @@ async def write_seal(pool: asyncpg.Pool, service: str, key: bytes) -> Seal | Non
         row = await conn.fetchrow(
             "INSERT INTO seals (position, key_id, heads, mac) VALUES ($1, $2, $3, $4)"
             " RETURNING id, sealed_at",
-            position, key_id(key), [[s, v, h.hex()] for s, v, h in heads], mac,
-        )  # fmt: skip
+            position,
+            key_id(key),
+            [[s, v, h.hex()] for s, v, h in heads],
+            mac,
+        )
         assert row is not None
         await conn.execute(
             "DELETE FROM seals WHERE id <= (SELECT id FROM seals ORDER BY id DESC"
@@ -116,8 +119,9 @@ async def check_seal(source: Any, service: str, key: bytes) -> SealReport:
     if row is None:
         return SealReport(None, [])
     sealed = [(s, int(v), bytes.fromhex(h)) for s, v, h in row["heads"]]
-    seal = Seal(row["id"], row["position"], row["sealed_at"], row["key_id"], len(sealed),
-                bytes(row["mac"]))  # fmt: skip
+    seal = Seal(
+        row["id"], row["position"], row["sealed_at"], row["key_id"], len(sealed), bytes(row["mac"])
+    )
     problems = _key_problems(seal, service, key, sealed)
     problems += _head_problems(seal, sealed, await _heads(source, seal.position))
     return SealReport(seal, problems)
@@ -172,6 +176,12 @@ async def seal_periodically(
             log.error("seal.failed", service=service, error=repr(exc))
         else:
             if seal is not None:
-                log.info("seal.written", service=service, seal=seal.id, position=seal.position,
-                         streams=seal.streams, mac=seal.mac.hex())  # fmt: skip
+                log.info(
+                    "seal.written",
+                    service=service,
+                    seal=seal.id,
+                    position=seal.position,
+                    streams=seal.streams,
+                    mac=seal.mac.hex(),
+                )
         await asyncio.sleep(interval_seconds)

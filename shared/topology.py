@@ -103,9 +103,11 @@ async def declare_topology(
     events = await declare_events_exchange(channel, settings)
     try:
         partition = await channel.declare_exchange(
-            topology.partition_exchange, "x-consistent-hash", durable=True,
+            topology.partition_exchange,
+            "x-consistent-hash",
+            durable=True,
             arguments={"hash-header": "stream_id"},
-        )  # fmt: skip
+        )
     except aio_pika.exceptions.ChannelClosed as exc:
         raise RuntimeError(
             "RabbitMQ lacks the consistent-hash exchange: run "

@@ -60,8 +60,14 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
     """Consume the upstream events named by ``binding_keys`` into the inbox through ``handler``."""
 
     async def run_consumer(ctx: AppContext) -> None:
-        worker = Consumer(ctx.settings, ctx.service, ctx.pool, handler, binding_keys,
-                          on_committed=ctx.metrics.observe_consumed)  # fmt: skip
+        worker = Consumer(
+            ctx.settings,
+            ctx.service,
+            ctx.pool,
+            handler,
+            binding_keys,
+            on_committed=ctx.metrics.observe_consumed,
+        )
         ctx.status["consumer"] = worker.ready.is_set
 
         dlq = Topology(ctx.settings.namespace, ctx.service, 1).dead_letter_queue
@@ -119,7 +125,11 @@ def sealer() -> BackgroundTask:
     whatever its workers: a store sealed by one process at a time, and only when it grew."""
 
     async def run_sealer(ctx: AppContext) -> None:
-        await seal_periodically(ctx.pool, ctx.service, ctx.settings.seal_key_bytes(),
-                                ctx.settings.seal_interval_minutes * 60)  # fmt: skip
+        await seal_periodically(
+            ctx.pool,
+            ctx.service,
+            ctx.settings.seal_key_bytes(),
+            ctx.settings.seal_interval_minutes * 60,
+        )
 
     return run_sealer

@@ -83,10 +83,15 @@ def plan_stage(
 ) -> dict[str, object]:
     """One stage of a PUT /plans body (docs/http.md, training)."""
     return {
-        "no": no, "content": f"stage {no}: {topic}", "department": department,
-        "trainer_id": trainer, "product_series": series, "topic": topic,
-        "planned_start": planned_start, "planned_end": planned_end,
-    }  # fmt: skip
+        "no": no,
+        "content": f"stage {no}: {topic}",
+        "department": department,
+        "trainer_id": trainer,
+        "product_series": series,
+        "topic": topic,
+        "planned_start": planned_start,
+        "planned_end": planned_end,
+    }
 
 
 def mandatory_stages() -> list[dict[str, object]]:

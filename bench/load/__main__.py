@@ -27,12 +27,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--offices", type=int, default=8, help="concurrent branch offices")
     parser.add_argument("--trainees", type=int, default=80, help="trainees in the scenario (>= 5)")
     parser.add_argument("--seed", type=int, default=11, help="the scenario's random seed")
-    parser.add_argument("--duplicates", type=float, default=0.1,
-                        help="fraction of writes sent twice with the same key")  # fmt: skip
-    parser.add_argument("--converge", type=float, default=10.0,
-                        help="seconds allowed to catch up after the load")  # fmt: skip
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the namespace's databases, exchanges and queues")  # fmt: skip
+    parser.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.1,
+        help="fraction of writes sent twice with the same key",
+    )
+    parser.add_argument(
+        "--converge", type=float, default=10.0, help="seconds allowed to catch up after the load"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the namespace's databases, exchanges and queues"
+    )
     return parser.parse_args(argv)
 
 
@@ -60,9 +66,11 @@ async def main(args: argparse.Namespace) -> int:
     base = Settings()
     settings = cluster.cluster_settings(base.pg_dsn, base.amqp_url)
     config = LoadConfig(
-        offices=args.offices, trainees=args.trainees, seed=args.seed,
+        offices=args.offices,
+        trainees=args.trainees,
+        seed=args.seed,
         duplicates=Duplicates(fraction=args.duplicates, seed=args.seed),
-    )  # fmt: skip
+    )
     services = cluster.Cluster(settings, LOG_DIR)
     try:
         for name in cluster.SERVICES:

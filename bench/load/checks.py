@@ -231,9 +231,13 @@ async def payslips(pools: Pools) -> Check:
             checked += 1
             account, _ = await load(store, pay_registry, PAY_ACCOUNT, account_stream(employee_id))
             again = prepare_payslip(
-                employee_id, slip.payslip_id, str(month), rates_in_month(account, str(month)),
-                month_inputs(account, str(month)), policy,
-            )  # fmt: skip
+                employee_id,
+                slip.payslip_id,
+                str(month),
+                rates_in_month(account, str(month)),
+                month_inputs(account, str(month)),
+                policy,
+            )
             if list(again.lines) != list(slip.lines) or again.inputs_digest != slip.inputs_digest:
                 problems.append(f"{month} {employee_id}: issued {slip.lines}, now {again.lines}")
             if slip.total != sum((line.amount for line in slip.lines), 0):

@@ -69,15 +69,27 @@ async def _tampering(
     streams = list(dict.fromkeys(e.stream_id for e in own))
     for broken in await store.verify(streams) if streams else []:  # one query for them all
         found.append(
-            {"kind": "tampering", "service": store.service, "stream_id": broken.stream_id,
-             "version": broken.version, "field": "hash", "detail": broken.problem}
-        )  # fmt: skip
+            {
+                "kind": "tampering",
+                "service": store.service,
+                "stream_id": broken.stream_id,
+                "version": broken.version,
+                "field": "hash",
+                "detail": broken.problem,
+            }
+        )
     for service, stream, version, event_id in await tampered_inbox(pool, trainee_id):
         found.append(
-            {"kind": "tampering", "service": service, "stream_id": stream, "version": version,
-             "event_id": event_id, "field": "hash",
-             "detail": "inbox copy does not match the hash its producer recorded"}
-        )  # fmt: skip
+            {
+                "kind": "tampering",
+                "service": service,
+                "stream_id": stream,
+                "version": version,
+                "event_id": event_id,
+                "field": "hash",
+                "detail": "inbox copy does not match the hash its producer recorded",
+            }
+        )
     return found
 
 
@@ -89,10 +101,15 @@ def _decode(own: Sequence[Envelope]) -> tuple[dict[uuid.UUID, Event], list[JsonD
             decoded[envelope.event_id] = registry.decode(envelope)
         except (pydantic.ValidationError, UnknownEventType) as exc:
             problems.append(
-                {"kind": "undecodable", "event_id": str(envelope.event_id),
-                 "stream_id": envelope.stream_id, "version": envelope.version,
-                 "field": "data", "detail": str(exc).splitlines()[0]}
-            )  # fmt: skip
+                {
+                    "kind": "undecodable",
+                    "event_id": str(envelope.event_id),
+                    "stream_id": envelope.stream_id,
+                    "version": envelope.version,
+                    "field": "data",
+                    "detail": str(exc).splitlines()[0],
+                }
+            )
     return decoded, problems
 
 
@@ -103,8 +120,9 @@ def _derivations(
     found: list[Derivation] = []
     for stream in dict.fromkeys(e.stream_id for e in own if e.stream_id.startswith("assessment-")):
         sitting = [e for e in own if e.stream_id == stream and e.event_id in decoded]
-        facts = {e.event_id: _facts_known(inbox, e.recorded_at) for e in sitting
-                 if e.type in DECISIONS}  # fmt: skip
+        facts = {
+            e.event_id: _facts_known(inbox, e.recorded_at) for e in sitting if e.type in DECISIONS
+        }
         events = [(e.event_id, decoded[e.event_id]) for e in sitting]
         found.extend(rederive(events, resolutions, facts))
     return found
@@ -164,8 +182,15 @@ def _timeline(own: Sequence[Envelope], inbox: Received) -> list[JsonDict]:
 
 def _event_json(e: Envelope, received_at: datetime | None = None) -> JsonDict:
     return {
-        "service": e.service, "type": e.type, "occurred_at": e.occurred_at,
-        "actor": {"sub": e.actor.sub, "role": e.actor.role}, "data": e.data,
-        "event_id": str(e.event_id), "stream_id": e.stream_id, "version": e.version,
-        "branch_id": e.branch_id, "recorded_at": e.recorded_at, "received_at": received_at,
-    }  # fmt: skip
+        "service": e.service,
+        "type": e.type,
+        "occurred_at": e.occurred_at,
+        "actor": {"sub": e.actor.sub, "role": e.actor.role},
+        "data": e.data,
+        "event_id": str(e.event_id),
+        "stream_id": e.stream_id,
+        "version": e.version,
+        "branch_id": e.branch_id,
+        "recorded_at": e.recorded_at,
+        "received_at": received_at,
+    }

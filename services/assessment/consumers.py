@@ -61,13 +61,17 @@ async def _upsert_enrolled(conn: Conn, enrolments: Sequence[tuple[dict[str, Any]
     """(data, stream version) of enrolments of distinct trainees, in one statement."""
     data = [d for d, _ in enrolments]
     await conn.execute(
-        _ENROLLED, [d["trainee_id"] for d in data], [d.get("name") for d in data],
-        [d.get("category") for d in data], [d["branch_id"] for d in data],
-        [d["education"] for d in data], [Decimal(str(d.get("experience_years", 0))) for d in data],
+        _ENROLLED,
+        [d["trainee_id"] for d in data],
+        [d.get("name") for d in data],
+        [d.get("category") for d in data],
+        [d["branch_id"] for d in data],
+        [d["education"] for d in data],
+        [Decimal(str(d.get("experience_years", 0))) for d in data],
         [_json_list(d.get("certificates")) for d in data],
         [_json_list(d.get("product_series")) for d in data],
         [version for _, version in enrolments],
-    )  # fmt: skip
+    )
 
 
 async def _enrolled(conn: Conn, d: dict[str, Any], version: int) -> None:

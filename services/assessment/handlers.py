@@ -114,9 +114,13 @@ async def score_written(
 
 
 async def score_practical(
-    deps: Dependencies, session_id: str, trainee_id: str, department: str, score: Decimal,
+    deps: Dependencies,
+    session_id: str,
+    trainee_id: str,
+    department: str,
+    score: Decimal,
     context: CommandContext,
-) -> Outcome[TraineeAssessment]:  # fmt: skip
+) -> Outcome[TraineeAssessment]:
     """R-16: one department's practical score, posted by an examiner of that department."""
     department = check_department("department", department, GRADING.in_force(context.today))
     if context.principal.department != department:
@@ -129,9 +133,13 @@ async def score_practical(
 
 
 async def decide_disposition(
-    deps: Dependencies, trainee_id: str, session_id: str | None, outcome: Disposition,
-    reason: str, context: CommandContext,
-) -> Outcome[TraineeAssessment]:  # fmt: skip
+    deps: Dependencies,
+    trainee_id: str,
+    session_id: str | None,
+    outcome: Disposition,
+    reason: str,
+    context: CommandContext,
+) -> Outcome[TraineeAssessment]:
     """R-18: what becomes of a trainee who failed (DispositionDecided); without a session, the
     sitting of the trainee's latest decision."""
     trainee = known_trainee(await deps.find_trainee(trainee_id), trainee_id)
@@ -155,9 +163,12 @@ async def _assess(
 ) -> Outcome[TraineeAssessment]:
     stream = assessment.stream_id(command.session_id, command.trainee_id)
     return await deps.aggregates.execute(
-        TRAINEE_ASSESSMENT, stream, command, context.meta(branch_id),
+        TRAINEE_ASSESSMENT,
+        stream,
+        command,
+        context.meta(branch_id),
         expected_version=context.expected,
-    )  # fmt: skip
+    )
 
 
 async def _session_of_latest_decision(deps: Dependencies, trainee_id: str) -> str:
@@ -185,9 +196,14 @@ async def file_dispute(
     session_id, grade_event_id = await _disputed_grade(deps, trainee_id, context)
     dispute_id = new_dispute_id(context.idempotency_key)
     command = FileDispute(
-        dispute_id, trainee_id, session_id, grade_event_id, reason, context.actor_id,
+        dispute_id,
+        trainee_id,
+        session_id,
+        grade_event_id,
+        reason,
+        context.actor_id,
         context.today,
-    )  # fmt: skip
+    )
     return await deps.aggregates.execute(
         GRADE_DISPUTE, dispute.stream_id(dispute_id), command, context.meta(trainee.branch_id)
     )
@@ -237,9 +253,13 @@ async def resolve_dispute(
 
 
 async def _correct_grade(
-    deps: Dependencies, conn: Any, filed: GradeDisputed, resolution: GradeDisputeResolved,
-    meta: Metadata, context: CommandContext,
-) -> None:  # fmt: skip
+    deps: Dependencies,
+    conn: Any,
+    filed: GradeDisputed,
+    resolution: GradeDisputeResolved,
+    meta: Metadata,
+    context: CommandContext,
+) -> None:
     """R-23: the corrected scores decide again, as a new event superseding the disputed one;
     appended in the caller's transaction, beside the dispute's resolution."""
     stream = assessment.stream_id(filed.session_id, filed.trainee_id)
@@ -251,10 +271,14 @@ async def _correct_grade(
             "file a new dispute against the current grade"
         )
     command = CorrectGrade(
-        session_id=filed.session_id, trainee_id=filed.trainee_id, dispute_id=filed.dispute_id,
-        supersedes=filed.grade_event_id, written=resolution.written,
-        practical={d.value: v for d, v in (resolution.practical or {}).items()}, now=context.now,
-    )  # fmt: skip
+        session_id=filed.session_id,
+        trainee_id=filed.trainee_id,
+        dispute_id=filed.dispute_id,
+        supersedes=filed.grade_event_id,
+        written=resolution.written,
+        practical={d.value: v for d, v in (resolution.practical or {}).items()},
+        now=context.now,
+    )
     # A second append under the same key would be taken for a repeat of the first.
     key = None if meta.idempotency_key is None else meta.idempotency_key + ":correction"
     await deps.aggregates.execute(

@@ -76,15 +76,27 @@ def _grade_row(e: Envelope) -> tuple[Any, ...]:
     d = e.data
     score = d.get("grade_score")
     return (
-        d["trainee_id"], e.branch_id, d["session_id"], d.get("position"), d.get("level"),
-        None if score is None else Decimal(score), e.event_id, e.occurred_at,
-    )  # fmt: skip
+        d["trainee_id"],
+        e.branch_id,
+        d["session_id"],
+        d.get("position"),
+        d.get("level"),
+        None if score is None else Decimal(score),
+        e.event_id,
+        e.occurred_at,
+    )
 
 
 def _history_row(e: Envelope) -> tuple[Any, ...]:
     d = e.data
-    return (d["trainee_id"], e.position, e.recorded_at, e.branch_id, d.get("position"),
-            d.get("level"))  # fmt: skip
+    return (
+        d["trainee_id"],
+        e.position,
+        e.recorded_at,
+        e.branch_id,
+        d.get("position"),
+        d.get("level"),
+    )
 
 
 async def apply_grades(conn: Conn, envelopes: Sequence[Envelope]) -> None:
@@ -108,9 +120,13 @@ async def apply_grade(conn: Conn, e: Envelope) -> None:
 
 
 GRADE_BOARD = Projection(
-    "grade_board", GRADES_DDL, apply_grade, types=DECISIONS, apply_batch=apply_grades,
+    "grade_board",
+    GRADES_DDL,
+    apply_grade,
+    types=DECISIONS,
+    apply_batch=apply_grades,
     version=2,  # 2: grade_history, for as-of reads
-)  # fmt: skip
+)
 
 _BOARD = """
 SELECT branch_id, position, level, count(*) AS count,
@@ -142,9 +158,12 @@ async def grade_rows(
     else:
         latest = _LATEST_AS_OF.format(schema=schema)
         rows = await conn.fetch(
-            _BOARD.format(source=latest), branch_id, as_of, sorted(DECISIONS),
+            _BOARD.format(source=latest),
+            branch_id,
+            as_of,
+            sorted(DECISIONS),
             GRADE_BOARD.checkpoint("events"),
-        )  # fmt: skip
+        )
     return [dict(row) for row in rows]
 
 
@@ -176,21 +195,32 @@ async def apply_trainer(conn: Conn, e: Envelope) -> None:
         await conn.execute(
             "INSERT INTO penalties VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::date)"
             " ON CONFLICT DO NOTHING",
-            d["session_id"], d["trainer_id"], d["product_series"], d["trainees"], d["failed"],
-            Decimal(d["failure_rate"]), Decimal(d["fine"]), d["policy_version"],
+            d["session_id"],
+            d["trainer_id"],
+            d["product_series"],
+            d["trainees"],
+            d["failed"],
+            Decimal(d["failure_rate"]),
+            Decimal(d["fine"]),
+            d["policy_version"],
             d["assessed_on"],
-        )  # fmt: skip
+        )
     elif e.type == "TrainerDemeritRecorded" and e.service == "training":
         await conn.execute(
             "INSERT INTO demerits VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            e.event_id, d["trainer_id"], d.get("trainee_id"),
-        )  # fmt: skip
+            e.event_id,
+            d["trainer_id"],
+            d.get("trainee_id"),
+        )
 
 
 TRAINER_BOARD = Projection(
-    "trainer_board", TRAINERS_DDL, apply_trainer, sources=("events", "inbox"),
+    "trainer_board",
+    TRAINERS_DDL,
+    apply_trainer,
+    sources=("events", "inbox"),
     types=frozenset({"TrainerPenaltyAssessed", "TrainerDemeritRecorded"}),
-)  # fmt: skip
+)
 
 
 async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]]:
@@ -208,10 +238,16 @@ async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]
 
 def _trainer_row(r: Any) -> dict[str, Any]:
     return {
-        "trainer_id": r["trainer_id"], "session_id": r["session_id"],
-        "product_series": r["product_series"], "trainees": len(r["trainees"]),
-        "failed": len(r["failed"]), "failure_rate": str(r["failure_rate"]),
-        "fine": money(r["fine"]), "trainee_ids": r["trainees"], "failed_ids": r["failed"],
-        "demerits": r["demerits"], "policy_version": r["policy_version"],
+        "trainer_id": r["trainer_id"],
+        "session_id": r["session_id"],
+        "product_series": r["product_series"],
+        "trainees": len(r["trainees"]),
+        "failed": len(r["failed"]),
+        "failure_rate": str(r["failure_rate"]),
+        "fine": money(r["fine"]),
+        "trainee_ids": r["trainees"],
+        "failed_ids": r["failed"],
+        "demerits": r["demerits"],
+        "policy_version": r["policy_version"],
         "assessed_on": r["assessed_on"],
-    }  # fmt: skip
+    }

@@ -110,10 +110,13 @@ async def decide_disposition(
     decided = outcome.state.disposition
     assert decided is not None
     return {
-        "trainee_id": trainee_id, "session_id": outcome.state.session_id,
-        "outcome": decided.outcome, "reason": decided.reason, "decided_on": decided.decided_on,
+        "trainee_id": trainee_id,
+        "session_id": outcome.state.session_id,
+        "outcome": decided.outcome,
+        "reason": decided.reason,
+        "decided_on": decided.decided_on,
         "version": write.shown(outcome.version),
-    }  # fmt: skip
+    }
 
 
 @router.post("/sessions/{session_id}/close", response_model=ClosedSessionAnswer)

@@ -335,14 +335,22 @@ def grade_json(envelope: Envelope) -> JsonDict:
     """``GET /trainees/{id}/grade``: the contract's fields, then what else the event recorded."""
     d = envelope.data
     return {
-        "trainee_id": d["trainee_id"], "position": d["position"], "level": d["level"],
-        "grade_score": d["grade_score"], "policy_version": d["policy_version"],
-        "rule_trace": d["rule_trace"], "assigned_at": d["assigned_at"],
-        "session_id": d["session_id"], "written": d["written"], "practical": d["practical"],
-        "practical_mean": d["practical_mean"], "capped_by": d.get("capped_by", []),
-        "event_id": str(envelope.event_id), "supersedes": d.get("supersedes"),
+        "trainee_id": d["trainee_id"],
+        "position": d["position"],
+        "level": d["level"],
+        "grade_score": d["grade_score"],
+        "policy_version": d["policy_version"],
+        "rule_trace": d["rule_trace"],
+        "assigned_at": d["assigned_at"],
+        "session_id": d["session_id"],
+        "written": d["written"],
+        "practical": d["practical"],
+        "practical_mean": d["practical_mean"],
+        "capped_by": d.get("capped_by", []),
+        "event_id": str(envelope.event_id),
+        "supersedes": d.get("supersedes"),
         "dispute_id": d.get("dispute_id"),
-    }  # fmt: skip
+    }
 
 
 def session_json(session_id: str, state: ExamSession, version: int) -> JsonDict:
@@ -387,8 +395,14 @@ def dispute_json(dispute_id: str, state: GradeDispute, version: int) -> JsonDict
 
 def penalty_json(p: TrainerPenaltyAssessed) -> JsonDict:
     return {
-        "trainer_id": p.trainer_id, "session_id": p.session_id,
-        "product_series": p.product_series, "trainees": len(p.trainees), "failed": len(p.failed),
-        "failure_rate": str(p.failure_rate), "fine": money(p.fine), "trainee_ids": p.trainees,
-        "failed_ids": p.failed, "rule_trace": p.rule_trace,
-    }  # fmt: skip
+        "trainer_id": p.trainer_id,
+        "session_id": p.session_id,
+        "product_series": p.product_series,
+        "trainees": len(p.trainees),
+        "failed": len(p.failed),
+        "failure_rate": str(p.failure_rate),
+        "fine": money(p.fine),
+        "trainee_ids": p.trainees,
+        "failed_ids": p.failed,
+        "rule_trace": p.rule_trace,
+    }

@@ -110,10 +110,11 @@ DRAFTED, IN_FORCE = "plan_stages", "plan_stages_in_force"
 
 async def load_stages(source: Source, table: str, trainee_id: str) -> tuple[PlanStage, ...]:
     rows = await source.fetch(
-        "SELECT stage_no, trainer_id, product_series, spec, signed, reopened FROM " + table
+        "SELECT stage_no, trainer_id, product_series, spec, signed, reopened FROM "
+        + table
         + " WHERE trainee_id = $1 ORDER BY stage_no",
         trainee_id,
-    )  # fmt: skip
+    )
     return tuple(PlanStage(*row) for row in rows)
 
 
@@ -125,9 +126,11 @@ async def save_stages(
     await conn.executemany(
         "INSERT INTO " + table + " (trainee_id, stage_no, trainer_id, product_series, spec,"
         " signed, reopened) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(trainee_id, s.no, s.trainer_id, s.product_series, s.spec, s.signed, s.reopened)
-         for s in stages],
-    )  # fmt: skip
+        [
+            (trainee_id, s.no, s.trainer_id, s.product_series, s.spec, s.signed, s.reopened)
+            for s in stages
+        ],
+    )
 
 
 async def load_plan(source: Source, trainee_id: str) -> PlanFacts:

@@ -66,12 +66,18 @@ async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
             " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
             " branch_id = EXCLUDED.branch_id, updated_at = now()",
-            ids, [e.data["category"] for e in run], [e.data["branch_id"] for e in run],
-        )  # fmt: skip
-        waiting = {row[0] for row in await conn.fetch(
-            "SELECT DISTINCT employee_id FROM grade_decisions"
-            " WHERE employee_id = ANY($1::text[]) AND applied_at IS NULL", ids,
-        )}  # fmt: skip
+            ids,
+            [e.data["category"] for e in run],
+            [e.data["branch_id"] for e in run],
+        )
+        waiting = {
+            row[0]
+            for row in await conn.fetch(
+                "SELECT DISTINCT employee_id FROM grade_decisions"
+                " WHERE employee_id = ANY($1::text[]) AND applied_at IS NULL",
+                ids,
+            )
+        }
         for envelope in run:
             if envelope.data["trainee_id"] in waiting:
                 await _apply_pending(conn, envelope.data["trainee_id"], envelope)
@@ -81,8 +87,7 @@ async def _decided(conn: Conn, envelope: Envelope) -> None:
     """R-20/R-23/R-30/R-32: a grade, a correction or a worker's disposition sets the rate from
     the day it was made; which rate is in force when is decided over all of them at payroll
     time (domain/in_force.py), so the order they arrive in does not matter."""
-    decision = grade_decision(envelope.type, envelope.data, envelope.event_id,
-                              envelope.occurred_at)  # fmt: skip
+    decision = grade_decision(envelope.type, envelope.data, envelope.event_id, envelope.occurred_at)
     if decision is not None:
         await _record_decision(conn, envelope, decision)
 
@@ -94,8 +99,11 @@ async def _disposed(conn: Conn, envelope: Envelope) -> None:
     await conn.execute(
         "INSERT INTO dispositions (event_id, trainee_id, outcome, decided_on)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
-        envelope.event_id, d["trainee_id"], outcome.value, day_of(d["decided_on"]),
-    )  # fmt: skip
+        envelope.event_id,
+        d["trainee_id"],
+        outcome.value,
+        day_of(d["decided_on"]),
+    )
     await _decided(conn, envelope)
 
 
@@ -106,9 +114,14 @@ async def _penalised(conn: Conn, envelope: Envelope) -> None:
         "INSERT INTO trainer_penalties (event_id, trainer_id, session_id, product_series,"
         " failure_rate, fine, assessed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (event_id) DO NOTHING",
-        envelope.event_id, d["trainer_id"], d["session_id"], d["product_series"],
-        Decimal(str(d["failure_rate"])), Decimal(str(d["fine"])), day_of(d["assessed_on"]),
-    )  # fmt: skip
+        envelope.event_id,
+        d["trainer_id"],
+        d["session_id"],
+        d["product_series"],
+        Decimal(str(d["failure_rate"])),
+        Decimal(str(d["fine"])),
+        day_of(d["assessed_on"]),
+    )
 
 
 async def _trained(conn: Conn, envelope: Envelope) -> None:
@@ -140,10 +153,15 @@ async def _record_decision(conn: Conn, envelope: Envelope, decision: GradeDecisi
         "INSERT INTO grade_decisions (event_id, employee_id, source, position, level,"
         " effective_from, supersedes, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (event_id) DO NOTHING",
-        decision.event_id, decision.employee_id, envelope.type, decision.position.value,
-        None if decision.level is None else decision.level.value, decision.decided_on,
-        decision.supersedes, decision.decided_at,
-    )  # fmt: skip
+        decision.event_id,
+        decision.employee_id,
+        envelope.type,
+        decision.position.value,
+        None if decision.level is None else decision.level.value,
+        decision.decided_on,
+        decision.supersedes,
+        decision.decided_at,
+    )
     await _apply_pending(conn, decision.employee_id, envelope)
 
 
@@ -157,8 +175,9 @@ async def _apply_pending(conn: Conn, employee_id: str, cause: Envelope) -> None:
     try:
         category = Category(employee["category"])
     except ValueError:
-        log.warning("compensation.unknown_category", employee_id=employee_id,
-                    category=employee["category"])  # fmt: skip
+        log.warning(
+            "compensation.unknown_category", employee_id=employee_id, category=employee["category"]
+        )
         return  # kept waiting: a newer reader may know the category
     pending = await conn.fetch(
         "SELECT event_id, position, level, effective_from, decided_at, supersedes"
@@ -167,9 +186,11 @@ async def _apply_pending(conn: Conn, employee_id: str, cause: Envelope) -> None:
         employee_id,
     )
     meta = Metadata(
-        actor=SYSTEM_ACTOR, branch_id=employee["branch_id"],
-        correlation_id=cause.correlation_id, causation_id=cause.event_id,
-    )  # fmt: skip
+        actor=SYSTEM_ACTOR,
+        branch_id=employee["branch_id"],
+        correlation_id=cause.correlation_id,
+        causation_id=cause.event_id,
+    )
     for row in pending:
         await _set_rate(conn, employee_id, category, row, meta)
     await conn.execute(
@@ -184,12 +205,20 @@ async def _set_rate(
     """PayRateSet from one grade decision, in this transaction. The decider sets none for
     branch-commissioned staff (R-31) and none twice for one grade event."""
     decision = GradeDecision(
-        row["event_id"], employee_id, Position(row["position"]),
-        None if row["level"] is None else Level(row["level"]), row["effective_from"],
-        row["decided_at"], row["supersedes"],
-    )  # fmt: skip
+        row["event_id"],
+        employee_id,
+        Position(row["position"]),
+        None if row["level"] is None else Level(row["level"]),
+        row["effective_from"],
+        row["decided_at"],
+        row["supersedes"],
+    )
     await execute(
-        TransactionEventStore(conn, SERVICE), registry, PAY_ACCOUNT, account_stream(employee_id),
-        decision.command(category), meta,
+        TransactionEventStore(conn, SERVICE),
+        registry,
+        PAY_ACCOUNT,
+        account_stream(employee_id),
+        decision.command(category),
+        meta,
         conn=conn,
-    )  # fmt: skip
+    )

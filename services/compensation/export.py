@@ -22,8 +22,14 @@ CSV = "text/csv; charset=utf-8"
 JsonDict = dict[str, Any]
 Table = tuple[Sequence[str], list[list[Any]]]
 
-PAYROLL_COLUMNS = ("employee_id", *(n.value for n in LineName), "total", "payslip_id",
-                   "supersedes", "difference")  # fmt: skip
+PAYROLL_COLUMNS = (
+    "employee_id",
+    *(n.value for n in LineName),
+    "total",
+    "payslip_id",
+    "supersedes",
+    "difference",
+)
 FEE_COLUMNS = ("branch_id", "trainee_id", "days", "amount", "dates")
 _MONEY_COLUMNS = {*(n.value for n in LineName), "total", "difference", "amount"}
 

@@ -45,9 +45,12 @@ async def record(
         raise not_arrived(f"no employee {command.employee_id} is known to compensation (yet)")
     check_recordable(employee.category, command, PAY.in_force(context.today))
     return await deps.aggregates.execute(
-        PAY_ACCOUNT, account_stream(command.employee_id), command,
-        context.meta(employee.branch_id), expected_version=context.expected,
-    )  # fmt: skip
+        PAY_ACCOUNT,
+        account_stream(command.employee_id),
+        command,
+        context.meta(employee.branch_id),
+        expected_version=context.expected,
+    )
 
 
 async def run_payroll(
@@ -67,6 +70,9 @@ async def run_payroll(
     fines = trainer_fines(str(month), facts.penalties)
     command = RunPayroll(str(month), tuple(facts.payslips), tuple(fees), tuple(fines))
     return await deps.aggregates.execute(
-        PAYROLL, payroll_stream(str(month)), command, context.meta(None),
+        PAYROLL,
+        payroll_stream(str(month)),
+        command,
+        context.meta(None),
         expected_version=context.expected,
-    )  # fmt: skip
+    )

@@ -52,9 +52,17 @@ def _row(e: Envelope) -> tuple[Any, ...]:
     d = e.data
     supersedes = None if d.get("supersedes") is None else UUID(d["supersedes"])
     difference = None if d.get("difference") is None else Decimal(d["difference"])
-    return (UUID(d["payslip_id"]), e.position, d["month"], d["employee_id"],
-            orjson.dumps(d["lines"]).decode(), Decimal(d["total"]), supersedes, difference,
-            e.recorded_at)  # fmt: skip
+    return (
+        UUID(d["payslip_id"]),
+        e.position,
+        d["month"],
+        d["employee_id"],
+        orjson.dumps(d["lines"]).decode(),
+        Decimal(d["total"]),
+        supersedes,
+        difference,
+        e.recorded_at,
+    )
 
 
 async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:

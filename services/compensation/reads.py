@@ -58,9 +58,12 @@ XLSX_FILE, CSV_FILE = file_answer(XLSX), file_answer(CSV)
 
 @router.get("/employees/{employee_id}/pay-rate", response_model=PayRateAnswer, tags=["employees"])
 async def get_pay_rate(
-    employee_id: EmployeeId, principal: PayReader, now: Now, request: Request,
+    employee_id: EmployeeId,
+    principal: PayReader,
+    now: Now,
+    request: Request,
     response: Response,
-) -> JsonDict:  # fmt: skip
+) -> JsonDict:
     """The rate in force today (R-32), with the grade event that set it."""
     if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
         raise forbidden("payroll, management or the employee itself may read a pay rate")
@@ -82,9 +85,12 @@ _PAYSLIPS = (
 
 @router.get("/employees/{employee_id}/payslips", response_model=PayslipPage, tags=["employees"])
 async def list_payslips(
-    employee_id: EmployeeId, principal: PayReader, request: Request,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: PositionCursor | None = None,
-) -> JsonDict:  # fmt: skip
+    employee_id: EmployeeId,
+    principal: PayReader,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: PositionCursor | None = None,
+) -> JsonDict:
     """Every payslip issued to the employee, oldest first, corrections beside what they correct
     (read model ``proj_payslips``: it lags the payroll run by a moment)."""
     if not PAY_READERS.sees(principal, branch_id=None, person_id=employee_id):
@@ -214,9 +220,12 @@ async def get_payroll(
 
 @router.get("/branch-fees/{month}", response_model=BranchFees, tags=["payroll"])
 async def get_branch_fees(
-    month: MonthPath, principal: FeeReader, request: Request, response: Response,
+    month: MonthPath,
+    principal: FeeReader,
+    request: Request,
+    response: Response,
     branch_id: BranchQuery = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """R-19 fees charged in the month per branch and trainee; a branch clerk sees its own."""
     branch = FEE_READERS.branch_of_list(principal, branch_id)
     events = await month_events(request, month)

@@ -213,28 +213,38 @@ def money(amount: Decimal) -> str:
 
 def rate_json(rate: PayRateSet) -> JsonDict:
     return {
-        "employee_id": rate.employee_id, "category": rate.category, "position": rate.position,
-        "level": rate.level, "monthly": None if rate.monthly is None else money(rate.monthly),
-        "lines": [{"name": line.name, "amount": money(line.amount), "rule": line.rule}
-                  for line in rate.lines],
+        "employee_id": rate.employee_id,
+        "category": rate.category,
+        "position": rate.position,
+        "level": rate.level,
+        "monthly": None if rate.monthly is None else money(rate.monthly),
+        "lines": [
+            {"name": line.name, "amount": money(line.amount), "rule": line.rule}
+            for line in rate.lines
+        ],
         "travel_day_rates": [
             {"name": r.name, "amount": money(r.amount), "divisor": r.divisor, "rule": r.rule}
             for r in rate.travel_day_rates
         ],
-        "piece_rate_rule": rate.piece_rate_rule, "grade_event_id": str(rate.grade_event_id),
-        "effective_from": rate.effective_from.isoformat(), "policy_version": rate.policy_version,
+        "piece_rate_rule": rate.piece_rate_rule,
+        "grade_event_id": str(rate.grade_event_id),
+        "effective_from": rate.effective_from.isoformat(),
+        "policy_version": rate.policy_version,
         "rule_trace": rate.rule_trace,
-    }  # fmt: skip
+    }
 
 
 def payslip_item(row: Any) -> JsonDict:
     return {
-        "payslip_id": str(row["payslip_id"]), "month": row["month"], "lines": row["lines"],
+        "payslip_id": str(row["payslip_id"]),
+        "month": row["month"],
+        "lines": row["lines"],
         "total": money(row["total"]),
         "supersedes": None if row["supersedes"] is None else str(row["supersedes"]),
         "difference": None if row["difference"] is None else money(row["difference"]),
-        "superseded": row["superseded"], "issued_at": row["issued_at"].isoformat(),
-    }  # fmt: skip
+        "superseded": row["superseded"],
+        "issued_at": row["issued_at"].isoformat(),
+    }
 
 
 def issued(events: list[Event]) -> JsonDict:

@@ -17,12 +17,18 @@ PLACEMENT = Audience(everything={Role.AFTER_SALES_MANAGER, Role.EXAMINER})
 # "any role that may see the trainee": the staff who work with trainees of every branch.
 PROFILE = Audience(
     everything={
-        Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER, Role.EXEC_VP, Role.TRAINER,
-        Role.EXAMINER, Role.PAYROLL, Role.MANAGEMENT, Role.AUDITOR,
+        Role.AFTER_SALES_MANAGER,
+        Role.PRODUCTION_MANAGER,
+        Role.EXEC_VP,
+        Role.TRAINER,
+        Role.EXAMINER,
+        Role.PAYROLL,
+        Role.MANAGEMENT,
+        Role.AUDITOR,
     },
     own_branch={Role.BRANCH_CLERK},
     themselves={Role.TRAINEE},
-)  # fmt: skip
+)
 LISTING = Audience(
     everything={Role.AFTER_SALES_MANAGER, Role.MANAGEMENT}, own_branch={Role.BRANCH_CLERK}
 )

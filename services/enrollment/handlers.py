@@ -28,9 +28,13 @@ async def enroll(
         raise Forbidden(f"not permitted to enrol into branch {command.branch_id!r}")
     # A new trainee, almost always: skip reading a stream that does not exist yet.
     return await trainees.execute(
-        TRAINEE, stream_id(command.trainee_id), command, context.meta(command.branch_id),
-        expected_version=context.expected, creates=True,
-    )  # fmt: skip
+        TRAINEE,
+        stream_id(command.trainee_id),
+        command,
+        context.meta(command.branch_id),
+        expected_version=context.expected,
+        creates=True,
+    )
 
 
 async def score_placement(
@@ -57,6 +61,9 @@ async def _change(
     state, _ = await visible_trainee(trainees, context.principal, command.trainee_id, audience)
     assert state.profile is not None
     return await trainees.execute(
-        TRAINEE, stream_id(command.trainee_id), command, context.meta(state.profile.branch_id),
+        TRAINEE,
+        stream_id(command.trainee_id),
+        command,
+        context.meta(state.profile.branch_id),
         expected_version=context.expected,
-    )  # fmt: skip
+    )

@@ -39,12 +39,37 @@ CREATE INDEX trainees_branch_idx ON trainees (branch_id, category, trainee_id);
 
 
 TYPES = frozenset({"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn"})
-COLUMNS = ("trainee_id", "name", "category", "branch_id", "education", "experience_years",
-           "certificates", "product_series", "enrolled_on", "status", "position", "plan_level",
-           "version")  # fmt: skip
+COLUMNS = (
+    "trainee_id",
+    "name",
+    "category",
+    "branch_id",
+    "education",
+    "experience_years",
+    "certificates",
+    "product_series",
+    "enrolled_on",
+    "status",
+    "position",
+    "plan_level",
+    "version",
+)
 # jsonb travels as text: asyncpg would read a list inside a jsonb[] as a second dimension.
-_ARRAYS = ("text[]", "text[]", "text[]", "text[]", "text[]", "numeric[]", "text[]::jsonb[]",
-           "text[]::jsonb[]", "date[]", "text[]", "text[]", "text[]", "integer[]")  # fmt: skip
+_ARRAYS = (
+    "text[]",
+    "text[]",
+    "text[]",
+    "text[]",
+    "text[]",
+    "numeric[]",
+    "text[]::jsonb[]",
+    "text[]::jsonb[]",
+    "date[]",
+    "text[]",
+    "text[]",
+    "text[]",
+    "integer[]",
+)
 _JSON_COLUMNS = frozenset({"certificates", "product_series"})
 _UPSERT = (
     f"INSERT INTO trainees ({', '.join(COLUMNS)}) SELECT * FROM unnest("
@@ -57,9 +82,21 @@ Row = dict[str, Any]
 
 def _enrolled_row(e: Envelope) -> Row:
     d = e.data
-    values = (d["trainee_id"], d["name"], d["category"], d["branch_id"], d["education"],
-              Decimal(d["experience_years"]), d["certificates"], d["product_series"],
-              date.fromisoformat(d["enrolled_on"]), "enrolled", None, None, e.version)  # fmt: skip
+    values = (
+        d["trainee_id"],
+        d["name"],
+        d["category"],
+        d["branch_id"],
+        d["education"],
+        Decimal(d["experience_years"]),
+        d["certificates"],
+        d["product_series"],
+        date.fromisoformat(d["enrolled_on"]),
+        "enrolled",
+        None,
+        None,
+        e.version,
+    )
     return dict(zip(COLUMNS, values, strict=True))
 
 
@@ -74,8 +111,9 @@ def _fold(rows: dict[str, Row], e: Envelope) -> bool:
     elif row is None:  # placed or withdrawn before enrolled: nothing to show
         return False
     elif e.type == "PlacementExamScored":
-        row.update(status="placed", position=d["position"], plan_level=d["plan_level"],
-                   version=e.version)  # fmt: skip
+        row.update(
+            status="placed", position=d["position"], plan_level=d["plan_level"], version=e.version
+        )
     elif e.type == "TraineeWithdrawn":
         row.update(status="withdrawn", version=e.version)
     else:

@@ -41,11 +41,17 @@ async def enroll(body: EnrollRequest, write: Enrolment) -> Enrolled:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
     trainee_id = body.trainee_id or f"t-{uuid.uuid4().hex[:12]}"
     command = EnrollTrainee(
-        trainee_id=trainee_id, name=body.name, category=body.category, branch_id=body.branch_id,
-        education=body.education, experience_years=body.experience_years,
-        certificates=tuple(body.certificates), product_series=tuple(body.product_series),
-        enrolled_on=body.enrolled_on, today=write.today,
-    )  # fmt: skip
+        trainee_id=trainee_id,
+        name=body.name,
+        category=body.category,
+        branch_id=body.branch_id,
+        education=body.education,
+        experience_years=body.experience_years,
+        certificates=tuple(body.certificates),
+        product_series=tuple(body.product_series),
+        enrolled_on=body.enrolled_on,
+        today=write.today,
+    )
     outcome = await handlers.enroll(write.aggregates(registry), command, write)
     write.located(f"/trainees/{trainee_id}")
     return Enrolled(trainee_id=trainee_id, version=write.shown(outcome.version))

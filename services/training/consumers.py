@@ -48,10 +48,13 @@ _ENROLLED = (
 async def _upsert_enrolled(conn: Conn, enrolments: Sequence[tuple[dict[str, Any], int]]) -> None:
     """(data, stream version) of enrolments of distinct trainees, in one statement."""
     await conn.execute(
-        _ENROLLED, [d["trainee_id"] for d, _ in enrolments], [d["name"] for d, _ in enrolments],
-        [d["category"] for d, _ in enrolments], [d["branch_id"] for d, _ in enrolments],
+        _ENROLLED,
+        [d["trainee_id"] for d, _ in enrolments],
+        [d["name"] for d, _ in enrolments],
+        [d["category"] for d, _ in enrolments],
+        [d["branch_id"] for d, _ in enrolments],
         [version for _, version in enrolments],
-    )  # fmt: skip
+    )
 
 
 async def _enrolled(conn: Conn, data: dict[str, Any], version: int) -> None:
@@ -70,8 +73,11 @@ async def _placed(conn: Conn, data: dict[str, Any], version: int) -> None:
         " VALUES ($1, 'placed', $2, $3, $4)"
         " ON CONFLICT (trainee_id) DO UPDATE SET position = EXCLUDED.position,"
         " plan_level = EXCLUDED.plan_level," + _STATUS,
-        data["trainee_id"], version, data.get("position"), data.get("plan_level"),
-    )  # fmt: skip
+        data["trainee_id"],
+        version,
+        data.get("position"),
+        data.get("plan_level"),
+    )
 
 
 async def _withdrawn(conn: Conn, data: dict[str, Any], version: int) -> None:

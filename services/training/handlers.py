@@ -61,9 +61,12 @@ async def _change_plan(
             plan.PLAN.decide(command, state)
     trainee = in_training(known, command.trainee_id)
     return await deps.aggregates.execute(
-        plan.PLAN, stream, command, context.meta(trainee.branch_id),
+        plan.PLAN,
+        stream,
+        command,
+        context.meta(trainee.branch_id),
         expected_version=context.expected,
-    )  # fmt: skip
+    )
 
 
 async def record_demerit(
@@ -72,9 +75,12 @@ async def record_demerit(
     """R-13 on the trainer's stream; the event carries the branch of the trainee it concerns."""
     trainee = await _demerit_trainee(deps, command.trainee_id)
     return await deps.aggregates.execute(
-        demerit.DEMERITS, demerit.stream_id(command.trainer_id), command,
-        context.meta(trainee.branch_id if trainee else None), expected_version=context.expected,
-    )  # fmt: skip
+        demerit.DEMERITS,
+        demerit.stream_id(command.trainer_id),
+        command,
+        context.meta(trainee.branch_id if trainee else None),
+        expected_version=context.expected,
+    )
 
 
 async def _demerit_trainee(deps: Dependencies, trainee_id: str | None) -> KnownTrainee | None:

@@ -133,9 +133,14 @@ class Batch:
         self.changed_trainees.add(trainee_id)
         return self.trainees.setdefault(
             trainee_id,
-            {"trainee_id": trainee_id, "branch_id": None, "enrolled": False,
-             "withdrawn": False, "plan_status": None},
-        )  # fmt: skip
+            {
+                "trainee_id": trainee_id,
+                "branch_id": None,
+                "enrolled": False,
+                "withdrawn": False,
+                "plan_status": None,
+            },
+        )
 
     def mark_stage(self, trainee_id: str, no: int, *, signed_off: bool) -> Row | None:
         """Sets the stage's sign-off; nothing when the stage was never projected."""
@@ -182,12 +187,14 @@ def _drafted(b: Batch, e: Envelope) -> None:
     for stage in e.data["stages"]:
         before = old.get(stage["no"])
         old[stage["no"]] = {
-            "trainee_id": trainee_id, "no": stage["no"], "spec": stage,
+            "trainee_id": trainee_id,
+            "no": stage["no"],
+            "spec": stage,
             "trainer_id": stage["trainer_id"],
             "planned_end": date.fromisoformat(stage["planned_end"]),
             # A stage drafted exactly as before keeps its sign-off.
             "signed_off": before is not None and before["signed_off"] and before["spec"] == stage,
-        }  # fmt: skip
+        }
     b.stages[trainee_id] = old
     b.changed_stages.add(trainee_id)
 
@@ -246,8 +253,9 @@ STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned"})
 async def _load(conn: Conn, wanted: Sequence[Envelope]) -> Batch:
     named = sorted({e.data["trainee_id"] for e in wanted if e.data.get("trainee_id")})
     with_stages = sorted({e.data["trainee_id"] for e in wanted if e.type in STAGE_TYPES})
-    dissents = [_day_key(e.data) for e in wanted
-                if e.type == "TrainingDayConfirmed" and not e.data["agree"]]  # fmt: skip
+    dissents = [
+        _day_key(e.data) for e in wanted if e.type == "TrainingDayConfirmed" and not e.data["agree"]
+    ]
     # Named columns: a statement cached by its text must not read another projection's table.
     trainees = await conn.fetch(
         f"SELECT {', '.join(TRAINEE_COLUMNS)} FROM trainees WHERE trainee_id = ANY($1::text[])",
@@ -278,8 +286,11 @@ async def _save(conn: Conn, b: Batch) -> None:
     if b.changed_stages:
         touched = sorted(b.changed_stages)
         await conn.execute("DELETE FROM stages WHERE trainee_id = ANY($1::text[])", touched)
-        stages = [{**row, "spec": orjson.dumps(row["spec"]).decode()}  # jsonb as text
-                  for t in touched for row in b.stages[t].values()]  # fmt: skip
+        stages = [
+            {**row, "spec": orjson.dumps(row["spec"]).decode()}  # jsonb as text
+            for t in touched
+            for row in b.stages[t].values()
+        ]
         await conn.execute(_INSERT_STAGES, *([r[c] for r in stages] for c in STAGE_COLUMNS))
     if b.new_days:
         keys = list(b.new_days)
@@ -298,8 +309,10 @@ def _tallies(counts: Counter[Any], width: int, columns: Sequence[str]) -> list[l
     for (*key, column), n in counts.items():
         rows.setdefault(tuple(key), dict.fromkeys(columns, 0))[column] += n
     keys = list(rows)
-    return [*([k[i] for k in keys] for i in range(width)),
-            *([rows[k][c] for k in keys] for c in columns)]  # fmt: skip
+    return [
+        *([k[i] for k in keys] for i in range(width)),
+        *([rows[k][c] for k in keys] for c in columns),
+    ]
 
 
 async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:

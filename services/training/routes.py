@@ -93,18 +93,29 @@ async def log_day(
 ) -> JsonDict:
     """The stage's trainer logs a training day (R-10, TrainingDayLogged)."""
     command = LogTrainingDay(
-        trainee_id, no, body.date, body.content, body.method, body.hours, body.performance,
-        body.effect, write.actor_id, write.today,
-    )  # fmt: skip
+        trainee_id,
+        no,
+        body.date,
+        body.content,
+        body.method,
+        body.hours,
+        body.performance,
+        body.effect,
+        write.actor_id,
+        write.today,
+    )
     write.located(f"/plans/{trainee_id}")
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 
 
 @router.post(STAGE + "/days/{date}/confirm", response_model=PlanTable)
 async def confirm_day(
-    trainee_id: TraineeIdPath, no: StageNoPath, date: Annotated[dt.date, Path()],
-    body: AgreementBody, write: TraineeWrite,
-) -> JsonDict:  # fmt: skip
+    trainee_id: TraineeIdPath,
+    no: StageNoPath,
+    date: Annotated[dt.date, Path()],
+    body: AgreementBody,
+    write: TraineeWrite,
+) -> JsonDict:
     """The trainee confirms a day; a dissent is kept and counts against the trainer (R-10)."""
     command = ConfirmTrainingDay(
         trainee_id, no, date, body.agree, body.comment, write.actor_id, write.today

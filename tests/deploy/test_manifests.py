@@ -305,13 +305,25 @@ def test_serve_runs_uvicorn_with_the_service_factory_on_its_port(
     fake_uvicorn["GRADELINE_PORT_OFFSET"] = "100"
     ran = subprocess.run(
         ["sh", str(DEPLOY / "serve.sh"), "training", "--workers", "1"],
-        env=fake_uvicorn, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        env=fake_uvicorn,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [
-        "uvicorn", "services.training.app:create_app", "--factory", "--host", "0.0.0.0",
-        "--port", str(SERVICE_PORTS["training"] + 100), "--no-access-log", "--workers", "1",
-    ]  # fmt: skip
+        "uvicorn",
+        "services.training.app:create_app",
+        "--factory",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(SERVICE_PORTS["training"] + 100),
+        "--no-access-log",
+        "--workers",
+        "1",
+    ]
 
 
 def test_serve_refuses_an_unknown_service_and_invalid_settings(
@@ -319,16 +331,24 @@ def test_serve_refuses_an_unknown_service_and_invalid_settings(
 ) -> None:
     unknown = subprocess.run(
         ["sh", str(DEPLOY / "serve.sh"), "billing"],
-        env=fake_uvicorn, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        env=fake_uvicorn,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert unknown.returncode != 0
     assert "unknown service 'billing'" in unknown.stderr
     assert "uvicorn" not in unknown.stdout
     fake_uvicorn["GRADELINE_ENVIRONMENT"] = "production"  # with the development JWT secret
     refused = subprocess.run(
         ["sh", str(DEPLOY / "serve.sh"), "enrollment"],
-        env=fake_uvicorn, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        env=fake_uvicorn,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert refused.returncode != 0
     assert "GRADELINE_JWT_SECRET" in refused.stderr
     assert "uvicorn" not in refused.stdout
@@ -595,8 +615,12 @@ def test_rabbitmq_definitions_let_the_configured_user_in() -> None:
         assert rabbitmq_password_hash_matches(user["password_hash"], parts.password or "")
         assert {"name": vhost} in found["vhosts"]
         assert {
-            "user": parts.username, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"
-        } in found["permissions"]  # fmt: skip
+            "user": parts.username,
+            "vhost": vhost,
+            "configure": ".*",
+            "write": ".*",
+            "read": ".*",
+        } in found["permissions"]
         assert all(e["vhost"] == vhost for e in found["exchanges"] + found["queues"])
     # The host reaches the container through Docker's port mapping, not over loopback.
     assert rabbitmq_conf()["loopback_users.guest"] == "false"

@@ -41,13 +41,21 @@ from tests.support import (
 
 CHROMIUM = os.environ.get("GRADELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FACTORIES = {
-    "compensation": compensation_app, "assessment": assessment_app, "training": training_app,
+    "compensation": compensation_app,
+    "assessment": assessment_app,
+    "training": training_app,
     "enrollment": enrollment_app,
-}  # fmt: skip
+}
 CONSUMERS = ("compensation", "assessment", "training")
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96
@@ -88,8 +96,9 @@ class HttpServer:
     """An app (its lifespan already running) served by uvicorn on a socket bound in advance."""
 
     def __init__(self, app, sock: socket.socket) -> None:
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=2)  # fmt: skip
+        config = uvicorn.Config(
+            app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
+        )
         self.server = uvicorn.Server(config)
         self.sock = sock
         self.task: asyncio.Task | None = None
@@ -128,9 +137,13 @@ async def served(settings):
     sockets = {name: bound_socket() for name in FACTORIES}
     urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
     # Small pools and one partition per consumer: four apps share 2 cores and 100 connections.
-    settings = long_secret(settings).model_copy(update={
-        "pool_size": 3, "consumer_partitions": 1, "cors_origins": [urls["assessment"]],
-    })  # fmt: skip
+    settings = long_secret(settings).model_copy(
+        update={
+            "pool_size": 3,
+            "consumer_partitions": 1,
+            "cors_origins": [urls["assessment"]],
+        }
+    )
     clock = Clock()
     async with AsyncExitStack() as stack:
         for sock in sockets.values():
@@ -166,10 +179,16 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
     for trainee_id, (branch, category, name, *_) in TRAINEES.items():
         body = {
-            "trainee_id": trainee_id, "name": name, "category": category, "branch_id": branch,
-            "education": "high_school", "experience_years": 4, "certificates": [],
-            "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-02-20",
-        }  # fmt: skip
+            "trainee_id": trainee_id,
+            "name": name,
+            "category": category,
+            "branch_id": branch,
+            "education": "high_school",
+            "experience_years": 4,
+            "certificates": [],
+            "product_series": ["X1", "X2", "X3"],
+            "enrolled_on": "2026-02-20",
+        }
         await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 
     # Every trainee is tr-x's on X1 in an approved plan (R-24 with R-9 counts them); approval
@@ -184,14 +203,22 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
             return answer.status_code == 200
 
         await until(drafted)
-        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={},
-                                      headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
-    await until(lambda: assessment.pool.fetchval(
-        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
-        " JOIN trainee_facts f"
-        " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
-        " AND f.branch_id IS NOT NULL", TRAINER, SERIES, len(TRAINEES),
-    ))  # fmt: skip
+        await ok(
+            training.client.post(
+                f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
+            )
+        )
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
+            " JOIN trainee_facts f"
+            " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
+            " AND f.branch_id IS NOT NULL",
+            TRAINER,
+            SERIES,
+            len(TRAINEES),
+        )
+    )
 
     clock.set("2026-03-01")  # graded on the 1st: the whole of March at the new rate
     session = {"session_id": SESSION, "product_series": SERIES, "held_on": "2026-03-01"}
@@ -208,28 +235,48 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
         decision = sitting["decision"]
         assert (decision.get("position"), decision.get("level")) == (grade or (None, None))
     await ok(assessment.client.post(f"/sessions/{SESSION}/close", headers=manager))
-    await ok(assessment.client.post(
-        f"/trainees/{KEPT_IN_TRAINING}/disposition", headers=manager,
-        json={"outcome": "continue_training", "reason": "the branch asks for more training"},
-    ))  # fmt: skip
+    await ok(
+        assessment.client.post(
+            f"/trainees/{KEPT_IN_TRAINING}/disposition",
+            headers=manager,
+            json={"outcome": "continue_training", "reason": "the branch asks for more training"},
+        )
+    )
 
     clock.set("2026-03-03")
-    day = {"date": "2026-03-02", "content": "fault finding on X1", "method": "hands-on",
-           "hours": "8", "performance": "slow", "effect": "improving"}  # fmt: skip
-    await ok(training.client.post(f"/plans/{KEPT_IN_TRAINING}/stages/5/days", json=day,
-                                  headers=training.as_(TRAINER, Role.TRAINER)), 201)  # fmt: skip
+    day = {
+        "date": "2026-03-02",
+        "content": "fault finding on X1",
+        "method": "hands-on",
+        "hours": "8",
+        "performance": "slow",
+        "effect": "improving",
+    }
+    await ok(
+        training.client.post(
+            f"/plans/{KEPT_IN_TRAINING}/stages/5/days",
+            json=day,
+            headers=training.as_(TRAINER, Role.TRAINER),
+        ),
+        201,
+    )
 
-    await until(lambda: pay.pool.fetchval(
-        "SELECT (SELECT count(*) FROM training_days WHERE trainee_id = $1) = 1"
-        " AND (SELECT count(*) FROM dispositions WHERE trainee_id = $1) = 1"
-        " AND (SELECT count(*) FROM trainer_penalties WHERE session_id = $2) = 1",
-        KEPT_IN_TRAINING, SESSION,
-    ))  # fmt: skip
+    await until(
+        lambda: pay.pool.fetchval(
+            "SELECT (SELECT count(*) FROM training_days WHERE trainee_id = $1) = 1"
+            " AND (SELECT count(*) FROM dispositions WHERE trainee_id = $1) = 1"
+            " AND (SELECT count(*) FROM trainer_penalties WHERE session_id = $2) = 1",
+            KEPT_IN_TRAINING,
+            SESSION,
+        )
+    )
     payroll = pay.as_("pay-1", Role.PAYROLL)
 
     async def rates_known():
-        answers = [await pay.client.get(f"/employees/{t}/pay-rate", headers=payroll)
-                   for t in ("t-h1", "t-h2", "t-h3")]  # fmt: skip
+        answers = [
+            await pay.client.get(f"/employees/{t}/pay-rate", headers=payroll)
+            for t in ("t-h1", "t-h2", "t-h3")
+        ]
         return all(a.status_code == 200 for a in answers)
 
     await until(rates_known)
@@ -238,16 +285,17 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
     assert run["issued"]["payslips"] == 3 and run["issued"]["branch_fees"] == 1, run["issued"]
     month = await ok(pay.client.get(f"/payroll/{MONTH}", headers=payroll))
     assert sum(float(p["total"]) for p in month["payslips"]) == float(PAYROLL_TOTAL)
-    await until(lambda: assessment.pool.fetchval(  # the board's projection has caught up
-        "SELECT count(*) = 6 FROM proj_grade_board.grades WHERE position IS NOT NULL"
-    ))  # fmt: skip
+    await until(
+        lambda: assessment.pool.fetchval(  # the board's projection has caught up
+            "SELECT count(*) = 6 FROM proj_grade_board.grades WHERE position IS NOT NULL"
+        )
+    )
 
 
 def expected_counts() -> dict[str, int]:
     counts = {
-        f"{branch}|{p}|{lv}": 0
-        for branch in ("bo-east", "hq") for p in POSITIONS for lv in LEVELS
-    }  # fmt: skip
+        f"{branch}|{p}|{lv}": 0 for branch in ("bo-east", "hq") for p in POSITIONS for lv in LEVELS
+    }
     for branch, _, _, _, grade in TRAINEES.values():
         if grade is not None:
             counts[f"{branch}|{grade[0]}|{grade[1]}"] += 1

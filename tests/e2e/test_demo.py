@@ -50,9 +50,14 @@ async def load(services, seed=7):
     transports = {name: httpx.ASGITransport(app=svc.app) for name, svc in services.items()}
     secret = services["enrollment"].settings.jwt_secret
     return await load_demo(
-        {name: f"http://{name}" for name in services}, secret=secret, seed=seed,
-        trainees=TRAINEES, transports=transports, show_progress=False, wait_seconds=60,
-    )  # fmt: skip
+        {name: f"http://{name}" for name in services},
+        secret=secret,
+        seed=seed,
+        trainees=TRAINEES,
+        transports=transports,
+        show_progress=False,
+        wait_seconds=60,
+    )
 
 
 async def event_counts(services) -> dict[str, int]:
@@ -70,8 +75,9 @@ async def test_five_branches_load_the_demo_and_a_second_run_appends_nothing(serv
     # Every branch took part; the board shows exactly the grades the scenario intends.
     assert set(summary.scenario["by_branch"]) == set(sc.BRANCHES)
     assert sum(summary.scenario["by_branch"].values()) == TRAINEES
-    board = {(r["branch_id"], r["position"], r["level"]): r["trainee_ids"]
-             for r in summary.board_rows}  # fmt: skip
+    board = {
+        (r["branch_id"], r["position"], r["level"]): r["trainee_ids"] for r in summary.board_rows
+    }
     assert board == summary.expected_board
     assert summary.board == {k: len(v) for k, v in summary.expected_board.items()}
     assert sum(summary.board.values()) > TRAINEES // 2

@@ -22,10 +22,15 @@ def iso(days: int) -> str:
 
 def stage(no, topic, department, trainer, series=None):
     return {
-        "no": no, "content": f"stage {no}: {topic}", "department": department,
-        "trainer_id": trainer, "product_series": series, "topic": topic,
-        "planned_start": iso(-10), "planned_end": iso(20),
-    }  # fmt: skip
+        "no": no,
+        "content": f"stage {no}: {topic}",
+        "department": department,
+        "trainer_id": trainer,
+        "product_series": series,
+        "topic": topic,
+        "planned_start": iso(-10),
+        "planned_end": iso(20),
+    }
 
 
 PLAN = [
@@ -72,8 +77,14 @@ class Flow:
         return self.svc.as_(TRAINEE, Role.TRAINEE)
 
     async def day(self, no, days_ago, agree):
-        body = {"date": iso(-days_ago), "content": f"day of stage {no}", "method": "hands-on",
-                "hours": "8", "performance": "attentive", "effect": "understood"}  # fmt: skip
+        body = {
+            "date": iso(-days_ago),
+            "content": f"day of stage {no}",
+            "method": "hands-on",
+            "hours": "8",
+            "performance": "attentive",
+            "effect": "understood",
+        }
         await self.call(f"/stages/{no}/days", body, self.trainer(no), 201)
         confirm = {"agree": agree, "comment": None if agree else "only half a day"}
         await self.call(f"/stages/{no}/days/{iso(-days_ago)}/confirm", confirm, self.trainee())
@@ -85,10 +96,16 @@ class Flow:
 
 async def enrol_and_place(enrollment) -> None:
     body = {
-        "trainee_id": TRAINEE, "name": "王强", "category": "branch_commissioned",
-        "branch_id": "dl-north", "education": "high_school", "experience_years": 2,
-        "certificates": [], "product_series": [], "enrolled_on": iso(-12),
-    }  # fmt: skip
+        "trainee_id": TRAINEE,
+        "name": "王强",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": 2,
+        "certificates": [],
+        "product_series": [],
+        "enrolled_on": iso(-12),
+    }
     clerk = enrollment.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     assert (await enrollment.client.post("/trainees", json=body, headers=clerk)).status_code == 201
     examiner = enrollment.as_("ex", Role.EXAMINER, department="hr")
@@ -131,15 +148,29 @@ async def train(training) -> dict:
 
 
 EXPECTED_TYPES = [
-    "PlanDrafted", "PlanApproved",
-    "TrainingDayLogged", "TrainingDayConfirmed", "StageAssessed", "StageSignedOff",
-    "TrainingDayLogged", "TrainingDayConfirmed", "StageAssessed", "StageSignedOff",
-    "StageAssessed", "StageSignedOff",
-    "StageAssessed", "StageSignedOff",
-    "TrainingDayLogged", "TrainingDayConfirmed", "StageReturned",
-    "StageAssessed", "StageSignedOff",
-    "StageAssessed", "StageSignedOff", "TrainingCompleted",
-]  # fmt: skip
+    "PlanDrafted",
+    "PlanApproved",
+    "TrainingDayLogged",
+    "TrainingDayConfirmed",
+    "StageAssessed",
+    "StageSignedOff",
+    "TrainingDayLogged",
+    "TrainingDayConfirmed",
+    "StageAssessed",
+    "StageSignedOff",
+    "StageAssessed",
+    "StageSignedOff",
+    "StageAssessed",
+    "StageSignedOff",
+    "TrainingDayLogged",
+    "TrainingDayConfirmed",
+    "StageReturned",
+    "StageAssessed",
+    "StageSignedOff",
+    "StageAssessed",
+    "StageSignedOff",
+    "TrainingCompleted",
+]
 
 
 async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings, amqp):

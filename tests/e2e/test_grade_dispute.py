@@ -26,8 +26,11 @@ async def services(settings):
     async with AsyncExitStack() as stack:
         stack.push_async_callback(delete_topology, settings, ["assessment", "training"])
         started = {}
-        for name, factory in (("assessment", assessment_app), ("training", training_app),
-                              ("enrollment", enrollment_app)):  # fmt: skip
+        for name, factory in (
+            ("assessment", assessment_app),
+            ("training", training_app),
+            ("enrollment", enrollment_app),
+        ):
             started[name] = await stack.enter_async_context(
                 running(factory(settings), settings, name)
             )
@@ -48,11 +51,21 @@ async def known_to_assessment(assessment, trainee_id: str) -> None:
 async def test_enrolled_trainee_is_graded_disputed_corrected_and_audited(services):
     enrollment, assessment = services["enrollment"], services["assessment"]
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    enrolled = await enrollment.client.post("/trainees", headers=manager, json={
-        "trainee_id": "t-e2e", "name": "王强", "category": "hq_full_time", "branch_id": "hq",
-        "education": "high_school", "experience_years": 4, "certificates": [],
-        "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-03-01",
-    })  # fmt: skip
+    enrolled = await enrollment.client.post(
+        "/trainees",
+        headers=manager,
+        json={
+            "trainee_id": "t-e2e",
+            "name": "王强",
+            "category": "hq_full_time",
+            "branch_id": "hq",
+            "education": "high_school",
+            "experience_years": 4,
+            "certificates": [],
+            "product_series": ["X1", "X2", "X3"],
+            "enrolled_on": "2026-03-01",
+        },
+    )
     assert enrolled.status_code == 201, enrolled.text
     await known_to_assessment(assessment, "t-e2e")
 
@@ -71,15 +84,21 @@ async def test_enrolled_trainee_is_graded_disputed_corrected_and_audited(service
         assert last.status_code == 201, last.text
     decision = last.json()["decision"]
     assert (decision["type"], decision["position"], decision["level"]) == (
-        "GradeAssigned", "engineer", "intermediate",
-    )  # fmt: skip
+        "GradeAssigned",
+        "engineer",
+        "intermediate",
+    )
 
     trainee = assessment.as_("t-e2e", Role.TRAINEE)
-    filed = await client.post("/trainees/t-e2e/disputes", json={"reason": "written mis-marked"},
-                              headers=trainee)  # fmt: skip
+    filed = await client.post(
+        "/trainees/t-e2e/disputes", json={"reason": "written mis-marked"}, headers=trainee
+    )
     assert filed.status_code == 201, filed.text
-    resolved = await client.post(f"/disputes/{filed.json()['dispute_id']}/resolve",
-                                 json={"outcome": "corrected", "written": "99"}, headers=manager)  # fmt: skip
+    resolved = await client.post(
+        f"/disputes/{filed.json()['dispute_id']}/resolve",
+        json={"outcome": "corrected", "written": "99"},
+        headers=manager,
+    )
     assert resolved.status_code == 200, resolved.text
     grade = (await client.get("/trainees/t-e2e/grade", headers=trainee)).json()
     assert (grade["position"], grade["level"], grade["grade_score"]) == (

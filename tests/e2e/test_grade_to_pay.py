@@ -27,9 +27,11 @@ async def services(settings):
     async with AsyncExitStack() as stack:
         stack.push_async_callback(delete_topology, settings, list(CONSUMERS))
         started = {}
-        for name, factory in (("compensation", compensation_app),
-                              ("assessment", assessment_app),
-                              ("enrollment", enrollment_app)):  # fmt: skip
+        for name, factory in (
+            ("compensation", compensation_app),
+            ("assessment", assessment_app),
+            ("enrollment", enrollment_app),
+        ):
             started[name] = await stack.enter_async_context(
                 running(factory(settings), settings, name)
             )
@@ -50,15 +52,27 @@ async def test_an_hq_engineer_graded_intermediate_is_paid_3200(services):
         services[n] for n in ("enrollment", "assessment", "compensation")
     )
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    enrolled = await enrollment.client.post("/trainees", headers=manager, json={
-        "trainee_id": "t-pay", "name": "王强", "category": "hq_full_time", "branch_id": "hq",
-        "education": "high_school", "experience_years": 4, "certificates": [],
-        "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-03-01",
-    })  # fmt: skip
+    enrolled = await enrollment.client.post(
+        "/trainees",
+        headers=manager,
+        json={
+            "trainee_id": "t-pay",
+            "name": "王强",
+            "category": "hq_full_time",
+            "branch_id": "hq",
+            "education": "high_school",
+            "experience_years": 4,
+            "certificates": [],
+            "product_series": ["X1", "X2", "X3"],
+            "enrolled_on": "2026-03-01",
+        },
+    )
     assert enrolled.status_code == 201, enrolled.text
-    await until(lambda: assessment.pool.fetchval(
-        "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-pay' AND branch_id IS NOT NULL"
-    ))  # fmt: skip
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-pay' AND branch_id IS NOT NULL"
+        )
+    )
 
     client = assessment.client
     session = {"session_id": "s-pay", "product_series": "X1", "held_on": "2026-03-20"}
@@ -83,8 +97,11 @@ async def test_an_hq_engineer_graded_intermediate_is_paid_3200(services):
 
     rate = await until(pay_rate)
     assert (rate["category"], rate["position"], rate["level"], rate["monthly"]) == (
-        "hq_full_time", "engineer", "intermediate", "3200.00",
-    )  # fmt: skip
+        "hq_full_time",
+        "engineer",
+        "intermediate",
+        "3200.00",
+    )
     assert [(line["name"], line["amount"]) for line in rate["lines"]] == [
         ("position", "2240.00"),
         ("performance", "960.00"),

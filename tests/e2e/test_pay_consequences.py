@@ -36,9 +36,11 @@ from tests.support import (
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
 FACTORIES = {
-    "compensation": compensation_app, "assessment": assessment_app, "training": training_app,
+    "compensation": compensation_app,
+    "assessment": assessment_app,
+    "training": training_app,
     "enrollment": enrollment_app,
-}  # fmt: skip
+}
 CONSUMERS = ("compensation", "assessment", "training")
 MONTH = "2026-03"
 
@@ -88,10 +90,16 @@ async def start(settings):
 
 async def enrol(enrollment, trainee_id, category, branch_id, series=()) -> None:
     body = {
-        "trainee_id": trainee_id, "name": "王强", "category": category, "branch_id": branch_id,
-        "education": "high_school", "experience_years": 4, "certificates": [],
-        "product_series": list(series), "enrolled_on": "2026-02-27",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "王强",
+        "category": category,
+        "branch_id": branch_id,
+        "education": "high_school",
+        "experience_years": 4,
+        "certificates": [],
+        "product_series": list(series),
+        "enrolled_on": "2026-02-27",
+    }
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
     await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 
@@ -128,9 +136,11 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
     apps, clock = await start("compensation", "assessment", "enrollment")
     enrollment, assessment, pay = (apps[n] for n in ("enrollment", "assessment", "compensation"))
     await enrol(enrollment, "t-hq", "hq_full_time", "hq", ["X1", "X2", "X3"])
-    await until(lambda: assessment.pool.fetchval(
-        "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-hq' AND branch_id IS NOT NULL"
-    ))  # fmt: skip
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-hq' AND branch_id IS NOT NULL"
+        )
+    )
 
     await open_session(assessment, "s-hq", "X1", "2026-03-01")
     decision = await sit(assessment, "s-hq", "t-hq", "95")  # example A: 95.5
@@ -145,28 +155,42 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
     await until(lambda: rate_level("intermediate"))
     clock.set("2026-03-15")  # an early run of March: the whole month at the rate of the 1st
     first = await run_payroll(pay)
-    assert first["issued"] == {"payslips": 1, "corrections": 0, "branch_fees": 0,
-                               "trainer_fines": 0}  # fmt: skip
+    assert first["issued"] == {
+        "payslips": 1,
+        "corrections": 0,
+        "branch_fees": 0,
+        "trainer_fines": 0,
+    }
     (slip,) = first["payslips"]
     assert (slip["total"], slip["supersedes"]) == ("3200.00", None)  # 2240 + 960
 
     clock.set("2026-03-20")
     trainee = assessment.as_("t-hq", Role.TRAINEE)
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    dispute = await ok(assessment.client.post(
-        "/trainees/t-hq/disputes", json={"reason": "written mis-marked"}, headers=trainee
-    ), 201)  # fmt: skip
-    resolved = await ok(assessment.client.post(
-        f"/disputes/{dispute['dispute_id']}/resolve",
-        json={"outcome": "corrected", "written": "99"}, headers=manager,
-    ))  # fmt: skip
+    dispute = await ok(
+        assessment.client.post(
+            "/trainees/t-hq/disputes", json={"reason": "written mis-marked"}, headers=trainee
+        ),
+        201,
+    )
+    resolved = await ok(
+        assessment.client.post(
+            f"/disputes/{dispute['dispute_id']}/resolve",
+            json={"outcome": "corrected", "written": "99"},
+            headers=manager,
+        )
+    )
     assert (resolved["grade"]["level"], resolved["grade"]["grade_score"]) == ("senior", "97.5")
     await until(lambda: rate_level("senior"))  # the correction's PayRateSet, from the 1st
 
     clock.set("2026-04-01")
     second = await run_payroll(pay)
-    assert second["issued"] == {"payslips": 0, "corrections": 1, "branch_fees": 0,
-                                "trainer_fines": 0}  # fmt: skip
+    assert second["issued"] == {
+        "payslips": 0,
+        "corrections": 1,
+        "branch_fees": 0,
+        "trainer_fines": 0,
+    }
     (correction,) = second["payslips"]
     # R-23/R-32: the correction replaces the disputed grade from the grade's own first day, so
     # the whole of March is paid at senior (3500) in a payslip beside the old one.
@@ -185,8 +209,12 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
         ("travel_allowance", "0.00", "R-26"),  # no travel days recorded
     ]
     again = await run_payroll(pay)  # the same inputs: nothing new
-    assert again["issued"] == {"payslips": 0, "corrections": 0, "branch_fees": 0,
-                               "trainer_fines": 0}  # fmt: skip
+    assert again["issued"] == {
+        "payslips": 0,
+        "corrections": 0,
+        "branch_fees": 0,
+        "trainer_fines": 0,
+    }
 
 
 # --- a session with 40 % failures, and a failed dealer trainee kept in training -----------------
@@ -219,8 +247,14 @@ async def draft(training, trainee_id, stages) -> None:
 
 
 async def log_day(training, trainee_id, stage_no, trainer, day) -> None:
-    body = {"date": day, "content": "fault finding on X", "method": "hands-on", "hours": "8",
-            "performance": "slow", "effect": "improving"}  # fmt: skip
+    body = {
+        "date": day,
+        "content": "fault finding on X",
+        "method": "hands-on",
+        "hours": "8",
+        "performance": "slow",
+        "effect": "improving",
+    }
     path = f"/plans/{trainee_id}/stages/{stage_no}/days"
     headers = training.as_(trainer, Role.TRAINER)
     await ok(training.client.post(path, json=body, headers=headers), 201)
@@ -238,13 +272,21 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     # publishes (R-9: a plan in draft names no one answerable under R-24).
     for trainee_id in TRAINEES:
         await draft(training, trainee_id, FULL_PLAN)
-        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={},
-                                      headers=training.as_("vp", Role.EXEC_VP)))  # fmt: skip
-    await until(lambda: assessment.pool.fetchval(
-        "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s JOIN trainee_facts f"
-        " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
-        " AND f.branch_id IS NOT NULL", TRAINER, SERIES, len(TRAINEES),
-    ))  # fmt: skip
+        await ok(
+            training.client.post(
+                f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
+            )
+        )
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s JOIN trainee_facts f"
+            " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
+            " AND f.branch_id IS NOT NULL",
+            TRAINER,
+            SERIES,
+            len(TRAINEES),
+        )
+    )
 
     clock.set("2026-03-20")
     await open_session(assessment, SESSION, SERIES, "2026-03-20")
@@ -257,12 +299,18 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     closed = await ok(assessment.client.post(f"/sessions/{SESSION}/close", headers=manager))
     (penalty,) = closed["penalties"]
     assert (penalty["trainer_id"], penalty["trainees"], penalty["failed"], penalty["fine"]) == (
-        TRAINER, 10, 4, "150.00",
-    )  # fmt: skip
-    disposed = await ok(assessment.client.post(
-        f"/trainees/{DEALER}/disposition", headers=manager,
-        json={"outcome": "continue_training", "reason": "the branch insists on more training"},
-    ))  # fmt: skip
+        TRAINER,
+        10,
+        4,
+        "150.00",
+    )
+    disposed = await ok(
+        assessment.client.post(
+            f"/trainees/{DEALER}/disposition",
+            headers=manager,
+            json={"outcome": "continue_training", "reason": "the branch insists on more training"},
+        )
+    )
     assert (disposed["outcome"], disposed["decided_on"]) == ("continue_training", "2026-03-20")
 
     clock.set("2026-03-24")
@@ -276,24 +324,36 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
             "SELECT (SELECT count(*) FROM training_days WHERE trainee_id = $1) = 3"
             " AND (SELECT count(*) FROM dispositions WHERE trainee_id = $1) = 1"
             " AND (SELECT count(*) FROM trainer_penalties WHERE session_id = $2) = 1",
-            DEALER, SESSION,
-        )  # fmt: skip
+            DEALER,
+            SESSION,
+        )
 
     await until(compensation_heard_all)
     clock.set("2026-04-01")
     run = await run_payroll(pay)
-    assert run["issued"] == {"payslips": 0, "corrections": 0, "branch_fees": 1,
-                             "trainer_fines": 1}  # fmt: skip  # R-31: no pay for dealers' staff
+    assert run["issued"] == {
+        "payslips": 0,
+        "corrections": 0,
+        "branch_fees": 1,
+        "trainer_fines": 1,
+    }  # R-31: no pay for dealers' staff
 
     clerk = pay.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     fees = await ok(pay.client.get(f"/branch-fees/{MONTH}", headers=clerk))
-    assert fees["rows"] == [{
-        "branch_id": "dl-north", "trainee_id": DEALER, "days": 2,
-        "dates": ["2026-03-20", "2026-03-23"], "amount": "400.00",
-    }]  # fmt: skip
+    assert fees["rows"] == [
+        {
+            "branch_id": "dl-north",
+            "trainee_id": DEALER,
+            "days": 2,
+            "dates": ["2026-03-20", "2026-03-23"],
+            "amount": "400.00",
+        }
+    ]
     fines = await ok(pay.client.get(f"/trainer-fines/{MONTH}", headers=pay.as_("p", Role.PAYROLL)))
     (fine,) = fines["rows"]
     assert (fine["trainer_id"], fine["session_id"], fine["product_series"]) == (
-        TRAINER, SESSION, SERIES,
-    )  # fmt: skip
+        TRAINER,
+        SESSION,
+        SERIES,
+    )
     assert (fine["failure_rate"], fine["amount"]) == ("0.4", "150.00")

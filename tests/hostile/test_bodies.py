@@ -16,10 +16,16 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 def enrolment(trainee_id: str, **changes):
     body = {
-        "trainee_id": trainee_id, "name": "张三", "category": "branch_commissioned",
-        "branch_id": "dl-north", "education": "high_school", "experience_years": 2,
-        "certificates": [], "product_series": ["X1"], "enrolled_on": "2026-03-02",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "张三",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": 2,
+        "certificates": [],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-02",
+    }
     return {**body, **changes}
 
 
@@ -39,9 +45,10 @@ async def post_raw(world, content, **headers):
     client = world.services["enrollment"].client
     manager = world.headers(Role.AFTER_SALES_MANAGER)
     return await client.post(
-        "/trainees", content=content,
+        "/trainees",
+        content=content,
         headers={**manager, "Content-Type": "application/json", **headers},
-    )  # fmt: skip
+    )
 
 
 async def test_oversized_body_with_content_length_is_413_before_it_is_read(world):
@@ -69,9 +76,11 @@ async def test_lying_content_length_does_not_let_a_big_body_through(world):
     client = world.services["enrollment"].client
     big = b"[" + b"1," * DEFAULT_MAX_BODY_BYTES + b"1]"
     request = client.build_request(
-        "POST", "/trainees", content=big,
+        "POST",
+        "/trainees",
+        content=big,
         headers={**world.headers(Role.AFTER_SALES_MANAGER), "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     request.headers["Content-Length"] = "10"
     problem(await client.send(request), 413)
 

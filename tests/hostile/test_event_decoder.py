@@ -44,8 +44,9 @@ json_values = st.recursive(
 
 def envelope(type_: str, data: dict, schema_version: int = 1) -> Envelope:
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    return Envelope(uuid.uuid4(), "s-1", 1, 1, type_, schema_version, now, now, data,
-                    Actor("u", "r"))  # fmt: skip
+    return Envelope(
+        uuid.uuid4(), "s-1", 1, 1, type_, schema_version, now, now, data, Actor("u", "r")
+    )
 
 
 def wire_like(draw_dict: dict) -> dict:

@@ -79,9 +79,13 @@ def _draw(strategy: Any, count: int) -> list[Any]:
     cases: list[Any] = []
 
     @hypothesis.settings(
-        max_examples=count, derandomize=True, deadline=None, database=None,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-    )  # fmt: skip
+        max_examples=count,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @hypothesis.given(strategy)
     def collect(case: Any) -> None:
         cases.append(case)
@@ -107,8 +111,11 @@ def request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
     }
     if "data" in kwargs:  # requests' name for a raw body; httpx calls it content
         kwargs["content"] = kwargs.pop("data")
-    return {k: v for k, v in kwargs.items() if k in ("method", "url", "headers", "params",
-                                                     "json", "content")}  # fmt: skip
+    return {
+        k: v
+        for k, v in kwargs.items()
+        if k in ("method", "url", "headers", "params", "json", "content")
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -606,9 +606,12 @@ async def test_cross_origin_answers_expose_the_etag_and_errors_carry_cors_header
 
 
 async def test_cors_origins_setting_replaces_the_defaults(settings):
-    settings = settings.model_copy(update={
-        "jwt_secret": settings.jwt_secret * 2, "cors_origins": ["https://dash.example"],
-    })  # fmt: skip
+    settings = settings.model_copy(
+        update={
+            "jwt_secret": settings.jwt_secret * 2,
+            "cors_origins": ["https://dash.example"],
+        }
+    )
     app = create_service_app(settings, service=SERVICE, title="T", routers=[router])
     transport = httpx.ASGITransport(app=app)  # no lifespan: a preflight touches no resource
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -22,10 +22,16 @@ pytestmark = pytest.mark.timeout(90)
 
 def body(trainee_id: str) -> dict[str, object]:
     return {
-        "trainee_id": trainee_id, "name": "李娜", "category": "branch_commissioned",
-        "branch_id": "dl-north", "education": "high_school", "experience_years": 2,
-        "certificates": [], "product_series": ["X1"], "enrolled_on": "2026-03-01",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "李娜",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": 2,
+        "certificates": [],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-01",
+    }
 
 
 async def enrol(enrollment, trainee_ids: list[str]) -> None:
@@ -57,9 +63,14 @@ async def lose_queued_messages(settings, service: str) -> None:
 
 async def gradeline(settings, *arguments: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ops.cli", *arguments, env=child_env(settings),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "ops.cli",
+        *arguments,
+        env=child_env(settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     async with asyncio.timeout(60):
         output, _ = await process.communicate()
     return int(process.returncode or 0), " ".join(output.decode(errors="replace").split())
@@ -94,16 +105,24 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
             assert not await known() & set(lost)
 
             code, output = await gradeline(
-                settings, "backfill", "assessment", "--from", "enrollment",
-                "--after", "1", "--through", "3",
-            )  # fmt: skip
+                settings,
+                "backfill",
+                "assessment",
+                "--from",
+                "enrollment",
+                "--after",
+                "1",
+                "--through",
+                "3",
+            )
             assert code == 0, output
             assert "2 events" in output, output
             await until(lambda: _has(known, {*lost[1:3], *later}))
             assert not await known() & {lost[0], *lost[3:]}
 
-            code, output = await gradeline(settings, "backfill", "assessment", "--from",
-                                           "enrollment")  # fmt: skip
+            code, output = await gradeline(
+                settings, "backfill", "assessment", "--from", "enrollment"
+            )
             assert code == 0, output
             assert "8 events" in output, output
             await until(lambda: _has(known, {*lost, *later}))

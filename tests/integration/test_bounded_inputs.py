@@ -63,9 +63,10 @@ async def test_the_largest_piece_rate_allowed_is_recorded(pay):
     headers = pay.as_("payroll-1", Role.PAYROLL)
 
     answer = await pay.client.post(
-        "/employees/t-d/piece-rate", json={"month": MONTH, "amount": "999999999.99"},
+        "/employees/t-d/piece-rate",
+        json={"month": MONTH, "amount": "999999999.99"},
         headers=headers,
-    )  # fmt: skip
+    )
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["amount"] == "999999999.99"

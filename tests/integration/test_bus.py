@@ -29,12 +29,16 @@ async def record_effect(conn, envelope) -> None:
     if last != envelope.version - 1:
         await conn.execute(
             "INSERT INTO order_violations VALUES ($1, $2, $3)",
-            envelope.stream_id, envelope.version, last,
-        )  # fmt: skip
+            envelope.stream_id,
+            envelope.version,
+            last,
+        )
     await conn.execute(
         "INSERT INTO effects (event_id, stream_id, version) VALUES ($1, $2, $3)",
-        envelope.event_id, envelope.stream_id, envelope.version,
-    )  # fmt: skip
+        envelope.event_id,
+        envelope.stream_id,
+        envelope.version,
+    )
 
 
 @pytest.fixture
@@ -146,8 +150,14 @@ async def test_one_consumer_batches_across_its_partitions_and_acks_every_one(
     partition's deliveries are acked, so a consumer started afterwards gets nothing again."""
     start_relay, _ = bus
     batches: list[list] = []
-    first = Consumer(settings, "sink", pg_pool, record_effect, ["core.#"],
-                     on_committed=lambda envelopes: batches.append(list(envelopes)))  # fmt: skip
+    first = Consumer(
+        settings,
+        "sink",
+        pg_pool,
+        record_effect,
+        ["core.#"],
+        on_committed=lambda envelopes: batches.append(list(envelopes)),
+    )
     running = asyncio.create_task(first.run())
     await asyncio.wait_for(first.ready.wait(), 30)
     await append_many(pg_store, 3_000, streams=200, seed=4)  # before the relay: a backlog
@@ -198,9 +208,11 @@ async def test_broker_closing_every_connection_mid_stream_loses_and_duplicates_n
         while await pg_pool.fetchval("SELECT count(*) FROM effects") < 500:
             await asyncio.sleep(0.05)
     closed = await asyncio.to_thread(
-        subprocess.run, ["rabbitmqctl", "close_all_connections", "test: mid-stream"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        subprocess.run,
+        ["rabbitmqctl", "close_all_connections", "test: mid-stream"],
+        capture_output=True,
+        text=True,
+    )
     assert closed.returncode == 0, closed.stderr
     await writing
     assert await wait_for_effects(pg_pool, 6_000) == 6_000

@@ -25,8 +25,19 @@ NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 
 
 def event(stream: str, version: int, service: str = "core", type_: str = "Thing") -> Envelope:
-    return Envelope(uuid.uuid4(), stream, version, version, type_, 1, NOW, NOW,
-                    {"v": version}, Actor("someone", "admin"), service=service)  # fmt: skip
+    return Envelope(
+        uuid.uuid4(),
+        stream,
+        version,
+        version,
+        type_,
+        1,
+        NOW,
+        NOW,
+        {"v": version},
+        Actor("someone", "admin"),
+        service=service,
+    )
 
 
 class Recorder:

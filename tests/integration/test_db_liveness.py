@@ -128,9 +128,15 @@ async def test_every_connection_asks_the_server_for_tcp_keepalives(service_db):
     pool = await db.create_pool(service_db, size=1, liveness=liveness)
     try:
         for source in (conn, pool):
-            shown = [await source.fetchval(f"SHOW {name}") for name in
-                     ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
-                      "tcp_user_timeout")]  # fmt: skip
+            shown = [
+                await source.fetchval(f"SHOW {name}")
+                for name in (
+                    "tcp_keepalives_idle",
+                    "tcp_keepalives_interval",
+                    "tcp_keepalives_count",
+                    "tcp_user_timeout",
+                )
+            ]
             assert shown == ["11", "4", "2", "19000"]  # the last in ms
     finally:
         await conn.close()

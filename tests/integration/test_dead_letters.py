@@ -22,8 +22,19 @@ runner = CliRunner()
 
 
 def event(stream: str, data: dict) -> Envelope:
-    return Envelope(uuid.uuid4(), stream, 1, 1, "Thing", 1, NOW, NOW, data,
-                    Actor("someone", "admin"), service="core")  # fmt: skip
+    return Envelope(
+        uuid.uuid4(),
+        stream,
+        1,
+        1,
+        "Thing",
+        1,
+        NOW,
+        NOW,
+        data,
+        Actor("someone", "admin"),
+        service="core",
+    )
 
 
 async def fragile(conn, envelope: Envelope) -> None:
@@ -43,8 +54,11 @@ async def publish(settings, *messages: aio_pika.Message) -> None:
 
 async def cli(settings, *args: str):
     """The command in a thread: it runs its own event loop, as it does from a shell."""
-    env = {"GRADELINE_AMQP_URL": settings.amqp_url, "GRADELINE_NAMESPACE": settings.namespace,
-           "COLUMNS": "200"}  # fmt: skip
+    env = {
+        "GRADELINE_AMQP_URL": settings.amqp_url,
+        "GRADELINE_NAMESPACE": settings.namespace,
+        "COLUMNS": "200",
+    }
     return await asyncio.to_thread(runner.invoke, app, list(args), env=env)
 
 
@@ -55,8 +69,9 @@ async def test_dead_letters_say_why_peek_leaves_them_and_redrive_strips_the_reas
     running = asyncio.create_task(consumer.run())
     await asyncio.wait_for(consumer.ready.wait(), 30)
     bad = event("s-bad", {"poison": True})
-    garbage = aio_pika.Message(b"{not json", headers={"stream_id": "s-odd"}, type="Thing",
-                               message_id="not-an-event")  # fmt: skip
+    garbage = aio_pika.Message(
+        b"{not json", headers={"stream_id": "s-odd"}, type="Thing", message_id="not-an-event"
+    )
     await publish(settings, to_message(bad), garbage)
     async with asyncio.timeout(30):
         while await dlq_depth(settings, SERVICE) < 2:

@@ -126,8 +126,15 @@ async def test_every_envelope_field_round_trips_in_one_batch_and_verifies(store)
     empty and bare events side by side must each keep their own fields and hash."""
     when = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
     corr, cause = uuid.uuid4(), uuid.uuid4()
-    full = ev(1, occurred_at=when, branch_id="b-7", correlation_id=corr, causation_id=cause,
-              policy_version="grading-2026", schema_version=2)  # fmt: skip
+    full = ev(
+        1,
+        occurred_at=when,
+        branch_id="b-7",
+        correlation_id=corr,
+        causation_id=cause,
+        policy_version="grading-2026",
+        schema_version=2,
+    )
     gaps = ev(2, policy_version="pay-2026")  # only the last optional field
     moment = ev(3, occurred_at=when + timedelta(days=1))  # only the first optional field
     bare = ev(4)

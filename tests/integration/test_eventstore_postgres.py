@@ -157,8 +157,9 @@ async def test_a_group_commit_batch_holds_at_most_64_appends(pg_store, pg_pool):
 
     group = GroupCommit(pg_pool)
     loop = asyncio.get_running_loop()
-    group._batcher._queue = [(AppendRequest(f"s-{n}", [ev(n)], None, None), loop.create_future())
-                             for n in range(150)]  # fmt: skip
+    group._batcher._queue = [
+        (AppendRequest(f"s-{n}", [ev(n)], None, None), loop.create_future()) for n in range(150)
+    ]
     assert [len(group._batcher._take()) for _ in range(3)] == [64, 64, 22]
     results = await asyncio.gather(
         *(pg_store.append(f"s-{n}", [ev(n)], NO_STREAM) for n in range(150))
@@ -188,8 +189,10 @@ async def test_keyed_appends_of_one_plain_batch_each_replay_their_own_span(pg_st
         pg_store.append("s-3", [ev(8)], None, idempotency_key="k-3"),
     )
     assert all(r.replayed for r in again)
-    assert [(r.stream_id, r.first_version, r.last_version, r.first_position, r.last_position)
-            for r in again] == [("s-1", 1, 2, 1, 2), ("s-3", 1, 3, 4, 6)]  # fmt: skip
+    assert [
+        (r.stream_id, r.first_version, r.last_version, r.first_position, r.last_position)
+        for r in again
+    ] == [("s-1", 1, 2, 1, 2), ("s-3", 1, 3, 4, 6)]
     assert await pg_store.head_position() == 6
 
 

@@ -38,8 +38,9 @@ async def produce(store, seconds: float) -> None:
 
     async def writer(first: int) -> None:
         for n in range(first, EVENTS, writers):
-            await store.append(f"trainee-{n % STREAMS}", [NewEvent(type="Thing", data={"n": n})],
-                               ANY_VERSION)  # fmt: skip
+            await store.append(
+                f"trainee-{n % STREAMS}", [NewEvent(type="Thing", data={"n": n})], ANY_VERSION
+            )
             await asyncio.sleep(seconds / share)
 
     await asyncio.gather(*(writer(w) for w in range(writers)))
@@ -54,8 +55,14 @@ async def bus(settings, service_db, pg_pool):
 
     async def start(partitions: int) -> Consumer:
         options = {"consumer_partitions": partitions, "consumer_sweep_seconds": 0.5}
-        consumer = Consumer(settings.model_copy(update=options), "sink", pg_pool, record_effect,
-                            ["core.#"], retry_delay=0.01)  # fmt: skip
+        consumer = Consumer(
+            settings.model_copy(update=options),
+            "sink",
+            pg_pool,
+            record_effect,
+            ["core.#"],
+            retry_delay=0.01,
+        )
         running.append(asyncio.create_task(consumer.run()))
         await asyncio.wait_for(consumer.ready.wait(), 30)
         return consumer

@@ -60,8 +60,19 @@ async def event(store, stream: str, type_: str, data: dict[str, Any], branch: st
 
 async def upstream(pool, service: str, stream: str, version: int, type_: str, data: dict) -> None:
     now = datetime.now(UTC)
-    envelope = Envelope(uuid.uuid4(), stream, version, version, type_, 1, now, now, data,
-                        Actor("clerk", "branch_clerk"), service=service)  # fmt: skip
+    envelope = Envelope(
+        uuid.uuid4(),
+        stream,
+        version,
+        version,
+        type_,
+        1,
+        now,
+        now,
+        data,
+        Actor("clerk", "branch_clerk"),
+        service=service,
+    )
     assert await handle_once(pool, _ignore, envelope)
 
 
@@ -73,9 +84,17 @@ async def _ignore(conn, envelope) -> None:
 
 
 def enrolment(trainee_id: str, branch: str = "dl-north") -> dict[str, Any]:
-    return {"trainee_id": trainee_id, "name": f"name {trainee_id}", "category": "hq_full_time",
-            "branch_id": branch, "education": "high_school", "experience_years": "2.5",
-            "certificates": ["ase"], "product_series": ["X1"], "enrolled_on": "2026-03-02"}  # fmt: skip
+    return {
+        "trainee_id": trainee_id,
+        "name": f"name {trainee_id}",
+        "category": "hq_full_time",
+        "branch_id": branch,
+        "education": "high_school",
+        "experience_years": "2.5",
+        "certificates": ["ase"],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-02",
+    }
 
 
 async def test_directory_batches_equal_event_by_event(pg_pool, pg_store):
@@ -100,45 +119,97 @@ async def test_directory_batches_equal_event_by_event(pg_pool, pg_store):
 
 
 def stage(no: int, trainer: str, end: str = "2026-03-06") -> dict[str, Any]:
-    return {"no": no, "content": f"stage {no}", "department": "technical", "trainer_id": trainer,
-            "product_series": "X1", "topic": "product", "planned_start": "2026-03-02",
-            "planned_end": end}  # fmt: skip
+    return {
+        "no": no,
+        "content": f"stage {no}",
+        "department": "technical",
+        "trainer_id": trainer,
+        "product_series": "X1",
+        "topic": "product",
+        "planned_start": "2026-03-02",
+        "planned_end": end,
+    }
 
 
 async def test_progress_batches_equal_event_by_event(pg_pool, pg_store):
     """R-10 dissent, R-11 disputed sign-off, R-12 send-back, R-13 demerit, a redraft that keeps
     an unchanged stage's sign-off, and enrolments arriving before and after the plan."""
-    await upstream(pg_pool, "enrollment", "trainee-a", 1, "TraineeEnrolled",
-                   {"trainee_id": "a", "branch_id": "dl-north"})  # fmt: skip
+    await upstream(
+        pg_pool,
+        "enrollment",
+        "trainee-a",
+        1,
+        "TraineeEnrolled",
+        {"trainee_id": "a", "branch_id": "dl-north"},
+    )
     plan, t = "plan-a", {"trainee_id": "a"}
-    await event(pg_store, plan, "PlanDrafted", {**t, "stages": [stage(1, "tr-1"), stage(2, "tr-2")]},
-                "dl-north")  # fmt: skip
+    await event(
+        pg_store,
+        plan,
+        "PlanDrafted",
+        {**t, "stages": [stage(1, "tr-1"), stage(2, "tr-2")]},
+        "dl-north",
+    )
     await event(pg_store, plan, "PlanApproved", t, "dl-north")
     for day in ("2026-03-02", "2026-03-03"):
-        await event(pg_store, plan, "TrainingDayLogged",
-                    {**t, "stage_no": 1, "date": day, "trainer_id": "tr-1"}, "dl-north")  # fmt: skip
-    await event(pg_store, plan, "TrainingDayLogged",
-                {**t, "stage_no": 1, "date": "2026-03-02", "trainer_id": "tr-9"})  # fmt: skip
+        await event(
+            pg_store,
+            plan,
+            "TrainingDayLogged",
+            {**t, "stage_no": 1, "date": day, "trainer_id": "tr-1"},
+            "dl-north",
+        )
+    await event(
+        pg_store,
+        plan,
+        "TrainingDayLogged",
+        {**t, "stage_no": 1, "date": "2026-03-02", "trainer_id": "tr-9"},
+    )
     for day, agree in (("2026-03-02", False), ("2026-03-03", True), ("2026-03-04", False)):
-        await event(pg_store, plan, "TrainingDayConfirmed",
-                    {**t, "stage_no": 1, "date": day, "agree": agree})  # fmt: skip
+        await event(
+            pg_store,
+            plan,
+            "TrainingDayConfirmed",
+            {**t, "stage_no": 1, "date": day, "agree": agree},
+        )
     signed = {**t, "trainer_id": "tr-1", "disputed": True}
     await event(pg_store, plan, "StageSignedOff", {**signed, "stage_no": 1})
-    await event(pg_store, plan, "StageSignedOff", {**signed, "stage_no": 2, "trainer_id": "tr-2",
-                                                   "disputed": False}, "dl-north")  # fmt: skip
+    await event(
+        pg_store,
+        plan,
+        "StageSignedOff",
+        {**signed, "stage_no": 2, "trainer_id": "tr-2", "disputed": False},
+        "dl-north",
+    )
     await event(pg_store, plan, "StageReturned", {**t, "to_stage": 1, "reason": "r"})
     await event(pg_store, plan, "StageReturned", {**t, "to_stage": 7, "reason": "r"}, "dl-north")
     redraft = [stage(1, "tr-1"), stage(2, "tr-2"), stage(3, "tr-3")]
     await event(pg_store, plan, "PlanDrafted", {**t, "stages": redraft}, "dl-north")
     await event(pg_store, plan, "PlanDrafted", {**t, "stages": [stage(2, "tr-4", "2026-04-01")]})
     await event(pg_store, plan, "TrainingCompleted", t)
-    await event(pg_store, "plan-b", "PlanDrafted", {"trainee_id": "b", "stages": [stage(1, "tr-1")]},
-                "dl-south")  # fmt: skip
-    await event(pg_store, "trainer-tr-1", "TrainerDemeritRecorded",
-                {"trainer_id": "tr-1", "trainee_id": "a"}, "dl-north")  # fmt: skip
+    await event(
+        pg_store,
+        "plan-b",
+        "PlanDrafted",
+        {"trainee_id": "b", "stages": [stage(1, "tr-1")]},
+        "dl-south",
+    )
+    await event(
+        pg_store,
+        "trainer-tr-1",
+        "TrainerDemeritRecorded",
+        {"trainer_id": "tr-1", "trainee_id": "a"},
+        "dl-north",
+    )
     await event(pg_store, "trainer-tr-2", "TrainerDemeritRecorded", {"trainer_id": "tr-2"})
-    await upstream(pg_pool, "enrollment", "trainee-b", 1, "TraineeEnrolled",
-                   {"trainee_id": "b", "branch_id": "sh-east"})  # fmt: skip
+    await upstream(
+        pg_pool,
+        "enrollment",
+        "trainee-b",
+        1,
+        "TraineeEnrolled",
+        {"trainee_id": "b", "branch_id": "sh-east"},
+    )
     await upstream(pg_pool, "enrollment", "trainee-b", 2, "TraineeWithdrawn", {"trainee_id": "b"})
     await upstream(pg_pool, "enrollment", "trainee-c", 1, "TraineeWithdrawn", {"trainee_id": "c"})
     rows = await assert_batches_match_events(pg_pool, PROGRESS)
@@ -151,10 +222,19 @@ async def test_progress_runner_applies_batches_and_verifies(pg_pool, pg_store):
     runner = ProjectionRunner(pg_pool, "core", [PROGRESS], batch_size=4)
     await runner.prepare()
     for n in range(10):
-        await event(pg_store, f"plan-{n}", "PlanDrafted",
-                    {"trainee_id": f"p{n}", "stages": [stage(1, "tr-1")]}, "dl-north")  # fmt: skip
-        await event(pg_store, f"plan-{n}", "StageSignedOff",
-                    {"trainee_id": f"p{n}", "stage_no": 1, "trainer_id": "tr-1", "disputed": True})  # fmt: skip
+        await event(
+            pg_store,
+            f"plan-{n}",
+            "PlanDrafted",
+            {"trainee_id": f"p{n}", "stages": [stage(1, "tr-1")]},
+            "dl-north",
+        )
+        await event(
+            pg_store,
+            f"plan-{n}",
+            "StageSignedOff",
+            {"trainee_id": f"p{n}", "stage_no": 1, "trainer_id": "tr-1", "disputed": True},
+        )
     await runner.catch_up()
     assert await pg_pool.fetchval("SELECT disputes FROM proj_progress.branch_tallies") == 10
     assert await verify(pg_pool, "core", PROGRESS) == []
@@ -217,10 +297,15 @@ async def test_grade_board_as_of_reads_the_history_and_what_is_not_projected_yet
 
 
 def payslip(employee: str, total: str, supersedes: uuid.UUID | None = None, pid=None) -> dict:
-    return {"payslip_id": str(pid or uuid.uuid4()), "month": "2026-03", "employee_id": employee,
-            "lines": [{"name": "position", "amount": total, "rule": "R-25"}], "total": total,
-            "supersedes": None if supersedes is None else str(supersedes),
-            "difference": None if supersedes is None else "100.00"}  # fmt: skip
+    return {
+        "payslip_id": str(pid or uuid.uuid4()),
+        "month": "2026-03",
+        "employee_id": employee,
+        "lines": [{"name": "position", "amount": total, "rule": "R-25"}],
+        "total": total,
+        "supersedes": None if supersedes is None else str(supersedes),
+        "difference": None if supersedes is None else "100.00",
+    }
 
 
 async def test_payslip_batches_equal_event_by_event_r32(pg_pool, pg_store):

@@ -18,8 +18,9 @@ async def apply_total(conn, envelope) -> None:
     await conn.execute(
         "INSERT INTO totals VALUES ($1, 1, $2) ON CONFLICT (stream_id)"
         " DO UPDATE SET events = totals.events + 1, amount = totals.amount + $2",
-        envelope.stream_id, envelope.data["amount"],
-    )  # fmt: skip
+        envelope.stream_id,
+        envelope.data["amount"],
+    )
 
 
 TOTALS = Projection("totals", DDL, apply_total)
@@ -121,8 +122,19 @@ async def test_inbox_source_feeds_a_projection(pg_pool, pg_store):
 
     now = datetime.now(UTC)
     for n in range(3):
-        upstream = Envelope(uuid.uuid4(), "up-1", n + 1, n + 1, "Paid", 1, now, now,
-                            {"amount": "2"}, Actor("x", "y"), service="upstream")  # fmt: skip
+        upstream = Envelope(
+            uuid.uuid4(),
+            "up-1",
+            n + 1,
+            n + 1,
+            "Paid",
+            1,
+            now,
+            now,
+            {"amount": "2"},
+            Actor("x", "y"),
+            service="upstream",
+        )
         assert await handle_once(pg_pool, noop, upstream)
         assert not await handle_once(pg_pool, noop, upstream)  # duplicate: no second inbox row
     inbox_totals = Projection("inbox_totals", DDL, apply_total, sources=("inbox",))

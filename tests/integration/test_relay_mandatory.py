@@ -85,8 +85,13 @@ async def test_an_unroutable_event_is_never_checkpointed_is_reported_and_goes_on
     settings = long_secret(settings).model_copy(
         update={"relay_batch_size": 3, "relay_publish": relay_publish}
     )
-    app = create_service_app(settings, service="core", title="core", routers=[],
-                             background=[workers.relay(mandatory=everything)])  # fmt: skip
+    app = create_service_app(
+        settings,
+        service="core",
+        title="core",
+        routers=[],
+        background=[workers.relay(mandatory=everything)],
+    )
     queue, exchange = await capture(settings, amqp, "core.Wanted")
     async with running(app, settings, "core") as svc:
         await append(svc.app.state.store, ["Wanted"] * 6 + ["Unwanted"] * 4)
@@ -166,8 +171,9 @@ async def test_the_deployments_relay_declares_its_consumers_queues_before_publis
     """Enrollment's relay alone, no consuming service started: its events wait in the
     partition queues of training, assessment and compensation (what they bind, ADR 0002)."""
     settings = long_secret(settings).model_copy(update={"relay_publish": relay_publish})
-    app = create_service_app(settings, service="enrollment", title="enrollment", routers=[],
-                             background=[workers.relay()])  # fmt: skip
+    app = create_service_app(
+        settings, service="enrollment", title="enrollment", routers=[], background=[workers.relay()]
+    )
     async with running(app, settings, "enrollment") as svc:
         await append(svc.app.state.store, ["TraineeEnrolled"] * 5)
 

@@ -63,8 +63,10 @@ async def received(queue, count: int) -> list[aio_pika.abc.AbstractIncomingMessa
 
 async def test_a_batch_arrives_whole_in_order_with_each_events_properties(settings, amqp, publish):
     _, exchange, queue, channel = await capture(settings, amqp)
-    batch = [envelope(stream_id=f"trainee-{n % 7}", version=n // 7 + 1, position=n + 1)
-             for n in range(300)]  # fmt: skip
+    batch = [
+        envelope(stream_id=f"trainee-{n % 7}", version=n // 7 + 1, position=n + 1)
+        for n in range(300)
+    ]
     batch[150] = batch[150]._replace(data={"text": "長" * (BIG // 3)})  # split across frames
     confirms = await (await publish(channel, exchange, batch))
     assert len(confirms) == 300 and all(isinstance(c, Basic.Ack) for c in confirms)
@@ -76,9 +78,15 @@ async def test_a_batch_arrives_whole_in_order_with_each_events_properties(settin
         assert message.routing_key == routing_key(e) == "enrollment.TraineeEnrolled"
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
         assert (message.type, message.app_id, message.correlation_id) == (
-            e.type, e.service, str(e.correlation_id))  # fmt: skip
+            e.type,
+            e.service,
+            str(e.correlation_id),
+        )
         assert {k: message.headers[k] for k in ("stream_id", "version", "position")} == {
-            "stream_id": e.stream_id, "version": e.version, "position": e.position}  # fmt: skip
+            "stream_id": e.stream_id,
+            "version": e.version,
+            "position": e.position,
+        }
     assert len(messages[150].body) > BIG
 
 

@@ -39,17 +39,33 @@ CASES = {
 
 def envelope(service: str, type_: str, stream: str, version: int, data: dict[str, Any]) -> Envelope:
     return Envelope(
-        uuid.uuid4(), stream, version, version, type_, 1, NOW, NOW, data,
-        Actor("someone", "after_sales_manager"), branch_id=data.get("branch_id"), service=service,
-    )  # fmt: skip
+        uuid.uuid4(),
+        stream,
+        version,
+        version,
+        type_,
+        1,
+        NOW,
+        NOW,
+        data,
+        Actor("someone", "after_sales_manager"),
+        branch_id=data.get("branch_id"),
+        service=service,
+    )
 
 
 def enrolled(trainee_id: str, branch: str, version: int = 1, name: str = "李娜") -> Envelope:
     data = {
-        "trainee_id": trainee_id, "name": name, "category": "hq_full_time", "branch_id": branch,
-        "education": "bachelor", "experience_years": "3.5", "certificates": ["welder"],
-        "product_series": ["X1", "X2"], "enrolled_on": "2026-03-01",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": name,
+        "category": "hq_full_time",
+        "branch_id": branch,
+        "education": "bachelor",
+        "experience_years": "3.5",
+        "certificates": ["welder"],
+        "product_series": ["X1", "X2"],
+        "enrolled_on": "2026-03-01",
+    }
     return envelope("enrollment", "TraineeEnrolled", f"trainee-{trainee_id}", version, data)
 
 
@@ -59,8 +75,14 @@ def withdrawn(trainee_id: str, version: int) -> Envelope:
 
 
 def graded(trainee_id: str) -> Envelope:
-    data = {"trainee_id": trainee_id, "session_id": "s-1", "position": "technician",
-            "level": "junior", "assigned_at": "2026-03-10T10:00:00+00:00", "supersedes": None}  # fmt: skip
+    data = {
+        "trainee_id": trainee_id,
+        "session_id": "s-1",
+        "position": "technician",
+        "level": "junior",
+        "assigned_at": "2026-03-10T10:00:00+00:00",
+        "supersedes": None,
+    }
     return envelope("assessment", "GradeAssigned", f"sitting-s-1-{trainee_id}", 1, data)
 
 
@@ -101,8 +123,10 @@ async def pools(settings: Settings) -> AsyncIterator[Callable[[str, str], Any]]:
 
 async def dump(pool: asyncpg.Pool, table: str) -> list[tuple[Any, ...]]:
     rows = await pool.fetch(f"SELECT * FROM {table} ORDER BY 1")
-    return [tuple(v for k, v in row.items() if k not in ("updated_at", "applied_at", "seq"))
-            for row in rows]  # fmt: skip
+    return [
+        tuple(v for k, v in row.items() if k not in ("updated_at", "applied_at", "seq"))
+        for row in rows
+    ]
 
 
 @pytest.mark.parametrize("service", list(CASES))

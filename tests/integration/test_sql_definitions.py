@@ -18,10 +18,17 @@ DEFINITIONS = db.CORE_MIGRATIONS.parent / "sql"
 # What the code calls: the store (gl_append, gl_append_grouped, gl_append_grouped_each,
 # gl_stored_digest), assessment's audit (both digests), and what those call in turn.
 LIVE = {
-    "gl_any_key_known", "gl_append", "gl_append_each", "gl_append_grouped",
-    "gl_append_grouped_each", "gl_content_digest", "gl_event_content_v2", "gl_event_digest",
-    "gl_event_digest_v2", "gl_stored_digest",
-}  # fmt: skip
+    "gl_any_key_known",
+    "gl_append",
+    "gl_append_each",
+    "gl_append_grouped",
+    "gl_append_grouped_each",
+    "gl_content_digest",
+    "gl_event_content_v2",
+    "gl_event_digest",
+    "gl_event_digest_v2",
+    "gl_stored_digest",
+}
 _DEFINED = re.compile(r"CREATE OR REPLACE FUNCTION (\w+)\(")
 
 

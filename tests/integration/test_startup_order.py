@@ -44,10 +44,16 @@ async def cluster(pg_dsn: str, amqp_url: str) -> AsyncIterator[Cluster]:
 
 def enrolment(trainee_id: str) -> dict[str, object]:
     return {
-        "trainee_id": trainee_id, "name": "Zhang Wei", "category": "hq_full_time",
-        "branch_id": "hq", "education": "junior_college", "experience_years": "3",
-        "certificates": [], "product_series": ["XG-200"], "enrolled_on": "2026-03-02",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "Zhang Wei",
+        "category": "hq_full_time",
+        "branch_id": "hq",
+        "education": "junior_college",
+        "experience_years": "3",
+        "certificates": [],
+        "product_series": ["XG-200"],
+        "enrolled_on": "2026-03-02",
+    }
 
 
 async def enrol_all(cluster: Cluster, trainee_ids: list[str]) -> None:

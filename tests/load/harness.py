@@ -36,9 +36,12 @@ def running_cluster(pg_dsn: str, amqp_url: str) -> Iterator[cluster.Cluster]:
 
 def config(seed: int, trainees: int, duplicates: float = 0.15) -> LoadConfig:
     return LoadConfig(
-        offices=8, trainees=trainees, seed=seed, wait_seconds=45.0,
+        offices=8,
+        trainees=trainees,
+        seed=seed,
+        wait_seconds=45.0,
         duplicates=Duplicates(fraction=duplicates, concurrent=0.5, seed=seed),
-    )  # fmt: skip
+    )
 
 
 async def load_and_check(

@@ -22,8 +22,14 @@ async def test_eight_offices_with_duplicates_lose_nothing_and_duplicate_nothing(
 
     assert failures(outcome, results) == []
     assert [r.name for r in results] == [
-        "converged", "exactly_once", "inbox", "projections", "audit", "payslips", "alive",
-    ]  # fmt: skip
+        "converged",
+        "exactly_once",
+        "inbox",
+        "projections",
+        "audit",
+        "payslips",
+        "alive",
+    ]
     facts = describe(outcome)
     assert facts["duplicates_sent"] > 0  # the duplicates were really sent
     assert facts["accepted_writes"] > 14 * 20  # a whole round: enrol to payroll

@@ -36,10 +36,19 @@ APPS = {
 # Reachable without a token: probes, scrapes, the API's own description, the problem types' pages
 # and the dashboard page (which asks its user for a token before it calls anything).
 PUBLIC = {
-    "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-    "/docs/assets/{name}", "/problems/{slug}", "/problems/rules/{rule_id}",
-    "/dashboard", "/dashboard/{name}",
-}  # fmt: skip
+    "/health",
+    "/ready",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/docs/assets/{name}",
+    "/problems/{slug}",
+    "/problems/rules/{rule_id}",
+    "/dashboard",
+    "/dashboard/{name}",
+}
 # Path values no route accepts as they are: a month, an id, a stage number, a date, each wrong.
 BAD_VALUES = ["0", "!!", "x" * 200]
 NO_TOKEN_HEADERS = {
@@ -52,11 +61,18 @@ NO_TOKEN_HEADERS = {
 def settings_for(pg_dsn: str, amqp_url: str, **changes) -> Settings:
     namespace = "t" + uuid.uuid4().hex[:12]
     return Settings(
-        pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace, environment="test",
+        pg_dsn=pg_dsn,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        environment="test",
         jwt_secret="authenticate-first-secret-of-32-bytes-" + namespace,
         seal_key="authenticate-first-seal-key-of-32-bytes-" + namespace,
-        poll_interval_seconds=0.01, pool_size=3, consumer_partitions=1, workers=[], **changes,
-    )  # fmt: skip
+        poll_interval_seconds=0.01,
+        pool_size=3,
+        consumer_partitions=1,
+        workers=[],
+        **changes,
+    )
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -71,8 +87,11 @@ async def services(pg_dsn, amqp_url):
 
 def api_routes(service: str) -> list[APIRoute]:
     app = APPS[service](settings_for("postgresql://unused", "amqp://unused"))
-    return [r.original_route for r in iter_route_contexts(app.router.routes)
-            if isinstance(r.original_route, APIRoute)]  # fmt: skip
+    return [
+        r.original_route
+        for r in iter_route_contexts(app.router.routes)
+        if isinstance(r.original_route, APIRoute)
+    ]
 
 
 def guarded(route: APIRoute) -> bool:
@@ -136,9 +155,10 @@ async def test_an_authenticated_caller_still_gets_the_422_naming_the_field(servi
 
     month = await pay.client.get("/branch-fees/0", headers=payroll)
     body = await pay.client.post(
-        "/employees/e-1/piece-rate", content=b'{"x": ',
+        "/employees/e-1/piece-rate",
+        content=b'{"x": ',
         headers={**payroll, "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
 
     assert month.status_code == 422, month.text
     assert [e["field"] for e in month.json()["errors"]] == ["path.month"]

@@ -38,8 +38,12 @@ def branches(rows):
 
 async def test_trainee_list_pages_and_cursors_stay_in_the_clerks_branch(world):
     client = world.services["enrollment"].client
-    everyone = await eventually(client, "/trainees?limit=500", world.headers(Role.MANAGEMENT),
-                                lambda j: OTHER_BRANCH in branches(j["items"]))  # fmt: skip
+    everyone = await eventually(
+        client,
+        "/trainees?limit=500",
+        world.headers(Role.MANAGEMENT),
+        lambda j: OTHER_BRANCH in branches(j["items"]),
+    )
     assert OWN_BRANCH in branches(everyone["items"])
     clerk = world.headers(Role.BRANCH_CLERK)
     seen, cursor = [], None
@@ -68,8 +72,12 @@ async def test_trainee_list_pages_and_cursors_stay_in_the_clerks_branch(world):
 
 async def test_grade_board_shows_the_clerk_its_own_branch_only_now_and_as_of(world):
     client = world.services["assessment"].client
-    await eventually(client, "/board/grades", world.headers(Role.MANAGEMENT),
-                     lambda j: OTHER_BRANCH in branches(j["rows"]))  # fmt: skip
+    await eventually(
+        client,
+        "/board/grades",
+        world.headers(Role.MANAGEMENT),
+        lambda j: OTHER_BRANCH in branches(j["rows"]),
+    )
     clerk = world.headers(Role.BRANCH_CLERK)
     for query in ("", f"?branch_id={OWN_BRANCH}", "?as_of=2999-01-01T00:00:00Z"):
         board = await client.get("/board/grades" + query, headers=clerk)
@@ -83,8 +91,12 @@ async def test_grade_board_shows_the_clerk_its_own_branch_only_now_and_as_of(wor
 
 async def test_training_progress_board_shows_the_clerk_its_own_branch_only(world):
     client = world.services["training"].client
-    await eventually(client, "/board/progress", world.headers(Role.MANAGEMENT),
-                     lambda j: OTHER_BRANCH in branches(j["rows"]))  # fmt: skip
+    await eventually(
+        client,
+        "/board/progress",
+        world.headers(Role.MANAGEMENT),
+        lambda j: OTHER_BRANCH in branches(j["rows"]),
+    )
     clerk = world.headers(Role.BRANCH_CLERK)
     board = (await client.get("/board/progress", headers=clerk)).json()
     assert board["branch_id"] == OWN_BRANCH
@@ -108,8 +120,12 @@ async def test_branch_fees_show_the_clerk_its_own_branch_only(world):
     payroll = world.headers(Role.PAYROLL)
     run = await pay.client.post("/payroll/2026-03/run", json={}, headers=payroll)
     assert run.status_code == 200, run.text
-    fees = await eventually(pay.client, "/branch-fees/2026-03", world.headers(Role.MANAGEMENT),
-                            lambda j: OTHER_BRANCH in branches(j["rows"]))  # fmt: skip
+    fees = await eventually(
+        pay.client,
+        "/branch-fees/2026-03",
+        world.headers(Role.MANAGEMENT),
+        lambda j: OTHER_BRANCH in branches(j["rows"]),
+    )
     assert fees["rows"]
     clerk = world.headers(Role.BRANCH_CLERK)
     own = await pay.client.get("/branch-fees/2026-03", headers=clerk)

@@ -31,8 +31,13 @@ ROUTES = {
 
 def claims(**changes):
     now = int(time.time())
-    body = {"sub": "boss", "roles": [Role.MANAGEMENT], "branch_id": None, "iat": now,
-            "exp": now + 600}  # fmt: skip
+    body = {
+        "sub": "boss",
+        "roles": [Role.MANAGEMENT],
+        "branch_id": None,
+        "iat": now,
+        "exp": now + 600,
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not ...}
 

@@ -45,11 +45,16 @@ APPS = {
 def world_settings(pg_dsn: str, amqp_url: str) -> Settings:
     namespace = "t" + uuid.uuid4().hex[:12]
     return Settings(
-        pg_dsn=pg_dsn, amqp_url=amqp_url, namespace=namespace, environment="test",
+        pg_dsn=pg_dsn,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        environment="test",
         jwt_secret="security-matrix-secret-of-32-bytes-or-more-" + namespace,
         seal_key="security-matrix-seal-key-of-32-bytes-" + namespace,
-        poll_interval_seconds=0.01, pool_size=3, consumer_partitions=1,
-    )  # fmt: skip
+        poll_interval_seconds=0.01,
+        pool_size=3,
+        consumer_partitions=1,
+    )
 
 
 @dataclass
@@ -63,8 +68,12 @@ class World:
         ``sub`` is :func:`sub_of` them unless ``claims`` name one."""
         held = (roles,) if isinstance(roles, str) else roles
         defaults = {"branch_id": OWN_BRANCH, "department": "after_sales"}
-        return mint_token(self.settings.jwt_secret, claims.pop("sub", sub_of(held)), held,
-                          **{**defaults, **claims})  # fmt: skip
+        return mint_token(
+            self.settings.jwt_secret,
+            claims.pop("sub", sub_of(held)),
+            held,
+            **{**defaults, **claims},
+        )
 
     def headers(self, roles: str | tuple[str, ...], **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(roles, **claims)}"}
@@ -74,9 +83,12 @@ class World:
         branch = OWN_BRANCH if relation == "own" else OTHER_BRANCH
         trainee = TRAINEES[branch]
         return {
-            "branch": branch, "trainee": trainee, "trainee_id": trainee,
-            "dispute": self.disputes[branch], "stages": plan_stages(branch),
-        }  # fmt: skip
+            "branch": branch,
+            "trainee": trainee,
+            "trainee_id": trainee,
+            "dispute": self.disputes[branch],
+            "stages": plan_stages(branch),
+        }
 
 
 def leaver(branch: str) -> str:
@@ -113,10 +125,16 @@ def plan_stages(branch: str) -> list[dict[str, object]]:
 def enrolment(branch: str) -> dict[str, Any]:
     """The trainee of ``branch``: eligible for an engineer grade (R-21) once it passes."""
     return {
-        "trainee_id": TRAINEES[branch], "name": f"学员 {branch}", "category": CATEGORIES[branch],
-        "branch_id": branch, "education": "high_school", "experience_years": "4",
-        "certificates": [], "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-03-01",
-    }  # fmt: skip
+        "trainee_id": TRAINEES[branch],
+        "name": f"学员 {branch}",
+        "category": CATEGORIES[branch],
+        "branch_id": branch,
+        "education": "high_school",
+        "experience_years": "4",
+        "certificates": [],
+        "product_series": ["X1", "X2", "X3"],
+        "enrolled_on": "2026-03-01",
+    }
 
 
 @asynccontextmanager
@@ -152,8 +170,14 @@ async def seed_branch(world: World, branch: str) -> None:
     await ok(plans.put(f"/plans/{trainee}", json={"stages": plan_stages(branch)}, headers=manager))
     await ok(plans.post(f"/plans/{trainee}/approve", json={}, headers=world.headers(Role.EXEC_VP)))
     trainer = world.headers(Role.TRAINER, sub=trainer_of(branch))
-    day = {"date": "2026-03-02", "content": "wiring", "method": "demo", "hours": 4,
-           "performance": "ok", "effect": "ok"}  # fmt: skip
+    day = {
+        "date": "2026-03-02",
+        "content": "wiring",
+        "method": "demo",
+        "hours": 4,
+        "performance": "ok",
+        "effect": "ok",
+    }
     await ok(plans.post(f"/plans/{trainee}/stages/5/days", json=day, headers=trainer), 201)
 
     assessment = Assessment(world.services["assessment"])
@@ -161,9 +185,12 @@ async def seed_branch(world: World, branch: str) -> None:
     if branch == OWN_BRANCH:
         assert (await assessment.open_session("s-1", "X1", headers=manager)).status_code == 201
     await assessment.sit("s-1", trainee)
-    filed = await ok(assessment.client.post(
-        f"/trainees/{trainee}/disputes", json={"reason": "recount"}, headers=manager
-    ), 201)  # fmt: skip
+    filed = await ok(
+        assessment.client.post(
+            f"/trainees/{trainee}/disputes", json={"reason": "recount"}, headers=manager
+        ),
+        201,
+    )
     world.disputes[branch] = filed["dispute_id"]
 
     pay = world.services["compensation"]

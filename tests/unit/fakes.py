@@ -25,9 +25,14 @@ def aggregates(registry: EventRegistry) -> Aggregates:
 
 
 def caller(
-    sub: str, *roles: str, branch_id: str | None = None, department: str | None = None,
-    key: str | None = None, expected: int | None = None, now: datetime = NOW,
-) -> CommandContext:  # fmt: skip
+    sub: str,
+    *roles: str,
+    branch_id: str | None = None,
+    department: str | None = None,
+    key: str | None = None,
+    expected: int | None = None,
+    now: datetime = NOW,
+) -> CommandContext:
     """A request's context: ``roles`` are those the token holds and, in that order, the ones the
     route admits (the first is the role the events record)."""
     principal = Principal(sub, frozenset(roles), branch_id, department)

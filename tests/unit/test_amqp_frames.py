@@ -22,12 +22,25 @@ from shared.relay import routing_key, to_properties
 def envelope(**changes: object) -> Envelope:
     moment = datetime(2026, 11, 27, 12, 30, 45, 123456, tzinfo=UTC)
     fields: dict[str, object] = dict(
-        event_id=uuid.uuid4(), stream_id="trainee-t-0001", version=1, position=1,
-        type="TraineeEnrolled", schema_version=1, occurred_at=moment, recorded_at=moment,
-        data={"name": "张伟"}, actor=Actor("clerk-1", "branch_clerk"), branch_id="bo-east",
-        correlation_id=uuid.uuid4(), causation_id=None, idempotency_key="k-1",
-        policy_version=None, service="enrollment", prev_hash=b"\x00" * 32, hash=b"\x01" * 32,
-    )  # fmt: skip
+        event_id=uuid.uuid4(),
+        stream_id="trainee-t-0001",
+        version=1,
+        position=1,
+        type="TraineeEnrolled",
+        schema_version=1,
+        occurred_at=moment,
+        recorded_at=moment,
+        data={"name": "张伟"},
+        actor=Actor("clerk-1", "branch_clerk"),
+        branch_id="bo-east",
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        idempotency_key="k-1",
+        policy_version=None,
+        service="enrollment",
+        prev_hash=b"\x00" * 32,
+        hash=b"\x01" * 32,
+    )
     return Envelope(**{**fields, **changes})  # type: ignore[arg-type]
 
 
@@ -49,8 +62,11 @@ def published(
     **options: bool,
 ) -> tuple[Basic.Publish, ContentHeader, list[bytes], set[int]]:
     body = e.to_json()
-    frames = decode(amqp_frames.event_publish(channel, exchange, routing_key(e), e, body,
-                                              max_content, **options))  # fmt: skip
+    frames = decode(
+        amqp_frames.event_publish(
+            channel, exchange, routing_key(e), e, body, max_content, **options
+        )
+    )
     (_, method), (_, header), *bodies = frames
     assert isinstance(method, Basic.Publish) and isinstance(header, ContentHeader)
     assert all(isinstance(b, ContentBody) for _, b in bodies)
@@ -135,14 +151,27 @@ def test_a_timestamp_is_whole_utc_seconds_whatever_the_offset():
     max_content=st.integers(1, 5000),
 )
 def test_any_event_decodes_to_what_to_properties_says(
-    stream_id, event_type, service, version, position, correlated, seconds, text, channel,
+    stream_id,
+    event_type,
+    service,
+    version,
+    position,
+    correlated,
+    seconds,
+    text,
+    channel,
     max_content,
-):  # fmt: skip
+):
     e = envelope(
-        stream_id=stream_id, type=event_type, service=service, version=version,
-        position=position, correlation_id=uuid.uuid4() if correlated else None,
-        recorded_at=datetime.fromtimestamp(seconds, UTC), data={"text": text},
-    )  # fmt: skip
+        stream_id=stream_id,
+        type=event_type,
+        service=service,
+        version=version,
+        position=position,
+        correlation_id=uuid.uuid4() if correlated else None,
+        recorded_at=datetime.fromtimestamp(seconds, UTC),
+        data={"text": text},
+    )
     method, header, chunks, channels = published(e, channel=channel, max_content=max_content)
     assert method.routing_key == f"{service}.{event_type}" and channels == {channel}
     assert header.properties == expected_properties(e)

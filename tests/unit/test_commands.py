@@ -58,8 +58,10 @@ def test_command_routes_document_their_headers_once_and_other_routes_none():
 
     assert operation_parameters(app, "/things") == ["Idempotency-Key"]
     assert operation_parameters(app, "/things/{thing_id}") == [
-        "thing_id", "Idempotency-Key", "If-Match",
-    ]  # fmt: skip
+        "thing_id",
+        "Idempotency-Key",
+        "If-Match",
+    ]
     assert operation_parameters(app, "/plain") == []
     security = app.openapi()["paths"]["/things"]["post"]["security"]
     assert security == [{"HTTPBearer": []}]

@@ -25,7 +25,11 @@ def test_every_domain_module_imports_without_asyncpg():
     assert len(DOMAIN_MODULES) > 30  # every service's domain package is found
     found = subprocess.run(
         [sys.executable, "-c", PROBE, *DOMAIN_MODULES],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     loaded = found.stdout.strip()
     assert "asyncpg" not in loaded.split(","), f"domain modules pulled in: {loaded}"

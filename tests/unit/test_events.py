@@ -39,8 +39,18 @@ def _v2_to_v3(data: dict) -> dict:
 
 def envelope(data: dict, schema_version: int, type_: str = "ScoreRecorded") -> Envelope:
     now = datetime(2026, 1, 5, tzinfo=UTC)
-    return Envelope(uuid.uuid4(), "trainee-1", 1, 1, type_, schema_version, now, now, data,
-                    Actor("u", "examiner"))  # fmt: skip
+    return Envelope(
+        uuid.uuid4(),
+        "trainee-1",
+        1,
+        1,
+        type_,
+        schema_version,
+        now,
+        now,
+        data,
+        Actor("u", "examiner"),
+    )
 
 
 def test_encode_keeps_decimals_exact_and_names_type_and_version():

@@ -48,13 +48,27 @@ def assert_text_cells_only(data: bytes, expected_texts: list[str]) -> None:
 
 
 def plan(text: str) -> dict:
-    day = {"date": "2026-03-02", "hours": "4", "content": text, "method": text, "agree": False,
-           "comment": text}  # fmt: skip
+    day = {
+        "date": "2026-03-02",
+        "hours": "4",
+        "content": text,
+        "method": text,
+        "agree": False,
+        "comment": text,
+    }
     stage = {
-        "no": 1, "content": text, "department": "technical", "trainer_id": "tr-1",
-        "product_series": None, "planned_start": "2026-03-02", "planned_end": "2026-03-31",
-        "countersigned": True, "disputed": True, "trainer_assessment": text, "days": [day],
-    }  # fmt: skip
+        "no": 1,
+        "content": text,
+        "department": "technical",
+        "trainer_id": "tr-1",
+        "product_series": None,
+        "planned_start": "2026-03-02",
+        "planned_end": "2026-03-31",
+        "countersigned": True,
+        "disputed": True,
+        "trainer_assessment": text,
+        "days": [day],
+    }
     return {"trainee_id": "t-1", "stages": [stage]}
 
 
@@ -71,14 +85,19 @@ def test_plan_export_writes_stage_content_and_assessment_as_text(text):
 
 def payroll_view(text: str) -> dict:
     line = {"name": "position", "amount": "2600.00", "rule": "R-25"}
-    payslip = {"employee_id": text, "lines": [line], "total": "2600.00", "payslip_id": text,
-               "supersedes": text, "difference": "-120.50"}  # fmt: skip
+    payslip = {
+        "employee_id": text,
+        "lines": [line],
+        "total": "2600.00",
+        "payslip_id": text,
+        "supersedes": text,
+        "difference": "-120.50",
+    }
     return {"payslips": [payslip]}
 
 
 def fee_rows(text: str) -> list[dict]:
-    return [{"branch_id": text, "trainee_id": text, "days": 2, "amount": "400.00",
-             "dates": [text]}]  # fmt: skip
+    return [{"branch_id": text, "trainee_id": text, "days": 2, "amount": "400.00", "dates": [text]}]
 
 
 @pytest.mark.parametrize("text", HOSTILE)

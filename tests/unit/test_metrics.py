@@ -19,8 +19,12 @@ def sample(metrics: Metrics, suffix: str, **labels: str) -> float:
 def test_each_committed_event_is_observed_with_its_delay_since_recording():
     metrics = Metrics("training")
     now = datetime.now(UTC)
-    metrics.observe_consumed([envelope(recorded_at=now - timedelta(seconds=2)),
-                              envelope(recorded_at=now - timedelta(milliseconds=30))])  # fmt: skip
+    metrics.observe_consumed(
+        [
+            envelope(recorded_at=now - timedelta(seconds=2)),
+            envelope(recorded_at=now - timedelta(milliseconds=30)),
+        ]
+    )
     assert sample(metrics, "_count") == 2
     assert 2.0 <= sample(metrics, "_sum") < 2.5
     assert sample(metrics, "_bucket", le="0.025") == 0  # 30 ms is over 25 ms

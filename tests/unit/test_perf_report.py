@@ -24,30 +24,58 @@ SECRET = "a-test-secret-long-enough-for-hs256-signing"
 
 def row(suite: str, workload: str, value: float, baseline: float, **extra: Any) -> Row:
     extra.setdefault("unit", "req/s")
-    return Row(suite=suite, workload=workload, system="Gradeline", value=value, baseline="bare",
-               baseline_value=baseline, runs=((value,), (baseline,)),
-               note=f"how {workload} is run", **extra)  # fmt: skip
+    return Row(
+        suite=suite,
+        workload=workload,
+        system="Gradeline",
+        value=value,
+        baseline="bare",
+        baseline_value=baseline,
+        runs=((value,), (baseline,)),
+        note=f"how {workload} is run",
+        **extra,
+    )
 
 
 HTTP = [
     row("http", "enrollment POST /trainees, 64 clients: throughput", 900, 1000, goal=0.60),
     row("http", "training PUT /plans/{id}, 64 clients: throughput", 300, 1000, goal=0.60),
-    row("http", "training PUT /plans/{id}, 64 clients: latency p99", 180, 90, unit="ms",
-        higher_is_better=False, min_value=150.0),
+    row(
+        "http",
+        "training PUT /plans/{id}, 64 clients: latency p99",
+        180,
+        90,
+        unit="ms",
+        higher_is_better=False,
+        min_value=150.0,
+    ),
     row("http", "training: RSS after load", 80, 60, unit="MiB", higher_is_better=False),
-]  # fmt: skip
+]
 ASSESSMENT = [
-    row("assessment", "a) board query (`grade_rows`), p50", 120, 110, unit="ms",
-        higher_is_better=False),
-    row("assessment", "a) board query (`grade_rows`), p99", 190, 180, unit="ms",
-        higher_is_better=False),
+    row(
+        "assessment",
+        "a) board query (`grade_rows`), p50",
+        120,
+        110,
+        unit="ms",
+        higher_is_better=False,
+    ),
+    row(
+        "assessment",
+        "a) board query (`grade_rows`), p99",
+        190,
+        180,
+        unit="ms",
+        higher_is_better=False,
+    ),
     row("assessment", "b) rebuild grade board from history", 5000, 100_000, unit="ev/s"),
-]  # fmt: skip
+]
 
 
 def benchmarks_doc(suites: dict[str, list[Row]]) -> str:
-    doc = replace_between(DOC_HEADER, MACHINE_START, MACHINE_END,
-                          machine_block({"cores (nproc)": "2"}))  # fmt: skip
+    doc = replace_between(
+        DOC_HEADER, MACHINE_START, MACHINE_END, machine_block({"cores (nproc)": "2"})
+    )
     for suite, rows in suites.items():
         section = markdown_section(f"{suite} suite", rows, (0.1, 0.5))
         doc = replace_between(doc, f"<!-- suite:{suite} -->", f"<!-- /suite:{suite} -->", section)
@@ -74,8 +102,10 @@ def test_each_figure_shows_its_rows_with_baseline_ratio_and_goal() -> None:
     report = perf_report.build(benchmarks_doc({"http": HTTP, "assessment": ASSESSMENT}))
 
     http = figure(report, "HTTP commands per service")
-    assert "| enrollment POST /trainees, 64 clients: throughput | 900 req/s | bare | 1.00k req/s" \
-        " | 0.90× | ≥ 0.60× | yes |" in http  # fmt: skip
+    assert (
+        "| enrollment POST /trainees, 64 clients: throughput | 900 req/s | bare | 1.00k req/s"
+        " | 0.90× | ≥ 0.60× | yes |" in http
+    )
     assert "RSS" not in http  # memory has a figure of its own
     assert "training: RSS after load | 80 MiB | bare | 60 MiB | 0.75×" in figure(
         report, "Resident memory per service"

@@ -49,7 +49,20 @@ def test_every_2xx_answer_has_a_schema_naming_its_fields(service):
 
 def test_a_route_returning_a_plain_dict_counts_as_undescribed():
     spec = {
-        "paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
-            "schema": {"type": "object", "additionalProperties": True}}}}}}}},
-    }  # fmt: skip
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "additionalProperties": True}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
     assert undescribed_answers(spec) == ["GET /x 200 application/json"]

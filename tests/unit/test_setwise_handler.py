@@ -15,8 +15,19 @@ NO_CONNECTION: Any = None  # the handlers here record calls only
 
 
 def ev(service: str, type_: str, key: str) -> Envelope:
-    return Envelope(uuid.uuid4(), f"s-{key}", 1, 1, type_, 1, NOW, NOW, {"k": key},
-                    Actor("a", "r"), service=service)  # fmt: skip
+    return Envelope(
+        uuid.uuid4(),
+        f"s-{key}",
+        1,
+        1,
+        type_,
+        1,
+        NOW,
+        NOW,
+        {"k": key},
+        Actor("a", "r"),
+        service=service,
+    )
 
 
 def keys(envelopes: Sequence[Envelope]) -> list[str]:
@@ -34,10 +45,15 @@ async def test_stretches_of_a_set_wise_type_go_together_and_the_rest_one_by_one_
 
     handler = SetwiseHandler(one, {("up", "Enrolled"): many})
     events = [
-        ev("up", "Enrolled", "a"), ev("up", "Enrolled", "b"), ev("up", "Withdrawn", "a"),
-        ev("other", "Enrolled", "x"), ev("up", "Enrolled", "c"), ev("up", "Placed", "c"),
-        ev("up", "Placed", "d"), ev("up", "Enrolled", "d"),
-    ]  # fmt: skip
+        ev("up", "Enrolled", "a"),
+        ev("up", "Enrolled", "b"),
+        ev("up", "Withdrawn", "a"),
+        ev("other", "Enrolled", "x"),
+        ev("up", "Enrolled", "c"),
+        ev("up", "Placed", "c"),
+        ev("up", "Placed", "d"),
+        ev("up", "Enrolled", "d"),
+    ]
 
     await handler.apply(NO_CONNECTION, events)
 

@@ -72,8 +72,9 @@ async def test_a_stale_cache_under_concurrency_still_appends_on_the_true_version
     assert sorted(o.version for o in outcomes) == [2, 3, 4, 5, 6]
     assert (await load(store, registry, COUNTER, "c-1"))[0].total == 6
     with pytest.raises(ConcurrencyError):  # If-Match against a version the cache is past
-        await execute(store, registry, COUNTER, "c-1", Count(1), META, expected_version=3,
-                      cache=cache)  # fmt: skip
+        await execute(
+            store, registry, COUNTER, "c-1", Count(1), META, expected_version=3, cache=cache
+        )
 
 
 async def test_inside_a_callers_transaction_the_cache_is_neither_read_nor_filled():

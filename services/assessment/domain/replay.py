@@ -35,9 +35,11 @@ from .vocabulary import DisputeOutcome, Education
 Decision = GradeAssigned | AssessmentFailed
 # Stands in for the facts of a failure when the inbox replay has none: a failure ignores them.
 NO_FACTS = TraineeFacts(
-    education=Education.JUNIOR_HIGH, experience_years=Decimal(0), certificates=[],
+    education=Education.JUNIOR_HIGH,
+    experience_years=Decimal(0),
+    certificates=[],
     mastered_series=[],
-)  # fmt: skip
+)
 
 
 class NotDerivable(Exception):

@@ -114,9 +114,16 @@ def _apply_grade(c: ApplyGrade, state: PayAccount) -> list[Event]:
         return []  # this grade was applied already (a redelivered event)
     try:
         rate = pay_rate(
-            c.employee_id, c.category, c.position, c.level, c.effective_from,
-            c.grade_event_id, PAY.in_force(c.effective_from), c.supersedes, c.decided_at,
-        )  # fmt: skip
+            c.employee_id,
+            c.category,
+            c.position,
+            c.level,
+            c.effective_from,
+            c.grade_event_id,
+            PAY.in_force(c.effective_from),
+            c.supersedes,
+            c.decided_at,
+        )
     except LookupError as missing:
         raise InvalidCommand("level", str(missing), "R-20") from None
     return [] if rate is None else [rate]  # branch-commissioned staff get no rate

@@ -33,9 +33,15 @@ class GradeDecision:
 
     def command(self, category: Category) -> ApplyGrade:
         return ApplyGrade(
-            self.employee_id, category, self.position, self.level, self.decided_on,
-            self.event_id, self.supersedes, self.decided_at,
-        )  # fmt: skip
+            self.employee_id,
+            category,
+            self.position,
+            self.level,
+            self.decided_on,
+            self.event_id,
+            self.supersedes,
+            self.decided_at,
+        )
 
 
 def grade_decision(
@@ -51,9 +57,14 @@ def grade_decision(
 
     def decision(position: Position, level: Level | None, day: str) -> GradeDecision:
         return GradeDecision(
-            event_id, str(data["trainee_id"]), position, level, day_of(day), occurred_at,
+            event_id,
+            str(data["trainee_id"]),
+            position,
+            level,
+            day_of(day),
+            occurred_at,
             UUID(str(data["supersedes"])) if data.get("supersedes") else None,
-        )  # fmt: skip
+        )
 
     if event_type == "GradeAssigned":
         if not data.get("position"):

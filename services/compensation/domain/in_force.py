@@ -55,8 +55,13 @@ def _rank(rate: PayRateSet, index: int, by_grade: dict[UUID, PayRateSet]) -> tup
     (any fixed order will do); recorded order only for rates that do not say when."""
     when = rate.decided_at
     recorded = -1 if when is not None else index
-    return (effective_from(rate, by_grade), when is not None, when or _UNKNOWN, recorded,
-            str(rate.grade_event_id))  # fmt: skip
+    return (
+        effective_from(rate, by_grade),
+        when is not None,
+        when or _UNKNOWN,
+        recorded,
+        str(rate.grade_event_id),
+    )
 
 
 def in_force_on(rates: Sequence[PayRateSet], day: date) -> InForce | None:

@@ -36,24 +36,38 @@ def pay_rate(
     known = {"supersedes": supersedes, "decided_at": decided_at}
     if position in policy.positions_without_lines:
         return PayRateSet(
-            employee_id=employee_id, category=category, position=position, level=None,
-            monthly=None, lines=[], travel_day_rates=[], piece_rate_rule=None,
-            effective_from=effective_from, grade_event_id=grade_event_id,
+            employee_id=employee_id,
+            category=category,
+            position=position,
+            level=None,
+            monthly=None,
+            lines=[],
+            travel_day_rates=[],
+            piece_rate_rule=None,
+            effective_from=effective_from,
+            grade_event_id=grade_event_id,
             policy_version=policy.version,
             rule_trace=[f"R-30: {position.value}: worker's treatment, no after-sales pay", since],
             **known,
-        )  # fmt: skip
+        )
     if level is None:
         raise LookupError(f"a {position.value} needs a level")
     row = policy.row(category, position, level)
     return PayRateSet(
-        employee_id=employee_id, category=category, position=position, level=level,
-        monthly=row.monthly, lines=_monthly_lines(row, policy),
+        employee_id=employee_id,
+        category=category,
+        position=position,
+        level=level,
+        monthly=row.monthly,
+        lines=_monthly_lines(row, policy),
         travel_day_rates=_travel_day_rates(row, policy),
         piece_rate_rule=row.rule if row.piece_rate else None,
-        effective_from=effective_from, grade_event_id=grade_event_id,
-        policy_version=policy.version, rule_trace=[*_trace(row, policy), since], **known,
-    )  # fmt: skip
+        effective_from=effective_from,
+        grade_event_id=grade_event_id,
+        policy_version=policy.version,
+        rule_trace=[*_trace(row, policy), since],
+        **known,
+    )
 
 
 def _monthly_lines(row: PayRow, policy: PayPolicy) -> list[RateLine]:

@@ -78,21 +78,42 @@ class Assessment:
         self.positions += 1
         now = datetime.now(UTC)
         envelope = Envelope(
-            uuid.uuid4(), stream, self.versions[stream], self.positions, type_, 1, now, now,
-            data, Actor("upstream-user", "after_sales_manager"), branch_id=branch_id,
+            uuid.uuid4(),
+            stream,
+            self.versions[stream],
+            self.positions,
+            type_,
+            1,
+            now,
+            now,
+            data,
+            Actor("upstream-user", "after_sales_manager"),
+            branch_id=branch_id,
             service=service,
-        )  # fmt: skip
+        )
         assert await handle_once(self.pool, handle, envelope)
         return envelope
 
-    async def enrol(self, trainee_id, branch="dl-north", education="high_school",
-                    experience="4", series=("X1", "X2", "X3"), certificates=()):  # fmt: skip
+    async def enrol(
+        self,
+        trainee_id,
+        branch="dl-north",
+        education="high_school",
+        experience="4",
+        series=("X1", "X2", "X3"),
+        certificates=(),
+    ):
         data = {
-            "trainee_id": trainee_id, "name": f"name of {trainee_id}",
-            "category": "branch_commissioned", "branch_id": branch, "education": education,
-            "experience_years": experience, "certificates": list(certificates),
-            "product_series": list(series), "enrolled_on": "2026-03-01",
-        }  # fmt: skip
+            "trainee_id": trainee_id,
+            "name": f"name of {trainee_id}",
+            "category": "branch_commissioned",
+            "branch_id": branch,
+            "education": education,
+            "experience_years": experience,
+            "certificates": list(certificates),
+            "product_series": list(series),
+            "enrolled_on": "2026-03-01",
+        }
         await self.upstream("enrollment", f"trainee-{trainee_id}", "TraineeEnrolled", data, branch)
 
     async def plan(self, trainee_id, stages, revision=1, approve=True):
@@ -100,28 +121,50 @@ class Assessment:
         training requires before any stage is signed (R-9), approved unless ``approve`` is
         False."""
         specs = [
-            {"no": no, "content": f"stage {no}", "department": "technical", "trainer_id": trainer,
-             "product_series": series, "topic": "product", "planned_start": "2026-03-02",
-             "planned_end": "2026-03-06"}
+            {
+                "no": no,
+                "content": f"stage {no}",
+                "department": "technical",
+                "trainer_id": trainer,
+                "product_series": series,
+                "topic": "product",
+                "planned_start": "2026-03-02",
+                "planned_end": "2026-03-06",
+            }
             for no, series, trainer in stages
-        ]  # fmt: skip
+        ]
         stream = f"plan-{trainee_id}"
-        data = {"trainee_id": trainee_id, "revision": revision, "stages": specs,
-                "drafted_by": "mgr"}  # fmt: skip
+        data = {
+            "trainee_id": trainee_id,
+            "revision": revision,
+            "stages": specs,
+            "drafted_by": "mgr",
+        }
         await self.upstream("training", stream, "PlanDrafted", data)
         if approve:
             approved = {"trainee_id": trainee_id, "revision": revision, "approved_by": "vp"}
             await self.upstream("training", stream, "PlanApproved", approved)
 
     async def sign(self, trainee_id, no, trainer, series=None):
-        data = {"trainee_id": trainee_id, "stage_no": no, "trainer_id": trainer,
-                "product_series": series, "assessment": "good", "disputed": False,
-                "comment": None}  # fmt: skip
+        data = {
+            "trainee_id": trainee_id,
+            "stage_no": no,
+            "trainer_id": trainer,
+            "product_series": series,
+            "assessment": "good",
+            "disputed": False,
+            "comment": None,
+        }
         await self.upstream("training", f"plan-{trainee_id}", "StageSignedOff", data)
 
     async def send_back(self, trainee_id, from_stage, to_stage):
-        data = {"trainee_id": trainee_id, "from_stage": from_stage, "to_stage": to_stage,
-                "reason": "goal not reached", "returned_by": "tr-late"}  # fmt: skip
+        data = {
+            "trainee_id": trainee_id,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "reason": "goal not reached",
+            "returned_by": "tr-late",
+        }
         await self.upstream("training", f"plan-{trainee_id}", "StageReturned", data)
 
     # --- assessment requests ------------------------------------------------------------------
@@ -132,9 +175,10 @@ class Assessment:
 
     async def written(self, session_id, trainee_id, score, headers=None):
         return await self.client.post(
-            f"/sessions/{session_id}/written", json={"trainee_id": trainee_id, "score": score},
+            f"/sessions/{session_id}/written",
+            json={"trainee_id": trainee_id, "score": score},
             headers=headers or self.examiner("hr"),
-        )  # fmt: skip
+        )
 
     async def practical(self, session_id, trainee_id, department, score, headers=None):
         return await self.client.post(

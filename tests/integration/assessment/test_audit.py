@@ -18,12 +18,14 @@ async def disputed_and_corrected(svc, trainee_id="t-a"):
     await svc.sign(trainee_id, 1, "tr-1")
     await svc.open_session()
     await svc.sit("s-1", trainee_id)
-    filed = await svc.client.post(f"/trainees/{trainee_id}/disputes", json={"reason": "x"},
-                                  headers=svc.trainee(trainee_id))  # fmt: skip
+    filed = await svc.client.post(
+        f"/trainees/{trainee_id}/disputes", json={"reason": "x"}, headers=svc.trainee(trainee_id)
+    )
     dispute_id = filed.json()["dispute_id"]
     body = {"outcome": "corrected", "practical": {"technical": 100}}
-    answer = await svc.client.post(f"/disputes/{dispute_id}/resolve", json=body,
-                                   headers=svc.manager())  # fmt: skip
+    answer = await svc.client.post(
+        f"/disputes/{dispute_id}/resolve", json=body, headers=svc.manager()
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -38,8 +40,12 @@ async def test_an_untouched_history_is_consistent_and_re_derived_step_by_step(sv
     report = answer.json()
     assert report["consistent"] is True and report["differences"] == []
     types = [(e["service"], e["type"]) for e in report["events"]]
-    assert types[:4] == [("enrollment", "TraineeEnrolled"), ("training", "PlanDrafted"),
-                         ("training", "PlanApproved"), ("training", "StageSignedOff")]  # fmt: skip
+    assert types[:4] == [
+        ("enrollment", "TraineeEnrolled"),
+        ("training", "PlanDrafted"),
+        ("training", "PlanApproved"),
+        ("training", "StageSignedOff"),
+    ]
     assert types.count(("assessment", "GradeAssigned")) == 2
     assert ("assessment", "GradeDisputeResolved") in types
     first, second = report["derivations"]
@@ -99,12 +105,23 @@ async def test_an_upstream_event_hashed_by_its_producer_checks_in_the_inbox_unti
     """An upstream store hashes with the digest that covers recorded_at, position and the ids
     (migration 0011); the inbox copy verifies under it, and an edit of those fields shows."""
     data = {
-        "trainee_id": "t-h", "name": "name of t-h", "category": "branch_commissioned",
-        "branch_id": "dl-north", "education": "high_school", "experience_years": "4",
-        "certificates": [], "product_series": ["X1"], "enrolled_on": "2026-03-01",
-    }  # fmt: skip
-    enrolled = NewEvent("TraineeEnrolled", data, branch_id="dl-north", correlation_id=uuid.uuid4(),
-                        actor=Actor("clerk", "branch_clerk"))  # fmt: skip
+        "trainee_id": "t-h",
+        "name": "name of t-h",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": "4",
+        "certificates": [],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-01",
+    }
+    enrolled = NewEvent(
+        "TraineeEnrolled",
+        data,
+        branch_id="dl-north",
+        correlation_id=uuid.uuid4(),
+        actor=Actor("clerk", "branch_clerk"),
+    )
     await pg_store.append("trainee-t-h", [enrolled], NO_STREAM)
     (envelope,) = await pg_store.read_stream("trainee-t-h")
     assert await handle_once(svc.pool, handle, envelope._replace(service="enrollment"))

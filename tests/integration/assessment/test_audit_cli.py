@@ -23,8 +23,11 @@ async def graded(svc, trainee_id):
 
 async def gradeline(settings, *args, seal_key=None):
     """The command in a thread: it runs its own event loop, as it does from a shell."""
-    env = {"GRADELINE_PG_DSN": settings.pg_dsn, "GRADELINE_NAMESPACE": settings.namespace,
-           "GRADELINE_SEAL_KEY": seal_key or settings.seal_key.get_secret_value()}  # fmt: skip
+    env = {
+        "GRADELINE_PG_DSN": settings.pg_dsn,
+        "GRADELINE_NAMESPACE": settings.namespace,
+        "GRADELINE_SEAL_KEY": seal_key or settings.seal_key.get_secret_value(),
+    }
     return await asyncio.to_thread(runner.invoke, app, list(args), env=env)
 
 

@@ -42,8 +42,10 @@ async def test_dispute_upheld_then_corrected_keeps_the_first_grade_r23(svc):
     assert corrected.status_code == 200, corrected.text
     grade = corrected.json()["grade"]
     assert (grade["position"], grade["level"], grade["grade_score"]) == (
-        "engineer", "senior", "97.5",
-    )  # fmt: skip
+        "engineer",
+        "senior",
+        "97.5",
+    )
     rows = await svc.pool.fetch(
         "SELECT event_id, data FROM events WHERE type = 'GradeAssigned' ORDER BY position"
     )
@@ -54,8 +56,15 @@ async def test_dispute_upheld_then_corrected_keeps_the_first_grade_r23(svc):
     board = await svc.eventually(
         "/board/grades", svc.management(), lambda b: b["rows"] and b["rows"][0]["level"] == "senior"
     )
-    assert board["rows"] == [{"branch_id": "dl-north", "position": "engineer",
-                              "level": "senior", "count": 1, "trainee_ids": ["t-a"]}]  # fmt: skip
+    assert board["rows"] == [
+        {
+            "branch_id": "dl-north",
+            "position": "engineer",
+            "level": "senior",
+            "count": 1,
+            "trainee_ids": ["t-a"],
+        }
+    ]
 
 
 async def test_dispute_refusals(svc):
@@ -84,8 +93,9 @@ async def test_dispute_refusals(svc):
     assert empty.status_code == 422
     bad = await resolve(svc, dispute_id, {"outcome": "corrected", "practical": {"quality": 80.55}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.practical.quality"
-    clerk = await svc.client.post(f"/disputes/{dispute_id}/resolve", json={"outcome": "upheld"},
-                                  headers=svc.clerk())  # fmt: skip
+    clerk = await svc.client.post(
+        f"/disputes/{dispute_id}/resolve", json={"outcome": "upheld"}, headers=svc.clerk()
+    )
     assert clerk.status_code == 403
     assert (
         await svc.pool.fetchval(
@@ -112,8 +122,9 @@ async def test_grade_board_scoped_to_a_clerks_branch_and_answering_as_of_the_pas
     await graded(svc, "t-n2", branch="dl-north", written="85", practical=("85",) * 5)
     moment = await svc.pool.fetchval("SELECT max(recorded_at) FROM events")
     await graded(svc, "t-s1", branch="dl-south")
-    full = await svc.eventually("/board/grades", svc.management(),
-                                lambda b: sum(r["count"] for r in b["rows"]) == 3)  # fmt: skip
+    full = await svc.eventually(
+        "/board/grades", svc.management(), lambda b: sum(r["count"] for r in b["rows"]) == 3
+    )
     assert [
         (r["branch_id"], r["position"], r["level"], r["trainee_ids"]) for r in full["rows"]
     ] == [
@@ -126,13 +137,15 @@ async def test_grade_board_scoped_to_a_clerks_branch_and_answering_as_of_the_pas
     other = await svc.client.get("/board/grades?branch_id=dl-north", headers=svc.clerk("dl-south"))
     assert other.status_code == 403
     assert (await svc.client.get("/board/grades", headers=svc.trainee("t-n1"))).status_code == 403
-    past = await svc.client.get("/board/grades", params={"as_of": moment.isoformat()},
-                                headers=svc.auditor())  # fmt: skip
+    past = await svc.client.get(
+        "/board/grades", params={"as_of": moment.isoformat()}, headers=svc.auditor()
+    )
     assert past.status_code == 200, past.text
     assert {t for r in past.json()["rows"] for t in r["trainee_ids"]} == {"t-n1", "t-n2"}
     assert past.json()["as_of"].startswith(moment.isoformat()[:19])
-    empty = await svc.client.get("/board/grades", params={"as_of": "2020-01-01T00:00:00"},
-                                 headers=svc.management())  # fmt: skip
+    empty = await svc.client.get(
+        "/board/grades", params={"as_of": "2020-01-01T00:00:00"}, headers=svc.management()
+    )
     assert empty.json()["rows"] == []
 
 
@@ -162,22 +175,49 @@ async def test_trainer_board_after_closing_a_session_example_e(svc):
         await svc.plan(trainee, [(1, "X1", "tr-1"), (2, "X2", "tr-2")])
         written = "79" if n < 4 else "90"
         await svc.sit("s-e", trainee, written=written, practical=EXAMPLE_A)
-    await svc.upstream("training", "trainer-tr-1", "TrainerDemeritRecorded",
-                       {"trainer_id": "tr-1", "reason": "perfunctory", "trainee_id": "t-0",
-                        "recorded_by": "mgr", "recorded_on": "2026-03-10"})  # fmt: skip
+    await svc.upstream(
+        "training",
+        "trainer-tr-1",
+        "TrainerDemeritRecorded",
+        {
+            "trainer_id": "tr-1",
+            "reason": "perfunctory",
+            "trainee_id": "t-0",
+            "recorded_by": "mgr",
+            "recorded_on": "2026-03-10",
+        },
+    )
     closed = await svc.client.post("/sessions/s-e/close", json={}, headers=svc.manager())
     assert closed.status_code == 200, closed.text
     (penalty,) = closed.json()["penalties"]  # tr-2 trained them on X2, not the session's series
     assert (penalty["trainer_id"], penalty["trainees"], penalty["failed"]) == ("tr-1", 10, 4)
     assert (penalty["failure_rate"], penalty["fine"]) == ("0.4", "150.00")
-    board = await svc.eventually("/board/trainers?session_id=s-e", svc.management(),
-                                 lambda b: len(b["rows"]) == 1 and b["rows"][0]["demerits"] == 1)  # fmt: skip
+    board = await svc.eventually(
+        "/board/trainers?session_id=s-e",
+        svc.management(),
+        lambda b: len(b["rows"]) == 1 and b["rows"][0]["demerits"] == 1,
+    )
     row = board["rows"][0]
-    assert {k: row[k] for k in ("trainer_id", "session_id", "product_series", "trainees", "failed",
-                                "failure_rate", "fine")} == {
-        "trainer_id": "tr-1", "session_id": "s-e", "product_series": "X1", "trainees": 10,
-        "failed": 4, "failure_rate": "0.4", "fine": "150.00",
-    }  # fmt: skip
+    assert {
+        k: row[k]
+        for k in (
+            "trainer_id",
+            "session_id",
+            "product_series",
+            "trainees",
+            "failed",
+            "failure_rate",
+            "fine",
+        )
+    } == {
+        "trainer_id": "tr-1",
+        "session_id": "s-e",
+        "product_series": "X1",
+        "trainees": 10,
+        "failed": 4,
+        "failure_rate": "0.4",
+        "fine": "150.00",
+    }
     assert row["failed_ids"] == ["t-0", "t-1", "t-2", "t-3"]
     assert (await svc.client.get("/board/trainers", headers=svc.auditor())).status_code == 403
     other = await svc.client.get("/board/trainers?session_id=s-x", headers=svc.manager())
@@ -186,7 +226,8 @@ async def test_trainer_board_after_closing_a_session_example_e(svc):
 
 @pytest.mark.parametrize("as_of", ["0.5", "1700000000", "yesterday"])
 async def test_grade_board_as_of_is_an_iso_8601_date_time_not_a_number(svc, as_of):
-    answer = await svc.client.get("/board/grades", params={"as_of": as_of},
-                                  headers=svc.management())  # fmt: skip
+    answer = await svc.client.get(
+        "/board/grades", params={"as_of": as_of}, headers=svc.management()
+    )
     assert answer.status_code == 422, answer.text
     assert [e["field"] for e in answer.json()["errors"]] == ["query.as_of"]

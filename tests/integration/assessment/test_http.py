@@ -25,17 +25,28 @@ async def test_example_a_engineer_intermediate_through_http(svc):
     decision = last.json()["decision"]
     assert decision["type"] == "GradeAssigned"
     assert (decision["position"], decision["level"], decision["grade_score"]) == (
-        "engineer", "intermediate", "95.5",
-    )  # fmt: skip
+        "engineer",
+        "intermediate",
+        "95.5",
+    )
     assert last.headers["ETag"] == '"7"'  # six scores and the grade
     grade = await svc.grade("t-a")
     assert grade.status_code == 200 and grade.headers["ETag"] == '"7"'
     body = grade.json()
-    assert {"trainee_id", "position", "level", "grade_score", "policy_version", "rule_trace",
-            "assigned_at"} <= set(body)  # fmt: skip
+    assert {
+        "trainee_id",
+        "position",
+        "level",
+        "grade_score",
+        "policy_version",
+        "rule_trace",
+        "assigned_at",
+    } <= set(body)
     assert (body["position"], body["level"], body["grade_score"]) == (
-        "engineer", "intermediate", "95.5",
-    )  # fmt: skip
+        "engineer",
+        "intermediate",
+        "95.5",
+    )
     assert body["policy_version"] == "grading-2026.1"
     assert "R-20: 95.5 >= 94 -> engineer intermediate" in body["rule_trace"]
     rows = await svc.pool.fetch("SELECT actor, branch_id, type FROM events ORDER BY position")
@@ -121,9 +132,17 @@ async def test_missing_token_is_401_and_wrong_role_or_department_is_403(svc):
 
 @pytest.mark.parametrize(
     ("score", "field"),
-    [("85.25", "body.score"), (85.25, "body.score"), (100.1, "body.score"), (-1, "body.score"),
-     ("abc", "body.score"), (True, "body.score"), (None, "body.score"), ("NaN", "body.score")],
-)  # fmt: skip
+    [
+        ("85.25", "body.score"),
+        (85.25, "body.score"),
+        (100.1, "body.score"),
+        (-1, "body.score"),
+        ("abc", "body.score"),
+        (True, "body.score"),
+        (None, "body.score"),
+        ("NaN", "body.score"),
+    ],
+)
 async def test_bad_scores_are_422_naming_the_field_r17(svc, score, field):
     await svc.enrol("t-a")
     await svc.open_session()
@@ -201,8 +220,9 @@ async def test_an_idempotent_repeat_replays_and_a_changed_body_is_422(svc):
 
 async def test_a_withdrawn_trainee_is_not_examined(svc):
     await svc.enrol("t-w")
-    await svc.upstream("enrollment", "trainee-t-w", "TraineeWithdrawn",
-                       {"trainee_id": "t-w", "reason": "left"})  # fmt: skip
+    await svc.upstream(
+        "enrollment", "trainee-t-w", "TraineeWithdrawn", {"trainee_id": "t-w", "reason": "left"}
+    )
     await svc.open_session()
     assert (await svc.written("s-1", "t-w", 90)).status_code == 409
 

@@ -51,8 +51,11 @@ async def test_a_grade_without_position_or_a_reserve_disposition_is_the_reserve_
     await deliver(svc, enrolled("t-a"), graded("t-a", None, None))  # eligible for nothing
     rate = await rate_of(svc, "t-a")
     assert (rate["position"], rate["level"], rate["monthly"], rate["lines"]) == (
-        "reserve", None, None, [],
-    )  # fmt: skip
+        "reserve",
+        None,
+        None,
+        [],
+    )
     await deliver(svc, enrolled("t-w"), disposed("t-w", "workshop", "2026-04-02"))
     assert (await rate_of(svc, "t-w"))["position"] == "reserve"
     assert (await run(svc)).json()["payslips"] == []  # worker's treatment: nothing to pay
@@ -62,11 +65,19 @@ async def test_a_correction_into_a_failure_takes_the_grade_away_from_its_first_d
     grade = graded("t-a", "engineer", "junior")
     await deliver(svc, enrolled("t-a"), grade)
     failed = {
-        "trainee_id": "t-a", "session_id": "s-1", "failed_exams": ["written"],
-        "written": "79", "practical": {}, "practical_mean": "95", "policy_version": "g",
-        "rule_trace": [], "review_flags": [], "assessed_at": "2026-04-16T08:00:00+00:00",
-        "supersedes": str(grade.event_id), "dispute_id": "d-1",
-    }  # fmt: skip
+        "trainee_id": "t-a",
+        "session_id": "s-1",
+        "failed_exams": ["written"],
+        "written": "79",
+        "practical": {},
+        "practical_mean": "95",
+        "policy_version": "g",
+        "rule_trace": [],
+        "review_flags": [],
+        "assessed_at": "2026-04-16T08:00:00+00:00",
+        "supersedes": str(grade.event_id),
+        "dispute_id": "d-1",
+    }
     await deliver(svc, envelope("assessment", "AssessmentFailed", failed, "assessment-s-1/t-a"))
     assert (await rate_of(svc, "t-a"))["position"] == "reserve"
     # The disputed grade was wrong from the start: no after-sales pay for any day of it.
@@ -89,9 +100,13 @@ async def test_a_correction_arriving_before_the_grade_it_replaces_pays_as_in_ord
     def grade_and_correction(trainee_id):
         original = graded(trainee_id, "engineer", "junior", "2026-03-05T10:00:00+00:00")
         correction = graded(
-            trainee_id, "engineer", "senior", "2026-04-16T08:00:00+00:00",
-            supersedes=str(original.event_id), dispute_id="d-" + trainee_id,
-        )  # fmt: skip
+            trainee_id,
+            "engineer",
+            "senior",
+            "2026-04-16T08:00:00+00:00",
+            supersedes=str(original.event_id),
+            dispute_id="d-" + trainee_id,
+        )
         return original, correction
 
     in_order, reversed_ = grade_and_correction("t-in"), grade_and_correction("t-late")
@@ -106,5 +121,6 @@ async def test_a_correction_arriving_before_the_grade_it_replaces_pays_as_in_ord
     assert amounts(slips["t-late"]) == amounts(slips["t-in"])
     rate = await rate_of(svc, "t-late")
     assert (rate["grade_event_id"], rate["effective_from"]) == (
-        str(reversed_[1].event_id), "2026-03-05",
-    )  # fmt: skip
+        str(reversed_[1].event_id),
+        "2026-03-05",
+    )

@@ -66,9 +66,14 @@ async def test_branch_fee_exports_parse_and_keep_to_the_clerks_branch(svc):
     assert answer.status_code == 200, answer.text
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows == [
-        {"branch_id": "dl-north", "trainee_id": "t-f", "days": "1", "amount": "200.00",
-         "dates": "2026-04-11"},
-    ]  # fmt: skip
+        {
+            "branch_id": "dl-north",
+            "trainee_id": "t-f",
+            "days": "1",
+            "amount": "200.00",
+            "dates": "2026-04-11",
+        },
+    ]
     south = await svc.client.get(f"/branch-fees/{MONTH}/export.csv", headers=clerk(svc, "x"))
     assert len(list(csv.reader(io.StringIO(south.content.decode("utf-8-sig"))))) == 1  # header
     xlsx = await svc.client.get(f"/branch-fees/{MONTH}/export.xlsx", headers=payroll(svc))

@@ -32,8 +32,11 @@ async def test_example_a_hq_engineer_intermediate_is_paid_3200_r26(svc):
     assert shown.status_code == 200, shown.text
     body = shown.json()
     assert (body["employee_id"], body["category"], body["position"], body["level"]) == (
-        "t-a", "hq_full_time", "engineer", "intermediate",
-    )  # fmt: skip
+        "t-a",
+        "hq_full_time",
+        "engineer",
+        "intermediate",
+    )
     assert body["monthly"] == "3200.00"
     assert [(line["name"], line["amount"]) for line in body["lines"]] == [
         ("position", "2240.00"),
@@ -68,12 +71,17 @@ async def test_example_d_production_reserve_technician_junior_payslip_r28(svc):
     first = await run(svc)
     assert first.status_code == 200, first.text
     assert first.json()["issued"] == {
-        "payslips": 1, "corrections": 0, "branch_fees": 0, "trainer_fines": 0,
-    }  # fmt: skip
+        "payslips": 1,
+        "corrections": 0,
+        "branch_fees": 0,
+        "trainer_fines": 0,
+    }
     (slip,) = (await payslips(svc))["payslips"]
     assert amounts(slip) == {
-        "technical_allowance": "50.00", "piece_rate": "1234.56", "travel_pay": "354.55",
-    }  # fmt: skip
+        "technical_allowance": "50.00",
+        "piece_rate": "1234.56",
+        "travel_pay": "354.55",
+    }
     assert slip["total"] == "1639.11" and slip["employee_id"] == "t-d"
     assert {line["rule"] for line in slip["lines"]} == {"R-28"}
 
@@ -86,8 +94,11 @@ async def test_rerunning_a_month_with_the_same_inputs_issues_nothing_r32(svc):
     again = await run(svc)
     assert again.status_code == 200
     assert again.json()["issued"] == {
-        "payslips": 0, "corrections": 0, "branch_fees": 0, "trainer_fines": 0,
-    }  # fmt: skip
+        "payslips": 0,
+        "corrections": 0,
+        "branch_fees": 0,
+        "trainer_fines": 0,
+    }
     assert again.json()["version"] == first.json()["version"]
     assert await count_events(svc) == before
     assert [p["total"] for p in (await payslips(svc))["payslips"]] == ["3200.00"]
@@ -98,9 +109,13 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_old_one_r
     await deliver(svc, enrolled("t-a"), original)
     (old,) = (await run(svc)).json()["payslips"]
     correction = graded(
-        "t-a", "engineer", "senior", assigned_at="2026-04-16T08:00:00+00:00",
-        supersedes=str(original.event_id), dispute_id="d-1",
-    )  # fmt: skip
+        "t-a",
+        "engineer",
+        "senior",
+        assigned_at="2026-04-16T08:00:00+00:00",
+        supersedes=str(original.event_id),
+        dispute_id="d-1",
+    )
     await deliver(svc, correction)
     rerun = (await run(svc)).json()
     assert rerun["issued"]["corrections"] == 1
@@ -108,13 +123,17 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_old_one_r
     # all of April is paid at 3500, beside the old payslip, with the difference shown.
     (new,) = rerun["payslips"]
     assert (new["total"], new["supersedes"], new["difference"]) == (
-        "3500.00", old["payslip_id"], "300.00",
-    )  # fmt: skip
+        "3500.00",
+        old["payslip_id"],
+        "300.00",
+    )
     month = await payslips(svc)
     assert [p["payslip_id"] for p in month["payslips"]] == [new["payslip_id"]]
     assert amounts(month["payslips"][0]) == {
-        "position": "2450.00", "performance": "1050.00", "travel_allowance": "0.00",
-    }  # fmt: skip
+        "position": "2450.00",
+        "performance": "1050.00",
+        "travel_allowance": "0.00",
+    }
     history = [(p["payslip_id"], p["total"], p["superseded"]) for p in month["history"]]
     assert history == [
         (old["payslip_id"], "3200.00", True),
@@ -122,8 +141,10 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_old_one_r
     ]
     rate = (await svc.client.get("/employees/t-a/pay-rate", headers=payroll(svc))).json()
     assert (rate["level"], rate["monthly"], rate["grade_event_id"]) == (
-        "senior", "3500.00", str(correction.event_id),
-    )  # fmt: skip
+        "senior",
+        "3500.00",
+        str(correction.event_id),
+    )
 
 
 async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc):
@@ -140,9 +161,12 @@ async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc
     )
     assert (await run(svc)).json()["issued"]["branch_fees"] == 1
     expected = {
-        "branch_id": "dl-north", "trainee_id": "t-f", "days": 3, "amount": "600.00",
+        "branch_id": "dl-north",
+        "trainee_id": "t-f",
+        "days": 3,
+        "amount": "600.00",
         "dates": ["2026-04-10", "2026-04-12", "2026-04-20"],
-    }  # fmt: skip
+    }
     fees = await svc.client.get(f"/branch-fees/{MONTH}", headers=payroll(svc))
     assert fees.status_code == 200, fees.text
     assert fees.json()["month"] == MONTH and fees.json()["rows"] == [expected]
@@ -165,10 +189,14 @@ async def test_a_trainer_penalty_with_a_fine_appears_in_the_month_it_was_assesse
     assert fines.status_code == 200, fines.text
     assert fines.json()["rows"] == [
         {
-            "trainer_id": "tr-1", "session_id": "s-1", "product_series": "X1",
-            "failure_rate": "0.4", "amount": "150.00", "penalty_event_id": str(fined.event_id),
+            "trainer_id": "tr-1",
+            "session_id": "s-1",
+            "product_series": "X1",
+            "failure_rate": "0.4",
+            "amount": "150.00",
+            "penalty_event_id": str(fined.event_id),
         }
-    ]  # fmt: skip
+    ]
     assert (await run(svc)).json()["issued"]["trainer_fines"] == 0  # once per penalty
     assert (await svc.client.get(f"/trainer-fines/{MONTH}", headers=clerk(svc))).status_code == 403
 
@@ -212,9 +240,15 @@ async def test_bad_values_are_422_naming_the_field(svc, path, body, field):
 
 
 @pytest.mark.parametrize(
-    "path", ["/payroll/2026-4", "/payroll/abc/export.csv", "/branch-fees/2026-00",
-             "/trainer-fines/26-04", "/payroll/0000-01/export.xlsx"],
-)  # fmt: skip
+    "path",
+    [
+        "/payroll/2026-4",
+        "/payroll/abc/export.csv",
+        "/branch-fees/2026-00",
+        "/trainer-fines/26-04",
+        "/payroll/0000-01/export.xlsx",
+    ],
+)
 async def test_a_month_that_is_not_yyyy_mm_is_422(svc, path):
     answer = await svc.client.get(path, headers=payroll(svc))
     assert answer.status_code == 422, answer.text

@@ -74,10 +74,16 @@ async def test_chunked_month_reads_pay_as_whole_accounts_do_r25_to_r32(pg_pool, 
         expected = []
         for employee_id in employees:
             account, _ = await load(store, registry, PAY_ACCOUNT, account_stream(employee_id))
-            expected.append(prepare_payslip(
-                employee_id, uuid.uuid4(), str(month), rates_in_month(account, str(month)),
-                month_inputs(account, str(month)), policy,
-            ))  # fmt: skip
+            expected.append(
+                prepare_payslip(
+                    employee_id,
+                    uuid.uuid4(),
+                    str(month),
+                    rates_in_month(account, str(month)),
+                    month_inputs(account, str(month)),
+                    policy,
+                )
+            )
         assert [without_id(s) for s in batched[:-1]] == [without_id(s) for s in expected]
         assert batched[-1].total == 0  # no account: no rate, nothing paid
         assert len({s.total for s in batched}) > 3  # the accounts differ: the test can fail

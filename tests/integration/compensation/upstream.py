@@ -17,53 +17,98 @@ MONTH = "2026-04"
 
 def envelope(service, event_type, data, stream_id=None, version=1):
     return Envelope(
-        uuid.uuid4(), stream_id or f"trainee-{data['trainee_id']}", version, version, event_type,
-        1, NOW, NOW, data, Actor("someone", "system"), service=service,
-    )  # fmt: skip
+        uuid.uuid4(),
+        stream_id or f"trainee-{data['trainee_id']}",
+        version,
+        version,
+        event_type,
+        1,
+        NOW,
+        NOW,
+        data,
+        Actor("someone", "system"),
+        service=service,
+    )
 
 
 def enrolled(trainee_id, category="hq_full_time", branch_id="hq", **extra):
     data = {
-        "trainee_id": trainee_id, "name": "王强", "category": category, "branch_id": branch_id,
-        "education": "high_school", "experience_years": "4", "certificates": [],
-        "product_series": ["X1", "X2", "X3"], "enrolled_on": "2026-01-05", **extra,
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "王强",
+        "category": category,
+        "branch_id": branch_id,
+        "education": "high_school",
+        "experience_years": "4",
+        "certificates": [],
+        "product_series": ["X1", "X2", "X3"],
+        "enrolled_on": "2026-01-05",
+        **extra,
+    }
     return envelope("enrollment", "TraineeEnrolled", data)
 
 
 def graded(trainee_id, position, level, assigned_at="2026-03-05T10:00:00+00:00", **extra):
     data = {
-        "trainee_id": trainee_id, "session_id": "s-1", "position": position, "level": level,
-        "grade_score": "95.5", "written": "95", "practical": {}, "practical_mean": "96",
-        "capped_by": [], "policy_version": "grading-2026.1", "rule_trace": ["R-20"],
-        "review_flags": [], "assigned_at": assigned_at, "supersedes": None, "dispute_id": None,
+        "trainee_id": trainee_id,
+        "session_id": "s-1",
+        "position": position,
+        "level": level,
+        "grade_score": "95.5",
+        "written": "95",
+        "practical": {},
+        "practical_mean": "96",
+        "capped_by": [],
+        "policy_version": "grading-2026.1",
+        "rule_trace": ["R-20"],
+        "review_flags": [],
+        "assigned_at": assigned_at,
+        "supersedes": None,
+        "dispute_id": None,
         **extra,
-    }  # fmt: skip
+    }
     return envelope("assessment", "GradeAssigned", data, f"assessment-s-1/{trainee_id}")
 
 
 def disposed(trainee_id, outcome, decided_on):
     data = {
-        "trainee_id": trainee_id, "session_id": "s-1", "outcome": outcome, "reason": "r",
-        "decided_on": decided_on, "decided_by": "mgr",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "session_id": "s-1",
+        "outcome": outcome,
+        "reason": "r",
+        "decided_on": decided_on,
+        "decided_by": "mgr",
+    }
     return envelope("assessment", "DispositionDecided", data, f"assessment-s-1/{trainee_id}")
 
 
 def day_logged(trainee_id, on, stage_no=1):
     data = {
-        "trainee_id": trainee_id, "stage_no": stage_no, "date": on, "content": "c",
-        "method": "m", "hours": "8", "performance": "p", "effect": "e", "trainer_id": "tr-1",
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "stage_no": stage_no,
+        "date": on,
+        "content": "c",
+        "method": "m",
+        "hours": "8",
+        "performance": "p",
+        "effect": "e",
+        "trainer_id": "tr-1",
+    }
     return envelope("training", "TrainingDayLogged", data, f"plan-{trainee_id}")
 
 
 def penalty(trainer_id, fine, assessed_on, failure_rate="0.4", series="X1"):
     data = {
-        "session_id": "s-1", "trainer_id": trainer_id, "product_series": series,
-        "trainees": [], "failed": [], "failure_rate": failure_rate, "fine": fine,
-        "policy_version": "grading-2026.1", "rule_trace": ["R-24"], "assessed_on": assessed_on,
-    }  # fmt: skip
+        "session_id": "s-1",
+        "trainer_id": trainer_id,
+        "product_series": series,
+        "trainees": [],
+        "failed": [],
+        "failure_rate": failure_rate,
+        "fine": fine,
+        "policy_version": "grading-2026.1",
+        "rule_trace": ["R-24"],
+        "assessed_on": assessed_on,
+    }
     return envelope("assessment", "TrainerPenaltyAssessed", data, "session-s-1")
 
 

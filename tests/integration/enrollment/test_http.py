@@ -32,10 +32,16 @@ def manager(svc):
 
 def trainee_body(**changes):
     body = {
-        "trainee_id": "t-100", "name": "李娜", "category": "branch_commissioned",
-        "branch_id": "dl-north", "education": "high_school", "experience_years": 2,
-        "certificates": ["electrician"], "product_series": ["X1"], "enrolled_on": "2026-03-01",
-    }  # fmt: skip
+        "trainee_id": "t-100",
+        "name": "李娜",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": 2,
+        "certificates": ["electrician"],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-01",
+    }
     body.update(changes)
     return body
 

@@ -18,18 +18,34 @@ TRAINEE = "t-1"
 
 def enrollment_envelope(event_type, data, version=1):
     return Envelope(
-        uuid.uuid4(), f"trainee-{data['trainee_id']}", version, version, event_type, 1, NOW, NOW,
-        data, Actor("clerk", Role.BRANCH_CLERK), branch_id=data.get("branch_id"),
+        uuid.uuid4(),
+        f"trainee-{data['trainee_id']}",
+        version,
+        version,
+        event_type,
+        1,
+        NOW,
+        NOW,
+        data,
+        Actor("clerk", Role.BRANCH_CLERK),
+        branch_id=data.get("branch_id"),
         service="enrollment",
-    )  # fmt: skip
+    )
 
 
 def enrolled(trainee_id=TRAINEE, branch_id="dl-north", category="branch_commissioned", **extra):
     data = {
-        "trainee_id": trainee_id, "name": "李娜", "category": category, "branch_id": branch_id,
-        "education": "high_school", "experience_years": "2", "certificates": [],
-        "product_series": ["X1"], "enrolled_on": "2026-03-01", **extra,
-    }  # fmt: skip
+        "trainee_id": trainee_id,
+        "name": "李娜",
+        "category": category,
+        "branch_id": branch_id,
+        "education": "high_school",
+        "experience_years": "2",
+        "certificates": [],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-01",
+        **extra,
+    }
     return enrollment_envelope("TraineeEnrolled", data)
 
 
@@ -44,10 +60,15 @@ async def enrol(svc, trainee_id=TRAINEE, **changes):
 
 def stage(no, topic, department, trainer, series=None, start="2026-03-02", end="2026-03-27"):
     return {
-        "no": no, "content": f"stage {no}: {topic}", "department": department,
-        "trainer_id": trainer, "product_series": series, "topic": topic,
-        "planned_start": start, "planned_end": end,
-    }  # fmt: skip
+        "no": no,
+        "content": f"stage {no}: {topic}",
+        "department": department,
+        "trainer_id": trainer,
+        "product_series": series,
+        "topic": topic,
+        "planned_start": start,
+        "planned_end": end,
+    }
 
 
 def stages(**ends):
@@ -102,9 +123,13 @@ async def plan_in_force(svc, trainee_id=TRAINEE, plan=None):
 
 def day(date="2026-03-10", hours="7.5", **changes):
     body = {
-        "date": date, "content": "wiring diagrams", "method": "hands-on", "hours": hours,
-        "performance": "attentive", "effect": "reads diagrams",
-    }  # fmt: skip
+        "date": date,
+        "content": "wiring diagrams",
+        "method": "hands-on",
+        "hours": hours,
+        "performance": "attentive",
+        "effect": "reads diagrams",
+    }
     body.update(changes)
     return body
 

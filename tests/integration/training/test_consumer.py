@@ -21,10 +21,16 @@ async def known(svc):
 
 def placed(version=2):
     data = {
-        "trainee_id": TRAINEE, "written": "85", "practical": None, "average": "85",
-        "position": "technician", "plan_level": "intermediate", "policy_version": "p-1",
-        "rule_trace": ["R-6"], "scored_on": "2026-03-05",
-    }  # fmt: skip
+        "trainee_id": TRAINEE,
+        "written": "85",
+        "practical": None,
+        "average": "85",
+        "position": "technician",
+        "plan_level": "intermediate",
+        "policy_version": "p-1",
+        "rule_trace": ["R-6"],
+        "scored_on": "2026-03-05",
+    }
     return enrollment_envelope("PlacementExamScored", data, version)
 
 
@@ -38,9 +44,13 @@ async def test_enrolment_placement_and_withdrawal_are_recorded_once_each(svc):
     assert await deliver(svc, enrolment)
     assert not await deliver(svc, enrolment)  # redelivered: the inbox already holds it
     assert await known(svc) == {
-        "trainee_id": TRAINEE, "name": "李娜", "category": "branch_commissioned",
-        "branch_id": "dl-north", "status": "enrolled", "plan_level": None,
-    }  # fmt: skip
+        "trainee_id": TRAINEE,
+        "name": "李娜",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "status": "enrolled",
+        "plan_level": None,
+    }
     assert await deliver(svc, placed())
     assert ((await known(svc))["status"], (await known(svc))["plan_level"]) == (
         "placed",

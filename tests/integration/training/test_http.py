@@ -174,11 +174,17 @@ async def test_the_stages_trainer_logs_days_and_the_trainee_confirms_them(svc):
     other = await post(svc, url, day(), trainer(svc, "tr-as"))  # not this stage's trainer
     assert other.status_code == 403 and "another trainer" in other.json()["detail"]
     assert (await post(svc, "/stages/9/days", day(), trainer(svc, "tr-hr"))).status_code == 404
-    unknown = await svc.client.post("/plans/t-404/stages/1/days", json=day(), headers=trainer(svc, "tr-hr"))  # fmt: skip
+    unknown = await svc.client.post(
+        "/plans/t-404/stages/1/days", json=day(), headers=trainer(svc, "tr-hr")
+    )
     assert unknown.status_code == 404
-    for bad, field in (({"hours": 0}, "body.hours"), ({"hours": "24.5"}, "body.hours"),
-                       ({"content": ""}, "body.content"), ({"date": "2026-03-17"}, "body.date"),
-                       ({"minutes": 5}, "body.minutes")):  # fmt: skip
+    for bad, field in (
+        ({"hours": 0}, "body.hours"),
+        ({"hours": "24.5"}, "body.hours"),
+        ({"content": ""}, "body.content"),
+        ({"date": "2026-03-17"}, "body.date"),
+        ({"minutes": 5}, "body.minutes"),
+    ):
         answer = await post(svc, url, day(**bad), trainer(svc, "tr-hr"))
         assert answer.status_code == 422, bad
         assert field in [e["field"] for e in answer.json()["errors"]]
@@ -204,22 +210,36 @@ async def test_sign_off_countersign_and_send_back_r11_r12(svc):
     signed = {"assessment": "goal reached"}
     assert (await post(svc, "/stages/1/sign-off", signed, trainer(svc, "tr-as"))).status_code == 403
     assert (await post(svc, "/stages/1/sign-off", signed, trainee(svc))).status_code == 403
-    assert (await post(svc, "/stages/1/sign-off", {"assessment": ""}, trainer(svc, "tr-hr"))).status_code == 422  # fmt: skip
+    assert (
+        await post(svc, "/stages/1/sign-off", {"assessment": ""}, trainer(svc, "tr-hr"))
+    ).status_code == 422
     assert_rule(await post(svc, "/stages/1/countersign", {"agree": True}, trainee(svc)), "R-11")
     assert (await post(svc, "/stages/1/sign-off", signed, trainer(svc, "tr-hr"))).status_code == 200
-    assert (await post(svc, "/stages/1/countersign", {"agree": True}, trainee(svc, "t-2"))).status_code == 403  # fmt: skip
+    assert (
+        await post(svc, "/stages/1/countersign", {"agree": True}, trainee(svc, "t-2"))
+    ).status_code == 403
     disputed = await post(svc, "/stages/1/countersign", {"agree": False}, trainee(svc))
     assert disputed.status_code == 200
     first = disputed.json()["stages"][0]
     assert (first["status"], first["disputed"], first["trainer_assessment"]) == (
-        "signed_off", True, "goal reached",
-    )  # fmt: skip
+        "signed_off",
+        True,
+        "goal reached",
+    )
     back = {"to_stage": 1, "reason": "cannot read diagrams"}
     assert (await post(svc, "/stages/3/return", back, trainer(svc, "tr-hr"))).status_code == 403
-    assert_rule(await post(svc, "/stages/3/return", {**back, "to_stage": 2}, trainer(svc, "tr-as")), "R-12")  # fmt: skip
-    assert_rule(await post(svc, "/stages/3/return", {**back, "to_stage": 4}, trainer(svc, "tr-as")), "R-12")  # fmt: skip
-    assert (await post(svc, "/stages/3/return", {**back, "reason": ""}, trainer(svc, "tr-as"))).status_code == 422  # fmt: skip
-    assert (await post(svc, "/stages/3/return", {"reason": "x"}, trainer(svc, "tr-as"))).json()["errors"][0]["field"] == "body.to_stage"  # fmt: skip
+    assert_rule(
+        await post(svc, "/stages/3/return", {**back, "to_stage": 2}, trainer(svc, "tr-as")), "R-12"
+    )
+    assert_rule(
+        await post(svc, "/stages/3/return", {**back, "to_stage": 4}, trainer(svc, "tr-as")), "R-12"
+    )
+    assert (
+        await post(svc, "/stages/3/return", {**back, "reason": ""}, trainer(svc, "tr-as"))
+    ).status_code == 422
+    assert (await post(svc, "/stages/3/return", {"reason": "x"}, trainer(svc, "tr-as"))).json()[
+        "errors"
+    ][0]["field"] == "body.to_stage"
     returned = await post(svc, "/stages/3/return", back, trainer(svc, "tr-as"))
     assert returned.status_code == 200, returned.text
     assert returned.json()["stages"][0]["status"] == "reopened"
@@ -257,8 +277,11 @@ async def test_demerits_are_recorded_by_the_after_sales_manager_r13(svc):
     assert (await svc.client.post(url, json=body)).status_code == 401
     assert (await svc.client.post(url, json=body, headers=vp(svc))).status_code == 403
     assert (await svc.client.post(url, json=body, headers=clerk(svc))).status_code == 403
-    for bad, field in (({"reason": ""}, "body.reason"), ({"trainee_id": "t-404"}, "body.trainee_id"),
-                       ({"trainee_id": "bad id!"}, "body.trainee_id")):  # fmt: skip
+    for bad, field in (
+        ({"reason": ""}, "body.reason"),
+        ({"trainee_id": "t-404"}, "body.trainee_id"),
+        ({"trainee_id": "bad id!"}, "body.trainee_id"),
+    ):
         answer = await svc.client.post(url, json={**body, **bad}, headers=manager(svc))
         assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == field
     first = await svc.client.post(url, json=body, headers=manager(svc))

@@ -36,8 +36,12 @@ async def test_the_plan_is_shown_to_its_audience_only(svc):
     assert (await svc.client.get(url)).status_code == 401
     # The contract's readers are the manager, the VP, the trainee, its trainers, its branch:
     # management and auditors read boards, grades and audits, not plan tables.
-    for wrong_role in (svc.as_("pay", Role.PAYROLL), svc.as_("ex", Role.EXAMINER),
-                       svc.as_("boss", Role.MANAGEMENT), svc.as_("aud", Role.AUDITOR)):  # fmt: skip
+    for wrong_role in (
+        svc.as_("pay", Role.PAYROLL),
+        svc.as_("ex", Role.EXAMINER),
+        svc.as_("boss", Role.MANAGEMENT),
+        svc.as_("aud", Role.AUDITOR),
+    ):
         assert (await svc.client.get(url, headers=wrong_role)).status_code == 403
     # Another branch, another trainee, a trainer without a stage here: as if there were no plan.
     for outsider in (clerk(svc, "dl-south"), trainee(svc, "t-2"), trainer(svc, "tr-other")):
@@ -87,10 +91,20 @@ async def test_the_export_is_a_spreadsheet_in_the_regulations_columns_one_row_pe
     assert answer.headers["ETag"] == '"7"'
     sheet = load_workbook(BytesIO(answer.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == HEADERS == (
-        "序号", "受训内容", "培训部门/人", "计划培训时间", "实际培训时间及培训内容", "培训人评估",
-        "培训师签名", "受训人签名",
-    )  # fmt: skip
+    assert (
+        rows[0]
+        == HEADERS
+        == (
+            "序号",
+            "受训内容",
+            "培训部门/人",
+            "计划培训时间",
+            "实际培训时间及培训内容",
+            "培训人评估",
+            "培训师签名",
+            "受训人签名",
+        )
+    )
     assert [r[0] for r in rows[1:]] == [1, 2, 3, 4, 5]
     first = rows[1]
     assert first[2] == "人力资源部/tr-hr" and first[3] == "2026-03-02 至 2026-03-27"
@@ -119,14 +133,27 @@ async def test_the_progress_board_counts_per_branch_and_per_trainer(svc):
     assert board.json()["as_of"] == "2026-03-16"
     north, south = board.json()["rows"]
     assert north == {
-        "branch_id": "dl-north", "trainees": 1, "without_plan": 0, "draft": 0, "approved": 1,
-        "completed": 0, "withdrawn": 0, "overdue_stages": 2, "disputes": 1, "send_backs": 1,
-    }  # fmt: skip
+        "branch_id": "dl-north",
+        "trainees": 1,
+        "without_plan": 0,
+        "draft": 0,
+        "approved": 1,
+        "completed": 0,
+        "withdrawn": 0,
+        "overdue_stages": 2,
+        "disputes": 1,
+        "send_backs": 1,
+    }
     assert (south["branch_id"], south["trainees"], south["without_plan"]) == ("dl-south", 1, 1)
     assert board.json()["trainers"] == [
-        {"trainer_id": "tr-hr", "disputed_stages": 1, "dissenting_days": 1,
-         "send_backs_received": 1, "demerits": 2},
-    ]  # fmt: skip
+        {
+            "trainer_id": "tr-hr",
+            "disputed_stages": 1,
+            "dissenting_days": 1,
+            "send_backs_received": 1,
+            "demerits": 2,
+        },
+    ]
     own = (await svc.client.get("/board/progress", headers=clerk(svc))).json()
     assert [r["branch_id"] for r in own["rows"]] == ["dl-north"]
     assert own["trainers"][0]["demerits"] == 1  # the demerit naming no trainee is no branch's

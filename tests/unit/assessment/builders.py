@@ -58,9 +58,13 @@ def inputs(
 
 def score_written(score: str, trainee: TraineeFacts | None = None, **changes) -> ScoreWritten:
     fields = dict(
-        session_id="s-1", trainee_id="t-1", score=Decimal(score), rater="examiner-hr",
-        facts=trainee or facts(), now=NOW,
-    )  # fmt: skip
+        session_id="s-1",
+        trainee_id="t-1",
+        score=Decimal(score),
+        rater="examiner-hr",
+        facts=trainee or facts(),
+        now=NOW,
+    )
     fields.update(changes)
     return ScoreWritten(**fields)
 
@@ -69,9 +73,14 @@ def score_practical(
     department: str, score: str, trainee: TraineeFacts | None = None, **changes
 ) -> ScorePractical:
     fields = dict(
-        session_id="s-1", trainee_id="t-1", department=department, score=Decimal(score),
-        rater=f"examiner-{department}", facts=trainee or facts(), now=NOW,
-    )  # fmt: skip
+        session_id="s-1",
+        trainee_id="t-1",
+        department=department,
+        score=Decimal(score),
+        rater=f"examiner-{department}",
+        facts=trainee or facts(),
+        now=NOW,
+    )
     fields.update(changes)
     return ScorePractical(**fields)
 

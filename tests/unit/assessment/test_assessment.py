@@ -54,9 +54,14 @@ def test_one_stream_per_trainee_per_session():
 def test_a_written_score_alone_is_recorded_and_nothing_decided():
     (event,) = TRAINEE_ASSESSMENT.decide(score_written("95"), TRAINEE_ASSESSMENT.initial())
     assert event == ExamScored(
-        session_id="s-1", trainee_id="t-1", kind=ExamKind.WRITTEN, department=None,
-        score=Decimal(95), rater="examiner-hr", scored_at=NOW,
-    )  # fmt: skip
+        session_id="s-1",
+        trainee_id="t-1",
+        kind=ExamKind.WRITTEN,
+        department=None,
+        score=Decimal(95),
+        rater="examiner-hr",
+        scored_at=NOW,
+    )
 
 
 def test_the_sixth_score_also_assigns_the_grade_example_a():
@@ -150,9 +155,13 @@ def test_r18_a_failed_trainee_gets_one_disposition():
     state = assessed(*sitting("79", "95"))
     (event,) = TRAINEE_ASSESSMENT.decide(dispose(reason="  weak on fault analysis "), state)
     assert event == DispositionDecided(
-        trainee_id="t-1", session_id="s-1", outcome=Disposition.CONTINUE_TRAINING,
-        reason="weak on fault analysis", decided_on=TODAY, decided_by="manager",
-    )  # fmt: skip
+        trainee_id="t-1",
+        session_id="s-1",
+        outcome=Disposition.CONTINUE_TRAINING,
+        reason="weak on fault analysis",
+        decided_on=TODAY,
+        decided_by="manager",
+    )
     with pytest.raises(Conflict):
         TRAINEE_ASSESSMENT.decide(
             dispose(Disposition.WORKSHOP), assessed(*sitting("79", "95"), dispose())
@@ -208,17 +217,26 @@ def test_decisions_survive_the_json_round_trip_of_the_store_unchanged():
 
 def test_the_registry_knows_every_assessment_event():
     assert set(registry.types) == {
-        "ExamSessionOpened", "ExamScored", "GradeAssigned", "AssessmentFailed",
-        "DispositionDecided", "ExamSessionClosed", "TrainerPenaltyAssessed", "GradeDisputed",
+        "ExamSessionOpened",
+        "ExamScored",
+        "GradeAssigned",
+        "AssessmentFailed",
+        "DispositionDecided",
+        "ExamSessionClosed",
+        "TrainerPenaltyAssessed",
+        "GradeDisputed",
         "GradeDisputeResolved",
-    }  # fmt: skip
+    }
 
 
 def test_the_decision_applies_the_policy_in_force_on_the_day_of_the_last_score(monkeypatch):
     stricter = GRADING.named("grading-2026.1").model_copy(
-        update={"version": "grading-2026.2", "effective_from": date(2026, 3, 3),
-                "written_pass_mark": Decimal(90)}
-    )  # fmt: skip
+        update={
+            "version": "grading-2026.2",
+            "effective_from": date(2026, 3, 3),
+            "written_pass_mark": Decimal(90),
+        }
+    )
     monkeypatch.setattr(assessment, "GRADING", PolicyBook([*GRADING.versions, stricter]))
     *first_five, sixth = sitting("85", "85")
     before = TRAINEE_ASSESSMENT.decide(sixth, assessed(*first_five))[-1]

@@ -62,9 +62,14 @@ def example_a():
 def test_a_dispute_is_filed_against_the_current_grade():
     (event,) = GRADE_DISPUTE.decide(file(), GRADE_DISPUTE.initial())
     assert event == GradeDisputed(
-        dispute_id="d-1", trainee_id="t-1", session_id="s-1", grade_event_id=FIRST_GRADE,
-        reason="the written exam was mis-added", filed_by="t-1", filed_on=TODAY,
-    )  # fmt: skip
+        dispute_id="d-1",
+        trainee_id="t-1",
+        session_id="s-1",
+        grade_event_id=FIRST_GRADE,
+        reason="the written exam was mis-added",
+        filed_by="t-1",
+        filed_on=TODAY,
+    )
     assert stream_id("d-1") == "dispute-d-1"
 
 

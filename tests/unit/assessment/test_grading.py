@@ -27,8 +27,12 @@ def test_the_first_policy_version_is_in_force_since_2000_with_five_practical_dep
     assert GRADING.in_force(date(2000, 1, 1)).version == "grading-2026.1"
     assert GRADING.named("grading-2026.1") is POLICY
     assert [str(d) for d in DEPARTMENTS] == [
-        "technical", "process_engineering", "quality", "after_sales", "production",
-    ]  # fmt: skip
+        "technical",
+        "process_engineering",
+        "quality",
+        "after_sales",
+        "production",
+    ]
     assert (POLICY.written_pass_mark, POLICY.practical_pass_mark) == (80, 80)
 
 

@@ -24,9 +24,11 @@ from tests.unit.assessment.builders import DEPARTMENTS, EXAMPLE_A_PRACTICAL, TOD
 from tests.unit.fakes import aggregates, caller, lookup, recorded, types
 
 TRAINEE = KnownTrainee(
-    "t-1", "placed",
-    Enrolment("dl-north", "branch_commissioned", "high_school", Decimal(4), (), ("X1",)), (),
-)  # fmt: skip
+    "t-1",
+    "placed",
+    Enrolment("dl-north", "branch_commissioned", "high_school", Decimal(4), (), ("X1",)),
+    (),
+)
 MANAGER = caller("mgr-1", Role.AFTER_SALES_MANAGER)
 HR_EXAMINER = caller("exam-hr", Role.EXAMINER, department="hr")
 
@@ -48,9 +50,13 @@ def assessment(*known: KnownTrainee) -> handlers.Dependencies:
         return {}
 
     return handlers.Dependencies(
-        store, lookup({t.trainee_id: t for t in known}), latest_decision, session_outcomes,
-        trainers_of, nullcontext,
-    )  # fmt: skip
+        store,
+        lookup({t.trainee_id: t for t in known}),
+        latest_decision,
+        session_outcomes,
+        trainers_of,
+        nullcontext,
+    )
 
 
 async def opened(deps: handlers.Dependencies, session_id: str = "s-1") -> None:
@@ -88,8 +94,9 @@ async def test_scores_are_taken_in_an_open_session_only():
     with pytest.raises(Conflict):
         await handlers.score_written(deps, "s-1", "t-1", Decimal(90), HR_EXAMINER)
     assert types(await recorded(of(deps), session.stream_id("s-1"))) == [
-        "ExamSessionOpened", "ExamSessionClosed",
-    ]  # fmt: skip
+        "ExamSessionOpened",
+        "ExamSessionClosed",
+    ]
 
 
 async def test_the_sixth_score_grades_the_trainee_under_its_branch():
@@ -124,8 +131,9 @@ async def test_r23_a_corrected_dispute_supersedes_the_grade_beside_its_resolutio
     )
     await handlers.resolve_dispute(deps, resolve, MANAGER)
     assert types(await recorded(of(deps), dispute.stream_id(dispute_id))) == [
-        "GradeDisputed", "GradeDisputeResolved",
-    ]  # fmt: skip
+        "GradeDisputed",
+        "GradeDisputeResolved",
+    ]
     sitting = await recorded(of(deps), sitting_stream("s-1", "t-1"))
     assert types(sitting)[-2:] == ["GradeAssigned", "GradeAssigned"]
 

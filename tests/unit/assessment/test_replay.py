@@ -54,9 +54,15 @@ def test_a_correction_re_derives_from_its_dispute_resolution_r23():
     (corrected,) = TRAINEE_ASSESSMENT.decide(correct, state)
     assert isinstance(corrected, GradeAssigned)
     resolution = GradeDisputeResolved(
-        dispute_id="d-1", trainee_id="t-1", session_id="s-1", outcome=DisputeOutcome.CORRECTED,
-        written=Decimal(99), practical=None, resolved_by="mgr", resolved_on=TODAY,
-    )  # fmt: skip
+        dispute_id="d-1",
+        trainee_id="t-1",
+        session_id="s-1",
+        outcome=DisputeOutcome.CORRECTED,
+        written=Decimal(99),
+        practical=None,
+        resolved_by="mgr",
+        resolved_on=TODAY,
+    )
     history = [*events, (uuid.uuid4(), corrected)]
     first, second = rederive(history, {"d-1": resolution})
     assert first.consistent and second.consistent

@@ -17,9 +17,16 @@ from services.assessment.domain.vocabulary import Education
 
 
 def spec(no, series=None, trainer="tr-1", content="content"):
-    return {"no": no, "content": content, "department": "technical", "trainer_id": trainer,
-            "product_series": series, "topic": "product", "planned_start": "2026-03-01",
-            "planned_end": "2026-03-05"}  # fmt: skip
+    return {
+        "no": no,
+        "content": content,
+        "department": "technical",
+        "trainer_id": trainer,
+        "product_series": series,
+        "topic": "product",
+        "planned_start": "2026-03-01",
+        "planned_end": "2026-03-05",
+    }
 
 
 NO_PLAN = PlanFacts()
@@ -32,13 +39,15 @@ def drafted(*specs, plan=NO_PLAN):
 
 
 def sign(plan, no):
-    return evolve_plan(plan, "StageSignedOff", {"trainee_id": "t-1", "stage_no": no,
-                                                "trainer_id": "tr-1"})  # fmt: skip
+    return evolve_plan(
+        plan, "StageSignedOff", {"trainee_id": "t-1", "stage_no": no, "trainer_id": "tr-1"}
+    )
 
 
 def send_back(plan, to):
-    return evolve_plan(plan, "StageReturned", {"trainee_id": "t-1", "from_stage": 9,
-                                               "to_stage": to})  # fmt: skip
+    return evolve_plan(
+        plan, "StageReturned", {"trainee_id": "t-1", "from_stage": 9, "to_stage": to}
+    )
 
 
 def test_a_series_is_mastered_when_every_stage_covering_it_is_signed_off_r14():
@@ -76,9 +85,15 @@ def test_trainers_on_a_series_are_the_leads_of_its_stages_r24():
 def test_the_record_folds_enrolment_and_plan_into_grading_facts():
     record = TraineeRecord()
     assert record.facts() is None
-    enrolled = {"trainee_id": "t-1", "branch_id": "hq", "education": "high_school",
-                "experience_years": "4", "certificates": ["licence"], "product_series": ["X1"],
-                "unknown_future_field": 1}  # fmt: skip
+    enrolled = {
+        "trainee_id": "t-1",
+        "branch_id": "hq",
+        "education": "high_school",
+        "experience_years": "4",
+        "certificates": ["licence"],
+        "product_series": ["X1"],
+        "unknown_future_field": 1,
+    }
     for event_type, data in [
         ("TraineeEnrolled", enrolled),
         ("PlanDrafted", {"stages": [spec(1, "X2")]}),
@@ -95,8 +110,14 @@ def test_the_record_folds_enrolment_and_plan_into_grading_facts():
 
 # --- R-9 with R-14 and R-21: only the approved revision of the plan counts -------------------
 
-ENROLLED = {"trainee_id": "t-1", "branch_id": "hq", "education": "high_school",
-            "experience_years": "4", "certificates": [], "product_series": ["X1"]}  # fmt: skip
+ENROLLED = {
+    "trainee_id": "t-1",
+    "branch_id": "hq",
+    "education": "high_school",
+    "experience_years": "4",
+    "certificates": [],
+    "product_series": ["X1"],
+}
 
 
 def record_of(*events):

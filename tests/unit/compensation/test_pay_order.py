@@ -21,8 +21,14 @@ from services.compensation.domain.payslip import MonthInputs, compute_payslip
 from .support import HQ, POLICY, PRODUCTION
 
 FIRST_DAY = date(2026, 2, 20)
-GRADES = [("technician", "junior"), ("technician", "senior"), ("engineer", "junior"),
-          ("engineer", "intermediate"), ("engineer", "senior"), (None, None)]  # fmt: skip
+GRADES = [
+    ("technician", "junior"),
+    ("technician", "senior"),
+    ("engineer", "junior"),
+    ("engineer", "intermediate"),
+    ("engineer", "senior"),
+    (None, None),
+]
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -31,15 +37,22 @@ def at(day: date, hour: int = 10) -> datetime:
 
 def graded(day, grade=("engineer", "junior"), supersedes=None, hour=10):
     position, level = grade
-    data = {"trainee_id": "e-1", "position": position, "level": level,
-            "assigned_at": at(day, hour).isoformat(),
-            "supersedes": None if supersedes is None else str(supersedes[2])}  # fmt: skip
+    data = {
+        "trainee_id": "e-1",
+        "position": position,
+        "level": level,
+        "assigned_at": at(day, hour).isoformat(),
+        "supersedes": None if supersedes is None else str(supersedes[2]),
+    }
     return ("GradeAssigned", data, uuid.uuid4(), at(day, hour))
 
 
 def failed(day, supersedes, hour=10):
-    data = {"trainee_id": "e-1", "assessed_at": at(day, hour).isoformat(),
-            "supersedes": str(supersedes[2])}  # fmt: skip
+    data = {
+        "trainee_id": "e-1",
+        "assessed_at": at(day, hour).isoformat(),
+        "supersedes": str(supersedes[2]),
+    }
     return ("AssessmentFailed", data, uuid.uuid4(), at(day, hour))
 
 

@@ -107,9 +107,14 @@ def test_the_month_must_be_a_month():
 
 def fee(days, month=MONTH, trainee="t-1"):
     return BranchFeeCharged(
-        month=month, branch_id="dl-north", trainee_id=trainee, days=days,
-        amount=Decimal(200) * len(days), fee_per_day=Decimal(200), policy_version="pay-2026.1",
-    )  # fmt: skip
+        month=month,
+        branch_id="dl-north",
+        trainee_id=trainee,
+        days=days,
+        amount=Decimal(200) * len(days),
+        fee_per_day=Decimal(200),
+        policy_version="pay-2026.1",
+    )
 
 
 def test_r19_branch_fees_are_charged_once_and_later_days_are_added():
@@ -122,9 +127,14 @@ def test_r19_branch_fees_are_charged_once_and_later_days_are_added():
 
 def fine(penalty_id, month=MONTH):
     return TrainerFineIssued(
-        month=month, trainer_id="tr-1", session_id="s-1", product_series="X1",
-        failure_rate=Decimal("0.4"), amount=Decimal("150.00"), penalty_event_id=penalty_id,
-    )  # fmt: skip
+        month=month,
+        trainer_id="tr-1",
+        session_id="s-1",
+        product_series="X1",
+        failure_rate=Decimal("0.4"),
+        amount=Decimal("150.00"),
+        penalty_event_id=penalty_id,
+    )
 
 
 def test_r24_a_trainer_fine_is_issued_once_per_penalty():

@@ -26,20 +26,32 @@ EXAMINER = caller("exam-1", Role.EXAMINER, Role.AFTER_SALES_MANAGER)
 
 def enrolment(trainee_id: str = "t-1", branch_id: str = "dl-north") -> EnrollTrainee:
     return EnrollTrainee(
-        trainee_id=trainee_id, name="王伟", category=Category.BRANCH_COMMISSIONED,
-        branch_id=branch_id, education=Education.HIGH_SCHOOL, experience_years=Decimal(2),
-        certificates=(), product_series=("X1",), enrolled_on=TODAY, today=TODAY,
-    )  # fmt: skip
+        trainee_id=trainee_id,
+        name="王伟",
+        category=Category.BRANCH_COMMISSIONED,
+        branch_id=branch_id,
+        education=Education.HIGH_SCHOOL,
+        experience_years=Decimal(2),
+        certificates=(),
+        product_series=("X1",),
+        enrolled_on=TODAY,
+        today=TODAY,
+    )
 
 
 def enrolled(trainee_id: str = "t-1") -> TraineeEnrolled:
     command = enrolment(trainee_id)
     return TraineeEnrolled(
-        trainee_id=trainee_id, name=command.name, category=command.category,
-        branch_id=command.branch_id, education=command.education,
-        experience_years=command.experience_years, certificates=[], product_series=["X1"],
+        trainee_id=trainee_id,
+        name=command.name,
+        category=command.category,
+        branch_id=command.branch_id,
+        education=command.education,
+        experience_years=command.experience_years,
+        certificates=[],
+        product_series=["X1"],
         enrolled_on=TODAY,
-    )  # fmt: skip
+    )
 
 
 async def test_an_enrolment_records_the_trainee_under_its_branch_and_the_clerk():
@@ -64,8 +76,9 @@ async def test_r6_placement_records_the_policy_version_it_was_decided_under():
     command = ScorePlacement("t-1", Decimal("82.5"), Decimal(90), TODAY)
     outcome = await handlers.score_placement(trainees, command, EXAMINER)
     assert types(await recorded(trainees, stream_id("t-1"))) == [
-        "TraineeEnrolled", "PlacementExamScored",
-    ]  # fmt: skip
+        "TraineeEnrolled",
+        "PlacementExamScored",
+    ]
     placed = (await trainees.store.read_stream(stream_id("t-1")))[-1]
     assert outcome.state.placement is not None
     assert placed.policy_version == outcome.state.placement.policy_version is not None

@@ -18,10 +18,17 @@ TODAY = date(2026, 3, 2)
 
 def enroll(**changes) -> EnrollTrainee:
     fields = dict(
-        trainee_id="t-1", name="王伟", category=Category.BRANCH_COMMISSIONED, branch_id="dl-north",
-        education=Education.HIGH_SCHOOL, experience_years=Decimal(2), certificates=("electrician",),
-        product_series=("X1",), enrolled_on=TODAY, today=TODAY,
-    )  # fmt: skip
+        trainee_id="t-1",
+        name="王伟",
+        category=Category.BRANCH_COMMISSIONED,
+        branch_id="dl-north",
+        education=Education.HIGH_SCHOOL,
+        experience_years=Decimal(2),
+        certificates=("electrician",),
+        product_series=("X1",),
+        enrolled_on=TODAY,
+        today=TODAY,
+    )
     fields.update(changes)
     return EnrollTrainee(**fields)
 

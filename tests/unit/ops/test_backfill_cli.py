@@ -19,10 +19,12 @@ runner = CliRunner()
         (["backfill", "training", "--from", "nosuch"], "no producing service 'nosuch'"),
         (["backfill", "training", "--from", "assessment"], "training does not consume"),
         (["backfill", "assessment", "--from", "compensation"], "assessment does not consume"),
-        (["backfill", "assessment", "--from", "training", "--after", "9", "--through", "3"],
-         "--through 3 is before --after 9"),
+        (
+            ["backfill", "assessment", "--from", "training", "--after", "9", "--through", "3"],
+            "--through 3 is before --after 9",
+        ),
     ],
-)  # fmt: skip
+)
 def test_backfill_refuses_what_it_cannot_do_with_exit_code_2(arguments, said):
     result = runner.invoke(app, arguments)
     assert result.exit_code == 2, result.output

@@ -35,8 +35,13 @@ def test_every_size_has_the_five_branches_and_every_case_of_the_issue(size):
         assert t.enrolled_on < ANCHOR
         assert all(d.on < ANCHOR for d in t.steps if isinstance(d, sc.TrainingDay))
         topics = {stage.topic for stage in t.stages}
-        assert {"company_processes", "department_responsibilities", "travel_policy",
-                "appraisal_rules", "product"} <= topics  # fmt: skip
+        assert {
+            "company_processes",
+            "department_responsibilities",
+            "travel_policy",
+            "appraisal_rules",
+            "product",
+        } <= topics
     described = sc.describe(s)
     assert described["dissenting_days"] and described["disputed_sign_offs"]
     assert described["send_backs"] and described["failed"]
@@ -49,8 +54,10 @@ def test_every_size_has_the_five_branches_and_every_case_of_the_issue(size):
 def test_the_full_demo_is_realistic():
     s = sc.build(7, 200, ANCHOR)
     assert sc.describe(s)["by_category"] == {
-        "hq_full_time": 40, "production_reserve": 20, "branch_commissioned": 140,
-    }  # fmt: skip
+        "hq_full_time": 40,
+        "production_reserve": 20,
+        "branch_commissioned": 140,
+    }
     assert 0.05 <= len(s.failed) / 200 <= 0.2
     assert len({stage.trainer_id for t in s.trainees for stage in t.stages}) == 8
     assert {t.main_series for t in s.trainees} == set(sc.SERIES)
@@ -64,8 +71,9 @@ def test_a_send_back_re_signs_the_earlier_stage_before_training_goes_on():
     returned = t.steps[back]
     assert isinstance(returned, sc.SendBack) and returned.to_stage < returned.from_stage
     after = t.steps[back + 1 :]
-    re_signed = next(i for i, x in enumerate(after)
-                     if isinstance(x, sc.SignOff) and x.stage == returned.to_stage)  # fmt: skip
+    re_signed = next(
+        i for i, x in enumerate(after) if isinstance(x, sc.SignOff) and x.stage == returned.to_stage
+    )
     assert all(x.stage == returned.to_stage for x in after[:re_signed])
     dates = [x.on for x in t.steps if isinstance(x, sc.TrainingDay)]
     assert dates == sorted(dates)
@@ -73,9 +81,14 @@ def test_a_send_back_re_signs_the_earlier_stage_before_training_goes_on():
 
 def test_grades_follow_the_worked_examples():
     base = sc.build(7, 5, ANCHOR).trainees[0]
-    a = replace(base, education="high_school", experience_years=Decimal(4),
-                enrolled_series=("X1", "X2", "K3"), written=Decimal(95),
-                practical=tuple(map(Decimal, (96, 95, 97, 98, 94))))  # fmt: skip
+    a = replace(
+        base,
+        education="high_school",
+        experience_years=Decimal(4),
+        enrolled_series=("X1", "X2", "K3"),
+        written=Decimal(95),
+        practical=tuple(map(Decimal, (96, 95, 97, 98, 94))),
+    )
     assert sc.grade(a) == sc.Grade(True, "engineer", "intermediate", Decimal("95.5"))  # A
     b = replace(a, enrolled_series=("X1",), stages=a.stages[:4] + a.stages[4:5])
     assert len(b.mastered) == 2

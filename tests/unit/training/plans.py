@@ -37,10 +37,15 @@ EXEC_VP = "vp-1"
 
 def spec(no: int, topic: Topic, department: Department, trainer: str, series=None, **changes):
     fields = dict(
-        no=no, content=f"stage {no}: {topic.value}", department=department, trainer_id=trainer,
-        product_series=series, topic=topic, planned_start=date(2026, 3, 2),
+        no=no,
+        content=f"stage {no}: {topic.value}",
+        department=department,
+        trainer_id=trainer,
+        product_series=series,
+        topic=topic,
+        planned_start=date(2026, 3, 2),
         planned_end=date(2026, 3, 27),
-    )  # fmt: skip
+    )
     fields.update(changes)
     return StageSpec(**fields)
 
@@ -87,10 +92,16 @@ def in_force() -> list:
 
 def logged(no: int, on: date = YESTERDAY, hours: str = "8") -> TrainingDayLogged:
     return TrainingDayLogged(
-        trainee_id=TRAINEE, stage_no=no, date=on, content="wiring diagrams", method="hands-on",
-        hours=Decimal(hours), performance="attentive", effect="can read diagrams",
+        trainee_id=TRAINEE,
+        stage_no=no,
+        date=on,
+        content="wiring diagrams",
+        method="hands-on",
+        hours=Decimal(hours),
+        performance="attentive",
+        effect="can read diagrams",
         trainer_id=trainer_of(no),
-    )  # fmt: skip
+    )
 
 
 def confirmed(no: int, on: date = YESTERDAY, agree: bool = True, comment=None):
@@ -107,9 +118,14 @@ def assessed(no: int, assessment: str = "goal reached") -> StageAssessed:
 
 def signed(no: int, disputed: bool = False, assessment: str = "goal reached") -> StageSignedOff:
     return StageSignedOff(
-        trainee_id=TRAINEE, stage_no=no, trainer_id=trainer_of(no), product_series=series_of(no),
-        assessment=assessment, disputed=disputed, comment=None,
-    )  # fmt: skip
+        trainee_id=TRAINEE,
+        stage_no=no,
+        trainer_id=trainer_of(no),
+        product_series=series_of(no),
+        assessment=assessment,
+        disputed=disputed,
+        comment=None,
+    )
 
 
 def signed_off(*nos: int) -> list:
@@ -119,9 +135,12 @@ def signed_off(*nos: int) -> list:
 
 def returned(from_stage: int, to_stage: int, reason: str = "cannot read diagrams"):
     return StageReturned(
-        trainee_id=TRAINEE, from_stage=from_stage, to_stage=to_stage, reason=reason,
+        trainee_id=TRAINEE,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
         returned_by=trainer_of(from_stage),
-    )  # fmt: skip
+    )
 
 
 def completed() -> TrainingCompleted:
@@ -151,24 +170,39 @@ def approve(actor: str = EXEC_VP) -> ApprovePlan:
 
 def log_day(no: int, on: date = YESTERDAY, hours: str = "8", actor=None, content="wiring diagrams"):
     return LogTrainingDay(
-        trainee_id=TRAINEE, stage_no=no, date=on, content=content, method=" hands-on ",
-        hours=Decimal(hours), performance="attentive", effect="can read diagrams",
-        actor_id=actor or trainer_of(no), today=TODAY,
-    )  # fmt: skip
+        trainee_id=TRAINEE,
+        stage_no=no,
+        date=on,
+        content=content,
+        method=" hands-on ",
+        hours=Decimal(hours),
+        performance="attentive",
+        effect="can read diagrams",
+        actor_id=actor or trainer_of(no),
+        today=TODAY,
+    )
 
 
 def confirm(no: int, on: date = YESTERDAY, agree: bool = True, comment=None, actor=TRAINEE):
     return ConfirmTrainingDay(
-        trainee_id=TRAINEE, stage_no=no, date=on, agree=agree, comment=comment, actor_id=actor,
+        trainee_id=TRAINEE,
+        stage_no=no,
+        date=on,
+        agree=agree,
+        comment=comment,
+        actor_id=actor,
         today=TODAY,
-    )  # fmt: skip
+    )
 
 
 def sign_off(no: int, assessment: str = "goal reached", actor=None) -> SignOffStage:
     return SignOffStage(
-        trainee_id=TRAINEE, stage_no=no, assessment=assessment,
-        actor_id=actor or trainer_of(no), today=TODAY,
-    )  # fmt: skip
+        trainee_id=TRAINEE,
+        stage_no=no,
+        assessment=assessment,
+        actor_id=actor or trainer_of(no),
+        today=TODAY,
+    )
 
 
 def countersign(no: int, agree: bool = True, comment=None, actor=TRAINEE) -> CountersignStage:
@@ -179,6 +213,10 @@ def countersign(no: int, agree: bool = True, comment=None, actor=TRAINEE) -> Cou
 
 def send_back(from_stage: int, to_stage: int, reason="cannot read diagrams", actor=None):
     return ReturnStage(
-        trainee_id=TRAINEE, from_stage=from_stage, to_stage=to_stage, reason=reason,
-        actor_id=actor or trainer_of(from_stage), today=TODAY,
-    )  # fmt: skip
+        trainee_id=TRAINEE,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        actor_id=actor or trainer_of(from_stage),
+        today=TODAY,
+    )

@@ -44,10 +44,20 @@ def test_a_plan_with_only_the_four_mandatory_topics_is_approved():
     [
         (STAGES[1:], ["company_processes"]),
         ((STAGES[0], STAGES[1], STAGES[2], *STAGES[4:]), ["appraisal_rules"]),
-        (STAGES[4:], [t.value for t in (Topic.COMPANY_PROCESSES, Topic.DEPARTMENT_RESPONSIBILITIES,
-                                       Topic.TRAVEL_POLICY, Topic.APPRAISAL_RULES)]),
+        (
+            STAGES[4:],
+            [
+                t.value
+                for t in (
+                    Topic.COMPANY_PROCESSES,
+                    Topic.DEPARTMENT_RESPONSIBILITIES,
+                    Topic.TRAVEL_POLICY,
+                    Topic.APPRAISAL_RULES,
+                )
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_r8a_approval_is_refused_naming_the_missing_mandatory_topics(kept, missing):
     with pytest.raises(RuleViolation) as caught:
         when(approve(), drafted(kept))

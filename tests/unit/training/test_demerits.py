@@ -20,9 +20,12 @@ def record(reason: str = "perfunctory daily records", trainee_id: str | None = "
 
 def demerit(trainee_id: str | None = "t-1") -> TrainerDemeritRecorded:
     return TrainerDemeritRecorded(
-        trainer_id="tr-tech", reason="perfunctory daily records", trainee_id=trainee_id,
-        recorded_by=MANAGER, recorded_on=TODAY,
-    )  # fmt: skip
+        trainer_id="tr-tech",
+        reason="perfunctory daily records",
+        trainee_id=trainee_id,
+        recorded_by=MANAGER,
+        recorded_on=TODAY,
+    )
 
 
 def test_r13_a_verified_demerit_is_recorded_with_its_reason():

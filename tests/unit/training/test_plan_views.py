@@ -97,17 +97,24 @@ def test_the_plan_table_has_the_contracts_shape():
     history += [logged(5, on=date(2026, 3, 10)), *signed_off(1), assessed(5)]
     table = plan_table(given(*history), version=len(history))
     assert {k: table[k] for k in ("trainee_id", "status", "version", "revision")} == {
-        "trainee_id": TRAINEE, "status": "approved", "version": 8, "revision": 1,
-    }  # fmt: skip
+        "trainee_id": TRAINEE,
+        "status": "approved",
+        "version": 8,
+        "revision": 1,
+    }
     assert [s["no"] for s in table["stages"]] == list(ALL)
     first, fifth = table["stages"][0], table["stages"][4]
     assert (first["status"], first["disputed"], first["trainer_assessment"]) == (
-        "signed_off", False, "goal reached",
-    )  # fmt: skip
+        "signed_off",
+        False,
+        "goal reached",
+    )
     assert {k: fifth[k] for k in ("department", "trainer_id", "product_series", "topic")} == {
-        "department": "technical", "trainer_id": "tr-tech", "product_series": "X1",
+        "department": "technical",
+        "trainer_id": "tr-tech",
+        "product_series": "X1",
         "topic": "product",
-    }  # fmt: skip
+    }
     assert (fifth["status"], fifth["trainer_assessment"]) == ("open", "goal reached")
     days = [{k: d[k] for k in ("date", "hours", "confirmed", "agree")} for d in fifth["days"]]
     assert days == [
@@ -135,9 +142,15 @@ def test_events_survive_the_wire_with_exact_dates_and_hours():
     """The plan folded from stored JSON equals the plan folded from the decided events, so a
     re-draft recognises unchanged stages after a round trip through the store."""
     events = [
-        drafted(), approved(), logged(5, hours="7.25"), confirmed(5, agree=False, comment="no"),
-        *signed_off(5), returned(6, 5), drafted(STAGES[:6], revision=2), completed(),
-    ]  # fmt: skip
+        drafted(),
+        approved(),
+        logged(5, hours="7.25"),
+        confirmed(5, agree=False, comment="no"),
+        *signed_off(5),
+        returned(6, 5),
+        drafted(STAGES[:6], revision=2),
+        completed(),
+    ]
     decoded = [_round_trip(e) for e in events]
     assert decoded == events
     assert decoded[2].hours == Decimal("7.25") and decoded[2].date == YESTERDAY
@@ -148,11 +161,19 @@ def test_events_survive_the_wire_with_exact_dates_and_hours():
 def _round_trip(event):
     new = registry.encode(event)
     envelope = Envelope.from_json(
-        orjson.dumps({
-            "event_id": str(new.event_id), "stream_id": "plan-t-1", "version": 1, "position": 1,
-            "type": new.type, "schema_version": new.schema_version,
-            "occurred_at": "2026-03-16T09:00:00+00:00", "recorded_at": "2026-03-16T09:00:00+00:00",
-            "data": orjson.loads(orjson.dumps(new.data)), "actor": {"sub": "x", "role": "y"},
-        })
-    )  # fmt: skip
+        orjson.dumps(
+            {
+                "event_id": str(new.event_id),
+                "stream_id": "plan-t-1",
+                "version": 1,
+                "position": 1,
+                "type": new.type,
+                "schema_version": new.schema_version,
+                "occurred_at": "2026-03-16T09:00:00+00:00",
+                "recorded_at": "2026-03-16T09:00:00+00:00",
+                "data": orjson.loads(orjson.dumps(new.data)),
+                "actor": {"sub": "x", "role": "y"},
+            }
+        )
+    )
     return registry.decode(envelope)

@@ -37,9 +37,12 @@ SIGNED_1_TO_3 = [*in_force(), logged(1), *signed_off(1, 2, 3)]
 def test_the_trainer_of_a_later_stage_sends_the_trainee_back():
     (event,) = when(send_back(5, 1, reason=" cannot read diagrams "), *SIGNED_1_TO_3)
     assert event == StageReturned(
-        trainee_id=TRAINEE, from_stage=5, to_stage=1, reason="cannot read diagrams",
+        trainee_id=TRAINEE,
+        from_stage=5,
+        to_stage=1,
+        reason="cannot read diagrams",
         returned_by="tr-tech",
-    )  # fmt: skip
+    )
 
 
 def test_a_returned_stage_reopens_without_signatures_but_with_its_days():
