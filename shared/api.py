@@ -36,7 +36,7 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel, Field
 from starlette.middleware import Middleware
@@ -53,6 +53,7 @@ from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_ide
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.problems import PROBLEM_RESPONSES, ProblemType, install_problem_handlers
+from shared.requests import single_valued_query
 from shared.settings import Settings
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -332,6 +333,8 @@ def create_service_app(
         redoc_url=None,
         telemetry=None if settings.otel else NO_TELEMETRY,
         lifespan=_lifespan(service, migrations, background, shutdown_timeout),
+        # Before any route's own parameters are read: a query parameter given twice is refused.
+        dependencies=[Depends(single_valued_query)],
         middleware=[
             *_cors(settings),
             Middleware(EdgeMiddleware, metrics=metrics, max_body_bytes=max_body_bytes),

@@ -19,7 +19,7 @@ from starlette.requests import HTTPConnection
 from shared.auth import Principal
 from shared.execution import Metadata
 from shared.logging import current_correlation_id
-from shared.problems import NUL_ERROR
+from shared.problems import NUL_ERROR, validation_failed
 
 Clock = Callable[[], datetime]
 
@@ -179,3 +179,22 @@ class RequestBody(BaseModel):
                 NUL_ERROR, "text may not contain the NUL character (U+0000)", {"path": path}
             )
         return data
+
+
+def single_valued_query(request: Request) -> None:
+    """A query parameter given more than once is ambiguous (``?branch_id=a&branch_id=b``): 422
+    naming it. Every query parameter of the services takes one value, and the framework would
+    otherwise answer for the last one given."""
+    repeated = sorted(
+        {
+            key
+            for key, _ in request.query_params.multi_items()
+            if len(request.query_params.getlist(key)) > 1
+        }
+    )
+    if repeated:
+        errors = [
+            {"field": f"query.{key}", "message": "given more than once", "type": "repeated"}
+            for key in repeated
+        ]
+        raise validation_failed("Invalid request: " + ", ".join(e["field"] for e in errors), errors)

@@ -116,3 +116,21 @@ async def test_a_tampered_trainee_list_cursor_is_422_naming_the_cursor(directory
     answer = await directory.client.get("/trainees", params={"cursor": cursor}, headers=headers)
 
     assert_422_naming(answer, "query.cursor")
+
+
+async def test_a_query_parameter_given_twice_is_422_naming_it_not_the_last_one_taken(pay):
+    """``?branch_id=a&branch_id=b`` is ambiguous: it is refused, where the framework would take
+    the last value and answer for a branch the caller may not have meant."""
+    headers = pay.as_("pay-1", Role.PAYROLL)
+
+    answer = await pay.client.get(
+        f"/branch-fees/{MONTH}",
+        params=[("branch_id", "bo-east"), ("branch_id", "bo-west")],
+        headers=headers,
+    )
+
+    assert_422_naming(answer, "query.branch_id")
+    once = await pay.client.get(
+        f"/branch-fees/{MONTH}", params={"branch_id": "bo-east"}, headers=headers
+    )
+    assert once.status_code == 200, once.text
