@@ -10,7 +10,7 @@ from services.enrollment.app import create_app as create_enrollment
 from services.training.app import create_app as create_training
 from shared.auth import Role
 from shared.consumer import queue_depths
-from tests.support import long_secret, running
+from tests.support import long_secret, plan_stage, running
 
 TRAINEE = "t-e2e"
 TODAY = datetime.now(UTC).date()
@@ -21,16 +21,9 @@ def iso(days: int) -> str:
 
 
 def stage(no, topic, department, trainer, series=None):
-    return {
-        "no": no,
-        "content": f"stage {no}: {topic}",
-        "department": department,
-        "trainer_id": trainer,
-        "product_series": series,
-        "topic": topic,
-        "planned_start": iso(-10),
-        "planned_end": iso(20),
-    }
+    return plan_stage(
+        no, topic, department, trainer, series, planned_start=iso(-10), planned_end=iso(20)
+    )
 
 
 PLAN = [

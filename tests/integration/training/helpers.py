@@ -11,6 +11,7 @@ from services.training.consumers import handle_enrollment_event
 from shared.auth import Role
 from shared.events import Actor, Envelope
 from shared.inbox import handle_once
+from tests.support import plan_stage
 
 NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 TRAINEE = "t-1"
@@ -59,16 +60,7 @@ async def enrol(svc, trainee_id=TRAINEE, **changes):
 
 
 def stage(no, topic, department, trainer, series=None, start="2026-03-02", end="2026-03-27"):
-    return {
-        "no": no,
-        "content": f"stage {no}: {topic}",
-        "department": department,
-        "trainer_id": trainer,
-        "product_series": series,
-        "topic": topic,
-        "planned_start": start,
-        "planned_end": end,
-    }
+    return plan_stage(no, topic, department, trainer, series, planned_start=start, planned_end=end)
 
 
 def stages(**ends):
