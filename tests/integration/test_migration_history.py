@@ -1,9 +1,11 @@
 """Compacted migrations (ADR 0012): a database that applied a migration's earlier text migrates
-on as before, and a replica of the release before still starts."""
+on as before, a replica of the release before still starts, any other change of an applied
+migration is still an error, and a fresh database holds only the live functions."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +13,20 @@ import asyncpg
 import pytest
 
 from shared import db
+
+CORE = sorted(db.CORE_MIGRATIONS.glob("*.sql"))
+COMPACTED = {p.name: db.compacted_from(p.read_text(encoding="utf-8")) for p in CORE}
+COMPACTED = {name: earlier for name, earlier in COMPACTED.items() if earlier}
+# Created by 0004-0008, dropped by 0011: the write paths that hash with digest 1.
+RETIRED = {
+    "gl_append_batch",
+    "gl_append_doc",
+    "gl_append_doc_each",
+    "gl_append_doc_set",
+    "gl_append_set",
+    "gl_batch_is_plain",
+}
+DEFINED = re.compile(r"CREATE OR REPLACE FUNCTION (\w+)\(")
 
 
 @pytest.fixture
@@ -32,6 +48,35 @@ async def record(pool: asyncpg.Pool, checksums: dict[str, str]) -> None:
         "UPDATE schema_migrations SET checksum = $2 WHERE component = 'shared' AND version = $1",
         list(checksums.items()),
     )
+
+
+@pytest.mark.parametrize("which", [0, -1], ids=["first listed", "last listed"])
+async def test_a_database_that_applied_the_earlier_texts_migrates_and_keeps_their_checksums(
+    pool, which
+):
+    earlier = {name: checksums[which] for name, checksums in COMPACTED.items()}
+    assert "0011_chain_covers_audits_and_seals.sql" in earlier
+    await record(pool, earlier)
+
+    assert await db.migrate(pool, [db.CORE_MIGRATIONS]) == 0
+    # What the database applied stays on record, for the replicas that know only that text.
+    now = await recorded(pool)
+    assert {name: now[name] for name in COMPACTED} == earlier
+
+
+async def test_a_checksum_no_compaction_lists_is_still_an_error(pool):
+    await record(pool, {"0004_group_commit.sql": hashlib.sha256(b"another text").hexdigest()})
+    with pytest.raises(RuntimeError, match=r"0004_group_commit\.sql changed after it was applied"):
+        await db.migrate(pool, [db.CORE_MIGRATIONS])
+
+
+async def test_a_fresh_database_has_every_function_shared_sql_defines_and_no_retired_one(pool):
+    installed = {r["proname"] for r in await pool.fetch("SELECT proname FROM pg_proc")}
+    definitions = (db.CORE_MIGRATIONS.parent / "sql").glob("*.sql")
+    live = {name for path in definitions for name in DEFINED.findall(path.read_text())}
+    assert live and live <= installed
+    assert not RETIRED & installed
+    assert {name for name in installed if name.startswith("gl_")} == live
 
 
 def component(root: Path, migrations: dict[str, str], definitions: dict[str, str]) -> Path:
