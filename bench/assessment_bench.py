@@ -136,7 +136,7 @@ RAW_TRAINEE_INBOX = (
     "SELECT received_at, envelope FROM inbox"
     " WHERE (envelope -> 'data') ->> 'trainee_id' = $1 ORDER BY seq"
 )
-# The digest an upstream store records (shared/migrations/0001), for envelopes made up here.
+# An upstream store's digest 1 (shared/sql/digests.sql), for envelopes made up here.
 DIGESTS = """
 SELECT encode(gl_event_digest(decode(e.prev, 'hex'), e.id, e.stream, e.version, e.type, 1,
                               e.occurred, e.data, e.actor, e.branch, NULL), 'hex')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,11 +228,13 @@ async def migrate(pool_or_conn: asyncpg.Pool | asyncpg.Connection, folders: Sequ
     A component is a folder ``migrations`` of versioned ``NNNN_name.sql`` files, and beside it
     an optional folder ``sql`` of live definitions (the core's: the store's functions,
     ``shared/sql``). Migrations are applied once each, in order; a file's checksum is recorded
-    and an applied file that has since changed is an error rather than a silent divergence.
-    Definitions (``CREATE OR REPLACE``) are applied after the migrations, in name order, when
-    their file differs from the one last applied: editing one is the way to change what it
-    defines. A process whose component has fewer migrations than the one that applied a
-    definition (an older release during a rolling update) leaves it alone.
+    and an applied file that has since changed is an error rather than a silent divergence,
+    unless the file was compacted (ADR 0012) and names the recorded checksum in a line
+    ``-- compacted-from sha256:<hex>``. A migration compacted to comments alone is recorded
+    without being run. Definitions (``CREATE OR REPLACE``) are applied after the migrations,
+    in name order, when their file differs from the one last applied: editing one is the way to
+    change what it defines. A process whose component has fewer migrations than the one that
+    applied a definition (an older release during a rolling update) leaves it alone.
 
     Runs under an advisory lock so replicas starting together migrate once. Returns how many
     files it applied.
@@ -259,6 +262,21 @@ def _read(path: Path) -> tuple[str, str]:
     return sql, hashlib.sha256(sql.encode()).hexdigest()
 
 
+_COMPACTED_FROM = re.compile(r"^-- compacted-from sha256:([0-9a-f]{64})$", re.MULTILINE)
+
+
+def compacted_from(sql: str) -> list[str]:
+    """The checksums of a compacted migration's earlier texts (ADR 0012): a database that
+    recorded one of them applied that text, which left the schema this one leaves."""
+    return _COMPACTED_FROM.findall(sql)
+
+
+def has_statements(sql: str) -> bool:
+    """Whether anything but ``--`` comments is left. A ``--`` inside a string literal cuts its
+    line short, but a statement's first word always stands before it."""
+    return any(line.split("--", 1)[0].strip() for line in sql.splitlines())
+
+
 async def _migrate(conn: Conn, component: str, migrations: Sequence[Path]) -> int:
     done = {
         r["version"]: r["checksum"]
@@ -270,13 +288,16 @@ async def _migrate(conn: Conn, component: str, migrations: Sequence[Path]) -> in
     for path in migrations:
         sql, checksum = _read(path)
         if path.name in done:
-            if done[path.name] != checksum:
+            # A compacted file's earlier checksum stays recorded: it says which text was applied,
+            # and a replica of the release before, which knows only that text, can still start.
+            if done[path.name] != checksum and done[path.name] not in compacted_from(sql):
                 raise RuntimeError(
                     f"migration {component}/{path.name} changed after it was applied"
                 )
             continue
         async with conn.transaction():
-            await conn.execute(sql, timeout=MIGRATION_SECONDS)
+            if has_statements(sql):  # asyncpg fails on a query of comments alone
+                await conn.execute(sql, timeout=MIGRATION_SECONDS)
             await conn.execute(
                 "INSERT INTO schema_migrations (component, version, checksum) VALUES ($1, $2, $3)",
                 component,

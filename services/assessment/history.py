@@ -74,7 +74,7 @@ async def trainee_inbox(source: Source, trainee_id: str) -> list[tuple[datetime,
     return [(row[0], Envelope.from_stored(row[1])) for row in rows]
 
 
-# The upstream store's digest (shared/migrations/0001, 0011) recomputed from the kept envelope: an
+# The upstream store's digest (shared/sql/digests.sql) recomputed from the kept envelope: an
 # inbox row edited after receipt no longer matches the hash its producer computed. Only the
 # content is checked, not the chain link: the inbox holds a subset of each upstream stream. An
 # envelope does not say which digest its producer used: a copy is intact when it matches either.

@@ -102,7 +102,7 @@ async def test_group_commit_with_one_key_twice_in_a_batch_appends_once(pg_store)
 
 async def test_a_batch_with_a_stored_event_id_replays_it_and_appends_the_others(pg_store):
     """Only the insert sees a repeated event id: the set-wise statement fails whole, and the
-    batch is decided append by append (migration 0008), replaying the repeat only."""
+    batch is decided append by append (gl_append_grouped_each), replaying the repeat only."""
     stored = ev(1)
     first = await pg_store.append("s-1", [stored], NO_STREAM)
 
@@ -177,7 +177,7 @@ async def test_a_committed_append_wakes_in_process_tailers_and_a_replay_does_not
 
 async def test_keyed_appends_of_one_plain_batch_each_replay_their_own_span(pg_store):
     """The set-wise path records every key of the batch with its append's versions and
-    positions (migration 0009 derives them from the document's grouping)."""
+    positions (gl_append_grouped derives them from the document's grouping)."""
     firsts = await asyncio.gather(
         pg_store.append("s-1", [ev(1), ev(2)], NO_STREAM, idempotency_key="k-1"),
         pg_store.append("s-2", [ev(3)], NO_STREAM),

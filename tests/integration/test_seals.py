@@ -5,10 +5,7 @@ chain recomputed by someone without the key."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
-from shared import db
 from shared.events import NewEvent
 from shared.eventstore import NO_STREAM, PostgresEventStore
 from shared.seal import check_seal, seal_periodically, write_seal
@@ -137,31 +134,41 @@ async def test_a_service_process_seals_periodically(pg_store, pg_pool):
         task.cancel()
 
 
-async def test_events_written_under_the_first_digest_still_verify_after_the_migration(
-    settings, tmp_path: Path
-):
-    """History hashed before migration 0011 keeps its digest; the chain goes on under the new
-    one, and the whole store verifies and seals."""
-    before = tmp_path / "shared" / "migrations"  # the same component as the core's
-    before.mkdir(parents=True)
-    for path in sorted(db.CORE_MIGRATIONS.glob("00*.sql")):
-        if path.name < "0011":
-            shutil.copy(path, before / path.name)
-    name = settings.database_name("digests")
-    await db.ensure_database(settings.pg_dsn, name)
-    pool = await db.create_pool(db.dsn_for_database(settings.pg_dsn, name), size=2)
-    try:
-        await db.migrate(pool, [before])
-        store = PostgresEventStore(pool, "core")
-        await store.append("s-1", [ev(1), ev(2)], NO_STREAM)
-        await store.append("s-2", [ev(3)], NO_STREAM)
-        await db.migrate(pool, [db.CORE_MIGRATIONS])
-        await store.append("s-1", [ev(4)], 2)
-        events = await store.read_stream("s-1")
-        assert events[2].prev_hash == events[1].hash
-        assert await store.verify() == []
-        await write_seal(pool, "core", KEY)
-        assert (await check_seal(pool, "core", KEY)).problems == []
-    finally:
-        await pool.close()
-        await db.drop_database(settings.pg_dsn, name)
+# The chains as a release before migration 0011 wrote them: every event hashed with digest 1
+# (gl_event_digest), chained in its stream; 0011 marked such rows digest_version 1.
+AS_HASHED_BEFORE_0011 = """
+DO $$
+DECLARE
+    r events;
+    prev bytea;
+BEGIN
+    FOR r IN SELECT * FROM events ORDER BY stream_id, version LOOP
+        IF r.version = 1 THEN
+            prev := NULL;
+        END IF;
+        UPDATE events SET prev_hash = prev, digest_version = 1,
+               hash = gl_event_digest(prev, r.event_id, r.stream_id, r.version, r.type,
+                                      r.schema_version, r.occurred_at, r.data, r.actor,
+                                      r.branch_id, r.policy_version)
+         WHERE position = r.position RETURNING hash INTO prev;
+    END LOOP;
+END
+$$
+"""
+
+
+async def test_events_hashed_before_migration_0011_verify_and_their_chains_go_on(pg_store):
+    """History hashed with digest 1 keeps its digest; the chain goes on under digest 2, and the
+    whole store verifies and seals."""
+    await pg_store.append("s-1", [ev(1), ev(2)], NO_STREAM)
+    await pg_store.append("s-2", [ev(3)], NO_STREAM)
+    await pg_store.pool.execute(AS_HASHED_BEFORE_0011)
+
+    await pg_store.append("s-1", [ev(4)], 2)
+    events = await pg_store.read_stream("s-1")
+    assert events[2].prev_hash == events[1].hash
+    digests = await pg_store.pool.fetch("SELECT digest_version FROM events ORDER BY position")
+    assert [r[0] for r in digests] == [1, 1, 1, 2]
+    assert await pg_store.verify() == []
+    await write_seal(pg_store.pool, "core", KEY)
+    assert (await check_seal(pg_store.pool, "core", KEY)).problems == []
