@@ -292,3 +292,38 @@ async def test_an_unreachable_provider_is_a_503_with_retry_after_not_a_401_or_50
     assert refused.value.status == 503
     assert refused.value.headers["Retry-After"] == str(auth.KEYS_RETRY_AFTER_SECONDS)
     assert "identity provider" in (refused.value.detail or "")
+
+
+async def test_a_remembered_token_is_remembered_per_verifier(monkeypatch):
+    """The verified-token cache is keyed by the issuer, audience and claim paths too: a token
+    trusted under one configuration is not taken from the cache under another."""
+    key, jwk = rsa_jwk("kc1")
+    provider = FakeProvider(jwk)
+    provider.install(monkeypatch)
+    issuer = ISSUER + "/cache"
+    monkeypatch.setitem(
+        oidc._KEYS,
+        (issuer, 0.0),
+        oidc.IssuerKeys(
+            issuer, 0.0, get_json=lambda url: {"issuer": issuer, "jwks_uri": issuer + "/certs"}
+        ),
+    )
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "aud": "gradeline",
+        "sub": "u",
+        "exp": now + 60,
+        "roles": ["management"],
+        "realm_access": {"roles": ["auditor"]},
+    }
+    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "kc1"})
+    flat = Settings(oidc_issuer=issuer, oidc_jwks_refetch_seconds=0)
+    nested = flat.model_copy(update={"oidc_roles_claim": "realm_access.roles"})
+    other_api = flat.model_copy(update={"oidc_audience": "another-api"})
+    assert (await auth.verify_token(token, flat)).roles == {"management"}
+    assert (await auth.verify_token(token, nested)).roles == {"auditor"}
+    assert (await auth.verify_token(token, flat)).roles == {"management"}
+    with pytest.raises(auth.InvalidToken, match="audience"):
+        await auth.verify_token(token, other_api)
+    assert provider.fetches == 1  # one key set for the issuer, whatever the verifier
