@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES
 from ops.rounds import AUDITOR, EXEC_VP, MANAGEMENT, MANAGER, PAYROLL, PRODUCTION
 from ops.scenario import BRANCH_NAMES, BRANCHES, DEPARTMENTS, TRAINERS, WRITTEN_EXAMINERS
 from shared.settings import Settings
@@ -69,9 +70,9 @@ class DemoUser:
 
 
 def demo_trainee(branch_id: str) -> str:
-    """The first trainee of ``branch_id`` in the default demo (ops/scenario.py's ids for seed 7
-    and 200 trainees: every branch has at least one)."""
-    return f"d7n200-{branch_id}-001"
+    """The first trainee of ``branch_id`` in the default demo (ops/scenario.py's ids for the
+    default seed and size; every branch has at least one)."""
+    return f"d{DEFAULT_SEED}n{DEFAULT_TRAINEES}-{branch_id}-001"
 
 
 def demo_users() -> list[DemoUser]:
