@@ -74,12 +74,10 @@ def identity_provider() -> Iterator[RunningProvider]:
     session on a free port, with the demo users and the test users of
     ``tests.support.OIDC_TEST_USERS``. Tokens: ``tests.support.provider_token(provider, sub)``;
     settings trusting it: ``tests.support.trusting(settings, provider)``."""
-    from tests.support import OIDC_TEST_USERS
+    from tests.support import OIDC_TEST_USERS, free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    provider = start_provider(Settings(), port=port, users=[*demo_users(), *OIDC_TEST_USERS])
+    users = [*demo_users(), *OIDC_TEST_USERS]
+    provider = start_provider(Settings(), port=free_port(), users=users)
     yield provider
     provider.stop()
 

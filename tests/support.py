@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -127,6 +128,13 @@ OIDC_TEST_USERS = (
     ),
     DemoUser("no-roles", "no Gradeline role", ()),
 )
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 now (for a provider or server of a test)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def trusting(settings: Settings, provider: RunningProvider, **changes: Any) -> Settings:
