@@ -13,9 +13,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ops.identity_provider import demo_users, start_provider
+from ops.oidc_login import refresh, sign_in
 from services.enrollment.app import create_app
 from shared.problems import PROBLEM_JSON
-from tests.support import bearer, long_secret, provider_token, running, trusting
+from shared.settings import Settings
+from tests.support import bearer, free_port, long_secret, provider_token, running, trusting
 
 # A guarded route that answers a trusted clerk without waiting for any read model: 404, no such
 # trainee (a refused token gets 401 before the route is reached).
@@ -173,3 +176,34 @@ async def test_roles_and_branch_are_read_from_nested_claims(settings, identity_p
         assert (await service.client.post("/trainees", json=east, headers=clerk)).status_code == 403
         flat = bearer(provider_token(identity_provider, "clerk-bo-east"))  # roles not nested
         assert (await service.client.get(PROBE, headers=flat)).status_code == 403
+
+
+async def test_a_refreshed_token_is_accepted_and_an_id_token_is_not(service, identity_provider):
+    tokens = sign_in(identity_provider.issuer, "clerk-bo-east")
+    assert tokens.refresh_token and tokens.id_token
+    renewed = refresh(identity_provider.issuer, tokens.refresh_token)
+    assert renewed.access_token != tokens.access_token
+    answer = await service.client.get(PROBE, headers=bearer(renewed.access_token))
+    assert answer.status_code == TRUSTED, answer.text
+    # The ID token is signed by the same provider but is for the web client, not the API.
+    refused(await service.client.get(PROBE, headers=bearer(tokens.id_token)), "audience")
+
+
+async def test_a_provider_that_cannot_be_reached_is_503_for_new_keys_never_500(settings):
+    alone = start_provider(Settings(), port=free_port(), users=demo_users()[:1])
+    settings = trusting(long_secret(settings), alone)
+    try:
+        async with running(create_app(settings), settings, "enrollment") as service:
+            known = bearer(provider_token(alone, demo_users()[0].sub))
+            assert (await service.client.get(PROBE, headers=known)).status_code == TRUSTED
+            alone.rotate_key()
+            unknown = bearer(provider_token(alone, demo_users()[0].sub))
+            alone.stop()
+            down = await service.client.get(PROBE, headers=unknown)
+            assert down.status_code == 503, down.text
+            assert down.headers["retry-after"] == "5"
+            assert "identity provider" in down.json()["detail"]
+            # The keys fetched before the outage go on working.
+            assert (await service.client.get(PROBE, headers=known)).status_code == TRUSTED
+    finally:
+        alone.stop()
