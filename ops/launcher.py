@@ -21,6 +21,7 @@ from rich.console import Console
 
 from ops.client import SERVICES, DemoError
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
+from ops.identity_provider import ProviderError, RunningProvider, start_provider
 from ops.report import DemoSummary, print_summary
 from shared.settings import SERVICE_PORTS, Settings
 
@@ -237,6 +238,34 @@ class DemoRun:
         return True
 
 
+def start_identity_provider(settings: Settings) -> RunningProvider | None:
+    """The development OpenID Connect provider, unless GRADELINE_OIDC_ISSUER names one already;
+    the services (children) trust it through that variable. Without Node.js the services run
+    with development tokens only."""
+    if settings.oidc_issuer is not None:
+        say(f"identity: the services trust {settings.oidc_issuer} (GRADELINE_OIDC_ISSUER)")
+        return None
+    try:
+        provider = start_provider(settings, log_path=log_file("identity-provider"))
+    except (ProviderError, OSError, subprocess.CalledProcessError) as exc:
+        say(f"identity provider not started ({exc}); only `gradeline token` tokens work")
+        return None
+    os.environ["GRADELINE_OIDC_ISSUER"] = provider.issuer
+    return provider
+
+
+def print_sign_in(provider: RunningProvider | None) -> None:
+    if provider is None:
+        return
+    say(f"identity provider: {provider.issuer} (development only; sign in as a user below)")
+    for user in provider.users:
+        claims = ", ".join(
+            f"{k}={'+'.join(v) if isinstance(v, list) else v}"
+            for k, v in user.token_claims().items()
+        )
+        say(f"  {user.sub:<22} {claims}  {user.name}")
+
+
 def main() -> int:
     settings = Settings()
     if not ensure_servers(settings):
@@ -260,6 +289,7 @@ def main() -> int:
     # Installed before the first child starts: from then on a signal always stops them all.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    provider = start_identity_provider(settings)
     children = [start_service(name, settings) for name in services]
     try:
         say(f"starting {', '.join(services)}; logs in {LOGS.relative_to(ROOT)}/<service>.log")
@@ -277,6 +307,7 @@ def main() -> int:
         elif not demo.load(settings):
             say("interrupted: the demo stops here (run it again to resume: writes are idempotent)")
             return 0
+        print_sign_in(provider)
         for name in services:
             say(f"{name}: {service_url(settings, name)}/docs")
         say(
@@ -294,6 +325,8 @@ def main() -> int:
     finally:
         say("stopping")
         stop_all(children)
+        if provider is not None:
+            provider.stop()
 
 
 if __name__ == "__main__":
