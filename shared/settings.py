@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,6 +20,9 @@ MIN_JWT_SECRET_BYTES = 32
 
 WorkerKind = Literal["relay", "consumers", "projections"]
 WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
+
+# A claim's place in a token: names separated by dots, each reaching into a nested object.
+CLAIM_PATH = r"^[^.\s]+(\.[^.\s]+)*$"
 
 SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
 
@@ -47,6 +51,21 @@ class Settings(BaseSettings):
     # ``gradeline token`` puts them in the tokens it mints. Unset: neither claim is checked.
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # OpenID Connect (ADR 0013): when an issuer is set, bearer tokens are the issuer's (RS256 or
+    # ES256, keys from its JWKS, ``iss`` and ``aud`` checked); HS256 tokens signed with
+    # ``jwt_secret`` stay valid in development and test only. The claim settings are dotted
+    # paths into the token (``realm_access.roles`` is Keycloak's nesting).
+    oidc_issuer: str | None = None
+    oidc_audience: str = Field(default="gradeline", min_length=1)
+    oidc_roles_claim: str = Field(default="roles", pattern=CLAIM_PATH)
+    oidc_branch_claim: str = Field(default="branch_id", pattern=CLAIM_PATH)
+    oidc_department_claim: str = Field(default="department", pattern=CLAIM_PATH)
+    # The public client (Authorization Code + PKCE, no secret) the browser pages sign in with.
+    oidc_client_id: str = Field(default="gradeline-web", min_length=1)
+    # Least seconds between two JWKS fetches that a token with an unknown ``kid`` may cause:
+    # a rotation at the provider is picked up at the first such token, and tokens with made-up
+    # key ids cannot make the services hammer the provider.
+    oidc_jwks_refetch_seconds: float = Field(default=10.0, ge=0, le=3600)
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     # Browser origins allowed to call the APIs cross-origin (the dashboard served by one service
@@ -121,10 +140,37 @@ class Settings(BaseSettings):
             return list(WORKERS)
         return _list_from_env(value)
 
-    @field_validator("jwt_issuer", "jwt_audience", mode="before")
+    @field_validator("jwt_issuer", "jwt_audience", "oidc_issuer", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_is_a_url(cls, value: str | None) -> str | None:
+        # OpenID Connect Discovery 1.0, section 2: a URL with a host, no query or fragment.
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("GRADELINE_OIDC_ISSUER must be an http(s) URL with a host")
+        if parts.query or parts.fragment:
+            raise ValueError("GRADELINE_OIDC_ISSUER must have no query or fragment")
+        return value
+
+    @model_validator(mode="after")
+    def _issuer_over_https_in_production(self) -> Settings:
+        # The JWKS decides whom the services trust: in production it is fetched over TLS,
+        # except from a provider on this machine.
+        if self.environment != "production" or self.oidc_issuer is None:
+            return self
+        parts = urlsplit(self.oidc_issuer)
+        if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                "GRADELINE_OIDC_ISSUER must be an https URL in production "
+                f"(plain http only for a provider on 127.0.0.1/localhost): {self.oidc_issuer}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -155,6 +201,11 @@ class Settings(BaseSettings):
                 f" development (environment={self.environment}); keep it outside the database"
             )
         return self
+
+    def accepts_hs256(self) -> bool:
+        """Whether HS256 tokens signed with ``jwt_secret`` are trusted: always without an issuer;
+        with one, only in development and test (ADR 0013)."""
+        return self.oidc_issuer is None or self.environment != "production"
 
     def seal_key_bytes(self) -> bytes:
         return self.seal_key.get_secret_value().encode()
