@@ -9,19 +9,24 @@ the client and the claims the services read.
   tokens under the claim names the settings read;
 - one example user per role, with a temporary password, the branch and department attributes
   declared by the realm's user profile (Keycloak drops undeclared attributes);
-- compose runs Keycloak from the official image with that file mounted for import.
+- compose runs Keycloak from the official image with that file mounted for import, and the
+  services' settings point at its realm: issuer, audience, roles claim and client as the realm
+  makes them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from shared.auth import Role
-from shared.settings import SERVICE_PORTS
+from shared.settings import SERVICE_PORTS, Settings
+from tests.deploy.test_manifests import interpolate, settings_from_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -36,6 +41,14 @@ PAGES = {"assessment": "/dashboard", "enrollment": "/app/"}
 DEMO_BRANCHES = {"hq", "bo-east", "bo-west", "dl-north", "dl-south"}
 # "admin" joins shared.auth.Role with the organisation's work; the union is Role itself then.
 ROLES = {role.value for role in Role} | {"admin"}
+
+
+@pytest.fixture(autouse=True)
+def no_gradeline_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings built here come from the files only, not from the machine's GRADELINE_*."""
+    for name in list(os.environ):
+        if name.startswith("GRADELINE_"):
+            monkeypatch.delenv(name)
 
 
 def realm() -> dict[str, Any]:
@@ -168,3 +181,37 @@ def test_compose_runs_keycloak_from_the_official_image_importing_the_realm() -> 
     assert keycloak["environment"]["KC_HEALTH_ENABLED"] == "true"
     published = [str(port) for port in keycloak["ports"]]
     assert published == ["127.0.0.1:8080:8080"]
+
+
+def compose_settings() -> dict[str, Settings]:
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    return {
+        name: settings_from_environment(services[name]["environment"], f"compose {name}")
+        for name in SERVICE_PORTS
+    }
+
+
+def test_compose_services_trust_the_realms_tokens_and_read_their_claims() -> None:
+    keycloak = keycloak_service()
+    issuer = f"{interpolate(keycloak['environment']['KC_HOSTNAME'])}/realms/{realm()['realm']}"
+    (audience,) = mappers("oidc-audience-mapper")
+    (roles,) = mappers("oidc-usermodel-realm-role-mapper")
+    attributes = {
+        m["user.attribute"]: m["claim.name"] for m in mappers("oidc-usermodel-attribute-mapper")
+    }
+    for name, settings in compose_settings().items():
+        # Keycloak names itself by KC_HOSTNAME in the tokens' iss: the same URL as the services'.
+        assert settings.oidc_issuer == issuer, name
+        assert settings.oidc_audience == audience["included.custom.audience"], name
+        assert settings.oidc_roles_claim == roles["claim.name"], name
+        assert settings.oidc_branch_claim == attributes["branch_id"], name
+        assert settings.oidc_department_claim == attributes["department"], name
+        assert settings.oidc_client_id == client()["clientId"], name
+        assert settings.environment == "development", name  # http issuer: development only
+
+
+def test_keycloak_listens_where_the_issuer_says() -> None:
+    keycloak = keycloak_service()
+    url = interpolate(keycloak["environment"]["KC_HOSTNAME"])
+    assert url == "http://keycloak:8080"  # the compose service's name and its HTTP port
+    assert "127.0.0.1:8080:8080" in keycloak["ports"]
