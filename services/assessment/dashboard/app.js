@@ -709,18 +709,23 @@ function readSettings() {
   for (const service of SERVICES) {
     state.urls[service] = query.get(service) || stored[service] || defaults[service];
   }
-  session.setDeveloperToken(query.get("token") || sessionStorage.getItem(STORE.token) || "");
+  session.setDeveloperToken(sessionStorage.getItem(STORE.token) || "");
   const lang = query.get("lang") || localStorage.getItem(STORE.lang) || "en";
   state.lang = lang === "zh" ? "zh" : "en";
   state.pay.month = query.get("month") || currentMonth();
   state.grades.branch = query.get("branch") || "";
   saveSettings();
-  if (query.has("token")) {
-    // Keep the token out of the address bar and the history once it is stored.
-    query.delete("token");
-    const rest = query.toString();
-    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
-  }
+}
+
+function takeTokenFromAddress() {
+  // A developer's token given as ?token=: stored, and out of the address bar and the history at
+  // once (before anything is awaited).
+  const query = new URLSearchParams(location.search);
+  if (!query.has("token")) return;
+  session.setDeveloperToken(query.get("token"));
+  query.delete("token");
+  const rest = query.toString();
+  history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
 }
 
 function saveSettings() {
@@ -813,7 +818,8 @@ function bind() {
   });
 }
 
-await session.start(); // first: a return from the provider carries the address to restore
+takeTokenFromAddress();
+await session.start(); // then: a return from the provider carries the address to restore
 readSettings();
 bind();
 applyLanguage();
