@@ -14,7 +14,6 @@
 // address) takes precedence while set: it is the fallback where no provider is configured.
 
 const CALLBACK_PARAMS = ["code", "state", "session_state", "iss", "error", "error_description", "error_uri"];
-const SIGNED_OUT_PARAM = "signed_out";
 
 function claimAt(claims, path) {
   // A claim by dotted path ("realm_access.roles"); a name with a dot in it wins over the path.
@@ -90,7 +89,7 @@ export class Session {
       authority: this.config.issuer,
       client_id: this.config.client_id,
       redirect_uri: page,
-      post_logout_redirect_uri: `${page}?${SIGNED_OUT_PARAM}=1`,
+      post_logout_redirect_uri: page, // providers match both exactly: the page, no query
       response_type: "code",
       scope: asList(this.config.scopes).join(" ") || "openid profile",
       userStore: store,
@@ -114,18 +113,18 @@ export class Session {
 
   async finishRedirects() {
     const query = new URLSearchParams(location.search);
-    if (query.has(SIGNED_OUT_PARAM)) {
+    if (!query.has("state")) return;
+    if (!query.has("code") && !query.has("error")) {
+      // Back from signing out at the provider (only the state comes back).
       try {
         await this.manager.signoutRedirectCallback();
       } catch {
         // an old or foreign state: signed out here all the same
       }
-      query.delete(SIGNED_OUT_PARAM);
       query.delete("state");
       this.replaceQuery(query, location.hash);
       return;
     }
-    if (!query.has("state") || !(query.has("code") || query.has("error"))) return;
     try {
       const user = await this.manager.signinRedirectCallback();
       const back = user.state ?? {};
