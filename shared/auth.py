@@ -1,10 +1,19 @@
 """JWT bearer authentication and role checks (docs/http.md, "Conventions of every service").
 
-Tokens are HS256 only. The algorithm list is fixed in :func:`decode_token` rather than taken from
-the token header, so ``alg: none`` and algorithm-confusion tokens are refused; ``iss`` and ``aud``
-are checked when the settings name them (``GRADELINE_JWT_ISSUER``, ``GRADELINE_JWT_AUDIENCE``).
-Every failure to authenticate is a 401 problem with a ``WWW-Authenticate: Bearer`` challenge; an
-authenticated principal without the needed role (or branch) gets 403. In a service app the
+Two kinds of token (ADR 0013), told apart by the ``alg`` of their header:
+
+- RS256/ES256 tokens of the OpenID Connect issuer in ``GRADELINE_OIDC_ISSUER`` (shared.oidc:
+  keys from its JWKS, ``iss``, ``aud`` = ``GRADELINE_OIDC_AUDIENCE``, roles, branch and department
+  read where the settings say);
+- HS256 tokens signed with ``GRADELINE_JWT_SECRET`` (``gradeline token``, the demo, the tests):
+  the only kind without an issuer; with one, taken in ``development`` and ``test`` only.
+
+The algorithm lists are fixed here rather than taken from the token header, so ``alg: none`` and
+algorithm-confusion tokens are refused; for HS256, ``iss`` and ``aud`` are checked when the
+settings name them (``GRADELINE_JWT_ISSUER``, ``GRADELINE_JWT_AUDIENCE``). Every failure to
+authenticate is a 401 problem with a ``WWW-Authenticate: Bearer`` challenge, except that the
+issuer's keys cannot be fetched (503: not the caller's fault; signing in again would not help);
+an authenticated principal without the needed role (or branch) gets 403. In a service app the
 caller is authenticated before the request is validated (:mod:`shared.guard`); the dependency
 below then reads the principal the guard verified.
 
@@ -32,8 +41,9 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import HTTPConnection
 
+from shared import oidc
 from shared.events import Actor
-from shared.problems import forbidden, unauthorized
+from shared.problems import Problem, ProblemType, forbidden, unauthorized
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -97,9 +107,26 @@ class InvalidToken(Exception):
 
 
 # Tokens verified lately, with their expiry: clients send the same token many times. An entry is
-# trusted only until its ``exp``; the cache is bounded and keyed by everything the check used.
-_VERIFIED: dict[tuple[str, str | None, str | None, str], tuple[Principal, float]] = {}
+# trusted only until its ``exp``; the cache is bounded and keyed by everything the check used:
+# (secret, issuer, audience, token) for HS256, ("oidc", issuer, audience, claim paths, token) for
+# an issuer's tokens (the tuples differ in length, so the two kinds never share an entry).
+_VERIFIED: dict[tuple[Any, ...], tuple[Principal, float]] = {}
 _VERIFIED_MAX = 4096
+
+
+def _remembered(key: tuple[Any, ...]) -> Principal | None:
+    hit = _VERIFIED.get(key)
+    if hit is not None:
+        if time.time() < hit[1]:
+            return hit[0]
+        del _VERIFIED[key]
+    return None
+
+
+def _remember(key: tuple[Any, ...], principal: Principal, expires: float) -> None:
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (principal, expires)
 
 
 def decode_token(
@@ -108,15 +135,53 @@ def decode_token(
     """Verify ``token`` (HS256, signature, ``exp``, and ``iss``/``aud`` when given) and read its
     claims, or raise InvalidToken."""
     key = (secret, issuer, audience, token)
-    hit = _VERIFIED.get(key)
-    if hit is not None:
-        if time.time() < hit[1]:
-            return hit[0]
-        del _VERIFIED[key]
-    principal, expires = _verify(token, secret, issuer, audience)
-    if len(_VERIFIED) >= _VERIFIED_MAX:
-        _VERIFIED.clear()
-    _VERIFIED[key] = (principal, expires)
+    principal = _remembered(key)
+    if principal is None:
+        principal, expires = _verify(token, secret, issuer, audience)
+        _remember(key, principal, expires)
+    return principal
+
+
+async def verify_token(token: str, settings: Settings) -> Principal:
+    """The principal ``token`` proves under ``settings`` (see the module docstring for which
+    tokens are taken), or InvalidToken; oidc.KeysUnavailable when the issuer's keys cannot be
+    fetched."""
+    if settings.oidc_issuer is None:
+        return decode_token(
+            token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    try:
+        alg = jwt.get_unverified_header(token).get("alg")
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken("token is invalid") from exc
+    if alg in oidc.ALGORITHMS:
+        return await _verify_issued(token, settings, settings.oidc_issuer)
+    if not settings.accepts_hs256():
+        raise InvalidToken(
+            "only tokens of the OpenID Connect issuer are accepted"
+            + (" (HS256 tokens are refused in production)" if alg == ALGORITHM else "")
+        )
+    return decode_token(
+        token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+
+
+async def _verify_issued(token: str, settings: Settings, issuer: str) -> Principal:
+    paths = oidc.ClaimPaths(
+        settings.oidc_roles_claim, settings.oidc_branch_claim, settings.oidc_department_claim
+    )
+    key = ("oidc", issuer, settings.oidc_audience, paths, token)
+    principal = _remembered(key)
+    if principal is None:
+        verifier = oidc.verifier_for(
+            issuer, settings.oidc_audience, paths, settings.oidc_jwks_refetch_seconds
+        )
+        try:
+            identity, expires = await verifier.verify(token)
+        except oidc.TokenRejected as exc:
+            raise InvalidToken(str(exc)) from exc
+        principal = Principal(identity.sub, identity.roles, identity.branch_id, identity.department)
+        _remember(key, principal, expires)
     return principal
 
 
@@ -200,18 +265,31 @@ def mint_token_for(settings: Settings, sub: str, roles: Iterable[str], **claims:
     )
 
 
-def authenticate(authorization: str | None, settings: Settings) -> Principal:
-    """The caller an ``Authorization`` header proves, or a 401 problem."""
+# Seconds a client waits before trying again while the issuer's keys cannot be fetched.
+KEYS_RETRY_AFTER_SECONDS = 5
+
+
+async def authenticate(authorization: str | None, settings: Settings) -> Principal:
+    """The caller an ``Authorization`` header proves, or a 401 problem (503 while the issuer's
+    keys cannot be fetched)."""
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("Bearer token required", error=None)
     try:
-        return decode_token(
-            token, settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
+        return await verify_token(token, settings)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from exc
+    except oidc.KeysUnavailable as exc:
+        raise identity_provider_unavailable(str(exc)) from exc
+
+
+def identity_provider_unavailable(detail: str) -> Problem:
+    """503: a token of the issuer cannot be checked because its keys cannot be fetched."""
+    return ProblemType.NOT_READY(
+        f"the identity provider cannot be reached to check the token: {detail}",
+        headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
+    )
 
 
 class BearerPrincipal(HTTPBearer):
@@ -228,7 +306,7 @@ class BearerPrincipal(HTTPBearer):
         super().__init__(
             auto_error=False,
             scheme_name="HTTPBearer",
-            description="HS256 JWT with sub, roles, branch_id, exp",
+            description="JWT of the OpenID Connect issuer (RS256/ES256), or HS256 in development",
         )
         self.roles = roles
         self.__name__ = (  # FastAPI and logs name dependencies by it
@@ -238,7 +316,7 @@ class BearerPrincipal(HTTPBearer):
     async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
         principal: Principal | None = request.scope.get("state", {}).get(PRINCIPAL_STATE)
         if principal is None:  # an app without the guard (shared.guard) in front
-            principal = authenticate(
+            principal = await authenticate(
                 request.headers.get("Authorization"), request.app.state.settings
             )
         self.check_roles(principal)

@@ -43,7 +43,9 @@ class AuthenticationMiddleware:
             guards = guards_of(scope)
             if guards:
                 try:
-                    principal = authenticate(_authorization(scope), scope["app"].state.settings)
+                    principal = await authenticate(
+                        _authorization(scope), scope["app"].state.settings
+                    )
                     for guard in guards:
                         guard.check_roles(principal)
                 except Problem as refused:

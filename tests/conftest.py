@@ -16,6 +16,7 @@ import aio_pika
 import asyncpg
 import pytest
 
+from ops.identity_provider import RunningProvider, demo_users, start_provider
 from shared import db
 from shared.eventstore import PostgresEventStore
 from shared.settings import Settings
@@ -65,6 +66,22 @@ def amqp_url() -> Iterator[str]:
         container.exec(["rabbitmq-plugins", "enable", "rabbitmq_consistent_hash_exchange"])
         params = container.get_connection_params()
         yield f"amqp://guest:guest@{params.host}:{params.port}/"
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator[RunningProvider]:
+    """The development OpenID Connect provider (ops/identity_provider.py), started once per
+    session on a free port, with the demo users and the test users of
+    ``tests.support.OIDC_TEST_USERS``. Tokens: ``tests.support.provider_token(provider, sub)``;
+    settings trusting it: ``tests.support.trusting(settings, provider)``."""
+    from tests.support import OIDC_TEST_USERS
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    provider = start_provider(Settings(), port=port, users=[*demo_users(), *OIDC_TEST_USERS])
+    yield provider
+    provider.stop()
 
 
 @pytest.fixture

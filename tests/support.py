@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from ops.identity_provider import DemoUser, RunningProvider
+from ops.oidc_login import sign_in
 from shared import db
 from shared.auth import mint_token
 from shared.consumer import Topology, queue_depths
@@ -109,3 +111,36 @@ async def ok(answer: Awaitable[httpx.Response], status: int = 200) -> Any:
     response = await answer
     assert response.status_code == status, response.text
     return response.json()
+
+
+# Users of the test session's identity provider besides the demo users (tests/conftest.py):
+# one whose roles and branch sit where Keycloak puts them, one known to nobody's roles.
+OIDC_TEST_USERS = (
+    DemoUser(
+        "kc-clerk-bo-west",
+        "Keycloak-shaped clerk",
+        (),
+        claims={
+            "realm_access": {"roles": ["branch_clerk", "offline_access"]},
+            "org": {"branch": ["bo-west"]},
+        },
+    ),
+    DemoUser("no-roles", "no Gradeline role", ()),
+)
+
+
+def trusting(settings: Settings, provider: RunningProvider, **changes: Any) -> Settings:
+    """``settings`` whose services trust ``provider``'s tokens; a token naming a new key makes
+    them fetch the key set at once (no wait between fetches)."""
+    update = {"oidc_issuer": provider.issuer, "oidc_jwks_refetch_seconds": 0.0, **changes}
+    return settings.model_copy(update=update)
+
+
+def provider_token(provider: RunningProvider, sub: str) -> str:
+    """An access token of ``provider`` for the user ``sub``, obtained as a browser would: the
+    Authorization Code flow with PKCE over HTTP (ops/oidc_login.py)."""
+    return sign_in(provider.issuer, sub, client_id=provider.client_id).access_token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Annotated
 
 import httpx
@@ -24,6 +23,7 @@ from shared.auth import (
     require_roles,
 )
 from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.settings import Settings
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 
@@ -49,7 +49,7 @@ Clerk = Annotated[Principal, Depends(require_roles(Role.BRANCH_CLERK))]
 
 def _app() -> FastAPI:
     app = FastAPI()
-    app.state.settings = SimpleNamespace(jwt_secret=SECRET, jwt_issuer=None, jwt_audience=None)
+    app.state.settings = Settings(jwt_secret=SECRET, oidc_issuer=None)
     install_problem_handlers(app)
 
     @app.get("/me")
