@@ -13,13 +13,16 @@
 // A pasted developer token (the collapsed "Developer: paste a token" control, or ?token= on the
 // address) takes precedence while set: it is the fallback where no provider is configured.
 
-const CALLBACK_PARAMS = ["code", "state", "session_state", "iss", "error", "error_description", "error_uri"];
+const CALLBACK_PARAMS = [
+  "code", "state", "session_state", "iss", "error", "error_description", "error_uri",
+];
 
 function claimAt(claims, path) {
   // A claim by dotted path ("realm_access.roles"); a name with a dot in it wins over the path.
   if (!claims || !path) return undefined;
   if (path in claims) return claims[path];
-  return path.split(".").reduce((node, key) => (node && typeof node === "object" ? node[key] : undefined), claims);
+  const step = (node, key) => (node && typeof node === "object" ? node[key] : undefined);
+  return path.split(".").reduce(step, claims);
 }
 
 export function jwtClaims(token) {
@@ -27,7 +30,8 @@ export function jwtClaims(token) {
   const part = String(token || "").split(".")[1];
   if (!part) return null;
   try {
-    const base64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/")
+      .padEnd(Math.ceil(part.length / 4) * 4, "=");
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
@@ -62,19 +66,22 @@ export class Session {
     return Boolean(this.manager);
   }
 
-  get signedIn() {
-    return Boolean(this.user && !this.user.expired);
+  // A user whose token is still good, or can be renewed; null otherwise.
+  get usableUser() {
+    return this.user && (!this.user.expired || this.user.refresh_token) ? this.user : null;
   }
 
   hasCredentials() {
-    return Boolean(this.developerToken) || this.signedIn || Boolean(this.user?.refresh_token);
+    return Boolean(this.developerToken || this.usableUser);
   }
 
   // Learns the provider from the service, and finishes a sign-in or sign-out the provider has
   // just redirected back from. Restores the address the page had before it left.
   async start(configUrl = "/auth/config") {
     try {
-      const answer = await fetch(configUrl, { headers: { Accept: "application/json" }, cache: "no-store" });
+      const answer = await fetch(configUrl, {
+        headers: { Accept: "application/json" }, cache: "no-store",
+      });
       if (!answer.ok) throw new Error(`${configUrl}: HTTP ${answer.status}`);
       this.config = await answer.json();
     } catch (error) {
@@ -84,7 +91,9 @@ export class Session {
     }
     if (!this.config.issuer || typeof oidc === "undefined") return;
     const page = `${location.origin}${location.pathname}`;
-    const store = new oidc.WebStorageStateStore({ store: window.sessionStorage, prefix: "gradeline.oidc." });
+    const store = new oidc.WebStorageStateStore({
+      store: window.sessionStorage, prefix: "gradeline.oidc.",
+    });
     this.manager = new oidc.UserManager({
       authority: this.config.issuer,
       client_id: this.config.client_id,
@@ -94,7 +103,8 @@ export class Session {
       scope: asList(this.config.scopes).join(" ") || "openid profile",
       userStore: store,
       stateStore: store,
-      automaticSilentRenew: true, // with the refresh token, a minute before the access token expires
+      // With the refresh token, a minute before the access token expires.
+      automaticSilentRenew: true,
       accessTokenExpiringNotificationTimeInSeconds: 60,
       monitorSession: false, // no provider iframe: the page's CSP allows none
       loadUserInfo: false, // the ID token says who it is
@@ -106,7 +116,10 @@ export class Session {
       this.problem = { key: "err_renew", detail: String(error?.message ?? error) };
       this.changed();
     });
-    events.addAccessTokenExpired(() => { this.problem ??= { key: "err_expired", detail: "" }; this.changed(); });
+    events.addAccessTokenExpired(() => {
+      this.problem ??= { key: "err_expired", detail: "" };
+      this.changed();
+    });
     await this.finishRedirects();
     this.user = await this.manager.getUser();
   }
@@ -130,7 +143,8 @@ export class Session {
       const back = user.state ?? {};
       this.replaceQuery(new URLSearchParams(back.search ?? ""), back.hash ?? "");
     } catch (error) {
-      this.problem = { key: "err_signin", detail: query.get("error_description") || query.get("error") || String(error?.message ?? error) };
+      const detail = query.get("error_description") || query.get("error");
+      this.problem = { key: "err_signin", detail: detail || String(error?.message ?? error) };
       for (const name of CALLBACK_PARAMS) query.delete(name);
       this.replaceQuery(query, location.hash);
     }
@@ -199,17 +213,20 @@ export class Session {
   // token says where it is a JWT (what the services read), else as the ID token says; the name
   // from the ID token.
   identity() {
-    const token = this.developerToken || this.user?.access_token;
+    const user = this.developerToken ? null : this.usableUser;
+    const token = this.developerToken || user?.access_token;
     if (!token) return null;
     const claims = jwtClaims(token) ?? {};
-    const profile = this.developerToken ? {} : (this.user?.profile ?? {});
+    const profile = user?.profile ?? {};
     const paths = this.config ?? {};
-    const read = (path, fallback) => claimAt(claims, path || fallback) ?? claimAt(profile, path || fallback);
+    const read = (path, fallback) =>
+      claimAt(claims, path || fallback) ?? claimAt(profile, path || fallback);
     const sub = claims.sub ?? profile.sub ?? "";
     return {
       developer: Boolean(this.developerToken),
       sub,
-      name: profile.name || profile.preferred_username || claims.name || claims.preferred_username || sub,
+      name: profile.name || profile.preferred_username
+        || claims.name || claims.preferred_username || sub,
       roles: asList(read(paths.roles_claim, "roles")),
       branch: read(paths.branch_claim, "branch_id") ?? "",
       department: read(paths.department_claim, "department") ?? "",
@@ -251,8 +268,9 @@ export function renderSession(session, t) {
     const name = who.name && who.name !== who.sub ? `${who.name} (${who.sub})` : who.sub;
     line.textContent = t(who.developer ? "developer_signed_in" : "signed_in_as", { name });
     roles.textContent = `${t("roles")}: ${who.roles.length ? who.roles.join(", ") : "—"}`;
+    const department = who.department ? ` · ${t("department")}: ${who.department}` : "";
     branch.textContent = who.branch || who.department
-      ? `${t("branch")}: ${who.branch || "—"}${who.department ? ` · ${t("department")}: ${who.department}` : ""}`
+      ? `${t("branch")}: ${who.branch || "—"}${department}`
       : "";
   } else {
     line.textContent = t(session.available ? "signed_out" : "signin_unavailable");
@@ -267,7 +285,9 @@ export function renderSession(session, t) {
   const problem = session.available && !session.developerToken ? session.problem : null;
   byId("reauth").hidden = !problem;
   byId("reauth-text").textContent = problem
-    ? t(problem.key, { detail: problem.detail, service: problem.service ? t(`svc_${problem.service}`) : "" })
+    ? t(problem.key, {
+      detail: problem.detail, service: problem.service ? t(`svc_${problem.service}`) : "",
+    })
     : "";
 
   const message = byId("global-message");
