@@ -15,8 +15,9 @@ dashboard one service serves calls the others; outermost, so errors carry its he
 last-resort 500 problem, access log, request metrics), then :class:`shared.guard.
 AuthenticationMiddleware` (401/403 for a protected route before anything about the request is
 validated), then ``Idempotency-Key`` handling (for authenticated callers only).
-Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics``, the OpenAPI document and
-its pages ``/docs`` and ``/redoc``, and a page per problem type (shared.docs_pages).
+Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics``, ``GET /auth/config`` (how
+the pages sign in, shared.signin), the OpenAPI document and its pages ``/docs`` and ``/redoc``, and
+a page per problem type (shared.docs_pages).
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``
 (``shared.requests``); a write reads ``If-Match`` through ``shared.commands.command(...,
@@ -55,6 +56,7 @@ from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.problems import PROBLEM_RESPONSES, ProblemType, install_problem_handlers
 from shared.requests import single_valued_query
 from shared.settings import Settings
+from shared.signin import signin_router
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 CHECK_TIMEOUT_SECONDS = 2.0  # /ready must answer fast even when a dependency hangs
@@ -352,6 +354,7 @@ def create_service_app(
         document_command_headers(router.routes)
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(_ops_router(readiness or {}), responses=PROBLEM_RESPONSES)
+    app.include_router(signin_router(), responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router())
     app.include_router(docs_router(title))
     return app

@@ -438,6 +438,7 @@ UNGUARDED = frozenset(
         "/problems/rules/{rule_id}",
         "/dashboard",
         "/dashboard/{name}",
+        "/auth/config",
     }
 )
 

@@ -34,7 +34,7 @@ APPS = {
     "compensation": compensation_app,
 }
 # Reachable without a token: probes, scrapes, the API's own description, the problem types' pages
-# and the dashboard page (which asks its user for a token before it calls anything).
+# the dashboard page (which asks its user to sign in before it calls anything) and how it signs in.
 PUBLIC = {
     "/health",
     "/ready",
@@ -48,6 +48,7 @@ PUBLIC = {
     "/problems/rules/{rule_id}",
     "/dashboard",
     "/dashboard/{name}",
+    "/auth/config",
 }
 # Path values no route accepts as they are: a month, an id, a stage number, a date, each wrong.
 BAD_VALUES = ["0", "!!", "x" * 200]

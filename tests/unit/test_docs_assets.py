@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 
 import httpx
 import pytest
@@ -41,3 +42,32 @@ async def test_docs_assets_serves_the_listed_files_only():
         assert bundle.content == (VENDOR / "swagger-ui-bundle.js").read_bytes()
         for name in ("manifest.json", "README.md", "..%2Fmanifest.json", "nope.js"):
             assert (await http.get(f"/docs/assets/{name}")).status_code == 404, name
+
+
+SIGNIN_BUNDLE = "oidc-client-ts.min.js"
+
+
+def test_the_signin_library_is_the_browser_bundle_that_defines_the_global_oidc():
+    """Pages load it with a plain <script> (no build step, no module loader): the UMD browser
+    build assigns ``var oidc``, and the pages use its UserManager."""
+    entry = MANIFEST["files"][SIGNIN_BUNDLE]
+    assert entry["path"] == "package/dist/browser/oidc-client-ts.min.js"
+    assert MANIFEST["packages"]["oidc-client-ts"]["version"].startswith("3.")
+    text = (VENDOR / SIGNIN_BUNDLE).read_text()
+    assert text.startswith('"use strict";var oidc=')
+    assert "UserManager" in text and "WebStorageStateStore" in text
+    # Its licence and that of the jwt-decode it bundles sit beside it.
+    assert {"oidc-client-ts.LICENSE", "jwt-decode.LICENSE"} <= set(MANIFEST["files"])
+    assert MANIFEST["files"]["jwt-decode.LICENSE"]["package"] == "jwt-decode"
+
+
+@pytest.mark.parametrize("service", ["enrollment", "training", "assessment", "compensation"])
+async def test_every_service_serves_the_signin_library_from_its_own_origin(service):
+    module = importlib.import_module(f"services.{service}.app")
+    app = module.create_app(Settings(workers=[]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
+        answer = await http.get(f"/docs/assets/{SIGNIN_BUNDLE}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert answer.content == (VENDOR / SIGNIN_BUNDLE).read_bytes()

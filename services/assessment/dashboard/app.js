@@ -1,8 +1,10 @@
-// Gradeline management dashboard: plain JS module, no build step, no third-party code.
+// Gradeline management dashboard: plain JS module, no build step; the one third-party file is
+// the vendored OpenID Connect client that signin.js drives.
 // It reads the four services' APIs with the viewer's bearer token and renders the boards.
 // Every value from an API reaches the page through textContent (never as HTML).
 
 import { LABELS } from "./labels.js";
+import { Session, bindSessionControls } from "./signin.js";
 
 const SERVICES = ["enrollment", "training", "assessment", "compensation"];
 const DEFAULT_PORTS = { enrollment: 8001, training: 8002, assessment: 8003, compensation: 8004 };
@@ -16,9 +18,10 @@ const VIEWS = ["grades", "trainers", "progress", "pay", "audit"];
 const STORE = { token: "gradeline.token", urls: "gradeline.urls", lang: "gradeline.lang" };
 const SVG = "http://www.w3.org/2000/svg";
 
+const session = new Session(); // who is signed in, and the bearer token (signin.js)
+let renderSession = () => {};
 const state = {
   lang: "en",
-  token: "",
   urls: {},
   view: "grades",
   loaded: new Set(),
@@ -133,10 +136,11 @@ class ApiError extends Error {
 async function api(service, path) {
   const base = state.urls[service];
   const url = base.replace(/\/+$/, "") + path;
+  const token = await session.accessToken();
   let response;
   try {
     response = await fetch(url, {
-      headers: { Accept: "application/json", Authorization: `Bearer ${state.token}` },
+      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
       cache: "no-store",
     });
   } catch (error) {
@@ -158,7 +162,7 @@ function errorText(error, hint403 = "") {
   const service = t(`svc_${error.service}`);
   switch (error.status) {
     case 0: return t("err_network", { service, url: error.url });
-    case 401: return t("err_401", { service });
+    case 401: return t(session.developerToken || !session.available ? "err_401" : "err_401_session", { service });
     case 403: return t("err_403", { service, detail: hint403 || error.detail });
     case 404: return t("err_404", { service, detail: error.detail });
     default: return t("err_other", { service, status: error.status, detail: error.detail });
@@ -167,8 +171,8 @@ function errorText(error, hint403 = "") {
 
 async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
   // Runs ``work`` and says what went wrong; false when it failed or was overtaken.
-  if (!state.token) {
-    showMessage(messageId, t("err_no_token"));
+  if (!session.hasCredentials()) {
+    showMessage(messageId, t(session.available ? "err_signed_out" : "err_no_token"));
     return false;
   }
   showMessage(messageId, t("loading"), "info");
@@ -180,7 +184,10 @@ async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
   } catch (error) {
     if (!isLatest()) return false;
     showMessage(messageId, errorText(error, hint403));
-    if (error instanceof ApiError && error.status === 401) $("#connection").open = true;
+    if (error instanceof ApiError && error.status === 401) {
+      if (session.developerToken || !session.available) $("#connection").open = true;
+      else session.refused(error.service); // offers to sign in again
+    }
     return false;
   }
 }
@@ -674,7 +681,7 @@ function applyLanguage() {
   toggle.lang = state.lang === "zh" ? "en" : "zh";
   for (const render of Object.values(RENDERERS)) render();
   renderBranchOptions();
-  if (!state.token) showMessage("global-message", t("err_no_token"));
+  renderSession();
 }
 
 function defaultUrls() {
@@ -702,22 +709,26 @@ function readSettings() {
   for (const service of SERVICES) {
     state.urls[service] = query.get(service) || stored[service] || defaults[service];
   }
-  state.token = query.get("token") || sessionStorage.getItem(STORE.token) || "";
+  session.setDeveloperToken(sessionStorage.getItem(STORE.token) || "");
   const lang = query.get("lang") || localStorage.getItem(STORE.lang) || "en";
   state.lang = lang === "zh" ? "zh" : "en";
   state.pay.month = query.get("month") || currentMonth();
   state.grades.branch = query.get("branch") || "";
   saveSettings();
-  if (query.has("token")) {
-    // Keep the token out of the address bar and the history once it is stored.
-    query.delete("token");
-    const rest = query.toString();
-    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
-  }
+}
+
+function takeTokenFromAddress() {
+  // A developer's token given as ?token=: stored, and out of the address bar and the history at
+  // once (before anything is awaited).
+  const query = new URLSearchParams(location.search);
+  if (!query.has("token")) return;
+  session.setDeveloperToken(query.get("token"));
+  query.delete("token");
+  const rest = query.toString();
+  history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
 }
 
 function saveSettings() {
-  sessionStorage.setItem(STORE.token, state.token);
   sessionStorage.setItem(STORE.urls, JSON.stringify(state.urls));
   localStorage.setItem(STORE.lang, state.lang);
 }
@@ -731,18 +742,28 @@ function reloadAll() {
 
 function bind() {
   const form = $("#connection-form");
-  $("#token").value = state.token;
+  $("#token").value = session.developerToken;
   for (const service of SERVICES) $(`#url-${service}`).value = state.urls[service];
-  $("#connection").open = !state.token;
+  $("#connection").open = !session.hasCredentials() && !session.available;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    state.token = $("#token").value.trim();
+    session.setDeveloperToken($("#token").value);
     for (const service of SERVICES) {
       state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls()[service];
     }
     saveSettings();
-    showMessage("global-message", state.token ? "" : t("err_no_token"));
+    renderSession();
     reloadAll();
+  });
+  renderSession = bindSessionControls(session, t);
+  let viewer = session.identity()?.sub;
+  session.onChange(() => {
+    // Another person (or nobody) now: what the boards showed was the previous viewer's.
+    const now = session.identity()?.sub;
+    if (now !== viewer) {
+      viewer = now;
+      reloadAll();
+    }
   });
 
   $("#lang-toggle").addEventListener("click", () => {
@@ -797,6 +818,8 @@ function bind() {
   });
 }
 
+takeTokenFromAddress();
+await session.start(); // then: a return from the provider carries the address to restore
 readSettings();
 bind();
 applyLanguage();
