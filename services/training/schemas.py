@@ -136,6 +136,17 @@ class PlanTable(BaseModel):
     mastered_series: list[str]
 
 
+class NamedStageRow(StageRow):
+    trainer_name: str = Field(description="the trainer's name; its id until its registration")
+
+
+class NamedPlanTable(PlanTable):
+    """The plan table as it is read, with the names people read beside the ids."""
+
+    trainee_name: str = Field(description="the trainee's name (from its enrolment)")
+    stages: list[NamedStageRow]
+
+
 class DemeritAnswer(BaseModel):
     trainer_id: str
     demerits: int = Field(description="the trainer's demerits so far (R-13)")
@@ -146,6 +157,8 @@ class BranchProgress(BaseModel):
     """Trainees by plan status, and what went wrong, in one branch (R-10 to R-13)."""
 
     branch_id: str
+    branch_name_zh: str = Field(description="the branch's Chinese name; its id until known")
+    branch_name_en: str = Field(description="the branch's English name; its id until known")
     trainees: int
     without_plan: int
     draft: int
@@ -159,6 +172,7 @@ class BranchProgress(BaseModel):
 
 class TrainerTally(BaseModel):
     trainer_id: str
+    trainer_name: str = Field(description="the trainer's name; its id until its registration")
     disputed_stages: int
     dissenting_days: int
     send_backs_received: int
