@@ -215,7 +215,7 @@ def with_branch_names(
     return [{**row, **branch_labels(row[key], names)} for row in rows]
 
 
-def with_staff_names(
+def with_names(
     rows: Iterable[Mapping[str, Any]], names: Mapping[str, str], key: str, field: str
 ) -> list[dict[str, Any]]:
     """Each row with the name of the person ``row[key]`` as ``field`` (the id when unknown)."""

@@ -113,7 +113,7 @@ async def trainer_board(request: Request, session_id: OptionalId = None) -> Json
     pool = request.app.state.pool
     rows = await trainer_rows(pool, session_id)
     names = await directory.staff_names(pool, (row["trainer_id"] for row in rows))
-    return {"rows": directory.with_staff_names(rows, names, "trainer_id", "trainer_name")}
+    return {"rows": directory.with_names(rows, names, "trainer_id", "trainer_name")}
 
 
 @router.get(

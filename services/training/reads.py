@@ -51,7 +51,7 @@ async def visible_table(request: Request, principal: Principal, trainee_id: str)
 async def with_names(pool: asyncpg.Pool, table: JsonDict, trainee: KnownTrainee | None) -> JsonDict:
     """The plan table with the trainee's name and each stage's trainer's (ids until known)."""
     names = await directory.staff_names(pool, (stage["trainer_id"] for stage in table["stages"]))
-    stages = directory.with_staff_names(table["stages"], names, "trainer_id", "trainer_name")
+    stages = directory.with_names(table["stages"], names, "trainer_id", "trainer_name")
     trainee_name = trainee.name if trainee is not None and trainee.name else table["trainee_id"]
     return {**table, "trainee_name": trainee_name, "stages": stages}
 
@@ -156,7 +156,9 @@ async def progress_board(
         {
             "as_of": today,
             "branch_id": branch,
-            "rows": directory.with_branch_names(rows, branches),
-            "trainers": directory.with_staff_names(trainers, people, "trainer_id", "trainer_name"),
+            "rows": directory.with_branch_names(map(dict, rows), branches),
+            "trainers": directory.with_names(
+                map(dict, trainers), people, "trainer_id", "trainer_name"
+            ),
         }
     )

@@ -124,14 +124,17 @@ class StageRow(BaseModel):
     days: list[DayRow]
 
 
-class PlanTable(BaseModel):
-    """The plan table 培训计划表 (``domain/plan_table.py``); ``revision`` counts the drafts."""
-
+class PlanHead(BaseModel):
     trainee_id: str
     status: PlanStatus
     version: int
     revision: int
     approved_revision: int | None
+
+
+class PlanTable(PlanHead):
+    """The plan table 培训计划表 (``domain/plan_table.py``); ``revision`` counts the drafts."""
+
     stages: list[StageRow]
     mastered_series: list[str]
 
@@ -140,11 +143,12 @@ class NamedStageRow(StageRow):
     trainer_name: str = Field(description="the trainer's name; its id until its registration")
 
 
-class NamedPlanTable(PlanTable):
+class NamedPlanTable(PlanHead):
     """The plan table as it is read, with the names people read beside the ids."""
 
     trainee_name: str = Field(description="the trainee's name (from its enrolment)")
     stages: list[NamedStageRow]
+    mastered_series: list[str]
 
 
 class DemeritAnswer(BaseModel):
