@@ -20,6 +20,7 @@ DASHBOARD = Path(__file__).parent / "dashboard"
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "labels.js": "text/javascript; charset=utf-8",
+    "names.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SECURITY_HEADERS = {
