@@ -222,3 +222,24 @@ async def test_the_migration_applies_organisation_events_an_older_release_kept(s
         "dl-south": ("dealer", "华南经销商", "South China Dealer", "closed", "2026-02-28"),
     }
     assert (await staff(pool))["tr-x"][0::4] == ("孙老师", "2026-02-27")
+
+
+async def test_compensation_learns_the_names_of_employees_enrolled_before_it_kept_them(pools):
+    """Payroll exports name employees: the migration fills the names of those already known from
+    the enrolments in the inbox (the latest one of each)."""
+    pool = await pools("compensation", before=True)
+    first, second = enrolled_as("t-1", "王强", 1), enrolled_as("t-1", "王强强", 2)
+    async with pool.acquire() as conn:
+        await insert_into_inbox(conn, [first, second, enrolled_as("t-2", "李娜", 1)])
+        await conn.execute(
+            "INSERT INTO known_employees (employee_id, category, branch_id)"
+            " VALUES ('t-1', 'hq_full_time', 'hq')"
+        )
+    await migrate(pool, "compensation")
+    rows = await pool.fetch("SELECT employee_id, name FROM known_employees")
+    assert [tuple(r) for r in rows] == [("t-1", "王强强")]  # t-2 was never applied: no row
+
+
+def enrolled_as(trainee_id: str, name: str, version: int):
+    data = {"trainee_id": trainee_id, "name": name, "category": "hq_full_time", "branch_id": "hq"}
+    return organisation_event("TraineeEnrolled", f"trainee-{trainee_id}", version, data, "hq")
