@@ -327,7 +327,7 @@ def demo(
 
 @app.command("export")
 def export_command(
-    kind: Annotated[str, typer.Argument(help="payroll | fees | plan")],
+    kind: Annotated[str, typer.Argument(help="payroll | fees | fines | plan")],
     ident: Annotated[str, typer.Argument(help="the month YYYY-MM, or the trainee id of a plan")],
     fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
     out: Annotated[
@@ -335,9 +335,10 @@ def export_command(
     ] = None,
     host: Annotated[str, typer.Option(help="where the services listen")] = "127.0.0.1",
 ) -> None:
-    """Save a payroll month, the branch fees of a month or a training plan as a spreadsheet."""
+    """Save a payroll month, the branch fees or trainer fines of a month or a training plan as a
+    spreadsheet."""
     if kind not in export.EXPORTS:
-        raise typer.BadParameter(f"unknown export {kind!r} (payroll, fees, plan)")
+        raise typer.BadParameter(f"unknown export {kind!r} (payroll, fees, fines, plan)")
     try:
         data = export.fetch(kind, ident, fmt, Settings(), host)
     except export.ExportFailed as exc:

@@ -23,6 +23,9 @@ class Export:
 EXPORTS = {
     "payroll": Export("compensation", "/payroll/{id}/export.{fmt}", Role.PAYROLL, ("xlsx", "csv")),
     "fees": Export("compensation", "/branch-fees/{id}/export.{fmt}", Role.PAYROLL, ("xlsx", "csv")),
+    "fines": Export(
+        "compensation", "/trainer-fines/{id}/export.{fmt}", Role.PAYROLL, ("xlsx", "csv")
+    ),
     "plan": Export("training", "/plans/{id}/export.{fmt}", Role.AFTER_SALES_MANAGER, ("xlsx",)),
 }
 

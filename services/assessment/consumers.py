@@ -1,4 +1,5 @@
-"""Enrollment and training events in: the trainee facts assessment grades with (migrations/0001).
+"""Enrollment and training events in: the trainee facts assessment grades with (migrations/0001),
+and the organisation's branches and staff for the names people read (shared.directory).
 
 :func:`handle` runs inside the inbox transaction of :func:`shared.consumer.handle_once`, which also
 keeps the full envelope in ``inbox`` and skips duplicates; every event lands there whether or not
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 import structlog
 
+from shared import directory
 from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
@@ -113,6 +115,8 @@ async def _plan(conn: Conn, envelope: Envelope) -> None:
 
 async def handle(conn: Conn, envelope: Envelope) -> None:
     """Apply one upstream event to the facts tables; others are kept in the inbox only."""
+    if await directory.apply_organisation_event(conn, envelope):
+        return
     if envelope.service == "enrollment":
         await _enrollment(conn, envelope)
     elif envelope.service == "training" and envelope.type in PLAN_EVENTS:
@@ -121,5 +125,7 @@ async def handle(conn: Conn, envelope: Envelope) -> None:
         log.debug("consumer.kept_only", service=envelope.service, type=envelope.type)
 
 
-# What the consumer runs: enrolments arriving together are upserted together.
-HANDLER = SetwiseHandler(handle, {("enrollment", "TraineeEnrolled"): _enrolled_many})
+# What the consumer runs: enrolments (and registrations) arriving together are upserted together.
+HANDLER = SetwiseHandler(
+    handle, {("enrollment", "TraineeEnrolled"): _enrolled_many, **directory.RUNS}
+)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from shared import directory
 from shared.audience import Audience
 from shared.auth import Principal
 from shared.execution import Aggregates, app_aggregates
@@ -87,22 +88,32 @@ async def grade_board(
     branch_id: OptionalId = None,
     as_of: IsoDateTime | None = None,
 ) -> JsonDict:
-    """Counts by branch x position x level and the trainees behind them; ``as_of`` answers for
-    a past moment (ISO 8601; without a zone, UTC). A branch clerk sees its own branch only."""
-    branch_id = audiences.GRADE_BOARD.branch_of_list(principal, branch_id)
+    """Counts by branch x position x level and the trainees behind them, with the branch's
+    names; ``as_of`` answers for a past moment (ISO 8601; without a zone, UTC). A branch clerk
+    sees its own branch only; a branch asked for must be known here (422 until its registration
+    has arrived from enrollment)."""
+    branch = audiences.GRADE_BOARD.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
+    await directory.require_known_branch(pool, branch_id)
     if as_of is None:
-        return {"as_of": now, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id)}
-    moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    return {"as_of": moment, "rows": await grade_rows(pool, GRADE_BOARD.schema, branch_id, moment)}
+        moment, rows = now, await grade_rows(pool, GRADE_BOARD.schema, branch)
+    else:
+        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+        rows = await grade_rows(pool, GRADE_BOARD.schema, branch, moment)
+    names = await directory.branch_names(pool, (row["branch_id"] for row in rows))
+    return {"as_of": moment, "rows": directory.with_branch_names(rows, names)}
 
 
 @router.get(
     "/board/trainers", response_model=TrainerBoard, dependencies=[_gate(audiences.TRAINER_BOARD)]
 )
 async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
-    """R-24 failure rates and fines per trainer x product series x session, R-13 demerits."""
-    return {"rows": await trainer_rows(request.app.state.pool, session_id)}
+    """R-24 failure rates and fines per trainer x product series x session, R-13 demerits; each
+    trainer's name beside its id (the id while its registration has not arrived)."""
+    pool = request.app.state.pool
+    rows = await trainer_rows(pool, session_id)
+    names = await directory.staff_names(pool, (row["trainer_id"] for row in rows))
+    return {"rows": directory.with_names(rows, names, "trainer_id", "trainer_name")}
 
 
 @router.get(

@@ -217,6 +217,8 @@ class GradeAnswer(BaseModel):
 
 class GradeCell(BaseModel):
     branch_id: str | None
+    branch_name_zh: str | None = Field(description="the branch's Chinese name; its id until known")
+    branch_name_en: str | None = Field(description="the branch's English name; its id until known")
     position: Position
     level: Level | None
     count: int
@@ -229,6 +231,7 @@ class GradeBoard(BaseModel):
 
 
 class TrainerRow(PenaltyFigures):
+    trainer_name: str = Field(description="the trainer's name; its id until its registration")
     demerits: int  # R-13, the trainer's in every session
     policy_version: str
     assessed_on: date

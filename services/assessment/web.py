@@ -21,6 +21,7 @@ ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "labels.js": "text/javascript; charset=utf-8",
     "signin.js": "text/javascript; charset=utf-8",
+    "names.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SECURITY_HEADERS = {

@@ -11,7 +11,7 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import reads, routes
+from . import downloads, reads, routes
 from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
 from .projections import PAYSLIPS
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline compensation",
-        routers=[routes.router, reads.router],
+        routers=[routes.router, reads.router, downloads.router],
         migrations=[MIGRATIONS],
         background=[
             workers.relay(),

@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from shared import directory
 from shared.db import Conn
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
@@ -45,7 +46,10 @@ Data = dict[str, Any]
 
 
 async def handle(conn: Conn, envelope: Envelope) -> None:
-    """Apply one upstream event (the inbox row is written by the caller, in this transaction)."""
+    """Apply one upstream event (the inbox row is written by the caller, in this transaction);
+    the organisation's go to the branches and staff tables (shared.directory)."""
+    if await directory.apply_organisation_event(conn, envelope):
+        return
     handler = _HANDLERS.get((envelope.service, envelope.type))
     if handler is not None:
         await handler(conn, envelope)
@@ -62,13 +66,14 @@ async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
         ids = [e.data["trainee_id"] for e in run]
         await conn.execute(
-            "INSERT INTO known_employees (employee_id, category, branch_id)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
+            "INSERT INTO known_employees (employee_id, category, branch_id, name)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
             " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
-            " branch_id = EXCLUDED.branch_id, updated_at = now()",
+            " branch_id = EXCLUDED.branch_id, name = EXCLUDED.name, updated_at = now()",
             ids,
             [e.data["category"] for e in run],
             [e.data["branch_id"] for e in run],
+            [e.data.get("name") for e in run],
         )
         waiting = {
             row[0]
@@ -144,8 +149,10 @@ _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = 
 }
 
 
-# What the consumer runs: enrolments arriving together are upserted together.
-HANDLER = SetwiseHandler(handle, {("enrollment", "TraineeEnrolled"): _enrolled_many})
+# What the consumer runs: enrolments (and registrations) arriving together are upserted together.
+HANDLER = SetwiseHandler(
+    handle, {("enrollment", "TraineeEnrolled"): _enrolled_many, **directory.RUNS}
+)
 
 
 async def _record_decision(conn: Conn, envelope: Envelope, decision: GradeDecision) -> None:

@@ -1,5 +1,7 @@
 """Read routes of the compensation service: an employee's pay rate and payslips, and a month's
-payroll, branch fees (R-19), trainer fines (R-24) and their exports.
+payroll, branch fees (R-19) and trainer fines (R-24), with the names people read beside the ids
+(:mod:`.names`); their spreadsheets are
+:mod:`.downloads`'.
 
 A month's views read its ``payroll-<YYYY-MM>`` stream rather than a projection: they are exact
 right after a run and carry the stream version as ETag (a month holds one payslip per employee
@@ -17,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.auth import Principal
+from shared import directory
 from shared.execution import app_aggregates
 from shared.problems import forbidden, not_found
 from shared.requests import Now, PositionCursor, encode_cursor, etag
@@ -28,7 +30,7 @@ from .domain.employment import current_rate
 from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, registry
 from .domain.months import Month
 from .domain.payroll import payroll_stream
-from .export import CSV, XLSX, Table, fee_table, payroll_table, to_csv, to_xlsx
+from .names import named_fees, named_fines, named_payroll
 from .schemas import (
     BranchFees,
     EmployeeId,
@@ -45,15 +47,6 @@ from .schemas import (
 router = APIRouter()
 BranchQuery = Annotated[str | None, Query(max_length=64)]
 JsonDict = dict[str, Any]
-
-
-def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI description of a download: a file of ``media_type``."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
-    return {200: {"description": "the file", "content": {media_type: binary}}}
-
-
-XLSX_FILE, CSV_FILE = file_answer(XLSX), file_answer(CSV)
 
 
 @router.get("/employees/{employee_id}/pay-rate", response_model=PayRateAnswer, tags=["employees"])
@@ -212,10 +205,11 @@ async def month_events(request: Request, month: Month) -> MonthEvents:
 async def get_payroll(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
-    """The latest payslip per employee, with every payslip issued in ``history`` (R-32)."""
+    """The latest payslip per employee, with every payslip issued in ``history`` (R-32); each
+    employee's name beside its id."""
     events = await month_events(request, month)
     response.headers["ETag"] = etag(events.version)
-    return payroll_json(events)
+    return await named_payroll(request.app.state.pool, payroll_json(events))
 
 
 @router.get("/branch-fees/{month}", response_model=BranchFees, tags=["payroll"])
@@ -226,69 +220,24 @@ async def get_branch_fees(
     response: Response,
     branch_id: BranchQuery = None,
 ) -> dict[str, Any]:
-    """R-19 fees charged in the month per branch and trainee; a branch clerk sees its own."""
+    """R-19 fees charged in the month per branch and trainee, named (the branch in zh and en, the
+    trainee); a branch clerk sees its own. A branch asked for must be known here (422 until its
+    registration has arrived from enrollment)."""
     branch = FEE_READERS.branch_of_list(principal, branch_id)
+    pool = request.app.state.pool
+    await directory.require_known_branch(pool, branch_id)
     events = await month_events(request, month)
     response.headers["ETag"] = etag(events.version)
-    return {"month": str(month), "version": events.version, "rows": fee_rows(events, branch)}
+    rows = await named_fees(pool, fee_rows(events, branch))
+    return {"month": str(month), "version": events.version, "rows": rows}
 
 
 @router.get("/trainer-fines/{month}", response_model=TrainerFines, tags=["payroll"])
 async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
-    """R-24 fines issued in the month they were assessed (R-33)."""
+    """R-24 fines issued in the month they were assessed (R-33), each trainer named."""
     events = await month_events(request, month)
     response.headers["ETag"] = etag(events.version)
-    return {"month": str(month), "version": events.version, "rows": fine_rows(events)}
-
-
-def download(table: Table, name: str, kind: str) -> Response:
-    body, media = (to_xlsx(table, name), XLSX) if kind == "xlsx" else (to_csv(table), CSV)
-    disposition = f'attachment; filename="{name}.{kind}"'
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
-
-
-@router.get(
-    "/payroll/{month}/export.xlsx", response_class=Response, responses=XLSX_FILE, tags=["payroll"]
-)
-async def export_payroll_xlsx(month: MonthPath, _: PayrollReader, request: Request) -> Response:
-    table = payroll_table(payroll_json(await month_events(request, month)))
-    return download(table, f"payroll-{month}", "xlsx")
-
-
-@router.get(
-    "/payroll/{month}/export.csv", response_class=Response, responses=CSV_FILE, tags=["payroll"]
-)
-async def export_payroll_csv(month: MonthPath, _: PayrollReader, request: Request) -> Response:
-    table = payroll_table(payroll_json(await month_events(request, month)))
-    return download(table, f"payroll-{month}", "csv")
-
-
-async def fee_export(
-    request: Request, month: Month, principal: Principal, branch_id: str | None, kind: str
-) -> Response:
-    branch = FEE_READERS.branch_of_list(principal, branch_id)
-    rows = fee_rows(await month_events(request, month), branch)
-    return download(fee_table(rows), f"branch-fees-{month}", kind)
-
-
-@router.get(
-    "/branch-fees/{month}/export.xlsx",
-    response_class=Response,
-    responses=XLSX_FILE,
-    tags=["payroll"],
-)
-async def export_fees_xlsx(
-    month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
-) -> Response:
-    return await fee_export(request, month, principal, branch_id, "xlsx")
-
-
-@router.get(
-    "/branch-fees/{month}/export.csv", response_class=Response, responses=CSV_FILE, tags=["payroll"]
-)
-async def export_fees_csv(
-    month: MonthPath, principal: FeeReader, request: Request, branch_id: BranchQuery = None
-) -> Response:
-    return await fee_export(request, month, principal, branch_id, "csv")
+    rows = await named_fines(request.app.state.pool, fine_rows(events))
+    return {"month": str(month), "version": events.version, "rows": rows}

@@ -155,8 +155,12 @@ class PayslipPage(BaseModel):
     next_cursor: str | None
 
 
+UNTIL_KNOWN = "; its id until it has arrived"
+
+
 class MonthPayslip(BaseModel):
     employee_id: str
+    employee_name: str = Field(description="the employee's name (its enrolment's)" + UNTIL_KNOWN)
     payslip_id: str
     lines: list[PayLine]
     total: str
@@ -179,7 +183,10 @@ class PayrollAnswer(BaseModel):
 
 class FeeRow(BaseModel):
     branch_id: str
+    branch_name_zh: str = Field(description="the branch's Chinese name" + UNTIL_KNOWN)
+    branch_name_en: str = Field(description="the branch's English name" + UNTIL_KNOWN)
     trainee_id: str
+    trainee_name: str = Field(description="the trainee's name" + UNTIL_KNOWN)
     days: int
     dates: list[date]
     amount: str
@@ -193,6 +200,7 @@ class BranchFees(BaseModel):
 
 class FineRow(BaseModel):
     trainer_id: str
+    trainer_name: str = Field(description="the trainer's name" + UNTIL_KNOWN)
     session_id: str
     product_series: str
     failure_rate: str

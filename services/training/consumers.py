@@ -1,4 +1,5 @@
-"""Enrollment events in: what training must know of each trainee (table ``known_trainees``).
+"""Enrollment events in: what training must know of each trainee (table ``known_trainees``),
+and the organisation's branches and staff for the names people read (shared.directory).
 
 The handler runs inside the inbox transaction of :func:`shared.consumer.handle_once`, which also
 writes the inbox row and skips duplicates. It is a tolerant reader of the upstream JSON: it takes
@@ -14,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from shared import directory
 from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
@@ -97,7 +99,10 @@ _HANDLERS: dict[str, Callable[[Conn, dict[str, Any], int], Awaitable[None]]] = {
 
 
 async def handle_enrollment_event(conn: Conn, envelope: Envelope) -> None:
-    """Record the trainee facts an enrollment event carries; other events are kept, not used."""
+    """Record the trainee or organisation facts an enrollment event carries; other events are
+    kept, not used."""
+    if await directory.apply_organisation_event(conn, envelope):
+        return
     handler = _HANDLERS.get(envelope.type)
     if envelope.service != UPSTREAM or handler is None:
         # Still lands in the inbox (the mechanism writes it): replayable if training needs it later.
@@ -106,5 +111,8 @@ async def handle_enrollment_event(conn: Conn, envelope: Envelope) -> None:
     await handler(conn, envelope.data, envelope.version)
 
 
-# What the consumer runs: enrolments arriving together are upserted together.
-HANDLER = SetwiseHandler(handle_enrollment_event, {(UPSTREAM, "TraineeEnrolled"): _enrolled_many})
+# What the consumer runs: enrolments (and registrations) arriving together are upserted together.
+HANDLER = SetwiseHandler(
+    handle_enrollment_event,
+    {(UPSTREAM, "TraineeEnrolled"): _enrolled_many, **directory.RUNS},
+)

@@ -5,6 +5,7 @@ by users, and must never run as formulas.
 One row per stage; the days of a stage are joined into the 实际培训时间及培训内容 cell, one line
 each, with the trainee's dissent kept beside the day (R-10). The signature cells name who signed:
 the trainer once the stage is assessed, the trainee once countersigned (with 有异议 if disputed).
+People are named as the table names them (``trainer_name``, ``trainee_name``), by id otherwise.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def plan_workbook(table: JsonDict) -> bytes:
     sheet.title = "培训计划表"
     for cell in append_row(sheet, HEADERS):
         cell.font = Font(bold=True)
+    trainee = table.get("trainee_name") or table["trainee_id"]
     for stage in table["stages"]:
-        append_row(sheet, stage_row(table["trainee_id"], stage))
+        append_row(sheet, stage_row(trainee, stage))
     for column, width in zip("ABCDEFGH", WIDTHS, strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):
@@ -61,22 +63,24 @@ def plan_workbook(table: JsonDict) -> bytes:
     return out.getvalue()
 
 
-def stage_row(trainee_id: str, stage: JsonDict) -> tuple[Any, ...]:
+def stage_row(trainee: str, stage: JsonDict) -> tuple[Any, ...]:
+    """One stage's row; ``trainee`` is how the trainee signs (its name, else its id)."""
     content = stage["content"]
     if stage["product_series"]:
         content = f"{content}（{stage['product_series']}）"
     department = DEPARTMENTS.get(stage["department"], stage["department"])
+    trainer = stage.get("trainer_name") or stage["trainer_id"]
     trainee_signature = ""
     if stage["countersigned"]:
-        trainee_signature = trainee_id + ("（有异议）" if stage["disputed"] else "")
+        trainee_signature = trainee + ("（有异议）" if stage["disputed"] else "")
     return (
         stage["no"],
         content,
-        f"{department}/{stage['trainer_id']}",
+        f"{department}/{trainer}",
         f"{stage['planned_start']} 至 {stage['planned_end']}",
         "\n".join(day_line(d) for d in stage["days"]),
         stage["trainer_assessment"] or "",
-        stage["trainer_id"] if stage["trainer_assessment"] else "",
+        trainer if stage["trainer_assessment"] else "",
         trainee_signature,
     )
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from shared import directory
 from shared.auth import Principal, require_roles
 from shared.execution import app_aggregates
 from shared.problems import not_found
@@ -28,8 +29,8 @@ from .domain.events import registry
 from .domain.plan_table import plan_table
 from .export import XLSX, plan_workbook
 from .projections import PROGRESS
-from .schemas import PlanTable, ProgressBoard, TraineeIdPath
-from .upstream import find_trainee
+from .schemas import NamedPlanTable, ProgressBoard, TraineeIdPath
+from .upstream import KnownTrainee, find_trainee
 
 router = APIRouter()
 JsonDict = dict[str, Any]
@@ -44,10 +45,18 @@ async def visible_table(request: Request, principal: Principal, trainee_id: str)
     trainee = await find_trainee(request.app.state, trainee_id)
     if state.status is None or not may_read(principal, trainee, state):
         raise not_found(f"no plan has been drafted for trainee {trainee_id}")
-    return plan_table(state, version)
+    return await with_names(request.app.state.pool, plan_table(state, version), trainee)
 
 
-@router.get("/plans/{trainee_id}", tags=["plans"], response_model=PlanTable)
+async def with_names(pool: asyncpg.Pool, table: JsonDict, trainee: KnownTrainee | None) -> JsonDict:
+    """The plan table with the trainee's name and each stage's trainer's (ids until known)."""
+    names = await directory.staff_names(pool, (stage["trainer_id"] for stage in table["stages"]))
+    stages = directory.with_names(table["stages"], names, "trainer_id", "trainer_name")
+    trainee_name = trainee.name if trainee is not None and trainee.name else table["trainee_id"]
+    return {**table, "trainee_name": trainee_name, "stages": stages}
+
+
+@router.get("/plans/{trainee_id}", tags=["plans"], response_model=NamedPlanTable)
 async def get_plan(
     trainee_id: TraineeIdPath, principal: Reader, request: Request, response: Response
 ) -> JsonDict:
@@ -132,17 +141,24 @@ async def progress_board(
     branch_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ProgressBoard:
     """Plans by status, overdue stages, disputes and send-backs per branch; per trainer, the
-    disputes, dissents, send-backs and demerits held against them (for one branch: its trainees)."""
+    disputes, dissents, send-backs and demerits held against them (for one branch: its trainees).
+    Branches and trainers are named beside their ids; a branch asked for must be known here (422
+    until its registration has arrived from enrollment)."""
     branch = PROGRESS_BOARD.branch_of_list(principal, branch_id)
     today = now.date()
     pool: asyncpg.Pool = request.app.state.pool
+    await directory.require_known_branch(pool, branch_id)
     rows = await pool.fetch(_ROWS, branch, today)
     trainers = await pool.fetch(_TRAINERS, branch)
+    branches = await directory.branch_names(pool, (r["branch_id"] for r in rows))
+    people = await directory.staff_names(pool, (r["trainer_id"] for r in trainers))
     return ProgressBoard.model_validate(
         {
             "as_of": today,
             "branch_id": branch,
-            "rows": [dict(r) for r in rows],
-            "trainers": [dict(r) for r in trainers],
+            "rows": directory.with_branch_names(map(dict, rows), branches),
+            "trainers": directory.with_names(
+                map(dict, trainers), people, "trainer_id", "trainer_name"
+            ),
         }
     )

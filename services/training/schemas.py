@@ -124,15 +124,30 @@ class StageRow(BaseModel):
     days: list[DayRow]
 
 
-class PlanTable(BaseModel):
-    """The plan table 培训计划表 (``domain/plan_table.py``); ``revision`` counts the drafts."""
-
+class PlanHead(BaseModel):
     trainee_id: str
     status: PlanStatus
     version: int
     revision: int
     approved_revision: int | None
+
+
+class PlanTable(PlanHead):
+    """The plan table 培训计划表 (``domain/plan_table.py``); ``revision`` counts the drafts."""
+
     stages: list[StageRow]
+    mastered_series: list[str]
+
+
+class NamedStageRow(StageRow):
+    trainer_name: str = Field(description="the trainer's name; its id until its registration")
+
+
+class NamedPlanTable(PlanHead):
+    """The plan table as it is read, with the names people read beside the ids."""
+
+    trainee_name: str = Field(description="the trainee's name (from its enrolment)")
+    stages: list[NamedStageRow]
     mastered_series: list[str]
 
 
@@ -146,6 +161,8 @@ class BranchProgress(BaseModel):
     """Trainees by plan status, and what went wrong, in one branch (R-10 to R-13)."""
 
     branch_id: str
+    branch_name_zh: str = Field(description="the branch's Chinese name; its id until known")
+    branch_name_en: str = Field(description="the branch's English name; its id until known")
     trainees: int
     without_plan: int
     draft: int
@@ -159,6 +176,7 @@ class BranchProgress(BaseModel):
 
 class TrainerTally(BaseModel):
     trainer_id: str
+    trainer_name: str = Field(description="the trainer's name; its id until its registration")
     disputed_stages: int
     dissenting_days: int
     send_backs_received: int

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from services.enrollment.app import create_app as create_enrollment
 from services.training.app import create_app as create_training
+from services.training.consumers import HANDLER as training_handler
 from shared.auth import Role
 from shared.consumer import queue_depths
+from tests.organisation import register_branches
 from tests.support import long_secret, plan_stage, running
 
 TRAINEE = "t-e2e"
@@ -200,6 +202,9 @@ async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings,
             TRAINEE,
         )
         assert tuple(known) == ("dl-north", "placed", "intermediate")
+
+        # The board's filter names a branch training knows (its registration delivered here).
+        await register_branches(training.pool, training_handler, "dl-north")
 
         async def board_row():
             board = await training.client.get(

@@ -340,10 +340,12 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
 
     clerk = pay.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     fees = await ok(pay.client.get(f"/branch-fees/{MONTH}", headers=clerk))
-    assert fees["rows"] == [
+    shown = ("branch_id", "trainee_id", "trainee_name", "days", "dates", "amount")
+    assert [{key: row[key] for key in shown} for row in fees["rows"]] == [
         {
             "branch_id": "dl-north",
             "trainee_id": DEALER,
+            "trainee_name": "王强",  # the name beside the id, from its enrolment
             "days": 2,
             "dates": ["2026-03-20", "2026-03-23"],
             "amount": "400.00",

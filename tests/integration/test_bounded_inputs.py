@@ -9,12 +9,14 @@ import base64
 import pytest
 
 from services.compensation.app import create_app as compensation_app
+from services.compensation.consumers import handle as compensation_handle
 from services.enrollment.app import create_app as enrollment_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
 from shared.requests import encode_cursor
 from tests.integration.assessment.helpers import delete_topology
 from tests.integration.compensation.upstream import MONTH, count_events, deliver, enrolled
+from tests.organisation import register_branches
 from tests.support import long_secret, running
 
 
@@ -130,6 +132,7 @@ async def test_a_query_parameter_given_twice_is_422_naming_it_not_the_last_one_t
     )
 
     assert_422_naming(answer, "query.branch_id")
+    await register_branches(pay.pool, compensation_handle, "bo-east")  # a branch it knows
     once = await pay.client.get(
         f"/branch-fees/{MONTH}", params={"branch_id": "bo-east"}, headers=headers
     )

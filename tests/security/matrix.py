@@ -418,6 +418,20 @@ COMPENSATION = [
         (PAYROLL, MANAGEMENT),
         url=f"/trainer-fines/{MONTH}",
     ),
+    row(
+        "compensation",
+        "GET",
+        "/trainer-fines/{month}/export.xlsx",
+        (PAYROLL, MANAGEMENT),
+        url=f"/trainer-fines/{MONTH}/export.xlsx",
+    ),
+    row(
+        "compensation",
+        "GET",
+        "/trainer-fines/{month}/export.csv",
+        (PAYROLL, MANAGEMENT),
+        url=f"/trainer-fines/{MONTH}/export.csv",
+    ),
 ]
 
 MATRIX: list[Row] = [*ENROLLMENT, *TRAINING, *ASSESSMENT, *COMPENSATION]

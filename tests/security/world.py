@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.assessment.app import create_app as assessment_app
+from services.assessment.consumers import HANDLER as assessment_handler
 from services.compensation.app import create_app as compensation_app
 from services.compensation.consumers import handle as compensation_handle
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
+from services.training.consumers import HANDLER as training_handler
 from shared.auth import Role, mint_token
 from shared.inbox import handle_once
 from shared.settings import Settings
 from tests.integration.assessment.helpers import Assessment, delete_topology
 from tests.integration.compensation import upstream
 from tests.integration.training.helpers import deliver, enrolled, stage
+from tests.organisation import register_branches
 from tests.support import RunningService, mandatory_stages, ok, running
 
 from .matrix import SERVICES
@@ -154,7 +157,17 @@ async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
         await delete_topology(settings, list(SERVICES))
 
 
+# The services that learn the organisation from enrollment's events, and their handlers.
+LEARNERS = {
+    "training": training_handler,
+    "assessment": assessment_handler,
+    "compensation": compensation_handle,
+}
+
+
 async def seed_branch(world: World, branch: str) -> None:
+    for service, handler in LEARNERS.items():  # a board's branch filter names a known branch
+        await register_branches(world.services[service].pool, handler, branch)
     facts = enrolment(branch)
     trainee = facts["trainee_id"]
     manager = world.headers(Role.AFTER_SALES_MANAGER)

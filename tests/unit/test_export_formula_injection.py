@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from services.compensation.export import fee_table, payroll_table, to_csv, to_xlsx
+from services.compensation.export import fee_table, fine_table, payroll_table, to_csv, to_xlsx
 from services.training.export import plan_workbook
 
 # What OWASP's CSV-injection guidance lists as a formula's first character, plus an error code,
@@ -87,6 +87,7 @@ def payroll_view(text: str) -> dict:
     line = {"name": "position", "amount": "2600.00", "rule": "R-25"}
     payslip = {
         "employee_id": text,
+        "employee_name": text,  # a name is typed by people too
         "lines": [line],
         "total": "2600.00",
         "payslip_id": text,
@@ -97,12 +98,30 @@ def payroll_view(text: str) -> dict:
 
 
 def fee_rows(text: str) -> list[dict]:
-    return [{"branch_id": text, "trainee_id": text, "days": 2, "amount": "400.00", "dates": [text]}]
+    names = {"branch_name_zh": text, "branch_name_en": text, "trainee_name": text}
+    return [
+        {"branch_id": text, "trainee_id": text, "days": 2, "amount": "400.00", "dates": [text]}
+        | names
+    ]
+
+
+def fine_rows(text: str) -> list[dict]:
+    return [
+        {
+            "trainer_id": text,
+            "trainer_name": text,
+            "session_id": text,
+            "product_series": text,
+            "failure_rate": "0.4",
+            "amount": "150.00",
+        }
+    ]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_payroll_and_fee_xlsx_write_every_text_cell_as_text(text):
-    for table in (payroll_table(payroll_view(text)), fee_table(fee_rows(text))):
+    tables = (payroll_table(payroll_view(text)), fee_table(fee_rows(text)))
+    for table in (*tables, fine_table(fine_rows(text))):
         data = to_xlsx(table, "sheet")
 
         assert_text_cells_only(data, [text])
@@ -111,7 +130,7 @@ def test_payroll_and_fee_xlsx_write_every_text_cell_as_text(text):
 
 
 def test_money_in_the_xlsx_stays_a_number_even_when_negative():
-    cells = sheet_cells(to_xlsx(payroll_table(payroll_view("e-1")), "payroll"))
+    cells = sheet_cells(to_xlsx(payroll_table(payroll_view("e-1")), "payroll", header="key"))
     header = [c.value for c in cells if c.row == 1]
     row = [c for c in cells if c.row == 2]
 
@@ -125,17 +144,21 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_payroll_and_fee_csv_neutralise_formula_text_with_a_quote(text):
-    payroll = csv_rows(to_csv(payroll_table(payroll_view(text))))[0]
-    fees = csv_rows(to_csv(fee_table(fee_rows(text))))[0]
+    payroll = csv_rows(to_csv(payroll_table(payroll_view(text)), header="key"))[0]
+    fees = csv_rows(to_csv(fee_table(fee_rows(text)), header="key"))[0]
+    fines = csv_rows(to_csv(fine_table(fine_rows(text)), header="key"))[0]
 
     dangerous = text[0] in "=+-@\t\r"
     expected = "'" + text if dangerous else text
     assert payroll["employee_id"] == payroll["payslip_id"] == payroll["supersedes"] == expected
+    assert payroll["employee_name"] == expected
     assert fees["branch_id"] == fees["trainee_id"] == fees["dates"] == expected
+    assert fees["branch_name_zh"] == fees["branch_name_en"] == fees["trainee_name"] == expected
+    assert fines["trainer_id"] == fines["trainer_name"] == fines["session_id"] == expected
 
 
 def test_csv_keeps_negative_money_a_number_and_plain_text_unchanged():
-    payroll = csv_rows(to_csv(payroll_table(payroll_view("e-1"))))[0]
+    payroll = csv_rows(to_csv(payroll_table(payroll_view("e-1")), header="key"))[0]
 
     assert payroll["difference"] == "-120.50"
     assert payroll["total"] == "2600.00"

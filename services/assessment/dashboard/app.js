@@ -5,6 +5,7 @@
 
 import { LABELS } from "./labels.js";
 import { Session, bindSessionControls } from "./signin.js";
+import { BranchNames, branchName, named, personName } from "./names.js";
 
 const SERVICES = ["enrollment", "training", "assessment", "compensation"];
 const DEFAULT_PORTS = { enrollment: 8001, training: 8002, assessment: 8003, compensation: 8004 };
@@ -31,6 +32,8 @@ const state = {
   pay: { month: "", data: null },
   audit: { traineeId: "", data: null },
 };
+
+const branchNames = new BranchNames(); // learnt from the boards' rows
 
 function t(key, values = {}) {
   const text = LABELS[state.lang][key] ?? LABELS.en[key] ?? key;
@@ -229,6 +232,7 @@ function renderGrades() {
   $("#grades-caption").textContent = "";
   if (!g.data) return;
   const { cells, branches } = gradeCells(g.data.rows);
+  branchNames.learn(g.data.rows);
   for (const branch of branches) g.branches.add(branch);
   renderBranchOptions();
   $("#grades-caption").textContent = t(g.asOf ? "as_of_past" : "as_of_now", { when: when(g.data.as_of) });
@@ -255,7 +259,8 @@ function renderGrades() {
         : h("span", { class: "zero" }, "0");
       return h("td", { class: "num", dataset: { cell: `${branch}|${c.position}|${c.level}` } }, content);
     });
-    return h("tr", { dataset: { branch } }, h("th", { scope: "row" }, branch), tds,
+    return h("tr", { dataset: { branch } },
+      h("th", { scope: "row" }, named(branchNames.name(branch, state.lang), branch)), tds,
       h("td", { class: "num total" }, rowTotal));
   }));
   const grand = columnTotals.reduce((a, b) => a + b, 0);
@@ -294,7 +299,7 @@ function gradeChart(branches, combos, cells) {
       const row = cells.get(`${branch}|${c.position}|${c.level}`);
       if (!row) return;
       const heightPx = (plot * row.count) / max;
-      const label = `${branch} · ${t(c.position)} · ${t(c.level)}: ${row.count}`;
+      const label = `${branchNames.name(branch, state.lang)} · ${t(c.position)} · ${t(c.level)}: ${row.count}`;
       chart.append(svg("rect", {
         x: x0 + i * (bar + gap), y: top + plot - heightPx, width: bar, height: heightPx,
         class: `bar s${i}`, tabindex: 0, "data-cell": `${branch}|${c.position}|${c.level}`,
@@ -304,7 +309,8 @@ function gradeChart(branches, combos, cells) {
     });
     chart.append(svg("text", {
       x: x0 + groupWidth / 2, y: top + plot + 18, "text-anchor": "middle", class: "axis branch",
-    }, branch));
+      "data-branch": branch,
+    }, branchNames.name(branch, state.lang)));
   });
   combos.forEach((c, i) => { // one legend row per position, one column per level
     const x = left + (i % LEVELS.length) * legendColumn;
@@ -316,14 +322,17 @@ function gradeChart(branches, combos, cells) {
 }
 
 function renderBranchOptions() {
-  fillOptions($("#grades-branch"), state.grades.branches, state.grades.branch);
+  fillOptions($("#grades-branch"), state.grades.branches, state.grades.branch,
+    (id) => branchNames.name(id, state.lang));
 }
 
-function fillOptions(select, values, selected) {
-  // The filter offers what the unfiltered board showed; the first option is "all".
-  const have = new Set([...select.options].map((o) => o.value));
+function fillOptions(select, values, selected, labelOf = (value) => value) {
+  // The filter offers what the unfiltered board showed; the first option is "all". Options are
+  // relabelled each time: a name arrives, or the language changes.
+  const have = new Map([...select.options].map((o) => [o.value, o]));
   for (const value of [...values].sort()) {
-    if (!have.has(value)) select.append(h("option", { value }, value));
+    const option = have.get(value) ?? select.appendChild(h("option", { value }));
+    option.textContent = labelOf(value);
   }
   select.value = selected;
 }
@@ -372,7 +381,8 @@ function renderDrill() {
   if (!drillState) return;
   const { row, details } = drillState;
   $("#drilldown-title").textContent = t("drill_title", {
-    branch: row.branch_id, position: t(row.position), level: t(row.level), n: row.count,
+    branch: branchName(row, state.lang), position: t(row.position), level: t(row.level),
+    n: row.count,
   });
   const rows = row.trainee_ids.map((id) => ({ id, ...(details.get(id) ?? {}) }));
   $("#drilldown-list").replaceChildren(table([
@@ -418,7 +428,7 @@ function renderTrainers() {
   }
   const fines = data.rows.reduce((sum, r) => sum + cents(r.fine), 0);
   box.append(table([
-    { label: t("trainer"), key: "trainer_id" },
+    { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
     { label: t("series"), key: "product_series" },
     { label: t("trainees"), key: "trainees", numeric: true },
@@ -428,6 +438,10 @@ function renderTrainers() {
     { label: t("demerits"), key: "demerits", numeric: true },
   ], data.rows, [t("total"), "", "", "", "", "", money(fines), ""]));
 }
+
+// Who and where, by name with the id beside it (names.js).
+const trainerCell = (r) => named(personName(r, "trainer_id", "trainer_name"), r.trainer_id);
+const branchCell = (r) => named(branchName(r, state.lang), r.branch_id);
 
 // --- training progress ----------------------------------------------------------------------
 
@@ -455,8 +469,9 @@ function renderProgress() {
     "overdue_stages", "disputes", "send_backs"];
   if (data.rows.length) {
     const totals = counts.map((k) => data.rows.reduce((sum, r) => sum + Number(r[k] || 0), 0));
+    branchNames.learn(data.rows);
     branchBox.append(table([
-      { label: t("branch"), key: "branch_id" },
+      { label: t("branch"), render: branchCell },
       ...counts.map((k) => ({ label: t(k), key: k, numeric: true })),
     ], data.rows, [t("total"), ...totals]));
   } else {
@@ -464,7 +479,7 @@ function renderProgress() {
   }
   const tallies = ["disputed_stages", "dissenting_days", "send_backs_received", "demerits"];
   trainerBox.append(data.trainers.length ? table([
-    { label: t("trainer"), key: "trainer_id" },
+    { label: t("trainer"), render: trainerCell },
     ...tallies.map((k) => ({ label: t(k), key: k, numeric: true })),
   ], data.trainers) : h("p", { class: "empty" }, t("no_rows")));
 }
@@ -508,7 +523,8 @@ function renderPay() {
       sum + cents(s.lines.find((l) => l.name === name)?.amount), 0)));
     const total = money(slips.reduce((sum, s) => sum + cents(s.total), 0));
     payrollBox.append(table([
-      { label: t("employee"), render: (s) => h("span", {}, s.employee_id,
+      { label: t("employee"), render: (s) => h("span", {},
+        named(personName(s, "employee_id", "employee_name"), s.employee_id),
         s.supersedes ? h("small", { class: "note" }, ` (${t("correction", { amount: s.difference })})`) : null) },
       ...used.map((name) => ({ label: t(`line_${name}`), numeric: true, render: (s) => lineAmount(s, name) })),
       { label: t("total"), numeric: true, render: (s) => h("strong", {}, s.total) },
@@ -519,8 +535,8 @@ function renderPay() {
 
   const fees = data.fees.rows;
   feesBox.append(fees.length ? table([
-    { label: t("branch"), key: "branch_id" },
-    { label: t("trainee"), key: "trainee_id" },
+    { label: t("branch"), render: branchCell },
+    { label: t("trainee"), render: (r) => named(personName(r, "trainee_id", "trainee_name"), r.trainee_id) },
     { label: t("days"), key: "days", numeric: true },
     { label: t("amount"), key: "amount", numeric: true },
   ], fees, [t("fees_total"), "", fees.reduce((n, r) => n + r.days, 0),
@@ -529,7 +545,7 @@ function renderPay() {
 
   const fines = data.fines.rows;
   finesBox.append(fines.length ? table([
-    { label: t("trainer"), key: "trainer_id" },
+    { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
     { label: t("series"), key: "product_series" },
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },

@@ -59,6 +59,8 @@ async def test_dispute_upheld_then_corrected_keeps_the_first_grade_r23(svc):
     assert board["rows"] == [
         {
             "branch_id": "dl-north",
+            "branch_name_zh": "dl-north",  # its names unknown here: the id
+            "branch_name_en": "dl-north",
             "position": "engineer",
             "level": "senior",
             "count": 1,

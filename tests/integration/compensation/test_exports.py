@@ -46,16 +46,30 @@ async def test_payroll_exports_parse_as_xlsx_and_csv(svc):
     assert f"payroll-{MONTH}.xlsx" in xlsx.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert header[:2] == ["employee_id", "position"] and "total" in header
-    totals = {row[0]: row[header.index("total")] for row in rows}
+    assert header[:3] == ["员工编号", "姓名", "岗位工资"] and "合计" in header
+    totals = {row[0]: row[header.index("合计")] for row in rows}
     assert totals == {"t-a": 3200, "t-d": 404.55}  # 50 + 354.55 travel pay
+    assert {row[0]: row[1] for row in rows} == {"t-a": "王强", "t-d": "王强"}  # beside the id
     answer = await svc.client.get(f"/payroll/{MONTH}/export.csv", headers=payroll(svc))
     assert answer.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert [(r["employee_id"], r["travel_pay"], r["total"]) for r in table] == [
-        ("t-a", "", "3200.00"),
-        ("t-d", "354.55", "404.55"),
+    assert [(r["员工编号"], r["姓名"], r["出差工资"], r["合计"]) for r in table] == [
+        ("t-a", "王强", "", "3200.00"),
+        ("t-d", "王强", "354.55", "404.55"),
     ]
+    # header=key: the JSON field names, for programs reading the file by column.
+    keyed = await svc.client.get(
+        f"/payroll/{MONTH}/export.csv", params={"header": "key"}, headers=payroll(svc)
+    )
+    table = list(csv.DictReader(io.StringIO(keyed.content.decode("utf-8-sig"))))
+    assert [(r["employee_id"], r["employee_name"], r["travel_pay"], r["total"]) for r in table] == [
+        ("t-a", "王强", "", "3200.00"),
+        ("t-d", "王强", "354.55", "404.55"),
+    ]
+    bad = await svc.client.get(
+        f"/payroll/{MONTH}/export.csv", params={"header": "en"}, headers=payroll(svc)
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.header"
     refused = await svc.client.get(f"/payroll/{MONTH}/export.csv", headers=clerk(svc))
     assert refused.status_code == 403
 
@@ -67,18 +81,29 @@ async def test_branch_fee_exports_parse_and_keep_to_the_clerks_branch(svc):
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows == [
         {
-            "branch_id": "dl-north",
-            "trainee_id": "t-f",
-            "days": "1",
-            "amount": "200.00",
-            "dates": "2026-04-11",
+            "分支机构编号": "dl-north",
+            "分支机构/网点": "dl-north",  # its names have not arrived: the id
+            "分支机构/网点（英文）": "dl-north",
+            "学员编号": "t-f",
+            "学员姓名": "王强",
+            "培训天数": "1",
+            "金额": "200.00",
+            "培训日期": "2026-04-11",
         },
     ]
     south = await svc.client.get(f"/branch-fees/{MONTH}/export.csv", headers=clerk(svc, "x"))
     assert len(list(csv.reader(io.StringIO(south.content.decode("utf-8-sig"))))) == 1  # header
     xlsx = await svc.client.get(f"/branch-fees/{MONTH}/export.xlsx", headers=payroll(svc))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert list(sheet.iter_rows(values_only=True))[1][:4] == ("dl-north", "t-f", 1, 200)
+    assert list(sheet.iter_rows(values_only=True))[1][:7] == (
+        "dl-north",
+        "dl-north",
+        "dl-north",
+        "t-f",
+        "王强",
+        1,
+        200,
+    )
 
 
 async def test_an_employee_reads_its_own_payslips_across_months(svc):

@@ -162,7 +162,10 @@ async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc
     assert (await run(svc)).json()["issued"]["branch_fees"] == 1
     expected = {
         "branch_id": "dl-north",
+        "branch_name_zh": "dl-north",  # its names have not arrived: the id
+        "branch_name_en": "dl-north",
         "trainee_id": "t-f",
+        "trainee_name": "王强",
         "days": 3,
         "amount": "600.00",
         "dates": ["2026-04-10", "2026-04-12", "2026-04-20"],
@@ -190,6 +193,7 @@ async def test_a_trainer_penalty_with_a_fine_appears_in_the_month_it_was_assesse
     assert fines.json()["rows"] == [
         {
             "trainer_id": "tr-1",
+            "trainer_name": "tr-1",  # its registration has not arrived: the id
             "session_id": "s-1",
             "product_series": "X1",
             "failure_rate": "0.4",

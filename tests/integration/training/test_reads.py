@@ -7,6 +7,7 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
+from services.training.consumers import HANDLER
 from services.training.export import HEADERS, XLSX
 from services.training.projections import PROGRESS
 from shared.auth import Role
@@ -26,6 +27,7 @@ from tests.integration.training.helpers import (
     vp,
     wait_projected,
 )
+from tests.organisation import register_branches
 
 
 async def test_the_plan_is_shown_to_its_audience_only(svc):
@@ -112,7 +114,8 @@ async def test_the_export_is_a_spreadsheet_in_the_regulations_columns_one_row_pe
         "2026-03-10 7.5小时：wiring diagrams（hands-on）",
         "2026-03-11 7.5小时：forms（hands-on） [受训人不同意]",
     ]
-    assert first[5:] == ("goal reached", "tr-hr", f"{TRAINEE}（有异议）")
+    # The trainee signs with its name (from its enrolment); tr-hr's name has not arrived: its id.
+    assert first[5:] == ("goal reached", "tr-hr", "李娜（有异议）")
     assert rows[5][1] == "stage 5: product（X1）" and rows[5][4] is None
 
 
@@ -134,6 +137,8 @@ async def test_the_progress_board_counts_per_branch_and_per_trainer(svc):
     north, south = board.json()["rows"]
     assert north == {
         "branch_id": "dl-north",
+        "branch_name_zh": "dl-north",  # its names have not arrived: the id
+        "branch_name_en": "dl-north",
         "trainees": 1,
         "without_plan": 0,
         "draft": 0,
@@ -148,6 +153,7 @@ async def test_the_progress_board_counts_per_branch_and_per_trainer(svc):
     assert board.json()["trainers"] == [
         {
             "trainer_id": "tr-hr",
+            "trainer_name": "tr-hr",
             "disputed_stages": 1,
             "dissenting_days": 1,
             "send_backs_received": 1,
@@ -164,6 +170,7 @@ async def test_the_progress_board_counts_per_branch_and_per_trainer(svc):
         await svc.client.get("/board/progress", headers=trainer(svc, "tr-hr"))
     ).status_code == 403
     assert (await svc.client.get("/board/progress")).status_code == 401
+    await register_branches(svc.pool, HANDLER, "dl-south")  # a filter names a known branch
     south_only = await svc.client.get("/board/progress?branch_id=dl-south", headers=vp(svc))
     assert [r["branch_id"] for r in south_only.json()["rows"]] == ["dl-south"]
     assert south_only.json()["trainers"] == []

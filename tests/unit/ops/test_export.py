@@ -48,3 +48,9 @@ def test_a_plan_exports_only_as_xlsx_from_training():
 def test_a_refusal_is_reported_with_the_services_detail():
     with pytest.raises(ExportFailed, match="422: no such month"):
         fetch("fees", "2026-13", "xlsx", SETTINGS, transport=service(status=422))
+
+
+def test_trainer_fines_export_from_compensation_with_a_payroll_token():
+    seen: list[httpx.Request] = []
+    fetch("fines", "2026-03", "xlsx", SETTINGS, transport=service(seen=seen))
+    assert str(seen[0].url) == "http://127.0.0.1:8104/trainer-fines/2026-03/export.xlsx"

@@ -1,0 +1,245 @@
+"""The organisation as training, assessment and compensation learn it (shared.directory): each
+keeps branches and staff from enrollment's events in its inbox, exactly once, whatever the order
+and the extra fields, set-wise for a stretch of registrations; its migration also applies the
+organisation events an earlier release kept in the inbox unused."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.assessment import app as assessment_app
+from services.assessment import consumers as assessment
+from services.compensation import app as compensation_app
+from services.compensation import consumers as compensation
+from services.training import app as training_app
+from services.training import consumers as training
+from shared import db, directory
+from shared.inbox import handle_batch, handle_once, insert_into_inbox
+from shared.problems import Problem
+from shared.settings import Settings
+from tests.organisation import (
+    branch_closed,
+    branch_registered,
+    branch_renamed,
+    deliver_organisation,
+    organisation_event,
+    staff_left,
+    staff_registered,
+)
+
+CASES = {
+    "training": (training.HANDLER, training_app.MIGRATIONS),
+    "assessment": (assessment.HANDLER, assessment_app.MIGRATIONS),
+    "compensation": (compensation.HANDLER, compensation_app.MIGRATIONS),
+}
+SERVICES = list(CASES)
+
+
+def older(service: str, root: Path) -> Path:
+    """The service's migrations before the organisation's (an older release)."""
+    folder = root / service / "migrations"
+    folder.mkdir(parents=True)
+    for path in sorted(CASES[service][1].glob("*.sql")):
+        if "organisation" not in path.name:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+async def migrate(pool: asyncpg.Pool, service: str) -> None:
+    await db.migrate(pool, [db.CORE_MIGRATIONS, CASES[service][1]])
+
+
+@pytest.fixture
+async def pools(settings: Settings, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Fresh databases with a service's migrations (``before``: an older release's), by
+    (service, label); dropped afterwards."""
+    made: list[tuple[str, asyncpg.Pool]] = []
+
+    async def make(service: str, label: str = "db", before: bool = False) -> asyncpg.Pool:
+        name = f"{settings.namespace}_{service}_{label}"
+        await db.ensure_database(settings.pg_dsn, name)
+        pool = await db.create_pool(db.dsn_for_database(settings.pg_dsn, name), size=2)
+        made.append((name, pool))
+        if before:
+            await db.migrate(pool, [db.CORE_MIGRATIONS, older(service, tmp_path)])
+        else:
+            await migrate(pool, service)
+        return pool
+
+    yield make
+    for name, pool in made:
+        await pool.close()
+        await db.drop_database(settings.pg_dsn, name)
+
+
+async def branches(pool) -> dict[str, tuple[Any, ...]]:
+    rows = await pool.fetch(
+        "SELECT branch_id, kind, name_zh, name_en, status, closed_on::text FROM branches"
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+async def staff(pool) -> dict[str, tuple[Any, ...]]:
+    rows = await pool.fetch(
+        "SELECT staff_id, name, department, roles, branch_id, left_on::text FROM staff"
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_branch_registered_renamed_and_closed_is_kept_once(service, pools):
+    handler = CASES[service][0]
+    pool = await pools(service)
+    registered = branch_registered("bo-east")
+    registered = registered._replace(data={**registered.data, "region": "east"})  # ignored
+    assert await deliver_organisation(pool, handler, registered) == [True]
+    assert await deliver_organisation(pool, handler, registered) == [False]  # redelivered
+    assert (await branches(pool))["bo-east"] == (
+        "branch_office",
+        "华东办事处",
+        "East China Office",
+        "open",
+        None,
+    )
+
+    await deliver_organisation(pool, handler, branch_renamed("bo-east", "华东大区", "East Region"))
+    await deliver_organisation(pool, handler, branch_closed("bo-east", "2026-04-30", version=3))
+    assert (await branches(pool))["bo-east"] == (
+        "branch_office",
+        "华东大区",
+        "East Region",
+        "closed",
+        "2026-04-30",
+    )
+    await directory.require_known_branch(pool, "bo-east")  # closed: still known (its history)
+    names = await directory.branch_names(pool, ["bo-east", "nowhere", None])
+    assert directory.branch_labels("bo-east", names) == {
+        "branch_name_zh": "华东大区",
+        "branch_name_en": "East Region",
+    }
+    assert directory.branch_labels("nowhere", names) == {
+        "branch_name_zh": "nowhere",
+        "branch_name_en": "nowhere",
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_an_older_rename_arriving_late_does_not_roll_the_names_back(service, pools):
+    """Applied directly (a backfill, a replay): the names follow the highest version."""
+    handler = CASES[service][0]
+    pool = await pools(service)
+    await deliver_organisation(
+        pool,
+        handler,
+        branch_registered("hq"),
+        branch_renamed("hq", "集团总部", "Group HQ", version=3),
+        branch_renamed("hq", "总部二", "HQ two", version=2),
+    )
+    assert (await branches(pool))["hq"][1:3] == ("集团总部", "Group HQ")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_an_unknown_branch_is_a_422_naming_the_field(service, pools):
+    handler = CASES[service][0]
+    pool = await pools(service)
+    with pytest.raises(Problem) as refused:
+        await directory.require_known_branch(pool, "bo-new")
+    assert refused.value.status == 422
+    assert refused.value.body()["errors"][0]["field"] == "query.branch_id"
+    assert refused.value.body()["errors"][0]["type"] == "unknown_branch"
+    await deliver_organisation(pool, handler, branch_registered("bo-new"))  # seconds later
+    await directory.require_known_branch(pool, "bo-new")
+    await directory.require_known_branch(pool, None)  # no filter: nothing to check
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_staff_registered_and_left_keep_their_names(service, pools):
+    handler = CASES[service][0]
+    pool = await pools(service)
+    await deliver_organisation(
+        pool,
+        handler,
+        staff_registered("tr-x", "孙老师", roles=("trainer", "examiner"), branch_id="bo-east"),
+        staff_left("tr-x", "2026-05-31"),
+    )
+    assert (await staff(pool))["tr-x"] == (
+        "孙老师",
+        "technical",
+        ["trainer", "examiner"],
+        "bo-east",
+        "2026-05-31",
+    )
+    assert await directory.staff_names(pool, ["tr-x", "tr-unknown"]) == {"tr-x": "孙老师"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_registrations_applied_set_wise_leave_what_one_by_one_leaves(service, pools):
+    handler = CASES[service][0]
+    together, alone = await pools(service, "together"), await pools(service, "alone")
+    events = [
+        branch_registered("hq"),
+        branch_registered("bo-east"),
+        branch_registered("hq", name_zh="总部（重发）"),  # a re-driven copy, another event id
+        staff_registered("tr-1", "甲"),
+        staff_registered("tr-2", "乙"),
+        branch_renamed("bo-east", "华东", "East"),
+        branch_registered("dl-north"),
+    ]
+    assert await handle_batch(together, handler, events) == len(events)
+    for event in events:
+        assert await handle_once(alone, handler.one, event)
+    assert await branches(together) == await branches(alone)
+    assert await staff(together) == await staff(alone)
+    assert set(await branches(together)) == {"hq", "bo-east", "dl-north"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_migration_applies_organisation_events_an_older_release_kept(service, pools):
+    """Enrollment upgraded first: the consumer's older release kept its events in the inbox."""
+    pool = await pools(service, before=True)
+    kept = [
+        branch_registered("bo-east"),
+        branch_renamed("bo-east", "华东大区", "East Region"),
+        branch_registered("dl-south"),
+        branch_closed("dl-south", "2026-02-28"),
+        staff_registered("tr-x", "孙老师"),
+        staff_left("tr-x", "2026-02-27"),
+        organisation_event("BranchRegistered", "branch-x", 1, {"branch_id": "x"}, "x")._replace(
+            service="training"  # not enrollment's: not the organisation
+        ),
+    ]
+    async with pool.acquire() as conn:
+        await insert_into_inbox(conn, kept)
+    await migrate(pool, service)
+    assert await branches(pool) == {
+        "bo-east": ("branch_office", "华东大区", "East Region", "open", None),
+        "dl-south": ("dealer", "华南经销商", "South China Dealer", "closed", "2026-02-28"),
+    }
+    assert (await staff(pool))["tr-x"][0::4] == ("孙老师", "2026-02-27")
+
+
+async def test_compensation_learns_the_names_of_employees_enrolled_before_it_kept_them(pools):
+    """Payroll exports name employees: the migration fills the names of those already known from
+    the enrolments in the inbox (the latest one of each)."""
+    pool = await pools("compensation", before=True)
+    first, second = enrolled_as("t-1", "王强", 1), enrolled_as("t-1", "王强强", 2)
+    async with pool.acquire() as conn:
+        await insert_into_inbox(conn, [first, second, enrolled_as("t-2", "李娜", 1)])
+        await conn.execute(
+            "INSERT INTO known_employees (employee_id, category, branch_id)"
+            " VALUES ('t-1', 'hq_full_time', 'hq')"
+        )
+    await migrate(pool, "compensation")
+    rows = await pool.fetch("SELECT employee_id, name FROM known_employees")
+    assert [tuple(r) for r in rows] == [("t-1", "王强强")]  # t-2 was never applied: no row
+
+
+def enrolled_as(trainee_id: str, name: str, version: int):
+    data = {"trainee_id": trainee_id, "name": name, "category": "hq_full_time", "branch_id": "hq"}
+    return organisation_event("TraineeEnrolled", f"trainee-{trainee_id}", version, data, "hq")
