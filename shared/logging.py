@@ -35,6 +35,21 @@ _TRACEBACKS = structlog.processors.ExceptionRenderer(
 )
 
 
+class _CurrentStdout:
+    """Whatever ``sys.stdout`` is when a line is written, not when logging was configured: a
+    runner that swaps stdout (pytest's capture, a daemoniser) closes the old stream, and a log
+    line written to it would raise inside whatever code was logging."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+_STDOUT: Any = _CurrentStdout()
+
+
 def configure_logging(level: str | int = "INFO") -> None:
     """JSON lines on stdout for structlog and the standard library (uvicorn, aio-pika, asyncpg)."""
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
@@ -53,10 +68,10 @@ def configure_logging(level: str | int = "INFO") -> None:
             structlog.processors.JSONRenderer(serializer=_render_json),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(_STDOUT),
         cache_logger_on_first_use=False,  # tests and `--role` switches may reconfigure
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(_STDOUT)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
