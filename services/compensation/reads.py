@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from shared.auth import Principal
+from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import forbidden, not_found
 from shared.requests import Now, PositionCursor, encode_cursor, etag
@@ -44,7 +45,6 @@ from .schemas import (
 
 router = APIRouter()
 BranchQuery = Annotated[str | None, Query(max_length=64)]
-JsonDict = dict[str, Any]
 
 
 def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:

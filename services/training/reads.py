@@ -12,12 +12,13 @@ read from the ``progress`` projection (:mod:`.projections`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared.auth import Principal, require_roles
+from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import not_found
 from shared.requests import Now, etag
@@ -32,7 +33,6 @@ from .schemas import PlanTable, ProgressBoard, TraineeIdPath
 from .upstream import find_trainee
 
 router = APIRouter()
-JsonDict = dict[str, Any]
 
 Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
 BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]
