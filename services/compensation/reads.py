@@ -208,13 +208,19 @@ async def month_events(request: Request, month: Month) -> MonthEvents:
     return MonthEvents(str(month), version, payslips, fees, fines)
 
 
+async def tagged_month_events(request: Request, response: Response, month: Month) -> MonthEvents:
+    """The month's events; the answer's ETag is their version."""
+    events = await month_events(request, month)
+    response.headers["ETag"] = etag(events.version)
+    return events
+
+
 @router.get("/payroll/{month}", response_model=PayrollAnswer, tags=["payroll"])
 async def get_payroll(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
     """The latest payslip per employee, with every payslip issued in ``history`` (R-32)."""
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     return payroll_json(events)
 
 
@@ -228,8 +234,7 @@ async def get_branch_fees(
 ) -> dict[str, Any]:
     """R-19 fees charged in the month per branch and trainee; a branch clerk sees its own."""
     branch = FEE_READERS.branch_of_list(principal, branch_id)
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     return {"month": str(month), "version": events.version, "rows": fee_rows(events, branch)}
 
 
@@ -238,8 +243,7 @@ async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
     """R-24 fines issued in the month they were assessed (R-33)."""
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     return {"month": str(month), "version": events.version, "rows": fine_rows(events)}
 
 
