@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation
+from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation, required_text
 from shared.events import Event
 
 from ..policy.grading import GRADING, GradingPolicy
@@ -178,14 +178,13 @@ def _dispose(c: DecideDisposition, state: TraineeAssessment) -> DispositionDecid
         raise RuleViolation("R-18", f"only a failed trainee gets a disposition; this one {status}")
     if state.disposition is not None:
         raise Conflict(f"a disposition was already decided: {state.disposition.outcome}")
-    reason = c.reason.strip()
-    if not reason:
-        raise InvalidCommand("reason", "must not be empty: after-sales analyses the cause", "R-18")
     return DispositionDecided(
         trainee_id=c.trainee_id,
         session_id=c.session_id,
         outcome=c.outcome,
-        reason=reason,
+        reason=required_text(
+            "reason", c.reason, "R-18", "must not be empty: after-sales analyses the cause"
+        ),
         decided_on=c.today,
         decided_by=c.decided_by,
     )
