@@ -115,16 +115,7 @@ def _score_written(c: ScoreWritten, state: TraineeAssessment) -> list[Event]:
     score = check_score("score", c.score)
     if state.written is not None:
         raise Conflict(f"trainee {c.trainee_id} already has a written score in {c.session_id}")
-    scored = ExamScored(
-        session_id=c.session_id,
-        trainee_id=c.trainee_id,
-        kind=ExamKind.WRITTEN,
-        department=None,
-        score=score,
-        rater=c.rater,
-        scored_at=c.now,
-    )
-    return [scored, *_decide_if_complete(evolve(state, scored), c.facts, c.now)]
+    return _scored(c, state, ExamKind.WRITTEN, None, score)
 
 
 def _score_practical(c: ScorePractical, state: TraineeAssessment) -> list[Event]:
@@ -135,10 +126,21 @@ def _score_practical(c: ScorePractical, state: TraineeAssessment) -> list[Event]
         raise Conflict(
             f"trainee {c.trainee_id} already has a {department} practical score in {c.session_id}"
         )
+    return _scored(c, state, ExamKind.PRACTICAL, department, score)
+
+
+def _scored(
+    c: ScoreWritten | ScorePractical,
+    state: TraineeAssessment,
+    kind: ExamKind,
+    department: Department | None,
+    score: Decimal,
+) -> list[Event]:
+    """The score, and the decision when it is the last one missing."""
     scored = ExamScored(
         session_id=c.session_id,
         trainee_id=c.trainee_id,
-        kind=ExamKind.PRACTICAL,
+        kind=kind,
         department=department,
         score=score,
         rater=c.rater,
