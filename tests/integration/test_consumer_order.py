@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import aio_pika
@@ -20,8 +19,6 @@ from shared.ordering import handle_in_order, parked_summary, ready_parked_stream
 from shared.relay import to_message
 from shared.workers import refresh_parked
 from tests.support import delivered
-
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 
 
 def event(stream: str, version: int, service: str = "core", type_: str = "Thing") -> Envelope:

@@ -4,7 +4,6 @@ and a re-drive sends them back as first published (issue 14, item 13). Real brok
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import aio_pika
 from typer.testing import CliRunner
@@ -17,7 +16,6 @@ from shared.relay import to_message
 from tests.support import delivered
 
 SERVICE = "assessment"  # a consuming service the CLI knows, in the test's own namespace
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 runner = CliRunner()
 
 

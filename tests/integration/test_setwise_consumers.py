@@ -5,7 +5,6 @@ handlers, on real PostgreSQL: one batch of mixed upstream events applied through
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from shared.inbox import SetwiseHandler, handle_batch, handle_once
 from shared.settings import Settings
 from tests.support import delivered
 
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 CASES = {
     # service: (its consumer, its migrations, the tables its enrolments change)
     "training": (training.HANDLER, training_app.MIGRATIONS, ["known_trainees"]),
