@@ -1,6 +1,6 @@
 """The baseline of the http suite: the least a FastAPI service can do for ``POST /trainees``.
 
-One route validating a pydantic body as strict as the enrollment service's and doing one asyncpg
+One route validating the enrollment service's own pydantic body and doing one asyncpg
 ``INSERT`` through a pool from ``shared.db.create_pool`` (same size as a service's), answering 201,
 in a process tuned as a service's is (``shared.api.tune_gc``).
 No authentication, middleware, event store, relay or projections: the difference between this and
@@ -26,16 +26,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
 import orjson
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.enrollment.domain.vocabulary import Category, Education
+from services.enrollment.schemas import EnrollRequest, TraineeId
 from shared import db
 from shared.api import tune_gc
 from shared.settings import Settings
@@ -59,20 +57,11 @@ CREATE TABLE trainees (
 INSERT = "INSERT INTO trainees VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 
 
-class EnrollBody(BaseModel):
-    """The enrollment service's request body, field for field and constraint for constraint."""
+class EnrollBody(EnrollRequest):
+    """The enrollment service's request body itself, every constraint included, but for the
+    trainee's id, which the baseline does not make up: it must be given."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    trainee_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-    name: str = Field(min_length=1, max_length=200)
-    category: Category
-    branch_id: str = Field(min_length=1, max_length=64)
-    education: Education
-    experience_years: Decimal = Field(ge=0, le=70, decimal_places=1)
-    certificates: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=50)
-    product_series: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
-    enrolled_on: date
+    trainee_id: TraineeId
 
 
 @asynccontextmanager

@@ -237,14 +237,13 @@ def published_rows(side: Side, published: Side) -> list[Row]:
             unit="req/s",
             note=note,
         ),
-        comparison_row(
-            SUITE,
-            f"{side.name}: CPU per request, all processes, against INSERT + publish",
-            (f"Gradeline {side.name}", per_request(side, None)),
-            (PUBLISHED, per_request(published, None)),
-            unit="ms",
-            higher_is_better=False,
-            note=cpu_note,
+        cpu_row(
+            side,
+            (PUBLISHED, published),
+            "CPU per request, all processes, against INSERT + publish",
+            None,
+            None,
+            cpu_note,
         ),
     ]
 
@@ -336,19 +335,36 @@ def cpu_rows(side: Side, baseline: Side) -> list[Row]:
             ("CPU per request, PostgreSQL", (cpu.POSTGRESQL,), (cpu.POSTGRESQL,)),
             ("CPU per request, RabbitMQ", (cpu.RABBITMQ,), (cpu.RABBITMQ,)),
         ]
+    note = (
+        "user + system CPU time of the processes (/proc) during each measured run, divided by the "
+        "requests it answered; the load generator counts among all processes."
+    )
     return [
-        comparison_row(
-            SUITE,
-            f"{side.name}: {measure}",
-            (f"Gradeline {side.name}", per_request(side, mine)),
-            (BASELINE, per_request(baseline, theirs)),
-            unit="ms",
-            higher_is_better=False,
-            note="user + system CPU time of the processes (/proc) during each measured run, "
-            "divided by the requests it answered; the load generator counts among all processes.",
-        )
+        cpu_row(side, (BASELINE, baseline), measure, mine, theirs, note)
         for measure, mine, theirs in measures
     ]
+
+
+def cpu_row(
+    side: Side,
+    against: tuple[str, Side],
+    measure: str,
+    mine: tuple[str, ...] | None,
+    theirs: tuple[str, ...] | None,
+    note: str,
+) -> Row:
+    """CPU per request of ``side``'s processes of kinds ``mine`` against those of ``theirs`` on
+    the other side, named as ``against`` says (every process when None)."""
+    name, other = against
+    return comparison_row(
+        SUITE,
+        f"{side.name}: {measure}",
+        (f"Gradeline {side.name}", per_request(side, mine)),
+        (name, per_request(other, theirs)),
+        unit="ms",
+        higher_is_better=False,
+        note=note,
+    )
 
 
 def baseline_note(baseline: Side) -> str:

@@ -18,6 +18,8 @@ import aio_pika
 from aio_pika.abc import AbstractChannel
 from aiormq.abc import DeliveredMessage
 
+from shared.relay import persistent_message
+
 REASON = "gradeline-dead-letter-reason"
 ERROR = "gradeline-dead-letter-error"
 ATTEMPTS = "gradeline-dead-letter-attempts"
@@ -59,17 +61,7 @@ async def publish_dead_letter(
         FAILED_AT: datetime.now(UTC).isoformat(timespec="seconds"),
         CONSUMER: consumer,
     }
-    copy = aio_pika.Message(
-        body=message.body,
-        headers=headers,
-        content_type=p.content_type,
-        message_id=p.message_id,
-        type=p.message_type,
-        app_id=p.app_id,
-        timestamp=p.timestamp,
-        correlation_id=p.correlation_id,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-    )
+    copy = persistent_message(message.body, p, headers)
     target = await channel.get_exchange(exchange, ensure=False)
     await target.publish(copy, routing_key=message.routing_key or "")
 

@@ -39,6 +39,14 @@ class InvalidCommand(Exception):
         self.rule = rule
 
 
+def required_text(field: str, value: str, rule: str, detail: str = "must not be empty") -> str:
+    """``value`` without surrounding blanks; refused under ``rule`` when nothing is left."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidCommand(field, detail, rule)
+    return cleaned
+
+
 class Conflict(Exception):
     """The command does not fit the aggregate's state, without a numbered rule (HTTP 409)."""
 

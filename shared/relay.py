@@ -27,7 +27,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import aio_pika
 import aiormq
@@ -81,17 +81,25 @@ def to_message(envelope: Envelope) -> aio_pika.Message:
     Mandatory is a publish's flag, not a message's: aio-pika's ``Exchange.publish`` sets it by
     default, and answers a message that reached no queue with the returned message instead of an
     ack (or raises ``PublishError`` on a channel opened with ``on_return_raises=True``)."""
-    p = to_properties(envelope)
+    properties = to_properties(envelope)
+    return persistent_message(envelope.to_json(), properties, properties.headers)
+
+
+def persistent_message(
+    body: bytes, p: Basic.Properties, headers: dict[str, Any] | None
+) -> aio_pika.Message:
+    """An aio-pika message of ``body`` with ``headers`` and the properties of ``p`` that
+    :func:`to_properties` sets, persistent."""
     return aio_pika.Message(
-        body=envelope.to_json(),
+        body=body,
+        headers=headers,
         content_type=p.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         message_id=p.message_id,
         type=p.message_type,
         app_id=p.app_id,
         timestamp=p.timestamp,
         correlation_id=p.correlation_id,
-        headers=p.headers,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
 
 

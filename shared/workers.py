@@ -133,3 +133,11 @@ def sealer() -> BackgroundTask:
         )
 
     return run_sealer
+
+
+def consuming_service(
+    handler: Handler, binding_keys: Sequence[str], items: Sequence[Projection]
+) -> list[BackgroundTask]:
+    """The background work of a service that consumes other services' events: its relay, its
+    consumer (``handler`` for the events ``binding_keys`` name), its projections and the sealer."""
+    return [relay(), consumer(handler, binding_keys), projections(items), sealer()]

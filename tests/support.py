@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -17,7 +19,10 @@ from ops.oidc_login import sign_in
 from shared import db
 from shared.auth import mint_token
 from shared.consumer import Topology, queue_depths
+from shared.events import Actor, Envelope
 from shared.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,6 +80,66 @@ async def consuming(settings: Settings, service: str) -> None:
             await asyncio.sleep(0.1)
 
 
+DELIVERED_AT = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
+SOMEONE = Actor("someone", "system")
+
+
+def delivered(
+    service: str,
+    type_: str,
+    stream: str,
+    data: dict[str, Any],
+    version: int = 1,
+    *,
+    position: int | None = None,
+    at: datetime = DELIVERED_AT,
+    branch_id: str | None = None,
+    actor: Actor = SOMEONE,
+) -> Envelope:
+    """An event of ``service`` as the bus delivers it, fresh id, occurred and recorded ``at``;
+    its position in the producer's store is ``version`` unless given."""
+    return Envelope(
+        uuid.uuid4(),
+        stream,
+        version,
+        version if position is None else position,
+        type_,
+        1,
+        at,
+        at,
+        data,
+        actor,
+        branch_id=branch_id,
+        service=service,
+    )
+
+
+async def until(check: Callable[[], Awaitable[T]], seconds: float = 30) -> T:
+    """Polls ``check`` until it answers something true (what travels over the bus or waits for a
+    background task arrives when it arrives); that answer."""
+    async with asyncio.timeout(seconds):
+        while not (result := await check()):
+            await asyncio.sleep(0.05)
+    return result
+
+
+def enrolment(trainee_id: str, **changes: object) -> dict[str, object]:
+    """A POST /trainees body (docs/http.md, enrollment): a branch-commissioned trainee of
+    dl-north, unless ``changes`` say otherwise."""
+    body: dict[str, object] = {
+        "trainee_id": trainee_id,
+        "name": "李娜",
+        "category": "branch_commissioned",
+        "branch_id": "dl-north",
+        "education": "high_school",
+        "experience_years": 2,
+        "certificates": [],
+        "product_series": ["X1"],
+        "enrolled_on": "2026-03-01",
+    }
+    return {**body, **changes}
+
+
 def plan_stage(
     no: int,
     topic: str,
@@ -97,13 +162,14 @@ def plan_stage(
     }
 
 
-def mandatory_stages() -> list[dict[str, object]]:
-    """Stages 1-4: the four topics every plan must cover (R-8a)."""
+def mandatory_stages(**dates: str) -> list[dict[str, object]]:
+    """Stages 1-4: the four topics every plan must cover (R-8a); ``dates``: their
+    ``planned_start`` and ``planned_end`` where not the default ones."""
     return [
-        plan_stage(1, "company_processes", "hr", "tr-hr"),
-        plan_stage(2, "department_responsibilities", "hr", "tr-hr"),
-        plan_stage(3, "travel_policy", "after_sales", "tr-as"),
-        plan_stage(4, "appraisal_rules", "after_sales", "tr-as"),
+        plan_stage(1, "company_processes", "hr", "tr-hr", **dates),
+        plan_stage(2, "department_responsibilities", "hr", "tr-hr", **dates),
+        plan_stage(3, "travel_policy", "after_sales", "tr-as", **dates),
+        plan_stage(4, "appraisal_rules", "after_sales", "tr-as", **dates),
     ]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import pydantic
 
-from shared.events import Envelope, Event, UnknownEventType
+from shared.events import Envelope, Event, JsonDict, UnknownEventType
 from shared.eventstore import EventStore
 
 from .domain.events import GradeDisputeResolved, TraineeFacts, registry
@@ -26,7 +26,6 @@ from .domain.replay import Derivation, rederive
 from .domain.trainee_record import TraineeRecord, evolve_record
 from .history import DECISIONS, every_trainee, tampered_inbox, trainee_events, trainee_inbox
 
-JsonDict = dict[str, Any]
 Received = list[tuple[datetime, Envelope]]
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from shared import directory
 from shared.audience import Audience
 from shared.auth import Principal
+from shared.events import JsonDict
 from shared.execution import Aggregates, app_aggregates
 from shared.problems import not_found
 from shared.requests import Now, etag
@@ -45,7 +46,6 @@ from .schemas import (
 from .upstream import find_trainee
 
 router = APIRouter(tags=["assessment: reads"])
-JsonDict = dict[str, Any]
 
 
 def _gate(audience: Audience) -> Any:

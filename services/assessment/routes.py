@@ -5,12 +5,13 @@ act on which trainee in the handlers."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from shared.auth import Role
 from shared.commands import Write, writer
+from shared.events import JsonDict
 from shared.execution import transaction
 
 from . import handlers
@@ -42,7 +43,6 @@ from .schemas import (
 from .upstream import find_trainee, trainers_of
 
 router = APIRouter(tags=["assessment"])
-JsonDict = dict[str, Any]
 
 # Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
 # dependency (shared.commands.writer): 401/403 before anything else. A dispute admits the roles

@@ -16,7 +16,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from shared.events import Envelope
+from shared.events import Envelope, JsonDict
 from shared.requests import RequestBody
 
 from .domain.assessment import TraineeAssessment
@@ -26,7 +26,6 @@ from .domain.session import ExamSession
 from .domain.vocabulary import Disposition, DisputeOutcome, ExamKind, Level, Position
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # no "/": ids become stream ids and URL path segments
-JsonDict = dict[str, Any]
 
 
 def exact(score: Decimal) -> Decimal:

@@ -29,10 +29,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Gradeline compensation",
         routers=[routes.router, reads.router, downloads.router],
         migrations=[MIGRATIONS],
-        background=[
-            workers.relay(),
-            workers.consumer(HANDLER, BINDING_KEYS),
-            workers.projections(PROJECTIONS),
-            workers.sealer(),
-        ],
+        background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

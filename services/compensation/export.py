@@ -19,13 +19,13 @@ from typing import Any, Literal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from shared.events import JsonDict
 from shared.spreadsheets import append_row, csv_field
 
 from .domain.vocabulary import LineName
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
-JsonDict = dict[str, Any]
 Table = tuple[Sequence[str], list[list[Any]]]
 Header = Literal["zh", "key"]
 

@@ -6,13 +6,11 @@ the id: the views never fail for want of one."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import asyncpg
 
 from shared import directory
-
-JsonDict = dict[str, Any]
+from shared.events import JsonDict
 
 
 async def employee_names(pool: asyncpg.Pool, employee_ids: Iterable[str]) -> dict[str, str]:

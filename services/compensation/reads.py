@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from shared import directory
+from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import forbidden, not_found
 from shared.requests import Now, PositionCursor, encode_cursor, etag
@@ -46,7 +47,6 @@ from .schemas import (
 
 router = APIRouter()
 BranchQuery = Annotated[str | None, Query(max_length=64)]
-JsonDict = dict[str, Any]
 
 
 @router.get("/employees/{employee_id}/pay-rate", response_model=PayRateAnswer, tags=["employees"])
@@ -201,14 +201,20 @@ async def month_events(request: Request, month: Month) -> MonthEvents:
     return MonthEvents(str(month), version, payslips, fees, fines)
 
 
+async def tagged_month_events(request: Request, response: Response, month: Month) -> MonthEvents:
+    """The month's events; the answer's ETag is their version."""
+    events = await month_events(request, month)
+    response.headers["ETag"] = etag(events.version)
+    return events
+
+
 @router.get("/payroll/{month}", response_model=PayrollAnswer, tags=["payroll"])
 async def get_payroll(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
     """The latest payslip per employee, with every payslip issued in ``history`` (R-32); each
     employee's name beside its id."""
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     return await named_payroll(request.app.state.pool, payroll_json(events))
 
 
@@ -226,8 +232,7 @@ async def get_branch_fees(
     branch = FEE_READERS.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     rows = await named_fees(pool, fee_rows(events, branch))
     return {"month": str(month), "version": events.version, "rows": rows}
 
@@ -237,7 +242,6 @@ async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
     """R-24 fines issued in the month they were assessed (R-33), each trainer named."""
-    events = await month_events(request, month)
-    response.headers["ETag"] = etag(events.version)
+    events = await tagged_month_events(request, response, month)
     rows = await named_fines(request.app.state.pool, fine_rows(events))
     return {"month": str(month), "version": events.version, "rows": rows}

@@ -9,13 +9,13 @@ from functools import partial
 from fastapi import APIRouter
 
 from shared.commands import Write
+from shared.events import JsonDict
 
 from . import handlers
 from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays
 from .domain.events import registry
 from .schemas import (
     EmployeeId,
-    JsonDict,
     MonthPath,
     PayrollRunAnswer,
     PayrollWrite,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 
 from shared.auth import Role
 from shared.commands import Write, writer
-from shared.events import Event
+from shared.events import Event, JsonDict
 from shared.requests import Money, RequestBody
 
 from .domain.events import BranchFeeCharged, PayRateSet, PayslipIssued, TrainerFineIssued
@@ -21,7 +21,6 @@ from .domain.money import CENT
 from .domain.months import Month
 from .domain.vocabulary import Category, Level, LineName, Position
 
-JsonDict = dict[str, Any]
 EmployeeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 # YYYY-MM, years 0001-9999, spelt without a lookahead: generators of test requests read it too.
 MONTH_PATTERN = (

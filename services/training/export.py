@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from shared.events import JsonDict
 from shared.spreadsheets import append_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +40,6 @@ DEPARTMENTS = {
     "production": "生产部",
     "quality": "品管",
 }
-JsonDict = dict[str, Any]
 
 
 def plan_workbook(table: JsonDict) -> bytes:

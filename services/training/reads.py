@@ -12,13 +12,14 @@ read from the ``progress`` projection (:mod:`.projections`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared import directory
 from shared.auth import Principal, require_roles
+from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import not_found
 from shared.requests import Now, etag
@@ -33,7 +34,6 @@ from .schemas import NamedPlanTable, ProgressBoard, TraineeIdPath
 from .upstream import KnownTrainee, find_trainee
 
 router = APIRouter()
-JsonDict = dict[str, Any]
 
 Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
 BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from shared.auth import Role
 from shared.commands import Write, writer
+from shared.events import JsonDict
 from shared.execution import Outcome
 
 from . import handlers
@@ -46,7 +47,6 @@ from .schemas import (
 from .upstream import find_trainee
 
 router = APIRouter(tags=["plans"])
-JsonDict = dict[str, Any]
 
 # Each write resolves the caller with one of the roles, Idempotency-Key, If-Match and now as ONE
 # dependency (shared.commands.writer): 401/403 before anything else.

@@ -299,18 +299,23 @@ def fake_uvicorn(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-def test_serve_runs_uvicorn_with_the_service_factory_on_its_port(
-    fake_uvicorn: dict[str, str],
-) -> None:
-    fake_uvicorn["GRADELINE_PORT_OFFSET"] = "100"
-    ran = subprocess.run(
-        ["sh", str(DEPLOY / "serve.sh"), "training", "--workers", "1"],
-        env=fake_uvicorn,
+def serve(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    """deploy/serve.sh with ``arguments``, in ``env``; its exit status left to the caller."""
+    return subprocess.run(
+        ["sh", str(DEPLOY / "serve.sh"), *arguments],
+        env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
+
+
+def test_serve_runs_uvicorn_with_the_service_factory_on_its_port(
+    fake_uvicorn: dict[str, str],
+) -> None:
+    fake_uvicorn["GRADELINE_PORT_OFFSET"] = "100"
+    ran = serve(fake_uvicorn, "training", "--workers", "1")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [
         "uvicorn",
@@ -329,26 +334,12 @@ def test_serve_runs_uvicorn_with_the_service_factory_on_its_port(
 def test_serve_refuses_an_unknown_service_and_invalid_settings(
     fake_uvicorn: dict[str, str],
 ) -> None:
-    unknown = subprocess.run(
-        ["sh", str(DEPLOY / "serve.sh"), "billing"],
-        env=fake_uvicorn,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    unknown = serve(fake_uvicorn, "billing")
     assert unknown.returncode != 0
     assert "unknown service 'billing'" in unknown.stderr
     assert "uvicorn" not in unknown.stdout
     fake_uvicorn["GRADELINE_ENVIRONMENT"] = "production"  # with the development JWT secret
-    refused = subprocess.run(
-        ["sh", str(DEPLOY / "serve.sh"), "enrollment"],
-        env=fake_uvicorn,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    refused = serve(fake_uvicorn, "enrollment")
     assert refused.returncode != 0
     assert "GRADELINE_JWT_SECRET" in refused.stderr
     assert "uvicorn" not in refused.stdout

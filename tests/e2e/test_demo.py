@@ -5,7 +5,6 @@ nothing (every write replays its Idempotency-Key)."""
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from decimal import Decimal
 
 import httpx
@@ -13,37 +12,13 @@ import pytest
 
 from ops import scenario as sc
 from ops.demo import load_demo
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from services.training.app import create_app as training_app
-from tests.integration.assessment.helpers import delete_topology
-from tests.support import consuming, long_secret, running
 
-CONSUMERS = ("training", "assessment", "compensation")
-FACTORIES = {
-    "compensation": compensation_app,
-    "assessment": assessment_app,
-    "training": training_app,
-    "enrollment": enrollment_app,
-}
 TRAINEES = 12
 
 
 @pytest.fixture
-async def services(settings):
-    # Small pools and one partition per consumer: four apps share 2 cores and 100 connections.
-    settings = long_secret(settings).model_copy(update={"pool_size": 3, "consumer_partitions": 1})
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(delete_topology, settings, list(CONSUMERS))
-        started = {}
-        for name, factory in FACTORIES.items():  # consumers first, enrollment last
-            started[name] = await stack.enter_async_context(
-                running(factory(settings), settings, name)
-            )
-            if name in CONSUMERS:
-                await consuming(settings, name)
-        yield started
+async def services(start):
+    return await start("compensation", "assessment", "training", "enrollment")
 
 
 async def load(services, seed=7):

@@ -11,8 +11,9 @@ from services.training.app import create_app as create_training
 from services.training.consumers import HANDLER as training_handler
 from shared.auth import Role
 from shared.consumer import queue_depths
+from tests.e2e.helpers import draft_once_known
 from tests.organisation import register_branches
-from tests.support import long_secret, plan_stage, running
+from tests.support import enrolment, long_secret, mandatory_stages, plan_stage, running, until
 
 TRAINEE = "t-e2e"
 TODAY = datetime.now(UTC).date()
@@ -22,19 +23,8 @@ def iso(days: int) -> str:
     return (TODAY + timedelta(days=days)).isoformat()
 
 
-def stage(no, topic, department, trainer, series=None):
-    return plan_stage(
-        no, topic, department, trainer, series, planned_start=iso(-10), planned_end=iso(20)
-    )
-
-
-PLAN = [
-    stage(1, "company_processes", "hr", "tr-hr"),
-    stage(2, "department_responsibilities", "hr", "tr-hr"),
-    stage(3, "travel_policy", "after_sales", "tr-as"),
-    stage(4, "appraisal_rules", "after_sales", "tr-as"),
-    stage(5, "product", "technical", "tr-tech", "X1"),
-]
+DATES = {"planned_start": iso(-10), "planned_end": iso(20)}
+PLAN = [*mandatory_stages(**DATES), plan_stage(5, "product", "technical", "tr-tech", "X1", **DATES)]
 TRAINER_OF = {s["no"]: s["trainer_id"] for s in PLAN}
 
 
@@ -45,13 +35,6 @@ async def training_listens(settings) -> None:
         while len(await queue_depths(settings, "training")) < wanted:
             await asyncio.sleep(0.1)
     await asyncio.sleep(0.2)  # the last partition is bound right after it is declared
-
-
-async def until(check, seconds=20):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.1)
-    return result
 
 
 class Flow:
@@ -90,17 +73,7 @@ class Flow:
 
 
 async def enrol_and_place(enrollment) -> None:
-    body = {
-        "trainee_id": TRAINEE,
-        "name": "王强",
-        "category": "branch_commissioned",
-        "branch_id": "dl-north",
-        "education": "high_school",
-        "experience_years": 2,
-        "certificates": [],
-        "product_series": [],
-        "enrolled_on": iso(-12),
-    }
+    body = enrolment(TRAINEE, product_series=[], enrolled_on=iso(-12))
     clerk = enrollment.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     assert (await enrollment.client.post("/trainees", json=body, headers=clerk)).status_code == 201
     examiner = enrollment.as_("ex", Role.EXAMINER, department="hr")
@@ -108,20 +81,6 @@ async def enrol_and_place(enrollment) -> None:
         f"/trainees/{TRAINEE}/placement", json={"written": 85}, headers=examiner
     )
     assert placed.status_code == 200, placed.text
-
-
-async def draft_once_known(training):
-    """PUT /plans answers 404 until the enrolment has come over the bus; then it drafts."""
-    manager = training.as_("mgr", Role.AFTER_SALES_MANAGER)
-
-    async def attempt():
-        answer = await training.client.put(
-            f"/plans/{TRAINEE}", json={"stages": PLAN}, headers=manager
-        )
-        assert answer.status_code in (200, 404), answer.text
-        return answer.status_code == 200
-
-    await until(attempt)
 
 
 async def train(training) -> dict:
@@ -176,7 +135,7 @@ async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings,
     ):
         await training_listens(settings)
         await enrol_and_place(enrollment)
-        await draft_once_known(training)
+        await draft_once_known(training, TRAINEE, PLAN)
         completed = await train(training)
         assert completed["status"] == "completed" and completed["mastered_series"] == ["X1"]
 

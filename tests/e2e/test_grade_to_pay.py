@@ -4,98 +4,35 @@ published grade into a pay rate (R-20, R-21, R-26, R-32; example A)."""
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import AsyncExitStack
-
 import pytest
 
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from shared.auth import Role
-from tests.integration.assessment.helpers import delete_topology
-from tests.support import consuming, long_secret, running
-
-DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
-CONSUMERS = ("assessment", "compensation")
+from tests.e2e.helpers import (
+    HQ_TRAINEE,
+    enrol,
+    known_to_assessment,
+    open_session,
+    pay_rate,
+    sit,
+)
+from tests.support import until
 
 
 @pytest.fixture
-async def services(settings):
-    # Small pools and one partition per consumer: three apps share 2 cores and 100 connections.
-    settings = long_secret(settings).model_copy(update={"pool_size": 3, "consumer_partitions": 1})
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(delete_topology, settings, list(CONSUMERS))
-        started = {}
-        for name, factory in (
-            ("compensation", compensation_app),
-            ("assessment", assessment_app),
-            ("enrollment", enrollment_app),
-        ):
-            started[name] = await stack.enter_async_context(
-                running(factory(settings), settings, name)
-            )
-            if name in CONSUMERS:
-                await consuming(settings, name)
-        yield started
-
-
-async def until(check, seconds=30):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.05)
-    return result
+async def services(start):
+    return await start("compensation", "assessment", "enrollment")
 
 
 async def test_an_hq_engineer_graded_intermediate_is_paid_3200(services):
     enrollment, assessment, pay = (
         services[n] for n in ("enrollment", "assessment", "compensation")
     )
-    manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    enrolled = await enrollment.client.post(
-        "/trainees",
-        headers=manager,
-        json={
-            "trainee_id": "t-pay",
-            "name": "王强",
-            "category": "hq_full_time",
-            "branch_id": "hq",
-            "education": "high_school",
-            "experience_years": 4,
-            "certificates": [],
-            "product_series": ["X1", "X2", "X3"],
-            "enrolled_on": "2026-03-01",
-        },
-    )
-    assert enrolled.status_code == 201, enrolled.text
-    await until(
-        lambda: assessment.pool.fetchval(
-            "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-pay' AND branch_id IS NOT NULL"
-        )
-    )
+    await enrol(enrollment, "t-pay", **HQ_TRAINEE)
+    await known_to_assessment(assessment, "t-pay")
 
-    client = assessment.client
-    session = {"session_id": "s-pay", "product_series": "X1", "held_on": "2026-03-20"}
-    assert (await client.post("/sessions", json=session, headers=manager)).status_code == 201
-    hr = assessment.as_("ex-hr", Role.EXAMINER, department="hr")
-    written = {"trainee_id": "t-pay", "score": 95}
-    assert (
-        await client.post("/sessions/s-pay/written", json=written, headers=hr)
-    ).status_code == 201
-    for department, score in zip(DEPARTMENTS, (96, 95, 97, 98, 94), strict=True):
-        examiner = assessment.as_(f"ex-{department}", Role.EXAMINER, department=department)
-        body = {"trainee_id": "t-pay", "department": department, "score": score}
-        last = await client.post("/sessions/s-pay/practical", json=body, headers=examiner)
-        assert last.status_code == 201, last.text
-    assert last.json()["decision"]["type"] == "GradeAssigned"
+    await open_session(assessment, "s-pay", "X1", "2026-03-20")
+    assert (await sit(assessment, "s-pay", "t-pay", "95"))["type"] == "GradeAssigned"
 
-    payroll = pay.as_("pay-1", Role.PAYROLL)
-
-    async def pay_rate():
-        answer = await pay.client.get("/employees/t-pay/pay-rate", headers=payroll)
-        return answer.json() if answer.status_code == 200 else None
-
-    rate = await until(pay_rate)
+    rate = await until(lambda: pay_rate(pay, "t-pay"))
     assert (rate["category"], rate["position"], rate["level"], rate["monthly"]) == (
         "hq_full_time",
         "engineer",

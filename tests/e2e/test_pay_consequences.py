@@ -11,117 +11,27 @@ in one namespace (one exchange, a database each) with one pinned clock that the 
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import AsyncExitStack
-from datetime import UTC, date, datetime
-
 import pytest
 
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from services.training.app import create_app as training_app
 from shared.auth import Role
-from tests.integration.assessment.helpers import delete_topology
-from tests.support import (
-    RunningService,
-    consuming,
-    long_secret,
-    mandatory_stages,
-    ok,
-    plan_stage,
-    running,
+from tests.e2e.helpers import (
+    HQ_TRAINEE,
+    draft_once_known,
+    enrol,
+    known_to_assessment,
+    open_session,
+    pay_rate,
+    pinned_clock,
+    sit,
 )
+from tests.support import mandatory_stages, ok, plan_stage, until
 
-DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
-PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
-FACTORIES = {
-    "compensation": compensation_app,
-    "assessment": assessment_app,
-    "training": training_app,
-    "enrollment": enrollment_app,
-}
-CONSUMERS = ("compensation", "assessment", "training")
 MONTH = "2026-03"
 
 
-class Clock:
-    """The pinned ``now`` of every app (``app.state.clock``), moved on by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, day: str) -> None:
-        self.now = datetime.combine(date.fromisoformat(day), self.now.timetz())
-
-
-async def until(check, seconds=30):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.05)
-    return result
-
-
 @pytest.fixture
-async def start(settings):
-    """``await start(name, ...)`` runs those apps, consumers first, on one clock."""
-    # Small pools and one partition per consumer: four apps share 2 cores and 100 connections.
-    settings = long_secret(settings).model_copy(update={"pool_size": 3, "consumer_partitions": 1})
-    clock = Clock()
-    async with AsyncExitStack() as stack:
-
-        async def starter(*names: str) -> tuple[dict[str, RunningService], Clock]:
-            consumers = [n for n in names if n in CONSUMERS]
-            stack.push_async_callback(delete_topology, settings, consumers)
-            started = {}
-            for name in sorted(names, key=lambda n: n not in CONSUMERS):
-                app = FACTORIES[name](settings)
-                app.state.clock = clock
-                started[name] = await stack.enter_async_context(running(app, settings, name))
-                if name in CONSUMERS:
-                    await consuming(settings, name)
-            return started, clock
-
-        yield starter
-
-
-async def enrol(enrollment, trainee_id, category, branch_id, series=()) -> None:
-    body = {
-        "trainee_id": trainee_id,
-        "name": "王强",
-        "category": category,
-        "branch_id": branch_id,
-        "education": "high_school",
-        "experience_years": 4,
-        "certificates": [],
-        "product_series": list(series),
-        "enrolled_on": "2026-02-27",
-    }
-    manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
-
-
-async def sit(assessment, session_id, trainee_id, written) -> dict:
-    """The six scores of one sitting (R-15, R-16); answers the decision the last one made."""
-    client = assessment.client
-    hr = assessment.as_("ex-hr", Role.EXAMINER, department="hr")
-    body = {"trainee_id": trainee_id, "score": written}
-    await ok(client.post(f"/sessions/{session_id}/written", json=body, headers=hr), 201)
-    for department, score in zip(DEPARTMENTS, PRACTICAL, strict=True):
-        examiner = assessment.as_(f"ex-{department}", Role.EXAMINER, department=department)
-        body = {"trainee_id": trainee_id, "department": department, "score": score}
-        path = f"/sessions/{session_id}/practical"
-        sitting = await ok(client.post(path, json=body, headers=examiner), 201)
-    return sitting["decision"]
-
-
-async def open_session(assessment, session_id, series, held_on) -> None:
-    manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    body = {"session_id": session_id, "product_series": series, "held_on": held_on}
-    await ok(assessment.client.post("/sessions", json=body, headers=manager), 201)
+def clock():
+    return pinned_clock()
 
 
 async def run_payroll(pay, month=MONTH) -> dict:
@@ -129,18 +39,24 @@ async def run_payroll(pay, month=MONTH) -> dict:
     return await ok(pay.client.post(f"/payroll/{month}/run", headers=payroll))
 
 
+def issued(payslips=0, corrections=0, branch_fees=0, trainer_fines=0) -> dict[str, int]:
+    """What a payroll run says it issued."""
+    return {
+        "payslips": payslips,
+        "corrections": corrections,
+        "branch_fees": branch_fees,
+        "trainer_fines": trainer_fines,
+    }
+
+
 # --- a corrected grade --------------------------------------------------------------------------
 
 
-async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(start):
-    apps, clock = await start("compensation", "assessment", "enrollment")
+async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(start, clock):
+    apps = await start("compensation", "assessment", "enrollment", clock=clock)
     enrollment, assessment, pay = (apps[n] for n in ("enrollment", "assessment", "compensation"))
-    await enrol(enrollment, "t-hq", "hq_full_time", "hq", ["X1", "X2", "X3"])
-    await until(
-        lambda: assessment.pool.fetchval(
-            "SELECT 1 FROM trainee_facts WHERE trainee_id = 't-hq' AND branch_id IS NOT NULL"
-        )
-    )
+    await enrol(enrollment, "t-hq", **HQ_TRAINEE, enrolled_on="2026-02-27")
+    await known_to_assessment(assessment, "t-hq")
 
     await open_session(assessment, "s-hq", "X1", "2026-03-01")
     decision = await sit(assessment, "s-hq", "t-hq", "95")  # example A: 95.5
@@ -149,18 +65,13 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
     payroll = pay.as_("pay-1", Role.PAYROLL)
 
     async def rate_level(level):
-        answer = await pay.client.get("/employees/t-hq/pay-rate", headers=payroll)
-        return answer.status_code == 200 and answer.json()["level"] == level
+        rate = await pay_rate(pay, "t-hq")
+        return rate is not None and rate["level"] == level
 
     await until(lambda: rate_level("intermediate"))
     clock.set("2026-03-15")  # an early run of March: the whole month at the rate of the 1st
     first = await run_payroll(pay)
-    assert first["issued"] == {
-        "payslips": 1,
-        "corrections": 0,
-        "branch_fees": 0,
-        "trainer_fines": 0,
-    }
+    assert first["issued"] == issued(payslips=1)
     (slip,) = first["payslips"]
     assert (slip["total"], slip["supersedes"]) == ("3200.00", None)  # 2240 + 960
 
@@ -185,12 +96,7 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
 
     clock.set("2026-04-01")
     second = await run_payroll(pay)
-    assert second["issued"] == {
-        "payslips": 0,
-        "corrections": 1,
-        "branch_fees": 0,
-        "trainer_fines": 0,
-    }
+    assert second["issued"] == issued(corrections=1)
     (correction,) = second["payslips"]
     # R-23/R-32: the correction replaces the disputed grade from the grade's own first day, so
     # the whole of March is paid at senior (3500) in a payslip beside the old one.
@@ -209,12 +115,7 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
         ("travel_allowance", "0.00", "R-26"),  # no travel days recorded
     ]
     again = await run_payroll(pay)  # the same inputs: nothing new
-    assert again["issued"] == {
-        "payslips": 0,
-        "corrections": 0,
-        "branch_fees": 0,
-        "trainer_fines": 0,
-    }
+    assert again["issued"] == issued()
 
 
 # --- a session with 40 % failures, and a failed dealer trainee kept in training -----------------
@@ -232,20 +133,6 @@ FULL_PLAN = [
 ]
 
 
-async def draft(training, trainee_id, stages) -> None:
-    """PUT /plans answers 404 until the enrolment has come over the bus; then it drafts."""
-    manager = training.as_("mgr", Role.AFTER_SALES_MANAGER)
-
-    async def attempt():
-        answer = await training.client.put(
-            f"/plans/{trainee_id}", json={"stages": stages}, headers=manager
-        )
-        assert answer.status_code in (200, 404), answer.text
-        return answer.status_code == 200
-
-    await until(attempt)
-
-
 async def log_day(training, trainee_id, stage_no, trainer, day) -> None:
     body = {
         "date": day,
@@ -260,18 +147,18 @@ async def log_day(training, trainee_id, stage_no, trainer, day) -> None:
     await ok(training.client.post(path, json=body, headers=headers), 201)
 
 
-async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(start):
-    apps, clock = await start("compensation", "assessment", "training", "enrollment")
+async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(start, clock):
+    apps = await start("compensation", "assessment", "training", "enrollment", clock=clock)
     enrollment, training, assessment, pay = (
         apps[n] for n in ("enrollment", "training", "assessment", "compensation")
     )
     clock.set("2026-03-02")
     for trainee_id in TRAINEES:
-        await enrol(enrollment, trainee_id, "branch_commissioned", "dl-north")
+        await enrol(enrollment, trainee_id, enrolled_on="2026-02-27", product_series=[])
     # Each trainee is tr-x's on series X: assessment learns it from the approved plans training
     # publishes (R-9: a plan in draft names no one answerable under R-24).
     for trainee_id in TRAINEES:
-        await draft(training, trainee_id, FULL_PLAN)
+        await draft_once_known(training, trainee_id, FULL_PLAN)
         await ok(
             training.client.post(
                 f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
@@ -331,12 +218,9 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     await until(compensation_heard_all)
     clock.set("2026-04-01")
     run = await run_payroll(pay)
-    assert run["issued"] == {
-        "payslips": 0,
-        "corrections": 0,
-        "branch_fees": 1,
-        "trainer_fines": 1,
-    }  # R-31: no pay for dealers' staff
+    assert run["issued"] == issued(
+        branch_fees=1, trainer_fines=1
+    )  # R-31: no pay for dealers' staff
 
     clerk = pay.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     fees = await ok(pay.client.get(f"/branch-fees/{MONTH}", headers=clerk))

@@ -10,23 +10,9 @@ from shared.api import DEFAULT_MAX_BODY_BYTES
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
 from tests.security.world import OWN_BRANCH
+from tests.support import enrolment
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-def enrolment(trainee_id: str, **changes):
-    body = {
-        "trainee_id": trainee_id,
-        "name": "张三",
-        "category": "branch_commissioned",
-        "branch_id": "dl-north",
-        "education": "high_school",
-        "experience_years": 2,
-        "certificates": [],
-        "product_series": ["X1"],
-        "enrolled_on": "2026-03-02",
-    }
-    return {**body, **changes}
 
 
 async def event_count(world) -> int:

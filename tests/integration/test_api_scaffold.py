@@ -22,6 +22,7 @@ from shared.events import NewEvent
 from shared.logging import current_correlation_id
 from shared.problems import PROBLEM_JSON, not_found
 from shared.requests import etag
+from tests.support import long_secret
 
 SERVICE = "things"
 # {"alg":"none"} . {"sub":"x","roles":["branch_clerk"],"exp":4102444800} . (no signature)
@@ -114,8 +115,7 @@ class Service:
 
 @pytest.fixture
 async def service(settings):
-    # The shared fixture's secret is shorter than HS256's recommended 32 bytes; lengthen it here.
-    settings = settings.model_copy(update={"jwt_secret": settings.jwt_secret * 2})
+    settings = long_secret(settings)
     seen: list[AppContext] = []
     cancelled = asyncio.Event()
 
@@ -177,7 +177,7 @@ async def test_ready_is_503_naming_the_broker_when_its_connection_is_closed(serv
 
 
 async def test_background_task_gets_the_context_and_is_cancelled_on_shutdown(settings):
-    settings = settings.model_copy(update={"jwt_secret": settings.jwt_secret * 2})
+    settings = long_secret(settings)
     seen: list[AppContext] = []
     stopped = asyncio.Event()
 
@@ -214,9 +214,7 @@ async def test_background_task_gets_the_context_and_is_cancelled_on_shutdown(set
 async def test_gradeline_workers_choose_the_standard_workers_a_process_runs(
     settings, workers, running
 ):
-    settings = settings.model_copy(
-        update={"jwt_secret": settings.jwt_secret * 2, "workers": workers}
-    )
+    settings = long_secret(settings).model_copy(update={"workers": workers})
 
     async def custom(ctx: AppContext) -> None:
         await asyncio.sleep(3600)
@@ -606,12 +604,7 @@ async def test_cross_origin_answers_expose_the_etag_and_errors_carry_cors_header
 
 
 async def test_cors_origins_setting_replaces_the_defaults(settings):
-    settings = settings.model_copy(
-        update={
-            "jwt_secret": settings.jwt_secret * 2,
-            "cors_origins": ["https://dash.example"],
-        }
-    )
+    settings = long_secret(settings).model_copy(update={"cors_origins": ["https://dash.example"]})
     app = create_service_app(settings, service=SERVICE, title="T", routers=[router])
     transport = httpx.ASGITransport(app=app)  # no lifespan: a preflight touches no resource
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -625,7 +618,7 @@ async def test_cors_origins_setting_replaces_the_defaults(settings):
 async def test_a_background_task_that_died_fails_health_and_ready(settings):
     """Relay, consumer and runner retry every outage; one that ends anyway is a bug: liveness
     fails so the orchestrator restarts the process."""
-    settings = settings.model_copy(update={"jwt_secret": settings.jwt_secret * 2})
+    settings = long_secret(settings)
 
     async def broken(ctx: AppContext) -> None:
         raise RuntimeError("a bug")

@@ -15,37 +15,18 @@ from services.assessment.app import create_app as create_assessment
 from services.enrollment.app import create_app as create_enrollment
 from shared.auth import Role
 from shared.relay import checkpoint_name
-from tests.support import consuming, long_secret, running
+from tests.support import consuming, enrolment, long_secret, running, until
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def body(trainee_id: str) -> dict[str, object]:
-    return {
-        "trainee_id": trainee_id,
-        "name": "李娜",
-        "category": "branch_commissioned",
-        "branch_id": "dl-north",
-        "education": "high_school",
-        "experience_years": 2,
-        "certificates": [],
-        "product_series": ["X1"],
-        "enrolled_on": "2026-03-01",
-    }
 
 
 async def enrol(enrollment, trainee_ids: list[str]) -> None:
     clerk = enrollment.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     for trainee_id in trainee_ids:
-        answer = await enrollment.client.post("/trainees", json=body(trainee_id), headers=clerk)
+        answer = await enrollment.client.post(
+            "/trainees", json=enrolment(trainee_id), headers=clerk
+        )
         assert answer.status_code == 201, answer.text
-
-
-async def until(check, seconds: float = 20):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.1)
-    return result
 
 
 async def lose_queued_messages(settings, service: str) -> None:

@@ -5,39 +5,24 @@ and applied, in the transaction that applies its predecessor."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import aio_pika
 import pytest
 
 from shared.consumer import Consumer, Topology
-from shared.events import Actor, Envelope
+from shared.events import Envelope
 from shared.inbox import SetwiseHandler
 from shared.metrics import Metrics
 from shared.ordering import handle_in_order, parked_summary, ready_parked_streams
 from shared.relay import to_message
 from shared.workers import refresh_parked
-
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
+from tests.support import delivered
 
 
 def event(stream: str, version: int, service: str = "core", type_: str = "Thing") -> Envelope:
-    return Envelope(
-        uuid.uuid4(),
-        stream,
-        version,
-        version,
-        type_,
-        1,
-        NOW,
-        NOW,
-        {"v": version},
-        Actor("someone", "admin"),
-        service=service,
-    )
+    return delivered(service, type_, stream, {"v": version}, version)
 
 
 class Recorder:

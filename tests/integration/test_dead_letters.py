@@ -4,8 +4,6 @@ and a re-drive sends them back as first published (issue 14, item 13). Real brok
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 
 import aio_pika
 from typer.testing import CliRunner
@@ -13,28 +11,16 @@ from typer.testing import CliRunner
 from ops.cli import app
 from shared import deadletters
 from shared.consumer import Consumer, Topology, dlq_depth, redrive
-from shared.events import Actor, Envelope
+from shared.events import Envelope
 from shared.relay import to_message
+from tests.support import delivered
 
 SERVICE = "assessment"  # a consuming service the CLI knows, in the test's own namespace
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 runner = CliRunner()
 
 
 def event(stream: str, data: dict) -> Envelope:
-    return Envelope(
-        uuid.uuid4(),
-        stream,
-        1,
-        1,
-        "Thing",
-        1,
-        NOW,
-        NOW,
-        data,
-        Actor("someone", "admin"),
-        service="core",
-    )
+    return delivered("core", "Thing", stream, data)
 
 
 async def fragile(conn, envelope: Envelope) -> None:

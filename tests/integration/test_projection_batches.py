@@ -20,9 +20,10 @@ from services.compensation.projections import PAYSLIPS
 from services.enrollment.projections import DIRECTORY
 from services.training.projections import PROGRESS
 from shared.consumer import handle_once
-from shared.events import Actor, Envelope, NewEvent
+from shared.events import NewEvent
 from shared.eventstore import ANY_VERSION
 from shared.projections import Projection, ProjectionRunner, rebuild, verify
+from tests.support import delivered
 
 BATCH_SIZES = (1, 2, 3, 7, 5000)
 
@@ -59,20 +60,7 @@ async def event(store, stream: str, type_: str, data: dict[str, Any], branch: st
 
 
 async def upstream(pool, service: str, stream: str, version: int, type_: str, data: dict) -> None:
-    now = datetime.now(UTC)
-    envelope = Envelope(
-        uuid.uuid4(),
-        stream,
-        version,
-        version,
-        type_,
-        1,
-        now,
-        now,
-        data,
-        Actor("clerk", "branch_clerk"),
-        service=service,
-    )
+    envelope = delivered(service, type_, stream, data, version, at=datetime.now(UTC))
     assert await handle_once(pool, _ignore, envelope)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from shared.events import NewEvent
 from shared.eventstore import ANY_VERSION
 from shared.projections import Projection, ProjectionRunner, as_of, rebuild, verify
+from tests.support import delivered
 
 DDL = (
     "CREATE TABLE totals (stream_id text PRIMARY KEY, events int NOT NULL, amount numeric NOT NULL)"
@@ -111,30 +112,13 @@ async def test_as_of_replays_up_to_a_moment(pg_pool, pg_store):
 
 
 async def test_inbox_source_feeds_a_projection(pg_pool, pg_store):
-    import uuid
-    from datetime import UTC, datetime
-
     from shared.consumer import handle_once
-    from shared.events import Actor, Envelope
 
     async def noop(conn, envelope):
         return None
 
-    now = datetime.now(UTC)
     for n in range(3):
-        upstream = Envelope(
-            uuid.uuid4(),
-            "up-1",
-            n + 1,
-            n + 1,
-            "Paid",
-            1,
-            now,
-            now,
-            {"amount": "2"},
-            Actor("x", "y"),
-            service="upstream",
-        )
+        upstream = delivered("upstream", "Paid", "up-1", {"amount": "2"}, n + 1)
         assert await handle_once(pg_pool, noop, upstream)
         assert not await handle_once(pg_pool, noop, upstream)  # duplicate: no second inbox row
     inbox_totals = Projection("inbox_totals", DDL, apply_total, sources=("inbox",))

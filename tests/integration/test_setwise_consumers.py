@@ -4,9 +4,7 @@ handlers, on real PostgreSQL: one batch of mixed upstream events applied through
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,11 @@ from services.compensation import consumers as compensation
 from services.training import app as training_app
 from services.training import consumers as training
 from shared import db
-from shared.events import Actor, Envelope
+from shared.events import Envelope
 from shared.inbox import SetwiseHandler, handle_batch, handle_once
 from shared.settings import Settings
+from tests.support import delivered
 
-NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 CASES = {
     # service: (its consumer, its migrations, the tables its enrolments change)
     "training": (training.HANDLER, training_app.MIGRATIONS, ["known_trainees"]),
@@ -38,20 +36,7 @@ CASES = {
 
 
 def envelope(service: str, type_: str, stream: str, version: int, data: dict[str, Any]) -> Envelope:
-    return Envelope(
-        uuid.uuid4(),
-        stream,
-        version,
-        version,
-        type_,
-        1,
-        NOW,
-        NOW,
-        data,
-        Actor("someone", "after_sales_manager"),
-        branch_id=data.get("branch_id"),
-        service=service,
-    )
+    return delivered(service, type_, stream, data, version, branch_id=data.get("branch_id"))
 
 
 def enrolled(trainee_id: str, branch: str, version: int = 1, name: str = "李娜") -> Envelope:

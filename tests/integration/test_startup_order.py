@@ -19,6 +19,7 @@ from bench.load.cluster import Cluster, cluster_settings
 from shared import db
 from shared.auth import mint_token
 from shared.relay import checkpoint_name
+from tests.support import enrolment
 
 pytestmark = pytest.mark.timeout(180)
 LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "startup-order"
@@ -42,20 +43,6 @@ async def cluster(pg_dsn: str, amqp_url: str) -> AsyncIterator[Cluster]:
         await services.drop()
 
 
-def enrolment(trainee_id: str) -> dict[str, object]:
-    return {
-        "trainee_id": trainee_id,
-        "name": "Zhang Wei",
-        "category": "hq_full_time",
-        "branch_id": "hq",
-        "education": "junior_college",
-        "experience_years": "3",
-        "certificates": [],
-        "product_series": ["XG-200"],
-        "enrolled_on": "2026-03-02",
-    }
-
-
 async def enrol_all(cluster: Cluster, trainee_ids: list[str]) -> None:
     secret = cluster.settings.jwt_secret
     token = mint_token(secret, "clerk-hq", ["branch_clerk"], branch_id="hq")
@@ -63,7 +50,7 @@ async def enrol_all(cluster: Cluster, trainee_ids: list[str]) -> None:
         for trainee_id in trainee_ids:
             answer = await client.post(
                 "/trainees",
-                json=enrolment(trainee_id),
+                json=enrolment(trainee_id, category="hq_full_time", branch_id="hq"),
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": trainee_id},
             )
             assert answer.status_code == 201, answer.text

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from shared.decider import Decider, RuleViolation
+from shared.decider import Decider, InvalidCommand, RuleViolation, required_text
 from shared.events import Actor, Event, EventRegistry
 from shared.eventstore import ConcurrencyError
 from shared.execution import Metadata, execute, load
@@ -147,3 +147,11 @@ async def test_a_creating_command_refused_on_the_guess_is_answered_from_the_real
         await execute(store, registry, COUNTER, "c-1", Count(0), META, creates=True)
     assert caught.value.rule == "R-0"
     assert store.reads == 1 and await store.head_position() == 0
+
+
+def test_required_text_is_stripped_and_a_blank_one_refused_naming_field_and_rule():
+    assert required_text("reason", "  verified \n", "R-13") == "verified"
+    with pytest.raises(InvalidCommand) as refused:
+        required_text("reason", " \t", "R-23", "a dispute needs a reason")
+    assert (refused.value.field, refused.value.rule) == ("reason", "R-23")
+    assert refused.value.detail == "a dispute needs a reason"

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import Actor, Envelope
+from shared.events import Envelope
 from shared.inbox import SetwiseHandler, distinct_runs
+from tests.support import delivered
 
-NOW = datetime(2026, 3, 16, tzinfo=UTC)
 NO_CONNECTION: Any = None  # the handlers here record calls only
 
 
 def ev(service: str, type_: str, key: str) -> Envelope:
-    return Envelope(
-        uuid.uuid4(),
-        f"s-{key}",
-        1,
-        1,
-        type_,
-        1,
-        NOW,
-        NOW,
-        {"k": key},
-        Actor("a", "r"),
-        service=service,
-    )
+    return delivered(service, type_, f"s-{key}", {"k": key})
 
 
 def keys(envelopes: Sequence[Envelope]) -> list[str]:

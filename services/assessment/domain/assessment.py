@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation
+from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation, required_text
 from shared.events import Event
 
 from ..policy.grading import GRADING, GradingPolicy
@@ -115,16 +115,7 @@ def _score_written(c: ScoreWritten, state: TraineeAssessment) -> list[Event]:
     score = check_score("score", c.score)
     if state.written is not None:
         raise Conflict(f"trainee {c.trainee_id} already has a written score in {c.session_id}")
-    scored = ExamScored(
-        session_id=c.session_id,
-        trainee_id=c.trainee_id,
-        kind=ExamKind.WRITTEN,
-        department=None,
-        score=score,
-        rater=c.rater,
-        scored_at=c.now,
-    )
-    return [scored, *_decide_if_complete(evolve(state, scored), c.facts, c.now)]
+    return _scored(c, state, ExamKind.WRITTEN, None, score)
 
 
 def _score_practical(c: ScorePractical, state: TraineeAssessment) -> list[Event]:
@@ -135,10 +126,21 @@ def _score_practical(c: ScorePractical, state: TraineeAssessment) -> list[Event]
         raise Conflict(
             f"trainee {c.trainee_id} already has a {department} practical score in {c.session_id}"
         )
+    return _scored(c, state, ExamKind.PRACTICAL, department, score)
+
+
+def _scored(
+    c: ScoreWritten | ScorePractical,
+    state: TraineeAssessment,
+    kind: ExamKind,
+    department: Department | None,
+    score: Decimal,
+) -> list[Event]:
+    """The score, and the decision when it is the last one missing."""
     scored = ExamScored(
         session_id=c.session_id,
         trainee_id=c.trainee_id,
-        kind=ExamKind.PRACTICAL,
+        kind=kind,
         department=department,
         score=score,
         rater=c.rater,
@@ -178,14 +180,13 @@ def _dispose(c: DecideDisposition, state: TraineeAssessment) -> DispositionDecid
         raise RuleViolation("R-18", f"only a failed trainee gets a disposition; this one {status}")
     if state.disposition is not None:
         raise Conflict(f"a disposition was already decided: {state.disposition.outcome}")
-    reason = c.reason.strip()
-    if not reason:
-        raise InvalidCommand("reason", "must not be empty: after-sales analyses the cause", "R-18")
     return DispositionDecided(
         trainee_id=c.trainee_id,
         session_id=c.session_id,
         outcome=c.outcome,
-        reason=reason,
+        reason=required_text(
+            "reason", c.reason, "R-18", "must not be empty: after-sales analyses the cause"
+        ),
         decided_on=c.today,
         decided_by=c.decided_by,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation
+from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation, required_text
 from shared.events import Event
 
 from ..policy.grading import GRADING, GradingPolicy
@@ -63,15 +63,12 @@ def _file(c: FileDispute, state: GradeDispute) -> GradeDisputed:
         raise Conflict(f"dispute {c.dispute_id} is already filed")
     if c.grade_event_id is None or c.session_id is None:
         raise RuleViolation("R-23", f"no grade to dispute for trainee {c.trainee_id}")
-    reason = c.reason.strip()
-    if not reason:
-        raise InvalidCommand("reason", "must not be empty", "R-23")
     return GradeDisputed(
         dispute_id=c.dispute_id,
         trainee_id=c.trainee_id,
         session_id=c.session_id,
         grade_event_id=c.grade_event_id,
-        reason=reason,
+        reason=required_text("reason", c.reason, "R-23"),
         filed_by=c.filed_by,
         filed_on=c.today,
     )

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from shared.decider import InvalidCommand
 
@@ -68,38 +69,28 @@ def decision(
         mastered_series=tuple(facts.mastered_series),
     )
     result = grade(inputs, policy)
-    ordered = {d: practical[d] for d in policy.practical_departments}
+    # What a pass and a fail both record; each adds its own outcome and time.
+    recorded: dict[str, Any] = {
+        "trainee_id": trainee_id,
+        "session_id": session_id,
+        "written": written,
+        "practical": {d: practical[d] for d in policy.practical_departments},
+        "practical_mean": result.practical_mean,
+        "policy_version": result.policy_version,
+        "rule_trace": result.rule_trace,
+        "review_flags": result.review_flags,
+        "supersedes": supersedes,
+        "dispute_id": dispute_id,
+    }
     if not result.passed:
-        return AssessmentFailed(
-            trainee_id=trainee_id,
-            session_id=session_id,
-            failed_exams=result.failed_exams,
-            written=written,
-            practical=ordered,
-            practical_mean=result.practical_mean,
-            policy_version=result.policy_version,
-            rule_trace=result.rule_trace,
-            review_flags=result.review_flags,
-            assessed_at=now,
-            supersedes=supersedes,
-            dispute_id=dispute_id,
-        )
+        return AssessmentFailed(**recorded, failed_exams=result.failed_exams, assessed_at=now)
     assert result.grade_score is not None  # passed implies a grade score
     return GradeAssigned(
-        trainee_id=trainee_id,
-        session_id=session_id,
+        **recorded,
         position=result.position,
         level=result.level,
         grade_score=result.grade_score,
-        written=written,
-        practical=ordered,
-        practical_mean=result.practical_mean,
         facts=facts,
         capped_by=result.capped_by,
-        policy_version=result.policy_version,
-        rule_trace=result.rule_trace,
-        review_flags=result.review_flags,
         assigned_at=now,
-        supersedes=supersedes,
-        dispute_id=dispute_id,
     )

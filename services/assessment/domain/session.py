@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-from shared.decider import Conflict, Decider, InvalidCommand, NotFound
+from shared.decider import Conflict, Decider, InvalidCommand, NotFound, required_text
 from shared.events import Event
 
 from ..policy.grading import GRADING, GradingPolicy, trainer_fine
@@ -72,9 +72,7 @@ def _open(c: OpenExamSession, state: ExamSession) -> ExamSessionOpened:
         raise Conflict(f"exam session {c.session_id} is already open")
     if not c.session_id.strip():
         raise InvalidCommand("session_id", "must not be empty")
-    series = c.product_series.strip()
-    if not series:
-        raise InvalidCommand("product_series", "must not be empty", "R-24")
+    series = required_text("product_series", c.product_series, "R-24")
     return ExamSessionOpened(
         session_id=c.session_id, product_series=series, held_on=c.held_on, opened_by=c.opened_by
     )

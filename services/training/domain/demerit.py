@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from shared.decider import Decider, InvalidCommand
+from shared.decider import Decider, required_text
 from shared.events import Event
 
 from .commands import RecordDemerit
@@ -33,12 +33,8 @@ def evolve(state: TrainerRecord, event: Event) -> TrainerRecord:
 
 def decide(command: RecordDemerit, state: TrainerRecord) -> list[Event]:
     """R-13: a demerit is recorded once the perfunctory work is verified, with the reason."""
-    trainer_id = command.trainer_id.strip()
-    if not trainer_id:
-        raise InvalidCommand("trainer_id", "must not be empty", "R-13")
-    reason = command.reason.strip()
-    if not reason:
-        raise InvalidCommand("reason", "a demerit needs the verified reason", "R-13")
+    trainer_id = required_text("trainer_id", command.trainer_id, "R-13")
+    reason = required_text("reason", command.reason, "R-13", "a demerit needs the verified reason")
     return [
         TrainerDemeritRecorded(
             trainer_id=trainer_id,

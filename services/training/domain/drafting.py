@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.decider import InvalidCommand
+from shared.decider import InvalidCommand, required_text
 
 from .events import StageSpec
 from .vocabulary import MANDATORY_TOPICS, Topic
@@ -26,8 +26,8 @@ def _checked_stage(where: str, stage: StageSpec, previous: int) -> StageSpec:
     if stage.no <= previous:
         detail = f"stage number {stage.no} must be above {previous}: numbers ascend, unique, from 1"
         raise InvalidCommand(f"{where}.no", detail, "R-8")
-    content = _required(f"{where}.content", stage.content)
-    trainer_id = _required(f"{where}.trainer_id", stage.trainer_id)
+    content = required_text(f"{where}.content", stage.content, "R-8")
+    trainer_id = required_text(f"{where}.trainer_id", stage.trainer_id, "R-8")
     if stage.planned_start > stage.planned_end:
         detail = f"planned_end {stage.planned_end} is before planned_start {stage.planned_start}"
         raise InvalidCommand(f"{where}.planned_end", detail, "R-8")
@@ -35,13 +35,6 @@ def _checked_stage(where: str, stage: StageSpec, previous: int) -> StageSpec:
     return stage.model_copy(
         update={"content": content, "trainer_id": trainer_id, "product_series": series}
     )
-
-
-def _required(field: str, value: str) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise InvalidCommand(field, "must not be empty", "R-8")
-    return cleaned
 
 
 def missing_topics(stages: Sequence[StageSpec]) -> list[Topic]:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from shared.decider import Conflict, Decider, Forbidden, InvalidCommand, NotFound, RuleViolation
+from shared.decider import (
+    Conflict,
+    Decider,
+    Forbidden,
+    InvalidCommand,
+    NotFound,
+    RuleViolation,
+    required_text,
+)
 from shared.events import Event
 
 from .commands import (
@@ -102,7 +110,7 @@ def _log_day(c: LogTrainingDay, state: TrainingPlan) -> TrainingDayLogged:
     _trainer_of(stage, c.actor_id)
     _in_force(state)
     _not_held_back(state, stage)
-    content = _required("content", c.content, "R-10")
+    content = required_text("content", c.content, "R-10")
     _check_hours(c.hours)
     if c.date > c.today:
         raise InvalidCommand("date", f"{c.date} is in the future", "R-10")
@@ -154,7 +162,7 @@ def _sign_off(c: SignOffStage, state: TrainingPlan) -> StageAssessed:
         trainee_id=c.trainee_id,
         stage_no=stage.no,
         trainer_id=c.actor_id,
-        assessment=_required("assessment", c.assessment, "R-11"),
+        assessment=required_text("assessment", c.assessment, "R-11"),
     )
 
 
@@ -186,7 +194,7 @@ def _send_back(c: ReturnStage, state: TrainingPlan) -> StageReturned:
     later = _stage(state, c.from_stage)
     _trainer_of(later, c.actor_id)
     _in_force(state)
-    reason = _required("reason", c.reason, "R-12")
+    reason = required_text("reason", c.reason, "R-12")
     if c.to_stage >= c.from_stage:
         raise RuleViolation("R-12", f"stage {c.to_stage} is not earlier than stage {c.from_stage}")
     earlier = state.stage(c.to_stage)
@@ -250,13 +258,6 @@ def _not_held_back(state: TrainingPlan, stage: Stage) -> None:
     if reopened is not None:
         detail = f"stage {reopened.no} was sent back and must be signed off before stage {stage.no}"
         raise RuleViolation("R-12", detail)
-
-
-def _required(field: str, value: str, rule: str) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise InvalidCommand(field, "must not be empty", rule)
-    return cleaned
 
 
 def _optional(value: str | None) -> str | None:

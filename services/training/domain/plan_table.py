@@ -6,14 +6,11 @@ version (the ETag), which only the caller knows; ``revision`` counts the drafts.
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.decider import NotFound
+from shared.events import JsonDict
 
 from .mastery import mastered_series
 from .state import Day, Stage, TrainingPlan
-
-JsonDict = dict[str, Any]
 
 
 def plan_table(state: TrainingPlan, version: int) -> JsonDict:

@@ -4,7 +4,6 @@ tokens of each role, and the scoring requests of a whole sitting."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -14,9 +13,11 @@ from services.assessment.consumers import handle
 from shared.auth import Role
 from shared.consumer import Topology, handle_once
 from shared.events import Actor, Envelope
+from tests.support import delivered
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 EXAMPLE_A = ("96", "95", "97", "98", "94")  # mean 96
+UPSTREAM_USER = Actor("upstream-user", "after_sales_manager")
 
 
 async def delete_topology(settings, services) -> None:
@@ -76,20 +77,16 @@ class Assessment:
     async def upstream(self, service, stream, type_, data, branch_id=None) -> Envelope:
         self.versions[stream] += 1
         self.positions += 1
-        now = datetime.now(UTC)
-        envelope = Envelope(
-            uuid.uuid4(),
-            stream,
-            self.versions[stream],
-            self.positions,
+        envelope = delivered(
+            service,
             type_,
-            1,
-            now,
-            now,
+            stream,
             data,
-            Actor("upstream-user", "after_sales_manager"),
+            self.versions[stream],
+            position=self.positions,
+            at=datetime.now(UTC),
             branch_id=branch_id,
-            service=service,
+            actor=UPSTREAM_USER,
         )
         assert await handle_once(self.pool, handle, envelope)
         return envelope

@@ -3,32 +3,20 @@ inbox, exactly as shared.consumer does), and the principals of the compensation 
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from services.compensation.consumers import handle
 from shared.auth import Role
 from shared.consumer import handle_once
-from shared.events import Actor, Envelope
+from tests.support import delivered
 
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
 MONTH = "2026-04"
 
 
 def envelope(service, event_type, data, stream_id=None, version=1):
-    return Envelope(
-        uuid.uuid4(),
-        stream_id or f"trainee-{data['trainee_id']}",
-        version,
-        version,
-        event_type,
-        1,
-        NOW,
-        NOW,
-        data,
-        Actor("someone", "system"),
-        service=service,
-    )
+    stream = stream_id or f"trainee-{data['trainee_id']}"
+    return delivered(service, event_type, stream, data, version, at=NOW)
 
 
 def enrolled(trainee_id, category="hq_full_time", branch_id="hq", **extra):

@@ -9,7 +9,7 @@ import pytest
 from services.enrollment.app import create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
-from tests.support import long_secret, running
+from tests.support import enrolment, long_secret, running
 
 CLERK_NORTH = ("clerk-n", Role.BRANCH_CLERK)
 MANAGER = ("mgr", Role.AFTER_SALES_MANAGER)
@@ -31,19 +31,7 @@ def manager(svc):
 
 
 def trainee_body(**changes):
-    body = {
-        "trainee_id": "t-100",
-        "name": "李娜",
-        "category": "branch_commissioned",
-        "branch_id": "dl-north",
-        "education": "high_school",
-        "experience_years": 2,
-        "certificates": ["electrician"],
-        "product_series": ["X1"],
-        "enrolled_on": "2026-03-01",
-    }
-    body.update(changes)
-    return body
+    return enrolment("t-100", certificates=["electrician"]) | changes
 
 
 async def enrol(svc, headers=None, **changes):

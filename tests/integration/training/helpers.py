@@ -4,33 +4,21 @@ consumer handler and the inbox), a standard plan, principals, and waiting for th
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
 from services.training.consumers import handle_enrollment_event
 from shared.auth import Role
-from shared.events import Actor, Envelope
 from shared.inbox import handle_once
-from tests.support import plan_stage
+from tests.support import delivered, mandatory_stages, plan_stage
 
 NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 TRAINEE = "t-1"
 
 
 def enrollment_envelope(event_type, data, version=1):
-    return Envelope(
-        uuid.uuid4(),
-        f"trainee-{data['trainee_id']}",
-        version,
-        version,
-        event_type,
-        1,
-        NOW,
-        NOW,
-        data,
-        Actor("clerk", Role.BRANCH_CLERK),
-        branch_id=data.get("branch_id"),
-        service="enrollment",
+    stream = f"trainee-{data['trainee_id']}"
+    return delivered(
+        "enrollment", event_type, stream, data, version, at=NOW, branch_id=data.get("branch_id")
     )
 
 
@@ -66,10 +54,7 @@ def stage(no, topic, department, trainer, series=None, start="2026-03-02", end="
 def stages(**ends):
     """The four mandatory topics (R-8a) and one product stage; ``s1="2026-03-10"`` sets an end."""
     plan = [
-        stage(1, "company_processes", "hr", "tr-hr"),
-        stage(2, "department_responsibilities", "hr", "tr-hr"),
-        stage(3, "travel_policy", "after_sales", "tr-as"),
-        stage(4, "appraisal_rules", "after_sales", "tr-as"),
+        *mandatory_stages(planned_end="2026-03-27"),
         stage(5, "product", "technical", "tr-tech", "X1"),
     ]
     for key, end in ends.items():

@@ -103,22 +103,20 @@ def test_r16_practical_mean_of_79_98_fails_exactly_without_rounding():
     )
 
 
+# R-20's bands: (lowest score, highest score, position, level); each is graded at both ends.
+BANDS = [
+    ("80", "83.9", TECHNICIAN, JUNIOR),
+    ("84", "86.9", TECHNICIAN, INTERMEDIATE),
+    ("87", "89.9", TECHNICIAN, SENIOR),
+    ("90", "93.9", ENGINEER, JUNIOR),
+    ("94", "96.9", ENGINEER, INTERMEDIATE),
+    ("97", "100", ENGINEER, SENIOR),
+]
+
+
 @pytest.mark.parametrize(
     ("score", "position", "level"),
-    [
-        ("80", TECHNICIAN, JUNIOR),
-        ("83.9", TECHNICIAN, JUNIOR),
-        ("84", TECHNICIAN, INTERMEDIATE),
-        ("86.9", TECHNICIAN, INTERMEDIATE),
-        ("87", TECHNICIAN, SENIOR),
-        ("89.9", TECHNICIAN, SENIOR),
-        ("90", ENGINEER, JUNIOR),
-        ("93.9", ENGINEER, JUNIOR),
-        ("94", ENGINEER, INTERMEDIATE),
-        ("96.9", ENGINEER, INTERMEDIATE),
-        ("97", ENGINEER, SENIOR),
-        ("100", ENGINEER, SENIOR),
-    ],
+    [(score, position, level) for low, high, position, level in BANDS for score in (low, high)],
 )
 def test_r20_every_band_boundary_is_an_inclusive_lower_bound(score, position, level):
     result = grade(inputs(score, score), POLICY)

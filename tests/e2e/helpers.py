@@ -1,0 +1,95 @@
+"""What the e2e tests do alike: the calls of an enrolment, an exam sitting, a payroll run and a
+plan drafted once training knows the trainee, each asserting its status, and a pinned clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from shared.auth import Role
+from tests.support import RunningService, enrolment, ok, until
+
+DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
+PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
+# Example A's trainee: an HQ full-timer, 4 years in, who knows three product series.
+HQ_TRAINEE = {
+    "name": "王强",
+    "category": "hq_full_time",
+    "branch_id": "hq",
+    "experience_years": 4,
+    "product_series": ["X1", "X2", "X3"],
+}
+
+
+class Clock:
+    """The pinned ``now`` of every app (``app.state.clock``), moved on by the test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day: str) -> None:
+        self.now = datetime.combine(date.fromisoformat(day), self.now.timetz())
+
+
+def pinned_clock() -> Clock:
+    return Clock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+
+async def enrol(enrollment: RunningService, trainee_id: str, **changes: object) -> None:
+    """An after-sales manager enrols the trainee (see ``tests.support.enrolment``)."""
+    body = enrolment(trainee_id, **changes)
+    manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
+
+
+async def known_to_assessment(assessment: RunningService, trainee_id: str) -> None:
+    """Until the enrolment has come over the bus into assessment's trainee facts."""
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT 1 FROM trainee_facts WHERE trainee_id = $1 AND branch_id IS NOT NULL",
+            trainee_id,
+        )
+    )
+
+
+async def open_session(assessment: RunningService, session_id, series, held_on) -> None:
+    manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    body = {"session_id": session_id, "product_series": series, "held_on": held_on}
+    await ok(assessment.client.post("/sessions", json=body, headers=manager), 201)
+
+
+async def sit(assessment: RunningService, session_id, trainee_id, written) -> dict:
+    """The six scores of one sitting (R-15, R-16); answers the decision the last one made."""
+    client = assessment.client
+    hr = assessment.as_("ex-hr", Role.EXAMINER, department="hr")
+    body = {"trainee_id": trainee_id, "score": written}
+    await ok(client.post(f"/sessions/{session_id}/written", json=body, headers=hr), 201)
+    for department, score in zip(DEPARTMENTS, PRACTICAL, strict=True):
+        examiner = assessment.as_(f"ex-{department}", Role.EXAMINER, department=department)
+        body = {"trainee_id": trainee_id, "department": department, "score": score}
+        path = f"/sessions/{session_id}/practical"
+        sitting = await ok(client.post(path, json=body, headers=examiner), 201)
+    return sitting["decision"]
+
+
+async def draft_once_known(training: RunningService, trainee_id: str, stages) -> None:
+    """PUT /plans answers 404 until the enrolment has come over the bus; then it drafts."""
+    manager = training.as_("mgr", Role.AFTER_SALES_MANAGER)
+
+    async def attempt():
+        answer = await training.client.put(
+            f"/plans/{trainee_id}", json={"stages": stages}, headers=manager
+        )
+        assert answer.status_code in (200, 404), answer.text
+        return answer.status_code == 200
+
+    await until(attempt)
+
+
+async def pay_rate(pay: RunningService, employee_id: str) -> dict | None:
+    """GET /employees/{id}/pay-rate, or None while compensation has set none."""
+    payroll = pay.as_("pay-1", Role.PAYROLL)
+    answer = await pay.client.get(f"/employees/{employee_id}/pay-rate", headers=payroll)
+    return answer.json() if answer.status_code == 200 else None
