@@ -24,7 +24,7 @@ from tests.e2e.helpers import (
     pinned_clock,
     sit,
 )
-from tests.support import mandatory_stages, ok, plan_stage, until
+from tests.support import enrolment, mandatory_stages, ok, plan_stage, until
 
 MONTH = "2026-03"
 
@@ -229,7 +229,7 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
         {
             "branch_id": "dl-north",
             "trainee_id": DEALER,
-            "trainee_name": "王强",  # the name beside the id, from its enrolment
+            "trainee_name": enrolment(DEALER)["name"],  # beside the id, from its enrolment
             "days": 2,
             "dates": ["2026-03-20", "2026-03-23"],
             "amount": "400.00",
