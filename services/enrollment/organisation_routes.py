@@ -1,0 +1,86 @@
+"""Write routes of the organisation (docs/http.md, "Organisation"): its administrator registers,
+renames and closes branches, and registers staff and records their leaving. Thin: request ->
+command -> :mod:`.organisation` -> response; the rules live in ``domain/branch.py`` and
+``domain/staff.py``. The spreadsheet imports are :mod:`.imports`'."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from shared.auth import Role
+from shared.commands import Write, writer
+
+from . import organisation
+from .domain.commands import CloseBranch, RecordLeaving, RegisterBranch, RegisterStaff, RenameBranch
+from .domain.events import registry
+from .organisation_schemas import (
+    BranchIdPath,
+    BranchView,
+    CloseBranchRequest,
+    LeaveRequest,
+    RegisterBranchRequest,
+    RegisterStaffRequest,
+    RenameBranchRequest,
+    StaffIdPath,
+    StaffView,
+)
+
+router = APIRouter(tags=["organisation"])
+
+# The organisation's administrator alone (audiences.ORGANISATION_ADMIN).
+Creation = Annotated[Write, writer(Role.ADMIN, if_match=False)]
+Change = Annotated[Write, writer(Role.ADMIN)]
+
+
+@router.post("/branches", status_code=201)
+async def register_branch(body: RegisterBranchRequest, write: Creation) -> BranchView:
+    """Register a branch (BranchRegistered): trainees may be enrolled there from now on (R-2).
+    An id registered before is a 409."""
+    command = RegisterBranch(body.branch_id, body.kind, body.name_zh, body.name_en)
+    outcome = await organisation.register_branch(write.aggregates(registry), command, write)
+    write.located(f"/branches/{body.branch_id}")
+    return BranchView.of(outcome.state, write.shown(outcome.version))
+
+
+@router.patch("/branches/{branch_id}")
+async def rename_branch(
+    branch_id: BranchIdPath, body: RenameBranchRequest, write: Change
+) -> BranchView:
+    """Rename a branch (BranchRenamed, both names after the change); the names it has already
+    change nothing. A closed branch keeps its names (409)."""
+    command = RenameBranch(branch_id, body.name_zh, body.name_en)
+    outcome = await organisation.rename_branch(write.aggregates(registry), command, write)
+    return BranchView.of(outcome.state, write.shown(outcome.version))
+
+
+@router.post("/branches/{branch_id}/close")
+async def close_branch(
+    branch_id: BranchIdPath, body: CloseBranchRequest, write: Change
+) -> BranchView:
+    """Close a branch (BranchClosed): it takes no new enrolments (409 R-2); its trainees'
+    history stays as it is. Closing twice is a 409."""
+    command = CloseBranch(branch_id, body.closed_on, body.reason, write.today)
+    outcome = await organisation.close_branch(write.aggregates(registry), command, write)
+    return BranchView.of(outcome.state, write.shown(outcome.version))
+
+
+@router.post("/staff", status_code=201)
+async def register_staff(body: RegisterStaffRequest, write: Creation) -> StaffView:
+    """Register someone who trains, examines or both (StaffRegistered), of a department, at a
+    registered and open branch (R-2, R-5). An id registered before is a 409."""
+    command = RegisterStaff(
+        body.staff_id, body.name, body.department, tuple(body.roles), body.branch_id
+    )
+    outcome = await organisation.register_staff(write.aggregates(registry), command, write)
+    write.located(f"/staff/{body.staff_id}")
+    return StaffView.of(outcome.state, write.shown(outcome.version))
+
+
+@router.post("/staff/{staff_id}/leave")
+async def record_leaving(staff_id: StaffIdPath, body: LeaveRequest, write: Change) -> StaffView:
+    """Record that a member of staff left (StaffLeft); a second time is a 409."""
+    command = RecordLeaving(staff_id, body.left_on, write.today)
+    outcome = await organisation.record_leaving(write.aggregates(registry), command, write)
+    return StaffView.of(outcome.state, write.shown(outcome.version))
