@@ -1,24 +1,27 @@
 """Write routes of the organisation (docs/http.md, "Organisation"): its administrator registers,
 renames and closes branches, and registers staff and records their leaving. Thin: request ->
 command -> :mod:`.organisation` -> response; the rules live in ``domain/branch.py`` and
-``domain/staff.py``. The spreadsheet imports are :mod:`.imports`'."""
+``domain/staff.py``; the spreadsheet imports check and register in :mod:`.imports`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
 from shared.auth import Role
 from shared.commands import Write, writer
+from shared.execution import transaction
 
-from . import organisation
+from . import imports, organisation
 from .domain.commands import CloseBranch, RecordLeaving, RegisterBranch, RegisterStaff, RenameBranch
 from .domain.events import registry
 from .organisation_schemas import (
     BranchIdPath,
     BranchView,
     CloseBranchRequest,
+    Imported,
     LeaveRequest,
     RegisterBranchRequest,
     RegisterStaffRequest,
@@ -84,3 +87,43 @@ async def record_leaving(staff_id: StaffIdPath, body: LeaveRequest, write: Chang
     command = RecordLeaving(staff_id, body.left_on, write.today)
     outcome = await organisation.record_leaving(write.aggregates(registry), command, write)
     return StaffView.of(outcome.state, write.shown(outcome.version))
+
+
+# --- spreadsheets -------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The xlsx file itself as the body (not a multipart form).",
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/branches/import", status_code=201, openapi_extra=UPLOAD)
+async def import_branches(write: Creation) -> Imported:
+    """Register the branches of a spreadsheet (columns ``branch_id``/编号, ``kind``/类型,
+    ``name_zh``/中文名称, ``name_en``/英文名称): all of them, or, when any row is bad, none; the
+    422 then lists every problem by row and column."""
+    ids = await imports.import_branches(
+        write.aggregates(registry),
+        await write.request.body(),
+        write,
+        partial(transaction, write.app_state.pool),
+    )
+    return Imported(imported=len(ids), ids=ids)
+
+
+@router.post("/staff/import", status_code=201, openapi_extra=UPLOAD)
+async def import_staff(write: Creation) -> Imported:
+    """Register the staff of a spreadsheet (columns ``staff_id``/工号, ``name``/姓名,
+    ``department``/部门, ``roles``/角色, ``branch_id``/网点编号): everyone, or, when any row is
+    bad, no one; the 422 then lists every problem by row and column."""
+    ids = await imports.import_staff(
+        write.aggregates(registry),
+        await write.request.body(),
+        write,
+        partial(transaction, write.app_state.pool),
+    )
+    return Imported(imported=len(ids), ids=ids)
