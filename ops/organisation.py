@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ops import scenario as sc
 from ops.client import Api, JsonDict, Who
 
 ADMIN = Who("admin-org", "admin")
@@ -33,6 +34,31 @@ STANDARD_BRANCHES: tuple[JsonDict, ...] = (
     {"branch_id": "dl-north", "kind": "dealer", "name_zh": "北方经销商", "name_en": "North dealer"},
     {"branch_id": "dl-south", "kind": "dealer", "name_zh": "南方经销商", "name_en": "South dealer"},
 )
+
+
+def demo_staff() -> list[JsonDict]:
+    """The demo's trainers and examiners (``ex-<department>``), all of the head office."""
+    trainers = [
+        {
+            "staff_id": t.trainer_id,
+            "name": t.name,
+            "department": t.department,
+            "roles": ["trainer"],
+            "branch_id": "hq",
+        }
+        for t in sc.TRAINERS.values()
+    ]
+    examiners = [
+        {
+            "staff_id": f"ex-{department}",
+            "name": name,
+            "department": department,
+            "roles": ["examiner"],
+            "branch_id": "hq",
+        }
+        for department, name in sc.EXAMINERS.items()
+    ]
+    return trainers + examiners
 
 
 async def register_organisation(
