@@ -61,6 +61,11 @@ async def running(app: FastAPI, settings: Settings, service: str) -> AsyncIterat
     await db.drop_database(settings.pg_dsn, settings.database_name(service))
 
 
+def standard_branches(*ids: str) -> list[dict[str, str]]:
+    """The standard branches of these ids (every one when none is named)."""
+    return [b for b in STANDARD_BRANCHES if not ids or b["branch_id"] in ids]
+
+
 async def register_branches(
     enrollment: RunningService, branches: Sequence[dict[str, str]] = STANDARD_BRANCHES
 ) -> None:

@@ -36,6 +36,7 @@ from tests.support import (
     mandatory_stages,
     ok,
     plan_stage,
+    register_branches,
     running,
 )
 
@@ -177,6 +178,7 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
         apps[n] for n in ("enrollment", "training", "assessment", "compensation")
     )
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await register_branches(enrollment)
     for trainee_id, (branch, category, name, *_) in TRAINEES.items():
         body = {
             "trainee_id": trainee_id,

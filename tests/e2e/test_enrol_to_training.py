@@ -10,7 +10,7 @@ from services.enrollment.app import create_app as create_enrollment
 from services.training.app import create_app as create_training
 from shared.auth import Role
 from shared.consumer import queue_depths
-from tests.support import long_secret, plan_stage, running
+from tests.support import long_secret, plan_stage, register_branches, running, standard_branches
 
 TRAINEE = "t-e2e"
 TODAY = datetime.now(UTC).date()
@@ -99,6 +99,7 @@ async def enrol_and_place(enrollment) -> None:
         "product_series": [],
         "enrolled_on": iso(-12),
     }
+    await register_branches(enrollment, standard_branches("dl-north"))
     clerk = enrollment.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     assert (await enrollment.client.post("/trainees", json=body, headers=clerk)).status_code == 201
     examiner = enrollment.as_("ex", Role.EXAMINER, department="hr")

@@ -14,7 +14,7 @@ from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
 from shared.auth import Role
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import consuming, long_secret, running
+from tests.support import consuming, long_secret, register_branches, running
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 
@@ -51,6 +51,7 @@ async def known_to_assessment(assessment, trainee_id: str) -> None:
 async def test_enrolled_trainee_is_graded_disputed_corrected_and_audited(services):
     enrollment, assessment = services["enrollment"], services["assessment"]
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await register_branches(enrollment)
     enrolled = await enrollment.client.post(
         "/trainees",
         headers=manager,

@@ -14,7 +14,7 @@ from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from shared.auth import Role
 from tests.integration.assessment.helpers import delete_topology
-from tests.support import consuming, long_secret, running
+from tests.support import consuming, long_secret, register_branches, running
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 CONSUMERS = ("assessment", "compensation")
@@ -52,6 +52,7 @@ async def test_an_hq_engineer_graded_intermediate_is_paid_3200(services):
         services[n] for n in ("enrollment", "assessment", "compensation")
     )
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await register_branches(enrollment)
     enrolled = await enrollment.client.post(
         "/trainees",
         headers=manager,

@@ -30,7 +30,9 @@ from tests.support import (
     mandatory_stages,
     ok,
     plan_stage,
+    register_branches,
     running,
+    standard_branches,
 )
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
@@ -101,6 +103,7 @@ async def enrol(enrollment, trainee_id, category, branch_id, series=()) -> None:
         "enrolled_on": "2026-02-27",
     }
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await register_branches(enrollment, standard_branches(branch_id))  # once; then 409
     await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 
 
