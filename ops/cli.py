@@ -357,7 +357,7 @@ def import_command(
     host: Annotated[str, typer.Option(help="where enrollment listens")] = "127.0.0.1",
 ) -> None:
     """Register the branches or the staff of a spreadsheet, all rows or none (columns in
-    English or Chinese: docs/http.md, "Organisation"); lists each bad row's problems."""
+    English or Chinese, docs/organisation.md); lists each bad row's problems."""
     if kind not in imports.KINDS:
         raise typer.BadParameter(f"unknown import {kind!r} (branches, staff)", param_hint="KIND")
     try:

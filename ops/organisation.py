@@ -1,5 +1,5 @@
 """The organisation the demo, the tests and the benchmarks work in, and its registration through
-the enrollment API as the organisation's administrator (docs/http.md, "Organisation").
+the enrollment API as the organisation's administrator (docs/organisation.md).
 
 Every branch id the services accept is one enrollment's registry holds, so whoever enrols
 trainees registers their branches first (and the demo its trainers and examiners). A branch or

@@ -33,7 +33,7 @@ LISTING = Audience(
     everything={Role.AFTER_SALES_MANAGER, Role.MANAGEMENT}, own_branch={Role.BRANCH_CLERK}
 )
 
-# The organisation (docs/http.md, "Organisation"): its administrator alone changes it; everyone
+# The organisation (docs/organisation.md): its administrator alone changes it; everyone
 # signed in reads the branches (their names are shown wherever people read a branch id); the
 # staff list is for those who plan training and exams, and for management.
 ORGANISATION_ADMIN = Audience(everything={Role.ADMIN})

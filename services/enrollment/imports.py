@@ -6,7 +6,7 @@ lists each problem by row number (as the spreadsheet shows it) and column.
 A row is checked as its one-by-one request would be: the request body's model, then the decider
 on the registry's state (an id registered before, a staff member's branch unknown or closed),
 plus what only a file has: the same id twice. Columns are named in English or Chinese, values
-in English (the API's words) or Chinese (docs/http.md, "Importing branches and staff").
+in English (the API's words) or Chinese (docs/organisation.md).
 """
 
 from __future__ import annotations

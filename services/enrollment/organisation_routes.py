@@ -1,4 +1,4 @@
-"""Write routes of the organisation (docs/http.md, "Organisation"): its administrator registers,
+"""Write routes of the organisation (docs/organisation.md): its administrator registers,
 renames and closes branches, and registers staff and records their leaving. Thin: request ->
 command -> :mod:`.organisation` -> response; the rules live in ``domain/branch.py`` and
 ``domain/staff.py``; the spreadsheet imports check and register in :mod:`.imports`."""
@@ -8,11 +8,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from shared.auth import Role
-from shared.commands import Write, writer
+from shared.commands import Write, WriteDependency, writer
 from shared.execution import transaction
+from shared.idempotency import IDEMPOTENCY_HEADER
 
 from . import imports, organisation
 from .domain.commands import CloseBranch, RecordLeaving, RegisterBranch, RegisterStaff, RenameBranch
@@ -32,9 +33,20 @@ from .organisation_schemas import (
 
 router = APIRouter(tags=["organisation"])
 
+
+class RenameDependency(WriteDependency):
+    """A PATCH's :class:`Write`: ``Idempotency-Key`` is for POST and PUT (shared.idempotency),
+    so a PATCH does not claim to take one; a rename sent twice changes nothing the second time
+    anyway (the names it has already)."""
+
+    def openapi_parameters(self) -> list[dict[str, Any]]:
+        return [p for p in super().openapi_parameters() if p["name"] != IDEMPOTENCY_HEADER]
+
+
 # The organisation's administrator alone (audiences.ORGANISATION_ADMIN).
 Creation = Annotated[Write, writer(Role.ADMIN, if_match=False)]
 Change = Annotated[Write, writer(Role.ADMIN)]
+Rename = Annotated[Write, Depends(RenameDependency((Role.ADMIN,), if_match=True))]
 
 
 @router.post("/branches", status_code=201)
@@ -49,7 +61,7 @@ async def register_branch(body: RegisterBranchRequest, write: Creation) -> Branc
 
 @router.patch("/branches/{branch_id}")
 async def rename_branch(
-    branch_id: BranchIdPath, body: RenameBranchRequest, write: Change
+    branch_id: BranchIdPath, body: RenameBranchRequest, write: Rename
 ) -> BranchView:
     """Rename a branch (BranchRenamed, both names after the change); the names it has already
     change nothing. A closed branch keeps its names (409)."""

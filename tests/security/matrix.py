@@ -145,7 +145,7 @@ ENROLLMENT = [
     ),
 ]
 
-# The organisation (docs/http.md, "Organisation"): the admin changes it, everyone reads the
+# The organisation (docs/organisation.md): the admin changes it, everyone reads the
 # branches, those who plan training and exams read the staff. ``{branch}`` is a branch the world
 # registered; ``annex-{branch}`` one of its own for the matrix to rename and close, and
 # ``leaver-{branch}`` a member of staff for it to see leave (once: later calls are 409).

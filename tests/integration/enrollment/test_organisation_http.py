@@ -1,4 +1,4 @@
-"""The organisation's routes over HTTP against real PostgreSQL (docs/http.md, "Organisation"):
+"""The organisation's routes over HTTP against real PostgreSQL (docs/organisation.md):
 branches and staff registered, renamed, closed and gone as events, and enrolment deciding with
 the registry (R-2): unknown branch 422, closed branch 409, history untouched."""
 
