@@ -1,6 +1,6 @@
 """``gradeline import branches|staff FILE.xlsx``: a spreadsheet of branches or staff sent to
-enrollment's import route with a token minted for the organisation's administrator (docs/http.md,
-"Organisation"). Enrollment checks every row and registers all of them or none; what it found
+enrollment's import route with a token minted for the organisation's administrator
+(docs/organisation.md). Enrollment checks every row and registers all of them or none; what it found
 wrong comes back per row and column.
 
 The upload carries an ``Idempotency-Key`` made of the file's digest: sending the same file again
@@ -52,7 +52,7 @@ def upload(
         "Content-Type": XLSX,
         "Idempotency-Key": f"import-{kind}-{hashlib.sha256(data).hexdigest()[:32]}",
     }
-    url = f"http://{host}:{settings.port('enrollment')}/{kind}/import"
+    url = f"http://{host}:{settings.port('enrollment')}/imports/{kind}"
     try:
         with httpx.Client(transport=transport, timeout=120) as client:
             answer = client.post(url, content=data, headers=headers)

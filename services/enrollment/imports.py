@@ -1,5 +1,5 @@
-"""Branches and staff imported from a spreadsheet (``POST /branches/import``, ``POST
-/staff/import``, ``gradeline import``): every row is checked first, and only a file without a
+"""Branches and staff imported from a spreadsheet (``POST /imports/branches``, ``POST
+/imports/staff``, ``gradeline import``): every row is checked first, and only a file without a
 bad row is registered, all of it in one transaction; otherwise nothing changes and the answer
 lists each problem by row number (as the spreadsheet shows it) and column.
 

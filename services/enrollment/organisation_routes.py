@@ -113,7 +113,7 @@ UPLOAD: dict[str, Any] = {
 }
 
 
-@router.post("/branches/import", status_code=201, openapi_extra=UPLOAD)
+@router.post("/imports/branches", status_code=201, openapi_extra=UPLOAD)
 async def import_branches(write: Creation) -> Imported:
     """Register the branches of a spreadsheet (columns ``branch_id``/编号, ``kind``/类型,
     ``name_zh``/中文名称, ``name_en``/英文名称): all of them, or, when any row is bad, none; the
@@ -127,7 +127,7 @@ async def import_branches(write: Creation) -> Imported:
     return Imported(imported=len(ids), ids=ids)
 
 
-@router.post("/staff/import", status_code=201, openapi_extra=UPLOAD)
+@router.post("/imports/staff", status_code=201, openapi_extra=UPLOAD)
 async def import_staff(write: Creation) -> Imported:
     """Register the staff of a spreadsheet (columns ``staff_id``/工号, ``name``/姓名,
     ``department``/部门, ``roles``/角色, ``branch_id``/网点编号): everyone, or, when any row is

@@ -124,7 +124,7 @@ class StaffPage(BaseModel):
 
 
 class Imported(BaseModel):
-    """``POST /branches/import``, ``POST /staff/import``: every row registered, in file order."""
+    """``POST /imports/branches``, ``POST /imports/staff``: every row registered, in file order."""
 
     imported: int
     ids: list[str]

@@ -181,7 +181,7 @@ ORGANISATION = [
     ),
     row("enrollment", "GET", "/branches", ALL_ROLES),
     row("enrollment", "GET", "/branches/{branch_id}", ALL_ROLES, url="/branches/{branch}"),
-    row("enrollment", "POST", "/branches/import", (ADMIN,)),
+    row("enrollment", "POST", "/imports/branches", (ADMIN,)),
     row(
         "enrollment",
         "POST",
@@ -203,7 +203,7 @@ ORGANISATION = [
         url="/staff/leaver-{branch}/leave",
         body={"left_on": "2026-03-02"},
     ),
-    row("enrollment", "POST", "/staff/import", (ADMIN,)),
+    row("enrollment", "POST", "/imports/staff", (ADMIN,)),
     row("enrollment", "GET", "/staff", STAFF_READERS),
     row("enrollment", "GET", "/staff/{staff_id}", STAFF_READERS, url="/staff/tr-{branch}"),
 ]

@@ -53,10 +53,10 @@ async def test_a_branch_file_is_registered_whole_and_its_repeat_replays(svc):
         ["hq", "总部", "总部", "Head office"],
         ["bo-east", "办事处", "华东办事处", "East branch office"],
     )
-    first = await upload(svc, "/branches/import", data, **{"Idempotency-Key": "import-1"})
+    first = await upload(svc, "/imports/branches", data, **{"Idempotency-Key": "import-1"})
     assert first.status_code == 201, first.text
     assert first.json() == {"imported": 2, "ids": ["hq", "bo-east"]}
-    again = await upload(svc, "/branches/import", data, **{"Idempotency-Key": "import-1"})
+    again = await upload(svc, "/imports/branches", data, **{"Idempotency-Key": "import-1"})
     assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "true")
     assert await streams(svc, "branch-") == ["branch-hq", "branch-bo-east"]
     shown = await ok(svc.client.get("/branches/bo-east", headers=admin(svc)))
@@ -72,7 +72,7 @@ async def test_a_file_with_one_bad_row_changes_nothing(svc):
         ["bo-east", "branch_office", "华东办事处", "East branch office"],
         ["hq", "hq", "总部", "Head office"],
     )
-    refused = await upload(svc, "/branches/import", data)
+    refused = await upload(svc, "/imports/branches", data)
     assert refused.status_code == 422, refused.text
     assert [(e["row"], e["field"]) for e in refused.json()["errors"]] == [(3, "branch_id")]
     assert await streams(svc, "branch-") == ["branch-hq"]
@@ -86,13 +86,13 @@ async def test_staff_are_imported_at_registered_branches_only(svc):
         ["tr-1", "刘芳", "hr", "trainer", "hq"],
         ["tr-2", "王磊", "hr", "trainer", "nowhere"],
     )
-    refused = await upload(svc, "/staff/import", bad)
+    refused = await upload(svc, "/imports/staff", bad)
     assert [(e["row"], e["field"], e.get("rule")) for e in refused.json()["errors"]] == [
         (3, "branch_id", "R-2")
     ]
     assert await streams(svc, "staff-") == []
     good = xlsx(headers, ["tr-1", "刘芳", "hr", "trainer, examiner", "hq"])
-    created = await ok(upload(svc, "/staff/import", good), 201)
+    created = await ok(upload(svc, "/imports/staff", good), 201)
     assert created == {"imported": 1, "ids": ["tr-1"]}
     member = await ok(svc.client.get("/staff/tr-1", headers=admin(svc)))
     assert member["roles"] == ["trainer", "examiner"]
@@ -100,8 +100,8 @@ async def test_staff_are_imported_at_registered_branches_only(svc):
 
 async def test_only_the_admin_imports_and_a_non_workbook_is_422(svc):
     clerk = svc.as_("clerk", Role.BRANCH_CLERK, branch_id="hq")
-    refused = await svc.client.post("/branches/import", content=b"x", headers=clerk)
+    refused = await svc.client.post("/imports/branches", content=b"x", headers=clerk)
     assert refused.status_code == 403
-    garbage = await upload(svc, "/staff/import", b"not a workbook")
+    garbage = await upload(svc, "/imports/staff", b"not a workbook")
     assert garbage.status_code == 422
     assert garbage.json()["errors"][0]["field"] == "file"

@@ -34,7 +34,7 @@ def test_the_file_goes_to_enrollment_as_the_admin_under_a_key_of_its_digest(tmp_
     report = imports.upload("branches", sheet, SETTINGS, transport=enrollment(201, answer, seen))
     assert report == imports.Report(ids=["hq", "bo-east"])
     (request,) = seen
-    assert str(request.url) == "http://127.0.0.1:8101/branches/import"
+    assert str(request.url) == "http://127.0.0.1:8101/imports/branches"
     assert request.content == b"PK fake workbook"
     principal = decode_token(request.headers["authorization"].split()[1], SETTINGS.jwt_secret)
     assert principal.roles == {"admin"}
