@@ -13,6 +13,7 @@ import pytest
 
 from ops import scenario as sc
 from ops.demo import load_demo
+from ops.organisation import demo_staff
 from services.assessment.app import create_app as assessment_app
 from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
@@ -101,6 +102,16 @@ async def test_five_branches_load_the_demo_and_a_second_run_appends_nothing(serv
         (f.trainer_id, f.session_id, f.amount) for f in summary.expected_fines
     }
     assert max(Decimal(f["failure_rate"]) for f in summary.fines) >= Decimal("0.4")
+
+    # The administrator registered the branches, trainers and examiners first.
+    registered = await services["enrollment"].pool.fetch(
+        "SELECT type, count(*) FROM events WHERE type IN ('BranchRegistered', 'StaffRegistered')"
+        " GROUP BY type"
+    )
+    assert dict(registered) == {
+        "BranchRegistered": len(sc.BRANCHES),
+        "StaffRegistered": len(demo_staff()),
+    }
 
     # Running the demo again replays every write and appends nothing anywhere.
     before = await event_counts(services)

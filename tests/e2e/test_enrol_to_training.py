@@ -188,7 +188,10 @@ async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings,
         upstream = await enrollment.app.state.store.read_stream(f"trainee-{TRAINEE}")
 
         async def placement_arrived():
-            rows = await training.pool.fetch("SELECT event_id, type FROM inbox ORDER BY seq")
+            rows = await training.pool.fetch(
+                "SELECT event_id, type FROM inbox WHERE stream_id = $1 ORDER BY seq",
+                f"trainee-{TRAINEE}",
+            )
             return rows if len(rows) == len(upstream) else None
 
         inbox = await until(placement_arrived)
