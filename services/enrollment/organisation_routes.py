@@ -44,9 +44,10 @@ class RenameDependency(WriteDependency):
 
 
 # The organisation's administrator alone (audiences.ORGANISATION_ADMIN).
-Creation = Annotated[Write, writer(Role.ADMIN, if_match=False)]
-Change = Annotated[Write, writer(Role.ADMIN)]
-Rename = Annotated[Write, Depends(RenameDependency((Role.ADMIN,), if_match=True))]
+ADMIN_ONLY = (Role.ADMIN,)
+Creation = Annotated[Write, writer(*ADMIN_ONLY, if_match=False)]
+Change = Annotated[Write, writer(*ADMIN_ONLY)]
+Rename = Annotated[Write, Depends(RenameDependency(ADMIN_ONLY, if_match=True))]
 
 
 @router.post("/branches", status_code=201)

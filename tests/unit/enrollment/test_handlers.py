@@ -8,17 +8,27 @@ from decimal import Decimal
 
 import pytest
 
-from services.enrollment import audiences, handlers, organisation, routes
+from services.enrollment import audiences, handlers, organisation, organisation_routes, routes
+from services.enrollment.domain import staff
 from services.enrollment.domain.commands import (
     CloseBranch,
     EnrollTrainee,
+    RecordLeaving,
     RegisterBranch,
+    RegisterStaff,
     ScorePlacement,
     WithdrawTrainee,
 )
 from services.enrollment.domain.events import TraineeEnrolled, registry
 from services.enrollment.domain.trainee import stream_id
-from services.enrollment.domain.vocabulary import BranchKind, Category, Education, Status
+from services.enrollment.domain.vocabulary import (
+    BranchKind,
+    Category,
+    Department,
+    Education,
+    StaffRole,
+    Status,
+)
 from shared.auth import Role
 from shared.decider import Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyError
@@ -138,3 +148,18 @@ async def test_r2_a_branch_registered_a_moment_ago_takes_the_next_enrolment_and_
 def test_each_write_admits_exactly_the_roles_of_its_audience():
     assert set(routes.CLERK_FIRST) == audiences.ENROLMENT.roles == audiences.WITHDRAWAL.roles
     assert set(routes.EXAMINER_FIRST) == audiences.PLACEMENT.roles
+    assert set(organisation_routes.ADMIN_ONLY) == audiences.ORGANISATION_ADMIN.roles
+
+
+async def test_staff_events_record_the_members_branch_and_the_admin():
+    aggregates_ = aggregates(registry)
+    await given_branches(aggregates_.store)
+    admin = caller("admin-1", Role.ADMIN)
+    member = RegisterStaff("tr-1", "刘芳", Department.HR, (StaffRole.TRAINER,), "bo-east")
+    await organisation.register_staff(aggregates_, member, admin)
+    await organisation.record_leaving(aggregates_, RecordLeaving("tr-1", TODAY, TODAY), admin)
+    stream = await aggregates_.store.read_stream(staff.stream_id("tr-1"))
+    assert [(e.type, e.branch_id, e.actor.role) for e in stream] == [
+        ("StaffRegistered", "bo-east", Role.ADMIN),
+        ("StaffLeft", "bo-east", Role.ADMIN),
+    ]
