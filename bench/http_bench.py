@@ -190,6 +190,9 @@ async def seed(
     secret = settings.jwt_secret
     log(f"{SUITE}: seeding {trainees:,} trainees and {sessions} exam sessions")
     await send_all(
+        servers["enrollment"], http_commands.branch_registrations(secret), 201, "branches"
+    )
+    await send_all(
         servers["enrollment"], http_commands.seed_enrolments(secret, trainees), 201, "enrolments"
     )
     await send_all(

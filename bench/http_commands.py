@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import orjson
 
 from bench import loadgen
+from ops.organisation import STANDARD_BRANCHES
 from services.enrollment.domain.vocabulary import Category
 from shared.auth import Role, mint_token
 
@@ -59,6 +60,15 @@ def send(method: str, path: str, auth: dict[str, str], key: str, body: object) -
 
 
 # --- enrollment --------------------------------------------------------------------------------
+
+
+def branch_registrations(secret: str) -> list[bytes]:
+    """The five branches registered by the organisation's administrator (``POST /branches``):
+    every enrolment names a registered branch (R-2), so they go first."""
+    auth = bearer(secret, "admin-org", Role.ADMIN)
+    return [
+        send("POST", "/branches", auth, f"branch-{b['branch_id']}", b) for b in STANDARD_BRANCHES
+    ]
 
 
 def enrol_body(branch_id: str, category: Category) -> bytes:

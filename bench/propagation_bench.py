@@ -54,11 +54,24 @@ async def watch(dsn: str, sent: dict[str, float], seen: dict[str, float], count:
         await conn.close()
 
 
+async def register_branches(settings: Settings, enrollment: Server) -> None:
+    """The branches the enrolments name, registered first (R-2)."""
+    conn = await loadgen.connect(HOST, enrollment.port)
+    try:
+        for request in http_commands.branch_registrations(settings.jwt_secret):
+            status, _, body = await conn.request(request)
+            if status != 201:
+                raise RuntimeError(f"branch: {status} {body[:300]!r}\n{enrollment.output()}")
+    finally:
+        conn.close()
+
+
 async def gradeline_latencies(settings: Settings, enrollment: Server, count: int) -> list[float]:
     enrolments = http_commands.Enrolments(settings.jwt_secret, prefix="p")
     connections: asyncio.Queue[loadgen.Connection] = asyncio.Queue()
     for _ in range(CONNECTIONS):
         connections.put_nowait(await loadgen.connect(HOST, enrollment.port))
+    await register_branches(settings, enrollment)
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
 

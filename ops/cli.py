@@ -1,4 +1,4 @@
-"""``gradeline``: operate Gradeline (tokens, catalog, projections, audit, dead letters)."""
+"""``gradeline``: operate Gradeline (tokens, catalog, projections, audit, dead letters, imports)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import backfill, export, services
+from ops import backfill, export, imports, services
 from ops.client import DemoError, service_urls
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
 from ops.report import print_summary
@@ -347,6 +347,35 @@ def export_command(
     target = out or export.default_name(kind, ident, fmt)
     target.write_bytes(data)
     console.print(f"wrote {target} ({len(data)} bytes)")
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="branches | staff")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="the .xlsx file")
+    ],
+    host: Annotated[str, typer.Option(help="where enrollment listens")] = "127.0.0.1",
+) -> None:
+    """Register the branches or the staff of a spreadsheet, all rows or none (columns in
+    English or Chinese, docs/organisation.md); lists each bad row's problems."""
+    if kind not in imports.KINDS:
+        raise typer.BadParameter(f"unknown import {kind!r} (branches, staff)", param_hint="KIND")
+    try:
+        report = imports.upload(kind, file, Settings(), host)
+    except imports.ImportFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    if report.problems:
+        table = Table("row", "column", "problem", title=f"{file}: nothing imported")
+        for p in report.problems:
+            row = "" if p.get("row") is None else str(p["row"])
+            rule = f" ({p['rule']})" if p.get("rule") else ""
+            table.add_row(row, str(p.get("field", "")), f"{p.get('message', '')}{rule}")
+        console.print(table)
+        raise typer.Exit(1)
+    again = " (this file was imported before: its first answer)" if report.replayed else ""
+    console.print(f"imported {len(report.ids)} {kind}{again}: {', '.join(report.ids)}")
 
 
 @dlq_app.command("list")

@@ -131,13 +131,16 @@ class Api:
         key: str,
         *,
         stored_not_found: bool = False,
+        exists_ok: bool = False,
     ) -> JsonDict:
         """POST/PUT with an Idempotency-Key, retried while the answer says "not yet".
 
         A 404 with Retry-After (the upstream event is on its way) is retried with the same key.
         ``stored_not_found``: this service remembers a 404 under the key; the caller waited for
         the upstream fact already, so a 404 is a race: retry under a derived key (a re-run
-        replays the same sequence of answers)."""
+        replays the same sequence of answers). ``exists_ok``: a 409 conflict (not a rule's) saying
+        the resource exists already (a branch registered before) is the outcome wanted: its
+        problem is returned."""
         deadline = time.monotonic() + self.wait_seconds
         attempt, pause = 0, 0.1
         while True:
@@ -162,6 +165,10 @@ class Api:
                 result: JsonDict = answer.json()
                 return result
             retry = _retryable(answer)
+            if exists_ok and answer.status_code == 409 and not retry:
+                existing: JsonDict = answer.json()
+                if str(existing.get("type", "")).endswith("/conflict"):  # not a rule's refusal
+                    return existing
             if (
                 answer.status_code == 404
                 and stored_not_found

@@ -1,10 +1,12 @@
 """The demo loader: five branches post a realistic training round to the running services.
 
-HQ, two branch offices and two dealers each run as their own asyncio task and post
-concurrently, over HTTP only, with development tokens of the roles the contract names: each
-branch takes its trainees through their rounds (:mod:`ops.rounds`: enrolment, placement, plan,
-training, exams, dispositions, disputes); around them, the exam sessions open and close (a
-trainer is fined), payroll records the month's inputs and runs the month.
+The organisation's administrator registers the branches, trainers and examiners first (a branch
+or member of staff already there is left as it is: a re-run, another seed). Then HQ, two branch
+offices and two dealers each run as their own asyncio task and post concurrently, over HTTP
+only, with development tokens of the roles the contract names: each branch takes its trainees
+through their rounds (:mod:`ops.rounds`: enrolment, placement, plan, training, exams,
+dispositions, disputes); around them, the exam sessions open and close (a trainer is fined),
+payroll records the month's inputs and runs the month.
 
 Every POST and PUT carries an ``Idempotency-Key`` made of the scenario's deterministic ids, so
 running the demo again against the same databases replays the first answers and appends nothing.
@@ -23,6 +25,7 @@ from decimal import Decimal
 import httpx
 from rich.console import Console
 
+from ops import organisation
 from ops import scenario as sc
 from ops.client import Api, DemoError, JsonDict, http_clients, wait_ready
 from ops.report import DemoSummary, board_counts, progress_bars
@@ -34,6 +37,13 @@ DEFAULT_TRAINEES = 200
 
 class Demo(TraineeRounds):
     """The whole story: the central steps around the branches' rounds."""
+
+    async def register_organisation(self) -> None:
+        """The five branches, the trainers and the examiners, registered by the organisation's
+        administrator before anyone is enrolled (R-2); those already there are left as they are."""
+        await organisation.register_organisation(
+            self.api, organisation.STANDARD_BRANCHES, organisation.demo_staff()
+        )
 
     async def open_sessions(self) -> None:
         for series in self.s.sessions:
@@ -229,6 +239,7 @@ async def load_demo(
         demo = Demo(api, scenario, progress)
         with progress or nullcontext():
             central = progress.add_task("exam sessions", total=3) if progress else None
+            await demo.register_organisation()
             await demo.open_sessions()
             demo.advance(central, "exam sessions opened; branches at work")
             tasks = {

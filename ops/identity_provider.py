@@ -27,8 +27,9 @@ from typing import Any
 import httpx
 
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES
+from ops.organisation import STANDARD_BRANCHES
 from ops.rounds import AUDITOR, EXEC_VP, MANAGEMENT, MANAGER, PAYROLL, PRODUCTION
-from ops.scenario import BRANCH_NAMES, BRANCHES, DEPARTMENTS, TRAINERS, WRITTEN_EXAMINERS
+from ops.scenario import BRANCHES, DEPARTMENTS, TRAINERS, WRITTEN_EXAMINERS
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +92,9 @@ def demo_users() -> list[DemoUser]:
     ]
     users.append(DemoUser("admin-ma", "马 组织管理员 organisation admin", ("admin",)))
     users.append(DemoUser("boss", "老板 management + auditor", ("management", "auditor")))
+    names = {b["branch_id"]: f"{b['name_zh']} {b['name_en']}" for b in STANDARD_BRANCHES}
     for branch in BRANCHES:
-        name = BRANCH_NAMES[branch]
+        name = names[branch]
         users.append(DemoUser(f"clerk-{branch}", f"{name} 文员 clerk", ("branch_clerk",), branch))
         users.append(DemoUser(demo_trainee(branch), f"{name} 学员 trainee", ("trainee",), branch))
     for department in sorted({*DEPARTMENTS, *WRITTEN_EXAMINERS}):

@@ -22,13 +22,6 @@ from decimal import Decimal
 from typing import Literal
 
 BRANCHES = ("hq", "bo-east", "bo-west", "dl-north", "dl-south")
-BRANCH_NAMES = {
-    "hq": "总部 HQ",
-    "bo-east": "华东办事处 East office",
-    "bo-west": "西部办事处 West office",
-    "dl-north": "北方经销商 North dealer",
-    "dl-south": "南方经销商 South dealer",
-}
 BRANCH_WEIGHTS = {"hq": 30, "bo-east": 20, "bo-west": 20, "dl-north": 15, "dl-south": 15}
 DEALERS = ("dl-north", "dl-south")
 
@@ -62,6 +55,16 @@ TRAINERS = {
         Trainer("tr-wu-qiang", "吴强", "process_engineering"),
         Trainer("tr-zheng-hui", "郑辉", "production"),
     )
+}
+# Who examines for each department (R-6 placement and R-15 written: hr; R-16 practical: the
+# five DEPARTMENTS): ``ex-<department>``, as ops.rounds.examiner names them.
+EXAMINERS = {
+    "hr": "何静",
+    "after_sales": "许强",
+    "technical": "邓超",
+    "process_engineering": "曹敏",
+    "quality": "彭丽",
+    "production": "曾伟",
 }
 SERIES_TRAINERS = {
     "X1": ("tr-wang-lei", "tr-zhao-min"),

@@ -187,7 +187,7 @@ def _cors(settings: Settings) -> list[Middleware]:
         Middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=list(CORS_ALLOWED_HEADERS),
             expose_headers=list(CORS_EXPOSED_HEADERS),
             max_age=600,

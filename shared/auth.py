@@ -64,6 +64,7 @@ class Role(StrEnum):
     PAYROLL = "payroll"
     MANAGEMENT = "management"
     AUDITOR = "auditor"
+    ADMIN = "admin"  # the organisation's administrator: branches and staff, nothing else
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Text in exported spreadsheets stays text (formula injection, OWASP "CSV Injection").
+"""Text in exported spreadsheets stays text (formula injection, OWASP "CSV Injection"); and the
+rows of an uploaded spreadsheet, read defensively (:func:`read_sheet`).
 
 A spreadsheet program runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return as a formula, and exports carry text that users typed (a stage's content, a
@@ -14,9 +15,14 @@ trainer's assessment, ids). Every export writes its rows through this module:
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -46,3 +52,75 @@ def csv_field(value: Any) -> Any:
     if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
+
+
+# --- reading an uploaded workbook ---------------------------------------------------------------
+# An xlsx file is a zip of XML parts: a small upload can inflate to gigabytes (a "zip bomb"), so
+# the parts' declared sizes are checked before openpyxl opens any of them.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+
+class UnreadableSheet(ValueError):
+    """The upload is not a workbook this reader accepts; the message says why (safe to show)."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The first worksheet: its header row's cells as text, and each non-empty row below it
+    with its number as the spreadsheet shows it (the header is row 1)."""
+
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]]
+
+
+def read_sheet(data: bytes, *, max_rows: int) -> Sheet:
+    """The first worksheet of the xlsx ``data``, at most ``max_rows`` rows below the header;
+    :class:`UnreadableSheet` for anything else (not a workbook, too big, no header)."""
+    _check_unpacked_size(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # whatever the parser trips over, the upload is not a workbook
+        raise UnreadableSheet("the file is not an xlsx workbook") from exc
+    try:
+        if not workbook.worksheets:
+            raise UnreadableSheet("the workbook has no worksheet")
+        values = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(values, None)
+        headers = [cell_text(v) for v in header or ()]
+        if not any(headers):
+            raise UnreadableSheet("the first row must name the columns")
+        rows: list[tuple[int, list[Any]]] = []
+        for number, row in enumerate(values, start=2):
+            cells = list(row)
+            if all(cell_text(v) == "" for v in cells):
+                continue
+            if len(rows) == max_rows:
+                raise UnreadableSheet(f"the sheet has more than {max_rows} rows")
+            rows.append((number, cells))
+        return Sheet(headers, rows)
+    finally:
+        workbook.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableSheet("the file is not an xlsx workbook") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableSheet(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes")
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text it shows, trimmed: a whole number without ``.0`` (an id typed as a
+    number), a date as ``YYYY-MM-DD``, an empty cell as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()

@@ -98,6 +98,6 @@ async def deliver_organisation(pool: Any, handler: Handler, *envelopes: Envelope
     return [await handle_once(pool, handler, e) for e in envelopes]
 
 
-async def register_branches(pool: Any, handler: Handler, *branch_ids: str) -> None:
+async def teach_branches(pool: Any, handler: Handler, *branch_ids: str) -> None:
     """Each branch registered with the service (its BranchRegistered delivered)."""
     await deliver_organisation(pool, handler, *(branch_registered(b) for b in branch_ids))

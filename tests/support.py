@@ -16,13 +16,19 @@ from fastapi import FastAPI
 
 from ops.identity_provider import DemoUser, RunningProvider
 from ops.oidc_login import sign_in
+from ops.organisation import STANDARD_BRANCHES
+from services.enrollment.domain import branch as enrollment_branch
+from services.enrollment.domain.events import BranchRegistered
+from services.enrollment.domain.events import registry as enrollment_registry
 from shared import db
-from shared.auth import mint_token
+from shared.auth import Role, mint_token
 from shared.consumer import Topology, queue_depths
 from shared.events import Actor, Envelope
+from shared.eventstore import EventStore
 from shared.settings import Settings
 
 T = TypeVar("T")
+ADMIN = Actor("admin-org", Role.ADMIN)
 
 
 @dataclass
@@ -59,6 +65,35 @@ async def running(app: FastAPI, settings: Settings, service: str) -> AsyncIterat
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield RunningService(app, client, settings)
     await db.drop_database(settings.pg_dsn, settings.database_name(service))
+
+
+def standard_branches(*ids: str) -> list[dict[str, str]]:
+    """The standard branches of these ids (every one when none is named)."""
+    return [b for b in STANDARD_BRANCHES if not ids or b["branch_id"] in ids]
+
+
+async def register_branches(
+    enrollment: RunningService, branches: Sequence[dict[str, str]] = STANDARD_BRANCHES
+) -> None:
+    """``branches`` (the standard five: hq, bo-east, bo-west, dl-north, dl-south) registered
+    through enrollment's API as the organisation's administrator: every enrolment names a
+    registered branch (R-2). One registered before is left as it is (409)."""
+    headers = enrollment.as_(ADMIN.sub, Role.ADMIN)
+    for body in branches:
+        answer = await enrollment.client.post("/branches", json=body, headers=headers)
+        assert answer.status_code in (201, 409), answer.text
+
+
+async def given_branches(
+    store: EventStore, branches: Sequence[dict[str, str]] = STANDARD_BRANCHES
+) -> None:
+    """``branches`` registered straight into an enrollment event store (in memory or not), for
+    tests that run enrollment's handlers without its app."""
+    for body in branches:
+        event = enrollment_registry.encode(
+            BranchRegistered.model_validate(body), actor=ADMIN, branch_id=body["branch_id"]
+        )
+        await store.append(enrollment_branch.stream_id(body["branch_id"]), [event], 0)
 
 
 def long_secret(settings: Settings) -> Settings:

@@ -88,6 +88,7 @@ async def run_load(
     demo = Demo(api, scenario, None)
     started = time.monotonic()
     try:
+        await demo.register_organisation()
         await demo.open_sessions()
         async with asyncio.TaskGroup() as group:
             for hand in deal(scenario.trainees, config.offices):

@@ -1,4 +1,5 @@
-"""The enrollment service (:8001): trainees, placement, withdrawal (R-1 to R-6)."""
+"""The enrollment service (:8001): trainees, placement, withdrawal (R-1 to R-6), and the
+organisation they belong to: branches and the staff who train and examine (R-2, R-5)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import reads, routes
+from . import organisation_reads, organisation_routes, reads, routes
 from .domain.events import registry
-from .projections import DIRECTORY
+from .projections import DIRECTORY, ORGANISATION
 
 SERVICE = "enrollment"
 REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
-PROJECTIONS = [DIRECTORY]
+PROJECTIONS = [DIRECTORY, ORGANISATION]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,6 +23,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline enrollment",
-        routers=[routes.router, reads.router],
+        routers=[
+            routes.router,
+            reads.router,
+            organisation_routes.router,
+            organisation_reads.router,
+        ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )

@@ -1,5 +1,5 @@
 """Who may see and act on which trainee, per enrollment route (docs/http.md, "enrollment";
-R-2), in one place.
+R-2), and on the organisation's branches and staff, in one place.
 
 Each route's role gate and its visibility rule come from the one :class:`Audience` here. A role a
 route does not name grants nothing there: a clerk who also trains withdraws only its own
@@ -32,3 +32,9 @@ PROFILE = Audience(
 LISTING = Audience(
     everything={Role.AFTER_SALES_MANAGER, Role.MANAGEMENT}, own_branch={Role.BRANCH_CLERK}
 )
+
+# The organisation (docs/organisation.md): its administrator alone changes it; everyone
+# signed in reads the branches (their names are shown wherever people read a branch id); the
+# staff list is for those who plan training and exams, and for management.
+ORGANISATION_ADMIN = Audience(everything={Role.ADMIN})
+STAFF_READERS = Audience(everything={Role.ADMIN, Role.AFTER_SALES_MANAGER, Role.MANAGEMENT})

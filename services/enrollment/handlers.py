@@ -4,10 +4,13 @@ per command.
 Each takes its dependencies explicitly: the trainees' aggregates, the command, and the
 :class:`CommandContext` (who asks, under which key, on which version, when). It checks who may
 act on which trainee (R-2: the route's audience in :mod:`.audiences`), records the trainee's
-branch on the events, and returns the :class:`Outcome`; the route answers it.
+branch on the events, and returns the :class:`Outcome`; the route answers it. The branches and
+staff of the organisation have theirs in :mod:`.organisation`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from shared.audience import Audience
 from shared.commands import CommandContext
@@ -17,15 +20,18 @@ from shared.execution import Aggregates, Outcome
 from . import audiences
 from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.trainee import TRAINEE, Trainee, stream_id
+from .organisation import find_branch
 from .reads import visible_trainee
 
 
 async def enroll(
     trainees: Aggregates, command: EnrollTrainee, context: CommandContext
 ) -> Outcome[Trainee]:
-    """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
+    """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only; the
+    branch must be registered and open (R-2): the registry's answer goes into the command."""
     if not audiences.ENROLMENT.sees(context.principal, branch_id=command.branch_id, person_id=None):
         raise Forbidden(f"not permitted to enrol into branch {command.branch_id!r}")
+    command = replace(command, branch=await find_branch(trainees, command.branch_id))
     # A new trainee, almost always: skip reading a stream that does not exist yet.
     return await trainees.execute(
         TRAINEE,

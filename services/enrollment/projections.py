@@ -1,4 +1,5 @@
-"""The trainee directory: the read model behind ``GET /trainees`` (list by branch and category).
+"""The trainee directory: the read model behind ``GET /trainees`` (list by branch and category);
+and the organisation's lists behind ``GET /branches`` and ``GET /staff`` (:data:`ORGANISATION`).
 
 ``apply_batch`` reads the rows of the trainees a batch names (one query), applies each event's
 rule to them in memory (:func:`_fold`), and writes the changed rows back in one upsert, so a
@@ -146,3 +147,76 @@ async def apply(conn: Conn, e: Envelope) -> None:
 
 
 DIRECTORY = Projection("directory", DDL, apply, types=TYPES, apply_batch=apply_batch)
+
+
+# --- the organisation: branches and staff, as lists ---------------------------------------------
+# The lists only: what a command decides with (is the branch registered and open?) is read from
+# the branch's own stream (services/enrollment/organisation.py), never from here.
+
+ORGANISATION_DDL = """
+CREATE TABLE branches (
+    branch_id       text PRIMARY KEY,
+    kind            text NOT NULL,
+    name_zh         text NOT NULL,
+    name_en         text NOT NULL,
+    status          text NOT NULL,
+    closed_on       date,
+    closing_reason  text,
+    version         integer NOT NULL
+);
+CREATE TABLE staff (
+    staff_id    text PRIMARY KEY,
+    name        text NOT NULL,
+    department  text NOT NULL,
+    roles       text[] NOT NULL,
+    branch_id   text NOT NULL,
+    status      text NOT NULL,
+    left_on     date,
+    version     integer NOT NULL
+);
+CREATE INDEX staff_department_idx ON staff (department, staff_id);
+"""
+ORGANISATION_TYPES = frozenset(
+    {"BranchRegistered", "BranchRenamed", "BranchClosed", "StaffRegistered", "StaffLeft"}
+)
+# Each statement acts once per event: the first registration stands, and a change applies only
+# over an older version of the row (a replayed event changes nothing).
+_ORGANISATION_SQL = {
+    "BranchRegistered": (
+        "INSERT INTO branches (branch_id, kind, name_zh, name_en, status, version)"
+        " VALUES ($1, $2, $3, $4, 'open', $5) ON CONFLICT (branch_id) DO NOTHING",
+        ("branch_id", "kind", "name_zh", "name_en"),
+    ),
+    "BranchRenamed": (
+        "UPDATE branches SET name_zh = $2, name_en = $3, version = $4"
+        " WHERE branch_id = $1 AND version < $4",
+        ("branch_id", "name_zh", "name_en"),
+    ),
+    "BranchClosed": (
+        "UPDATE branches SET status = 'closed', closed_on = $2::text::date, closing_reason = $3,"
+        " version = $4 WHERE branch_id = $1 AND version < $4",
+        ("branch_id", "closed_on", "reason"),
+    ),
+    "StaffRegistered": (
+        "INSERT INTO staff (staff_id, name, department, roles, branch_id, status, version)"
+        " VALUES ($1, $2, $3, $4, $5, 'active', $6) ON CONFLICT (staff_id) DO NOTHING",
+        ("staff_id", "name", "department", "roles", "branch_id"),
+    ),
+    "StaffLeft": (
+        "UPDATE staff SET status = 'left', left_on = $2::text::date, version = $3"
+        " WHERE staff_id = $1 AND version < $3",
+        ("staff_id", "left_on"),
+    ),
+}
+
+
+async def apply_organisation(conn: Conn, e: Envelope) -> None:
+    found = _ORGANISATION_SQL.get(e.type)
+    if found is not None:
+        sql, fields = found
+        await conn.execute(sql, *(e.data[f] for f in fields), e.version)
+
+
+ORGANISATION = Projection(
+    "organisation", ORGANISATION_DDL, apply_organisation, types=ORGANISATION_TYPES
+)

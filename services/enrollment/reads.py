@@ -17,12 +17,14 @@ from shared.audience import Audience
 from shared.auth import Principal
 from shared.decider import NotFound
 from shared.execution import Aggregates, app_aggregates
+from shared.problems import validation_failed
 from shared.requests import KeyCursor, encode_cursor, etag
 
 from . import audiences
 from .domain.events import registry
 from .domain.trainee import TRAINEE, Trainee, stream_id
 from .domain.vocabulary import Category
+from .organisation import find_branch
 from .schemas import DirectoryPage, Profile, TraineeIdPath
 
 router = APIRouter(tags=["trainees"])
@@ -56,6 +58,15 @@ async def get_trainee(
     return Profile.of(state, version)
 
 
+async def _registered(aggregates: Aggregates, branch_id: str) -> None:
+    """422 naming ``query.branch_id`` unless the registry holds the branch (open or closed: a
+    closed branch's trainees are still listed)."""
+    if await find_branch(aggregates, branch_id) is None:
+        message = f"no branch {branch_id!r} is registered"
+        error = {"field": "query.branch_id", "message": message, "type": "domain", "rule": "R-2"}
+        raise validation_failed(f"Invalid request: query.branch_id: {message}", [error])
+
+
 _DIRECTORY = (
     "SELECT trainee_id, name, category, branch_id, education, experience_years, certificates,"
     " product_series, enrolled_on, status, position, plan_level, version"
@@ -85,6 +96,10 @@ async def list_trainees(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: KeyCursor | None = None,
 ) -> DirectoryPage:
-    """Trainees by branch and category, paginated; a branch clerk lists its own branch only."""
+    """Trainees by branch and category, paginated; a branch clerk lists its own branch only. A
+    ``branch_id`` the registry lacks is a 422 naming it (R-2)."""
+    asked = branch_id
     branch_id = audiences.LISTING.branch_of_list(principal, branch_id)
+    if asked is not None:
+        await _registered(app_aggregates(request.app.state, registry), asked)
     return await directory_page(request.app.state.pool, branch_id, category, cursor, limit)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from shared.auth import Role
-from tests.support import RunningService, enrolment, ok, until
+from tests.support import (
+    RunningService,
+    enrolment,
+    ok,
+    register_branches,
+    standard_branches,
+    until,
+)
 
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
@@ -40,6 +47,7 @@ def pinned_clock() -> Clock:
 async def enrol(enrollment: RunningService, trainee_id: str, **changes: object) -> None:
     """An after-sales manager enrols the trainee (see ``tests.support.enrolment``)."""
     body = enrolment(trainee_id, **changes)
+    await register_branches(enrollment, standard_branches(str(body["branch_id"])))  # R-2
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
     await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 

@@ -24,15 +24,11 @@ import pytest
 import uvicorn
 
 from services.assessment.app import create_app as assessment_app
-from services.assessment.consumers import HANDLER as assessment_handler
 from services.compensation.app import create_app as compensation_app
-from services.compensation.consumers import HANDLER as compensation_handler
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
-from services.training.consumers import HANDLER as training_handler
 from shared.auth import Role
 from tests.integration.assessment.helpers import delete_topology
-from tests.organisation import register_branches
 from tests.support import (
     RunningService,
     consuming,
@@ -40,6 +36,7 @@ from tests.support import (
     mandatory_stages,
     ok,
     plan_stage,
+    register_branches,
     running,
 )
 
@@ -181,10 +178,7 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
         apps[n] for n in ("enrollment", "training", "assessment", "compensation")
     )
     manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    # The branches as the consumers learn them from enrollment (the board's filter names one).
-    handlers = (training_handler, assessment_handler, compensation_handler)
-    for service, handler in zip((training, assessment, pay), handlers, strict=True):
-        await register_branches(service.pool, handler, "hq", "bo-east")
+    await register_branches(enrollment)
     for trainee_id, (branch, category, name, *_) in TRAINEES.items():
         body = {
             "trainee_id": trainee_id,

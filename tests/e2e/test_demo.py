@@ -12,6 +12,7 @@ import pytest
 
 from ops import scenario as sc
 from ops.demo import load_demo
+from ops.organisation import demo_staff
 
 TRAINEES = 12
 
@@ -76,6 +77,16 @@ async def test_five_branches_load_the_demo_and_a_second_run_appends_nothing(serv
         (f.trainer_id, f.session_id, f.amount) for f in summary.expected_fines
     }
     assert max(Decimal(f["failure_rate"]) for f in summary.fines) >= Decimal("0.4")
+
+    # The administrator registered the branches, trainers and examiners first.
+    registered = await services["enrollment"].pool.fetch(
+        "SELECT type, count(*) FROM events WHERE type IN ('BranchRegistered', 'StaffRegistered')"
+        " GROUP BY type"
+    )
+    assert dict(registered) == {
+        "BranchRegistered": len(sc.BRANCHES),
+        "StaffRegistered": len(demo_staff()),
+    }
 
     # Running the demo again replays every write and appends nothing anywhere.
     before = await event_counts(services)

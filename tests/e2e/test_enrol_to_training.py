@@ -12,8 +12,17 @@ from services.training.consumers import HANDLER as training_handler
 from shared.auth import Role
 from shared.consumer import queue_depths
 from tests.e2e.helpers import draft_once_known
-from tests.organisation import register_branches
-from tests.support import enrolment, long_secret, mandatory_stages, plan_stage, running, until
+from tests.organisation import teach_branches
+from tests.support import (
+    enrolment,
+    long_secret,
+    mandatory_stages,
+    plan_stage,
+    register_branches,
+    running,
+    standard_branches,
+    until,
+)
 
 TRAINEE = "t-e2e"
 TODAY = datetime.now(UTC).date()
@@ -74,6 +83,7 @@ class Flow:
 
 async def enrol_and_place(enrollment) -> None:
     body = enrolment(TRAINEE, product_series=[], enrolled_on=iso(-12))
+    await register_branches(enrollment, standard_branches("dl-north"))
     clerk = enrollment.as_("clerk", Role.BRANCH_CLERK, branch_id="dl-north")
     assert (await enrollment.client.post("/trainees", json=body, headers=clerk)).status_code == 201
     examiner = enrollment.as_("ex", Role.EXAMINER, department="hr")
@@ -148,7 +158,10 @@ async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings,
         upstream = await enrollment.app.state.store.read_stream(f"trainee-{TRAINEE}")
 
         async def placement_arrived():
-            rows = await training.pool.fetch("SELECT event_id, type FROM inbox ORDER BY seq")
+            rows = await training.pool.fetch(
+                "SELECT event_id, type FROM inbox WHERE stream_id = $1 ORDER BY seq",
+                f"trainee-{TRAINEE}",
+            )
             return rows if len(rows) == len(upstream) else None
 
         inbox = await until(placement_arrived)
@@ -163,7 +176,7 @@ async def test_a_trainee_enrolled_at_a_branch_is_trained_to_completion(settings,
         assert tuple(known) == ("dl-north", "placed", "intermediate")
 
         # The board's filter names a branch training knows (its registration delivered here).
-        await register_branches(training.pool, training_handler, "dl-north")
+        await teach_branches(training.pool, training_handler, "dl-north")
 
         async def board_row():
             board = await training.client.get(

@@ -15,7 +15,15 @@ from services.assessment.app import create_app as create_assessment
 from services.enrollment.app import create_app as create_enrollment
 from shared.auth import Role
 from shared.relay import checkpoint_name
-from tests.support import consuming, enrolment, long_secret, running, until
+from tests.support import (
+    consuming,
+    enrolment,
+    long_secret,
+    register_branches,
+    running,
+    standard_branches,
+    until,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -64,13 +72,16 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
     lost = [f"t-lost-{n}" for n in range(6)]
     later = ["t-later-0", "t-later-1"]
     async with running(create_enrollment(settings), settings, "enrollment") as enrollment:
+        await register_branches(
+            enrollment, standard_branches("dl-north")
+        )  # position 1; the trainees 2 to 7
         await enrol(enrollment, lost)
 
         async def relayed() -> bool:
             position = await enrollment.pool.fetchval(
                 "SELECT position FROM checkpoints WHERE name = $1", checkpoint_name("enrollment")
             )
-            return position == 6
+            return position == 7
 
         await until(relayed)
         await lose_queued_messages(settings, "assessment")
@@ -92,9 +103,9 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
                 "--from",
                 "enrollment",
                 "--after",
-                "1",
+                "2",
                 "--through",
-                "3",
+                "4",
             )
             assert code == 0, output
             assert "2 events" in output, output
@@ -105,12 +116,14 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
                 settings, "backfill", "assessment", "--from", "enrollment"
             )
             assert code == 0, output
-            assert "8 events" in output, output
+            assert "9 events" in output, output
             await until(lambda: _has(known, {*lost, *later}))
             inbox = await assessment.pool.fetchval(
                 "SELECT count(*) FROM inbox WHERE service = 'enrollment'"
             )
-            assert inbox == 8  # 2 + 8 republished, the 2 known and 2 back-filled dropped
+            # Every event once: 2 delivered, 2 back-filled, then 9 republished of which those
+            # 4 were dropped.
+            assert inbox == 9
 
 
 async def _has(known, wanted: set[str]) -> bool:

@@ -16,7 +16,7 @@ from shared.problems import PROBLEM_JSON
 from shared.requests import encode_cursor
 from tests.integration.assessment.helpers import delete_topology
 from tests.integration.compensation.upstream import MONTH, count_events, deliver, enrolled
-from tests.organisation import register_branches
+from tests.organisation import teach_branches
 from tests.support import long_secret, running
 
 
@@ -132,7 +132,7 @@ async def test_a_query_parameter_given_twice_is_422_naming_it_not_the_last_one_t
     )
 
     assert_422_naming(answer, "query.branch_id")
-    await register_branches(pay.pool, compensation_handle, "bo-east")  # a branch it knows
+    await teach_branches(pay.pool, compensation_handle, "bo-east")  # a branch it knows
     once = await pay.client.get(
         f"/branch-fees/{MONTH}", params={"branch_id": "bo-east"}, headers=headers
     )

@@ -19,7 +19,7 @@ from bench.load.cluster import Cluster, cluster_settings
 from shared import db
 from shared.auth import mint_token
 from shared.relay import checkpoint_name
-from tests.support import enrolment
+from tests.support import enrolment, standard_branches
 
 pytestmark = pytest.mark.timeout(180)
 LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "startup-order"
@@ -44,9 +44,16 @@ async def cluster(pg_dsn: str, amqp_url: str) -> AsyncIterator[Cluster]:
 
 
 async def enrol_all(cluster: Cluster, trainee_ids: list[str]) -> None:
+    """The HQ registered (R-2: every enrolment names a registered branch), then the trainees."""
     secret = cluster.settings.jwt_secret
     token = mint_token(secret, "clerk-hq", ["branch_clerk"], branch_id="hq")
+    admin = mint_token(secret, "admin-org", ["admin"])
     async with httpx.AsyncClient(base_url=cluster.url("enrollment"), timeout=10) as client:
+        [hq] = standard_branches("hq")
+        registered = await client.post(
+            "/branches", json=hq, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert registered.status_code == 201, registered.text
         for trainee_id in trainee_ids:
             answer = await client.post(
                 "/trainees",

@@ -27,7 +27,7 @@ PAIRS: list[tuple[str, str]] = list(combinations(ALL_ROLES, 2))
 CLERK, TRAINEE, TRAINER = Role.BRANCH_CLERK, Role.TRAINEE, Role.TRAINER
 MANAGER, PRODUCTION = Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER
 EXEC_VP, EXAMINER, PAYROLL = Role.EXEC_VP, Role.EXAMINER, Role.PAYROLL
-MANAGEMENT, AUDITOR = Role.MANAGEMENT, Role.AUDITOR
+MANAGEMENT, AUDITOR, ADMIN = Role.MANAGEMENT, Role.AUDITOR, Role.ADMIN
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def row(service: str, method: str, path: str, roles: tuple[str, ...], **kw: Any)
     return Row(service, method, path, frozenset(roles), scoped, **kw)
 
 
-EVERYONE_BUT_SCOPED = tuple(r for r in ALL_ROLES if r not in (CLERK, TRAINEE))
+# The organisation's administrator has the organisation's routes, and nothing else.
+EVERYONE_BUT_SCOPED = tuple(r for r in ALL_ROLES if r not in (CLERK, TRAINEE, ADMIN))
 ENROL_BODY = {
     "trainee_id": "t-new-{branch}",
     "name": "新人",
@@ -142,6 +143,69 @@ ENROLLMENT = [
         scoped=[CLERK],
         url="/trainees" + BRANCH_QUERY,
     ),
+]
+
+# The organisation (docs/organisation.md): the admin changes it, everyone reads the
+# branches, those who plan training and exams read the staff. ``{branch}`` is a branch the world
+# registered; ``annex-{branch}`` one of its own for the matrix to rename and close, and
+# ``leaver-{branch}`` a member of staff for it to see leave (once: later calls are 409).
+STAFF_READERS = (ADMIN, MANAGER, MANAGEMENT)
+ORGANISATION = [
+    row(
+        "enrollment",
+        "POST",
+        "/branches",
+        (ADMIN,),
+        body={
+            "branch_id": "new-{branch}",
+            "kind": "branch_office",
+            "name_zh": "新办事处",
+            "name_en": "New office",
+        },
+    ),
+    row(
+        "enrollment",
+        "PATCH",
+        "/branches/{branch_id}",
+        (ADMIN,),
+        url="/branches/annex-{branch}",
+        body={"name_en": "Annex"},
+    ),
+    row(
+        "enrollment",
+        "POST",
+        "/branches/{branch_id}/close",
+        (ADMIN,),
+        url="/branches/annex-{branch}/close",
+        body={"closed_on": "2026-03-02", "reason": "merged"},
+    ),
+    row("enrollment", "GET", "/branches", ALL_ROLES),
+    row("enrollment", "GET", "/branches/{branch_id}", ALL_ROLES, url="/branches/{branch}"),
+    row("enrollment", "POST", "/imports/branches", (ADMIN,)),
+    row(
+        "enrollment",
+        "POST",
+        "/staff",
+        (ADMIN,),
+        body={
+            "staff_id": "st-new-{branch}",
+            "name": "新员工",
+            "department": "technical",
+            "roles": ["trainer"],
+            "branch_id": "{branch}",
+        },
+    ),
+    row(
+        "enrollment",
+        "POST",
+        "/staff/{staff_id}/leave",
+        (ADMIN,),
+        url="/staff/leaver-{branch}/leave",
+        body={"left_on": "2026-03-02"},
+    ),
+    row("enrollment", "POST", "/imports/staff", (ADMIN,)),
+    row("enrollment", "GET", "/staff", STAFF_READERS),
+    row("enrollment", "GET", "/staff/{staff_id}", STAFF_READERS, url="/staff/tr-{branch}"),
 ]
 
 # The contract names "manager, exec_vp, the trainee, its trainers, its branch" (so neither
@@ -434,7 +498,7 @@ COMPENSATION = [
     ),
 ]
 
-MATRIX: list[Row] = [*ENROLLMENT, *TRAINING, *ASSESSMENT, *COMPENSATION]
+MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]
 SERVICES = ("enrollment", "training", "assessment", "compensation")
 
 # Served by every app or by the dashboard, outside the contract's role model.

@@ -28,8 +28,8 @@ from shared.settings import Settings
 from tests.integration.assessment.helpers import Assessment, delete_topology
 from tests.integration.compensation import upstream
 from tests.integration.training.helpers import deliver, enrolled, stage
-from tests.organisation import register_branches
-from tests.support import RunningService, mandatory_stages, ok, running
+from tests.organisation import teach_branches
+from tests.support import RunningService, mandatory_stages, ok, register_branches, running
 
 from .matrix import SERVICES
 
@@ -150,6 +150,7 @@ async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
                 for name in SERVICES
             }
             world = World(settings, services, {})
+            await register_organisation(world)
             for branch in (OWN_BRANCH, OTHER_BRANCH):
                 await seed_branch(world, branch)
             yield world
@@ -165,9 +166,32 @@ LEARNERS = {
 }
 
 
+async def register_organisation(world: World) -> None:
+    """The standard branches, and for each branch of the world an annex (for the matrix to
+    rename and close), its trainer and a member of staff who is to leave (R-2, R-5)."""
+    enrollment = world.services["enrollment"]
+    annexes = [
+        {"branch_id": f"annex-{b}", "kind": "dealer", "name_zh": "附属", "name_en": "Annex"}
+        for b in (OWN_BRANCH, OTHER_BRANCH)
+    ]
+    await register_branches(enrollment)
+    await register_branches(enrollment, annexes)
+    admin = world.headers(Role.ADMIN)
+    for branch in (OWN_BRANCH, OTHER_BRANCH):
+        for staff_id in (trainer_of(branch), f"leaver-{branch}"):
+            body = {
+                "staff_id": staff_id,
+                "name": f"员工 {staff_id}",
+                "department": "technical",
+                "roles": ["trainer"],
+                "branch_id": branch,
+            }
+            await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
+
+
 async def seed_branch(world: World, branch: str) -> None:
     for service, handler in LEARNERS.items():  # a board's branch filter names a known branch
-        await register_branches(world.services[service].pool, handler, branch)
+        await teach_branches(world.services[service].pool, handler, branch)
     facts = enrolment(branch)
     trainee = facts["trainee_id"]
     manager = world.headers(Role.AFTER_SALES_MANAGER)

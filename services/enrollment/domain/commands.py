@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .vocabulary import Category, Education
+from .vocabulary import BranchKind, Category, Department, Education, StaffRole
+
+
+@dataclass(frozen=True)
+class RegisteredBranch:
+    """What the registry holds of a branch, as the deciders that name one need it (R-1, R-2)."""
+
+    branch_id: str
+    kind: BranchKind
+    closed_on: date | None = None  # None: open
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,10 @@ class EnrollTrainee:
     product_series: tuple[str, ...]
     enrolled_on: date
     today: date
+    # The registry's branch ``branch_id`` names, as the handler found it (R-2): the decider
+    # checks that it is registered, open and of the right kind (R-1). None (not registered) by
+    # default, so an enrolment nobody looked the branch up for is refused, never let through.
+    branch: RegisteredBranch | None = None
 
 
 @dataclass(frozen=True)
@@ -39,3 +52,55 @@ class WithdrawTrainee:
 
 
 Command = EnrollTrainee | ScorePlacement | WithdrawTrainee
+
+
+# --- the organisation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterBranch:
+    branch_id: str
+    kind: BranchKind
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class RenameBranch:
+    """Either name, or both; a name left None stays as it is."""
+
+    branch_id: str
+    name_zh: str | None
+    name_en: str | None
+
+
+@dataclass(frozen=True)
+class CloseBranch:
+    branch_id: str
+    closed_on: date
+    reason: str
+    today: date
+
+
+BranchCommand = RegisterBranch | RenameBranch | CloseBranch
+
+
+@dataclass(frozen=True)
+class RegisterStaff:
+    staff_id: str
+    name: str
+    department: Department
+    roles: tuple[StaffRole, ...]
+    branch_id: str
+    # The registry's branch ``branch_id`` names, looked up by the handler (as for enrolments).
+    branch: RegisteredBranch | None = None
+
+
+@dataclass(frozen=True)
+class RecordLeaving:
+    staff_id: str
+    left_on: date
+    today: date
+
+
+StaffCommand = RegisterStaff | RecordLeaving

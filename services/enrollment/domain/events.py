@@ -1,4 +1,6 @@
-"""Events of the enrollment service (published as ``enrollment.<EventType>``)."""
+"""Events of the enrollment service (published as ``enrollment.<EventType>``): trainees, and the
+organisation they belong to (branches, and the staff who train and examine; streams
+``branch-<id>`` and ``staff-<id>``), which the other services learn from these events."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from decimal import Decimal
 
 from shared.events import Event, EventRegistry
 
-from .vocabulary import Category, Education, PlanLevel, Position
+from .vocabulary import BranchKind, Category, Department, Education, PlanLevel, Position, StaffRole
 
 registry = EventRegistry()
 
@@ -50,3 +52,56 @@ class TraineeWithdrawn(Event):
     trainee_id: str
     reason: str
     withdrawn_on: date
+
+
+# --- the organisation (R-2, R-5) ---------------------------------------------------------------
+
+
+@registry.register
+class BranchRegistered(Event):
+    """R-2: a branch trainees may be enrolled at, from now on."""
+
+    event_type = "BranchRegistered"
+    branch_id: str
+    kind: BranchKind
+    name_zh: str
+    name_en: str
+
+
+@registry.register
+class BranchRenamed(Event):
+    """The branch's names after the change (both, whichever changed)."""
+
+    event_type = "BranchRenamed"
+    branch_id: str
+    name_zh: str
+    name_en: str
+
+
+@registry.register
+class BranchClosed(Event):
+    """R-2: the branch takes no new enrolments; its trainees' history stays as it is."""
+
+    event_type = "BranchClosed"
+    branch_id: str
+    closed_on: date
+    reason: str
+
+
+@registry.register
+class StaffRegistered(Event):
+    """R-5: someone of a department who trains, examines, or both."""
+
+    event_type = "StaffRegistered"
+    staff_id: str
+    name: str
+    department: Department
+    roles: list[StaffRole]
+    branch_id: str
+
+
+@registry.register
+class StaffLeft(Event):
+    event_type = "StaffLeft"
+    staff_id: str
+    left_on: date

@@ -1,4 +1,5 @@
-"""The Trainee aggregate: enrolment (R-1 to R-4), placement (R-6), withdrawal. Pure."""
+"""The Trainee aggregate: enrolment (R-1 to R-4), placement (R-6), withdrawal. Pure: the branch
+an enrolment names comes in the command, as the registry holds it (:mod:`.branch`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from decimal import Decimal
 from shared.decider import Conflict, Decider, InvalidCommand, NotFound, RuleViolation
 from shared.events import Event
 
-from ..policy.branches import BRANCHES
 from ..policy.placement import PLACEMENT, place
-from .commands import Command, EnrollTrainee, ScorePlacement, WithdrawTrainee
+from .branch import open_branch
+from .commands import Command, EnrollTrainee, RegisteredBranch, ScorePlacement, WithdrawTrainee
 from .events import PlacementExamScored, TraineeEnrolled, TraineeWithdrawn
 from .vocabulary import BranchKind, Category, Status
 
@@ -83,7 +84,7 @@ def _enroll(c: EnrollTrainee, state: Trainee) -> TraineeEnrolled:
         raise InvalidCommand("experience_years", "must be 0 or more", "R-3")
     if c.enrolled_on > c.today:
         raise InvalidCommand("enrolled_on", f"{c.enrolled_on} is in the future", "R-3")
-    _check_branch(c.category, c.branch_id)
+    _check_branch(c.category, c.branch_id, c.branch)
     return TraineeEnrolled(
         trainee_id=c.trainee_id,
         name=name,
@@ -97,11 +98,10 @@ def _enroll(c: EnrollTrainee, state: Trainee) -> TraineeEnrolled:
     )
 
 
-def _check_branch(category: Category, branch_id: str) -> None:
-    """R-1/R-2: HQ and production staff belong to the HQ; commissioned staff to a branch/dealer."""
-    branch = BRANCHES.get(branch_id)
-    if branch is None:
-        raise InvalidCommand("branch_id", f"unknown branch {branch_id!r}", "R-2")
+def _check_branch(category: Category, branch_id: str, found: RegisteredBranch | None) -> None:
+    """R-2: the branch is a registered one, still open (the registry's answer, ``found``).
+    R-1: HQ and production staff belong to the HQ; commissioned staff to a branch or dealer."""
+    branch = open_branch(branch_id, found, "takes no new enrolments")
     at_hq = branch.kind is BranchKind.HQ
     if (category is Category.BRANCH_COMMISSIONED) == at_hq:
         where = "a branch office or dealer" if not at_hq else "the HQ"

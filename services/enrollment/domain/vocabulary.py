@@ -1,4 +1,4 @@
-"""The enrollment service's words for people and organisations (R-1, R-2, R-4)."""
+"""The enrollment service's words for people and organisations (R-1, R-2, R-4, R-5)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,37 @@ class BranchKind(StrEnum):
     HQ = "hq"
     BRANCH_OFFICE = "branch_office"
     DEALER = "dealer"
+
+
+class BranchStatus(StrEnum):
+    """A registered branch is open until it is closed; a closed branch takes no new enrolments."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Department(StrEnum):
+    """R-5 departments: where the staff who train and examine work."""
+
+    TECHNICAL = "technical"  # 技术部
+    PROCESS_ENGINEERING = "process_engineering"  # 工艺工程部
+    SYSTEM = "system"  # 体系部 (quality system)
+    AFTER_SALES = "after_sales"  # 售后部
+    HR = "hr"  # 人力资源部
+    PRODUCTION = "production"  # 生产部
+    QUALITY = "quality"  # 品管
+
+
+class StaffRole(StrEnum):
+    """What a staff member does for the training: trains (R-9 to R-13), examines (R-15, R-16)."""
+
+    TRAINER = "trainer"
+    EXAMINER = "examiner"
+
+
+class StaffStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
 
 
 class Position(StrEnum):

@@ -9,7 +9,7 @@ import pytest
 from services.enrollment.app import create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
-from tests.support import enrolment, long_secret, running
+from tests.support import enrolment, long_secret, register_branches, running
 
 CLERK_NORTH = ("clerk-n", Role.BRANCH_CLERK)
 MANAGER = ("mgr", Role.AFTER_SALES_MANAGER)
@@ -19,6 +19,7 @@ MANAGER = ("mgr", Role.AFTER_SALES_MANAGER)
 async def svc(settings):
     settings = long_secret(settings)
     async with running(create_app(settings), settings, "enrollment") as service:
+        await register_branches(service)
         yield service
 
 
@@ -55,7 +56,9 @@ async def test_clerk_enrols_into_own_branch_and_reads_it_back_with_an_etag(svc):
         1,
     )
     assert shown.headers["ETag"] == '"1"'
-    event = await svc.pool.fetchrow("SELECT actor, branch_id FROM events")
+    event = await svc.pool.fetchrow(
+        "SELECT actor, branch_id FROM events WHERE stream_id = 'trainee-t-100'"
+    )
     assert event["actor"] == {"sub": "clerk-dl-north", "role": "branch_clerk"}
     assert event["branch_id"] == "dl-north"
 
@@ -73,7 +76,9 @@ async def test_missing_token_is_401_and_wrong_role_or_branch_is_403(svc):
     other_branch = await enrol(svc, headers=clerk(svc, "dl-south"))
     assert other_branch.status_code == 403
     assert other_branch.headers["content-type"] == PROBLEM_JSON
-    assert await svc.pool.fetchval("SELECT count(*) FROM events") == 0
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'trainee-%'") == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,7 +99,9 @@ async def test_bad_values_are_422_naming_the_field_and_change_nothing(svc, chang
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == PROBLEM_JSON
     assert field in [e["field"] for e in answer.json()["errors"]]
-    assert await svc.pool.fetchval("SELECT count(*) FROM events") == 0
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'trainee-%'") == 0
+    )
 
 
 async def test_enrolling_the_same_id_twice_is_409(svc):
@@ -112,7 +119,9 @@ async def test_idempotent_repeat_replays_and_a_changed_body_is_422(svc):
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     changed = await svc.client.post("/trainees", json=trainee_body(name="other"), headers=headers)
     assert changed.status_code == 422
-    assert await svc.pool.fetchval("SELECT count(*) FROM events") == 1
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'trainee-%'") == 1
+    )
 
 
 async def test_other_branch_and_other_trainee_see_404(svc):

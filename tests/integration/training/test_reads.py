@@ -27,7 +27,7 @@ from tests.integration.training.helpers import (
     vp,
     wait_projected,
 )
-from tests.organisation import register_branches
+from tests.organisation import teach_branches
 
 
 async def test_the_plan_is_shown_to_its_audience_only(svc):
@@ -170,7 +170,7 @@ async def test_the_progress_board_counts_per_branch_and_per_trainer(svc):
         await svc.client.get("/board/progress", headers=trainer(svc, "tr-hr"))
     ).status_code == 403
     assert (await svc.client.get("/board/progress")).status_code == 401
-    await register_branches(svc.pool, HANDLER, "dl-south")  # a filter names a known branch
+    await teach_branches(svc.pool, HANDLER, "dl-south")  # a filter names a known branch
     south_only = await svc.client.get("/board/progress?branch_id=dl-south", headers=vp(svc))
     assert [r["branch_id"] for r in south_only.json()["rows"]] == ["dl-south"]
     assert south_only.json()["trainers"] == []

@@ -8,14 +8,31 @@ from decimal import Decimal
 
 import pytest
 
-from services.enrollment import audiences, handlers, routes
-from services.enrollment.domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
+from services.enrollment import audiences, handlers, organisation, organisation_routes, routes
+from services.enrollment.domain import staff
+from services.enrollment.domain.commands import (
+    CloseBranch,
+    EnrollTrainee,
+    RecordLeaving,
+    RegisterBranch,
+    RegisterStaff,
+    ScorePlacement,
+    WithdrawTrainee,
+)
 from services.enrollment.domain.events import TraineeEnrolled, registry
 from services.enrollment.domain.trainee import stream_id
-from services.enrollment.domain.vocabulary import Category, Education, Status
+from services.enrollment.domain.vocabulary import (
+    BranchKind,
+    Category,
+    Department,
+    Education,
+    StaffRole,
+    Status,
+)
 from shared.auth import Role
-from shared.decider import Forbidden, NotFound
+from shared.decider import Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyError
+from tests.support import given_branches
 from tests.unit.fakes import aggregates, caller, given, recorded, types
 
 TODAY = date(2026, 3, 2)
@@ -56,6 +73,7 @@ def enrolled(trainee_id: str = "t-1") -> TraineeEnrolled:
 
 async def test_an_enrolment_records_the_trainee_under_its_branch_and_the_clerk():
     trainees = aggregates(registry)
+    await given_branches(trainees.store)
     outcome = await handlers.enroll(trainees, enrolment(), CLERK)
     assert (outcome.version, outcome.state.status) == (1, Status.ENROLLED)
     [envelope] = await trainees.store.read_stream(stream_id("t-1"))
@@ -103,6 +121,45 @@ async def test_a_withdrawal_decided_on_a_stale_version_is_refused():
     assert (outcome.version, outcome.state.status) == (2, Status.WITHDRAWN)
 
 
+async def test_r2_an_enrolment_at_a_branch_the_registry_lacks_is_refused_naming_it():
+    trainees = aggregates(registry)
+    with pytest.raises(InvalidCommand) as caught:
+        await handlers.enroll(trainees, enrolment(), CLERK)
+    assert (caught.value.field, caught.value.rule) == ("branch_id", "R-2")
+    assert await trainees.store.head_position() == 0
+
+
+async def test_r2_a_branch_registered_a_moment_ago_takes_the_next_enrolment_and_closed_refuses():
+    trainees = aggregates(registry)
+    with pytest.raises(InvalidCommand):  # folded into the cache as "not registered"
+        await handlers.enroll(trainees, enrolment(), CLERK)
+    admin = caller("admin-1", Role.ADMIN)
+    register = RegisterBranch("dl-north", BranchKind.DEALER, "北方经销商", "North dealer")
+    await organisation.register_branch(trainees, register, admin)
+    assert (await handlers.enroll(trainees, enrolment("t-1"), CLERK)).version == 1
+    close = CloseBranch("dl-north", TODAY, "contract ended", TODAY)
+    await organisation.close_branch(trainees, close, admin)
+    with pytest.raises(RuleViolation) as caught:
+        await handlers.enroll(trainees, enrolment("t-2"), CLERK)
+    assert caught.value.rule == "R-2"
+    assert types(await recorded(trainees, stream_id("t-1"))) == ["TraineeEnrolled"]
+
+
 def test_each_write_admits_exactly_the_roles_of_its_audience():
     assert set(routes.CLERK_FIRST) == audiences.ENROLMENT.roles == audiences.WITHDRAWAL.roles
     assert set(routes.EXAMINER_FIRST) == audiences.PLACEMENT.roles
+    assert set(organisation_routes.ADMIN_ONLY) == audiences.ORGANISATION_ADMIN.roles
+
+
+async def test_staff_events_record_the_members_branch_and_the_admin():
+    aggregates_ = aggregates(registry)
+    await given_branches(aggregates_.store)
+    admin = caller("admin-1", Role.ADMIN)
+    member = RegisterStaff("tr-1", "刘芳", Department.HR, (StaffRole.TRAINER,), "bo-east")
+    await organisation.register_staff(aggregates_, member, admin)
+    await organisation.record_leaving(aggregates_, RecordLeaving("tr-1", TODAY, TODAY), admin)
+    stream = await aggregates_.store.read_stream(staff.stream_id("tr-1"))
+    assert [(e.type, e.branch_id, e.actor.role) for e in stream] == [
+        ("StaffRegistered", "bo-east", Role.ADMIN),
+        ("StaffLeft", "bo-east", Role.ADMIN),
+    ]

@@ -7,16 +7,36 @@ from decimal import Decimal
 
 import pytest
 
-from services.enrollment.domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
+from services.enrollment.domain.commands import (
+    EnrollTrainee,
+    RegisteredBranch,
+    ScorePlacement,
+    WithdrawTrainee,
+)
 from services.enrollment.domain.events import PlacementExamScored, TraineeWithdrawn
 from services.enrollment.domain.trainee import TRAINEE
-from services.enrollment.domain.vocabulary import Category, Education, PlanLevel, Position, Status
+from services.enrollment.domain.vocabulary import (
+    BranchKind,
+    Category,
+    Education,
+    PlanLevel,
+    Position,
+    Status,
+)
 from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation
 
 TODAY = date(2026, 3, 2)
+# What the registry answers for each branch id (R-2); an id it lacks is not registered.
+REGISTRY = {
+    "hq": RegisteredBranch("hq", BranchKind.HQ),
+    "dl-north": RegisteredBranch("dl-north", BranchKind.DEALER),
+    "bo-gone": RegisteredBranch("bo-gone", BranchKind.BRANCH_OFFICE, closed_on=date(2026, 2, 27)),
+    "head-office-2": RegisteredBranch("head-office-2", BranchKind.HQ),
+}
 
 
 def enroll(**changes) -> EnrollTrainee:
+    """An enrolment, with the registry's answer for its branch unless ``branch`` is given."""
     fields = dict(
         trainee_id="t-1",
         name="王伟",
@@ -30,6 +50,7 @@ def enroll(**changes) -> EnrollTrainee:
         today=TODAY,
     )
     fields.update(changes)
+    fields.setdefault("branch", REGISTRY.get(str(fields["branch_id"])))
     return EnrollTrainee(**fields)
 
 
@@ -81,6 +102,32 @@ def test_experience_of_zero_years_and_hq_staff_at_hq_are_accepted():
         TRAINEE.initial(),
     )
     assert event.experience_years == 0
+
+
+def test_r2_an_enrolment_nobody_looked_the_branch_up_for_is_refused():
+    with pytest.raises(InvalidCommand) as caught:
+        TRAINEE.decide(enroll(branch=None), TRAINEE.initial())
+    assert (caught.value.field, caught.value.rule) == ("branch_id", "R-2")
+    answer_for_another = REGISTRY["hq"]
+    with pytest.raises(InvalidCommand):
+        TRAINEE.decide(enroll(branch=answer_for_another), TRAINEE.initial())
+
+
+def test_r2_a_closed_branch_takes_no_new_enrolments():
+    with pytest.raises(RuleViolation) as caught:
+        TRAINEE.decide(enroll(branch_id="bo-gone"), TRAINEE.initial())
+    assert caught.value.rule == "R-2"
+    assert "takes no new enrolments" in caught.value.detail
+
+
+def test_r1_is_judged_by_the_kind_the_branch_was_registered_with_not_its_id():
+    (event,) = TRAINEE.decide(
+        enroll(category=Category.HQ_FULL_TIME, branch_id="head-office-2"), TRAINEE.initial()
+    )
+    assert event.branch_id == "head-office-2"
+    with pytest.raises(InvalidCommand) as caught:
+        TRAINEE.decide(enroll(branch_id="head-office-2"), TRAINEE.initial())
+    assert (caught.value.field, caught.value.rule) == ("category", "R-1")
 
 
 def test_enrolling_twice_is_a_conflict():
