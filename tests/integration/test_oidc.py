@@ -18,7 +18,15 @@ from ops.oidc_login import refresh, sign_in
 from services.enrollment.app import create_app
 from shared.problems import PROBLEM_JSON
 from shared.settings import Settings
-from tests.support import bearer, free_port, long_secret, provider_token, running, trusting
+from tests.support import (
+    bearer,
+    free_port,
+    long_secret,
+    provider_token,
+    register_branches,
+    running,
+    trusting,
+)
 
 # A guarded route that answers a trusted clerk without waiting for any read model: 404, no such
 # trainee (a refused token gets 401 before the route is reached).
@@ -41,6 +49,7 @@ BODY = {
 async def service(settings, identity_provider):
     settings = trusting(long_secret(settings), identity_provider)
     async with running(create_app(settings), settings, "enrollment") as service:
+        await register_branches(service)  # enrolments name registered branches
         yield service
 
 
@@ -168,6 +177,7 @@ async def test_roles_and_branch_are_read_from_nested_claims(settings, identity_p
         oidc_branch_claim="org.branch",
     )
     async with running(create_app(keycloak), keycloak, "enrollment") as service:
+        await register_branches(service)
         clerk = bearer(provider_token(identity_provider, "kc-clerk-bo-west"))
         body = {**BODY, "trainee_id": "t-oidc-kc", "branch_id": "bo-west"}
         enrolled = await service.client.post("/trainees", json=body, headers=clerk)
