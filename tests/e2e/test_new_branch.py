@@ -17,8 +17,10 @@ from shared.auth import Role
 from tests.e2e.helpers import (
     draft_once_known,
     known_to_assessment,
+    log_day,
     open_session,
     pinned_clock,
+    run_payroll,
     sit,
 )
 from tests.support import enrolment, mandatory_stages, ok, plan_stage, until
@@ -122,16 +124,7 @@ async def test_a_trainee_of_a_newly_registered_branch_flows_through_every_servic
     # Compensation: no pay for a dealer's staff; a day of continued training costs the
     # dealer 200 in the month of that day.
     clock.set("2026-03-23")
-    day = {
-        "date": "2026-03-23",
-        "content": "fault finding on X1",
-        "method": "hands-on",
-        "hours": "8",
-        "performance": "slow",
-        "effect": "improving",
-    }
-    trainer = training.as_(TRAINER, Role.TRAINER)
-    await ok(training.client.post(f"/plans/{FAILED}/stages/5/days", json=day, headers=trainer), 201)
+    await log_day(training, FAILED, 5, TRAINER, "2026-03-23")
     await until(
         lambda: pay.pool.fetchval(
             "SELECT (SELECT count(*) FROM training_days WHERE trainee_id = $1) = 1"
@@ -140,8 +133,7 @@ async def test_a_trainee_of_a_newly_registered_branch_flows_through_every_servic
         )
     )
     clock.set("2026-04-01")
-    payroll = pay.as_("pay-1", Role.PAYROLL)
-    run = await ok(pay.client.post(f"/payroll/{MONTH}/run", headers=payroll))
+    run = await run_payroll(pay, MONTH)
     assert (run["issued"]["payslips"], run["issued"]["branch_fees"]) == (0, 1)
     fees = await branch_fees(pay)
     assert [(named(r), r["trainee_id"], r["days"], r["amount"]) for r in fees] == [
