@@ -2,7 +2,9 @@
 
 :func:`create_service_app` builds a FastAPI app whose lifespan owns the service's resources:
 
-1. create the service database if missing, open the pool, apply migrations (core, then service);
+1. create the service database if missing, open the pool, apply migrations (core, then service),
+   then each background factory's :func:`before_serving` step (the read models' empty tables:
+   no read route ever meets a missing table);
 2. put a metered :class:`PostgresEventStore` on ``app.state.store`` and a robust AMQP connection
    on ``app.state.amqp`` (plus ``pool``, ``settings``, ``metrics`` and ``context``);
 3. start each background factory (relay, consumers, projection runner) as an asyncio task with an
@@ -86,6 +88,15 @@ class AppContext:
 
 BackgroundTask = Callable[[AppContext], Awaitable[None]]
 ReadinessCheck = Callable[[AppContext], Awaitable[bool]]
+StartUpStep = Callable[[AppContext], Awaitable[None]]
+
+
+def before_serving(task: BackgroundTask, step: StartUpStep) -> BackgroundTask:
+    """Tag ``task`` with a ``step`` the lifespan awaits before the app serves its first request,
+    in every process, whether ``settings.workers`` runs ``task`` there or not: what the step
+    prepares (a read model's tables, say) is read by the API of every replica."""
+    task.before_serving = step  # type: ignore[attr-defined]
+    return task
 
 
 # --- HTTP conventions -----------------------------------------------------------------------
@@ -298,6 +309,9 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             ctx = await _open_resources(app, stack, service, migrations)
+            for factory in background:
+                if (step := getattr(factory, "before_serving", None)) is not None:
+                    await step(ctx)
             wanted = [*background, purge_idempotency]  # every process stores answers
             tasks = [_start(f, ctx) for f in wanted if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes

@@ -169,7 +169,10 @@ async def verify_token(token: str, settings: Settings) -> Principal:
 
 async def _verify_issued(token: str, settings: Settings, issuer: str) -> Principal:
     paths = oidc.ClaimPaths(
-        settings.oidc_roles_claim, settings.oidc_branch_claim, settings.oidc_department_claim
+        settings.oidc_roles_claim,
+        settings.oidc_branch_claim,
+        settings.oidc_department_claim,
+        settings.oidc_subject_claim,
     )
     key = ("oidc", issuer, settings.oidc_audience, paths, token)
     principal = _remembered(key)

@@ -14,6 +14,8 @@ the usable keys by ``kid`` so that verifying a token needs no I/O. The set is fe
 Fetching is blocking (urllib, in PyJWT) and runs in a worker thread, never on the event loop.
 Only RS256 and ES256 are taken, whatever the token's header or the key set say; ``iss``, ``aud``,
 ``exp`` and ``nbf`` are checked with :data:`LEEWAY_SECONDS` for clocks that disagree a little.
+Who the caller is comes from ``GRADELINE_OIDC_SUBJECT_CLAIM`` (``sub`` by default), its roles,
+branch and department from their own claim settings (:class:`ClaimPaths`).
 """
 
 from __future__ import annotations
@@ -49,11 +51,13 @@ class KeysUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ClaimPaths:
-    """Where the roles, branch and department sit in a token (dotted paths, settings)."""
+    """Where the roles, branch, department and the caller's id sit in a token (dotted paths,
+    settings)."""
 
     roles: str = "roles"
     branch: str = "branch_id"
     department: str = "department"
+    subject: str = "sub"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +84,11 @@ def claim_at(claims: Mapping[str, Any], path: str) -> Any:
 
 def read_identity(claims: Mapping[str, Any], paths: ClaimPaths) -> Identity:
     """Who the token names, from the claims at ``paths``; TokenRejected naming the claim that is
-    malformed. Absent roles are no roles (the caller is then refused with 403 on every route)."""
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
-        raise TokenRejected("token claims are missing or malformed: sub")
+    absent or malformed. Absent roles are no roles (the caller is then refused with 403 on every
+    route); an absent subject refuses the token."""
+    sub = _single_text(claims, paths.subject)
+    if sub is None:
+        raise TokenRejected(f"token lacks the {paths.subject!r} claim")
     roles = claim_at(claims, paths.roles)
     if roles is None:
         roles = []
@@ -213,6 +218,9 @@ class IssuerVerifier:
         self.keys = keys
         self.audience = audience
         self.paths = paths
+        # ``sub`` is required when it names the caller; with the subject mapped elsewhere, the
+        # mapped claim is (read_identity), and a token without ``sub`` is taken.
+        self.required = ["exp", "iss", "aud", *(["sub"] if paths.subject == "sub" else [])]
 
     async def verify(self, token: str) -> tuple[Identity, float]:
         """The identity the token proves and its expiry (epoch seconds), or TokenRejected /
@@ -244,7 +252,7 @@ class IssuerVerifier:
                 issuer=self.keys.issuer,
                 audience=self.audience,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={"require": self.required},
             )
         except jwt.ExpiredSignatureError as exc:
             raise TokenRejected("token expired") from exc

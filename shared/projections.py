@@ -202,6 +202,21 @@ async def _connection(pool: asyncpg.Pool, conn: Conn | None) -> AsyncIterator[An
             yield acquired
 
 
+async def create_missing_tables(pool: asyncpg.Pool, projections: Sequence[Projection]) -> None:
+    """Empty live tables for each projection never built, so that a read before or during its
+    first build finds an empty board rather than no table (a 500); the runner's first build
+    fills fresh tables and swaps them in as usual. A service runs this at start-up, before it
+    serves (shared.workers.projections), whether or not its process runs the runner."""
+    for projection in projections:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", projection.lock_key)
+            exists = await conn.fetchval(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1", projection.schema
+            )
+            if not exists:
+                await _create_schema(conn, projection, projection.schema)
+
+
 class ProjectionRunner:
     """Keeps every projection of a service up to date; run until cancelled."""
 
@@ -232,20 +247,8 @@ class ProjectionRunner:
             )
             if stored != projection.version:
                 log.info("projection.rebuild_at_start", name=projection.name, was=stored)
-                await self._ensure_tables(projection)
+                await create_missing_tables(self.pool, [projection])
                 await rebuild(self.pool, self.service, projection, only_if_stale=True)
-
-    async def _ensure_tables(self, projection: Projection) -> None:
-        """Empty live tables for a projection never built, so that reads during its first
-        build find an empty board rather than no table (a 500); the rebuild swaps the full
-        tables in as usual."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", projection.lock_key)
-            exists = await conn.fetchval(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1", projection.schema
-            )
-            if not exists:
-                await _create_schema(conn, projection, projection.schema)
 
     async def run(self) -> None:
         await self.prepare()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ WORKERS: tuple[WorkerKind, ...] = ("relay", "consumers", "projections")
 
 # A claim's place in a token: names separated by dots, each reaching into a nested object.
 CLAIM_PATH = r"^[^.\s]+(\.[^.\s]+)*$"
+# RFC 6749 3.3: a scope token is printable ASCII but space, double quote and backslash.
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 
 SERVICE_PORTS = {"enrollment": 8001, "training": 8002, "assessment": 8003, "compensation": 8004}
 
@@ -60,6 +63,15 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = Field(default="roles", pattern=CLAIM_PATH)
     oidc_branch_claim: str = Field(default="branch_id", pattern=CLAIM_PATH)
     oidc_department_claim: str = Field(default="department", pattern=CLAIM_PATH)
+    # Where the caller's id is: ``sub`` unless the provider's ``sub`` is an id of its own (a
+    # Keycloak user's uuid) and the ids Gradeline knows people by sit in another claim.
+    oidc_subject_claim: str = Field(default="sub", pattern=CLAIM_PATH)
+    # What the pages ask the provider for (GET /auth/config). Space- or comma-separated, or a
+    # JSON list. Entra needs the API's scope here (``api://<app>/.default``) to issue an access
+    # token for it, and ``offline_access`` for a refresh token.
+    oidc_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "profile", "email"]
+    )
     # The public client (Authorization Code + PKCE, no secret) the browser pages sign in with.
     oidc_client_id: str = Field(default="gradeline-web", min_length=1)
     # Least seconds between two JWKS fetches that a token with an unknown ``kid`` may cause:
@@ -132,6 +144,27 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
         return _list_from_env(value)
+
+    @field_validator("oidc_scopes", mode="before")
+    @classmethod
+    def _parse_scopes(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            value = value.replace(",", " ").split()
+        return _list_from_env(value)
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _scopes_for_openid_connect(cls, value: list[str]) -> list[str]:
+        malformed = [scope for scope in value if not SCOPE_TOKEN.match(scope)]
+        if malformed:
+            raise ValueError(
+                f"not a scope (RFC 6749 3.3: no space, quote or backslash): {malformed}"
+            )
+        if "openid" not in value:
+            raise ValueError(
+                "GRADELINE_OIDC_SCOPES must include openid: the pages need the ID token"
+            )
+        return list(dict.fromkeys(value))
 
     @field_validator("workers", mode="before")
     @classmethod

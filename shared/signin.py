@@ -17,11 +17,6 @@ from pydantic import BaseModel, Field
 
 from shared.settings import Settings
 
-# What the pages ask the provider for: the ID token's subject, name and e-mail. Roles, branch and
-# department reach the access token through the provider's own mappers (Keycloak: the realm's
-# client mappers), not through scopes.
-SCOPES = ("openid", "profile", "email")
-
 
 class SignInConfig(BaseModel):
     """Where and as which client a page signs in, and where the claims sit in the tokens."""
@@ -37,7 +32,15 @@ class SignInConfig(BaseModel):
     audience: str = Field(
         description="the aud the services require of an access token", examples=["gradeline"]
     )
-    scopes: list[str] = Field(description="the scopes a page requests", examples=[list(SCOPES)])
+    scopes: list[str] = Field(
+        description="the scopes a page requests (GRADELINE_OIDC_SCOPES); roles, branch and "
+        "department reach the access token through the provider's mappers, not through scopes",
+        examples=[["openid", "profile", "email"]],
+    )
+    subject_claim: str = Field(
+        description="where the caller's id sits in an access token (a dotted path)",
+        examples=["preferred_username"],
+    )
     roles_claim: str = Field(
         description="where the roles sit in a token (a dotted path)",
         examples=["realm_access.roles"],
@@ -51,7 +54,8 @@ def sign_in_config(settings: Settings) -> SignInConfig:
         issuer=settings.oidc_issuer,
         client_id=settings.oidc_client_id,
         audience=settings.oidc_audience,
-        scopes=list(SCOPES),
+        scopes=settings.oidc_scopes,
+        subject_claim=settings.oidc_subject_claim,
         roles_claim=settings.oidc_roles_claim,
         branch_claim=settings.oidc_branch_claim,
         department_claim=settings.oidc_department_claim,

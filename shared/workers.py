@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from shared import db
-from shared.api import AppContext, BackgroundTask
+from shared.api import AppContext, BackgroundTask, before_serving
 from shared.consumer import Consumer, queue_depths
 from shared.inbox import Handler
 from shared.ordering import parked_summary
-from shared.projections import Projection, ProjectionRunner
+from shared.projections import Projection, ProjectionRunner, create_missing_tables
 from shared.relay import Relay, UnroutableEvent, relay_lag
 from shared.seal import seal_periodically
 from shared.settings import WorkerKind
@@ -98,7 +98,8 @@ async def refresh_parked(ctx: AppContext) -> None:
 
 
 def projections(items: Sequence[Projection]) -> BackgroundTask:
-    """Keep the service's read models up to date."""
+    """Keep the service's read models up to date; before the service serves, their tables exist
+    (empty until first built), in every process: an API-only replica reads them too."""
 
     async def run_projections(ctx: AppContext) -> None:
         runner = ProjectionRunner(
@@ -117,7 +118,10 @@ def projections(items: Sequence[Projection]) -> BackgroundTask:
         ctx.metrics.add_refresher(refresh)
         await runner.run()
 
-    return _kind("projections", run_projections)
+    async def create_tables(ctx: AppContext) -> None:
+        await create_missing_tables(ctx.pool, items)
+
+    return _kind("projections", before_serving(run_projections, create_tables))
 
 
 def sealer() -> BackgroundTask:

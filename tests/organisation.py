@@ -13,19 +13,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ops.organisation import STANDARD_BRANCHES
 from shared.events import Actor, Envelope
 from shared.inbox import Handler, handle_once
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ADMIN = Actor("admin-1", "admin")
 
-# The demo's branches: (kind, name_zh, name_en).
-BRANCHES = {
-    "hq": ("hq", "总部", "Headquarters"),
-    "bo-east": ("branch_office", "华东办事处", "East China Office"),
-    "dl-north": ("dealer", "华北经销商", "North China Dealer"),
-    "dl-south": ("dealer", "华南经销商", "South China Dealer"),
-}
+# The standard branches (the demo's, and the ones tests register through enrollment's API):
+# (kind, name_zh, name_en), from the one list of them.
+BRANCHES = {b["branch_id"]: (b["kind"], b["name_zh"], b["name_en"]) for b in STANDARD_BRANCHES}
+
+
+def standard_names(branch_id: str) -> tuple[str, str]:
+    """A standard branch's (name_zh, name_en): what boards and exports show beside its id."""
+    _, name_zh, name_en = BRANCHES[branch_id]
+    return name_zh, name_en
 
 
 def organisation_event(

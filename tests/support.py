@@ -229,6 +229,15 @@ OIDC_TEST_USERS = (
     ),
     DemoUser("no-roles", "no Gradeline role", ()),
 )
+# A trainee as Keycloak issues it: ``sub`` the provider's own user id, the trainee id Gradeline
+# knows it by in ``preferred_username`` (GRADELINE_OIDC_SUBJECT_CLAIM).
+KEYCLOAK_TRAINEE = DemoUser(
+    "0b7c3e52-8f1a-4d6e-9c2b-5a4f3e2d1c0b",
+    "Keycloak-shaped trainee",
+    (),
+    claims={"preferred_username": "t-kc-0042", "roles": ["trainee"], "branch_id": "bo-east"},
+)
+OIDC_TEST_USERS = (*OIDC_TEST_USERS, KEYCLOAK_TRAINEE)
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
-"""What the e2e tests do alike: the calls of an enrolment, an exam sitting, a payroll run and a
-plan drafted once training knows the trainee, each asserting its status, and a pinned clock."""
+"""What the e2e tests do alike: the calls of an enrolment, an exam sitting, a training day, a
+payroll run and a plan drafted once training knows the trainee, each asserting its status, and a
+pinned clock."""
 
 from __future__ import annotations
 
@@ -101,3 +102,24 @@ async def pay_rate(pay: RunningService, employee_id: str) -> dict | None:
     payroll = pay.as_("pay-1", Role.PAYROLL)
     answer = await pay.client.get(f"/employees/{employee_id}/pay-rate", headers=payroll)
     return answer.json() if answer.status_code == 200 else None
+
+
+async def log_day(training: RunningService, trainee_id, stage_no, trainer, day) -> None:
+    """The trainer logs a day of training on the stage (R-10)."""
+    body = {
+        "date": day,
+        "content": "fault finding",
+        "method": "hands-on",
+        "hours": "8",
+        "performance": "slow",
+        "effect": "improving",
+    }
+    path = f"/plans/{trainee_id}/stages/{stage_no}/days"
+    headers = training.as_(trainer, Role.TRAINER)
+    await ok(training.client.post(path, json=body, headers=headers), 201)
+
+
+async def run_payroll(pay: RunningService, month: str) -> dict:
+    """POST /payroll/{month}/run as payroll; what the run says it issued."""
+    payroll = pay.as_("pay-1", Role.PAYROLL)
+    return await ok(pay.client.post(f"/payroll/{month}/run", headers=payroll))

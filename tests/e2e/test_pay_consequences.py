@@ -19,9 +19,11 @@ from tests.e2e.helpers import (
     draft_once_known,
     enrol,
     known_to_assessment,
+    log_day,
     open_session,
     pay_rate,
     pinned_clock,
+    run_payroll,
     sit,
 )
 from tests.support import enrolment, mandatory_stages, ok, plan_stage, until
@@ -32,11 +34,6 @@ MONTH = "2026-03"
 @pytest.fixture
 def clock():
     return pinned_clock()
-
-
-async def run_payroll(pay, month=MONTH) -> dict:
-    payroll = pay.as_("pay-1", Role.PAYROLL)
-    return await ok(pay.client.post(f"/payroll/{month}/run", headers=payroll))
 
 
 def issued(payslips=0, corrections=0, branch_fees=0, trainer_fines=0) -> dict[str, int]:
@@ -70,7 +67,7 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
 
     await until(lambda: rate_level("intermediate"))
     clock.set("2026-03-15")  # an early run of March: the whole month at the rate of the 1st
-    first = await run_payroll(pay)
+    first = await run_payroll(pay, MONTH)
     assert first["issued"] == issued(payslips=1)
     (slip,) = first["payslips"]
     assert (slip["total"], slip["supersedes"]) == ("3200.00", None)  # 2240 + 960
@@ -95,7 +92,7 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
     await until(lambda: rate_level("senior"))  # the correction's PayRateSet, from the 1st
 
     clock.set("2026-04-01")
-    second = await run_payroll(pay)
+    second = await run_payroll(pay, MONTH)
     assert second["issued"] == issued(corrections=1)
     (correction,) = second["payslips"]
     # R-23/R-32: the correction replaces the disputed grade from the grade's own first day, so
@@ -114,7 +111,7 @@ async def test_a_corrected_grade_issues_a_corrected_payslip_beside_the_first(sta
         ("performance", "1050.00", "R-27"),  # 30 % of 3500, rating 100 %
         ("travel_allowance", "0.00", "R-26"),  # no travel days recorded
     ]
-    again = await run_payroll(pay)  # the same inputs: nothing new
+    again = await run_payroll(pay, MONTH)  # the same inputs: nothing new
     assert again["issued"] == issued()
 
 
@@ -131,20 +128,6 @@ FULL_PLAN = [
     *mandatory_stages(),
     PRODUCT_STAGE,
 ]
-
-
-async def log_day(training, trainee_id, stage_no, trainer, day) -> None:
-    body = {
-        "date": day,
-        "content": "fault finding on X",
-        "method": "hands-on",
-        "hours": "8",
-        "performance": "slow",
-        "effect": "improving",
-    }
-    path = f"/plans/{trainee_id}/stages/{stage_no}/days"
-    headers = training.as_(trainer, Role.TRAINER)
-    await ok(training.client.post(path, json=body, headers=headers), 201)
 
 
 async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(start, clock):
@@ -217,7 +200,7 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
 
     await until(compensation_heard_all)
     clock.set("2026-04-01")
-    run = await run_payroll(pay)
+    run = await run_payroll(pay, MONTH)
     assert run["issued"] == issued(
         branch_fees=1, trainer_fines=1
     )  # R-31: no pay for dealers' staff

@@ -19,9 +19,11 @@ from services.enrollment.app import create_app
 from shared.problems import PROBLEM_JSON
 from shared.settings import Settings
 from tests.support import (
+    KEYCLOAK_TRAINEE,
     bearer,
     free_port,
     long_secret,
+    ok,
     provider_token,
     register_branches,
     running,
@@ -49,7 +51,7 @@ BODY = {
 async def service(settings, identity_provider):
     settings = trusting(long_secret(settings), identity_provider)
     async with running(create_app(settings), settings, "enrollment") as service:
-        await register_branches(service)  # enrolments name registered branches (R-2)
+        await register_branches(service)  # R-2: the branches the tests enrol at
         yield service
 
 
@@ -217,3 +219,65 @@ async def test_a_provider_that_cannot_be_reached_is_503_for_new_keys_never_500(s
             assert (await service.client.get(PROBE, headers=known)).status_code == TRUSTED
     finally:
         alone.stop()
+
+
+async def test_the_caller_is_the_one_the_subject_claim_names(settings, identity_provider):
+    """A Keycloak-shaped user: its ``sub`` is the provider's uuid, its trainee id is its user
+    name (``preferred_username``). With the subject claim set there, the trainee reads its own
+    record; left at ``sub``, the uuid is nobody Gradeline knows: the record is not theirs (404,
+    as for any trainee's record another trainee asks for)."""
+    mapped = trusting(
+        long_secret(settings), identity_provider, oidc_subject_claim="preferred_username"
+    )
+    trainee_id = KEYCLOAK_TRAINEE.token_claims()["preferred_username"]
+    token = provider_token(identity_provider, KEYCLOAK_TRAINEE.sub)
+    assert jwt.decode(token, options={"verify_signature": False})["sub"] == KEYCLOAK_TRAINEE.sub
+    async with running(create_app(mapped), mapped, "enrollment") as service:
+        await register_branches(service)
+        manager = service.as_("mgr", "after_sales_manager")
+        body = {**BODY, "trainee_id": trainee_id}
+        await ok(service.client.post("/trainees", json=body, headers=manager), 201)
+        own = await ok(service.client.get(f"/trainees/{trainee_id}", headers=bearer(token)))
+        assert own["trainee_id"] == trainee_id
+        # A token of the provider without the mapped claim names no one: 401 naming the claim.
+        unnamed = identity_provider.sign(claims(identity_provider, sub=KEYCLOAK_TRAINEE.sub))
+        refused(
+            await service.client.get(PROBE, headers=bearer(unnamed)),
+            "lacks the 'preferred_username' claim",
+        )
+        # Only the mapped claim is needed (Keycloak's lightweight access tokens carry no sub).
+        no_sub = claims(identity_provider, sub=..., preferred_username="clerk-bo-east")
+        answer = await service.client.get(PROBE, headers=bearer(identity_provider.sign(no_sub)))
+        assert answer.status_code == TRUSTED, answer.text
+
+    by_sub = trusting(long_secret(settings), identity_provider)
+    async with running(create_app(by_sub), by_sub, "enrollment") as service:
+        await register_branches(service)
+        manager = service.as_("mgr", "after_sales_manager")
+        body = {**BODY, "trainee_id": trainee_id}
+        await ok(service.client.post("/trainees", json=body, headers=manager), 201)
+        stranger = await service.client.get(f"/trainees/{trainee_id}", headers=bearer(token))
+        assert stranger.status_code == 404, stranger.text
+
+
+async def test_the_pages_sign_in_with_the_scopes_auth_config_serves(settings, identity_provider):
+    """GRADELINE_OIDC_SCOPES reaches the pages through GET /auth/config; a sign-in asking the
+    provider for exactly those gets an access token the services take, and a refresh token
+    (``offline_access``) that renews it."""
+    scopes = ["openid", "profile", "offline_access"]
+    scoped = trusting(long_secret(settings), identity_provider, oidc_scopes=scopes)
+    async with running(create_app(scoped), scoped, "enrollment") as service:
+        config = await ok(service.client.get("/auth/config"))
+        assert (config["issuer"], config["scopes"]) == (identity_provider.issuer, scopes)
+        tokens = sign_in(
+            config["issuer"],
+            "clerk-bo-east",
+            client_id=config["client_id"],
+            scope=" ".join(config["scopes"]),
+        )
+        answer = await service.client.get(PROBE, headers=bearer(tokens.access_token))
+        assert answer.status_code == TRUSTED, answer.text
+        assert tokens.refresh_token
+        renewed = refresh(identity_provider.issuer, tokens.refresh_token)
+        answer = await service.client.get(PROBE, headers=bearer(renewed.access_token))
+        assert answer.status_code == TRUSTED, answer.text

@@ -31,6 +31,7 @@ from tests.organisation import (
     organisation_event,
     staff_left,
     staff_registered,
+    standard_names,
 )
 
 CASES = {
@@ -102,8 +103,7 @@ async def test_a_branch_registered_renamed_and_closed_is_kept_once(service, pool
     assert await deliver_organisation(pool, handler, registered) == [False]  # redelivered
     assert (await branches(pool))["bo-east"] == (
         "branch_office",
-        "华东办事处",
-        "East China Office",
+        *standard_names("bo-east"),
         "open",
         None,
     )
@@ -219,7 +219,7 @@ async def test_the_migration_applies_organisation_events_an_older_release_kept(s
     await migrate(pool, service)
     assert await branches(pool) == {
         "bo-east": ("branch_office", "华东大区", "East Region", "open", None),
-        "dl-south": ("dealer", "华南经销商", "South China Dealer", "closed", "2026-02-28"),
+        "dl-south": ("dealer", *standard_names("dl-south"), "closed", "2026-02-28"),
     }
     assert (await staff(pool))["tr-x"][0::4] == ("孙老师", "2026-02-27")
 

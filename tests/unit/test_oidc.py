@@ -83,6 +83,41 @@ def test_malformed_claims_are_refused_naming_the_claim(claims, reason):
         oidc.read_identity(claims, oidc.ClaimPaths())
 
 
+def test_the_subject_is_read_where_the_settings_say():
+    """Keycloak's ``sub`` is its internal user id: a company maps the ids Gradeline knows people
+    by (trainee, trainer, examiner ids) from another claim, such as the user name or an
+    attribute; a one-value list is the value, as for the branch."""
+    claims = {
+        "sub": "8d1e0c7a-2f4b-4e8e-9a51-0c3f1f0b9e11",
+        "preferred_username": "t-0042",
+        "attributes": {"employee_id": ["tr-liu"]},
+        "roles": ["trainee"],
+    }
+    by_name = oidc.ClaimPaths(subject="preferred_username")
+    assert oidc.read_identity(claims, by_name).sub == "t-0042"
+    by_attribute = oidc.ClaimPaths(subject="attributes.employee_id")
+    assert oidc.read_identity(claims, by_attribute).sub == "tr-liu"
+    assert oidc.read_identity(claims, oidc.ClaimPaths()).sub == claims["sub"]  # the default
+    # Only the subject claim is needed: a token without ``sub`` (Keycloak's lightweight access
+    # tokens) names its caller by the mapped claim.
+    without_sub = {k: v for k, v in claims.items() if k != "sub"}
+    assert oidc.read_identity(without_sub, by_name).sub == "t-0042"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"sub": "u"}, "lacks the 'preferred_username' claim"),
+        ({"sub": "u", "preferred_username": ""}, "lacks the 'preferred_username' claim"),
+        ({"sub": "u", "preferred_username": ["a", "b"]}, "'preferred_username' is not a single"),
+        ({"sub": "u", "preferred_username": 42}, "'preferred_username' is not a single"),
+    ],
+)
+def test_a_token_without_a_usable_subject_claim_is_refused_naming_it(claims, reason):
+    with pytest.raises(oidc.TokenRejected, match=reason):
+        oidc.read_identity(claims, oidc.ClaimPaths(subject="preferred_username"))
+
+
 # --- the key set ------------------------------------------------------------------------------
 
 
@@ -198,7 +233,18 @@ def test_oidc_settings_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("GRADELINE_OIDC_BRANCH_CLAIM", "branch")
     monkeypatch.setenv("GRADELINE_OIDC_DEPARTMENT_CLAIM", "ext.dept")
     monkeypatch.setenv("GRADELINE_OIDC_CLIENT_ID", "web")
+    monkeypatch.setenv("GRADELINE_OIDC_SUBJECT_CLAIM", "preferred_username")
+    monkeypatch.setenv(
+        "GRADELINE_OIDC_SCOPES", "openid profile offline_access api://gradeline/.default"
+    )
     settings = Settings()
+    assert settings.oidc_subject_claim == "preferred_username"
+    assert settings.oidc_scopes == [
+        "openid",
+        "profile",
+        "offline_access",
+        "api://gradeline/.default",
+    ]
     assert (settings.oidc_issuer, settings.oidc_audience, settings.oidc_client_id) == (
         ISSUER,
         "api://gradeline",
@@ -224,6 +270,21 @@ def test_oidc_defaults():
         "branch_id",
         "department",
     )
+    assert settings.oidc_subject_claim == "sub"
+    assert settings.oidc_scopes == ["openid", "profile", "email"]  # what the pages asked before
+
+
+@pytest.mark.parametrize(
+    ("text", "scopes"),
+    [
+        ("openid profile email", ["openid", "profile", "email"]),  # as OAuth writes them
+        ("openid,profile, offline_access", ["openid", "profile", "offline_access"]),
+        ('["openid", "api://gradeline/.default"]', ["openid", "api://gradeline/.default"]),
+    ],
+)
+def test_the_scopes_are_a_space_or_comma_separated_list_or_json(monkeypatch, text, scopes):
+    monkeypatch.setenv("GRADELINE_OIDC_SCOPES", text)
+    assert Settings().oidc_scopes == scopes
 
 
 @pytest.mark.parametrize(
@@ -236,6 +297,10 @@ def test_oidc_defaults():
         ({"oidc_branch_claim": ".branch"}, "oidc_branch_claim"),
         ({"oidc_department_claim": "dept "}, "oidc_department_claim"),
         ({"oidc_audience": ""}, "oidc_audience"),
+        ({"oidc_subject_claim": "a..b"}, "oidc_subject_claim"),
+        ({"oidc_scopes": ["profile", "email"]}, "openid"),  # the pages need the ID token
+        ({"oidc_scopes": ["openid", 'pro"file']}, "scope"),  # RFC 6749 3.3: no quote, no space
+        ({"oidc_scopes": ["openid", "a b"]}, "scope"),
         ({"oidc_jwks_refetch_seconds": -1}, "oidc_jwks_refetch_seconds"),
     ],
 )
@@ -321,7 +386,11 @@ async def test_a_remembered_token_is_remembered_per_verifier(monkeypatch):
     flat = Settings(oidc_issuer=issuer, oidc_jwks_refetch_seconds=0)
     nested = flat.model_copy(update={"oidc_roles_claim": "realm_access.roles"})
     other_api = flat.model_copy(update={"oidc_audience": "another-api"})
+    # an object: no subject, though the same token names one at ``sub``
+    by_name = flat.model_copy(update={"oidc_subject_claim": "realm_access"})
     assert (await auth.verify_token(token, flat)).roles == {"management"}
+    with pytest.raises(auth.InvalidToken, match="'realm_access' is not a single"):
+        await auth.verify_token(token, by_name)
     assert (await auth.verify_token(token, nested)).roles == {"auditor"}
     assert (await auth.verify_token(token, flat)).roles == {"management"}
     with pytest.raises(auth.InvalidToken, match="audience"):

@@ -32,6 +32,8 @@ async def test_every_service_names_the_issuer_and_the_pages_client_without_a_tok
         oidc_audience="api://gradeline",
         oidc_roles_claim="realm_access.roles",
         oidc_branch_claim="org.branch",
+        oidc_subject_claim="preferred_username",
+        oidc_scopes=["openid", "profile", "offline_access", "api://gradeline/.default"],
     )
     answer = await config_of(service, settings)
     assert answer.status_code == 200, answer.text
@@ -39,7 +41,8 @@ async def test_every_service_names_the_issuer_and_the_pages_client_without_a_tok
         "issuer": "https://sso.example.com/realms/gradeline",
         "client_id": "gradeline-pages",
         "audience": "api://gradeline",
-        "scopes": ["openid", "profile", "email"],
+        "scopes": ["openid", "profile", "offline_access", "api://gradeline/.default"],
+        "subject_claim": "preferred_username",
         "roles_claim": "realm_access.roles",
         "branch_claim": "org.branch",
         "department_claim": "department",
@@ -52,6 +55,7 @@ async def test_without_an_issuer_sign_in_is_unavailable():
     body = answer.json()
     assert body["issuer"] is None
     assert body["client_id"] == "gradeline-web"  # the defaults still say which client it would be
+    assert (body["scopes"], body["subject_claim"]) == (["openid", "profile", "email"], "sub")
 
 
 async def test_a_token_is_neither_needed_nor_looked_at():

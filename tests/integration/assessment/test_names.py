@@ -12,6 +12,7 @@ from tests.organisation import (
     branch_renamed,
     deliver_organisation,
     staff_registered,
+    standard_names,
 )
 
 from .helpers import EXAMPLE_A
@@ -34,7 +35,7 @@ async def test_the_grade_board_names_each_branch_in_zh_and_en_and_follows_a_rena
         "/board/grades", svc.management(), lambda b: sum(r["count"] for r in b["rows"]) == 2
     )
     assert cells(board) == [
-        ("bo-east", "华东办事处", "East China Office", ["t-e1"]),
+        ("bo-east", *standard_names("bo-east"), ["t-e1"]),
         ("dl-north", "dl-north", "dl-north", ["t-n1"]),  # not registered yet: the id
     ]
 
@@ -47,7 +48,7 @@ async def test_the_grade_board_names_each_branch_in_zh_and_en_and_follows_a_rena
     board = (await svc.client.get("/board/grades", headers=svc.management())).json()
     assert cells(board) == [
         ("bo-east", "华东大区", "East Region", ["t-e1"]),
-        ("dl-north", "华北经销商", "North China Dealer", ["t-n1"]),
+        ("dl-north", *standard_names("dl-north"), ["t-n1"]),
     ]
 
     # Closed: its history stays on the board, named, and it may still be asked for.

@@ -29,6 +29,7 @@ from tests.organisation import (
     branch_renamed,
     deliver_organisation,
     staff_registered,
+    standard_names,
 )
 
 
@@ -68,7 +69,7 @@ async def test_payroll_fees_and_fines_name_people_and_branches_in_json(svc):
     assert [
         (r["branch_id"], r["branch_name_zh"], r["branch_name_en"], r["trainee_name"])
         for r in fees["rows"]
-    ] == [("bo-east", "华东办事处", "East China Office", "赵敏")]
+    ] == [("bo-east", *standard_names("bo-east"), "赵敏")]
     fines = (await svc.client.get(f"/trainer-fines/{MONTH}", headers=management(svc))).json()
     assert sorted((r["trainer_id"], r["trainer_name"]) for r in fines["rows"]) == [
         ("tr-1", "孙老师"),
@@ -90,9 +91,7 @@ async def test_the_exports_carry_chinese_headers_and_names_beside_ids(svc):
         "学员编号",
         "学员姓名",
     )
-    assert rows == [
-        ("bo-east", "华东办事处", "East China Office", "t-f", "赵敏", 1, 200, "2026-04-11")
-    ]
+    assert rows == [("bo-east", *standard_names("bo-east"), "t-f", "赵敏", 1, 200, "2026-04-11")]
     fines = csv_rows(
         await svc.client.get(f"/trainer-fines/{MONTH}/export.csv", headers=management(svc))
     )

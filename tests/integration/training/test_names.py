@@ -27,6 +27,7 @@ from tests.organisation import (
     branch_renamed,
     deliver_organisation,
     staff_registered,
+    standard_names,
 )
 
 
@@ -66,16 +67,18 @@ async def test_the_progress_board_names_branches_and_trainers_and_follows_a_rena
     boss = svc.as_("boss", Role.MANAGEMENT)
     board = (await svc.client.get("/board/progress", headers=boss)).json()
     assert [(r["branch_id"], r["branch_name_zh"], r["branch_name_en"]) for r in board["rows"]] == [
-        ("dl-north", "华北经销商", "North China Dealer"),
+        ("dl-north", *standard_names("dl-north")),
         ("dl-south", "dl-south", "dl-south"),
     ]
     assert [(t["trainer_id"], t["trainer_name"]) for t in board["trainers"]] == [
         ("tr-hr", "周老师")
     ]
-    await deliver_organisation(svc.pool, HANDLER, branch_renamed("dl-north", "北方经销商", "North"))
+    await deliver_organisation(
+        svc.pool, HANDLER, branch_renamed("dl-north", "华北经销商", "North China")
+    )
     north = await svc.client.get("/board/progress?branch_id=dl-north", headers=vp(svc))
     assert [(r["branch_name_zh"], r["branch_name_en"]) for r in north.json()["rows"]] == [
-        ("北方经销商", "North")
+        ("华北经销商", "North China")
     ]
 
 
