@@ -520,6 +520,7 @@ UNGUARDED = frozenset(
         "/problems/rules/{rule_id}",
         "/dashboard",
         "/dashboard/{name}",
+        "/pages/{name}",
         "/auth/config",
     }
 )
