@@ -12,7 +12,8 @@ import { ApiError, newKey } from "./api.js";
 
 // The Idempotency-Key of one submission: made when the person first sends this content, and
 // kept while the same content is sent again (a double click, a retry after a lost answer), so
-// the service stores it once; other content is another submission, with a new key.
+// the service stores it once; other content is another submission, with a new key, and so is
+// anything sent after the service's final answer (settled()).
 export class Submission {
   constructor() {
     this.content = null;
@@ -39,13 +40,15 @@ export class Submission {
 // and name are set here. ``hint``: a label key for a line under the control.
 export function field(id, labelKey, control, { hint = null, required = false } = {}) {
   control.id = id;
-  control.name ||= id;
+  control.name ||= id; // a control without a name of its own is named by its id
   const errorId = `${id}-error`;
   const hintId = hint ? `${id}-hint` : null;
   control.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
   if (required) control.setAttribute("aria-required", "true");
   return h("div", { class: "field", dataset: { field: control.name } },
-    h("label", { for: id }, h("span", { i18n: labelKey }), required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
+    // The mark of a required field stays out of the label: the label is the control's name.
+    h("div", { class: "label-line" }, h("label", { for: id }, h("span", { i18n: labelKey })),
+      required ? h("span", { class: "req", "aria-hidden": "true" }, "*") : null),
     control,
     hint ? h("p", { class: "hint", id: hintId, i18n: hint }) : null,
     h("p", { class: "field-error", id: errorId, hidden: true }));
@@ -84,7 +87,7 @@ export function showFieldErrors(form, errors, language) {
     line.textContent = line.hidden ? `${text}${rule}` : `${line.textContent} ${text}${rule}`;
     line.hidden = false;
     control.setAttribute("aria-invalid", "true");
-    const label = box.querySelector("label")?.textContent.replace(/\s*\*$/, "") ?? name;
+    const label = box.querySelector("label")?.textContent ?? name;
     if (!marked.includes(label)) marked.push(label);
   }
   form.querySelector("[aria-invalid]")?.focus();
@@ -169,9 +172,14 @@ function describeErrors(error, detail) {
 // The submit handler of ``form``: checks it (``check(values)`` returns errors as
 // showFieldErrors takes them), then ``send(values, key)`` with the submission's key, and
 // ``done(answer)``. While it is being sent the form is busy (aria-busy, submit disabled): a
-// second click meanwhile does nothing, and one after a lost answer sends the same key again.
-// 422 errors go beside their fields; a 412 offers ``reload`` when given.
-export function bindForm(form, { language, notices, read, check = () => [], send, done, reload = null }) {
+// second click meanwhile does nothing, and one after a lost answer sends the same key again
+// (``keyOf(values)``: what makes two submissions the same; the values themselves by default).
+// 422 errors go beside their fields; a 412 offers ``reload`` when given; ``failed(error)``
+// answering true has told the person itself.
+export function bindForm(form, {
+  language, notices, read, check = () => [], send, done, reload = null,
+  keyOf = (values) => values, failed = () => false,
+}) {
   const submission = new Submission();
   form.noValidate = true; // checked here: the browser's own bubbles are neither announced nor in the page's language
   form.addEventListener("submit", async (event) => {
@@ -186,7 +194,7 @@ export function bindForm(form, { language, notices, read, check = () => [], send
       notices.alert("err_422", { fields: marked.join(", ") });
       return;
     }
-    const key = submission.keyFor(values);
+    const key = submission.keyFor(keyOf(values));
     busy(form, true);
     notices.status("loading");
     try {
@@ -195,7 +203,14 @@ export function bindForm(form, { language, notices, read, check = () => [], send
       notices.clear();
       await done(answer);
     } catch (error) {
+      // A 4xx is the service's final word on this submission (stored under its key, replayed
+      // to a repeat): what the person sends next is a new submission. Without an answer (0) or
+      // with a 5xx the same content is the same submission, sent again under its key.
+      if (!(error instanceof ApiError) || (error.status >= 400 && error.status < 500)) {
+        submission.settled();
+      }
       notices.clear();
+      if (failed(error)) return;
       const placed = error instanceof ApiError && error.status === 422
         ? showFieldErrors(form, error.errors, language) : { marked: [], unplaced: [] };
       notices.error(error, { fields: placed.unplaced.length ? [] : placed.marked });

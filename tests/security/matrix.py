@@ -521,6 +521,8 @@ UNGUARDED = frozenset(
         "/dashboard",
         "/dashboard/{name}",
         "/pages/{name}",
+        "/app/",
+        "/app/{name}",
         "/auth/config",
     }
 )
