@@ -80,6 +80,12 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
         await expect(page.get_by_role("heading", name="Enrol a trainee")).to_be_visible()
         await expect(page.get_by_label("Branch", exact=True)).to_have_value("bo-east")
 
+        # From the keyboard: the first Tab reaches "Skip to the work", its focus drawn.
+        await page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the work")
+        await expect(skip).to_be_focused()
+        assert await skip.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+
         # The form checks what the request model checks before sending anything...
         posts: list[dict] = []
         page.on(
@@ -162,10 +168,10 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
 
         # The branch's list has both (its read model may lag a moment: Refresh, as a person
         # would); the filter narrows it.
-        await nav.get_by_role("link", name="Trainees").click()
-        await expect(
-            page.get_by_role("heading", name="Trainees of East branch office")
-        ).to_be_visible()
+        await nav.get_by_role("link", name="Trainees").focus()
+        await page.keyboard.press("Enter")
+        heading = page.get_by_role("heading", name="Trainees of East branch office")
+        await expect(heading).to_be_focused()
         rows = page.locator("#trainees tbody tr")
 
         async def both_listed():
