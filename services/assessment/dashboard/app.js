@@ -621,9 +621,15 @@ function fromHash() {
 function applyLanguage() {
   language.apply(); // every [data-i18n] text, the document's language, the switch
   document.title = t("title");
+  workbenchLink();
   for (const render of Object.values(RENDERERS)) render();
   renderBranchOptions();
   renderSession();
+}
+
+// The workbench (enrollment's /app/), where people do their daily work.
+function workbenchLink() {
+  $("#workbench-link").href = `${state.urls.enrollment.replace(/\/+$/, "")}/app/?lang=${language.lang}`;
 }
 
 function currentMonth() {
@@ -658,6 +664,7 @@ function bind() {
       state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls("assessment")[service];
     }
     saveUrls(state.urls);
+    workbenchLink();
     renderSession();
     reloadAll();
   });

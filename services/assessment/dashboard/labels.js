@@ -5,6 +5,7 @@
 export const LABELS = {
   en: {
     title: "Gradeline management dashboard",
+    workbench: "Workbench",
     connection: "Connection",
     token_hint: "Mint a token with",
     token_hint_audit: "(the audit timeline needs the auditor role).",
@@ -54,6 +55,7 @@ export const LABELS = {
   },
   zh: {
     title: "Gradeline 管理看板",
+    workbench: "工作台",
     connection: "连接设置",
     token_hint: "生成令牌：",
     token_hint_audit: "（审计时间线需要 auditor 角色）。",
