@@ -38,8 +38,9 @@ PORT = 9400  # + GRADELINE_PORT_OFFSET
 # The resource indicator (RFC 8707) of the Gradeline API at the provider; tokens for it carry
 # ``aud`` = GRADELINE_OIDC_AUDIENCE.
 RESOURCE = "urn:gradeline:api"
-# Where the browser pages may be sent back after signing in and out, on every service origin.
-REDIRECT_PATHS = ("/dashboard", "/dashboard/", "/dashboard/signed-in")
+# Where the browser pages may be sent back after signing in and out, on every service origin:
+# the dashboard (assessment) and the workbench (enrollment, /app/).
+REDIRECT_PATHS = ("/dashboard", "/dashboard/", "/dashboard/signed-in", "/app/")
 # Where the tests' sign-in (:func:`sign_in`) is sent back: nothing listens there, the code is
 # read from the redirect itself.
 TEST_REDIRECT_URI = "http://127.0.0.1/oidc-test-callback"

@@ -314,6 +314,10 @@ def main() -> int:
             f"dashboard: {service_url(settings, 'assessment')}/dashboard  (token: "
             "`.venv/bin/gradeline token --sub boss --role management --role auditor`)"
         )
+        say(
+            f"workbench: {service_url(settings, 'enrollment')}/app/  (sign in as clerk-bo-east,"
+            " say, to enrol trainees)"
+        )
         say("running; Ctrl-C stops every service")
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.5)

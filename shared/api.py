@@ -18,8 +18,9 @@ last-resort 500 problem, access log, request metrics), then :class:`shared.guard
 AuthenticationMiddleware` (401/403 for a protected route before anything about the request is
 validated), then ``Idempotency-Key`` handling (for authenticated callers only).
 Routes on every app: ``GET /health``, ``GET /ready``, ``GET /metrics``, ``GET /auth/config`` (how
-the pages sign in, shared.signin), the OpenAPI document and its pages ``/docs`` and ``/redoc``, and
-a page per problem type (shared.docs_pages).
+the pages sign in, shared.signin), the OpenAPI document and its pages ``/docs`` and ``/redoc``, a
+page per problem type (shared.docs_pages), and the pieces the browser pages share (``/pages/``,
+shared.pages).
 
 ETags follow the contract: a response showing an aggregate sets ``ETag: etag(version)``
 (``shared.requests``); a write reads ``If-Match`` through ``shared.commands.command(...,
@@ -55,6 +56,7 @@ from shared.guard import AuthenticationMiddleware
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
+from shared.pages import pages_router
 from shared.problems import PROBLEM_RESPONSES, ProblemType, install_problem_handlers
 from shared.requests import single_valued_query
 from shared.settings import Settings
@@ -185,7 +187,8 @@ CORS_ALLOWED_HEADERS = (
     "Idempotency-Key",
     CORRELATION_HEADER,
 )
-CORS_EXPOSED_HEADERS = ("ETag", REPLAYED_HEADER, CORRELATION_HEADER)
+# Retry-After: a page waits out a 404 of an upstream fact not arrived yet (shared/pages/api.js).
+CORS_EXPOSED_HEADERS = ("ETag", "Retry-After", REPLAYED_HEADER, CORRELATION_HEADER)
 
 
 def _cors(settings: Settings) -> list[Middleware]:
@@ -371,4 +374,5 @@ def create_service_app(
     app.include_router(signin_router(), responses=PROBLEM_RESPONSES)
     app.include_router(metrics_router())
     app.include_router(docs_router(title))
+    app.include_router(pages_router())
     return app

@@ -1,5 +1,6 @@
 """The enrollment service (:8001): trainees, placement, withdrawal (R-1 to R-6), and the
-organisation they belong to: branches and the staff who train and examine (R-2, R-5)."""
+organisation they belong to: branches and the staff who train and examine (R-2, R-5). It also
+serves the workbench, the pages people work in (``/app/``, :mod:`.web`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shared import workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import organisation_reads, organisation_routes, reads, routes
+from . import organisation_reads, organisation_routes, reads, routes, web
 from .domain.events import registry
 from .projections import DIRECTORY, ORGANISATION
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reads.router,
             organisation_routes.router,
             organisation_reads.router,
+            web.router,
         ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )

@@ -11,8 +11,10 @@ staff of the organisation have theirs in :mod:`.organisation`.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from shared.audience import Audience
+from shared.auth import Principal
 from shared.commands import CommandContext
 from shared.decider import Forbidden
 from shared.execution import Aggregates, Outcome
@@ -25,13 +27,15 @@ from .reads import visible_trainee
 
 
 async def enroll(
-    trainees: Aggregates, command: EnrollTrainee, context: CommandContext
+    trainees: Aggregates, command: EnrollTrainee, context: CommandContext, *, conn: Any = None
 ) -> Outcome[Trainee]:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only; the
-    branch must be registered and open (R-2): the registry's answer goes into the command."""
-    if not audiences.ENROLMENT.sees(context.principal, branch_id=command.branch_id, person_id=None):
+    branch must be registered and open (R-2): the registry's answer goes into the command.
+    ``conn``: inside that transaction (a spreadsheet's rows, :mod:`.trainee_imports`)."""
+    if not may_enrol(context.principal, command.branch_id):
         raise Forbidden(f"not permitted to enrol into branch {command.branch_id!r}")
-    command = replace(command, branch=await find_branch(trainees, command.branch_id))
+    found = await find_branch(trainees, command.branch_id, conn=conn)
+    command = replace(command, branch=found)
     # A new trainee, almost always: skip reading a stream that does not exist yet.
     return await trainees.execute(
         TRAINEE,
@@ -40,7 +44,13 @@ async def enroll(
         context.meta(command.branch_id),
         expected_version=context.expected,
         creates=True,
+        conn=conn,
     )
+
+
+def may_enrol(principal: Principal, branch_id: str) -> bool:
+    """R-2: a branch clerk enrols into its own branch, an after-sales manager into any."""
+    return audiences.ENROLMENT.sees(principal, branch_id=branch_id, person_id=None)
 
 
 async def score_placement(

@@ -44,6 +44,8 @@ class Layout:
     columns: Mapping[str, tuple[str, ...]]
     words: Mapping[str, Mapping[str, str]]
     lists: frozenset[str] = frozenset()  # fields holding several values in one cell
+    optional: frozenset[str] = frozenset()  # columns a file may leave out
+    separators: re.Pattern[str] = re.compile(r"[,，、;；/\s]+")  # between a list's values
 
 
 BRANCHES = Layout(
@@ -78,7 +80,6 @@ STAFF = Layout(
     },
     lists=frozenset({"roles"}),
 )
-_LIST_SEPARATORS = re.compile(r"[,，、;；/\s]+")
 
 
 def _header_key(text: str) -> str:
@@ -104,10 +105,10 @@ def rows_of(sheet: Sheet, layout: Layout) -> list[tuple[int, dict[str, Any]]]:
         else:
             where[field] = index
     for field in layout.columns:
-        if field not in where:
+        if field not in where and field not in layout.optional:
             problems.append(problem(1, field, "no column for it"))
     if problems:  # the rows cannot be read right: their problems would only repeat these
-        raise _refused(problems)
+        raise refused(problems)
     return [(number, _body(cells, where, layout)) for number, cells in sheet.rows]
 
 
@@ -119,7 +120,8 @@ def _body(cells: list[Any], where: Mapping[str, int], layout: Layout) -> dict[st
             continue  # the model reports it missing
         words = layout.words.get(field, {})
         if field in layout.lists:
-            body[field] = [_word(words, part) for part in _LIST_SEPARATORS.split(text) if part]
+            parts = [part for part in layout.separators.split(text) if part]
+            body[field] = [_word(words, part) for part in parts] if words else parts
         else:
             body[field] = _word(words, text) if words else text
     return body
@@ -189,10 +191,10 @@ def sheet_of(data: bytes) -> Sheet:
     try:
         return read_sheet(data, max_rows=MAX_ROWS)
     except UnreadableSheet as exc:
-        raise _refused([problem(None, "file", str(exc))]) from None
+        raise refused([problem(None, "file", str(exc))]) from None
 
 
-def _refused(problems: list[Problem]) -> Exception:
+def refused(problems: list[Problem]) -> Exception:
     """The 422 listing every problem, by row then column."""
     problems = sorted(problems, key=lambda p: (p["row"] or 0, p["field"]))
     count = len(problems)
@@ -201,7 +203,7 @@ def _refused(problems: list[Problem]) -> Exception:
     )
 
 
-def _row_context(context: CommandContext, stream_id: str) -> CommandContext:
+def row_context(context: CommandContext, stream_id: str) -> CommandContext:
     """The context of one row's append: the request's key made the row's own, since one key
     appended twice is taken for a repeat of the first append."""
     key = None if context.idempotency_key is None else f"{context.idempotency_key}:{stream_id}"
@@ -225,10 +227,10 @@ async def import_branches(
         "branch_id",
     )
     if problems:
-        raise _refused(problems)
+        raise refused(problems)
     async with transaction() as conn:
         for _, command in commands:
-            row = _row_context(context, branches.stream_id(command.branch_id))
+            row = row_context(context, branches.stream_id(command.branch_id))
             await organisation.register_branch(aggregates, command, row, conn=conn)
     return [c.branch_id for _, c in commands]
 
@@ -255,9 +257,9 @@ async def import_staff(
         "staff_id",
     )
     if problems:
-        raise _refused(problems)
+        raise refused(problems)
     async with transaction() as conn:
         for _, command in commands:
-            row = _row_context(context, staff_members.stream_id(command.staff_id))
+            row = row_context(context, staff_members.stream_id(command.staff_id))
             await organisation.register_staff(aggregates, command, row, conn=conn)
     return [c.staff_id for _, c in commands]

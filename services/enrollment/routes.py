@@ -5,22 +5,27 @@ command -> :mod:`.handlers` -> response; who may act on which trainee is the han
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter
 
 from shared.auth import Role
 from shared.commands import Write, writer
+from shared.execution import transaction
 
-from . import handlers
+from . import handlers, trainee_imports
 from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.events import registry
+from .organisation_routes import UPLOAD
 from .schemas import (
     Enrolled,
     EnrollRequest,
+    ImportedRow,
     PlacementAnswer,
     PlacementRequest,
     TraineeIdPath,
+    TraineesImported,
     Withdrawn,
     WithdrawRequest,
 )
@@ -76,3 +81,25 @@ async def withdraw(
     outcome = await handlers.withdraw(write.aggregates(registry), command, write)
     version = write.shown(outcome.version)
     return Withdrawn(trainee_id=trainee_id, status=outcome.state.status, version=version)
+
+
+@router.post("/imports/trainees", status_code=201, openapi_extra=UPLOAD)
+async def import_trainees(write: Enrolment) -> TraineesImported:
+    """Enrol the trainees of a spreadsheet (columns ``trainee_id``/学员编号 (optional: a new id
+    when empty), ``name``/姓名, ``category``/类别, ``branch_id``/网点编号, ``education``/学历,
+    ``experience_years``/工作年限, ``certificates``/证书 and ``product_series``/产品系列
+    (optional, several in one cell separated by ``,`` or ``、``), ``enrolled_on``/报名日期):
+    everyone, or, when any row is bad, no one; the 422 then lists every problem by row and
+    column. A branch clerk enrols into its own branch only (R-2: another branch's row is a
+    problem of that row)."""
+    enrolled = await trainee_imports.import_trainees(
+        write.aggregates(registry),
+        await write.request.body(),
+        write,
+        partial(transaction, write.app_state.pool),
+    )
+    return TraineesImported(
+        imported=len(enrolled),
+        ids=[trainee_id for _, trainee_id in enrolled],
+        rows=[ImportedRow(row=row, trainee_id=trainee_id) for row, trainee_id in enrolled],
+    )

@@ -63,6 +63,19 @@ class Withdrawn(BaseModel):
     version: int
 
 
+class ImportedRow(BaseModel):
+    row: int = Field(description="the row's number, as the spreadsheet shows it (header: 1)")
+    trainee_id: str
+
+
+class TraineesImported(BaseModel):
+    """``POST /imports/trainees``: every row enrolled, in file order."""
+
+    imported: int
+    ids: list[str]
+    rows: list[ImportedRow]
+
+
 class PlacementAnswer(BaseModel):
     """``POST /trainees/{id}/placement``: where the placement exam put the trainee (R-6)."""
 

@@ -349,6 +349,10 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(address)
             assert "token=" not in page.url  # stored in sessionStorage, dropped from the URL
+            # The workbench (enrollment's /app/) is one link away.
+            await expect(page.get_by_role("link", name="Workbench")).to_have_attribute(
+                "href", f"{urls['enrollment']}/app/?lang=en"
+            )
 
             # The grade board: every branch x position x level cell, zeros included.
             await expect(page.locator("#grade-table")).to_be_visible()

@@ -82,7 +82,7 @@ async def test_the_dashboard_names_branches_in_zh_and_en_and_trainers(served):
     await seed(svc)
     boss = svc.service.token("boss", Role.MANAGEMENT)
     address = f"{url}/dashboard?token={boss}&assessment={url}&lang=en"
-    names = await svc.client.get("/dashboard/names.js")
+    names = await svc.client.get("/pages/names.js")
     assert names.status_code == 200
     assert names.headers["content-type"] == "text/javascript; charset=utf-8"
 

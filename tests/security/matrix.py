@@ -143,6 +143,10 @@ ENROLLMENT = [
         scoped=[CLERK],
         url="/trainees" + BRANCH_QUERY,
     ),
+    # The file decides the branches: the role gate admits clerks, and each row naming another
+    # branch than a clerk's own is refused as that row's problem (R-2; the whole file with it,
+    # tests/integration/enrollment/test_trainee_imports_http.py). Here the body is empty: 422.
+    row("enrollment", "POST", "/imports/trainees", (MANAGER, CLERK)),
 ]
 
 # The organisation (docs/organisation.md): the admin changes it, everyone reads the
@@ -516,6 +520,9 @@ UNGUARDED = frozenset(
         "/problems/rules/{rule_id}",
         "/dashboard",
         "/dashboard/{name}",
+        "/pages/{name}",
+        "/app/",
+        "/app/{name}",
         "/auth/config",
     }
 )

@@ -48,6 +48,9 @@ PUBLIC = {
     "/problems/rules/{rule_id}",
     "/dashboard",
     "/dashboard/{name}",
+    "/pages/{name}",
+    "/app/",
+    "/app/{name}",
     "/auth/config",
 }
 # Path values no route accepts as they are: a month, an id, a stage number, a date, each wrong.

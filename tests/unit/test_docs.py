@@ -12,7 +12,7 @@ import pytest
 from shared.docs_pages.rules import RULE_TITLES
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ("docs/rules.md", "docs/http.md", "docs/organisation.md")
+DOCS = ("docs/rules.md", "docs/http.md", "docs/organisation.md", "docs/workbench.md")
 RULE_HEADING = re.compile(r"^### (R-\d+[a-z]?): (.+)$", re.MULTILINE)
 REPO_PATH = re.compile(r"`((?:services|shared|ops|tests|bench|deploy|docs)/[\w./-]+)`")
 

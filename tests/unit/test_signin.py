@@ -73,7 +73,7 @@ async def test_the_dashboard_loads_the_vendored_client_and_its_signin_module_fro
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
         page = await http.get("/dashboard")
-        module = await http.get("/dashboard/signin.js")
+        module = await http.get("/pages/signin.js")
         script = await http.get("/dashboard/app.js")
         library = await http.get("/docs/assets/oidc-client-ts.min.js")
     # A classic script before the module: the global `oidc` exists when signin.js runs.
@@ -85,7 +85,7 @@ async def test_the_dashboard_loads_the_vendored_client_and_its_signin_module_fro
     assert module.status_code == 200
     assert module.headers["content-type"] == "text/javascript; charset=utf-8"
     assert "new oidc.UserManager(" in module.text and "window.sessionStorage" in module.text
-    assert 'from "./signin.js";' in script.text
+    assert 'from "../pages/signin.js";' in script.text  # the module every page shares
     # The paste-a-token control is a collapsed developer's fallback, the token input inside it.
     details = page.text.index('<details id="developer-token"')
     assert details < page.text.index('id="token"') < page.text.index("</details>", details)

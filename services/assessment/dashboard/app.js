@@ -1,14 +1,17 @@
 // Gradeline management dashboard: plain JS module, no build step; the one third-party file is
 // the vendored OpenID Connect client that signin.js drives.
 // It reads the four services' APIs with the viewer's bearer token and renders the boards.
-// Every value from an API reaches the page through textContent (never as HTML).
+// Every value from an API reaches the page through textContent (never as HTML). Signing in,
+// the API client, the labels' machinery and the tables are the pieces every page shares
+// (/pages/, shared/pages in the repository), the workbench's too.
 
 import { LABELS } from "./labels.js";
-import { Session, bindSessionControls } from "./signin.js";
-import { BranchNames, branchName, named, personName } from "./names.js";
+import { Session, bindSessionControls, takeTokenFromAddress } from "../pages/signin.js";
+import { BranchNames, branchName, named, personName } from "../pages/names.js";
+import { $, fmt, h, table, when } from "../pages/dom.js";
+import { ApiClient, ApiError, SERVICES, defaultUrls, readUrls, saveUrls } from "../pages/api.js";
+import { Language } from "../pages/i18n.js";
 
-const SERVICES = ["enrollment", "training", "assessment", "compensation"];
-const DEFAULT_PORTS = { enrollment: 8001, training: 8002, assessment: 8003, compensation: 8004 };
 const POSITIONS = ["technician", "engineer"];
 const LEVELS = ["junior", "intermediate", "senior"];
 const PAY_LINES = [
@@ -16,13 +19,13 @@ const PAY_LINES = [
   "travel_pay", "travel_allowance", "travel_subsidy",
 ];
 const VIEWS = ["grades", "trainers", "progress", "pay", "audit"];
-const STORE = { token: "gradeline.token", urls: "gradeline.urls", lang: "gradeline.lang" };
+const TOKEN_STORE = "gradeline.token";
 const SVG = "http://www.w3.org/2000/svg";
 
 const session = new Session(); // who is signed in, and the bearer token (signin.js)
+const language = new Language(LABELS);
 let renderSession = () => {};
 const state = {
-  lang: "en",
   urls: {},
   view: "grades",
   loaded: new Set(),
@@ -35,27 +38,10 @@ const state = {
 
 const branchNames = new BranchNames(); // learnt from the boards' rows
 
-function t(key, values = {}) {
-  const text = LABELS[state.lang][key] ?? LABELS.en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
-}
+const client = new ApiClient(session, state.urls); // state.urls is changed in place
+const t = (key, values = {}) => language.t(key, values);
 
-// --- DOM helpers ----------------------------------------------------------------------------
-
-const $ = (selector) => document.querySelector(selector);
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
-    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
-  return node;
-}
+// --- DOM helpers (the rest are /pages/dom.js's) ---------------------------------------------
 
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -65,29 +51,6 @@ function svg(tag, attrs = {}, ...children) {
   }
   node.append(...children.map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
   return node;
-}
-
-function table(columns, rows, footer = null) {
-  // columns: [{label, key?, render?(row), numeric?}]
-  const head = h("thead", {}, h("tr", {}, columns.map((c) =>
-    h("th", { scope: "col", class: c.numeric ? "num" : null }, c.label))));
-  const body = h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) =>
-    h("td", { class: c.numeric ? "num" : null }, c.render ? c.render(row) : fmt(row[c.key]))))));
-  const foot = footer ? h("tfoot", {}, h("tr", {}, footer.map((cell, i) =>
-    h(i === 0 ? "th" : "td", { class: i > 0 ? "num" : null, scope: i === 0 ? "row" : null },
-      cell ?? "")))) : null;
-  return h("table", {}, head, body, foot);
-}
-
-function fmt(value) {
-  if (value === null || value === undefined || value === "") return "—";
-  if (Array.isArray(value)) return value.join(", ");
-  return String(value);
-}
-
-function when(iso) {
-  if (!iso) return "—";
-  return String(iso).replace("T", " ").replace(/\.\d+/, "").replace(/(\+00:00|Z)$/, " UTC");
 }
 
 function percent(rate) {
@@ -126,38 +89,8 @@ function ticket(view) {
 
 // --- API ------------------------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(service, url, status, detail) {
-    super(detail || `HTTP ${status}`);
-    this.service = service;
-    this.url = url;
-    this.status = status; // 0: the request never got an answer
-    this.detail = detail;
-  }
-}
-
 async function api(service, path) {
-  const base = state.urls[service];
-  const url = base.replace(/\/+$/, "") + path;
-  const token = await session.accessToken();
-  let response;
-  try {
-    response = await fetch(url, {
-      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
-      cache: "no-store",
-    });
-  } catch (error) {
-    throw new ApiError(service, base, 0, String(error));
-  }
-  if (response.ok) return response.json();
-  let detail = response.statusText;
-  try {
-    const problem = await response.json();
-    detail = problem.detail || problem.title || detail;
-  } catch {
-    // not JSON: keep the status text
-  }
-  throw new ApiError(service, base, response.status, detail);
+  return client.get(service, path);
 }
 
 function errorText(error, hint403 = "") {
@@ -188,8 +121,8 @@ async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
     if (!isLatest()) return false;
     showMessage(messageId, errorText(error, hint403));
     if (error instanceof ApiError && error.status === 401) {
+      // A signed-in person is offered to sign in again (the client told the session).
       if (session.developerToken || !session.available) $("#connection").open = true;
-      else session.refused(error.service); // offers to sign in again
     }
     return false;
   }
@@ -260,7 +193,7 @@ function renderGrades() {
       return h("td", { class: "num", dataset: { cell: `${branch}|${c.position}|${c.level}` } }, content);
     });
     return h("tr", { dataset: { branch } },
-      h("th", { scope: "row" }, named(branchNames.name(branch, state.lang), branch)), tds,
+      h("th", { scope: "row" }, named(branchNames.name(branch, language.lang), branch)), tds,
       h("td", { class: "num total" }, rowTotal));
   }));
   const grand = columnTotals.reduce((a, b) => a + b, 0);
@@ -299,7 +232,7 @@ function gradeChart(branches, combos, cells) {
       const row = cells.get(`${branch}|${c.position}|${c.level}`);
       if (!row) return;
       const heightPx = (plot * row.count) / max;
-      const label = `${branchNames.name(branch, state.lang)} · ${t(c.position)} · ${t(c.level)}: ${row.count}`;
+      const label = `${branchNames.name(branch, language.lang)} · ${t(c.position)} · ${t(c.level)}: ${row.count}`;
       chart.append(svg("rect", {
         x: x0 + i * (bar + gap), y: top + plot - heightPx, width: bar, height: heightPx,
         class: `bar s${i}`, tabindex: 0, "data-cell": `${branch}|${c.position}|${c.level}`,
@@ -310,7 +243,7 @@ function gradeChart(branches, combos, cells) {
     chart.append(svg("text", {
       x: x0 + groupWidth / 2, y: top + plot + 18, "text-anchor": "middle", class: "axis branch",
       "data-branch": branch,
-    }, branchNames.name(branch, state.lang)));
+    }, branchNames.name(branch, language.lang)));
   });
   combos.forEach((c, i) => { // one legend row per position, one column per level
     const x = left + (i % LEVELS.length) * legendColumn;
@@ -323,7 +256,7 @@ function gradeChart(branches, combos, cells) {
 
 function renderBranchOptions() {
   fillOptions($("#grades-branch"), state.grades.branches, state.grades.branch,
-    (id) => branchNames.name(id, state.lang));
+    (id) => branchNames.name(id, language.lang));
 }
 
 function fillOptions(select, values, selected, labelOf = (value) => value) {
@@ -381,7 +314,7 @@ function renderDrill() {
   if (!drillState) return;
   const { row, details } = drillState;
   $("#drilldown-title").textContent = t("drill_title", {
-    branch: branchName(row, state.lang), position: t(row.position), level: t(row.level),
+    branch: branchName(row, language.lang), position: t(row.position), level: t(row.level),
     n: row.count,
   });
   const rows = row.trainee_ids.map((id) => ({ id, ...(details.get(id) ?? {}) }));
@@ -441,7 +374,7 @@ function renderTrainers() {
 
 // Who and where, by name with the id beside it (names.js).
 const trainerCell = (r) => named(personName(r, "trainer_id", "trainer_name"), r.trainer_id);
-const branchCell = (r) => named(branchName(r, state.lang), r.branch_id);
+const branchCell = (r) => named(branchName(r, language.lang), r.branch_id);
 
 // --- training progress ----------------------------------------------------------------------
 
@@ -686,27 +619,17 @@ function fromHash() {
 }
 
 function applyLanguage() {
-  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  language.apply(); // every [data-i18n] text, the document's language, the switch
   document.title = t("title");
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
-    node.placeholder = t(node.dataset.i18nPlaceholder);
-  }
-  const toggle = $("#lang-toggle");
-  toggle.textContent = state.lang === "zh" ? "English" : "中文";
-  toggle.lang = state.lang === "zh" ? "en" : "zh";
+  workbenchLink();
   for (const render of Object.values(RENDERERS)) render();
   renderBranchOptions();
   renderSession();
 }
 
-function defaultUrls() {
-  // The page's own host; ports as the service that served it implies (its port offset).
-  const served = Number(location.port);
-  const offset = location.protocol.startsWith("http") && served ? served - DEFAULT_PORTS.assessment : 0;
-  const host = location.hostname || "127.0.0.1";
-  const scheme = location.protocol === "https:" ? "https:" : "http:";
-  return Object.fromEntries(SERVICES.map((s) => [s, `${scheme}//${host}:${DEFAULT_PORTS[s] + offset}`]));
+// The workbench (enrollment's /app/), where people do their daily work.
+function workbenchLink() {
+  $("#workbench-link").href = `${state.urls.enrollment.replace(/\/+$/, "")}/app/?lang=${language.lang}`;
 }
 
 function currentMonth() {
@@ -715,38 +638,11 @@ function currentMonth() {
 
 function readSettings() {
   const query = new URLSearchParams(location.search);
-  let stored = {};
-  try {
-    stored = JSON.parse(sessionStorage.getItem(STORE.urls) || "{}");
-  } catch {
-    stored = {};
-  }
-  const defaults = defaultUrls();
-  for (const service of SERVICES) {
-    state.urls[service] = query.get(service) || stored[service] || defaults[service];
-  }
-  session.setDeveloperToken(sessionStorage.getItem(STORE.token) || "");
-  const lang = query.get("lang") || localStorage.getItem(STORE.lang) || "en";
-  state.lang = lang === "zh" ? "zh" : "en";
+  Object.assign(state.urls, readUrls("assessment", query));
+  session.setDeveloperToken(sessionStorage.getItem(TOKEN_STORE) || "");
+  language.read(query);
   state.pay.month = query.get("month") || currentMonth();
   state.grades.branch = query.get("branch") || "";
-  saveSettings();
-}
-
-function takeTokenFromAddress() {
-  // A developer's token given as ?token=: stored, and out of the address bar and the history at
-  // once (before anything is awaited).
-  const query = new URLSearchParams(location.search);
-  if (!query.has("token")) return;
-  session.setDeveloperToken(query.get("token"));
-  query.delete("token");
-  const rest = query.toString();
-  history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
-}
-
-function saveSettings() {
-  sessionStorage.setItem(STORE.urls, JSON.stringify(state.urls));
-  localStorage.setItem(STORE.lang, state.lang);
 }
 
 function reloadAll() {
@@ -765,9 +661,10 @@ function bind() {
     event.preventDefault();
     session.setDeveloperToken($("#token").value);
     for (const service of SERVICES) {
-      state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls()[service];
+      state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls("assessment")[service];
     }
-    saveSettings();
+    saveUrls(state.urls);
+    workbenchLink();
     renderSession();
     reloadAll();
   });
@@ -782,11 +679,8 @@ function bind() {
     }
   });
 
-  $("#lang-toggle").addEventListener("click", () => {
-    state.lang = state.lang === "zh" ? "en" : "zh";
-    saveSettings();
-    applyLanguage();
-  });
+  language.bindSwitch($("#lang-toggle"));
+  language.onChange(applyLanguage);
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => navigate(tab.dataset.view));
   }
@@ -834,7 +728,7 @@ function bind() {
   });
 }
 
-takeTokenFromAddress();
+takeTokenFromAddress(session);
 await session.start(); // then: a return from the provider carries the address to restore
 readSettings();
 bind();

@@ -53,6 +53,8 @@ def test_the_provider_is_configured_from_the_settings():
         RESOURCE,
     )
     assert "http://127.0.0.1:8103/dashboard" in config["redirect_uris"]
+    assert "http://127.0.0.1:8101/app/" in config["redirect_uris"]  # the workbench
+    assert "http://127.0.0.1:8101/app/" in config["post_logout_redirect_uris"]
     assert TEST_REDIRECT_URI in config["redirect_uris"]
     assert TEST_REDIRECT_URI not in config["post_logout_redirect_uris"]
     assert config["cors_origins"] == settings.allowed_origins()

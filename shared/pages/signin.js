@@ -1,4 +1,4 @@
-// Signing in to the dashboard: OpenID Connect Authorization Code + PKCE against the identity
+// Signing in to a page of the services (the dashboard, the workbench; /pages/signin.js): OpenID Connect Authorization Code + PKCE against the identity
 // provider the service names (GET /auth/config), through oidc-client-ts (vendored, served by
 // every service at /docs/assets/oidc-client-ts.min.js, loaded before this module as the global
 // `oidc`). The library makes the PKCE verifier and state, handles the callback, renews the access
@@ -241,6 +241,17 @@ export class Session {
   }
 }
 
+// A developer's token given as ?token=: kept for this tab, and out of the address bar and the
+// history at once (before anything is awaited).
+export function takeTokenFromAddress(session) {
+  const query = new URLSearchParams(location.search);
+  if (!query.has("token")) return;
+  session.setDeveloperToken(query.get("token"));
+  query.delete("token");
+  const rest = query.toString();
+  history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
+}
+
 // --- the page's controls --------------------------------------------------------------------
 // Found by id: #session-user, #session-roles, #session-branch (who), #sign-in, #sign-out,
 // #reauth with #reauth-text and #sign-in-again (the offer to sign in again), #developer-token
@@ -253,7 +264,7 @@ export function bindSessionControls(session, t) {
   byId("sign-in-again").addEventListener("click", () => session.signIn());
   byId("sign-out").addEventListener("click", () => session.signOut());
   const developer = byId("developer-token");
-  developer.open = Boolean(session.developerToken) || !session.available;
+  if (developer) developer.open = Boolean(session.developerToken) || !session.available;
   const render = () => renderSession(session, t);
   session.onChange(render);
   return render;

@@ -1,0 +1,45 @@
+"""``GET /app/``: the workbench, where each person does their daily work in the browser (the
+branch clerk first; docs/workbench.md). A static page (HTML, JS modules, CSS in ``workbench/``,
+no build step) that signs in through the identity provider and calls the services' APIs with
+the person's bearer token; it shows only the views the token's roles allow. Signing in, the API
+client, forms, labels and tables are the pieces every page shares (shared.pages, ``/pages/``).
+
+The files are package data (pyproject.toml), served by explicit routes from a fixed list: nothing
+else under the directory is reachable. ``/app`` redirects to ``/app/`` (the router's trailing
+slash redirect): the provider sends people back to ``/app/`` exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from shared.pages import PAGE_HEADERS, served
+
+WORKBENCH = Path(__file__).parent / "workbench"
+SCRIPT = "text/javascript; charset=utf-8"
+ASSETS = {
+    "app.js": SCRIPT,
+    "views.js": SCRIPT,
+    "clerk.js": SCRIPT,
+    "trainees.js": SCRIPT,
+    "labels.js": SCRIPT,
+    "style.css": "text/css; charset=utf-8",
+}
+
+router = APIRouter(tags=["workbench"], include_in_schema=False)
+
+
+@router.get("/app/")
+async def workbench() -> FileResponse:
+    """The page; the view is in the address's fragment (``/app/#trainees``)."""
+    return FileResponse(
+        WORKBENCH / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+    )
+
+
+@router.get("/app/{name}")
+async def workbench_asset(name: str) -> FileResponse:
+    return served(WORKBENCH, name, ASSETS, "workbench")

@@ -1,0 +1,26 @@
+// The workbench's views and the roles that see them (docs/workbench.md). The navigation offers a
+// person the views any of their token's roles may use, in this order; the first is where they
+// land. A view's roles are the roles its API routes admit (docs/http.md): showing a view to
+// someone the service would refuse helps nobody.
+//
+// A view is {id, label, roles, render}. ``id`` is its address (/app/#<id>, /app/#<id>/<param>),
+// ``label`` the label key of its link, and ``render(ctx, section, param)`` fills the section it
+// is given (see app.js for ``ctx``) and may return {relabel()} for what it wrote with t() that
+// must change with the language. To add a role: write its module beside clerk.js, list its
+// views here, and add its labels to labels.js (English and Chinese).
+
+import { enrolView, importView } from "./clerk.js";
+import { traineesView } from "./trainees.js";
+
+const CLERK = "branch_clerk";
+
+export const VIEWS = [
+  { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
+  { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
+  { id: "import", label: "view_import", roles: [CLERK], render: importView },
+];
+
+// The views ``roles`` may use, in the navigation's order.
+export function viewsFor(roles) {
+  return VIEWS.filter((view) => view.roles.some((role) => roles.includes(role)));
+}

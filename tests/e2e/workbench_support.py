@@ -1,0 +1,159 @@
+"""What the workbench's browser tests share (tests/e2e/test_workbench_*.py): the services served
+over real TCP ports with the development identity provider trusting the page's origin, one
+Chromium, signing in through the provider's form, and the events the services stored.
+
+The workbench is served by enrollment (/app/); the services a role's views call are started
+(``Workbench.started``): the branch clerk's call enrollment alone. Every app runs on one pinned
+``Clock`` (tests/e2e/test_dashboard.py's), so "today" is the service's, not the machine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ops.identity_provider import RunningProvider, demo_users, issuer_url, start_provider
+from shared.settings import Settings
+from tests.e2e.test_dashboard import (
+    CHROMIUM_FLAGS,
+    CONSUMERS,
+    FACTORIES,
+    Clock,
+    HttpServer,
+    bound_socket,
+    chromium,
+)
+from tests.integration.assessment.helpers import delete_topology
+from tests.support import RunningService, consuming, long_secret, register_branches, running
+
+
+@dataclass
+class Workbench:
+    apps: dict[str, RunningService]
+    urls: dict[str, str]
+    provider: RunningProvider
+    clock: Clock
+
+    @property
+    def address(self) -> str:
+        return f"{self.urls['enrollment']}/app/"
+
+    async def events(self, service: str, stream_prefix: str) -> list[dict[str, Any]]:
+        """The events ``service`` stored on streams starting with ``stream_prefix``, in order."""
+        rows = await self.apps[service].pool.fetch(
+            "SELECT stream_id, version, type, branch_id, actor, idempotency_key FROM events"
+            " WHERE stream_id LIKE $1 ORDER BY position",
+            stream_prefix + "%",
+        )
+        return [dict(r) for r in rows]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Workbench]:
+    """The apps ``names`` on TCP ports (consumers first), trusting a provider that sends people
+    back to the workbench's origin; the standard branches registered."""
+    names = [n for n in FACTORIES if n in names]
+    sockets = {name: bound_socket() for name in names}
+    urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
+    page = urls["enrollment"]
+    port = _free_port()
+    settings = long_secret(settings).model_copy(
+        update={
+            "pool_size": 3,
+            "consumer_partitions": 1,
+            "cors_origins": [page],
+            "oidc_issuer": issuer_url(port),
+            "oidc_jwks_refetch_seconds": 0.0,
+        }
+    )
+    clock = Clock()
+    async with AsyncExitStack() as stack:
+        for sock in sockets.values():
+            stack.callback(sock.close)
+        stack.push_async_callback(delete_topology, settings, [n for n in CONSUMERS if n in names])
+        apps: dict[str, RunningService] = {}
+        for name in names:
+            app = FACTORIES[name](settings)
+            app.state.clock = clock
+            apps[name] = await stack.enter_async_context(running(app, settings, name))
+            if name in CONSUMERS:
+                await consuming(settings, name)
+            server = HttpServer(app, sockets[name])
+            await server.start()
+            stack.push_async_callback(server.stop)
+        provider = await asyncio.to_thread(
+            start_provider, Settings(cors_origins=[page]), port=port, users=demo_users()
+        )
+        stack.push_async_callback(asyncio.to_thread, provider.stop)
+        await register_branches(apps["enrollment"])
+        yield Workbench(apps, urls, provider, clock)
+
+
+@asynccontextmanager
+async def browser_page(workbench: Workbench) -> AsyncIterator[tuple[Any, list[str]]]:
+    """One Chromium page that reaches the services and the provider only (the provider's form
+    asks for a web font), and the script errors it raised."""
+    binary = chromium()
+    from playwright.async_api import async_playwright
+
+    origins = {workbench.provider.issuer, *workbench.urls.values()}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=binary, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            context = await browser.new_context()
+
+            async def local_only(route) -> None:
+                parts = urlsplit(route.request.url)
+                if f"{parts.scheme}://{parts.netloc}" in origins:
+                    await route.continue_()
+                else:
+                    await route.abort("internetdisconnected")
+
+            await context.route("**/*", local_only)
+            page = await context.new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page, errors
+        finally:
+            await browser.close()
+
+
+async def sign_in(page, workbench: Workbench, sub: str, button: str = "Sign in") -> None:
+    """From the signed-out workbench through the provider's form (a demo user's sub, any
+    password) and back."""
+    from playwright.async_api import expect
+
+    await page.get_by_role("button", name=button, exact=True).click()
+    await page.wait_for_url(f"{workbench.provider.issuer}/**")
+    await page.locator("input[name=login]").fill(sub)
+    await page.locator("input[name=password]").fill("any")
+    await page.get_by_role("button", name="Sign-in").click()
+    await page.wait_for_url(f"{workbench.address}**")
+    await expect(page.locator("#session-user")).to_contain_text(f"({sub})")
+
+
+async def sign_out(page, workbench: Workbench, button: str = "Sign out") -> None:
+    await page.get_by_role("button", name=button, exact=True).click()
+    await page.get_by_role("button", name="Yes, sign me out").click()
+    await page.wait_for_url(f"{workbench.address}**")
+
+
+async def until(check: Callable[[], Any], seconds: float = 15) -> Any:
+    async with asyncio.timeout(seconds):
+        while not (result := await check()):
+            await asyncio.sleep(0.1)
+    return result
