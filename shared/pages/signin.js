@@ -219,9 +219,13 @@ export class Session {
     const claims = jwtClaims(token) ?? {};
     const profile = user?.profile ?? {};
     const paths = this.config ?? {};
-    const read = (path, fallback) =>
-      claimAt(claims, path || fallback) ?? claimAt(profile, path || fallback);
-    const sub = claims.sub ?? profile.sub ?? "";
+    // A developer's HS256 token carries the default claim names (the services read it so); an
+    // issuer's token carries them where /auth/config says (GRADELINE_OIDC_*_CLAIM).
+    const read = (path, fallback) => this.developerToken
+      ? claimAt(claims, fallback)
+      : claimAt(claims, path || fallback) ?? claimAt(profile, path || fallback);
+    const subject = read(paths.subject_claim, "sub");  // a one-value list counts as that value
+    const sub = String((Array.isArray(subject) ? subject[0] : subject) ?? "");
     return {
       developer: Boolean(this.developerToken),
       sub,
