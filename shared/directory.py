@@ -5,8 +5,9 @@ Enrollment owns the organisation (streams ``branch-<id>`` and ``staff-<id>``): B
 ``{branch_id, kind, name_zh, name_en}``, BranchRenamed ``{branch_id, name_zh, name_en}``,
 BranchClosed ``{branch_id, closed_on, reason}``, StaffRegistered ``{staff_id, name, department,
 roles, branch_id}``, StaffLeft ``{staff_id, left_on}``. Training, assessment and compensation each
-keep them in their own tables ``branches`` and ``staff`` (one migration each, the same columns),
-written here inside the inbox transaction of the event, read by the boards and exports.
+keep them in their own database's tables ``branches`` and ``staff``, which the migrations of
+:data:`MIGRATIONS` create in every service that lists them; written here inside the inbox
+transaction of the event, read by the boards and exports.
 
 The handlers are tolerant readers (the fields they use, by name) and order-safe: each event
 writes only its own columns, and the names, which two event types write, follow the highest
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,6 +34,9 @@ from shared.events import Envelope
 from shared.inbox import distinct_runs
 from shared.problems import Problem, validation_failed
 
+# The tables this module writes and reads: a migration component of its own (``organisation``),
+# listed by each consuming service before its own migrations.
+MIGRATIONS = Path(__file__).parent / "organisation" / "migrations"
 UPSTREAM = "enrollment"
 BRANCH_EVENTS = frozenset({"BranchRegistered", "BranchRenamed", "BranchClosed"})
 STAFF_EVENTS = frozenset({"StaffRegistered", "StaffLeft"})
