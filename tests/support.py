@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from openpyxl import Workbook
 
 from ops.identity_provider import DemoUser, RunningProvider
 from ops.oidc_login import sign_in
@@ -229,6 +231,16 @@ OIDC_TEST_USERS = (
     ),
     DemoUser("no-roles", "no Gradeline role", ()),
 )
+
+
+def xlsx(*rows: Sequence[Any]) -> bytes:
+    """A spreadsheet (xlsx) of ``rows`` on its first sheet, as an upload or an import reads it."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def free_port() -> int:

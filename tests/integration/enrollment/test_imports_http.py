@@ -4,14 +4,11 @@ problem by row and column); a repeat of the upload replays its first answer."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from services.enrollment.app import create_app
 from shared.auth import Role
-from tests.support import long_secret, ok, register_branches, running
+from tests.support import long_secret, ok, register_branches, running, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -21,15 +18,6 @@ async def svc(settings):
     settings = long_secret(settings)
     async with running(create_app(settings), settings, "enrollment") as service:
         yield service
-
-
-def xlsx(*rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def admin(svc, **extra):
