@@ -98,6 +98,29 @@ async def given_branches(
         await store.append(enrollment_branch.stream_id(body["branch_id"]), [event], 0)
 
 
+def new_namespace() -> str:
+    """A namespace of its own for a test: its databases ``<ns>_*``, exchanges and queues ``<ns>.*``."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+def fresh_settings(
+    pg_dsn: str, amqp_url: str, namespace: str | None = None, **changes: Any
+) -> Settings:
+    """Settings for a test against these servers, in ``namespace`` (a new one unless given),
+    with a token secret and a seal key of that namespace; ``changes`` on top."""
+    namespace = namespace or new_namespace()
+    return Settings(
+        pg_dsn=pg_dsn,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        environment="test",
+        jwt_secret="test-secret-for-hs256-signing-" + namespace,
+        seal_key="test-seal-key-for-hmac-sha256-" + namespace,
+        poll_interval_seconds=0.01,
+        **changes,
+    )
+
+
 def long_secret(settings: Settings) -> Settings:
     """HS256 wants 32+ byte keys; the fixture's per-test secret is doubled to be sure."""
     return settings.model_copy(update={"jwt_secret": settings.jwt_secret * 2})
