@@ -4,20 +4,10 @@ problem by row and column); a repeat of the upload replays its first answer."""
 
 from __future__ import annotations
 
-import pytest
-
-from services.enrollment.app import create_app
 from shared.auth import Role
-from tests.support import long_secret, ok, register_branches, running, xlsx
+from tests.support import ok, register_branches, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-async def svc(settings):
-    settings = long_secret(settings)
-    async with running(create_app(settings), settings, "enrollment") as service:
-        yield service
 
 
 def admin(svc, **extra):
