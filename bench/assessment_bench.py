@@ -535,7 +535,7 @@ async def board_route(config: BenchConfig, dsn: str) -> AsyncIterator[Call]:
     )
     assert settings.database_name(SERVICE) == database, database
     app = create_service_app(
-        settings, service=SERVICE, title="bench", routers=[reads.router], migrations=[MIGRATIONS]
+        settings, service=SERVICE, title="bench", routers=[reads.router], migrations=MIGRATIONS
     )
     token = mint_token(settings.jwt_secret, "boss", [Role.MANAGEMENT])
     headers = {"Authorization": f"Bearer {token}"}
@@ -734,7 +734,7 @@ async def run(config: BenchConfig) -> list[Row]:
     async with fresh_database(config.pg_dsn, SUITE) as dsn:
         pool = await db.create_pool(dsn, size=POOL_SIZE)
         try:
-            await db.migrate(pool, [db.CORE_MIGRATIONS, MIGRATIONS])
+            await db.migrate(pool, [db.CORE_MIGRATIONS, *MIGRATIONS])
             store = PostgresEventStore(pool, SERVICE)
             log(f"{SUITE}: loading {sizes.trainees:,} graded trainees")
             await load_bulk(pool, store, sizes.trainees)

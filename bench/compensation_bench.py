@@ -240,7 +240,7 @@ async def run(config: BenchConfig) -> list[Row]:
         # What the lifespan opens for the routes, without the AMQP connection and the workers.
         pool = await db.create_pool(dsn, size=settings.pool_size)
         try:
-            await db.migrate(pool, [db.CORE_MIGRATIONS, MIGRATIONS])
+            await db.migrate(pool, [db.CORE_MIGRATIONS, *MIGRATIONS])
             await pool.execute(BASELINE_DDL)
             store = MeteredEventStore(pool, SERVICE, app.state.metrics)
             app.state.pool, app.state.store = pool, store

@@ -77,32 +77,22 @@ def sign_in(
             },
         )
         code = _follow_to_code(client, answer, sub, redirect_uri, state)
-        exchanged = client.post(
-            endpoints["token_endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": client_id,
-                "code_verifier": verifier,
-            },
+        return _grant(
+            client,
+            endpoints,
+            client_id,
+            "authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=verifier,
         )
-    return _tokens(exchanged)
 
 
 def refresh(issuer: str, refresh_token: str, *, client_id: str = "gradeline-web") -> Tokens:
     """New tokens for a refresh token (the provider rotates the refresh token too)."""
     with httpx.Client(timeout=10) as client:
         endpoints = discover(issuer, client)
-        answer = client.post(
-            endpoints["token_endpoint"],
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": client_id,
-            },
-        )
-    return _tokens(answer)
+        return _grant(client, endpoints, client_id, "refresh_token", refresh_token=refresh_token)
 
 
 def _follow_to_code(
@@ -131,6 +121,14 @@ def _follow_to_code(
             return str(query["code"][0])
         answer = client.get(target)
     raise SignInError(f"no code after the sign-in of {sub!r}")
+
+
+def _grant(
+    client: httpx.Client, endpoints: dict[str, Any], client_id: str, grant_type: str, **form: str
+) -> Tokens:
+    """The tokens the token endpoint grants ``client_id`` for ``grant_type`` with ``form``."""
+    data = {"grant_type": grant_type, **form, "client_id": client_id}
+    return _tokens(client.post(endpoints["token_endpoint"], data=data))
 
 
 def _tokens(answer: httpx.Response) -> Tokens:

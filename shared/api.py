@@ -2,9 +2,10 @@
 
 :func:`create_service_app` builds a FastAPI app whose lifespan owns the service's resources:
 
-1. create the service database if missing, open the pool, apply migrations (core, then service),
-   then each background factory's :func:`before_serving` step (the read models' empty tables:
-   no read route ever meets a missing table);
+1. create the service database if missing, open the pool, apply migrations (core, then the
+   service's ``migrations`` in the order given), then each background factory's
+   :func:`before_serving` step (the read models' empty tables: no read route ever meets a missing
+   table);
 2. put a metered :class:`PostgresEventStore` on ``app.state.store`` and a robust AMQP connection
    on ``app.state.amqp`` (plus ``pool``, ``settings``, ``metrics`` and ``context``);
 3. start each background factory (relay, consumers, projection runner) as an asyncio task with an

@@ -202,17 +202,8 @@ def _verify(
             audience=audience,
             options={"require": required},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("token expired") from exc
-    except jwt.MissingRequiredClaimError as exc:
-        raise InvalidToken(f"token lacks the {exc.claim!r} claim") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise InvalidToken("token is not from the configured issuer") from exc
-    except jwt.InvalidAudienceError as exc:
-        raise InvalidToken("token is not for this audience") from exc
     except jwt.InvalidTokenError as exc:
-        # Bad signature, wrong or missing algorithm, malformed: one answer, no oracle for attackers.
-        raise InvalidToken("token is invalid") from exc
+        raise InvalidToken(oidc.refusal(exc)) from exc
     try:
         claims = _Claims.model_validate(payload)
     except ValidationError as exc:

@@ -223,7 +223,8 @@ CREATE TABLE IF NOT EXISTS schema_definitions (
 
 
 async def migrate(pool_or_conn: asyncpg.Pool | asyncpg.Connection, folders: Sequence[Path]) -> int:
-    """Bring each component's schema up to date, in order (the core, then the service).
+    """Bring each component's schema up to date, in order: the core, then a service's (the
+    components several services share, such as ``shared/organisation``, then its own).
 
     A component is a folder ``migrations`` of versioned ``NNNN_name.sql`` files, and beside it
     an optional folder ``sql`` of live definitions (the core's: the store's functions,
@@ -234,7 +235,9 @@ async def migrate(pool_or_conn: asyncpg.Pool | asyncpg.Connection, folders: Sequ
     without being run. Definitions (``CREATE OR REPLACE``) are applied after the migrations,
     in name order, when their file differs from the one last applied: editing one is the way to
     change what it defines. A process whose component has fewer migrations than the one that
-    applied a definition (an older release during a rolling update) leaves it alone.
+    applied a definition (an older release during a rolling update) leaves it alone. A
+    component's rows in ``schema_migrations`` and ``schema_definitions`` bear the name of the
+    folder that holds its ``migrations`` (``shared``, ``organisation``, ``training``).
 
     Runs under an advisory lock so replicas starting together migrate once. Returns how many
     files it applied.

@@ -5,8 +5,9 @@ Enrollment owns the organisation (streams ``branch-<id>`` and ``staff-<id>``): B
 ``{branch_id, kind, name_zh, name_en}``, BranchRenamed ``{branch_id, name_zh, name_en}``,
 BranchClosed ``{branch_id, closed_on, reason}``, StaffRegistered ``{staff_id, name, department,
 roles, branch_id}``, StaffLeft ``{staff_id, left_on}``. Training, assessment and compensation each
-keep them in their own tables ``branches`` and ``staff`` (one migration each, the same columns),
-written here inside the inbox transaction of the event, read by the boards and exports.
+keep them in their own database's tables ``branches`` and ``staff``, which the migrations of
+:data:`MIGRATIONS` create in every service that lists them; written here inside the inbox
+transaction of the event, read by the boards and exports.
 
 The handlers are tolerant readers (the fields they use, by name) and order-safe: each event
 writes only its own columns, and the names, which two event types write, follow the highest
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,6 +34,9 @@ from shared.events import Envelope
 from shared.inbox import distinct_runs
 from shared.problems import Problem, validation_failed
 
+# The tables this module writes and reads: a migration component of its own (``organisation``),
+# listed by each consuming service before its own migrations.
+MIGRATIONS = Path(__file__).parent / "organisation" / "migrations"
 UPSTREAM = "enrollment"
 BRANCH_EVENTS = frozenset({"BranchRegistered", "BranchRenamed", "BranchClosed"})
 STAFF_EVENTS = frozenset({"StaffRegistered", "StaffLeft"})
@@ -80,32 +85,39 @@ def _day(value: Any) -> str | None:
     return None if value is None else str(value)[:10]
 
 
+def _branch_row(e: Envelope) -> tuple[Any, ...]:
+    """A BranchRegistered as a row of ``_REGISTERED``."""
+    d = e.data
+    return d["branch_id"], d.get("kind"), d.get("name_zh"), d.get("name_en"), e.version
+
+
+def _staff_row(e: Envelope) -> tuple[Any, ...]:
+    """A StaffRegistered as a row of ``_STAFF``."""
+    d = e.data
+    roles = orjson.dumps(list(d.get("roles") or [])).decode()
+    return d["staff_id"], d.get("name"), d.get("department"), roles, d.get("branch_id")
+
+
+async def _set_wise(
+    conn: Conn,
+    statement: str,
+    envelopes: Sequence[Envelope],
+    key: str,
+    row: Callable[[Envelope], tuple[Any, ...]],
+) -> None:
+    """A stretch of registrations (an import of many at once), one ``statement`` per run of
+    distinct ``key``: each envelope's ``row``, passed column by column (unnest)."""
+    for run in distinct_runs(envelopes, key=lambda e: e.data[key]):
+        columns = zip(*(row(e) for e in run), strict=True)
+        await conn.execute(statement, *(list(column) for column in columns))
+
+
 async def _branches_registered(conn: Conn, envelopes: Sequence[Envelope]) -> None:
-    """A stretch of registrations, one statement per run of distinct branches."""
-    for run in distinct_runs(envelopes, key=lambda e: e.data["branch_id"]):
-        data = [e.data for e in run]
-        await conn.execute(
-            _REGISTERED,
-            [d["branch_id"] for d in data],
-            [d.get("kind") for d in data],
-            [d.get("name_zh") for d in data],
-            [d.get("name_en") for d in data],
-            [e.version for e in run],
-        )
+    await _set_wise(conn, _REGISTERED, envelopes, "branch_id", _branch_row)
 
 
 async def _staff_registered(conn: Conn, envelopes: Sequence[Envelope]) -> None:
-    """A stretch of staff registrations (an import of many at once), set-wise."""
-    for run in distinct_runs(envelopes, key=lambda e: e.data["staff_id"]):
-        data = [e.data for e in run]
-        await conn.execute(
-            _STAFF,
-            [d["staff_id"] for d in data],
-            [d.get("name") for d in data],
-            [d.get("department") for d in data],
-            [orjson.dumps(list(d.get("roles") or [])).decode() for d in data],
-            [d.get("branch_id") for d in data],
-        )
+    await _set_wise(conn, _STAFF, envelopes, "staff_id", _staff_row)
 
 
 async def _branch_renamed(conn: Conn, e: Envelope) -> None:

@@ -254,18 +254,25 @@ class IssuerVerifier:
                 leeway=LEEWAY_SECONDS,
                 options={"require": self.required},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise TokenRejected("token expired") from exc
-        except jwt.ImmatureSignatureError as exc:
+        except jwt.ImmatureSignatureError as exc:  # nbf (or iat) ahead, beyond the leeway
             raise TokenRejected("token is not valid yet") from exc
-        except jwt.MissingRequiredClaimError as exc:
-            raise TokenRejected(f"token lacks the {exc.claim!r} claim") from exc
-        except jwt.InvalidIssuerError as exc:
-            raise TokenRejected("token is not from the configured issuer") from exc
-        except jwt.InvalidAudienceError as exc:
-            raise TokenRejected("token is not for this audience") from exc
-        except jwt.InvalidTokenError as exc:  # bad signature, algorithm, shape: one answer
-            raise TokenRejected("token is invalid") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenRejected(refusal(exc)) from exc
+
+
+def refusal(exc: jwt.InvalidTokenError) -> str:
+    """What the caller is told of a token PyJWT refused: the check it failed, or, for a bad
+    signature, algorithm or shape, one answer (no oracle for attackers)."""
+    match exc:
+        case jwt.ExpiredSignatureError():
+            return "token expired"
+        case jwt.MissingRequiredClaimError():
+            return f"token lacks the {exc.claim!r} claim"
+        case jwt.InvalidIssuerError():
+            return "token is not from the configured issuer"
+        case jwt.InvalidAudienceError():
+            return "token is not for this audience"
+    return "token is invalid"
 
 
 # One key set per issuer and one verifier per configuration in a process: every app (and test)

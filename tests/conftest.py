@@ -8,7 +8,6 @@ import contextlib
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ from ops.identity_provider import RunningProvider, demo_users, start_provider
 from shared import db
 from shared.eventstore import PostgresEventStore
 from shared.settings import Settings
+from tests.support import fresh_settings, new_namespace
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -84,21 +84,13 @@ def identity_provider() -> Iterator[RunningProvider]:
 
 @pytest.fixture
 def namespace() -> str:
-    return "t" + uuid.uuid4().hex[:12]
+    return new_namespace()
 
 
 @pytest.fixture
 async def settings(pg_dsn: str, amqp_url: str, namespace: str) -> AsyncIterator[Settings]:
     """The test's settings; afterwards, what it may have declared on the broker is deleted."""
-    settings = Settings(
-        pg_dsn=pg_dsn,
-        amqp_url=amqp_url,
-        namespace=namespace,
-        environment="test",
-        jwt_secret="test-secret-for-hs256-signing-" + namespace,
-        seal_key="test-seal-key-for-hmac-sha256-" + namespace,
-        poll_interval_seconds=0.01,
-    )
+    settings = fresh_settings(pg_dsn, amqp_url, namespace)
     yield settings
     with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
         conn = await aio_pika.connect(settings.amqp_url)

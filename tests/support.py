@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from openpyxl import Workbook
 
 from ops.identity_provider import DemoUser, RunningProvider
 from ops.oidc_login import sign_in
@@ -94,6 +96,29 @@ async def given_branches(
             BranchRegistered.model_validate(body), actor=ADMIN, branch_id=body["branch_id"]
         )
         await store.append(enrollment_branch.stream_id(body["branch_id"]), [event], 0)
+
+
+def new_namespace() -> str:
+    """A namespace of its own for a test: its databases ``<ns>_*``, exchanges and queues ``<ns>.*``."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+def fresh_settings(
+    pg_dsn: str, amqp_url: str, namespace: str | None = None, **changes: Any
+) -> Settings:
+    """Settings for a test against these servers, in ``namespace`` (a new one unless given),
+    with a token secret and a seal key of that namespace; ``changes`` on top."""
+    namespace = namespace or new_namespace()
+    return Settings(
+        pg_dsn=pg_dsn,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        environment="test",
+        jwt_secret="test-secret-for-hs256-signing-" + namespace,
+        seal_key="test-seal-key-for-hmac-sha256-" + namespace,
+        poll_interval_seconds=0.01,
+        **changes,
+    )
 
 
 def long_secret(settings: Settings) -> Settings:
@@ -238,6 +263,16 @@ KEYCLOAK_TRAINEE = DemoUser(
     claims={"preferred_username": "t-kc-0042", "roles": ["trainee"], "branch_id": "bo-east"},
 )
 OIDC_TEST_USERS = (*OIDC_TEST_USERS, KEYCLOAK_TRAINEE)
+
+
+def xlsx(*rows: Sequence[Any]) -> bytes:
+    """A spreadsheet (xlsx) of ``rows`` on its first sheet, as an upload or an import reads it."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def free_port() -> int:

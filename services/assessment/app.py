@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared import workers
+from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
@@ -20,7 +20,7 @@ from .projections import GRADE_BOARD, TRAINER_BOARD
 SERVICE = "assessment"
 REGISTRY = registry  # ops/services.py and the event catalog look it up by this name
 PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD]
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,6 +29,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="Gradeline assessment",
         routers=[routes.router, reads.router, web.router],
-        migrations=[MIGRATIONS],
+        migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared import workers
+from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
@@ -16,7 +16,7 @@ from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
 from .projections import PAYSLIPS
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 PROJECTIONS = [PAYSLIPS]
 
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
@@ -28,6 +28,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="Gradeline compensation",
         routers=[routes.router, reads.router, downloads.router],
-        migrations=[MIGRATIONS],
+        migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

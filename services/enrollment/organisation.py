@@ -11,9 +11,10 @@ moment ago refuses it (docs/adr/0014-organisation-as-events.md). Who may call is
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.commands import CommandContext
+from shared.decider import Decider
 from shared.execution import Aggregates, Outcome
 
 from .domain import branch as branches
@@ -29,6 +30,8 @@ from .domain.commands import (
 )
 from .domain.staff import STAFF, Staff
 
+S = TypeVar("S")
+
 
 async def find_branch(
     aggregates: Aggregates, branch_id: str, *, conn: Any = None
@@ -43,14 +46,8 @@ async def register_branch(
     aggregates: Aggregates, command: RegisterBranch, context: CommandContext, *, conn: Any = None
 ) -> Outcome[Branch]:
     """BranchRegistered; an id registered before is a 409."""
-    return await aggregates.execute(
-        BRANCH,
-        branches.stream_id(command.branch_id),
-        command,
-        context.meta(command.branch_id),
-        creates=True,
-        conn=conn,
-    )
+    stream = branches.stream_id(command.branch_id)
+    return await _register(aggregates, BRANCH, stream, command, context, conn)
 
 
 async def rename_branch(
@@ -84,14 +81,8 @@ async def register_staff(
 ) -> Outcome[Staff]:
     """StaffRegistered at a registered, open branch (R-2); an id registered before is a 409."""
     found = await find_branch(aggregates, command.branch_id, conn=conn)
-    return await aggregates.execute(
-        STAFF,
-        staff_members.stream_id(command.staff_id),
-        replace(command, branch=found),
-        context.meta(command.branch_id),
-        creates=True,
-        conn=conn,
-    )
+    stream = staff_members.stream_id(command.staff_id)
+    return await _register(aggregates, STAFF, stream, replace(command, branch=found), context, conn)
 
 
 async def record_leaving(
@@ -103,4 +94,19 @@ async def record_leaving(
     branch_id = state.profile.branch_id if state.profile is not None else None
     return await aggregates.execute(
         STAFF, stream, command, context.meta(branch_id), expected_version=context.expected
+    )
+
+
+async def _register(
+    aggregates: Aggregates,
+    decider: Decider[Any, S],
+    stream_id: str,
+    command: RegisterBranch | RegisterStaff,
+    context: CommandContext,
+    conn: Any,
+) -> Outcome[S]:
+    """The first events of a new stream, recorded under the command's branch; a stream that has
+    events already is a 409."""
+    return await aggregates.execute(
+        decider, stream_id, command, context.meta(command.branch_id), creates=True, conn=conn
     )

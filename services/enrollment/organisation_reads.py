@@ -7,13 +7,14 @@ are read by those who plan training and exams (:data:`.audiences.STAFF_READERS`)
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
 from shared.auth import CurrentPrincipal, Principal
-from shared.decider import NotFound
+from shared.decider import Decider, NotFound
 from shared.execution import app_aggregates
 from shared.requests import KeyCursor, encode_cursor, etag
 
@@ -37,17 +38,39 @@ StaffReader = Annotated[Principal, Depends(audiences.STAFF_READERS.gate())]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
+class _Registrable(Protocol):
+    @property
+    def status(self) -> object:
+        """None until registered."""
+
+
+R = TypeVar("R", bound=_Registrable)
+P = TypeVar("P", bound=BaseModel)
+
+
+async def _registered(
+    request: Request, response: Response, decider: Decider[Any, R], stream_id: str, missing: str
+) -> tuple[R, int]:
+    """A branch or member of staff read from its own stream, with its version as the ETag to
+    change it with; 404 saying ``missing`` until it is registered."""
+    aggregates = app_aggregates(request.app.state, registry)
+    state, version = await aggregates.load(decider, stream_id)
+    if state.status is None:
+        raise NotFound(missing)
+    response.headers["ETag"] = etag(version)
+    return state, version
+
+
 @router.get("/branches/{branch_id}")
 async def get_branch(
     branch_id: BranchIdPath, principal: CurrentPrincipal, request: Request, response: Response
 ) -> BranchView:
     """A registered branch, read from its own stream; its ETag is the version to rename or
     close it with."""
-    aggregates = app_aggregates(request.app.state, registry)
-    state, version = await aggregates.load(branches.BRANCH, branches.stream_id(branch_id))
-    if state.branch_id is None:
-        raise NotFound(f"no branch {branch_id}")
-    response.headers["ETag"] = etag(version)
+    stream = branches.stream_id(branch_id)
+    state, version = await _registered(
+        request, response, branches.BRANCH, stream, f"no branch {branch_id}"
+    )
     return BranchView.of(state, version)
 
 
@@ -70,8 +93,7 @@ async def list_branches(
 ) -> BranchPage:
     """The registered branches by id, with their names (zh and en) and whether they are open."""
     rows = await request.app.state.pool.fetch(_BRANCHES, kind, status, cursor, limit + 1)
-    items, next_cursor = _page(rows, limit, "branch_id")
-    return BranchPage.model_validate({"items": items, "next_cursor": next_cursor})
+    return _page(BranchPage, rows, limit, "branch_id")
 
 
 @router.get("/staff/{staff_id}")
@@ -80,11 +102,10 @@ async def get_staff(
 ) -> StaffView:
     """A member of staff, read from its own stream; its ETag is the version to record its
     leaving with."""
-    aggregates = app_aggregates(request.app.state, registry)
-    state, version = await aggregates.load(staff_members.STAFF, staff_members.stream_id(staff_id))
-    if state.profile is None:
-        raise NotFound(f"no staff {staff_id}")
-    response.headers["ETag"] = etag(version)
+    stream = staff_members.stream_id(staff_id)
+    state, version = await _registered(
+        request, response, staff_members.STAFF, stream, f"no staff {staff_id}"
+    )
     return StaffView.of(state, version)
 
 
@@ -112,12 +133,13 @@ async def list_staff(
     or gone; every filter is optional."""
     pool: asyncpg.Pool = request.app.state.pool
     rows = await pool.fetch(_STAFF, department, role, branch_id, status, cursor, limit + 1)
-    items, next_cursor = _page(rows, limit, "staff_id")
-    return StaffPage.model_validate({"items": items, "next_cursor": next_cursor})
+    return _page(StaffPage, rows, limit, "staff_id")
 
 
-def _page(rows: list[Any], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's rows, and the cursor of the next page (None: this is the last)."""
+def _page(page: type[P], rows: list[Any], limit: int, key: str) -> P:
+    """The page of the first ``limit`` rows (of ``limit + 1`` fetched), and the cursor of the
+    next page (None: this is the last)."""
     items = [dict(r) for r in rows[:limit]]
     more = len(rows) > limit
-    return items, encode_cursor(items[-1][key]) if more else None
+    next_cursor = encode_cursor(items[-1][key]) if more else None
+    return page.model_validate({"items": items, "next_cursor": next_cursor})

@@ -5,14 +5,15 @@ command -> :mod:`.organisation` -> response; the rules live in ``domain/branch.p
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
 from shared.auth import Role
-from shared.commands import Write, WriteDependency, writer
-from shared.execution import transaction
+from shared.commands import CommandContext, Write, WriteDependency, writer
+from shared.execution import Aggregates, transaction
 from shared.idempotency import IDEMPOTENCY_HEADER
 
 from . import imports, organisation
@@ -119,13 +120,7 @@ async def import_branches(write: Creation) -> Imported:
     """Register the branches of a spreadsheet (columns ``branch_id``/编号, ``kind``/类型,
     ``name_zh``/中文名称, ``name_en``/英文名称): all of them, or, when any row is bad, none; the
     422 then lists every problem by row and column."""
-    ids = await imports.import_branches(
-        write.aggregates(registry),
-        await write.request.body(),
-        write,
-        partial(transaction, write.app_state.pool),
-    )
-    return Imported(imported=len(ids), ids=ids)
+    return await _imported(imports.import_branches, write)
 
 
 @router.post("/imports/staff", status_code=201, openapi_extra=UPLOAD)
@@ -133,7 +128,15 @@ async def import_staff(write: Creation) -> Imported:
     """Register the staff of a spreadsheet (columns ``staff_id``/工号, ``name``/姓名,
     ``department``/部门, ``roles``/角色, ``branch_id``/网点编号): everyone, or, when any row is
     bad, no one; the 422 then lists every problem by row and column."""
-    ids = await imports.import_staff(
+    return await _imported(imports.import_staff, write)
+
+
+Importer = Callable[[Aggregates, bytes, CommandContext, imports.Transaction], Awaitable[list[str]]]
+
+
+async def _imported(importer: Importer, write: Write) -> Imported:
+    """What ``importer`` registered of the request's spreadsheet, in one transaction."""
+    ids = await importer(
         write.aggregates(registry),
         await write.request.body(),
         write,

@@ -7,6 +7,7 @@ digits, ``_ . -``; at most 64): they become stream ids and URL path segments.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -74,17 +75,9 @@ class BranchView(BaseModel):
 
     @classmethod
     def of(cls, state: Branch, version: int) -> BranchView:
+        """The registered branch's fields, by name."""
         assert state.branch_id is not None and state.kind is not None and state.status
-        return cls(
-            branch_id=state.branch_id,
-            kind=state.kind,
-            name_zh=state.name_zh,
-            name_en=state.name_en,
-            status=state.status,
-            closed_on=state.closed_on,
-            closing_reason=state.closing_reason,
-            version=version,
-        )
+        return cls.model_validate({**asdict(state), "status": state.status, "version": version})
 
 
 class BranchPage(BaseModel):
@@ -104,18 +97,10 @@ class StaffView(BaseModel):
 
     @classmethod
     def of(cls, state: Staff, version: int) -> StaffView:
-        p = state.profile
-        assert p is not None and state.status is not None
-        return cls(
-            staff_id=p.staff_id,
-            name=p.name,
-            department=p.department,
-            roles=p.roles,
-            branch_id=p.branch_id,
-            status=state.status,
-            left_on=state.left_on,
-            version=version,
-        )
+        """The fields of the registration, by name, and what became of it since."""
+        assert state.profile is not None and state.status is not None
+        since = {"status": state.status, "left_on": state.left_on, "version": version}
+        return cls.model_validate({**state.profile.model_dump(), **since})
 
 
 class StaffPage(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared import workers
+from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
@@ -17,7 +17,7 @@ from .domain.events import registry as REGISTRY
 from .projections import PROGRESS
 
 SERVICE = "training"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 PROJECTIONS = [PROGRESS]
 
 # ops/services.py (the CLI's catalog, rebuild and verify) looks these up by name.
@@ -30,6 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="Gradeline training",
         routers=[routes.router, reads.router],
-        migrations=[MIGRATIONS],
+        migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

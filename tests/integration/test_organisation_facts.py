@@ -1,12 +1,14 @@
 """The organisation as training, assessment and compensation learn it (shared.directory): each
 keeps branches and staff from enrollment's events in its inbox, exactly once, whatever the order
-and the extra fields, set-wise for a stretch of registrations; its migration also applies the
-organisation events an earlier release kept in the inbox unused."""
+and the extra fields, set-wise for a stretch of registrations; the organisation's migrations
+(one component every consumer lists) also apply the organisation events an earlier release kept
+in the inbox unused."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from services.compensation import consumers as compensation
 from services.training import app as training_app
 from services.training import consumers as training
 from shared import db, directory
-from shared.inbox import handle_batch, handle_once, insert_into_inbox
+from shared.inbox import Handler, handle_batch, handle_once, insert_into_inbox
 from shared.problems import Problem
 from shared.settings import Settings
 from tests.organisation import (
@@ -35,25 +37,30 @@ from tests.organisation import (
 )
 
 CASES = {
+    # service: (its consumer, its migrations: the organisation's, then its own)
     "training": (training.HANDLER, training_app.MIGRATIONS),
     "assessment": (assessment.HANDLER, assessment_app.MIGRATIONS),
     "compensation": (compensation.HANDLER, compensation_app.MIGRATIONS),
 }
 SERVICES = list(CASES)
+# The last of each service's own migrations in the release before the organisation's.
+RELEASED = {"training": "0001", "assessment": "0002", "compensation": "0002"}
 
 
 def older(service: str, root: Path) -> Path:
-    """The service's migrations before the organisation's (an older release)."""
+    """The service's own migrations as the release before the organisation's had them (a copy in
+    a folder of the service's name: the same component)."""
+    own = CASES[service][1][-1]
     folder = root / service / "migrations"
     folder.mkdir(parents=True)
-    for path in sorted(CASES[service][1].glob("*.sql")):
-        if "organisation" not in path.name:
+    for path in sorted(own.glob("*.sql")):
+        if path.name[:4] <= RELEASED[service]:
             shutil.copy(path, folder / path.name)
     return folder
 
 
 async def migrate(pool: asyncpg.Pool, service: str) -> None:
-    await db.migrate(pool, [db.CORE_MIGRATIONS, CASES[service][1]])
+    await db.migrate(pool, [db.CORE_MIGRATIONS, *CASES[service][1]])
 
 
 @pytest.fixture
@@ -79,6 +86,23 @@ async def pools(settings: Settings, tmp_path: Path) -> AsyncIterator[Callable[..
         await db.drop_database(settings.pg_dsn, name)
 
 
+@dataclass(frozen=True)
+class Consumer:
+    """A consuming service's database and handler: what its consumer does with each message."""
+
+    pool: asyncpg.Pool
+    handler: Handler
+
+    async def deliver(self, *events: Any) -> list[bool]:
+        return await deliver_organisation(self.pool, self.handler, *events)
+
+
+@pytest.fixture(params=SERVICES)
+async def consumer(request: pytest.FixtureRequest, pools: Callable[..., Any]) -> Consumer:
+    """Each consuming service in turn, its database freshly migrated."""
+    return Consumer(await pools(request.param), CASES[request.param][0])
+
+
 async def branches(pool) -> dict[str, tuple[Any, ...]]:
     rows = await pool.fetch(
         "SELECT branch_id, kind, name_zh, name_en, status, closed_on::text FROM branches"
@@ -93,14 +117,12 @@ async def staff(pool) -> dict[str, tuple[Any, ...]]:
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_a_branch_registered_renamed_and_closed_is_kept_once(service, pools):
-    handler = CASES[service][0]
-    pool = await pools(service)
+async def test_a_branch_registered_renamed_and_closed_is_kept_once(consumer):
+    pool = consumer.pool
     registered = branch_registered("bo-east")
     registered = registered._replace(data={**registered.data, "region": "east"})  # ignored
-    assert await deliver_organisation(pool, handler, registered) == [True]
-    assert await deliver_organisation(pool, handler, registered) == [False]  # redelivered
+    assert await consumer.deliver(registered) == [True]
+    assert await consumer.deliver(registered) == [False]  # redelivered
     assert (await branches(pool))["bo-east"] == (
         "branch_office",
         *standard_names("bo-east"),
@@ -108,8 +130,8 @@ async def test_a_branch_registered_renamed_and_closed_is_kept_once(service, pool
         None,
     )
 
-    await deliver_organisation(pool, handler, branch_renamed("bo-east", "华东大区", "East Region"))
-    await deliver_organisation(pool, handler, branch_closed("bo-east", "2026-04-30", version=3))
+    await consumer.deliver(branch_renamed("bo-east", "华东大区", "East Region"))
+    await consumer.deliver(branch_closed("bo-east", "2026-04-30", version=3))
     assert (await branches(pool))["bo-east"] == (
         "branch_office",
         "华东大区",
@@ -129,53 +151,40 @@ async def test_a_branch_registered_renamed_and_closed_is_kept_once(service, pool
     }
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_an_older_rename_arriving_late_does_not_roll_the_names_back(service, pools):
+async def test_an_older_rename_arriving_late_does_not_roll_the_names_back(consumer):
     """Applied directly (a backfill, a replay): the names follow the highest version."""
-    handler = CASES[service][0]
-    pool = await pools(service)
-    await deliver_organisation(
-        pool,
-        handler,
+    await consumer.deliver(
         branch_registered("hq"),
         branch_renamed("hq", "集团总部", "Group HQ", version=3),
         branch_renamed("hq", "总部二", "HQ two", version=2),
     )
-    assert (await branches(pool))["hq"][1:3] == ("集团总部", "Group HQ")
+    assert (await branches(consumer.pool))["hq"][1:3] == ("集团总部", "Group HQ")
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_an_unknown_branch_is_a_422_naming_the_field(service, pools):
-    handler = CASES[service][0]
-    pool = await pools(service)
+async def test_an_unknown_branch_is_a_422_naming_the_field(consumer):
     with pytest.raises(Problem) as refused:
-        await directory.require_known_branch(pool, "bo-new")
+        await directory.require_known_branch(consumer.pool, "bo-new")
     assert refused.value.status == 422
     assert refused.value.body()["errors"][0]["field"] == "query.branch_id"
     assert refused.value.body()["errors"][0]["type"] == "unknown_branch"
-    await deliver_organisation(pool, handler, branch_registered("bo-new"))  # seconds later
-    await directory.require_known_branch(pool, "bo-new")
-    await directory.require_known_branch(pool, None)  # no filter: nothing to check
+    await consumer.deliver(branch_registered("bo-new"))  # seconds later
+    await directory.require_known_branch(consumer.pool, "bo-new")
+    await directory.require_known_branch(consumer.pool, None)  # no filter: nothing to check
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_staff_registered_and_left_keep_their_names(service, pools):
-    handler = CASES[service][0]
-    pool = await pools(service)
-    await deliver_organisation(
-        pool,
-        handler,
+async def test_staff_registered_and_left_keep_their_names(consumer):
+    await consumer.deliver(
         staff_registered("tr-x", "孙老师", roles=("trainer", "examiner"), branch_id="bo-east"),
         staff_left("tr-x", "2026-05-31"),
     )
-    assert (await staff(pool))["tr-x"] == (
+    assert (await staff(consumer.pool))["tr-x"] == (
         "孙老师",
         "technical",
         ["trainer", "examiner"],
         "bo-east",
         "2026-05-31",
     )
-    assert await directory.staff_names(pool, ["tr-x", "tr-unknown"]) == {"tr-x": "孙老师"}
+    assert await directory.staff_names(consumer.pool, ["tr-x", "tr-unknown"]) == {"tr-x": "孙老师"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -217,6 +226,8 @@ async def test_the_migration_applies_organisation_events_an_older_release_kept(s
     async with pool.acquire() as conn:
         await insert_into_inbox(conn, kept)
     await migrate(pool, service)
+    component = "SELECT version FROM schema_migrations WHERE component = 'organisation'"
+    assert await pool.fetchval(component) == "0001_organisation.sql"  # one for the consumers
     assert await branches(pool) == {
         "bo-east": ("branch_office", "华东大区", "East Region", "open", None),
         "dl-south": ("dealer", *standard_names("dl-south"), "closed", "2026-02-28"),

@@ -95,8 +95,8 @@ async def pools(settings: Settings) -> AsyncIterator[Callable[[str, str], Any]]:
         name = f"{settings.namespace}_{service}_{label}"
         await db.ensure_database(settings.pg_dsn, name)
         pool = await db.create_pool(db.dsn_for_database(settings.pg_dsn, name), size=2)
-        migrations: Path = CASES[service][1]
-        await db.migrate(pool, [db.CORE_MIGRATIONS, migrations])
+        migrations: list[Path] = CASES[service][1]
+        await db.migrate(pool, [db.CORE_MIGRATIONS, *migrations])
         made.append((name, pool))
         return pool
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from contextlib import AsyncExitStack
 
 import jwt
@@ -23,7 +22,7 @@ from services.training.app import create_app as training_app
 from shared.auth import BearerPrincipal, Role, mint_token
 from shared.problems import PROBLEM_JSON
 from shared.settings import Settings
-from tests.support import running
+from tests.support import fresh_settings, running
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -63,19 +62,9 @@ NO_TOKEN_HEADERS = {
 
 
 def settings_for(pg_dsn: str, amqp_url: str, **changes) -> Settings:
-    namespace = "t" + uuid.uuid4().hex[:12]
-    return Settings(
-        pg_dsn=pg_dsn,
-        amqp_url=amqp_url,
-        namespace=namespace,
-        environment="test",
-        jwt_secret="authenticate-first-secret-of-32-bytes-" + namespace,
-        seal_key="authenticate-first-seal-key-of-32-bytes-" + namespace,
-        poll_interval_seconds=0.01,
-        pool_size=3,
-        consumer_partitions=1,
-        workers=[],
-        **changes,
+    """The four apps' settings: small pools, one partition, no background workers."""
+    return fresh_settings(
+        pg_dsn, amqp_url, pool_size=3, consumer_partitions=1, workers=[], **changes
     )
 
 

@@ -9,7 +9,6 @@ so the world is ready at once and does not wait on the bus. Callers act from ``n
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -29,7 +28,14 @@ from tests.integration.assessment.helpers import Assessment, delete_topology
 from tests.integration.compensation import upstream
 from tests.integration.training.helpers import deliver, enrolled, stage
 from tests.organisation import teach_branches
-from tests.support import RunningService, mandatory_stages, ok, register_branches, running
+from tests.support import (
+    RunningService,
+    fresh_settings,
+    mandatory_stages,
+    ok,
+    register_branches,
+    running,
+)
 
 from .matrix import SERVICES
 
@@ -43,21 +49,6 @@ APPS = {
     "assessment": assessment_app,
     "compensation": compensation_app,
 }
-
-
-def world_settings(pg_dsn: str, amqp_url: str) -> Settings:
-    namespace = "t" + uuid.uuid4().hex[:12]
-    return Settings(
-        pg_dsn=pg_dsn,
-        amqp_url=amqp_url,
-        namespace=namespace,
-        environment="test",
-        jwt_secret="security-matrix-secret-of-32-bytes-or-more-" + namespace,
-        seal_key="security-matrix-seal-key-of-32-bytes-" + namespace,
-        poll_interval_seconds=0.01,
-        pool_size=3,
-        consumer_partitions=1,
-    )
 
 
 @dataclass
@@ -142,7 +133,7 @@ def enrolment(branch: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
-    settings = world_settings(pg_dsn, amqp_url)
+    settings = fresh_settings(pg_dsn, amqp_url, pool_size=3, consumer_partitions=1)
     try:
         async with AsyncExitStack() as stack:
             services = {

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from shared import db
+from shared import db, directory
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = sorted(
     path
-    for folder in [db.CORE_MIGRATIONS, *ROOT.glob("services/*/migrations")]
+    for folder in [db.CORE_MIGRATIONS, directory.MIGRATIONS, *ROOT.glob("services/*/migrations")]
     for path in folder.glob("*.sql")
 )
 DEFINITIONS = db.CORE_MIGRATIONS.parent / "sql"

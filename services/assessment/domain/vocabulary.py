@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# R-5; the grading policy names the five that score the practical exam (R-16).
+from shared.departments import Department as Department
+
 
 class Education(StrEnum):
     """R-4 education levels; ``rank`` orders them (high school and 中专 share a rank)."""
@@ -62,18 +65,6 @@ def grade_rank(position: Position | None, level: Level | None) -> int:
     if position is None or level is None:
         return -1
     return position.rank * len(Level) + level.rank
-
-
-class Department(StrEnum):
-    """R-5 departments; the policy names the five that score the practical exam (R-16)."""
-
-    TECHNICAL = "technical"  # 技术部
-    PROCESS_ENGINEERING = "process_engineering"  # 工艺工程部
-    SYSTEM = "system"  # 体系部
-    AFTER_SALES = "after_sales"  # 售后部
-    HR = "hr"  # 人力资源部
-    PRODUCTION = "production"  # 生产部
-    QUALITY = "quality"  # 品管
 
 
 class ExamKind(StrEnum):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.departments import Department as Department  # R-5: where the staff work
+
 
 class Category(StrEnum):
     """R-1 trainee categories."""
@@ -51,18 +53,6 @@ class BranchStatus(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
-
-
-class Department(StrEnum):
-    """R-5 departments: where the staff who train and examine work."""
-
-    TECHNICAL = "technical"  # 技术部
-    PROCESS_ENGINEERING = "process_engineering"  # 工艺工程部
-    SYSTEM = "system"  # 体系部 (quality system)
-    AFTER_SALES = "after_sales"  # 售后部
-    HR = "hr"  # 人力资源部
-    PRODUCTION = "production"  # 生产部
-    QUALITY = "quality"  # 品管
 
 
 class StaffRole(StrEnum):

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Department(StrEnum):
-    """R-5 departments."""
-
-    TECHNICAL = "technical"  # 技术部
-    PROCESS_ENGINEERING = "process_engineering"  # 工艺工程部
-    SYSTEM = "system"  # 体系部 (quality system)
-    AFTER_SALES = "after_sales"  # 售后部
-    HR = "hr"  # 人力资源部
-    PRODUCTION = "production"  # 生产部
-    QUALITY = "quality"  # 品管
+from shared.departments import Department as Department  # R-5: the one that teaches a stage
 
 
 class Topic(StrEnum):

@@ -6,21 +6,19 @@ import asyncio
 
 import pytest
 
-from services.enrollment.app import create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
-from tests.support import enrolment, long_secret, register_branches, running
+from tests.support import enrolment, register_branches
 
 CLERK_NORTH = ("clerk-n", Role.BRANCH_CLERK)
 MANAGER = ("mgr", Role.AFTER_SALES_MANAGER)
 
 
 @pytest.fixture
-async def svc(settings):
-    settings = long_secret(settings)
-    async with running(create_app(settings), settings, "enrollment") as service:
-        await register_branches(service)
-        yield service
+async def svc(svc):
+    """The service (conftest) with the demo's branches registered."""
+    await register_branches(svc)
+    return svc
 
 
 def clerk(svc, branch="dl-north"):

@@ -4,32 +4,10 @@ problem by row and column); a repeat of the upload replays its first answer."""
 
 from __future__ import annotations
 
-import io
-
-import pytest
-from openpyxl import Workbook
-
-from services.enrollment.app import create_app
 from shared.auth import Role
-from tests.support import long_secret, ok, register_branches, running
+from tests.support import ok, register_branches, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-async def svc(settings):
-    settings = long_secret(settings)
-    async with running(create_app(settings), settings, "enrollment") as service:
-        yield service
-
-
-def xlsx(*rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def admin(svc, **extra):

@@ -8,10 +8,9 @@ import asyncio
 
 import pytest
 
-from services.enrollment.app import create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
-from tests.support import long_secret, ok, running
+from tests.support import ok
 
 NORTH = {
     "branch_id": "dl-north",
@@ -23,11 +22,10 @@ HQ = {"branch_id": "hq", "kind": "hq", "name_zh": "总部", "name_en": "Head off
 
 
 @pytest.fixture
-async def svc(settings):
-    settings = long_secret(settings)
-    async with running(create_app(settings), settings, "enrollment") as service:
-        await projections_built(service)
-        yield service
+async def svc(svc):
+    """The service (conftest) once its read models are built."""
+    await projections_built(svc)
+    return svc
 
 
 async def projections_built(svc):

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 
 from services.enrollment import imports, organisation
 from services.enrollment.domain import branch, staff
@@ -19,21 +18,12 @@ from services.enrollment.domain.events import registry
 from shared.auth import Role
 from shared.problems import Problem
 from shared.spreadsheets import UnreadableSheet, read_sheet
-from tests.support import given_branches
+from tests.support import given_branches, xlsx
 from tests.unit.fakes import aggregates, caller, recorded, types
 
 ADMIN = caller("admin-1", Role.ADMIN, key="import-1")
 BRANCH_HEADERS = ["branch_id", "kind", "name_zh", "name_en"]
 STAFF_HEADERS = ["工号", "姓名", "部门", "角色", "网点编号"]
-
-
-def xlsx(*rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 @asynccontextmanager

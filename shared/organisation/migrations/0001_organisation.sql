@@ -1,7 +1,8 @@
--- The organisation as this service knows it, learnt from enrollment's events in its inbox
+-- The organisation as a consuming service knows it, learnt from enrollment's events in its inbox
 -- (shared/directory.py): branches and the staff who train and examine, for the names people read
 -- beside the ids, and for the branch ids a query may name (a branch is known once its
--- BranchRegistered arrived: kind IS NOT NULL).
+-- BranchRegistered arrived: kind IS NOT NULL). One component (schema_migrations' `organisation`)
+-- that training, assessment and compensation each apply to their own database.
 --
 -- The names follow the highest version of the branch's stream that carried them (names_version);
 -- a closed branch keeps its row, its names and its history.
@@ -63,14 +64,3 @@ FROM (SELECT DISTINCT ON (envelope -> 'data' ->> 'staff_id') envelope -> 'data' 
       FROM inbox WHERE service = 'enrollment' AND type = 'StaffLeft'
       ORDER BY envelope -> 'data' ->> 'staff_id', version DESC) gone
 WHERE gone.d ->> 'staff_id' = s.staff_id;
-
--- People's names beside their ids in payroll and fee exports: the employee's name, from its
--- TraineeEnrolled (the latest one the inbox holds, for employees known before this migration).
-ALTER TABLE known_employees ADD COLUMN name text;
-UPDATE known_employees k SET name = enrolled.name
-FROM (SELECT DISTINCT ON (envelope -> 'data' ->> 'trainee_id')
-             envelope -> 'data' ->> 'trainee_id' AS employee_id,
-             envelope -> 'data' ->> 'name' AS name
-      FROM inbox WHERE service = 'enrollment' AND type = 'TraineeEnrolled'
-      ORDER BY envelope -> 'data' ->> 'trainee_id', seq DESC) enrolled
-WHERE enrolled.employee_id = k.employee_id;
