@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from shared.requests import RequestBody
+from shared.requests import RegisteredBranch, RequestBody, Score, decimal_schema
 
 from .domain.trainee import Trainee
 from .domain.vocabulary import Category, Education, PlanLevel, Position, Status
@@ -21,7 +21,6 @@ from .domain.vocabulary import Category, Education, PlanLevel, Position, Status
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 TraineeId = Annotated[str, Field(pattern=ID_PATTERN)]
 TraineeIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1)]
 
 
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
@@ -31,9 +30,13 @@ class EnrollRequest(Body):
     trainee_id: TraineeId | None = None
     name: str = Field(min_length=1, max_length=200)
     category: Category
-    branch_id: str = Field(min_length=1, max_length=64)
+    branch_id: RegisteredBranch
     education: Education
-    experience_years: Decimal = Field(ge=0, le=70, decimal_places=1)
+    experience_years: Annotated[
+        Decimal,
+        Field(ge=0, le=70, decimal_places=1),
+        decimal_schema(r"^(70(\.0)?|[1-6]?[0-9](\.[0-9])?)$", 1, minimum=0, maximum=70),
+    ]
     certificates: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=50)
     product_series: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
     enrolled_on: date

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from shared.requests import RequestBody
+from shared.requests import RequestBody, decimal_schema
 
 from .domain.events import StageSpec
 from .domain.vocabulary import Department, PlanStatus, StageStatus, Topic
@@ -27,6 +27,8 @@ StageNoPath = Annotated[int, Path(ge=1, le=999)]
 StageNo = Annotated[int, Field(ge=1, le=999)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Note = Annotated[str, Field(max_length=2000)]
+# Above 0, at most 24, two decimals: "24", "7.5", "0.25"
+_HOURS = r"^(24(\.00?)?|(0?[1-9]|1[0-9]|2[0-3])(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 
 
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
@@ -62,7 +64,11 @@ class DayBody(Body):
     date: dt.date
     content: Text
     method: Note
-    hours: Decimal = Field(gt=0, le=24, decimal_places=2)
+    hours: Annotated[
+        Decimal,
+        Field(gt=0, le=24, decimal_places=2),
+        decimal_schema(_HOURS, 2, exclusiveMinimum=0, maximum=24),
+    ]
     performance: Note
     effect: Note
 
