@@ -178,6 +178,11 @@ def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | in
 
 
 NO_NUL = "^[^\\x00]*$"
+# What str.strip() takes away (the characters str.isspace() holds).
+_SPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NotBlank = Field(json_schema_extra={"pattern": f"^[^\\x00]*[^\\x00{_SPACE}][^\\x00]*$"})
+"""Text the decider trims and refuses when nothing is left (its 422 names the field and rule),
+said in the OpenAPI only: some character other than white space, and no NUL (as all text)."""
 
 
 def _declare_no_nul(schema: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJson
 from pydantic_core import PydanticCustomError
 
 from shared.events import Envelope, JsonDict
-from shared.requests import RequestBody
+from shared.requests import NotBlank, RequestBody
 from shared.requests import Score as AnyScore
 
 from .domain.assessment import TraineeAssessment
@@ -40,7 +40,7 @@ def exact(score: Decimal) -> Decimal:
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 Score = Annotated[AnyScore, AfterValidator(exact)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
 # The departments that score the practical exam in some version of the policy: what the
 # OpenAPI offers. The decider checks the version in force, and its 422 cites R-16.
 _PRACTICAL = WithJsonSchema(
@@ -68,7 +68,7 @@ Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 class OpenSessionBody(Body):
     session_id: Id
-    product_series: str = Field(min_length=1, max_length=100)
+    product_series: Annotated[str, Field(min_length=1, max_length=100), NotBlank]
     held_on: date
 
 

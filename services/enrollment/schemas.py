@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from shared.requests import RegisteredBranch, RequestBody, Score, decimal_schema
+from shared.requests import NotBlank, RegisteredBranch, RequestBody, Score, decimal_schema
 
 from .domain.trainee import Trainee
 from .domain.vocabulary import Category, Education, PlanLevel, Position, Status
@@ -28,7 +28,7 @@ Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 class EnrollRequest(Body):
     trainee_id: TraineeId | None = None
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), NotBlank]
     category: Category
     branch_id: RegisteredBranch
     education: Education
@@ -37,8 +37,12 @@ class EnrollRequest(Body):
         Field(ge=0, le=70, decimal_places=1),
         decimal_schema(r"^(70(\.0)?|[1-6]?[0-9](\.[0-9])?)$", 1, minimum=0, maximum=70),
     ]
-    certificates: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=50)
-    product_series: list[Annotated[str, Field(max_length=100)]] = Field(default=[], max_length=50)
+    certificates: list[Annotated[str, Field(max_length=200), NotBlank]] = Field(
+        default=[], max_length=50
+    )
+    product_series: list[Annotated[str, Field(max_length=100), NotBlank]] = Field(
+        default=[], max_length=50
+    )
     enrolled_on: date
 
 
@@ -48,7 +52,7 @@ class PlacementRequest(Body):
 
 
 class WithdrawRequest(Body):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Annotated[str, Field(min_length=1, max_length=1000), NotBlank]
 
 
 # --- answers --------------------------------------------------------------------------------
