@@ -121,6 +121,9 @@ def _fields(schema: dict[str, Any]) -> str:
         f"`{name}` ({_type(prop)}{'' if name in required else ', optional'})"
         for name, prop in schema.get("properties", {}).items()
     ]
+    if fields and "anyOf" in schema:  # a body needing one of its optional fields
+        wanted = (name for option in schema["anyOf"] for name in option.get("required", ()))
+        fields.append("at least one of " + ", ".join(f"`{name}`" for name in wanted))
     return "; ".join(fields) if fields else _type(schema)
 
 
@@ -135,6 +138,9 @@ def _type(schema: dict[str, Any]) -> str:
     if schema.get("type") == "array":
         return f"list of {_type(schema.get('items', {}))}{_bounds(schema)}"
     kind = schema.get("format") or schema.get("type") or "any"
+    if "propertyNames" in schema:
+        keys, values = schema["propertyNames"], schema.get("additionalProperties", {})
+        kind = f"object of {_type(keys)} to {_type(values)}"
     if "enum" in schema:
         kind = "one of " + ", ".join(f"`{value}`" for value in schema["enum"])
     return f"{kind}{_bounds(schema)}"
@@ -144,10 +150,13 @@ _RANGES = (
     ("minimum", "maximum", "{}"),
     ("minLength", "maxLength", "length {}"),
     ("minItems", "maxItems", "{} items"),
+    ("minProperties", "maxProperties", "{} entries"),
 )
 _LIMITS = {
     "exclusiveMinimum": "> {}",
     "exclusiveMaximum": "< {}",
+    "multipleOf": "multiple of {}",
+    "uniqueItems": "distinct",
     "pattern": "pattern `{}`",
     "default": "default `{}`",
 }

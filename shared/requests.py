@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 from starlette.requests import HTTPConnection
@@ -64,13 +64,33 @@ def command_metadata(
     )
 
 
-# --- money ----------------------------------------------------------------------------------
+# --- decimals: money, scores ----------------------------------------------------------------
+
+
+def decimal_schema(text: str, places: int, **bounds: float) -> WithJsonSchema:
+    """The OpenAPI of a Decimal input as its route reads it: a JSON number within ``bounds``
+    (``minimum``, ``exclusiveMinimum``, ``maximum``) with at most ``places`` decimals, or that
+    number written as text, spelt as ``text`` says. Pydantic's own schema says neither the
+    decimals nor anything of the text (any string), which the route then refuses with a 422."""
+    number = {"type": "number", **bounds, "multipleOf": float(f"1e-{places}")}
+    return WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": text}]})
+
 
 MONEY_MAX = Decimal("999999999.99")
-Money = Annotated[Decimal, Field(ge=0, le=MONEY_MAX, max_digits=11, decimal_places=2)]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=MONEY_MAX, max_digits=11, decimal_places=2),
+    decimal_schema(r"^[0-9]{1,9}(\.[0-9]{1,2})?$", 2, minimum=0, maximum=float(MONEY_MAX)),
+]
 """A money input (yuan): 0 to :data:`MONEY_MAX`, at most two decimals. The bound is far above any
 wage or fee and keeps every sum the services make within ``decimal``'s 28 digits (``1E+26``
 failed there as a 500)."""
+Score = Annotated[
+    Decimal,
+    Field(ge=0, le=100, decimal_places=1),
+    decimal_schema(r"^(100(\.0)?|[0-9]{1,2}(\.[0-9])?)$", 1, minimum=0, maximum=100),
+]
+"""An exam score (R-17): 0 to 100, at most one decimal."""
 
 
 # --- page cursors ---------------------------------------------------------------------------
@@ -119,6 +139,17 @@ PositionCursor = Annotated[int, BeforeValidator(_position_key), _CURSOR_SCHEMA]
 """``?cursor=`` of a list ordered by store position: the last position of the previous page."""
 
 
+# --- ids a route looks up -------------------------------------------------------------------
+
+_ID_SCHEMA = WithJsonSchema({"type": "string", "pattern": f"^{_KEY.pattern}$"})
+RegisteredBranch = Annotated[str, Field(min_length=1, max_length=64), _ID_SCHEMA]
+"""A branch id the route looks up in the registry. The OpenAPI gives the form every id has; the
+route answers any other text as it answers an unknown branch (a 422 naming the field)."""
+BranchQuery = Annotated[Annotated[str, _ID_SCHEMA] | None, Query(max_length=64)]
+"""``?branch_id=`` of a list or board that refuses a branch it does not know (422), as
+:data:`RegisteredBranch`."""
+
+
 def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
     """Where in a decoded JSON value a string holds U+0000 (keys included), or None.
 
@@ -147,6 +178,11 @@ def _nul_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | in
 
 
 NO_NUL = "^[^\\x00]*$"
+# What str.strip() takes away (the characters str.isspace() holds).
+_SPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NotBlank = Field(json_schema_extra={"pattern": f"^[^\\x00]*[^\\x00{_SPACE}][^\\x00]*$"})
+"""Text the decider trims and refuses when nothing is left (its 422 names the field and rule),
+said in the OpenAPI only: some character other than white space, and no NUL (as all text)."""
 
 
 def _declare_no_nul(schema: dict[str, Any]) -> None:
@@ -161,6 +197,20 @@ def _declare_no_nul(schema: dict[str, Any]) -> None:
         _declare_no_nul(schema["items"])
     for prop in schema.get("properties", {}).values():
         _declare_no_nul(prop)
+
+
+def one_of_them_given(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """The JSON schema of a body (its ``json_schema_extra``) needing at least one of the
+    optional ``fields`` given, not null: :class:`RequestBody`'s, saying that too."""
+
+    def declare(schema: dict[str, Any]) -> None:
+        _declare_no_nul(schema)
+        schema["anyOf"] = [
+            {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+            for field in fields
+        ]
+
+    return declare
 
 
 class RequestBody(BaseModel):

@@ -13,17 +13,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from shared.events import Envelope, JsonDict
-from shared.requests import RequestBody
+from shared.requests import NotBlank, RequestBody
+from shared.requests import Score as AnyScore
 
 from .domain.assessment import TraineeAssessment
 from .domain.dispute import GradeDispute
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed
 from .domain.session import ExamSession
 from .domain.vocabulary import Disposition, DisputeOutcome, ExamKind, Level, Position
+from .policy.grading import GRADING
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # no "/": ids become stream ids and URL path segments
 
@@ -37,8 +39,17 @@ def exact(score: Decimal) -> Decimal:
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
-Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=1), AfterValidator(exact)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+Score = Annotated[AnyScore, AfterValidator(exact)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), NotBlank]
+# The departments that score the practical exam in some version of the policy: what the
+# OpenAPI offers. The decider checks the version in force, and its 422 cites R-16.
+_PRACTICAL = WithJsonSchema(
+    {
+        "type": "string",
+        "enum": list(dict.fromkeys(d for v in GRADING.versions for d in v.practical_departments)),
+    }
+)
+PracticalDepartment = Annotated[str, _PRACTICAL]
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -57,7 +68,7 @@ Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 class OpenSessionBody(Body):
     session_id: Id
-    product_series: str = Field(min_length=1, max_length=100)
+    product_series: Annotated[str, Field(min_length=1, max_length=100), NotBlank]
     held_on: date
 
 
@@ -68,7 +79,7 @@ class WrittenBody(Body):
 
 class PracticalBody(Body):
     trainee_id: Id
-    department: str = Field(min_length=1, max_length=64)
+    department: Annotated[str, Field(min_length=1, max_length=64), _PRACTICAL]
     score: Score
 
 
@@ -89,7 +100,7 @@ class DisputeBody(Body):
 class ResolveBody(Body):
     outcome: DisputeOutcome
     written: Score | None = None
-    practical: dict[str, Score] | None = Field(default=None, max_length=10)
+    practical: dict[PracticalDepartment, Score] | None = Field(default=None, max_length=10)
 
 
 # --- answers: every field a route answers today, typed (decimals as exact strings) -----------

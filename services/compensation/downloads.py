@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from shared import directory
 from shared.auth import Principal
+from shared.requests import BranchQuery
 
 from .audiences import FEE_READERS, FeeReader, PayrollReader
 from .domain.months import Month
 from .export import CSV, XLSX, Header, Table, fee_table, fine_table, payroll_table, to_csv, to_xlsx
 from .names import named_fees, named_fines, named_payroll
-from .reads import BranchQuery, fee_rows, fine_rows, month_events, payroll_json
+from .reads import fee_rows, fine_rows, month_events, payroll_json
 from .schemas import MonthPath
 
 router = APIRouter(tags=["payroll"])

@@ -23,7 +23,7 @@ from shared import directory
 from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import forbidden, not_found
-from shared.requests import Now, PositionCursor, encode_cursor, etag
+from shared.requests import BranchQuery, Now, PositionCursor, encode_cursor, etag
 
 from .audiences import FEE_READERS, PAY_READERS, FeeReader, PayReader, PayrollReader
 from .domain.account import PAY_ACCOUNT, account_stream
@@ -46,7 +46,6 @@ from .schemas import (
 )
 
 router = APIRouter()
-BranchQuery = Annotated[str | None, Query(max_length=64)]
 
 
 @router.get("/employees/{employee_id}/pay-rate", response_model=PayRateAnswer, tags=["employees"])

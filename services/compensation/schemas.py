@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from shared.auth import Role
 from shared.commands import Write, writer
 from shared.events import Event, JsonDict
-from shared.requests import Money, RequestBody
+from shared.requests import Money, RequestBody, decimal_schema
 
 from .domain.events import BranchFeeCharged, PayRateSet, PayslipIssued, TrainerFineIssued
 from .domain.money import CENT
@@ -46,7 +46,11 @@ class PieceRateRequest(Body):
 
 class PerformanceRequest(Body):
     month: MonthText
-    rating: Decimal = Field(ge=0, le=100, decimal_places=2)  # R-27, a percentage
+    rating: Annotated[  # R-27, a percentage
+        Decimal,
+        Field(ge=0, le=100, decimal_places=2),
+        decimal_schema(r"^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$", 2, minimum=0, maximum=100),
+    ]
 
 
 class RunRequest(Body):

@@ -12,9 +12,9 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.requests import RequestBody
+from shared.requests import RequestBody, one_of_them_given
 
 from .domain.branch import Branch
 from .domain.staff import Staff
@@ -37,6 +37,7 @@ class RegisterBranchRequest(RequestBody):
 class RenameBranchRequest(RequestBody):
     """The names to change (either or both); the other stays as it is."""
 
+    model_config = ConfigDict(json_schema_extra=one_of_them_given("name_zh", "name_en"))
     name_zh: Name | None = None
     name_en: Name | None = None
 
@@ -50,7 +51,9 @@ class RegisterStaffRequest(RequestBody):
     staff_id: Id
     name: Name
     department: Department
-    roles: list[StaffRole] = Field(min_length=1, max_length=2)
+    roles: list[StaffRole] = Field(
+        min_length=1, max_length=2, json_schema_extra={"uniqueItems": True}
+    )
     branch_id: Id
 
 

@@ -18,7 +18,7 @@ from shared.auth import Principal
 from shared.decider import NotFound
 from shared.execution import Aggregates, app_aggregates
 from shared.problems import validation_failed
-from shared.requests import KeyCursor, encode_cursor, etag
+from shared.requests import BranchQuery, KeyCursor, encode_cursor, etag
 
 from . import audiences
 from .domain.events import registry
@@ -91,7 +91,7 @@ async def directory_page(
 async def list_trainees(
     principal: Lister,
     request: Request,
-    branch_id: Annotated[str | None, Query(max_length=64)] = None,
+    branch_id: BranchQuery = None,
     category: Category | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: KeyCursor | None = None,

@@ -15,14 +15,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from shared import directory
 from shared.auth import Principal, require_roles
 from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import not_found
-from shared.requests import Now, etag
+from shared.requests import BranchQuery, Now, etag
 
 from .audiences import PLAN_READERS, PROGRESS_BOARD, may_read
 from .domain import plan
@@ -138,7 +138,7 @@ async def progress_board(
     principal: BoardReader,
     request: Request,
     now: Now,
-    branch_id: Annotated[str | None, Query(max_length=64)] = None,
+    branch_id: BranchQuery = None,
 ) -> ProgressBoard:
     """Plans by status, overdue stages, disputes and send-backs per branch; per trainer, the
     disputes, dissents, send-backs and demerits held against them (for one branch: its trainees).

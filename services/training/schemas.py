@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from shared.requests import RequestBody
+from shared.requests import NotBlank, RequestBody, decimal_schema
 
 from .domain.events import StageSpec
 from .domain.vocabulary import Department, PlanStatus, StageStatus, Topic
@@ -25,8 +25,10 @@ TraineeIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 TrainerIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 StageNoPath = Annotated[int, Path(ge=1, le=999)]
 StageNo = Annotated[int, Field(ge=1, le=999)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), NotBlank]  # trimmed, then required
 Note = Annotated[str, Field(max_length=2000)]
+# Above 0, at most 24, two decimals: "24", "7.5", "0.25"
+_HOURS = r"^(24(\.00?)?|(0?[1-9]|1[0-9]|2[0-3])(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 
 
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
@@ -36,7 +38,7 @@ class StageBody(Body):
     """One row of the plan table 培训计划表 (R-8)."""
 
     no: StageNo
-    content: Annotated[str, Field(min_length=1, max_length=500)]
+    content: Annotated[str, Field(min_length=1, max_length=500), NotBlank]
     department: Department
     trainer_id: Id
     product_series: Annotated[str, Field(max_length=100)] | None = None
@@ -62,7 +64,11 @@ class DayBody(Body):
     date: dt.date
     content: Text
     method: Note
-    hours: Decimal = Field(gt=0, le=24, decimal_places=2)
+    hours: Annotated[
+        Decimal,
+        Field(gt=0, le=24, decimal_places=2),
+        decimal_schema(_HOURS, 2, exclusiveMinimum=0, maximum=24),
+    ]
     performance: Note
     effect: Note
 

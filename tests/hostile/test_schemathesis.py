@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.idempotency import IDEMPOTENCY_HEADER, KEY_PATTERN
+from tests.hostile.refusals import positive_data_acceptance_where_schemas_can_say
 from tests.security.matrix import MATRIX, SERVICES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -176,13 +177,6 @@ async def auth_is_enforced(running: Any, kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-def conforming_only(services: tuple[str, ...], reason: str) -> list[Any]:
-    """The services, those of ``services`` expected to fail (xfail, not strict: they pass once
-    their fix lands)."""
-    xfail = pytest.mark.xfail(strict=False, reason=reason)
-    return [pytest.param(s, marks=xfail) if s in services else s for s in SERVICES]
-
-
 async def failed_requests(world: Any, service: str, checks: list[Any]) -> list[str]:
     """Coverage-phase and generated cases of every operation of ``service``, sent with a token
     the matrix admits; each request that failed one of ``checks`` (or ignored_auth), described."""
@@ -223,10 +217,12 @@ async def test_schemathesis_checks_all_find_nothing_but_rejected_valid_data(worl
     assert not failures, f"{len(failures)} failed:\n" + "\n".join(failures[:30])
 
 
-@pytest.mark.parametrize("service", conforming_only(SERVICES, "see the docstring"))
+@pytest.mark.parametrize("service", SERVICES)
 async def test_schema_valid_requests_are_accepted(world, service):
-    """Positive data acceptance: still fails on every service, for what a schema cannot say
-    (a page cursor this list did not give, an unknown branch or trainee, a stale If-Match: 412)
-    and for decimal inputs whose string form the schema leaves unbounded."""
-    failures = await failed_requests(world, service, [positive_data_acceptance])
+    """Positive data acceptance: a request the schema allows succeeds, or is refused for a
+    reason the check knows (401, 403, 404, 409, 429) or for one no schema can say, which
+    tests/hostile/refusals.py names per operation (a stale If-Match, a page cursor the list did
+    not give, a branch or trainee the registry lacks, a file that is no workbook)."""
+    check = positive_data_acceptance_where_schemas_can_say(service, positive_data_acceptance)
+    failures = await failed_requests(world, service, [check])
     assert not failures, f"{len(failures)} failed:\n" + "\n".join(failures[:30])

@@ -1,0 +1,136 @@
+"""Refusals of schema-valid requests that are right, and that no schema can say: for
+schemathesis' positive data acceptance, which expects a request its schema allows to succeed or
+to be refused for a reason it knows of (401, 403, 404, 409, 429).
+
+Each refusal is recognised by its problem+json (status, ``type``, and the field and kind of
+every entry of ``errors``), and admitted only on the operations it belongs to: a 422 of any
+other kind, or on another operation, still fails the check. Everything a schema *can* say (the
+form of ids, months, dates, decimals, the If-Match header) is said by the services' schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from shared.directory import UNKNOWN_BRANCH
+from shared.problems import ProblemType
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A 422 whose every error names ``field`` with ``kind`` (and ``rule``, and a message
+    ending in ``says``, when given)."""
+
+    field: str
+    kind: str
+    rule: str | None = None
+    says: str | None = None
+
+    def matches(self, problem: dict[str, Any]) -> bool:
+        errors = problem.get("errors") or []
+        return (
+            problem.get("status") == 422
+            and problem.get("type") == ProblemType.VALIDATION.uri
+            and bool(errors)
+            and all(
+                e.get("field") == self.field
+                and e.get("type") == self.kind
+                and (self.rule is None or e.get("rule") == self.rule)
+                and (self.says is None or str(e.get("message")).endswith(self.says))
+                for e in errors
+            )
+        )
+
+
+# The registry decides which branches exist; enrollment's own routes cite R-2, the others know
+# a branch once its registration has arrived from enrollment.
+UNREGISTERED_BRANCH = Refusal("body.branch_id", "domain", "R-2")
+UNREGISTERED_LISTED = Refusal("query.branch_id", "domain", "R-2")
+UNKNOWN_BRANCH_HERE = Refusal("query.branch_id", UNKNOWN_BRANCH)
+# Training knows the trainees enrollment announced; a demerit names one of them (R-13).
+UNKNOWN_TRAINEE = Refusal("body.trainee_id", "domain", "R-13")
+
+
+# A date the request records may not be after today, which the clock decides.
+def _future(field: str, rule: str | None = None) -> Refusal:
+    return Refusal(f"body.{field}", "domain", rule, "is in the future")
+
+
+# The body is an .xlsx workbook: what a file must hold is the import's to say, row by row.
+WORKBOOK_CONTENT = Refusal("file", "import")
+
+# Per (service, method, path): the refusals a schema-valid request may rightly get there.
+BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
+    ("enrollment", "POST", "/trainees"): (UNREGISTERED_BRANCH, _future("enrolled_on", "R-3")),
+    ("enrollment", "GET", "/trainees"): (UNREGISTERED_LISTED,),
+    ("enrollment", "POST", "/staff"): (UNREGISTERED_BRANCH,),
+    ("enrollment", "POST", "/staff/{staff_id}/leave"): (_future("left_on"),),
+    ("enrollment", "POST", "/branches/{branch_id}/close"): (_future("closed_on"),),
+    ("enrollment", "POST", "/imports/branches"): (WORKBOOK_CONTENT,),
+    ("enrollment", "POST", "/imports/staff"): (WORKBOOK_CONTENT,),
+    ("training", "GET", "/board/progress"): (UNKNOWN_BRANCH_HERE,),
+    ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
+    ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
+    ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    ("compensation", "GET", "/branch-fees/{month}"): (UNKNOWN_BRANCH_HERE,),
+    ("compensation", "GET", "/branch-fees/{month}/export.csv"): (UNKNOWN_BRANCH_HERE,),
+    ("compensation", "GET", "/branch-fees/{month}/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
+}
+# A page cursor holds the last key of the page that gave it: one this list did not give is
+# refused, whatever its form.
+FOREIGN_CURSOR = Refusal("query.cursor", "cursor")
+
+
+def _parameters(operation: Any) -> list[dict[str, Any]]:
+    raw = operation.schema.raw_schema["paths"][operation.path][operation.method]
+    parameters: list[dict[str, Any]] = raw.get("parameters", [])
+    return parameters
+
+
+def refused_for_cause(service: str, operation: Any, problem: dict[str, Any]) -> bool:
+    """Whether ``problem`` answers a schema-valid request of ``operation`` rightly: a stale
+    ``If-Match`` (412) where the operation takes one, a cursor the list did not give where it
+    takes one, or one of the operation's :data:`BY_OPERATION` refusals."""
+    names = {p["name"] for p in _parameters(operation)}
+    if problem.get("status") == 412 and "If-Match" in names:
+        return problem.get("type") == ProblemType.PRECONDITION_FAILED.uri
+    refusals = BY_OPERATION.get((service, operation.method.upper(), operation.path), ())
+    if "cursor" in names:
+        refusals = (*refusals, FOREIGN_CURSOR)
+    return any(r.matches(problem) for r in refusals)
+
+
+def headers_as_declared(case: Any) -> bool:
+    """Whether every header parameter the case sends holds to its schema. schemathesis' coverage
+    phase draws header values from letters and digits only; for a pattern needing another
+    character (``If-Match``'s quotes) it has no valid value, and sends an invalid one in cases
+    it labels positive: those are no test of positive data acceptance."""
+    sent = case.headers or {}
+    return all(
+        jsonschema.Draft202012Validator(p["schema"]).is_valid(sent[p["name"]])
+        for p in _parameters(case.operation)
+        if p["in"] == "header" and p["name"] in sent
+    )
+
+
+def positive_data_acceptance_where_schemas_can_say(
+    service: str, check: Callable[..., bool | None]
+) -> Callable[..., bool | None]:
+    """schemathesis' ``check`` (positive data acceptance) but for the refusals above, and for
+    cases that are not positive after all (:func:`headers_as_declared`)."""
+
+    def positive_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:
+        if not headers_as_declared(case):
+            return None
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+        if isinstance(problem, dict) and refused_for_cause(service, case.operation, problem):
+            return None
+        return check(ctx, response, case)
+
+    return positive_data_acceptance
