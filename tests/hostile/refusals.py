@@ -71,6 +71,7 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("enrollment", "POST", "/branches/{branch_id}/close"): (_future("closed_on"),),
     ("enrollment", "POST", "/imports/branches"): (WORKBOOK_CONTENT,),
     ("enrollment", "POST", "/imports/staff"): (WORKBOOK_CONTENT,),
+    ("enrollment", "POST", "/imports/trainees"): (WORKBOOK_CONTENT,),
     ("training", "GET", "/board/progress"): (UNKNOWN_BRANCH_HERE,),
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
