@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -81,23 +80,7 @@ TRAINEES = Layout(
 
 def _with_ids(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
     """Each row without a trainee id gets a new one, as ``POST /trainees`` gives it."""
-    return [(n, {"trainee_id": f"t-{uuid.uuid4().hex[:12]}", **body}) for n, body in rows]
-
-
-def _command(request: EnrollRequest, today: Any) -> EnrollTrainee:
-    assert request.trainee_id is not None  # _with_ids
-    return EnrollTrainee(
-        trainee_id=request.trainee_id,
-        name=request.name,
-        category=request.category,
-        branch_id=request.branch_id,
-        education=request.education,
-        experience_years=request.experience_years,
-        certificates=tuple(request.certificates),
-        product_series=tuple(request.product_series),
-        enrolled_on=request.enrolled_on,
-        today=today,
-    )
+    return [(n, {"trainee_id": handlers.new_trainee_id(), **body}) for n, body in rows]
 
 
 async def import_trainees(
@@ -109,7 +92,7 @@ async def import_trainees(
     mine: list[tuple[int, EnrollTrainee]] = []
     for number, request in valid:
         if handlers.may_enrol(context.principal, request.branch_id):
-            mine.append((number, _command(request, context.today)))
+            mine.append((number, handlers.enrolment(request, context.today)))
         else:
             own = context.principal.branch_id
             message = f"a branch clerk of {own} enrols into {own} only"
