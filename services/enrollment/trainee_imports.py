@@ -13,9 +13,7 @@ closed) that the clerk may not know.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import replace
 from typing import Any
 
 from shared.commands import CommandContext
@@ -26,16 +24,15 @@ from .domain.commands import EnrollTrainee
 from .domain.trainee import TRAINEE, stream_id
 from .imports import (
     Layout,
+    Registered,
     Transaction,
     checked,
     problem,
-    refusals,
-    refused,
-    row_context,
+    register_all,
     rows_of,
     sheet_of,
+    with_branches,
 )
-from .organisation import find_branch
 from .schemas import EnrollRequest
 
 TRAINEES = Layout(
@@ -83,6 +80,9 @@ def _with_ids(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[st
     return [(n, {"trainee_id": handlers.new_trainee_id(), **body}) for n, body in rows]
 
 
+TRAINEE_ROWS = Registered(TRAINEE, "trainee_id", stream_id, handlers.enroll)
+
+
 async def import_trainees(
     aggregates: Aggregates, data: bytes, context: CommandContext, transaction: Transaction
 ) -> list[tuple[int, str]]:
@@ -97,26 +97,6 @@ async def import_trainees(
             own = context.principal.branch_id
             message = f"a branch clerk of {own} enrols into {own} only"
             problems.append(problem(number, "branch_id", message, "R-2"))
-    named = sorted({c.branch_id for _, c in mine})
-    found = await asyncio.gather(*(find_branch(aggregates, b) for b in named))
-    branch = dict(zip(named, found, strict=True))
-    commands = [(n, replace(c, branch=branch[c.branch_id])) for n, c in mine]
-    problems += await refusals(
-        aggregates, TRAINEE, lambda c: stream_id(c.trainee_id), commands, "trainee_id"
-    )
-    if problems:
-        raise refused(problems)
-    await _enrol_all(aggregates, commands, context, transaction)
+    commands = await with_branches(aggregates, mine)
+    await register_all(aggregates, TRAINEE_ROWS, commands, problems, context, transaction)
     return [(n, c.trainee_id) for n, c in commands]
-
-
-async def _enrol_all(
-    aggregates: Aggregates,
-    commands: list[tuple[int, EnrollTrainee]],
-    context: CommandContext,
-    transaction: Transaction,
-) -> None:
-    async with transaction() as conn:
-        for _, command in commands:
-            row = row_context(context, stream_id(command.trainee_id))
-            await handlers.enroll(aggregates, command, row, conn=conn)
