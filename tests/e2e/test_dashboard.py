@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Collection
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -317,10 +320,49 @@ def chromium() -> str:
     return CHROMIUM
 
 
+@asynccontextmanager
+async def chromium_page(
+    origins: Collection[str] | None = None,
+    refused: list[str] | None = None,
+    *,
+    timeout_ms: int = 15_000,
+) -> AsyncIterator[tuple[Any, list[str]]]:
+    """A page of a headless Chromium and the script errors it raised. With ``origins``, a
+    request to any other origin fails as if offline (and its URL goes into ``refused``): what
+    the tested pages need must come from those origins (the provider's form asks for a web font).
+    """
+    binary = chromium()
+    from playwright.async_api import async_playwright
+
+    async def local_only(route) -> None:
+        parts = urlsplit(route.request.url)
+        if f"{parts.scheme}://{parts.netloc}" in (origins or ()):
+            await route.continue_()
+        else:
+            if refused is not None:
+                refused.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=binary, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            context = await browser.new_context()
+            if origins is not None:
+                await context.route("**/*", local_only)
+            page = await context.new_page()
+            page.set_default_timeout(timeout_ms)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page, errors
+        finally:
+            await browser.close()
+
+
 @pytest.mark.timeout(180)
 async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served):
-    browser_binary = chromium()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     apps, urls, clock = served
     await seed(apps, clock)
@@ -338,124 +380,110 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
     query = "&".join(f"{name}={url}" for name, url in urls.items())
     address = f"{urls['assessment']}/dashboard?token={boss}&{query}&month={MONTH}&lang=en"
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=browser_binary, args=CHROMIUM_FLAGS, headless=True
+    async with chromium_page() as (page, errors):
+        await page.goto(address)
+        assert "token=" not in page.url  # stored in sessionStorage, dropped from the URL
+        # The workbench (enrollment's /app/) is one link away.
+        await expect(page.get_by_role("link", name="Workbench")).to_have_attribute(
+            "href", f"{urls['enrollment']}/app/?lang=en"
         )
+
+        # The grade board: every branch x position x level cell, zeros included.
+        await expect(page.locator("#grade-table")).to_be_visible()
+        for cell, count in expected_counts().items():
+            await expect(page.locator(f'#grade-table td[data-cell="{cell}"]')).to_have_text(
+                str(count)
+            )
+        await expect(page.locator("#grade-table tfoot td.total")).to_have_text("6")
+        nonzero = sorted(c for c, n in expected_counts().items() if n)
+        bars = page.locator("#grades-chart rect[data-cell]")
+        assert sorted(await bars.evaluate_all("bs => bs.map(b => b.dataset.cell)")) == nonzero
+
+        # Drill-down: a cell lists its trainees with their names and current grades.
+        await page.locator('#grade-table td[data-cell="hq|engineer|intermediate"] button').click()
+        listed = page.locator("#drilldown-list button.trainee")
+        await expect(listed).to_have_text(["t-h1", "t-h2"])
+        await expect(page.locator("#drilldown-list")).to_contain_text("张伟")
+        await expect(page.locator("#drilldown-list")).to_contain_text("95.5")
+        # ... and a bar of the chart does the same.
+        await page.locator('#grades-chart rect[data-cell="bo-east|engineer|senior"]').click()
+        await expect(listed).to_have_text(["t-e2"])
+        await expect(page.locator("#drilldown-list")).to_contain_text("97.5")
+
+        # A trainee's audit: its events in order, the decision re-derived, the rule trace.
+        await listed.first.click()
+        verdict = page.locator("#audit-verdict")
+        await expect(verdict).to_have_attribute("data-consistent", "true")
+        types = await page.locator("#audit-events > li").evaluate_all(
+            "items => items.map(i => i.dataset.type)"
+        )
+        assert types[0] == "TraineeEnrolled", types
+        assert types.index("ExamScored") < types.index("GradeAssigned"), types
+        await expect(page.locator("#audit-derivations .rule-trace").first).to_contain_text("R-20")
+        assert page.url.endswith("#audit/t-e2")
+
+        # As of a day before anything was recorded: the replayed board is empty.
+        await page.locator('[role=tab][data-view="grades"]').click()
+        async with page.expect_request(lambda r: "as_of=2020-01-01T23" in r.url):
+            await page.locator("#grades-asof").fill("2020-01-01")
+        await expect(page.locator("#grades-table")).to_contain_text("No graded trainees")
+        await expect(page.locator("#grades-caption")).to_contain_text("2020-01-01")
+        await page.locator("#grades-now").click()
+        await expect(
+            page.locator('#grade-table td[data-cell="bo-east|technician|senior"]')
+        ).to_have_text("1")
+        # The branch filter asks the service for one branch.
+        await page.locator("#grades-branch").select_option("hq")
+        await expect(page.locator("#grade-table tbody tr")).to_have_count(1)
+        await expect(page.locator("#grade-table tfoot td.total")).to_have_text("3")
+
+        # 中文: the labels change, the numbers stay.
+        await page.locator("#lang-toggle").click()
+        await expect(page.locator('[role=tab][data-view="grades"]')).to_have_text("等级看板")
+        await expect(page.locator("#grade-table thead")).to_contain_text("工程师")
+        await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+        # The trainer board and training progress.
+        await page.locator('[role=tab][data-view="trainers"]').click()
+        await expect(page.locator("#trainers-table tbody tr")).to_have_count(1)
+        async with page.expect_request(lambda r: f"session_id={SESSION}" in r.url):
+            await page.locator("#trainers-session").select_option(SESSION)
+        trainer_row = page.locator("#trainers-table tbody tr", has_text=TRAINER)
+        await expect(trainer_row).to_contain_text(SESSION)
+        await expect(trainer_row.locator("td").nth(3)).to_have_text("7")
+        await expect(trainer_row.locator("td").nth(4)).to_have_text("1")
+        await page.locator('[role=tab][data-view="progress"]').click()
+        hq_progress = page.locator("#progress-branches tbody tr", has_text="hq")
+        await expect(hq_progress.locator("td").nth(1)).to_have_text("3")
+
+        # Payroll and fees of the month.
+        await page.locator('[role=tab][data-view="pay"]').click()
+        await expect(page.locator("#payroll-total")).to_have_text(PAYROLL_TOTAL)
+        await expect(page.locator("#pay-payroll tbody tr")).to_have_count(3)
+        await expect(page.locator("#fees-total")).to_have_text("200.00")
+        await expect(page.locator("#pay-fees")).to_contain_text(KEPT_IN_TRAINING)
+
+        # Clear messages: no audit without the auditor role (403), a bad token (401), a
+        # service that does not answer.
+        await page.locator("#connection").evaluate("d => d.open = true")
+        await page.locator("#token").fill(assessment.token("boss", Role.MANAGEMENT))
+        await page.locator("#connection-form button[type=submit]").click()
+        await page.locator('[role=tab][data-view="audit"]').click()
+        await page.locator("#audit-trainee").fill("t-h1")
+        await page.locator("#audit-form button[type=submit]").click()
+        await expect(page.locator("#audit-message")).to_contain_text("auditor")
+        await page.locator("#token").fill("not-a-token")
+        await page.locator("#connection-form button[type=submit]").click()
+        await page.locator('[role=tab][data-view="grades"]').click()
+        await expect(page.locator("#grades-message")).to_contain_text("gradeline token")
+        closed = bound_socket()  # bound, never listening: connections are refused
         try:
-            page = await browser.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(address)
-            assert "token=" not in page.url  # stored in sessionStorage, dropped from the URL
-            # The workbench (enrollment's /app/) is one link away.
-            await expect(page.get_by_role("link", name="Workbench")).to_have_attribute(
-                "href", f"{urls['enrollment']}/app/?lang=en"
-            )
-
-            # The grade board: every branch x position x level cell, zeros included.
-            await expect(page.locator("#grade-table")).to_be_visible()
-            for cell, count in expected_counts().items():
-                await expect(page.locator(f'#grade-table td[data-cell="{cell}"]')).to_have_text(
-                    str(count)
-                )
-            await expect(page.locator("#grade-table tfoot td.total")).to_have_text("6")
-            nonzero = sorted(c for c, n in expected_counts().items() if n)
-            bars = page.locator("#grades-chart rect[data-cell]")
-            assert sorted(await bars.evaluate_all("bs => bs.map(b => b.dataset.cell)")) == nonzero
-
-            # Drill-down: a cell lists its trainees with their names and current grades.
-            await page.locator(
-                '#grade-table td[data-cell="hq|engineer|intermediate"] button'
-            ).click()
-            listed = page.locator("#drilldown-list button.trainee")
-            await expect(listed).to_have_text(["t-h1", "t-h2"])
-            await expect(page.locator("#drilldown-list")).to_contain_text("张伟")
-            await expect(page.locator("#drilldown-list")).to_contain_text("95.5")
-            # ... and a bar of the chart does the same.
-            await page.locator('#grades-chart rect[data-cell="bo-east|engineer|senior"]').click()
-            await expect(listed).to_have_text(["t-e2"])
-            await expect(page.locator("#drilldown-list")).to_contain_text("97.5")
-
-            # A trainee's audit: its events in order, the decision re-derived, the rule trace.
-            await listed.first.click()
-            verdict = page.locator("#audit-verdict")
-            await expect(verdict).to_have_attribute("data-consistent", "true")
-            types = await page.locator("#audit-events > li").evaluate_all(
-                "items => items.map(i => i.dataset.type)"
-            )
-            assert types[0] == "TraineeEnrolled", types
-            assert types.index("ExamScored") < types.index("GradeAssigned"), types
-            await expect(page.locator("#audit-derivations .rule-trace").first).to_contain_text(
-                "R-20"
-            )
-            assert page.url.endswith("#audit/t-e2")
-
-            # As of a day before anything was recorded: the replayed board is empty.
-            await page.locator('[role=tab][data-view="grades"]').click()
-            async with page.expect_request(lambda r: "as_of=2020-01-01T23" in r.url):
-                await page.locator("#grades-asof").fill("2020-01-01")
-            await expect(page.locator("#grades-table")).to_contain_text("No graded trainees")
-            await expect(page.locator("#grades-caption")).to_contain_text("2020-01-01")
-            await page.locator("#grades-now").click()
-            await expect(
-                page.locator('#grade-table td[data-cell="bo-east|technician|senior"]')
-            ).to_have_text("1")
-            # The branch filter asks the service for one branch.
-            await page.locator("#grades-branch").select_option("hq")
-            await expect(page.locator("#grade-table tbody tr")).to_have_count(1)
-            await expect(page.locator("#grade-table tfoot td.total")).to_have_text("3")
-
-            # 中文: the labels change, the numbers stay.
-            await page.locator("#lang-toggle").click()
-            await expect(page.locator('[role=tab][data-view="grades"]')).to_have_text("等级看板")
-            await expect(page.locator("#grade-table thead")).to_contain_text("工程师")
-            await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-
-            # The trainer board and training progress.
-            await page.locator('[role=tab][data-view="trainers"]').click()
-            await expect(page.locator("#trainers-table tbody tr")).to_have_count(1)
-            async with page.expect_request(lambda r: f"session_id={SESSION}" in r.url):
-                await page.locator("#trainers-session").select_option(SESSION)
-            trainer_row = page.locator("#trainers-table tbody tr", has_text=TRAINER)
-            await expect(trainer_row).to_contain_text(SESSION)
-            await expect(trainer_row.locator("td").nth(3)).to_have_text("7")
-            await expect(trainer_row.locator("td").nth(4)).to_have_text("1")
-            await page.locator('[role=tab][data-view="progress"]').click()
-            hq_progress = page.locator("#progress-branches tbody tr", has_text="hq")
-            await expect(hq_progress.locator("td").nth(1)).to_have_text("3")
-
-            # Payroll and fees of the month.
+            refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            await page.locator("#token").fill(boss)
+            await page.locator("#url-compensation").fill(refused)
+            await page.locator("#connection-form button[type=submit]").click()
             await page.locator('[role=tab][data-view="pay"]').click()
-            await expect(page.locator("#payroll-total")).to_have_text(PAYROLL_TOTAL)
-            await expect(page.locator("#pay-payroll tbody tr")).to_have_count(3)
-            await expect(page.locator("#fees-total")).to_have_text("200.00")
-            await expect(page.locator("#pay-fees")).to_contain_text(KEPT_IN_TRAINING)
-
-            # Clear messages: no audit without the auditor role (403), a bad token (401), a
-            # service that does not answer.
-            await page.locator("#connection").evaluate("d => d.open = true")
-            await page.locator("#token").fill(assessment.token("boss", Role.MANAGEMENT))
-            await page.locator("#connection-form button[type=submit]").click()
-            await page.locator('[role=tab][data-view="audit"]').click()
-            await page.locator("#audit-trainee").fill("t-h1")
-            await page.locator("#audit-form button[type=submit]").click()
-            await expect(page.locator("#audit-message")).to_contain_text("auditor")
-            await page.locator("#token").fill("not-a-token")
-            await page.locator("#connection-form button[type=submit]").click()
-            await page.locator('[role=tab][data-view="grades"]').click()
-            await expect(page.locator("#grades-message")).to_contain_text("gradeline token")
-            closed = bound_socket()  # bound, never listening: connections are refused
-            try:
-                refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
-                await page.locator("#token").fill(boss)
-                await page.locator("#url-compensation").fill(refused)
-                await page.locator("#connection-form button[type=submit]").click()
-                await page.locator('[role=tab][data-view="pay"]').click()
-                await expect(page.locator("#pay-message")).to_contain_text(refused)
-            finally:
-                closed.close()
-            assert errors == [], errors
+            await expect(page.locator("#pay-message")).to_contain_text(refused)
         finally:
-            await browser.close()
+            closed.close()
+        assert errors == [], errors
