@@ -26,11 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from services.training.app import create_app as training_app
 from shared.auth import Role
+from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans
 from tests.integration.assessment.helpers import delete_topology
 from tests.support import (
     RunningService,
@@ -41,6 +38,7 @@ from tests.support import (
     plan_stage,
     register_branches,
     running,
+    until,
 )
 
 CHROMIUM = os.environ.get("GRADELINE_CHROMIUM", "/usr/bin/chromium")
@@ -54,13 +52,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-FACTORIES = {
-    "compensation": compensation_app,
-    "assessment": assessment_app,
-    "training": training_app,
-    "enrollment": enrollment_app,
-}
-CONSUMERS = ("compensation", "assessment", "training")
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96
 MONTH = "2026-03"
@@ -121,17 +112,32 @@ class HttpServer:
         self.sock.close()
 
 
+async def served_on(
+    stack: AsyncExitStack, settings, sockets: dict[str, socket.socket], clock: Clock
+) -> dict[str, RunningService]:
+    """The apps named in ``sockets`` with their lifespans (consumers first, each listening before
+    the next app starts), all on ``clock``, each served on its socket; stopped with ``stack``."""
+    names = [n for n in FACTORIES if n in sockets]
+    for sock in sockets.values():
+        stack.callback(sock.close)
+    stack.push_async_callback(delete_topology, settings, [n for n in CONSUMERS if n in names])
+    apps: dict[str, RunningService] = {}
+    for name in names:
+        app = FACTORIES[name](settings)
+        app.state.clock = clock
+        apps[name] = await stack.enter_async_context(running(app, settings, name))
+        if name in CONSUMERS:
+            await consuming(settings, name)
+        server = HttpServer(app, sockets[name])
+        await server.start()
+        stack.push_async_callback(server.stop)
+    return apps
+
+
 def bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-async def until(check, seconds=30):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.05)
-    return result
 
 
 @pytest.fixture
@@ -150,19 +156,7 @@ async def served(settings):
     )
     clock = Clock()
     async with AsyncExitStack() as stack:
-        for sock in sockets.values():
-            stack.callback(sock.close)
-        stack.push_async_callback(delete_topology, settings, list(CONSUMERS))
-        apps: dict[str, RunningService] = {}
-        for name, factory in FACTORIES.items():  # consumers first, enrollment last
-            app = factory(settings)
-            app.state.clock = clock
-            apps[name] = await stack.enter_async_context(running(app, settings, name))
-            if name in CONSUMERS:
-                await consuming(settings, name)
-            server = HttpServer(app, sockets[name])
-            await server.start()
-            stack.push_async_callback(server.stop)
+        apps = await served_on(stack, settings, sockets, clock)
         yield apps, urls, clock
 
 
@@ -198,32 +192,7 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
 
     # Every trainee is tr-x's on X1 in an approved plan (R-24 with R-9 counts them); approval
     # needs the mandatory topics too (R-8a).
-    for trainee_id in TRAINEES:
-
-        async def drafted(trainee_id=trainee_id):
-            answer = await training.client.put(
-                f"/plans/{trainee_id}", json={"stages": FULL_PLAN}, headers=manager
-            )
-            assert answer.status_code in (200, 404), answer.text  # 404: enrolment not there yet
-            return answer.status_code == 200
-
-        await until(drafted)
-        await ok(
-            training.client.post(
-                f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
-            )
-        )
-    await until(
-        lambda: assessment.pool.fetchval(
-            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
-            " JOIN trainee_facts f"
-            " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
-            " AND f.branch_id IS NOT NULL",
-            TRAINER,
-            SERIES,
-            len(TRAINEES),
-        )
-    )
+    await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
 
     clock.set("2026-03-01")  # graded on the 1st: the whole of March at the new rate
     session = {"session_id": SESSION, "product_series": SERIES, "held_on": "2026-03-01"}

@@ -18,21 +18,16 @@ from typing import Any
 from ops.identity_provider import RunningProvider, demo_users, issuer_url, start_provider
 from shared.settings import Settings
 from tests.e2e.test_dashboard import (
-    CONSUMERS,
-    FACTORIES,
     Clock,
-    HttpServer,
     bound_socket,
     chromium_page,
+    served_on,
 )
-from tests.integration.assessment.helpers import delete_topology
 from tests.support import (
     RunningService,
-    consuming,
     free_port,
     long_secret,
     register_branches,
-    running,
 )
 
 
@@ -61,7 +56,6 @@ class Workbench:
 async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Workbench]:
     """The apps ``names`` on TCP ports (consumers first), trusting a provider that sends people
     back to the workbench's origin; the standard branches registered."""
-    names = [n for n in FACTORIES if n in names]
     sockets = {name: bound_socket() for name in names}
     urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
     page = urls["enrollment"]
@@ -77,19 +71,7 @@ async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Wor
     )
     clock = Clock()
     async with AsyncExitStack() as stack:
-        for sock in sockets.values():
-            stack.callback(sock.close)
-        stack.push_async_callback(delete_topology, settings, [n for n in CONSUMERS if n in names])
-        apps: dict[str, RunningService] = {}
-        for name in names:
-            app = FACTORIES[name](settings)
-            app.state.clock = clock
-            apps[name] = await stack.enter_async_context(running(app, settings, name))
-            if name in CONSUMERS:
-                await consuming(settings, name)
-            server = HttpServer(app, sockets[name])
-            await server.start()
-            stack.push_async_callback(server.stop)
+        apps = await served_on(stack, settings, sockets, clock)
         provider = await asyncio.to_thread(
             start_provider, Settings(cors_origins=[page]), port=port, users=demo_users()
         )
