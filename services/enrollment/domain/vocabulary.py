@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.categories import Category as Category  # R-1
 from shared.departments import Department as Department  # R-5: where the staff work
 from shared.education import Education as Education  # R-4
-
-
-class Category(StrEnum):
-    """R-1 trainee categories."""
-
-    HQ_FULL_TIME = "hq_full_time"  # 公司专职售后人员
-    PRODUCTION_RESERVE = "production_reserve"  # 生产储备/兼职售后人员
-    BRANCH_COMMISSIONED = "branch_commissioned"  # 办事处/经销商委培售后人员
 
 
 class BranchKind(StrEnum):
