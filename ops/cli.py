@@ -36,7 +36,19 @@ dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
 app.command("backfill")(backfill.backfill_command)
 console = Console()
+
 T = TypeVar("T")
+
+
+def spinner(*, transient: bool = False) -> Progress:
+    """A task's description beside a spinner and the time it has taken (a rebuild, an audit)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -146,12 +158,7 @@ def rebuild_command(service: str, projection: str) -> None:
     async def go() -> int:
         pool = await _pool(Settings(), service)
         try:
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
+            with spinner() as progress:
                 task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
 
                 def report(applied: int) -> None:
@@ -250,13 +257,7 @@ def audit_command(
     async def go() -> tuple[list[dict[str, Any]], list[str]]:
         pool = await _pool(settings, service)
         try:
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as progress:
+            with spinner(transient=True) as progress:
                 progress.add_task(f"auditing every trainee of {service}", total=None)
                 reports = await audit_all(pool, PostgresEventStore(pool, service))
             return reports, await _seal_problems(pool, service, settings)

@@ -31,6 +31,11 @@ MANAGEMENT = Who("gm-lin", "management")
 AUDITOR = Who("aud-he", "auditor")
 
 
+def given(**values: object) -> JsonDict:
+    """A request body of the values given (None: left out), each as text (scores are decimals)."""
+    return {name: str(value) for name, value in values.items() if value is not None}
+
+
 def clerk(branch_id: str) -> Who:
     return Who(f"clerk-{branch_id}", "branch_clerk", branch_id=branch_id)
 
@@ -111,9 +116,7 @@ class TraineeRounds:
         await self.api.post(
             "enrollment", "/trainees", body, clerk(t.branch_id), self.key("enrol", t.trainee_id)
         )
-        placement: JsonDict = {"written": str(t.placement_written)}
-        if t.placement_practical is not None:
-            placement["practical"] = str(t.placement_practical)
+        placement = given(written=t.placement_written, practical=t.placement_practical)
         placed = await self.api.post(
             "enrollment",
             f"/trainees/{t.trainee_id}/placement",
@@ -331,13 +334,10 @@ class TraineeRounds:
                 who,
                 self.key("dispute", t.trainee_id),
             )
-            body: JsonDict = {"outcome": d.outcome}
-            if d.written is not None:
-                body["written"] = str(d.written)
             resolved = await self.api.post(
                 "assessment",
                 f"/disputes/{filed['dispute_id']}/resolve",
-                body,
+                given(outcome=d.outcome, written=d.written),
                 MANAGER,
                 self.key("resolve", t.trainee_id),
             )

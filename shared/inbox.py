@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
@@ -47,6 +48,31 @@ class SetwiseHandler:
                 continue
             for envelope in stretch:
                 await self.one(conn, envelope)
+
+
+def latest_status(table: str) -> str:
+    """The ``SET`` clause of an upsert into ``table`` by which a trainee's status follows the event
+    with the highest version of its enrollment stream: an older event arriving late (re-driven
+    from the dead-letter queue) fills in its fields but does not roll the status back."""
+    return f"""
+    status = CASE WHEN EXCLUDED.status_version > {table}.status_version
+                  THEN EXCLUDED.status ELSE {table}.status END,
+    status_version = GREATEST(EXCLUDED.status_version, {table}.status_version),
+    updated_at = now()
+"""
+
+
+async def upsert_in_runs(
+    conn: Conn,
+    envelopes: Sequence[Envelope],
+    upsert: Callable[[Conn, list[tuple[dict[str, Any], int]]], Awaitable[None]],
+    key: str,
+) -> None:
+    """A stretch of events applied as one by one would apply them: ``upsert`` takes the data and
+    stream versions of events whose ``key`` differs, a run of them (:func:`distinct_runs`) at a
+    time."""
+    for run in distinct_runs(envelopes, key=lambda e: e.data[key]):
+        await upsert(conn, [(e.data, e.version) for e in run])
 
 
 def distinct_runs(

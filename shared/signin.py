@@ -50,15 +50,9 @@ class SignInConfig(BaseModel):
 
 
 def sign_in_config(settings: Settings) -> SignInConfig:
+    """Each field is the setting of its name after ``oidc_`` (``issuer``: ``oidc_issuer``)."""
     return SignInConfig(
-        issuer=settings.oidc_issuer,
-        client_id=settings.oidc_client_id,
-        audience=settings.oidc_audience,
-        scopes=settings.oidc_scopes,
-        subject_claim=settings.oidc_subject_claim,
-        roles_claim=settings.oidc_roles_claim,
-        branch_claim=settings.oidc_branch_claim,
-        department_claim=settings.oidc_department_claim,
+        **{name: getattr(settings, f"oidc_{name}") for name in SignInConfig.model_fields}
     )
 
 

@@ -20,7 +20,7 @@ import structlog
 from shared import directory
 from shared.db import Conn
 from shared.events import Envelope
-from shared.inbox import SetwiseHandler, distinct_runs
+from shared.inbox import SetwiseHandler, latest_status, upsert_in_runs
 from shared.topology import CONSUMERS
 
 from .domain.trainee_record import PLAN_EVENTS, evolve_plan
@@ -30,15 +30,7 @@ from .upstream import load_plan, save_plan
 BINDING_KEYS = CONSUMERS["assessment"]
 log = structlog.get_logger("gradeline.assessment.consumers")
 
-# The status follows the event with the highest version of the enrollment stream: an older event
-# arriving late (re-driven from the dead-letter queue) fills in its fields but does not roll the
-# status back.
-_STATUS = """
-    status = CASE WHEN EXCLUDED.status_version > trainee_facts.status_version
-                  THEN EXCLUDED.status ELSE trainee_facts.status END,
-    status_version = GREATEST(EXCLUDED.status_version, trainee_facts.status_version),
-    updated_at = now()
-"""
+_STATUS = latest_status("trainee_facts")
 
 
 # Enrolments upserted set-wise: a stretch of them arriving together takes one statement.
@@ -82,8 +74,7 @@ async def _enrolled(conn: Conn, d: dict[str, Any], version: int) -> None:
 
 async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     """A stretch of enrolments, as _enrolled one by one would apply them."""
-    for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
-        await _upsert_enrolled(conn, [(e.data, e.version) for e in run])
+    await upsert_in_runs(conn, envelopes, _upsert_enrolled, "trainee_id")
 
 
 async def _status(conn: Conn, trainee_id: str, status: str, version: int) -> None:

@@ -6,17 +6,15 @@ shares (shared.pages, ``/pages/<name>``).
 
 The files are package data (pyproject.toml), served by explicit routes from a fixed list: nothing
 else under the directory is reachable. The page may fetch any http(s) origin (the service URLs
-are the viewer's to set) but runs no script, style or image that the service did not serve.
+are the viewer's to set) but runs no script, style or image that the service did not serve. The
+token, the service URLs and the language are set on the page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
-
-from shared.pages import PAGE_HEADERS, served
+from shared.pages import page_router
 
 DASHBOARD = Path(__file__).parent / "dashboard"
 ASSETS = {
@@ -25,17 +23,4 @@ ASSETS = {
     "style.css": "text/css; charset=utf-8",
 }
 
-router = APIRouter(tags=["dashboard"], include_in_schema=False)
-
-
-@router.get("/dashboard")
-async def dashboard() -> FileResponse:
-    """The page (the token, the service URLs and the language are set on it)."""
-    return FileResponse(
-        DASHBOARD / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
-    )
-
-
-@router.get("/dashboard/{name}")
-async def dashboard_asset(name: str) -> FileResponse:
-    return served(DASHBOARD, name, ASSETS, "dashboard")
+router = page_router("/dashboard", DASHBOARD, ASSETS, "dashboard")

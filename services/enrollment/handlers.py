@@ -10,7 +10,9 @@ staff of the organisation have theirs in :mod:`.organisation`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from shared.audience import Audience
@@ -24,6 +26,29 @@ from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
 from .domain.trainee import TRAINEE, Trainee, stream_id
 from .organisation import find_branch
 from .reads import visible_trainee
+from .schemas import EnrollRequest
+
+
+def new_trainee_id() -> str:
+    """The id of a trainee whose enrolment names none."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def enrolment(request: EnrollRequest, today: date) -> EnrollTrainee:
+    """The command of an enrolment request (``POST /trainees``, a spreadsheet's row); a new
+    trainee id where the request names none."""
+    return EnrollTrainee(
+        trainee_id=request.trainee_id or new_trainee_id(),
+        name=request.name,
+        category=request.category,
+        branch_id=request.branch_id,
+        education=request.education,
+        experience_years=request.experience_years,
+        certificates=tuple(request.certificates),
+        product_series=tuple(request.product_series),
+        enrolled_on=request.enrolled_on,
+        today=today,
+    )
 
 
 async def enroll(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -164,16 +164,57 @@ def checked(
     return valid, problems
 
 
-async def refusals(
+@dataclass(frozen=True)
+class Registered:
+    """What the rows of one kind are registered as: the decider of their streams, the field of
+    their id, the stream of an id, and the handler that appends one row's command."""
+
+    decider: Decider[Any, Any]
+    key: str
+    stream_of: Callable[[str], str]
+    register: Callable[..., Awaitable[Any]]
+
+    def stream(self, command: Any) -> str:
+        return self.stream_of(getattr(command, self.key))
+
+
+async def with_branches(
+    aggregates: Aggregates, commands: Sequence[tuple[int, Any]]
+) -> list[tuple[int, Any]]:
+    """Each row's command with the registry's answer for the branch it names (R-2: registered
+    and open), each branch looked up once."""
+    named = sorted({c.branch_id for _, c in commands})
+    found = await asyncio.gather(*(organisation.find_branch(aggregates, b) for b in named))
+    branch = dict(zip(named, found, strict=True))
+    return [(n, replace(c, branch=branch[c.branch_id])) for n, c in commands]
+
+
+async def register_all(
     aggregates: Aggregates,
-    decider: Decider[Any, Any],
-    stream_of: Callable[[Any], str],
+    kind: Registered,
     commands: Sequence[tuple[int, Any]],
-    key: str,
+    problems: list[Problem],
+    context: CommandContext,
+    transaction: Transaction,
+) -> None:
+    """Every row's command appended in one transaction, or none: the 422 lists the file's
+    ``problems`` and what the decider says of each command (:func:`refusals`)."""
+    problems = problems + await refusals(aggregates, kind, commands)
+    if problems:
+        raise refused(problems)
+    async with transaction() as conn:
+        for _, command in commands:
+            row = row_context(context, kind.stream(command))
+            await kind.register(aggregates, command, row, conn=conn)
+
+
+async def refusals(
+    aggregates: Aggregates, kind: Registered, commands: Sequence[tuple[int, Any]]
 ) -> list[Problem]:
     """What the decider says of each row's command on the registry's state (nothing: it would
-    be registered), as problems of those rows; an id registered before is one of ``key``."""
-    states = await asyncio.gather(*(aggregates.load(decider, stream_of(c)) for _, c in commands))
+    be registered), as problems of those rows; an id registered before is one of its key."""
+    decider = kind.decider
+    states = await asyncio.gather(*(aggregates.load(decider, kind.stream(c)) for _, c in commands))
     problems: list[Problem] = []
     for (number, command), (state, _) in zip(commands, states, strict=True):
         try:
@@ -183,7 +224,7 @@ async def refusals(
         except RuleViolation as exc:  # R-2: the branch named is closed
             problems.append(problem(number, "branch_id", exc.detail, exc.rule))
         except Conflict as exc:
-            problems.append(problem(number, key, str(exc)))
+            problems.append(problem(number, kind.key, str(exc)))
     return problems
 
 
@@ -213,25 +254,21 @@ def row_context(context: CommandContext, stream_id: str) -> CommandContext:
 # --- the two imports ------------------------------------------------------------------------
 
 
+BRANCH_ROWS = Registered(
+    branches.BRANCH, "branch_id", branches.stream_id, organisation.register_branch
+)
+STAFF_ROWS = Registered(
+    staff_members.STAFF, "staff_id", staff_members.stream_id, organisation.register_staff
+)
+
+
 async def import_branches(
     aggregates: Aggregates, data: bytes, context: CommandContext, transaction: Transaction
 ) -> list[str]:
     """Register every branch of the file, or none; the ids registered, in file order."""
     valid, problems = checked(rows_of(sheet_of(data), BRANCHES), RegisterBranchRequest, "branch_id")
     commands = [(n, RegisterBranch(r.branch_id, r.kind, r.name_zh, r.name_en)) for n, r in valid]
-    problems += await refusals(
-        aggregates,
-        branches.BRANCH,
-        lambda c: branches.stream_id(c.branch_id),
-        commands,
-        "branch_id",
-    )
-    if problems:
-        raise refused(problems)
-    async with transaction() as conn:
-        for _, command in commands:
-            row = row_context(context, branches.stream_id(command.branch_id))
-            await organisation.register_branch(aggregates, command, row, conn=conn)
+    await register_all(aggregates, BRANCH_ROWS, commands, problems, context, transaction)
     return [c.branch_id for _, c in commands]
 
 
@@ -241,25 +278,12 @@ async def import_staff(
     """Register everyone in the file, or no one; the ids registered, in file order. Each row's
     branch is the registry's (R-2: registered and open)."""
     valid, problems = checked(rows_of(sheet_of(data), STAFF), RegisterStaffRequest, "staff_id")
-    named = sorted({r.branch_id for _, r in valid})
-    found = await asyncio.gather(*(organisation.find_branch(aggregates, b) for b in named))
-    branch = dict(zip(named, found, strict=True))
-    commands = [
-        (n, RegisterStaff(r.staff_id, r.name, r.department, tuple(r.roles), r.branch_id))
-        for n, r in valid
-    ]
-    commands = [(n, replace(c, branch=branch[c.branch_id])) for n, c in commands]
-    problems += await refusals(
+    commands = await with_branches(
         aggregates,
-        staff_members.STAFF,
-        lambda c: staff_members.stream_id(c.staff_id),
-        commands,
-        "staff_id",
+        [
+            (n, RegisterStaff(r.staff_id, r.name, r.department, tuple(r.roles), r.branch_id))
+            for n, r in valid
+        ],
     )
-    if problems:
-        raise refused(problems)
-    async with transaction() as conn:
-        for _, command in commands:
-            row = row_context(context, staff_members.stream_id(command.staff_id))
-            await organisation.register_staff(aggregates, command, row, conn=conn)
+    await register_all(aggregates, STAFF_ROWS, commands, problems, context, transaction)
     return [c.staff_id for _, c in commands]

@@ -4,7 +4,6 @@ command -> :mod:`.handlers` -> response; who may act on which trainee is the han
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from shared.commands import Write, writer
 from shared.execution import transaction
 
 from . import handlers, trainee_imports
-from .domain.commands import EnrollTrainee, ScorePlacement, WithdrawTrainee
+from .domain.commands import ScorePlacement, WithdrawTrainee
 from .domain.events import registry
 from .organisation_routes import UPLOAD
 from .schemas import (
@@ -44,22 +43,10 @@ Placement = Annotated[Write, writer(*EXAMINER_FIRST)]
 @router.post("/trainees", status_code=201)
 async def enroll(body: EnrollRequest, write: Enrolment) -> Enrolled:
     """Enrol a trainee (TraineeEnrolled). A branch clerk enrols into its own branch only."""
-    trainee_id = body.trainee_id or f"t-{uuid.uuid4().hex[:12]}"
-    command = EnrollTrainee(
-        trainee_id=trainee_id,
-        name=body.name,
-        category=body.category,
-        branch_id=body.branch_id,
-        education=body.education,
-        experience_years=body.experience_years,
-        certificates=tuple(body.certificates),
-        product_series=tuple(body.product_series),
-        enrolled_on=body.enrolled_on,
-        today=write.today,
-    )
+    command = handlers.enrolment(body, write.today)
     outcome = await handlers.enroll(write.aggregates(registry), command, write)
-    write.located(f"/trainees/{trainee_id}")
-    return Enrolled(trainee_id=trainee_id, version=write.shown(outcome.version))
+    write.located(f"/trainees/{command.trainee_id}")
+    return Enrolled(trainee_id=command.trainee_id, version=write.shown(outcome.version))
 
 
 @router.post("/trainees/{trainee_id}/placement")

@@ -13,10 +13,7 @@ closed) that the clerk may not know.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import uuid
-from dataclasses import replace
 from typing import Any
 
 from shared.commands import CommandContext
@@ -27,16 +24,15 @@ from .domain.commands import EnrollTrainee
 from .domain.trainee import TRAINEE, stream_id
 from .imports import (
     Layout,
+    Registered,
     Transaction,
     checked,
     problem,
-    refusals,
-    refused,
-    row_context,
+    register_all,
     rows_of,
     sheet_of,
+    with_branches,
 )
-from .organisation import find_branch
 from .schemas import EnrollRequest
 
 TRAINEES = Layout(
@@ -81,23 +77,10 @@ TRAINEES = Layout(
 
 def _with_ids(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
     """Each row without a trainee id gets a new one, as ``POST /trainees`` gives it."""
-    return [(n, {"trainee_id": f"t-{uuid.uuid4().hex[:12]}", **body}) for n, body in rows]
+    return [(n, {"trainee_id": handlers.new_trainee_id(), **body}) for n, body in rows]
 
 
-def _command(request: EnrollRequest, today: Any) -> EnrollTrainee:
-    assert request.trainee_id is not None  # _with_ids
-    return EnrollTrainee(
-        trainee_id=request.trainee_id,
-        name=request.name,
-        category=request.category,
-        branch_id=request.branch_id,
-        education=request.education,
-        experience_years=request.experience_years,
-        certificates=tuple(request.certificates),
-        product_series=tuple(request.product_series),
-        enrolled_on=request.enrolled_on,
-        today=today,
-    )
+TRAINEE_ROWS = Registered(TRAINEE, "trainee_id", stream_id, handlers.enroll)
 
 
 async def import_trainees(
@@ -109,31 +92,11 @@ async def import_trainees(
     mine: list[tuple[int, EnrollTrainee]] = []
     for number, request in valid:
         if handlers.may_enrol(context.principal, request.branch_id):
-            mine.append((number, _command(request, context.today)))
+            mine.append((number, handlers.enrolment(request, context.today)))
         else:
             own = context.principal.branch_id
             message = f"a branch clerk of {own} enrols into {own} only"
             problems.append(problem(number, "branch_id", message, "R-2"))
-    named = sorted({c.branch_id for _, c in mine})
-    found = await asyncio.gather(*(find_branch(aggregates, b) for b in named))
-    branch = dict(zip(named, found, strict=True))
-    commands = [(n, replace(c, branch=branch[c.branch_id])) for n, c in mine]
-    problems += await refusals(
-        aggregates, TRAINEE, lambda c: stream_id(c.trainee_id), commands, "trainee_id"
-    )
-    if problems:
-        raise refused(problems)
-    await _enrol_all(aggregates, commands, context, transaction)
+    commands = await with_branches(aggregates, mine)
+    await register_all(aggregates, TRAINEE_ROWS, commands, problems, context, transaction)
     return [(n, c.trainee_id) for n, c in commands]
-
-
-async def _enrol_all(
-    aggregates: Aggregates,
-    commands: list[tuple[int, EnrollTrainee]],
-    context: CommandContext,
-    transaction: Transaction,
-) -> None:
-    async with transaction() as conn:
-        for _, command in commands:
-            row = row_context(context, stream_id(command.trainee_id))
-            await handlers.enroll(aggregates, command, row, conn=conn)

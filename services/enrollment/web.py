@@ -6,17 +6,15 @@ client, forms, labels and tables are the pieces every page shares (shared.pages,
 
 The files are package data (pyproject.toml), served by explicit routes from a fixed list: nothing
 else under the directory is reachable. ``/app`` redirects to ``/app/`` (the router's trailing
-slash redirect): the provider sends people back to ``/app/`` exactly.
+slash redirect): the provider sends people back to ``/app/`` exactly. The view is in the
+address's fragment (``/app/#trainees``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
-
-from shared.pages import PAGE_HEADERS, served
+from shared.pages import page_router
 
 WORKBENCH = Path(__file__).parent / "workbench"
 SCRIPT = "text/javascript; charset=utf-8"
@@ -29,17 +27,4 @@ ASSETS = {
     "style.css": "text/css; charset=utf-8",
 }
 
-router = APIRouter(tags=["workbench"], include_in_schema=False)
-
-
-@router.get("/app/")
-async def workbench() -> FileResponse:
-    """The page; the view is in the address's fragment (``/app/#trainees``)."""
-    return FileResponse(
-        WORKBENCH / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
-    )
-
-
-@router.get("/app/{name}")
-async def workbench_asset(name: str) -> FileResponse:
-    return served(WORKBENCH, name, ASSETS, "workbench")
+router = page_router("/app/", WORKBENCH, ASSETS, "workbench")

@@ -18,7 +18,7 @@ import structlog
 from shared import directory
 from shared.db import Conn
 from shared.events import Envelope
-from shared.inbox import SetwiseHandler, distinct_runs
+from shared.inbox import SetwiseHandler, latest_status, upsert_in_runs
 from shared.topology import CONSUMERS
 
 UPSTREAM = "enrollment"
@@ -27,14 +27,7 @@ BINDING_KEYS = CONSUMERS["training"]
 
 log = structlog.get_logger("gradeline.training.consumers")
 
-# The status follows the event with the highest stream version: an older event arriving late
-# (re-driven from the dead-letter queue) fills in its fields but does not roll the status back.
-_STATUS = """
-    status = CASE WHEN EXCLUDED.status_version > known_trainees.status_version
-                  THEN EXCLUDED.status ELSE known_trainees.status END,
-    status_version = GREATEST(EXCLUDED.status_version, known_trainees.status_version),
-    updated_at = now()
-"""
+_STATUS = latest_status("known_trainees")
 
 
 # Enrolments upserted set-wise: a stretch of them arriving together takes one statement.
@@ -65,8 +58,7 @@ async def _enrolled(conn: Conn, data: dict[str, Any], version: int) -> None:
 
 async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     """A stretch of enrolments, as _enrolled one by one would apply them."""
-    for run in distinct_runs(envelopes, key=lambda e: e.data["trainee_id"]):
-        await _upsert_enrolled(conn, [(e.data, e.version) for e in run])
+    await upsert_in_runs(conn, envelopes, _upsert_enrolled, "trainee_id")
 
 
 async def _placed(conn: Conn, data: dict[str, Any], version: int) -> None:

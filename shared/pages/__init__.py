@@ -14,7 +14,8 @@ ES modules and one style sheet, no build step, nothing from a CDN (docs/workbenc
 - ``base.css``: the look both pages share (focus always visible).
 
 The files are package data served from this fixed list: nothing else in the folder is
-reachable. Their pages send :data:`PAGE_HEADERS`.
+reachable. Their pages send :data:`PAGE_HEADERS`; :func:`page_router` serves a page of a service
+(its ``index.html`` and its own fixed list of files) the same way.
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def served(folder: Path, name: str, files: dict[str, str], what: str) -> FileRes
     if media_type is None:
         raise not_found(f"no {what} file {name}")
     return FileResponse(folder / name, media_type=media_type, headers=PAGE_HEADERS)
+
+
+def page_router(path: str, folder: Path, files: dict[str, str], what: str) -> APIRouter:
+    """A page at ``path`` (``folder/index.html``) and the ``files`` beside it under ``path``
+    (``/app/`` serves ``/app/app.js``; ``/dashboard`` serves ``/dashboard/app.js``)."""
+    router = APIRouter(tags=[what], include_in_schema=False)
+
+    @router.get(path)
+    async def page() -> FileResponse:
+        html = "text/html; charset=utf-8"
+        return FileResponse(folder / "index.html", media_type=html, headers=PAGE_HEADERS)
+
+    @router.get(path.rstrip("/") + "/{name}")
+    async def page_file(name: str) -> FileResponse:
+        return served(folder, name, files, what)
+
+    return router
 
 
 def pages_router() -> APIRouter:

@@ -1,14 +1,14 @@
 // English and Chinese labels, switchable, for every page (/pages/i18n.js).
 //
-// A page makes one Language from its label tables (later tables win over earlier ones; the
-// common table of labels.js comes first) and labels its elements by key:
+// A page makes one Language from its label tables, key -> [English, Chinese] (later tables win
+// over earlier ones; the common table of labels.js comes first) and labels its elements by key:
 //   <span data-i18n="sign_in">              its text
 //   data-i18n-values='{"n": 3}'            the values "{n}" stands for in that text
 //   data-i18n-label="language_switch"       its aria-label (a control without visible text)
 //   data-i18n-placeholder="search_hint"     an input's placeholder
 // apply() relabels the whole document, so a language change keeps what people typed; a page
-// re-renders what it wrote with t() itself (onChange). A key missing from Chinese falls back
-// to English, and a key missing from both shows as itself (so a gap is visible, not blank).
+// re-renders what it wrote with t() itself (onChange). A key missing from the tables shows as
+// itself (so a gap is visible, not blank).
 
 import { COMMON_LABELS } from "./labels.js";
 
@@ -19,7 +19,9 @@ export class Language {
   constructor(...tables) {
     this.tables = { en: {}, zh: {} };
     for (const table of [COMMON_LABELS, ...tables]) {
-      for (const lang of LANGUAGES) Object.assign(this.tables[lang], table[lang] ?? {});
+      for (const [key, texts] of Object.entries(table)) {
+        LANGUAGES.forEach((lang, n) => (this.tables[lang][key] = texts[n]));
+      }
     }
     this.lang = "en";
     this.listeners = new Set();

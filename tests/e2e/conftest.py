@@ -7,21 +7,9 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from services.training.app import create_app as training_app
+from tests.e2e.helpers import CONSUMERS, FACTORIES
 from tests.integration.assessment.helpers import delete_topology
 from tests.support import RunningService, consuming, long_secret, running
-
-# In the order they start: the consumers first, enrollment last.
-FACTORIES = {
-    "compensation": compensation_app,
-    "assessment": assessment_app,
-    "training": training_app,
-    "enrollment": enrollment_app,
-}
-CONSUMERS = ("compensation", "assessment", "training")
 
 
 @pytest.fixture

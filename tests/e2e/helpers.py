@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from services.assessment.app import create_app as assessment_app
+from services.compensation.app import create_app as compensation_app
+from services.enrollment.app import create_app as enrollment_app
+from services.training.app import create_app as training_app
 from shared.auth import Role
 from tests.support import (
     RunningService,
@@ -16,6 +20,14 @@ from tests.support import (
     until,
 )
 
+# The apps in the order they start: the consumers first, enrollment last.
+FACTORIES = {
+    "compensation": compensation_app,
+    "assessment": assessment_app,
+    "training": training_app,
+    "enrollment": enrollment_app,
+}
+CONSUMERS = ("compensation", "assessment", "training")
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96 (example A)
 # Example A's trainee: an HQ full-timer, 4 years in, who knows three product series.
@@ -95,6 +107,33 @@ async def draft_once_known(training: RunningService, trainee_id: str, stages) ->
         return answer.status_code == 200
 
     await until(attempt)
+
+
+async def approved_plans(
+    training: RunningService,
+    assessment: RunningService,
+    trainee_ids,
+    stages,
+    trainer: str,
+    series: str,
+) -> None:
+    """Each trainee's plan drafted (once training knows the trainee) and approved, then until
+    assessment has learnt from the approved plans that every one is ``trainer``'s on ``series``
+    (R-9: a plan in draft names no one answerable under R-24)."""
+    vp = training.as_("vp", Role.EXEC_VP)
+    for trainee_id in trainee_ids:
+        await draft_once_known(training, trainee_id, stages)
+        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp))
+    await until(
+        lambda: assessment.pool.fetchval(
+            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
+            " JOIN trainee_facts f USING (trainee_id)"
+            " WHERE s.trainer_id = $1 AND s.product_series = $2 AND f.branch_id IS NOT NULL",
+            trainer,
+            series,
+            len(trainee_ids),
+        )
+    )
 
 
 async def pay_rate(pay: RunningService, employee_id: str) -> dict | None:

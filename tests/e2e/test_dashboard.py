@@ -17,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Collection
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
 
-from services.assessment.app import create_app as assessment_app
-from services.compensation.app import create_app as compensation_app
-from services.enrollment.app import create_app as enrollment_app
-from services.training.app import create_app as training_app
 from shared.auth import Role
+from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans
 from tests.integration.assessment.helpers import delete_topology
 from tests.support import (
     RunningService,
@@ -38,6 +38,7 @@ from tests.support import (
     plan_stage,
     register_branches,
     running,
+    until,
 )
 
 CHROMIUM = os.environ.get("GRADELINE_CHROMIUM", "/usr/bin/chromium")
@@ -51,13 +52,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-FACTORIES = {
-    "compensation": compensation_app,
-    "assessment": assessment_app,
-    "training": training_app,
-    "enrollment": enrollment_app,
-}
-CONSUMERS = ("compensation", "assessment", "training")
 DEPARTMENTS = ("technical", "process_engineering", "quality", "after_sales", "production")
 PRACTICAL = ("96", "95", "97", "98", "94")  # mean 96
 MONTH = "2026-03"
@@ -118,17 +112,32 @@ class HttpServer:
         self.sock.close()
 
 
+async def served_on(
+    stack: AsyncExitStack, settings, sockets: dict[str, socket.socket], clock: Clock
+) -> dict[str, RunningService]:
+    """The apps named in ``sockets`` with their lifespans (consumers first, each listening before
+    the next app starts), all on ``clock``, each served on its socket; stopped with ``stack``."""
+    names = [n for n in FACTORIES if n in sockets]
+    for sock in sockets.values():
+        stack.callback(sock.close)
+    stack.push_async_callback(delete_topology, settings, [n for n in CONSUMERS if n in names])
+    apps: dict[str, RunningService] = {}
+    for name in names:
+        app = FACTORIES[name](settings)
+        app.state.clock = clock
+        apps[name] = await stack.enter_async_context(running(app, settings, name))
+        if name in CONSUMERS:
+            await consuming(settings, name)
+        server = HttpServer(app, sockets[name])
+        await server.start()
+        stack.push_async_callback(server.stop)
+    return apps
+
+
 def bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-async def until(check, seconds=30):
-    async with asyncio.timeout(seconds):
-        while not (result := await check()):
-            await asyncio.sleep(0.05)
-    return result
 
 
 @pytest.fixture
@@ -147,19 +156,7 @@ async def served(settings):
     )
     clock = Clock()
     async with AsyncExitStack() as stack:
-        for sock in sockets.values():
-            stack.callback(sock.close)
-        stack.push_async_callback(delete_topology, settings, list(CONSUMERS))
-        apps: dict[str, RunningService] = {}
-        for name, factory in FACTORIES.items():  # consumers first, enrollment last
-            app = factory(settings)
-            app.state.clock = clock
-            apps[name] = await stack.enter_async_context(running(app, settings, name))
-            if name in CONSUMERS:
-                await consuming(settings, name)
-            server = HttpServer(app, sockets[name])
-            await server.start()
-            stack.push_async_callback(server.stop)
+        apps = await served_on(stack, settings, sockets, clock)
         yield apps, urls, clock
 
 
@@ -195,32 +192,7 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
 
     # Every trainee is tr-x's on X1 in an approved plan (R-24 with R-9 counts them); approval
     # needs the mandatory topics too (R-8a).
-    for trainee_id in TRAINEES:
-
-        async def drafted(trainee_id=trainee_id):
-            answer = await training.client.put(
-                f"/plans/{trainee_id}", json={"stages": FULL_PLAN}, headers=manager
-            )
-            assert answer.status_code in (200, 404), answer.text  # 404: enrolment not there yet
-            return answer.status_code == 200
-
-        await until(drafted)
-        await ok(
-            training.client.post(
-                f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
-            )
-        )
-    await until(
-        lambda: assessment.pool.fetchval(
-            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"
-            " JOIN trainee_facts f"
-            " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
-            " AND f.branch_id IS NOT NULL",
-            TRAINER,
-            SERIES,
-            len(TRAINEES),
-        )
-    )
+    await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
 
     clock.set("2026-03-01")  # graded on the 1st: the whole of March at the new rate
     session = {"session_id": SESSION, "product_series": SERIES, "held_on": "2026-03-01"}
@@ -317,10 +289,49 @@ def chromium() -> str:
     return CHROMIUM
 
 
+@asynccontextmanager
+async def chromium_page(
+    origins: Collection[str] | None = None,
+    refused: list[str] | None = None,
+    *,
+    timeout_ms: int = 15_000,
+) -> AsyncIterator[tuple[Any, list[str]]]:
+    """A page of a headless Chromium and the script errors it raised. With ``origins``, a
+    request to any other origin fails as if offline (and its URL goes into ``refused``): what
+    the tested pages need must come from those origins (the provider's form asks for a web font).
+    """
+    binary = chromium()
+    from playwright.async_api import async_playwright
+
+    async def local_only(route) -> None:
+        parts = urlsplit(route.request.url)
+        if f"{parts.scheme}://{parts.netloc}" in (origins or ()):
+            await route.continue_()
+        else:
+            if refused is not None:
+                refused.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=binary, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            context = await browser.new_context()
+            if origins is not None:
+                await context.route("**/*", local_only)
+            page = await context.new_page()
+            page.set_default_timeout(timeout_ms)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page, errors
+        finally:
+            await browser.close()
+
+
 @pytest.mark.timeout(180)
 async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served):
-    browser_binary = chromium()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     apps, urls, clock = served
     await seed(apps, clock)
@@ -338,124 +349,110 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
     query = "&".join(f"{name}={url}" for name, url in urls.items())
     address = f"{urls['assessment']}/dashboard?token={boss}&{query}&month={MONTH}&lang=en"
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=browser_binary, args=CHROMIUM_FLAGS, headless=True
+    async with chromium_page() as (page, errors):
+        await page.goto(address)
+        assert "token=" not in page.url  # stored in sessionStorage, dropped from the URL
+        # The workbench (enrollment's /app/) is one link away.
+        await expect(page.get_by_role("link", name="Workbench")).to_have_attribute(
+            "href", f"{urls['enrollment']}/app/?lang=en"
         )
+
+        # The grade board: every branch x position x level cell, zeros included.
+        await expect(page.locator("#grade-table")).to_be_visible()
+        for cell, count in expected_counts().items():
+            await expect(page.locator(f'#grade-table td[data-cell="{cell}"]')).to_have_text(
+                str(count)
+            )
+        await expect(page.locator("#grade-table tfoot td.total")).to_have_text("6")
+        nonzero = sorted(c for c, n in expected_counts().items() if n)
+        bars = page.locator("#grades-chart rect[data-cell]")
+        assert sorted(await bars.evaluate_all("bs => bs.map(b => b.dataset.cell)")) == nonzero
+
+        # Drill-down: a cell lists its trainees with their names and current grades.
+        await page.locator('#grade-table td[data-cell="hq|engineer|intermediate"] button').click()
+        listed = page.locator("#drilldown-list button.trainee")
+        await expect(listed).to_have_text(["t-h1", "t-h2"])
+        await expect(page.locator("#drilldown-list")).to_contain_text("张伟")
+        await expect(page.locator("#drilldown-list")).to_contain_text("95.5")
+        # ... and a bar of the chart does the same.
+        await page.locator('#grades-chart rect[data-cell="bo-east|engineer|senior"]').click()
+        await expect(listed).to_have_text(["t-e2"])
+        await expect(page.locator("#drilldown-list")).to_contain_text("97.5")
+
+        # A trainee's audit: its events in order, the decision re-derived, the rule trace.
+        await listed.first.click()
+        verdict = page.locator("#audit-verdict")
+        await expect(verdict).to_have_attribute("data-consistent", "true")
+        types = await page.locator("#audit-events > li").evaluate_all(
+            "items => items.map(i => i.dataset.type)"
+        )
+        assert types[0] == "TraineeEnrolled", types
+        assert types.index("ExamScored") < types.index("GradeAssigned"), types
+        await expect(page.locator("#audit-derivations .rule-trace").first).to_contain_text("R-20")
+        assert page.url.endswith("#audit/t-e2")
+
+        # As of a day before anything was recorded: the replayed board is empty.
+        await page.locator('[role=tab][data-view="grades"]').click()
+        async with page.expect_request(lambda r: "as_of=2020-01-01T23" in r.url):
+            await page.locator("#grades-asof").fill("2020-01-01")
+        await expect(page.locator("#grades-table")).to_contain_text("No graded trainees")
+        await expect(page.locator("#grades-caption")).to_contain_text("2020-01-01")
+        await page.locator("#grades-now").click()
+        await expect(
+            page.locator('#grade-table td[data-cell="bo-east|technician|senior"]')
+        ).to_have_text("1")
+        # The branch filter asks the service for one branch.
+        await page.locator("#grades-branch").select_option("hq")
+        await expect(page.locator("#grade-table tbody tr")).to_have_count(1)
+        await expect(page.locator("#grade-table tfoot td.total")).to_have_text("3")
+
+        # 中文: the labels change, the numbers stay.
+        await page.locator("#lang-toggle").click()
+        await expect(page.locator('[role=tab][data-view="grades"]')).to_have_text("等级看板")
+        await expect(page.locator("#grade-table thead")).to_contain_text("工程师")
+        await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+        # The trainer board and training progress.
+        await page.locator('[role=tab][data-view="trainers"]').click()
+        await expect(page.locator("#trainers-table tbody tr")).to_have_count(1)
+        async with page.expect_request(lambda r: f"session_id={SESSION}" in r.url):
+            await page.locator("#trainers-session").select_option(SESSION)
+        trainer_row = page.locator("#trainers-table tbody tr", has_text=TRAINER)
+        await expect(trainer_row).to_contain_text(SESSION)
+        await expect(trainer_row.locator("td").nth(3)).to_have_text("7")
+        await expect(trainer_row.locator("td").nth(4)).to_have_text("1")
+        await page.locator('[role=tab][data-view="progress"]').click()
+        hq_progress = page.locator("#progress-branches tbody tr", has_text="hq")
+        await expect(hq_progress.locator("td").nth(1)).to_have_text("3")
+
+        # Payroll and fees of the month.
+        await page.locator('[role=tab][data-view="pay"]').click()
+        await expect(page.locator("#payroll-total")).to_have_text(PAYROLL_TOTAL)
+        await expect(page.locator("#pay-payroll tbody tr")).to_have_count(3)
+        await expect(page.locator("#fees-total")).to_have_text("200.00")
+        await expect(page.locator("#pay-fees")).to_contain_text(KEPT_IN_TRAINING)
+
+        # Clear messages: no audit without the auditor role (403), a bad token (401), a
+        # service that does not answer.
+        await page.locator("#connection").evaluate("d => d.open = true")
+        await page.locator("#token").fill(assessment.token("boss", Role.MANAGEMENT))
+        await page.locator("#connection-form button[type=submit]").click()
+        await page.locator('[role=tab][data-view="audit"]').click()
+        await page.locator("#audit-trainee").fill("t-h1")
+        await page.locator("#audit-form button[type=submit]").click()
+        await expect(page.locator("#audit-message")).to_contain_text("auditor")
+        await page.locator("#token").fill("not-a-token")
+        await page.locator("#connection-form button[type=submit]").click()
+        await page.locator('[role=tab][data-view="grades"]').click()
+        await expect(page.locator("#grades-message")).to_contain_text("gradeline token")
+        closed = bound_socket()  # bound, never listening: connections are refused
         try:
-            page = await browser.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(address)
-            assert "token=" not in page.url  # stored in sessionStorage, dropped from the URL
-            # The workbench (enrollment's /app/) is one link away.
-            await expect(page.get_by_role("link", name="Workbench")).to_have_attribute(
-                "href", f"{urls['enrollment']}/app/?lang=en"
-            )
-
-            # The grade board: every branch x position x level cell, zeros included.
-            await expect(page.locator("#grade-table")).to_be_visible()
-            for cell, count in expected_counts().items():
-                await expect(page.locator(f'#grade-table td[data-cell="{cell}"]')).to_have_text(
-                    str(count)
-                )
-            await expect(page.locator("#grade-table tfoot td.total")).to_have_text("6")
-            nonzero = sorted(c for c, n in expected_counts().items() if n)
-            bars = page.locator("#grades-chart rect[data-cell]")
-            assert sorted(await bars.evaluate_all("bs => bs.map(b => b.dataset.cell)")) == nonzero
-
-            # Drill-down: a cell lists its trainees with their names and current grades.
-            await page.locator(
-                '#grade-table td[data-cell="hq|engineer|intermediate"] button'
-            ).click()
-            listed = page.locator("#drilldown-list button.trainee")
-            await expect(listed).to_have_text(["t-h1", "t-h2"])
-            await expect(page.locator("#drilldown-list")).to_contain_text("张伟")
-            await expect(page.locator("#drilldown-list")).to_contain_text("95.5")
-            # ... and a bar of the chart does the same.
-            await page.locator('#grades-chart rect[data-cell="bo-east|engineer|senior"]').click()
-            await expect(listed).to_have_text(["t-e2"])
-            await expect(page.locator("#drilldown-list")).to_contain_text("97.5")
-
-            # A trainee's audit: its events in order, the decision re-derived, the rule trace.
-            await listed.first.click()
-            verdict = page.locator("#audit-verdict")
-            await expect(verdict).to_have_attribute("data-consistent", "true")
-            types = await page.locator("#audit-events > li").evaluate_all(
-                "items => items.map(i => i.dataset.type)"
-            )
-            assert types[0] == "TraineeEnrolled", types
-            assert types.index("ExamScored") < types.index("GradeAssigned"), types
-            await expect(page.locator("#audit-derivations .rule-trace").first).to_contain_text(
-                "R-20"
-            )
-            assert page.url.endswith("#audit/t-e2")
-
-            # As of a day before anything was recorded: the replayed board is empty.
-            await page.locator('[role=tab][data-view="grades"]').click()
-            async with page.expect_request(lambda r: "as_of=2020-01-01T23" in r.url):
-                await page.locator("#grades-asof").fill("2020-01-01")
-            await expect(page.locator("#grades-table")).to_contain_text("No graded trainees")
-            await expect(page.locator("#grades-caption")).to_contain_text("2020-01-01")
-            await page.locator("#grades-now").click()
-            await expect(
-                page.locator('#grade-table td[data-cell="bo-east|technician|senior"]')
-            ).to_have_text("1")
-            # The branch filter asks the service for one branch.
-            await page.locator("#grades-branch").select_option("hq")
-            await expect(page.locator("#grade-table tbody tr")).to_have_count(1)
-            await expect(page.locator("#grade-table tfoot td.total")).to_have_text("3")
-
-            # 中文: the labels change, the numbers stay.
-            await page.locator("#lang-toggle").click()
-            await expect(page.locator('[role=tab][data-view="grades"]')).to_have_text("等级看板")
-            await expect(page.locator("#grade-table thead")).to_contain_text("工程师")
-            await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-
-            # The trainer board and training progress.
-            await page.locator('[role=tab][data-view="trainers"]').click()
-            await expect(page.locator("#trainers-table tbody tr")).to_have_count(1)
-            async with page.expect_request(lambda r: f"session_id={SESSION}" in r.url):
-                await page.locator("#trainers-session").select_option(SESSION)
-            trainer_row = page.locator("#trainers-table tbody tr", has_text=TRAINER)
-            await expect(trainer_row).to_contain_text(SESSION)
-            await expect(trainer_row.locator("td").nth(3)).to_have_text("7")
-            await expect(trainer_row.locator("td").nth(4)).to_have_text("1")
-            await page.locator('[role=tab][data-view="progress"]').click()
-            hq_progress = page.locator("#progress-branches tbody tr", has_text="hq")
-            await expect(hq_progress.locator("td").nth(1)).to_have_text("3")
-
-            # Payroll and fees of the month.
+            refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
+            await page.locator("#token").fill(boss)
+            await page.locator("#url-compensation").fill(refused)
+            await page.locator("#connection-form button[type=submit]").click()
             await page.locator('[role=tab][data-view="pay"]').click()
-            await expect(page.locator("#payroll-total")).to_have_text(PAYROLL_TOTAL)
-            await expect(page.locator("#pay-payroll tbody tr")).to_have_count(3)
-            await expect(page.locator("#fees-total")).to_have_text("200.00")
-            await expect(page.locator("#pay-fees")).to_contain_text(KEPT_IN_TRAINING)
-
-            # Clear messages: no audit without the auditor role (403), a bad token (401), a
-            # service that does not answer.
-            await page.locator("#connection").evaluate("d => d.open = true")
-            await page.locator("#token").fill(assessment.token("boss", Role.MANAGEMENT))
-            await page.locator("#connection-form button[type=submit]").click()
-            await page.locator('[role=tab][data-view="audit"]').click()
-            await page.locator("#audit-trainee").fill("t-h1")
-            await page.locator("#audit-form button[type=submit]").click()
-            await expect(page.locator("#audit-message")).to_contain_text("auditor")
-            await page.locator("#token").fill("not-a-token")
-            await page.locator("#connection-form button[type=submit]").click()
-            await page.locator('[role=tab][data-view="grades"]').click()
-            await expect(page.locator("#grades-message")).to_contain_text("gradeline token")
-            closed = bound_socket()  # bound, never listening: connections are refused
-            try:
-                refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
-                await page.locator("#token").fill(boss)
-                await page.locator("#url-compensation").fill(refused)
-                await page.locator("#connection-form button[type=submit]").click()
-                await page.locator('[role=tab][data-view="pay"]').click()
-                await expect(page.locator("#pay-message")).to_contain_text(refused)
-            finally:
-                closed.close()
-            assert errors == [], errors
+            await expect(page.locator("#pay-message")).to_contain_text(refused)
         finally:
-            await browser.close()
+            closed.close()
+        assert errors == [], errors

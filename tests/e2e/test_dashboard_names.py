@@ -17,7 +17,7 @@ import pytest
 from services.assessment.app import create_app as assessment_app
 from services.assessment.consumers import HANDLER
 from shared.auth import Role
-from tests.e2e.test_dashboard import CHROMIUM_FLAGS, HttpServer, bound_socket, chromium
+from tests.e2e.test_dashboard import HttpServer, bound_socket, chromium_page
 from tests.integration.assessment.helpers import Assessment, delete_topology
 from tests.organisation import (
     branch_registered,
@@ -75,8 +75,7 @@ async def seed(svc: Assessment) -> None:
 
 @pytest.mark.timeout(120)
 async def test_the_dashboard_names_branches_in_zh_and_en_and_trainers(served):
-    browser_binary = chromium()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     svc, url = served
     await seed(svc)
@@ -86,52 +85,42 @@ async def test_the_dashboard_names_branches_in_zh_and_en_and_trainers(served):
     assert names.status_code == 200
     assert names.headers["content-type"] == "text/javascript; charset=utf-8"
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=browser_binary, args=CHROMIUM_FLAGS, headless=True
+    async with chromium_page() as (page, errors):
+        await page.goto(address)
+
+        east = page.locator('#grade-table tr[data-branch="bo-east"] th')
+        hq = page.locator('#grade-table tr[data-branch="hq"] th')
+        await expect(east).to_contain_text(EAST_EN)
+        await expect(east.locator("small.id")).to_have_text("bo-east")  # the id beside it
+        await expect(hq).to_have_text("hq")  # its registration has not arrived: the id
+        await expect(page.locator('#grades-chart text[data-branch="bo-east"]')).to_have_text(
+            EAST_EN
         )
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(address)
+        option = page.locator('#grades-branch option[value="bo-east"]')
+        await expect(option).to_have_text(EAST_EN)
 
-            east = page.locator('#grade-table tr[data-branch="bo-east"] th')
-            hq = page.locator('#grade-table tr[data-branch="hq"] th')
-            await expect(east).to_contain_text(EAST_EN)
-            await expect(east.locator("small.id")).to_have_text("bo-east")  # the id beside it
-            await expect(hq).to_have_text("hq")  # its registration has not arrived: the id
-            await expect(page.locator('#grades-chart text[data-branch="bo-east"]')).to_have_text(
-                EAST_EN
-            )
-            option = page.locator('#grades-branch option[value="bo-east"]')
-            await expect(option).to_have_text(EAST_EN)
+        await page.locator("#lang-toggle").click()  # 中文
+        await expect(east).to_contain_text(EAST_ZH)
+        await expect(option).to_have_text(EAST_ZH)
 
-            await page.locator("#lang-toggle").click()  # 中文
-            await expect(east).to_contain_text(EAST_ZH)
-            await expect(option).to_have_text(EAST_ZH)
+        # The trainer board names the trainer (in either language: a person has one name).
+        await page.locator('[role=tab][data-view="trainers"]').click()
+        trainer = page.locator("#trainers-table tbody tr td").first
+        await expect(trainer).to_contain_text("孙老师")
+        await expect(trainer.locator("small.id")).to_have_text(TRAINER)
 
-            # The trainer board names the trainer (in either language: a person has one name).
-            await page.locator('[role=tab][data-view="trainers"]').click()
-            trainer = page.locator("#trainers-table tbody tr td").first
-            await expect(trainer).to_contain_text("孙老师")
-            await expect(trainer.locator("small.id")).to_have_text(TRAINER)
-
-            # A rename, then the branch registered late: the next refresh shows both.
-            await deliver_organisation(
-                svc.pool,
-                HANDLER,
-                branch_renamed("bo-east", "华东大区", "East Region"),
-                branch_registered("hq"),
-            )
-            await page.locator('[role=tab][data-view="grades"]').click()
-            await page.locator("#grades-form .refresh").click()
-            await expect(east).to_contain_text("华东大区")
-            await expect(hq).to_contain_text(standard_names("hq")[0])
-            await page.locator("#lang-toggle").click()  # English
-            await expect(east).to_contain_text("East Region")
-            await expect(hq).to_contain_text(standard_names("hq")[1])
-            assert errors == [], errors
-        finally:
-            await browser.close()
+        # A rename, then the branch registered late: the next refresh shows both.
+        await deliver_organisation(
+            svc.pool,
+            HANDLER,
+            branch_renamed("bo-east", "华东大区", "East Region"),
+            branch_registered("hq"),
+        )
+        await page.locator('[role=tab][data-view="grades"]').click()
+        await page.locator("#grades-form .refresh").click()
+        await expect(east).to_contain_text("华东大区")
+        await expect(hq).to_contain_text(standard_names("hq")[0])
+        await page.locator("#lang-toggle").click()  # English
+        await expect(east).to_contain_text("East Region")
+        await expect(hq).to_contain_text(standard_names("hq")[1])
+        assert errors == [], errors

@@ -8,8 +8,6 @@ The apps run without their lifespan: the pages and the OpenAPI document need no 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from services.assessment.app import create_app as assessment_app
@@ -17,7 +15,7 @@ from services.compensation.app import create_app as compensation_app
 from services.enrollment.app import create_app as enrollment_app
 from services.training.app import create_app as training_app
 from shared.settings import Settings
-from tests.e2e.test_dashboard import CHROMIUM_FLAGS, HttpServer, bound_socket, chromium
+from tests.e2e.test_dashboard import HttpServer, bound_socket, chromium_page
 
 APPS = {
     "enrollment": enrollment_app,
@@ -36,8 +34,7 @@ def operation_count(app) -> int:
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("service", sorted(APPS))
 async def test_docs_and_redoc_render_without_any_request_leaving_the_service(service):
-    browser_binary = chromium()
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     app = APPS[service](Settings(workers=[]))
     sock = bound_socket()
@@ -46,45 +43,23 @@ async def test_docs_and_redoc_render_without_any_request_leaving_the_service(ser
     await server.start()
     left_the_origin: list[str] = []
 
-    async def only_the_service(route) -> None:
-        url = route.request.url
-        if f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" == origin:
-            await route.continue_()
-        else:
-            left_the_origin.append(url)
-            await route.abort("internetdisconnected")
-
     try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=browser_binary, args=CHROMIUM_FLAGS, headless=True
+        async with chromium_page({origin}, left_the_origin, timeout_ms=30_000) as (page, errors):
+            await page.goto(f"{origin}/docs")
+            operations = page.locator(".swagger-ui .opblock")
+            await expect(operations).to_have_count(operation_count(app), timeout=30_000)
+            await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+                app.title, timeout=30_000
             )
-            try:
-                page = await browser.new_page()
-                page.set_default_timeout(30_000)
-                errors: list[str] = []
-                page.on("pageerror", lambda exc: errors.append(str(exc)))
-                await page.route("**/*", only_the_service)
 
-                await page.goto(f"{origin}/docs")
-                operations = page.locator(".swagger-ui .opblock")
-                await expect(operations).to_have_count(operation_count(app), timeout=30_000)
-                await expect(page.locator(".swagger-ui .info .title")).to_contain_text(
-                    app.title, timeout=30_000
-                )
+            await page.goto(f"{origin}/redoc")
+            await expect(page.locator("redoc h1").first).to_contain_text(app.title, timeout=30_000)
+            first_path = next(iter(app.openapi()["paths"]))
+            await expect(page.locator("redoc").get_by_text(first_path).first).to_be_attached(
+                timeout=30_000
+            )
 
-                await page.goto(f"{origin}/redoc")
-                await expect(page.locator("redoc h1").first).to_contain_text(
-                    app.title, timeout=30_000
-                )
-                first_path = next(iter(app.openapi()["paths"]))
-                await expect(page.locator("redoc").get_by_text(first_path).first).to_be_attached(
-                    timeout=30_000
-                )
-
-                assert errors == [], errors
-            finally:
-                await browser.close()
+            assert errors == [], errors
     finally:
         await server.stop()
     assert left_the_origin == [], f"requests outside {origin}: {left_the_origin}"

@@ -16,7 +16,7 @@ import pytest
 from shared.auth import Role
 from tests.e2e.helpers import (
     HQ_TRAINEE,
-    draft_once_known,
+    approved_plans,
     enrol,
     known_to_assessment,
     log_day,
@@ -138,25 +138,8 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     clock.set("2026-03-02")
     for trainee_id in TRAINEES:
         await enrol(enrollment, trainee_id, enrolled_on="2026-02-27", product_series=[])
-    # Each trainee is tr-x's on series X: assessment learns it from the approved plans training
-    # publishes (R-9: a plan in draft names no one answerable under R-24).
-    for trainee_id in TRAINEES:
-        await draft_once_known(training, trainee_id, FULL_PLAN)
-        await ok(
-            training.client.post(
-                f"/plans/{trainee_id}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)
-            )
-        )
-    await until(
-        lambda: assessment.pool.fetchval(
-            "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s JOIN trainee_facts f"
-            " USING (trainee_id) WHERE s.trainer_id = $1 AND s.product_series = $2"
-            " AND f.branch_id IS NOT NULL",
-            TRAINER,
-            SERIES,
-            len(TRAINEES),
-        )
-    )
+    # Each trainee is tr-x's on series X.
+    await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
 
     clock.set("2026-03-20")
     await open_session(assessment, SESSION, SERIES, "2026-03-20")

@@ -13,27 +13,15 @@ Chinese a clerk of bo-west sees none of them (R-2), not even by address, and enr
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from shared.auth import Role
 from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
-from tests.support import ok
+from tests.support import ok, xlsx
 
 EAST, WEST = "clerk-bo-east", "clerk-bo-west"
 SHEET_HEADERS = ["学员编号", "姓名", "类别", "网点编号", "学历", "工作年限", "产品系列", "报名日期"]
 ELSEWHERE = "http://127.0.0.1:9/"  # the dashboard's service, as the address names it
-
-
-def xlsx(*rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def sheet(name: str, rows) -> dict:

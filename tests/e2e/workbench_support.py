@@ -10,26 +10,25 @@ The workbench is served by enrollment (/app/); the services a role's views call 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ops.identity_provider import RunningProvider, demo_users, issuer_url, start_provider
 from shared.settings import Settings
 from tests.e2e.test_dashboard import (
-    CHROMIUM_FLAGS,
-    CONSUMERS,
-    FACTORIES,
     Clock,
-    HttpServer,
     bound_socket,
-    chromium,
+    chromium_page,
+    served_on,
 )
-from tests.integration.assessment.helpers import delete_topology
-from tests.support import RunningService, consuming, long_secret, register_branches, running
+from tests.support import (
+    RunningService,
+    free_port,
+    long_secret,
+    register_branches,
+)
 
 
 @dataclass
@@ -53,21 +52,14 @@ class Workbench:
         return [dict(r) for r in rows]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Workbench]:
     """The apps ``names`` on TCP ports (consumers first), trusting a provider that sends people
     back to the workbench's origin; the standard branches registered."""
-    names = [n for n in FACTORIES if n in names]
     sockets = {name: bound_socket() for name in names}
     urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
     page = urls["enrollment"]
-    port = _free_port()
+    port = free_port()
     settings = long_secret(settings).model_copy(
         update={
             "pool_size": 3,
@@ -79,19 +71,7 @@ async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Wor
     )
     clock = Clock()
     async with AsyncExitStack() as stack:
-        for sock in sockets.values():
-            stack.callback(sock.close)
-        stack.push_async_callback(delete_topology, settings, [n for n in CONSUMERS if n in names])
-        apps: dict[str, RunningService] = {}
-        for name in names:
-            app = FACTORIES[name](settings)
-            app.state.clock = clock
-            apps[name] = await stack.enter_async_context(running(app, settings, name))
-            if name in CONSUMERS:
-                await consuming(settings, name)
-            server = HttpServer(app, sockets[name])
-            await server.start()
-            stack.push_async_callback(server.stop)
+        apps = await served_on(stack, settings, sockets, clock)
         provider = await asyncio.to_thread(
             start_provider, Settings(cors_origins=[page]), port=port, users=demo_users()
         )
@@ -102,34 +82,11 @@ async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Wor
 
 @asynccontextmanager
 async def browser_page(workbench: Workbench) -> AsyncIterator[tuple[Any, list[str]]]:
-    """One Chromium page that reaches the services and the provider only (the provider's form
-    asks for a web font), and the script errors it raised."""
-    binary = chromium()
-    from playwright.async_api import async_playwright
-
+    """One Chromium page that reaches the services and the provider only, and the script errors
+    it raised."""
     origins = {workbench.provider.issuer, *workbench.urls.values()}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=binary, args=CHROMIUM_FLAGS, headless=True
-        )
-        try:
-            context = await browser.new_context()
-
-            async def local_only(route) -> None:
-                parts = urlsplit(route.request.url)
-                if f"{parts.scheme}://{parts.netloc}" in origins:
-                    await route.continue_()
-                else:
-                    await route.abort("internetdisconnected")
-
-            await context.route("**/*", local_only)
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            yield page, errors
-        finally:
-            await browser.close()
+    async with chromium_page(origins) as (page, errors):
+        yield page, errors
 
 
 async def sign_in(page, workbench: Workbench, sub: str, button: str = "Sign in") -> None:

@@ -505,7 +505,9 @@ COMPENSATION = [
 MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]
 SERVICES = ("enrollment", "training", "assessment", "compensation")
 
-# Served by every app or by the dashboard, outside the contract's role model.
+# Served by every app or by the dashboard, outside the contract's role model: reachable without a
+# token (probes, scrapes, the API's own description, the problem types' pages, the pages, which
+# ask their user to sign in before they call anything, and how they sign in).
 UNGUARDED = frozenset(
     {
         "/health",

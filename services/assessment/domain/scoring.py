@@ -47,6 +47,20 @@ def check_practical(
     }
 
 
+def grading_inputs(
+    written: Decimal, practical: Mapping[Department, Decimal], facts: TraineeFacts
+) -> GradingInputs:
+    """What a grade is decided on (R-22): the scores and the facts the decision records."""
+    return GradingInputs(
+        written=written,
+        practical=dict(practical),
+        education=facts.education,
+        experience_years=facts.experience_years,
+        certificates=tuple(facts.certificates),
+        mastered_series=tuple(facts.mastered_series),
+    )
+
+
 def decision(
     *,
     trainee_id: str,
@@ -60,15 +74,7 @@ def decision(
     dispute_id: str | None = None,
 ) -> GradeAssigned | AssessmentFailed:
     """The decision on complete scores: ``GradeAssigned`` if both exams pass, else failed."""
-    inputs = GradingInputs(
-        written=written,
-        practical=dict(practical),
-        education=facts.education,
-        experience_years=facts.experience_years,
-        certificates=tuple(facts.certificates),
-        mastered_series=tuple(facts.mastered_series),
-    )
-    result = grade(inputs, policy)
+    result = grade(grading_inputs(written, practical, facts), policy)
     # What a pass and a fail both record; each adds its own outcome and time.
     recorded: dict[str, Any] = {
         "trainee_id": trainee_id,

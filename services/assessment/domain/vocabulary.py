@@ -1,8 +1,5 @@
-"""The assessment service's words (R-4, R-5, R-15 to R-23).
-
-The education ranks repeat enrollment's R-4 order on purpose: a service never imports another
-service's package, and the ranks arrive with ``TraineeEnrolled`` as plain names.
-"""
+"""The assessment service's words (R-4, R-5, R-15 to R-23). The education levels (R-4) and the
+departments (R-5) are every service's (shared/): events carry their values between services."""
 
 from __future__ import annotations
 
@@ -10,31 +7,7 @@ from enum import StrEnum
 
 # R-5; the grading policy names the five that score the practical exam (R-16).
 from shared.departments import Department as Department
-
-
-class Education(StrEnum):
-    """R-4 education levels; ``rank`` orders them (high school and 中专 share a rank)."""
-
-    JUNIOR_HIGH = "junior_high"
-    HIGH_SCHOOL = "high_school"
-    VOCATIONAL_SECONDARY = "vocational_secondary"
-    JUNIOR_COLLEGE = "junior_college"
-    BACHELOR = "bachelor"
-    POSTGRADUATE = "postgraduate"
-
-    @property
-    def rank(self) -> int:
-        return _EDUCATION_RANK[self]
-
-
-_EDUCATION_RANK = {
-    Education.JUNIOR_HIGH: 0,
-    Education.HIGH_SCHOOL: 1,
-    Education.VOCATIONAL_SECONDARY: 1,
-    Education.JUNIOR_COLLEGE: 2,
-    Education.BACHELOR: 3,
-    Education.POSTGRADUATE: 4,
-}
+from shared.education import Education as Education  # R-4: the eligibility routes rank it
 
 
 class Position(StrEnum):

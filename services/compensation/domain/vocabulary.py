@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Category(StrEnum):
-    """R-1 staff categories."""
-
-    HQ_FULL_TIME = "hq_full_time"  # 公司专职售后人员
-    PRODUCTION_RESERVE = "production_reserve"  # 生产储备/兼职售后人员
-    BRANCH_COMMISSIONED = "branch_commissioned"  # 办事处/经销商委培售后人员
+from shared.categories import Category as Category  # R-1: who is paid how
 
 
 class Position(StrEnum):

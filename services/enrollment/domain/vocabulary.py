@@ -4,40 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.categories import Category as Category  # R-1
 from shared.departments import Department as Department  # R-5: where the staff work
-
-
-class Category(StrEnum):
-    """R-1 trainee categories."""
-
-    HQ_FULL_TIME = "hq_full_time"  # 公司专职售后人员
-    PRODUCTION_RESERVE = "production_reserve"  # 生产储备/兼职售后人员
-    BRANCH_COMMISSIONED = "branch_commissioned"  # 办事处/经销商委培售后人员
-
-
-class Education(StrEnum):
-    """R-4 education levels; ``rank`` orders them (high school and 中专 share a rank)."""
-
-    JUNIOR_HIGH = "junior_high"
-    HIGH_SCHOOL = "high_school"
-    VOCATIONAL_SECONDARY = "vocational_secondary"
-    JUNIOR_COLLEGE = "junior_college"
-    BACHELOR = "bachelor"
-    POSTGRADUATE = "postgraduate"
-
-    @property
-    def rank(self) -> int:
-        return _EDUCATION_RANK[self]
-
-
-_EDUCATION_RANK = {
-    Education.JUNIOR_HIGH: 0,
-    Education.HIGH_SCHOOL: 1,
-    Education.VOCATIONAL_SECONDARY: 1,
-    Education.JUNIOR_COLLEGE: 2,
-    Education.BACHELOR: 3,
-    Education.POSTGRADUATE: 4,
-}
+from shared.education import Education as Education  # R-4
 
 
 class BranchKind(StrEnum):

@@ -18,6 +18,7 @@ from services.assessment.domain.events import (
     GradeAssigned,
     registry,
 )
+from services.assessment.domain.scoring import grading_inputs
 from services.assessment.domain.vocabulary import (
     Department,
     Disposition,
@@ -26,7 +27,7 @@ from services.assessment.domain.vocabulary import (
     Level,
     Position,
 )
-from services.assessment.policy.grading import GRADING, GradingInputs, grade
+from services.assessment.policy.grading import GRADING, grade
 from shared.decider import Conflict, InvalidCommand, NotFound, RuleViolation
 from shared.policy import PolicyBook
 
@@ -186,14 +187,7 @@ def test_a_disposition_needs_an_assessment_and_a_reason():
 def test_r22_a_recorded_grade_is_re_derived_exactly_from_its_inputs_and_policy_version():
     graded = assessed(*sitting("95", trainee=facts(series=("X1", "X2")))).decision
     assert isinstance(graded, GradeAssigned)
-    recorded = GradingInputs(
-        written=graded.written,
-        practical=graded.practical,
-        education=graded.facts.education,
-        experience_years=graded.facts.experience_years,
-        certificates=graded.facts.certificates,
-        mastered_series=graded.facts.mastered_series,
-    )
+    recorded = grading_inputs(graded.written, graded.practical, graded.facts)
     replay = grade(recorded, GRADING.named(graded.policy_version))
     assert (replay.position, replay.level, replay.grade_score, replay.rule_trace) == (
         graded.position,

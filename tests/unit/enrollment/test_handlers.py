@@ -3,6 +3,7 @@ Then the events recorded (with branch and actor), or the refusal (R-2: who acts 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -15,12 +16,13 @@ from services.enrollment.domain.commands import (
     EnrollTrainee,
     RecordLeaving,
     RegisterBranch,
+    RegisteredBranch,
     RegisterStaff,
     ScorePlacement,
     WithdrawTrainee,
 )
 from services.enrollment.domain.events import TraineeEnrolled, registry
-from services.enrollment.domain.trainee import stream_id
+from services.enrollment.domain.trainee import TRAINEE, stream_id
 from services.enrollment.domain.vocabulary import (
     BranchKind,
     Category,
@@ -57,18 +59,11 @@ def enrolment(trainee_id: str = "t-1", branch_id: str = "dl-north") -> EnrollTra
 
 
 def enrolled(trainee_id: str = "t-1") -> TraineeEnrolled:
-    command = enrolment(trainee_id)
-    return TraineeEnrolled(
-        trainee_id=trainee_id,
-        name=command.name,
-        category=command.category,
-        branch_id=command.branch_id,
-        education=command.education,
-        experience_years=command.experience_years,
-        certificates=[],
-        product_series=["X1"],
-        enrolled_on=TODAY,
-    )
+    """What the enrolment of ``trainee_id`` records (its decider's event: dl-north, a dealer)."""
+    command = replace(enrolment(trainee_id), branch=RegisteredBranch("dl-north", BranchKind.DEALER))
+    [event] = TRAINEE.decide(command, TRAINEE.initial())
+    assert isinstance(event, TraineeEnrolled)
+    return event
 
 
 async def test_an_enrolment_records_the_trainee_under_its_branch_and_the_clerk():
