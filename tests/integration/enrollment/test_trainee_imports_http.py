@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import pytest
 
+from services.enrollment.schemas import EnrollRequest
 from shared.auth import Role
 from tests.integration.enrollment.test_imports_http import XLSX, streams, xlsx
 from tests.support import long_secret, ok, register_branches, running
 
-HEADERS = [
-    "trainee_id",
-    "name",
-    "category",
-    "branch_id",
-    "education",
-    "experience_years",
-    "certificates",
-    "product_series",
-    "enrolled_on",
-]
+# The sheet's English headers are the fields of a POST /trainees body, in their order.
+HEADERS = list(EnrollRequest.model_fields)
 ZH_HEADERS = [
     "学员编号",
     "姓名",
