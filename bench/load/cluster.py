@@ -27,10 +27,16 @@ SERVICES = ("enrollment", "training", "assessment", "compensation")
 READY_SECONDS = 90.0
 
 
+# Port offsets to choose from: the services' ports stay below the kernel's ephemeral range
+# (32768 and up on Linux), where a port probed free can be taken by any outgoing connection
+# before the service binds it.
+OFFSETS = range(10000, 24000, 10)
+
+
 def free_port_offset(attempts: int = 50) -> int:
     """An offset at which the four service ports are free right now (others run services too)."""
     for _ in range(attempts):
-        offset = 20000 + (uuid.uuid4().int % 2000) * 10
+        offset = OFFSETS[uuid.uuid4().int % len(OFFSETS)]
         if all(_port_free(port + offset) for port in SERVICE_PORTS.values()):
             return offset
     raise RuntimeError("no free port offset found for the four services")
