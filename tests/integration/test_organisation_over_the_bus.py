@@ -79,12 +79,20 @@ async def test_organisation_events_reach_every_consumer_in_version_order(setting
         for name in APPS:
             answer = await until(lambda name=name: _ok(filtered(name)))
             assert answer.status_code == 200, (name, answer.text)
-            row = await services[name].pool.fetchrow(
-                "SELECT name_zh, name_en FROM branches WHERE branch_id = 'bo-east'"
-            )
-            assert tuple(row) == ("华东大区", "East Region"), name
-            staff = await services[name].pool.fetchval(
-                "SELECT name FROM staff WHERE staff_id = 'tr-1'"
+
+            # The rename (version 2) waited for the registration; released a moment after it.
+            async def renamed_names(name=name):
+                row = await services[name].pool.fetchrow(
+                    "SELECT name_zh, name_en FROM branches WHERE branch_id = 'bo-east'"
+                )
+                return tuple(row) if row and row["name_zh"] == "华东大区" else None
+
+            assert await until(renamed_names) == ("华东大区", "East Region"), name
+            # Published after the branch: known a moment after the branch's filter answers.
+            staff = await until(
+                lambda name=name: services[name].pool.fetchval(
+                    "SELECT name FROM staff WHERE staff_id = 'tr-1'"
+                )
             )
             assert staff == "孙老师", name
 
