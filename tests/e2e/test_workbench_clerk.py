@@ -13,6 +13,8 @@ Chinese a clerk of bo-west sees none of them (R-2), not even by address, and enr
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from shared.auth import Role
@@ -228,6 +230,13 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
         assert [e["type"] for e in events][-1] == "TraineeWithdrawn"
         assert (events[-1]["actor"]["sub"], events[-1]["actor"]["role"]) == (EAST, "branch_clerk")
 
+        # Back from signing out, the page asks for the sign-in settings (slowly, here): the
+        # language switch, pressed meanwhile, is not lost.
+        async def slowly(route):
+            await asyncio.sleep(1)
+            await route.continue_()
+
+        await page.route("**/auth/config", slowly)
         await sign_out(page, workbench)
 
         # 中文: a clerk of bo-west sees none of bo-east's trainees, even by address.

@@ -640,7 +640,6 @@ function readSettings() {
   const query = new URLSearchParams(location.search);
   Object.assign(state.urls, readUrls("assessment", query));
   session.setDeveloperToken(sessionStorage.getItem(TOKEN_STORE) || "");
-  language.read(query);
   state.pay.month = query.get("month") || currentMonth();
   state.grades.branch = query.get("branch") || "";
 }
@@ -679,7 +678,6 @@ function bind() {
     }
   });
 
-  language.bindSwitch($("#lang-toggle"));
   language.onChange(applyLanguage);
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => navigate(tab.dataset.view));
@@ -728,6 +726,10 @@ function bind() {
   });
 }
 
+// The language first: a switch pressed while the sign-in settles is not lost.
+language.read();
+language.bindSwitch($("#lang-toggle"));
+language.apply();
 takeTokenFromAddress(session);
 await session.start(); // then: a return from the provider carries the address to restore
 readSettings();

@@ -147,7 +147,6 @@ function bind() {
       route();
     }
   });
-  language.bindSwitch($("#lang-toggle"));
   language.onChange(() => {
     document.title = t("title");
     dashboardLink();
@@ -157,11 +156,14 @@ function bind() {
   window.addEventListener("hashchange", () => route({ focus: true }));
 }
 
+// The language first: a switch pressed while the sign-in settles is not lost.
+language.read();
+language.bindSwitch($("#lang-toggle"));
+language.apply();
 takeTokenFromAddress(session);
 await session.start(); // then: a return from the provider carries the address to restore
 const query = new URLSearchParams(location.search);
 session.setDeveloperToken(sessionStorage.getItem(TOKEN_STORE) || "");
-language.read(query);
 urls = readUrls("enrollment", query);
 client = new ApiClient(session, urls);
 branches = new Branches(client);
