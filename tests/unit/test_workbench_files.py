@@ -62,8 +62,13 @@ def label_keys(path: Path) -> set[str]:
     return {match[0] for match in LABEL.findall(path.read_text())}
 
 
+def workbench_tables() -> list[Path]:
+    """labels.js and each role's labels-<role>.js."""
+    return sorted(WORKBENCH.glob("labels*.js"))
+
+
 def test_every_label_has_both_languages():
-    for table in (WORKBENCH / "labels.js", SHARED / "labels.js"):
+    for table in (*workbench_tables(), SHARED / "labels.js"):
         text = table.read_text()
         entries = LABEL.findall(text)
         assert len(entries) == text.count(": ["), table.name  # every entry a line the pattern reads
@@ -80,7 +85,7 @@ USES = re.compile(
 
 
 def test_every_label_the_workbench_uses_is_in_its_tables():
-    known = label_keys(WORKBENCH / "labels.js") | label_keys(SHARED / "labels.js")
+    known = label_keys(SHARED / "labels.js").union(*map(label_keys, workbench_tables()))
     used: set[str] = set()
     for module in WORKBENCH.glob("*.js"):
         for match in USES.finditer(module.read_text()):

@@ -5,7 +5,7 @@
 // Every value from an API reaches the page as text, never as HTML.
 
 import { LABELS } from "./labels.js";
-import { viewsFor } from "./views.js";
+import { LABEL_TABLES, viewsFor } from "./views.js";
 import { Session, bindSessionControls, takeTokenFromAddress } from "../pages/signin.js";
 import { ApiClient, readUrls } from "../pages/api.js";
 import { Language } from "../pages/i18n.js";
@@ -13,7 +13,7 @@ import { $, h } from "../pages/dom.js";
 
 const TOKEN_STORE = "gradeline.token";
 const session = new Session();
-const language = new Language(LABELS);
+const language = new Language(LABELS, ...LABEL_TABLES);
 const t = (key, values = {}) => language.t(key, values);
 
 // The registry's branches (GET /branches, any signed-in role), read once per person.

@@ -7,12 +7,16 @@
 // ``label`` the label key of its link, and ``render(ctx, section, param)`` fills the section it
 // is given (see app.js for ``ctx``) and may return {relabel()} for what it wrote with t() that
 // must change with the language. To add a role: write its module beside clerk.js, list its
-// views here, and add its labels to labels.js (English and Chinese).
+// views here, put its labels in a table of its own beside them (labels-<role>.js, English and
+// Chinese) and list that table in LABEL_TABLES; add the files to web.py's ASSETS.
 
 import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
 
 const CLERK = "branch_clerk";
+
+// The roles' label tables, after labels.js's (app.js hands them all to the Language).
+export const LABEL_TABLES = [];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
