@@ -24,6 +24,10 @@ ASSETS = {
     "clerk.js": SCRIPT,
     "trainees.js": SCRIPT,
     "labels.js": SCRIPT,
+    "sessions.js": SCRIPT,
+    "scoring.js": SCRIPT,
+    "grade.js": SCRIPT,
+    "labels-assess.js": SCRIPT,
     "style.css": "text/css; charset=utf-8",
 }
 

@@ -12,16 +12,30 @@
 
 import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
+import { disputesView, dispositionView, sessionsView } from "./sessions.js";
+import { scoringView } from "./scoring.js";
+import { auditView, gradeView } from "./grade.js";
+import { ASSESS_LABELS } from "./labels-assess.js";
 
 const CLERK = "branch_clerk";
+const MANAGER = "after_sales_manager";
+const EXAMINER = "examiner";
+const TRAINEE = "trainee";
+const AUDITOR = "auditor";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [];
+export const LABEL_TABLES = [ASSESS_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
   { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
   { id: "import", label: "view_import", roles: [CLERK], render: importView },
+  { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
+  { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },
+  { id: "disposition", label: "view_disposition", roles: [MANAGER], render: dispositionView },
+  { id: "grade-disputes", label: "view_disputes", roles: [MANAGER], render: disputesView },
+  { id: "my-grade", label: "view_my_grade", roles: [TRAINEE], render: gradeView },
+  { id: "audit", label: "view_audit", roles: [AUDITOR, MANAGER], render: auditView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
