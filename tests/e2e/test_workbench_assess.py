@@ -111,6 +111,7 @@ async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbe
         await sign_in(page, workbench, EXAMINER)
         await expect(nav.get_by_role("link")).to_have_text(["Scoring grid"])
         await page.get_by_label("Exam session").select_option(SESSION)
+        await page.get_by_role("button", name="Show the grid").click()
         grid = page.locator("#scoring")
         await expect(
             page.get_by_role("heading", name=f"Scoring: {SESSION} ({SERIES})")

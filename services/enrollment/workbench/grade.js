@@ -20,7 +20,7 @@ function gradeDetails(ctx, grade) {
     ["written", grade.written],
     ["practical", practical],
     ["practical_mean", grade.practical_mean],
-    ["capped_by", fmt(grade.capped_by)],
+    ["capped_by", grade.capped_by.length ? fmt(grade.capped_by) : "—"],
     ["f_exam_session", grade.session_id],
     ["policy_version", grade.policy_version],
     ["assigned_at", when(grade.assigned_at)],

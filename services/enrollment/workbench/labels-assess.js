@@ -13,6 +13,7 @@ export const ASSESS_LABELS = {
   a_trainee: ["Trainee", "学员"],
   a_written: ["Written", "笔试"],
   a_practical: ["Practical", "实操"],
+  a_both_exams: ["Written and practical", "笔试和实操"],
   a_practical_mean: ["Practical mean", "实操平均分"],
   a_grade: ["Grade", "等级"],
   a_grade_score: ["Grade score", "定级分数"],
@@ -60,6 +61,7 @@ export const ASSESS_LABELS = {
   a_session_closed_ok: ["Session {id} is closed: {n} trainer(s) assessed under R-24, {fines} fined.", "场次 {id} 已关闭：按 R-24 评估 {n} 名培训师，其中 {fines} 名被罚款。"],
 
   a_f_exam_session: ["Exam session", "考核场次"],
+  a_show_grid: ["Show the grid", "显示评分表"],
   a_choose_session: ["Choose an exam session to score.", "请选择要评分的考核场次。"],
   a_scoring_title: ["Scoring: {id} ({series})", "评分：{id}（{series}）"],
   a_scoring_hint: ["Your fields: the {department} scores. Type a score and press Enter: the row is saved and the next one is ready. Tab moves between fields; leaving a row saves it.", "您负责 {department} 的分数。输入分数后按回车：本行即保存，光标移到下一行。Tab 在字段间移动；离开一行即保存该行。"],

@@ -43,13 +43,17 @@ export async function scoringView(ctx, section, sessionId) {
   const notices = new Notices(ctx.language);
   const picker = h("select", { id: "scoring-session", name: "session" });
   const choose = h("form", { class: "filters", "aria-labelledby": "view-title" },
-    h("div", { class: "field" }, h("label", { for: "scoring-session", i18n: "a_f_exam_session" }), picker));
+    h("div", { class: "field" }, h("label", { for: "scoring-session", i18n: "a_f_exam_session" }), picker),
+    h("button", { type: "submit", i18n: "a_show_grid" }));
   const title = h("h2", { id: "view-title", tabindex: -1, i18n: "view_scoring" });
   const grid = h("div", { id: "scoring-grid", class: "scroll" });
   section.append(title, choose, notices.node, grid);
 
-  picker.addEventListener("change", () => ctx.navigate(picker.value ? `scoring/${path(picker.value)}` : "scoring"));
-  choose.addEventListener("submit", (event) => event.preventDefault());
+  // Chosen, then shown (Enter or the button): arrowing through the options loads nothing.
+  choose.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ctx.navigate(picker.value ? `scoring/${path(picker.value)}` : "scoring");
+  });
   try {
     const sessions = await everyPage(ctx, "/sessions", examiner && !manager ? { status: "open" } : {});
     picker.replaceChildren(h("option", { value: "", i18n: "choose" }, ctx.t("choose")),

@@ -178,7 +178,8 @@ function disputedGrade(ctx, grade) {
 // follows the language.
 export function gradeLabel(ctx, grade) {
   if (grade.type === "AssessmentFailed") {
-    const exams = (grade.failed_exams ?? []).map((e) => ctx.t(`a_${e}`)).join(", ");
+    const failed = grade.failed_exams ?? [];
+    const exams = { key: failed.length === 1 ? `a_${failed[0]}` : "a_both_exams" };
     return say(ctx, "a_decision_failed", { exams });
   }
   if (!grade.position) return say(ctx, "a_decision_no_position", { score: grade.grade_score });
