@@ -136,6 +136,7 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await page.get_by_label("Planned start, stage 5").fill("2026-03-16")
         await page.get_by_label("Planned end, stage 5").fill("2026-03-20")
         await expect(topics).to_have_text("The four mandatory topics are covered (R-8a).")
+        await expect(page.get_by_role("alert")).to_have_count(0)
         await submit.dblclick()
         await expect(page.get_by_role("status").filter(has_text="Submitted")).to_have_text(
             "Submitted: revision 1 of the plan of 陈刚 awaits approval."

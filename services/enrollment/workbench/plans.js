@@ -55,6 +55,8 @@ const title = (ctx, key, values) => h("h2", { id: "view-title", tabindex: -1, i1
   ctx.t(key, values));
 const back = (ctx, href, key) => h("p", {}, h("a", { href, i18n: key }, ctx.t(key)));
 const path = (id) => encodeURIComponent(id);
+// replaceChildren() would show a left-out child (null) as the text "null".
+const show = (node, ...children) => node.replaceChildren(...children.flat().filter(Boolean));
 const options = (ctx, values, prefix, { empty = true } = {}) => [
   empty ? h("option", { value: "", i18n: "choose" }, ctx.t("choose")) : null,
   ...values.map((value) => h("option", { value, i18n: `${prefix}${value}` }, ctx.t(`${prefix}${value}`))),
@@ -173,7 +175,7 @@ async function placementForm(ctx, section, traineeId) {
 
   const render = () => {
     const trainee = shown.data;
-    body.replaceChildren(
+    show(body,
       title(ctx, "placement_of", { name: trainee.name }),
       h("dl", { class: "profile", id: "trainee-profile" },
         h("dt", {}, label(ctx, "trainee_id")), h("dd", {}, trainee.trainee_id),
@@ -373,6 +375,7 @@ async function planEditor(ctx, section, traineeId) {
     topicsLine.dataset.i18n = key;
     topicsLine.dataset.i18nValues = JSON.stringify({ topics });
     topicsLine.textContent = ctx.t(key, { topics });
+    if (!missing.length && notices.alertLine.dataset.i18n === "err_topics_missing") notices.clear();
     return topics;
   };
   const addRow = (stage = {}) => {
@@ -430,7 +433,7 @@ async function planEditor(ctx, section, traineeId) {
       trainee.position ? [h("dt", {}, label(ctx, "position")), h("dd", {}, label(ctx, `position_${trainee.position}`))] : null,
       trainee.plan_level ? [h("dt", {}, label(ctx, "plan_level")), h("dd", {}, label(ctx, `level_${trainee.plan_level}`))] : null)
       : null;
-    head.replaceChildren(title(ctx, "plan_of", { name }), facts);
+    show(head, title(ctx, "plan_of", { name }), facts);
     current.replaceChildren(plan
       ? h("section", { "aria-labelledby": "plan-current-title" },
         h("h3", { id: "plan-current-title", tabindex: -1 }, label(ctx, "plan_as_it_stands", {
@@ -560,7 +563,7 @@ async function approvalCard(ctx, item) {
     const plan = shown.data;
     const name = plan.trainee_name;
     const form = h("form", { class: "actions", "aria-labelledby": headingId });
-    body.replaceChildren(
+    show(body,
       h("h3", { id: headingId, tabindex: -1 }, label(ctx, "plan_heading", { name, id: plan.trainee_id, revision: plan.revision })),
       h("p", { class: "hint" }, label(ctx, "drafted_line", { who: item.drafted_by, at: when(item.drafted_at) })),
       planTable(ctx, plan),
