@@ -9,7 +9,8 @@ mandatory topic is refused by the page before anything is sent (R-8a), fixed wit
 then the submit double-clicked: one PlanDrafted, every request under one Idempotency-Key. In
 Chinese the vice-president finds it in the queue as its plan table, trainers by name; the manager
 re-drafts it meanwhile, so the approval is refused (412) and nothing stored; reloaded, the second
-revision is approved in one action (PlanApproved).
+revision is approved in one action (PlanApproved). The production manager lists only its
+production reserve trainees' plans and opens one to draw it up.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from shared.auth import Role
 from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
 from tests.support import enrolment, mandatory_stages, ok
 
-MANAGER, VP = "mgr-xu", "vp-song"
+MANAGER, VP, PRODUCTION = "mgr-xu", "vp-song", "pm-gao"
 PLACED, WAITING = "t-wb-plan", "t-wb-wait"
 TRAINERS = [
     {"staff_id": "tr-wb-hr", "name": "周老师", "department": "hr"},
@@ -41,8 +42,13 @@ async def seeded(workbench) -> None:
         body = {**trainer, "roles": ["trainer"], "branch_id": "hq"}
         await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
     manager = enrollment.as_(MANAGER, Role.AFTER_SALES_MANAGER)
-    for trainee_id, name in ((PLACED, "陈刚"), (WAITING, "刘洋")):
-        body = enrolment(trainee_id, name=name, branch_id="bo-east", enrolled_on="2026-02-20")
+    for trainee_id, name, category, branch in (
+        (PLACED, "陈刚", "branch_commissioned", "bo-east"),
+        (WAITING, "刘洋", "production_reserve", "hq"),
+    ):
+        body = enrolment(
+            trainee_id, name=name, category=category, branch_id=branch, enrolled_on="2026-02-20"
+        )
         await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
 
 
@@ -194,4 +200,18 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         events = await workbench.events("training", f"plan-{PLACED}")
         assert [e["type"] for e in events] == ["PlanDrafted", "PlanDrafted", "PlanApproved"]
         assert (events[-1]["actor"]["sub"], events[-1]["actor"]["role"]) == (VP, "exec_vp")
+
+        # The production manager lists its production reserve trainees' plans only (none yet:
+        # not 陈刚's), and opens 刘洋's to draw it up, trainers by name (R-8).
+        await sign_out(page, workbench, button="退出登录")
+        await sign_in(page, workbench, PRODUCTION, button="登录")
+        nav = page.get_by_role("navigation", name="功能")
+        await expect(nav.get_by_role("link")).to_have_text(["培训计划"])
+        await expect(page.locator("#plans-table")).to_have_text("尚未制定任何计划。")
+        await page.get_by_label("学员编号").fill(WAITING)
+        await page.get_by_role("button", name="打开").click()
+        await expect(page.get_by_role("heading", name="培训计划：刘洋")).to_be_visible()
+        await expect(page.get_by_label("第 1 阶段培训人").locator("option")).to_have_text(
+            ["请选择…", "孙老师", "周老师"]
+        )
         assert errors == [], errors

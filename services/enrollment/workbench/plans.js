@@ -460,7 +460,7 @@ async function planEditor(ctx, section, traineeId) {
         readPlan(),
       ]);
       trainee = profile;
-      trainers = staff;
+      trainers = staff.sort((a, b) => a.name.localeCompare(b.name, ctx.language.lang));
       form.hidden = false;
       render();
       fill();
