@@ -23,6 +23,8 @@ ASSETS = {
     "views.js": SCRIPT,
     "clerk.js": SCRIPT,
     "trainees.js": SCRIPT,
+    "plans.js": SCRIPT,
+    "labels-plans.js": SCRIPT,
     "labels.js": SCRIPT,
     "style.css": "text/css; charset=utf-8",
 }

@@ -15,28 +15,31 @@ from __future__ import annotations
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared import directory
 from shared.auth import Principal, require_roles
 from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import not_found
-from shared.requests import BranchQuery, Now, etag
+from shared.requests import BranchQuery, KeyCursor, Now, etag
 
-from .audiences import PLAN_READERS, PROGRESS_BOARD, may_read
+from .audiences import PLAN_LIST_READERS, PLAN_READERS, PROGRESS_BOARD, listed_category, may_read
 from .domain import plan
 from .domain.events import registry
 from .domain.plan_table import plan_table
+from .domain.vocabulary import PlanStatus
 from .export import XLSX, plan_workbook
+from .plan_list import plan_page
 from .projections import PROGRESS
-from .schemas import NamedPlanTable, ProgressBoard, TraineeIdPath
+from .schemas import NamedPlanTable, PlanList, ProgressBoard, TraineeIdPath
 from .upstream import KnownTrainee, find_trainee
 
 router = APIRouter()
 
 Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
 BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]
+Lister = Annotated[Principal, Depends(require_roles(*sorted(PLAN_LIST_READERS)))]
 
 
 async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:
@@ -54,6 +57,25 @@ async def with_names(pool: asyncpg.Pool, table: JsonDict, trainee: KnownTrainee 
     stages = directory.with_names(table["stages"], names, "trainer_id", "trainer_name")
     trainee_name = trainee.name if trainee is not None and trainee.name else table["trainee_id"]
     return {**table, "trainee_name": trainee_name, "stages": stages}
+
+
+@router.get("/plans", tags=["plans"])
+async def list_plans(
+    principal: Lister,
+    request: Request,
+    status: PlanStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: KeyCursor | None = None,
+) -> PlanList:
+    """The plans by trainee id, paginated, of one ``status`` (``draft``: the executive
+    vice-president's queue of plans awaiting approval, R-9), each with its trainee's name and the
+    version to approve it with; the production manager lists its production reserve trainees'
+    plans only (R-8). A read model: a plan drafted a moment ago may need a moment to appear."""
+    category = listed_category(principal)
+    status_value = None if status is None else status.value
+    return await plan_page(
+        request.app.state.pool, status=status_value, category=category, after=cursor, limit=limit
+    )
 
 
 @router.get("/plans/{trainee_id}", tags=["plans"], response_model=NamedPlanTable)

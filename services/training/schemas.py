@@ -157,6 +157,29 @@ class NamedPlanTable(PlanHead):
     mastered_series: list[str]
 
 
+class PlanListItem(BaseModel):
+    """A plan as the queues list it (``GET /plans``); ``version`` is the ETag to approve with."""
+
+    trainee_id: str
+    trainee_name: str = Field(description="the trainee's name; its id until its enrolment")
+    branch_id: str | None = Field(description="the trainee's branch; null until its enrolment")
+    category: str | None = Field(description="the trainee's category; null until its enrolment")
+    trainee_status: str | None = Field(
+        description="enrolled, placed or withdrawn; null until the enrolment has arrived"
+    )
+    status: PlanStatus = Field(description="draft: awaiting approval (R-9)")
+    revision: int
+    approved_revision: int | None
+    version: int
+    drafted_by: str = Field(description="who drafted the latest revision")
+    drafted_at: dt.datetime = Field(description="when the latest revision was drafted")
+
+
+class PlanList(BaseModel):
+    items: list[PlanListItem]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
 class DemeritAnswer(BaseModel):
     trainer_id: str
     demerits: int = Field(description="the trainer's demerits so far (R-13)")

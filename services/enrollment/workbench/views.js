@@ -12,16 +12,24 @@
 
 import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
+import { approvalsView, placementView, plansView } from "./plans.js";
+import { PLANS_LABELS } from "./labels-plans.js";
 
 const CLERK = "branch_clerk";
+const MANAGER = "after_sales_manager";
+const PRODUCTION = "production_manager";
+const EXEC_VP = "exec_vp";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [];
+export const LABEL_TABLES = [PLANS_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
   { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
   { id: "import", label: "view_import", roles: [CLERK], render: importView },
+  { id: "placement", label: "view_placement", roles: [MANAGER], render: placementView },
+  { id: "plans", label: "view_plans", roles: [MANAGER, PRODUCTION], render: plansView },
+  { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
