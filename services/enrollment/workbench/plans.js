@@ -13,7 +13,7 @@
 //
 // A 412 says someone else changed the record and offers to reload (forms.js).
 
-import { fmt, h, table, when } from "../pages/dom.js";
+import { fmt, h, show, table, when } from "../pages/dom.js";
 import { ApiError } from "../pages/api.js";
 import { Notices, bindForm, field, fieldName, showFieldErrors } from "../pages/forms.js";
 
@@ -55,8 +55,6 @@ const title = (ctx, key, values) => h("h2", { id: "view-title", tabindex: -1, i1
   ctx.t(key, values));
 const back = (ctx, href, key) => h("p", {}, h("a", { href, i18n: key }, ctx.t(key)));
 const path = (id) => encodeURIComponent(id);
-// replaceChildren() would show a left-out child (null) as the text "null".
-const show = (node, ...children) => node.replaceChildren(...children.flat().filter(Boolean));
 const options = (ctx, values, prefix, { empty = true } = {}) => [
   empty ? h("option", { value: "", i18n: "choose" }, ctx.t("choose")) : null,
   ...values.map((value) => h("option", { value, i18n: `${prefix}${value}` }, ctx.t(`${prefix}${value}`))),
