@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -108,11 +110,22 @@ async def take(cluster: Cluster, provider: RunningProvider, shots: tuple[Shot, .
             await photograph(browser, cluster, provider, shot)
 
 
+def chinese_font_missing() -> bool:
+    """Without a CJK font Chromium draws Chinese as empty boxes (Debian: fonts-noto-cjk)."""
+    if shutil.which("fc-list") is None:
+        return False  # cannot tell
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    return not found.stdout.strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stems", nargs="*", help="only these shots (default: all)")
     args = parser.parse_args()
     shots = tuple(s for s in SHOTS if not args.stems or s.stem in args.stems)
+    if chinese_font_missing():
+        print("[screenshots] no Chinese font: install one (Debian: apt install fonts-noto-cjk)")
+        return 1
     base = Settings()
     settings = cluster_settings(base.pg_dsn, base.amqp_url)
     # Both trust every service's own origin (at the namespace's port offset) by default.
