@@ -1,0 +1,209 @@
+// The trainee's plan (docs/workbench.md): the plan table 培训计划表 (GET /plans/{my id}: a trainee's
+// sub is its trainee id), each day's record confirmed, agreeing or dissenting with a comment
+// (POST /plans/{id}/stages/{no}/days/{date}/confirm), and the stages its trainers signed
+// countersigned (POST .../countersign). Every write sends If-Match with the plan's version as the
+// page showed it: a 412 says someone else changed the plan and offers to reload.
+// The stage facts and the days table are the trainer's too (trainer.js).
+
+import { h, table } from "../pages/dom.js";
+import { Notices, bindForm, field } from "../pages/forms.js";
+
+export const label = (ctx, key, values) => h("span", { i18n: key, i18nValues: values }, ctx.t(key, values));
+export const planPath = (traineeId) => `/plans/${encodeURIComponent(traineeId)}`;
+
+// Where a stage stands in its signatures: the trainer's, then the trainee's countersign.
+export function signatureKey(stage) {
+  if (stage.countersigned) return stage.disputed ? "d_disputed" : "d_countersigned";
+  if (stage.signed_by_trainer ?? stage.trainer_assessment !== null) return "d_awaiting_countersign";
+  return "d_not_signed";
+}
+
+// What a stage is (a definition list): topic, content, department, trainer, dates, status, signatures.
+export function stageFacts(ctx, stage, { trainer = true } = {}) {
+  const rows = [
+    ["d_topic", label(ctx, `d_topic_${stage.topic}`)],
+    ["d_content", stage.content],
+    ["d_department", label(ctx, `d_dept_${stage.department}`)],
+    trainer ? ["d_trainer", stage.trainer_name ?? stage.trainer_id] : null,
+    stage.product_series ? ["d_series", stage.product_series] : null,
+    ["d_planned", label(ctx, "d_planned_range", { start: stage.planned_start, end: stage.planned_end })],
+    ["d_status", label(ctx, `d_stage_${stage.status}`)],
+    ["d_assessment", stage.trainer_assessment ?? "—"],
+    ["d_countersign", stage.countersigned
+      ? [label(ctx, signatureKey(stage)), stage.trainee_comment ? `: ${stage.trainee_comment}` : ""]
+      : "—"],
+  ].filter(Boolean);
+  return h("dl", { class: "profile", dataset: { stage: stage.no } }, rows.flatMap(([key, value]) =>
+    [h("dt", {}, label(ctx, key)), h("dd", { dataset: { field: key } }, value)]));
+}
+
+function confirmation(ctx, day) {
+  if (!day.confirmed) return label(ctx, "d_unconfirmed");
+  const key = day.agree ? "d_agreed" : "d_dissented";
+  return day.comment ? label(ctx, `${key}_because`, { comment: day.comment }) : label(ctx, key);
+}
+
+// A stage's daily records, one row a day, with the trainee's confirmation.
+export function daysTable(ctx, stage, id) {
+  if (!stage.days.length) return h("p", { class: "empty", i18n: "d_no_days" }, ctx.t("d_no_days"));
+  return table([
+    { label: label(ctx, "d_col_date"), key: "date" },
+    { label: label(ctx, "d_hours"), key: "hours", numeric: true },
+    { label: label(ctx, "d_col_content"), key: "content" },
+    { label: label(ctx, "d_col_method"), key: "method" },
+    { label: label(ctx, "d_col_performance"), key: "performance" },
+    { label: label(ctx, "d_col_effect"), key: "effect" },
+    { label: label(ctx, "d_col_confirmation"), render: (d) => confirmation(ctx, d) },
+  ], stage.days, null, { attrs: { id, class: "days" }, rowAttrs: (d) => ({ dataset: { date: d.date } }) });
+}
+
+// The plan as the page shows it, and what a write does with it: a reload after each write (the
+// answer's names come with the read), a 412's Reload keeping what the person typed.
+export class ShownPlan {
+  constructor(ctx, traineeId, notices) {
+    this.ctx = ctx;
+    this.traineeId = traineeId;
+    this.notices = notices;
+    this.answer = null; // {data, version}
+  }
+
+  get data() {
+    return this.answer?.data ?? null;
+  }
+
+  async load() {
+    this.answer = await this.ctx.api.request("training", planPath(this.traineeId));
+    return this.data;
+  }
+
+  // A write on the plan, decided on the version shown.
+  send(path, body, key) {
+    return this.ctx.api.request("training", `${planPath(this.traineeId)}${path}`,
+      { method: "POST", body, key, ifMatch: this.answer.version });
+  }
+}
+
+const select = (name, options) => h("select", { name }, options.map(([value, key, values]) =>
+  h("option", { value, i18n: key, i18nValues: values })));
+
+const answerOptions = () => [["agree", "d_agree"], ["disagree", "d_disagree"]];
+
+function readAgreement(form, extra) {
+  const comment = form.elements.comment.value.trim();
+  const body = { agree: form.elements.agreement.value === "agree" };
+  if (comment) body.comment = comment;
+  return { ...extra(form), body };
+}
+
+export async function traineePlanView(ctx, section) {
+  const notices = new Notices(ctx.language);
+  const me = ctx.who().sub;
+  const shown = new ShownPlan(ctx, me, notices);
+  const body = h("div", { id: "my-plan" });
+  section.append(h("h2", { id: "view-title", tabindex: -1, i18n: "view_my_plan" }), notices.node, body);
+
+  const daySelect = h("select", { name: "day" });
+  const stageSelect = h("select", { name: "stage" });
+  const confirmForm = h("form", { id: "confirm-form", "aria-labelledby": "confirm-title" },
+    h("h3", { id: "confirm-title", i18n: "d_confirm_title" }),
+    field("confirm-day", "f_confirm_day", daySelect, { required: true }),
+    field("confirm-agreement", "f_agreement", select("agreement", answerOptions()), { required: true }),
+    field("confirm-comment", "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
+    h("div", { class: "actions" }, h("button", { type: "submit", i18n: "d_confirm_submit" })));
+  const countersignForm = h("form", { id: "countersign-form", "aria-labelledby": "countersign-title" },
+    h("h3", { id: "countersign-title", i18n: "d_countersign_title" }),
+    field("countersign-stage", "f_countersign_stage", stageSelect, { required: true }),
+    field("countersign-agreement", "f_agreement", select("agreement", answerOptions()), { required: true }),
+    field("countersign-comment", "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
+    h("div", { class: "actions" }, h("button", { type: "submit", i18n: "d_countersign_submit" })));
+  const confirmEmpty = h("p", { class: "empty", i18n: "d_nothing_to_confirm" });
+  const countersignEmpty = h("p", { class: "empty", i18n: "d_nothing_to_countersign" });
+
+  const fillChoices = (plan) => {
+    const days = plan.stages.flatMap((s) => s.days.filter((d) => !d.confirmed).map((d) => [s.no, d.date]));
+    const chosenDay = daySelect.value;
+    daySelect.replaceChildren(...days.map(([no, date]) => h("option", { value: `${no}|${date}`,
+      i18n: "d_day_option", i18nValues: { no, date } })));
+    if (days.some(([no, date]) => `${no}|${date}` === chosenDay)) daySelect.value = chosenDay;
+    confirmForm.hidden = !days.length;
+    confirmEmpty.hidden = Boolean(days.length);
+    const awaiting = plan.stages.filter((s) => s.trainer_assessment !== null && !s.countersigned);
+    const chosenStage = stageSelect.value;
+    stageSelect.replaceChildren(...awaiting.map((s) => h("option", { value: String(s.no),
+      i18n: "d_stage_title", i18nValues: { no: s.no, content: s.content } })));
+    if (awaiting.some((s) => String(s.no) === chosenStage)) stageSelect.value = chosenStage;
+    countersignForm.hidden = !awaiting.length;
+    countersignEmpty.hidden = Boolean(awaiting.length);
+  };
+
+  const render = () => {
+    const plan = shown.data;
+    const stages = plan.stages.map((stage) => h("section", { class: "panel", "aria-labelledby": `stage-${stage.no}-title`, dataset: { stage: stage.no } },
+      h("h3", { id: `stage-${stage.no}-title`, i18n: "d_stage_title", i18nValues: { no: stage.no, content: stage.content } }),
+      stageFacts(ctx, stage),
+      h("div", { class: "scroll" }, daysTable(ctx, stage, `days-${stage.no}`))));
+    body.replaceChildren(
+      h("p", { class: "caption", i18n: "d_plan_of", i18nValues: { name: plan.trainee_name } }),
+      h("p", { class: "caption", i18n: "d_plan_head", i18nValues: { status: { key: `d_plan_${plan.status}` }, revision: plan.revision } }),
+      ...stages,
+      confirmEmpty, confirmForm, countersignEmpty, countersignForm);
+    fillChoices(plan);
+    ctx.language.apply(body);
+  };
+  const load = async () => {
+    try {
+      await shown.load();
+      render();
+    } catch (error) {
+      if (error.status === 404 && !error.waited) {
+        body.replaceChildren(h("p", { class: "empty", i18n: "d_no_plan" }, ctx.t("d_no_plan")));
+      } else {
+        notices.error(error);
+      }
+    }
+  };
+  const reload = async () => {
+    notices.clear();
+    await load();
+    if (shown.data) notices.status("d_reloaded", { version: shown.answer.version });
+  };
+  let sent = null; // the day or stage of the submission sent last, for what the page says of it
+
+  bindForm(confirmForm, {
+    language: ctx.language,
+    notices,
+    read: (form) => readAgreement(form, () => {
+      const [no, date] = daySelect.value.split("|");
+      return { no, date };
+    }),
+    check: (values) => (values.date ? [] : [{ field: "day", key: "required" }]),
+    send: ({ no, date, body: agreement }, key) => {
+      sent = date;
+      return shown.send(`/stages/${encodeURIComponent(no)}/days/${encodeURIComponent(date)}/confirm`, agreement, key);
+    },
+    done: async () => {
+      confirmForm.elements.comment.value = "";
+      await load();
+      notices.status("d_confirmed", { date: sent }, "ok");
+    },
+    reload,
+  });
+  bindForm(countersignForm, {
+    language: ctx.language,
+    notices,
+    read: (form) => readAgreement(form, () => ({ no: stageSelect.value })),
+    check: (values) => (values.no ? [] : [{ field: "stage", key: "required" }]),
+    send: ({ no, body: agreement }, key) => {
+      sent = no;
+      return shown.send(`/stages/${encodeURIComponent(no)}/countersign`, agreement, key);
+    },
+    done: async () => {
+      countersignForm.elements.comment.value = "";
+      await load();
+      notices.status("d_countersigned_now", { no: sent }, "ok");
+    },
+    reload,
+  });
+  await load();
+  return { relabel: () => (shown.data ? render() : null) };
+}
