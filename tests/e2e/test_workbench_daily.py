@@ -7,7 +7,8 @@ approved, stages 1 and 2 trained by the demo trainer tr-chen-gang (stages 3 and 
 The trainer finds its stages and its trainee, logs a day (a bad hours value refused beside the
 field, nothing sent; then the submit double-clicked: stored once, under one key) and signs stage 1
 off after someone else changed the plan (the 412 message, Reload, sign: StageAssessed). Then, in
-Chinese, the trainee confirms the day disagreeing with a comment and countersigns the stage.
+Chinese, the trainee confirms the day disagreeing with a comment and countersigns the stage, and
+the trainer sends it back to stage 1 from stage 2 with the reason (StageReturned).
 """
 
 from __future__ import annotations
@@ -225,5 +226,22 @@ async def test_a_trainer_logs_and_signs_and_the_trainee_confirms_and_countersign
         await expect(page.get_by_text("没有待您签名确认的阶段。")).to_be_visible()
         (signed,) = await of_type(workbench, "StageSignedOff")
         assert (signed["data"]["stage_no"], signed["data"]["disputed"]) == (1, False)
+        await sign_out(page, workbench, button="退出登录")
+
+        # The trainer of stage 2 sends the trainee back to stage 1 with the reason (R-12).
+        await sign_in(page, workbench, TRAINER, button="登录")
+        await expect(page.get_by_role("heading", name="我的培训阶段")).to_be_visible()
+        await page.locator('#my-stages tbody tr[data-stage="2"]').get_by_role("link").click()
+        await expect(page.get_by_role("heading", name="王小明 的第 2 阶段")).to_be_focused()
+        back = page.get_by_role("form", name="退回到之前的阶段")
+        await back.get_by_label("退回到阶段").select_option(
+            label="第 1 阶段：stage 1: company_processes"
+        )
+        await back.get_by_label("退回原因").fill("公司流程掌握不牢")
+        await back.get_by_role("button", name="退回", exact=True).click()
+        await expect(page.get_by_role("status")).to_have_text("第 1 阶段已重新开放。")
+        (returned,) = await of_type(workbench, "StageReturned")
+        assert returned["data"] | {"from_stage": 2, "to_stage": 1} == returned["data"]
+        assert returned["actor"]["sub"] == TRAINER
         assert errors == [], errors
     print(f"daily journey: {time.monotonic() - started:.1f} s")

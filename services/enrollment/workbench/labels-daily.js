@@ -44,7 +44,6 @@ export const DAILY_LABELS = {
   d_countersign: ["Trainee's countersign", "受训人签名"],
   d_plan_status: ["Plan", "计划状态"],
   d_my_stages_of: ["My stages", "我的阶段"],
-  d_none: ["—", "—"],
   d_open_stage: ["Stage {no}", "第 {no} 阶段"],
   d_stage_of: ["Stage {no} of {name}", "{name} 的第 {no} 阶段"],
   d_stage_title: ["Stage {no}: {content}", "第 {no} 阶段：{content}"],
@@ -53,7 +52,6 @@ export const DAILY_LABELS = {
   d_stages_count: ["{n} stage(s) in {plans} plan(s).", "共 {plans} 份计划中的 {n} 个阶段。"],
   d_trainees_count: ["{n} trainee(s).", "共 {n} 名学员。"],
   d_not_yours: ["Stage {no} of this plan is not yours to train.", "此计划的第 {no} 阶段不由您培训。"],
-  d_signed_by_trainer: ["Signed by the trainer", "培训人已签署"],
   d_awaiting_countersign: ["Awaiting the trainee's countersign", "待受训人签名"],
   d_countersigned: ["Countersigned", "受训人已签名"],
   d_disputed: ["Countersigned in disagreement", "受训人有异议"],
@@ -83,7 +81,6 @@ export const DAILY_LABELS = {
   d_log_submit: ["Log the day", "保存培训记录"],
   d_logged: ["Logged {date} in stage {no}.", "已记录第 {no} 阶段 {date} 的培训。"],
   err_hours: ["Hours more than 0, at most 24, two decimals at most.", "时长须大于 0、至多 24，最多两位小数。"],
-  err_date_future: ["Not a day in the future.", "不能是将来的日期。"],
 
   d_signoff_title: ["Sign the stage off", "签署本阶段"],
   f_assessment: ["Assessment", "培训人评估"],
