@@ -3,7 +3,8 @@
 // (POST /plans/{id}/stages/{no}/days/{date}/confirm), and the stages its trainers signed
 // countersigned (POST .../countersign). Every write sends If-Match with the plan's version as the
 // page showed it: a 412 says someone else changed the plan and offers to reload.
-// The stage facts and the days table are the trainer's too (trainer.js).
+// The stage facts, the days table and the plan's writes (ShownPlan, bindPlanForm) are the
+// trainer's too (trainer.js).
 
 import { h, table } from "../pages/dom.js";
 import { Notices, bindForm, field } from "../pages/forms.js";
@@ -81,12 +82,58 @@ export class ShownPlan {
     return this.ctx.api.request("training", `${planPath(this.traineeId)}${path}`,
       { method: "POST", body, key, ifMatch: this.answer.version });
   }
+
+  // Reads the plan and shows it (render()); what went wrong is failed(error)'s to say.
+  async show(render, failed = (error) => this.notices.error(error)) {
+    try {
+      await this.load();
+      render();
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  // After a 412: the plan as it now is, said so; what the person typed stays in the forms.
+  async reshow(render, failed) {
+    this.notices.clear();
+    await this.show(render, failed);
+    if (this.data) this.notices.status("d_reloaded", { version: this.answer.version });
+  }
+}
+
+// A form that writes on the shown plan: ``path(values)`` and ``body(values)`` make the request;
+// ``done(values)`` says what was sent once the plan is shown again (``refresh()``) as it now is.
+export function bindPlanForm(ctx, shown, form, {
+  read, check, path, body = (values) => values, done, refresh, reload,
+}) {
+  let sent = null;
+  return bindForm(form, {
+    language: ctx.language,
+    notices: shown.notices,
+    read,
+    check,
+    send: (values, key) => {
+      sent = values;
+      return shown.send(path(values), body(values), key);
+    },
+    done: async () => {
+      await refresh();
+      done(sent);
+    },
+    reload,
+  });
 }
 
 const select = (name, options) => h("select", { name }, options.map(([value, key, values]) =>
   h("option", { value, i18n: key, i18nValues: values })));
 
-const answerOptions = () => [["agree", "d_agree"], ["disagree", "d_disagree"]];
+// A confirmation or countersign: what is confirmed (``chooser``), agreeing or not, a comment.
+const agreementForm = (id, titleKey, chooser, submitKey) => h("form", { id: `${id}-form`, "aria-labelledby": `${id}-title` },
+  h("h3", { id: `${id}-title`, i18n: titleKey }),
+  chooser,
+  field(`${id}-agreement`, "f_agreement", select("agreement", [["agree", "d_agree"], ["disagree", "d_disagree"]]), { required: true }),
+  field(`${id}-comment`, "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
+  h("div", { class: "actions" }, h("button", { type: "submit", i18n: submitKey })));
 
 function readAgreement(form, extra) {
   const comment = form.elements.comment.value.trim();
@@ -104,18 +151,10 @@ export async function traineePlanView(ctx, section) {
 
   const daySelect = h("select", { name: "day" });
   const stageSelect = h("select", { name: "stage" });
-  const confirmForm = h("form", { id: "confirm-form", "aria-labelledby": "confirm-title" },
-    h("h3", { id: "confirm-title", i18n: "d_confirm_title" }),
-    field("confirm-day", "f_confirm_day", daySelect, { required: true }),
-    field("confirm-agreement", "f_agreement", select("agreement", answerOptions()), { required: true }),
-    field("confirm-comment", "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
-    h("div", { class: "actions" }, h("button", { type: "submit", i18n: "d_confirm_submit" })));
-  const countersignForm = h("form", { id: "countersign-form", "aria-labelledby": "countersign-title" },
-    h("h3", { id: "countersign-title", i18n: "d_countersign_title" }),
-    field("countersign-stage", "f_countersign_stage", stageSelect, { required: true }),
-    field("countersign-agreement", "f_agreement", select("agreement", answerOptions()), { required: true }),
-    field("countersign-comment", "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
-    h("div", { class: "actions" }, h("button", { type: "submit", i18n: "d_countersign_submit" })));
+  const confirmForm = agreementForm("confirm", "d_confirm_title",
+    field("confirm-day", "f_confirm_day", daySelect, { required: true }), "d_confirm_submit");
+  const countersignForm = agreementForm("countersign", "d_countersign_title",
+    field("countersign-stage", "f_countersign_stage", stageSelect, { required: true }), "d_countersign_submit");
   const confirmEmpty = h("p", { class: "empty", i18n: "d_nothing_to_confirm" });
   const countersignEmpty = h("p", { class: "empty", i18n: "d_nothing_to_countersign" });
 
@@ -150,60 +189,43 @@ export async function traineePlanView(ctx, section) {
     fillChoices(plan);
     ctx.language.apply(body);
   };
-  const load = async () => {
-    try {
-      await shown.load();
-      render();
-    } catch (error) {
-      if (error.status === 404 && !error.waited) {
-        body.replaceChildren(h("p", { class: "empty", i18n: "d_no_plan" }, ctx.t("d_no_plan")));
-      } else {
-        notices.error(error);
-      }
+  const noPlan = (error) => {
+    if (error.status === 404 && !error.waited) {
+      body.replaceChildren(h("p", { class: "empty", i18n: "d_no_plan" }, ctx.t("d_no_plan")));
+    } else {
+      notices.error(error);
     }
   };
-  const reload = async () => {
-    notices.clear();
-    await load();
-    if (shown.data) notices.status("d_reloaded", { version: shown.answer.version });
-  };
-  let sent = null; // the day or stage of the submission sent last, for what the page says of it
+  const refresh = () => shown.show(render, noPlan);
+  const reload = () => shown.reshow(render, noPlan);
 
-  bindForm(confirmForm, {
-    language: ctx.language,
-    notices,
+  bindPlanForm(ctx, shown, confirmForm, {
     read: (form) => readAgreement(form, () => {
       const [no, date] = daySelect.value.split("|");
       return { no, date };
     }),
     check: (values) => (values.date ? [] : [{ field: "day", key: "required" }]),
-    send: ({ no, date, body: agreement }, key) => {
-      sent = date;
-      return shown.send(`/stages/${encodeURIComponent(no)}/days/${encodeURIComponent(date)}/confirm`, agreement, key);
-    },
-    done: async () => {
+    path: ({ no, date }) => `/stages/${encodeURIComponent(no)}/days/${encodeURIComponent(date)}/confirm`,
+    body: (values) => values.body,
+    done: ({ date }) => {
       confirmForm.elements.comment.value = "";
-      await load();
-      notices.status("d_confirmed", { date: sent }, "ok");
+      notices.status("d_confirmed", { date }, "ok");
     },
+    refresh,
     reload,
   });
-  bindForm(countersignForm, {
-    language: ctx.language,
-    notices,
+  bindPlanForm(ctx, shown, countersignForm, {
     read: (form) => readAgreement(form, () => ({ no: stageSelect.value })),
     check: (values) => (values.no ? [] : [{ field: "stage", key: "required" }]),
-    send: ({ no, body: agreement }, key) => {
-      sent = no;
-      return shown.send(`/stages/${encodeURIComponent(no)}/countersign`, agreement, key);
-    },
-    done: async () => {
+    path: ({ no }) => `/stages/${encodeURIComponent(no)}/countersign`,
+    body: (values) => values.body,
+    done: ({ no }) => {
       countersignForm.elements.comment.value = "";
-      await load();
-      notices.status("d_countersigned_now", { no: sent }, "ok");
+      notices.status("d_countersigned_now", { no }, "ok");
     },
+    refresh,
     reload,
   });
-  await load();
+  await refresh();
   return { relabel: () => (shown.data ? render() : null) };
 }

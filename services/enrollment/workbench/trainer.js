@@ -7,8 +7,8 @@
 // once).
 
 import { h, table } from "../pages/dom.js";
-import { Notices, bindForm, field } from "../pages/forms.js";
-import { ShownPlan, daysTable, label, signatureKey, stageFacts } from "./trainee-plan.js";
+import { Notices, field } from "../pages/forms.js";
+import { ShownPlan, bindPlanForm, daysTable, label, signatureKey, stageFacts } from "./trainee-plan.js";
 
 const PAGE = 100;
 const MOST_PAGES = 20;
@@ -193,39 +193,13 @@ async function stageView(ctx, section, traineeId, no) {
       dayForm, signForm, returnForm, noEarlier);
     ctx.language.apply(section);
   };
-  const load = async () => {
-    try {
-      await shown.load();
-      render();
-    } catch (error) {
-      title.textContent = traineeId;
-      notices.error(error);
-    }
+  const failed = (error) => {
+    title.textContent = traineeId;
+    notices.error(error);
   };
-  const reload = async () => {
-    notices.clear();
-    await load();
-    if (shown.data) notices.status("d_reloaded", { version: shown.answer.version });
-  };
-  // done(values): what was sent, once the plan is shown again as it now is.
-  const bind = (form, { read, check, path, done }) => {
-    let sent = null;
-    return bindForm(form, {
-      language: ctx.language,
-      notices,
-      read,
-      check,
-      send: (values, key) => {
-        sent = values;
-        return shown.send(path(values), values, key);
-      },
-      done: async () => {
-        await load();
-        done(sent);
-      },
-      reload,
-    });
-  };
+  const refresh = () => shown.show(render, failed);
+  const reload = () => shown.reshow(render, failed);
+  const bind = (form, options) => bindPlanForm(ctx, shown, form, { ...options, refresh, reload });
 
   bind(dayForm, {
     read: readDay,
@@ -257,6 +231,6 @@ async function stageView(ctx, section, traineeId, no) {
       notices.status("d_returned", { to }, "ok");
     },
   });
-  await load();
+  await refresh();
   return { relabel: () => (shown.data ? render() : null) };
 }
