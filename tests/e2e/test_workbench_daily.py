@@ -221,6 +221,10 @@ async def test_a_trainer_logs_and_signs_and_the_trainee_confirms_and_countersign
             label="第 1 阶段：stage 1: company_processes"
         )
         await countersign.get_by_role("button", name="签名确认").click()
+        answer = countersign.get_by_label("您的意见")
+        await expect(answer).to_have_accessible_description("必填。")  # chosen, never assumed
+        await answer.select_option(label="同意")
+        await countersign.get_by_role("button", name="签名确认").click()
         await expect(page.get_by_role("status")).to_have_text("已签名确认第 1 阶段。")
         await expect(stage_one.locator('dd[data-field="d_status"]')).to_have_text("已签署")
         await expect(page.get_by_text("没有待您签名确认的阶段。")).to_be_visible()

@@ -100,7 +100,7 @@ export const DAILY_LABELS = {
 
   d_plan_of: ["Training plan of {name}", "{name} 的培训计划"],
   d_no_plan: ["No training plan has been drawn up for you yet.", "尚未为您制定培训计划。"],
-  d_plan_head: ["Plan {status}, revision {revision}.", "计划{status}，第 {revision} 版。"],
+  d_plan_head: ["Plan: {status}, revision {revision}.", "计划：{status}，第 {revision} 版。"],
   d_confirm_title: ["Confirm a day's record", "确认培训记录"],
   f_confirm_day: ["Day", "培训日"],
   d_day_option: ["Stage {no}, {date}", "第 {no} 阶段，{date}"],

@@ -131,15 +131,28 @@ const select = (name, options) => h("select", { name }, options.map(([value, key
 const agreementForm = (id, titleKey, chooser, submitKey) => h("form", { id: `${id}-form`, "aria-labelledby": `${id}-title` },
   h("h3", { id: `${id}-title`, i18n: titleKey }),
   chooser,
-  field(`${id}-agreement`, "f_agreement", select("agreement", [["agree", "d_agree"], ["disagree", "d_disagree"]]), { required: true }),
+  field(`${id}-agreement`, "f_agreement", select("agreement", [["", "choose"], ["agree", "d_agree"], ["disagree", "d_disagree"]]), { required: true }),
   field(`${id}-comment`, "f_comment", h("textarea", { name: "comment", rows: 2, maxlength: 2000 }), { hint: "hint_comment" }),
   h("div", { class: "actions" }, h("button", { type: "submit", i18n: submitKey })));
 
+// What the form sends: what it confirms (``extra(form)``), and the body (agree, comment); the
+// answer is chosen each time, never assumed.
 function readAgreement(form, extra) {
   const comment = form.elements.comment.value.trim();
-  const body = { agree: form.elements.agreement.value === "agree" };
+  const answer = form.elements.agreement.value;
+  const body = { agree: answer === "agree" };
   if (comment) body.comment = comment;
-  return { ...extra(form), body };
+  return { ...extra(form), answer, body };
+}
+
+function checkAgreement(values, chosen) {
+  const errors = values[chosen] ? [] : [{ field: chosen === "date" ? "day" : "stage", key: "required" }];
+  return values.answer ? errors : [...errors, { field: "agreement", key: "required" }];
+}
+
+function clearAgreement(form) {
+  form.elements.agreement.value = "";
+  form.elements.comment.value = "";
 }
 
 export async function traineePlanView(ctx, section) {
@@ -204,11 +217,11 @@ export async function traineePlanView(ctx, section) {
       const [no, date] = daySelect.value.split("|");
       return { no, date };
     }),
-    check: (values) => (values.date ? [] : [{ field: "day", key: "required" }]),
+    check: (values) => checkAgreement(values, "date"),
     path: ({ no, date }) => `/stages/${encodeURIComponent(no)}/days/${encodeURIComponent(date)}/confirm`,
     body: (values) => values.body,
     done: ({ date }) => {
-      confirmForm.elements.comment.value = "";
+      clearAgreement(confirmForm);
       notices.status("d_confirmed", { date }, "ok");
     },
     refresh,
@@ -216,11 +229,11 @@ export async function traineePlanView(ctx, section) {
   });
   bindPlanForm(ctx, shown, countersignForm, {
     read: (form) => readAgreement(form, () => ({ no: stageSelect.value })),
-    check: (values) => (values.no ? [] : [{ field: "stage", key: "required" }]),
+    check: (values) => checkAgreement(values, "no"),
     path: ({ no }) => `/stages/${encodeURIComponent(no)}/countersign`,
     body: (values) => values.body,
     done: ({ no }) => {
-      countersignForm.elements.comment.value = "";
+      clearAgreement(countersignForm);
       notices.status("d_countersigned_now", { no }, "ok");
     },
     refresh,
