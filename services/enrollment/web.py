@@ -26,6 +26,9 @@ ASSETS = {
     "plans.js": SCRIPT,
     "labels-plans.js": SCRIPT,
     "labels.js": SCRIPT,
+    "trainer.js": SCRIPT,
+    "trainee-plan.js": SCRIPT,
+    "labels-daily.js": SCRIPT,
     "style.css": "text/css; charset=utf-8",
 }
 

@@ -31,6 +31,12 @@ PROGRESS_BOARD = Audience(
     everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
     own_branch={Role.BRANCH_CLERK},
 )
+# A trainer's stages across the plans in force (``GET /trainers/{id}/stages``): a trainer reads its
+# own; those who plan, approve and oversee training read any trainer's.
+TRAINER_STAGES = Audience(
+    everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
+    themselves={Role.TRAINER},
+)
 
 
 def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:

@@ -285,6 +285,14 @@ TRAINING = [
     row(
         "training",
         "GET",
+        "/trainers/{trainer_id}/stages",
+        (MANAGEMENT, MANAGER, EXEC_VP),
+        scoped=[TRAINER],
+        url="/trainers/tr-{branch}/stages",
+    ),
+    row(
+        "training",
+        "GET",
         "/plans/{trainee_id}/export.xlsx",
         PLAN_READERS,
         scoped=PLAN_AUDIENCE,

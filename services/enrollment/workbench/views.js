@@ -14,14 +14,19 @@ import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
 import { approvalsView, placementView, plansView } from "./plans.js";
 import { PLANS_LABELS } from "./labels-plans.js";
+import { trainerStagesView, trainerTraineesView } from "./trainer.js";
+import { traineePlanView } from "./trainee-plan.js";
+import { DAILY_LABELS } from "./labels-daily.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
 const PRODUCTION = "production_manager";
 const EXEC_VP = "exec_vp";
+const TRAINER = "trainer";
+const TRAINEE = "trainee";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -30,6 +35,9 @@ export const VIEWS = [
   { id: "placement", label: "view_placement", roles: [MANAGER], render: placementView },
   { id: "plans", label: "view_plans", roles: [MANAGER, PRODUCTION], render: plansView },
   { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
+  { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
+  { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
+  { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
