@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint format bench demo catalog lock floors clean
+.PHONY: run test lint format bench demo catalog screenshots lock floors clean
 
 # Installed from the lock (exact versions, checked against their hashes), then the project itself.
 $(BIN)/.installed: pyproject.toml requirements/dev.lock
@@ -32,6 +32,10 @@ bench: $(BIN)/.installed
 
 demo: $(BIN)/.installed
 	$(BIN)/gradeline demo
+
+# Each role's main view, English and Chinese, as PNGs under docs/screenshots/ (shown in the README).
+screenshots: $(BIN)/.installed
+	$(BIN)/python -m ops.screenshots
 
 catalog: $(BIN)/.installed
 	$(BIN)/gradeline catalog docs/event-catalog.json

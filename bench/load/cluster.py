@@ -84,6 +84,7 @@ class Cluster:
     settings: Settings
     log_dir: Path
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # more GRADELINE_* for the children
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.settings.port(service)}"
@@ -99,7 +100,7 @@ class Cluster:
         self.children[service] = launcher.start_service(
             service,
             self.settings,
-            env=child_env(self.settings),
+            env={**child_env(self.settings), **self.env},
             log_path=self.log_path(service),
         )
 
@@ -166,9 +167,12 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def started(settings: Settings, log_dir: Path) -> Iterator[Cluster]:
-    """The four services running (ready) in ``settings``' namespace; stopped afterwards."""
-    cluster = Cluster(settings, log_dir)
+def started(
+    settings: Settings, log_dir: Path, env: dict[str, str] | None = None
+) -> Iterator[Cluster]:
+    """The four services running (ready) in ``settings``' namespace, ``env`` added to their
+    environment; stopped afterwards."""
+    cluster = Cluster(settings, log_dir, env=dict(env or {}))
     try:
         for service in SERVICES:
             cluster.start(service)

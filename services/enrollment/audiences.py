@@ -35,6 +35,9 @@ LISTING = Audience(
 
 # The organisation (docs/organisation.md): its administrator alone changes it; everyone
 # signed in reads the branches (their names are shown wherever people read a branch id); the
-# staff list is for those who plan training and exams, and for management.
+# staff list is for those who plan training and exams (the production manager draws up the
+# production reserve trainees' plans, naming their trainers: R-8), and for management.
 ORGANISATION_ADMIN = Audience(everything={Role.ADMIN})
-STAFF_READERS = Audience(everything={Role.ADMIN, Role.AFTER_SALES_MANAGER, Role.MANAGEMENT})
+STAFF_READERS = Audience(
+    everything={Role.ADMIN, Role.AFTER_SALES_MANAGER, Role.PRODUCTION_MANAGER, Role.MANAGEMENT}
+)

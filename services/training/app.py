@@ -14,11 +14,12 @@ from shared.settings import Settings
 from . import reads, routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
+from .plan_list import PLANS
 from .projections import PROGRESS
 
 SERVICE = "training"
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
-PROJECTIONS = [PROGRESS]
+PROJECTIONS = [PROGRESS, PLANS]
 
 # ops/services.py (the CLI's catalog, rebuild and verify) looks these up by name.
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]

@@ -23,9 +23,19 @@ PLAN = Audience(
     themselves={Role.TRAINEE},
 )
 PLAN_READERS = PLAN.roles | {Role.PRODUCTION_MANAGER, Role.TRAINER}
+# The lists of plans (GET /plans: the VP's approval queue, the managers' plans by status): the
+# manager and the VP list every plan, the production manager its production reserve trainees'.
+PLAN_LIST = Audience(everything={Role.AFTER_SALES_MANAGER, Role.EXEC_VP})
+PLAN_LIST_READERS = PLAN_LIST.roles | {Role.PRODUCTION_MANAGER}
 PROGRESS_BOARD = Audience(
     everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
     own_branch={Role.BRANCH_CLERK},
+)
+# A trainer's stages across the plans in force (``GET /trainers/{id}/stages``): a trainer reads its
+# own; those who plan, approve and oversee training read any trainer's.
+TRAINER_STAGES = Audience(
+    everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER, Role.EXEC_VP},
+    themselves={Role.TRAINER},
 )
 
 
@@ -50,3 +60,11 @@ def may_draft(principal: Principal, trainee: KnownTrainee | None) -> bool:
     if principal.has_role(Role.AFTER_SALES_MANAGER) or trainee is None:
         return True
     return trainee.category == PRODUCTION_RESERVE
+
+
+def listed_category(principal: Principal) -> str | None:
+    """The category of trainee whose plans ``principal`` may list (None: every plan): the
+    production manager lists the production reserve trainees' plans only (R-8)."""
+    if principal.roles & PLAN_LIST.everything:
+        return None
+    return PRODUCTION_RESERVE

@@ -8,35 +8,57 @@ confirming that the plan exists would already tell another branch about the trai
 
 ``GET /board/progress``: training progress per branch and trainer accountability (R-10 to R-13),
 read from the ``progress`` projection (:mod:`.projections`).
+
+``GET /trainers/{trainer_id}/stages``: a trainer's stages across the plans in force, found through
+the ``progress`` projection and read from each plan's own stream.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shared import directory
 from shared.auth import Principal, require_roles
 from shared.events import JsonDict
 from shared.execution import app_aggregates
-from shared.problems import not_found
-from shared.requests import BranchQuery, Now, etag
+from shared.problems import forbidden, not_found
+from shared.requests import BranchQuery, KeyCursor, Now, encode_cursor, etag
 
-from .audiences import PLAN_READERS, PROGRESS_BOARD, may_read
+from .audiences import (
+    PLAN_LIST_READERS,
+    PLAN_READERS,
+    PROGRESS_BOARD,
+    TRAINER_STAGES,
+    listed_category,
+    may_read,
+)
 from .domain import plan
 from .domain.events import registry
 from .domain.plan_table import plan_table
+from .domain.vocabulary import PlanStatus
 from .export import XLSX, plan_workbook
+from .plan_list import plan_page
 from .projections import PROGRESS
-from .schemas import NamedPlanTable, ProgressBoard, TraineeIdPath
+from .schemas import (
+    NamedPlanTable,
+    PlanList,
+    ProgressBoard,
+    TraineeIdPath,
+    TrainerIdPath,
+    TrainerStagesPage,
+)
 from .upstream import KnownTrainee, find_trainee
 
 router = APIRouter()
 
 Reader = Annotated[Principal, Depends(require_roles(*sorted(PLAN_READERS)))]
 BoardReader = Annotated[Principal, Depends(PROGRESS_BOARD.gate())]
+Lister = Annotated[Principal, Depends(require_roles(*sorted(PLAN_LIST_READERS)))]
+StagesReader = Annotated[Principal, Depends(TRAINER_STAGES.gate())]
 
 
 async def visible_table(request: Request, principal: Principal, trainee_id: str) -> JsonDict:
@@ -54,6 +76,25 @@ async def with_names(pool: asyncpg.Pool, table: JsonDict, trainee: KnownTrainee 
     stages = directory.with_names(table["stages"], names, "trainer_id", "trainer_name")
     trainee_name = trainee.name if trainee is not None and trainee.name else table["trainee_id"]
     return {**table, "trainee_name": trainee_name, "stages": stages}
+
+
+@router.get("/plans", tags=["plans"])
+async def list_plans(
+    principal: Lister,
+    request: Request,
+    status: PlanStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: KeyCursor | None = None,
+) -> PlanList:
+    """The plans by trainee id, paginated, of one ``status`` (``draft``: the executive
+    vice-president's queue of plans awaiting approval, R-9), each with its trainee's name and the
+    version to approve it with; the production manager lists its production reserve trainees'
+    plans only (R-8). A read model: a plan drafted a moment ago may need a moment to appear."""
+    category = listed_category(principal)
+    status_value = None if status is None else status.value
+    return await plan_page(
+        request.app.state.pool, status=status_value, category=category, after=cursor, limit=limit
+    )
 
 
 @router.get("/plans/{trainee_id}", tags=["plans"], response_model=NamedPlanTable)
@@ -161,4 +202,79 @@ async def progress_board(
                 map(dict, trainers), people, "trainer_id", "trainer_name"
             ),
         }
+    )
+
+
+# The plans in force (approved, or completed) with a stage of the trainer, by trainee, for one
+# page; a withdrawn trainee's plan is no one's work. A plan whose re-draft awaits approval is left
+# out: nothing can be logged against it until then (R-9).
+_TRAINER_PLANS = f"""
+SELECT DISTINCT s.trainee_id
+FROM {PROGRESS.schema}.stages s JOIN {PROGRESS.schema}.trainees t USING (trainee_id)
+WHERE s.trainer_id = $1 AND t.plan_status IN ('approved', 'completed') AND NOT t.withdrawn
+  AND ($2::text IS NULL OR s.trainee_id > $2)
+ORDER BY s.trainee_id LIMIT $3
+"""
+_NAMES = "SELECT trainee_id, name FROM known_trainees WHERE trainee_id = ANY($1::text[])"
+_IN_FORCE = (PlanStatus.APPROVED, PlanStatus.COMPLETED)
+
+
+def trainer_stages(table: JsonDict, trainer_id: str, trainee_name: str) -> list[JsonDict]:
+    """The trainer's stages of one plan table, each with its days summed up."""
+    rows = []
+    for stage in table["stages"]:
+        if stage["trainer_id"] != trainer_id:
+            continue
+        days = stage["days"]
+        rows.append(
+            {
+                **{k: v for k, v in stage.items() if k not in ("days", "trainer_id")},
+                "trainee_id": table["trainee_id"],
+                "trainee_name": trainee_name,
+                "plan_status": table["status"],
+                "plan_version": table["version"],
+                "days_logged": len(days),
+                "hours_logged": str(sum((Decimal(d["hours"]) for d in days), Decimal(0))),
+                "last_day": days[-1]["date"] if days else None,
+                "days_unconfirmed": sum(not d["confirmed"] for d in days),
+                "days_dissented": sum(d["agree"] is False for d in days),
+                "signed_by_trainer": stage["trainer_assessment"] is not None,
+            }
+        )
+    return rows
+
+
+@router.get("/trainers/{trainer_id}/stages", tags=["plans"])
+async def list_trainer_stages(
+    trainer_id: TrainerIdPath,
+    principal: StagesReader,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100, description="plans per page")] = 50,
+    cursor: KeyCursor | None = None,
+) -> TrainerStagesPage:
+    """The stages ``trainer_id`` trains in the plans in force (approved or completed), by trainee,
+    with each stage's planned dates, status, days logged and confirmed, and its sign-off (the
+    trainer's assessment, the trainee's countersign or dispute, a send-back reopening it). A
+    page holds up to ``limit`` plans, each with all of the trainer's stages in it, read from the
+    plan's own stream (``plan_version`` is its ETag). A trainer reads its own stages only (403);
+    the after-sales manager, the executive vice-president and management read any trainer's."""
+    if not TRAINER_STAGES.sees(principal, branch_id=None, person_id=trainer_id):
+        raise forbidden("a trainer reads its own stages only")
+    pool: asyncpg.Pool = request.app.state.pool
+    rows = await pool.fetch(_TRAINER_PLANS, trainer_id, cursor, limit + 1)
+    found = [r["trainee_id"] for r in rows]
+    page = found[:limit]
+    names = {r["trainee_id"]: r["name"] for r in await pool.fetch(_NAMES, page) if r["name"]}
+    plans = app_aggregates(request.app.state, registry)
+    items: list[JsonDict] = []
+    for trainee_id in page:
+        state, version = await plans.load(plan.PLAN, plan.stream_id(trainee_id))
+        if state.status not in _IN_FORCE:  # re-drafted since the projection saw it approved
+            continue
+        table = plan_table(state, version)
+        items += trainer_stages(table, trainer_id, names.get(trainee_id, trainee_id))
+    more = len(found) > limit
+    next_cursor = encode_cursor(page[-1]) if more else None
+    return TrainerStagesPage.model_validate(
+        {"trainer_id": trainer_id, "items": items, "next_cursor": next_cursor}
     )

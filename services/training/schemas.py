@@ -157,10 +157,67 @@ class NamedPlanTable(PlanHead):
     mastered_series: list[str]
 
 
+class PlanListItem(BaseModel):
+    """A plan as the queues list it (``GET /plans``); ``version`` is the ETag to approve with."""
+
+    trainee_id: str
+    trainee_name: str = Field(description="the trainee's name; its id until its enrolment")
+    branch_id: str | None = Field(description="the trainee's branch; null until its enrolment")
+    category: str | None = Field(description="the trainee's category; null until its enrolment")
+    trainee_status: str | None = Field(
+        description="enrolled, placed or withdrawn; null until the enrolment has arrived"
+    )
+    status: PlanStatus = Field(description="draft: awaiting approval (R-9)")
+    revision: int
+    approved_revision: int | None
+    version: int
+    drafted_by: str = Field(description="who drafted the latest revision")
+    drafted_at: dt.datetime = Field(description="when the latest revision was drafted")
+
+
+class PlanList(BaseModel):
+    items: list[PlanListItem]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
 class DemeritAnswer(BaseModel):
     trainer_id: str
     demerits: int = Field(description="the trainer's demerits so far (R-13)")
     version: int
+
+
+class TrainerStage(BaseModel):
+    """One stage a trainer trains, in a plan in force, as its trainer's work list shows it."""
+
+    trainee_id: str
+    trainee_name: str = Field(description="the trainee's name; its id until its enrolment arrives")
+    plan_status: PlanStatus
+    plan_version: int = Field(description="the plan's version (its ETag): If-Match of a write")
+    no: int
+    content: str
+    department: Department
+    product_series: str | None
+    topic: Topic
+    planned_start: dt.date
+    planned_end: dt.date
+    status: StageStatus
+    days_logged: int
+    hours_logged: str = Field(description="the hours of the days logged, an exact decimal")
+    last_day: dt.date | None = Field(description="the latest day logged; null: none yet")
+    days_unconfirmed: int = Field(description="days the trainee has not confirmed yet")
+    days_dissented: int = Field(description="days the trainee disagreed with (R-10)")
+    signed_by_trainer: bool = Field(description="the trainer has signed with its assessment")
+    trainer_assessment: str | None
+    countersigned: bool = Field(description="the trainee has countersigned: the stage is closed")
+    disputed: bool = Field(description="countersigned in disagreement (R-11)")
+
+
+class TrainerStagesPage(BaseModel):
+    """``GET /trainers/{trainer_id}/stages``: a page of plans, each with the trainer's stages."""
+
+    trainer_id: str
+    items: list[TrainerStage]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
 
 
 class BranchProgress(BaseModel):

@@ -22,6 +22,11 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+// node.replaceChildren(...) without the children left out (null, undefined, false), which
+// replaceChildren() itself would show as the text "null".
+export const show = (node, ...children) =>
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+
 // A value as a cell shows it: "—" for nothing, lists joined.
 export function fmt(value) {
   if (value === null || value === undefined || value === "") return "—";

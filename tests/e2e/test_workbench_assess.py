@@ -86,7 +86,11 @@ async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbe
 
     async with browser_page(workbench) as (page, errors):
         # The services' addresses on the page's own (sessionStorage keeps them for the tab).
-        await page.goto(f"{workbench.address}?lang=en&assessment={workbench.urls['assessment']}")
+        urls = workbench.urls
+        await page.goto(
+            f"{workbench.address}?lang=en"
+            f"&assessment={urls['assessment']}&training={urls['training']}"
+        )
         await sign_in(page, workbench, MANAGER)
         nav = page.get_by_role("navigation", name="Views")
 
@@ -200,7 +204,7 @@ async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbe
         await page.get_by_role("button", name="中文").click()
         await sign_in(page, workbench, PASSING, button="登录")
         nav = page.get_by_role("navigation", name="功能")
-        await expect(nav.get_by_role("link")).to_have_text(["我的等级"])
+        await nav.get_by_role("link", name="我的等级").click()
         details = page.locator("#grade-details")
         await expect(details.locator('dd[data-field="grade"]')).to_have_text(
             "工程师（中级，94.8 分）"

@@ -226,6 +226,9 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
             "陈刚 is withdrawn."
         )
         await expect(profile.locator('dd[data-field="status"]')).to_have_text("Withdrawn")
+        # The withdrawal form is gone, and nothing stands in its place.
+        await expect(page.get_by_label("Reason for withdrawing")).to_have_count(0)
+        assert "null" not in await page.locator("#view").inner_text()
         events = await workbench.events("enrollment", "trainee-t-wb-sheet")
         assert [e["type"] for e in events][-1] == "TraineeWithdrawn"
         assert (events[-1]["actor"]["sub"], events[-1]["actor"]["role"]) == (EAST, "branch_clerk")

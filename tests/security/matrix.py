@@ -153,7 +153,7 @@ ENROLLMENT = [
 # branches, those who plan training and exams read the staff. ``{branch}`` is a branch the world
 # registered; ``annex-{branch}`` one of its own for the matrix to rename and close, and
 # ``leaver-{branch}`` a member of staff for it to see leave (once: later calls are 409).
-STAFF_READERS = (ADMIN, MANAGER, MANAGEMENT)
+STAFF_READERS = (ADMIN, MANAGER, PRODUCTION, MANAGEMENT)
 ORGANISATION = [
     row(
         "enrollment",
@@ -279,7 +279,17 @@ TRAINING = [
         url="/trainers/tr-{branch}/demerits",
         body={"reason": "perfunctory"},
     ),
+    # The lists of plans: the production manager's holds its production reserve trainees' only.
+    row("training", "GET", "/plans", (MANAGER, EXEC_VP, PRODUCTION), url="/plans?status=draft"),
     row("training", "GET", "/plans/{trainee_id}", PLAN_READERS, scoped=PLAN_AUDIENCE, hides=True),
+    row(
+        "training",
+        "GET",
+        "/trainers/{trainer_id}/stages",
+        (MANAGEMENT, MANAGER, EXEC_VP),
+        scoped=[TRAINER],
+        url="/trainers/tr-{branch}/stages",
+    ),
     row(
         "training",
         "GET",

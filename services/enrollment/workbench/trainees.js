@@ -3,7 +3,7 @@
 // never stale) with its withdrawal (POST /trainees/{id}/withdraw with If-Match: the version the
 // page showed; a 412 says someone else changed the trainee and offers to reload).
 
-import { fmt, h, table } from "../pages/dom.js";
+import { fmt, h, show, table } from "../pages/dom.js";
 import { Notices, bindForm, field } from "../pages/forms.js";
 
 const PAGE = 200;
@@ -120,7 +120,7 @@ async function traineeView(ctx, section, traineeId) {
   const render = async () => {
     const trainee = shown.data;
     const branchName = await ctx.branches.name(trainee.branch_id);
-    body.replaceChildren(
+    show(body,
       h("h2", { id: "view-title", tabindex: -1 }, trainee.name),
       profile(ctx, trainee, branchName),
       trainee.status === "withdrawn" ? null : form);

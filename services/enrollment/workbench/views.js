@@ -12,6 +12,11 @@
 
 import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
+import { approvalsView, placementView, plansView } from "./plans.js";
+import { PLANS_LABELS } from "./labels-plans.js";
+import { trainerStagesView, trainerTraineesView } from "./trainer.js";
+import { traineePlanView } from "./trainee-plan.js";
+import { DAILY_LABELS } from "./labels-daily.js";
 import { disputesView, dispositionView, sessionsView } from "./sessions.js";
 import { scoringView } from "./scoring.js";
 import { auditView, gradeView } from "./grade.js";
@@ -19,17 +24,26 @@ import { ASSESS_LABELS } from "./labels-assess.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
-const EXAMINER = "examiner";
+const PRODUCTION = "production_manager";
+const EXEC_VP = "exec_vp";
+const TRAINER = "trainer";
 const TRAINEE = "trainee";
+const EXAMINER = "examiner";
 const AUDITOR = "auditor";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [ASSESS_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
   { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
   { id: "import", label: "view_import", roles: [CLERK], render: importView },
+  { id: "placement", label: "view_placement", roles: [MANAGER], render: placementView },
+  { id: "plans", label: "view_plans", roles: [MANAGER, PRODUCTION], render: plansView },
+  { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
+  { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
+  { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
+  { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
   { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
   { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },
   { id: "disposition", label: "view_disposition", roles: [MANAGER], render: dispositionView },
