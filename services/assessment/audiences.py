@@ -9,7 +9,7 @@ grades only; a trainee who also examines disputes its own grade only).
 from __future__ import annotations
 
 from shared.audience import Audience
-from shared.auth import Role
+from shared.auth import Principal, Role
 
 GRADE = Audience(
     everything={Role.MANAGEMENT, Role.AUDITOR},
@@ -33,3 +33,13 @@ DISPUTE_FILING = Audience(
     own_branch={Role.BRANCH_CLERK},
     themselves={Role.TRAINEE},
 )
+
+
+def dispute_list_scope(principal: Principal) -> tuple[str | None, str | None]:
+    """(branch, trainee) that ``GET /disputes`` is limited to for the caller, None for any: every
+    dispute for the roles that see everything, the own branch's for a clerk, a trainee's own."""
+    if principal.roles & DISPUTE.everything:
+        return None, None
+    if principal.roles & DISPUTE.own_branch:
+        return DISPUTE.branch_of_list(principal, None), None
+    return None, principal.sub

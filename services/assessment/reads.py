@@ -9,7 +9,7 @@ projection's history table), without replaying anything.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -19,7 +19,7 @@ from shared.auth import Principal
 from shared.events import JsonDict
 from shared.execution import Aggregates, app_aggregates
 from shared.problems import not_found
-from shared.requests import Now, etag
+from shared.requests import KeyCursor, Now, encode_cursor, etag
 
 from . import audiences
 from .audit import audit_trainee
@@ -28,17 +28,22 @@ from .domain.assessment import TRAINEE_ASSESSMENT
 from .domain.assessment import stream_id as sitting_stream
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
+from .policy.grading import GRADING
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import (
     ID_PATTERN,
     AuditReport,
     DisputeAnswer,
+    DisputePage,
     GradeAnswer,
     GradeBoard,
     IdPath,
     IsoDateTime,
     SessionAnswer,
+    SessionPage,
+    SessionSittings,
     TrainerBoard,
+    decision_json,
     dispute_json,
     grade_json,
     session_json,
@@ -56,6 +61,7 @@ GradeReader = Annotated[Principal, _gate(audiences.GRADE)]
 BoardReader = Annotated[Principal, _gate(audiences.GRADE_BOARD)]
 DisputeReader = Annotated[Principal, _gate(audiences.DISPUTE)]
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get("/trainees/{trainee_id}/grade", response_model=GradeAnswer)
@@ -173,3 +179,154 @@ async def current_decision(
     """The sitting's latest decision (a correction replaces the first)."""
     state, _ = await sittings.load(TRAINEE_ASSESSMENT, sitting_stream(session_id, trainee_id))
     return state.decision
+
+
+# --- the lists the workbench works from --------------------------------------------------------
+
+_SESSIONS = """
+SELECT o.data ->> 'session_id' AS session_id, o.data ->> 'product_series' AS product_series,
+       (o.data ->> 'held_on')::date AS held_on, (c.data ->> 'closed_on')::date AS closed_on,
+       (SELECT max(v.version) FROM events v WHERE v.stream_id = o.stream_id) AS version
+FROM events o
+LEFT JOIN events c ON c.stream_id = o.stream_id AND c.type = 'ExamSessionClosed'
+WHERE o.type = 'ExamSessionOpened'
+  AND ($1::text IS NULL OR (c.event_id IS NULL) = ($1 = 'open'))
+  AND ($2::text IS NULL OR o.data ->> 'session_id' > $2)
+ORDER BY o.data ->> 'session_id' LIMIT $3
+"""
+
+
+@router.get("/sessions", response_model=SessionPage, dependencies=[_gate(audiences.SESSION)])
+async def list_sessions(
+    request: Request,
+    status: Literal["open", "closed"] | None = None,
+    limit: Limit = 100,
+    cursor: KeyCursor | None = None,
+) -> JsonDict:
+    """The exam sessions by id, open or closed or both, paginated."""
+    rows = await request.app.state.pool.fetch(_SESSIONS, status, cursor, limit + 1)
+    items = [
+        {**row, "status": "open" if row["closed_on"] is None else "closed"} for row in rows[:limit]
+    ]
+    return _page(items, len(rows) > limit, "session_id")
+
+
+def _page(items: list[JsonDict], more: bool, key: str) -> JsonDict:
+    return {"items": items, "next_cursor": encode_cursor(items[-1][key]) if more else None}
+
+
+_DISPUTES = """
+SELECT f.data ->> 'dispute_id' AS dispute_id, f.data ->> 'trainee_id' AS trainee_id,
+       f.data ->> 'session_id' AS session_id, f.data ->> 'grade_event_id' AS grade_event_id,
+       f.data ->> 'reason' AS reason, (f.data ->> 'filed_on')::date AS filed_on, f.branch_id,
+       r.data ->> 'outcome' AS outcome, t.name AS trainee_name, g.type AS grade_type,
+       g.data AS grade,
+       (SELECT max(v.version) FROM events v WHERE v.stream_id = f.stream_id) AS version
+FROM events f
+LEFT JOIN events r ON r.stream_id = f.stream_id AND r.type = 'GradeDisputeResolved'
+LEFT JOIN events g ON g.event_id = (f.data ->> 'grade_event_id')::uuid
+LEFT JOIN trainee_facts t ON t.trainee_id = f.data ->> 'trainee_id'
+WHERE f.type = 'GradeDisputed'
+  AND ($1::text IS NULL OR (r.event_id IS NULL) = ($1 = 'open'))
+  AND ($2::text IS NULL OR f.branch_id = $2)
+  AND ($3::text IS NULL OR f.data ->> 'trainee_id' = $3)
+  AND ($4::text IS NULL OR f.data ->> 'dispute_id' > $4)
+ORDER BY f.data ->> 'dispute_id' LIMIT $5
+"""
+
+
+def _disputed(row: Any) -> JsonDict | None:
+    grade = row["grade"]
+    if grade is None:
+        return None
+    return {
+        "type": row["grade_type"],
+        "written": grade["written"],
+        "practical": grade["practical"],
+        "position": grade.get("position"),
+        "level": grade.get("level"),
+        "grade_score": grade.get("grade_score"),
+        "rule_trace": grade["rule_trace"],
+    }
+
+
+@router.get("/disputes", response_model=DisputePage)
+async def list_disputes(
+    principal: DisputeReader,
+    request: Request,
+    status: Annotated[
+        Literal["open", "resolved"] | None,
+        Query(description="open: filed and not resolved yet"),
+    ] = None,
+    limit: Limit = 100,
+    cursor: KeyCursor | None = None,
+) -> JsonDict:
+    """R-23: the grade disputes by id, with the grade each disputes; a branch clerk lists its own
+    branch's, a trainee its own."""
+    branch, trainee = audiences.dispute_list_scope(principal)
+    rows = await request.app.state.pool.fetch(_DISPUTES, status, branch, trainee, cursor, limit + 1)
+    items = [
+        {
+            **{k: row[k] for k in ("dispute_id", "trainee_id", "session_id", "grade_event_id")},
+            **{k: row[k] for k in ("reason", "filed_on", "branch_id", "outcome", "version")},
+            "status": "filed" if row["outcome"] is None else "resolved",
+            "trainee_name": row["trainee_name"] or row["trainee_id"],
+            "disputed": _disputed(row),
+        }
+        for row in rows[:limit]
+    ]
+    return _page(items, len(rows) > limit, "dispute_id")
+
+
+# The trainees a session examines: those whose approved plan covers its series (R-9, R-14) and
+# who have not withdrawn, and whoever was scored in it.
+_SITTERS = """
+SELECT f.trainee_id, f.name, f.branch_id FROM trainee_facts f
+WHERE f.branch_id IS NOT NULL AND (
+    (f.status <> 'withdrawn' AND EXISTS (
+        SELECT 1 FROM plan_stages_in_force p
+        WHERE p.trainee_id = f.trainee_id AND p.product_series = $1))
+    OR f.trainee_id IN (
+        SELECT e.data ->> 'trainee_id' FROM events e WHERE starts_with(e.stream_id, $2)))
+ORDER BY f.trainee_id
+"""
+
+
+@router.get(
+    "/sessions/{session_id}/sittings",
+    response_model=SessionSittings,
+    dependencies=[_gate(audiences.SESSION)],
+)
+async def session_sittings(session_id: IdPath, request: Request, now: Now) -> JsonDict:
+    """The session's scoring grid: each trainee it examines, the scores so far, the decision
+    once the sixth score is in (its ``review_flags`` name a rater spread, R-16)."""
+    aggregates = app_aggregates(request.app.state, registry)
+    state, version = await aggregates.load(session.EXAM_SESSION, session.stream_id(session_id))
+    if state.opened is None:
+        raise not_found(f"no exam session {session_id}")
+    rows = await request.app.state.pool.fetch(
+        _SITTERS, state.opened.product_series, sitting_stream(session_id, "")
+    )
+    sittings = []
+    for row in rows:
+        trainee_id = row["trainee_id"]
+        sitting, sat = await aggregates.load(
+            TRAINEE_ASSESSMENT, sitting_stream(session_id, trainee_id)
+        )
+        sittings.append(
+            {
+                "trainee_id": trainee_id,
+                "trainee_name": row["name"] or trainee_id,
+                "branch_id": row["branch_id"],
+                "written": None if sitting.written is None else str(sitting.written),
+                "practical": {d.value: str(s) for d, s in sitting.practical.items()},
+                "decision": decision_json(sitting.decision),
+                "version": sat,
+            }
+        )
+    departments = GRADING.in_force(now.date()).practical_departments
+    return {
+        "session": session_json(session_id, state, version),
+        "practical_departments": [str(d) for d in departments],
+        "rows": sittings,
+    }

@@ -225,6 +225,61 @@ class GradeAnswer(BaseModel):
     dispute_id: str | None
 
 
+class SessionPage(BaseModel):
+    """``GET /sessions``: exam sessions by id."""
+
+    items: list[SessionAnswer]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class DisputedGrade(BaseModel):
+    """The decision a dispute is about, as recorded (the scores a correction starts from)."""
+
+    type: str
+    written: str
+    practical: dict[str, str]
+    position: Position | None = None
+    level: Level | None = None
+    grade_score: str | None = None
+    rule_trace: list[str]
+
+
+class DisputeRow(DisputeAnswer):
+    """A dispute of ``GET /disputes``: its aggregate's fields, who filed it when, the trainee's
+    branch and name, and the grade disputed."""
+
+    branch_id: str | None
+    trainee_name: str = Field(description="the trainee's name; its id until its enrolment")
+    filed_on: date
+    disputed: DisputedGrade | None
+
+
+class DisputePage(BaseModel):
+    items: list[DisputeRow]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class SittingRow(BaseModel):
+    """One trainee of an exam session: the scores so far and the decision once made."""
+
+    trainee_id: str
+    trainee_name: str = Field(description="the trainee's name; its id until its enrolment")
+    branch_id: str | None
+    written: str | None
+    practical: dict[str, str]
+    decision: AnyDecision | None
+    version: int
+
+
+class SessionSittings(BaseModel):
+    """``GET /sessions/{id}/sittings``: the scoring grid, one row per trainee the session
+    examines (its approved plan covers the session's series, or it was scored there)."""
+
+    session: SessionAnswer
+    practical_departments: list[str] = Field(description="R-16: the policy in force's order")
+    rows: list[SittingRow]
+
+
 class GradeCell(BaseModel):
     branch_id: str | None
     branch_name_zh: str | None = Field(description="the branch's Chinese name; its id until known")

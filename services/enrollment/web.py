@@ -29,6 +29,10 @@ ASSETS = {
     "trainer.js": SCRIPT,
     "trainee-plan.js": SCRIPT,
     "labels-daily.js": SCRIPT,
+    "sessions.js": SCRIPT,
+    "scoring.js": SCRIPT,
+    "grade.js": SCRIPT,
+    "labels-assess.js": SCRIPT,
     "style.css": "text/css; charset=utf-8",
 }
 

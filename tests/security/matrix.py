@@ -398,6 +398,16 @@ ASSESSMENT = [
         hides=True,
         url="/disputes/{dispute}",
     ),
+    row("assessment", "GET", "/sessions", (MANAGER, EXAMINER, MANAGEMENT, AUDITOR)),
+    row(
+        "assessment",
+        "GET",
+        "/sessions/{session_id}/sittings",
+        (MANAGER, EXAMINER, MANAGEMENT, AUDITOR),
+        url="/sessions/s-1/sittings",
+    ),
+    # A clerk lists its own branch's disputes, a trainee its own: the list is filtered, not refused.
+    row("assessment", "GET", "/disputes", (MANAGER, MANAGEMENT, AUDITOR, CLERK, TRAINEE)),
 ]
 
 MONTH = "2026-03"

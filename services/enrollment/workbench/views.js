@@ -17,6 +17,10 @@ import { PLANS_LABELS } from "./labels-plans.js";
 import { trainerStagesView, trainerTraineesView } from "./trainer.js";
 import { traineePlanView } from "./trainee-plan.js";
 import { DAILY_LABELS } from "./labels-daily.js";
+import { disputesView, dispositionView, sessionsView } from "./sessions.js";
+import { scoringView } from "./scoring.js";
+import { auditView, gradeView } from "./grade.js";
+import { ASSESS_LABELS } from "./labels-assess.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -24,9 +28,11 @@ const PRODUCTION = "production_manager";
 const EXEC_VP = "exec_vp";
 const TRAINER = "trainer";
 const TRAINEE = "trainee";
+const EXAMINER = "examiner";
+const AUDITOR = "auditor";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -38,6 +44,12 @@ export const VIEWS = [
   { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
   { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
   { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
+  { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
+  { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },
+  { id: "disposition", label: "view_disposition", roles: [MANAGER], render: dispositionView },
+  { id: "grade-disputes", label: "view_disputes", roles: [MANAGER], render: disputesView },
+  { id: "my-grade", label: "view_my_grade", roles: [TRAINEE], render: gradeView },
+  { id: "audit", label: "view_audit", roles: [AUDITOR, MANAGER], render: auditView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
