@@ -66,7 +66,17 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await page.goto(f"{workbench.address}?lang=en&training={workbench.urls['training']}")
         await sign_in(page, workbench, MANAGER)
         nav = page.get_by_role("navigation", name="Views")
-        await expect(nav.get_by_role("link")).to_have_text(["To place and plan", "Training plans"])
+        await expect(nav.get_by_role("link")).to_have_text(
+            [
+                "To place and plan",
+                "Training plans",
+                "Exam sessions",
+                "Scoring grid",
+                "Disposition of a failed trainee",
+                "Grade disputes",
+                "Audit of a trainee",
+            ]
+        )
 
         # Both trainees wait for a placement (the directory may lag a moment: Refresh).
         await expect(page.get_by_role("heading", name="Trainees to place and plan")).to_be_visible()
