@@ -144,16 +144,17 @@ const IMPORT_COLUMNS = [
   ["enrolled_on", "报名日期", "col_date"],
 ];
 
-function columnsTable(ctx) {
+// The columns a sheet's first row names: [[English, Chinese, label key of its values], ...].
+export function columnsTable(ctx, columns = IMPORT_COLUMNS) {
   return table([
     { label: h("span", { i18n: "col_en" }, ctx.t("col_en")), render: (r) => h("code", {}, r[0]) },
     { label: h("span", { i18n: "col_zh" }, ctx.t("col_zh")), render: (r) => r[1] },
     { label: h("span", { i18n: "col_values" }, ctx.t("col_values")), render: (r) => (r[2] ? h("span", { i18n: r[2] }, ctx.t(r[2])) : "") },
-  ], IMPORT_COLUMNS, null, { attrs: { class: "columns" } });
+  ], columns, null, { attrs: { class: "columns" } });
 }
 
 // The per-row report: the problems that kept the file out, or each row's new trainee.
-function problemsReport(ctx, errors) {
+export function problemsReport(ctx, errors) {
   return table([
     { label: h("span", { i18n: "col_row" }, ctx.t("col_row")), numeric: true, render: (e) => e.row ?? "—" },
     { label: h("span", { i18n: "col_column" }, ctx.t("col_column")), render: (e) => e.field },
