@@ -22,9 +22,16 @@ from ops.identity_provider import demo_trainee
 from ops.rounds import PAYROLL
 from shared.auth import Role
 from tests.e2e.helpers import HQ_TRAINEE
-from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
+from tests.e2e.workbench_support import (
+    browser_page,
+    serving,
+    sheet_file,
+    sign_in,
+    sign_out,
+    until,
+)
 from tests.integration.compensation.upstream import deliver, graded
-from tests.support import enrolment, ok, xlsx
+from tests.support import enrolment, ok
 
 MONTH = "2026-04"
 HQ, RESERVE = demo_trainee("hq"), "t-wb-reserve"
@@ -32,11 +39,7 @@ SHEET_HEADERS = ["员工编号", "姓名", "出差天数", "计件工资", "绩�
 
 
 def sheet(name: str, rows) -> dict:
-    return {
-        "name": name,
-        "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "buffer": xlsx(SHEET_HEADERS, *rows),
-    }
+    return sheet_file(name, SHEET_HEADERS, rows)
 
 
 @pytest.fixture

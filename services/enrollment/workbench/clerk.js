@@ -154,7 +154,7 @@ export function columnsTable(ctx, columns = IMPORT_COLUMNS) {
 }
 
 // The per-row report: the problems that kept the file out, or each row's new trainee.
-export function problemsReport(ctx, errors) {
+function problemsReport(ctx, errors) {
   return table([
     { label: h("span", { i18n: "col_row" }, ctx.t("col_row")), numeric: true, render: (e) => e.row ?? "—" },
     { label: h("span", { i18n: "col_column" }, ctx.t("col_column")), render: (e) => e.field },
@@ -182,26 +182,33 @@ export function importView(ctx, section) {
     h("details", { class: "panel" }, h("summary", { i18n: "import_columns" }), columnsTable(ctx)),
     form, notices.node, report);
 
+  bindSheet(ctx, form, { file, notices, report, service: "enrollment", path: "/imports/trainees",
+    refused: "import_refused",
+    done: (answer) => {
+      notices.status("imported", { n: answer.data.imported }, "ok");
+      report.replaceChildren(enrolledReport(ctx, answer.data.rows));
+    } });
+}
+
+// A spreadsheet's upload form (any service's POST /imports/...): the file itself as the body;
+// a 422 listing the rows' problems is shown as the per-row report (``refused``: its label key).
+export function bindSheet(ctx, form, { file, notices, report, service, path, refused, done }) {
   bindForm(form, {
     language: ctx.language,
     notices,
     // The same file (name, size, time) is the same submission: sent again, it replays.
     read: () => file.files[0] ?? null,
-    check: (chosen) => (chosen ? [] : [{ field: "import-file", key: "required" }]),
+    check: (chosen) => (chosen ? [] : [{ field: file.name, key: "required" }]),
     send: (chosen, key) => {
       report.replaceChildren();
-      return ctx.api.request("enrollment", "/imports/trainees",
-        { method: "POST", body: chosen, contentType: XLSX, key });
+      return ctx.api.request(service, path, { method: "POST", body: chosen, contentType: XLSX, key });
     },
     keyOf: (chosen) => `${chosen.name}|${chosen.size}|${chosen.lastModified}`,
-    done: (answer) => {
-      notices.status("imported", { n: answer.data.imported }, "ok");
-      report.replaceChildren(enrolledReport(ctx, answer.data.rows));
-    },
+    done,
     failed: (error) => {
       const rows = error.errors?.filter((e) => "row" in e) ?? [];
       if (error.status !== 422 || !rows.length) return false;
-      notices.alert("import_refused", { n: rows.length });
+      notices.alert(refused, { n: rows.length });
       report.replaceChildren(problemsReport(ctx, rows));
       return true;
     },

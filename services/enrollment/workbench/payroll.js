@@ -13,13 +13,13 @@
 import { h, table } from "../pages/dom.js";
 import { Notices, bindForm, field, showFieldErrors } from "../pages/forms.js";
 import { named } from "../pages/names.js";
-import { columnsTable, problemsReport } from "./clerk.js";
+import { bindSheet, columnsTable } from "./clerk.js";
 import { label, monthPayroll, useStyle } from "./payslips.js";
 
 const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 const MONEY = /^[0-9]{1,9}(\.[0-9]{1,2})?$/;
 const RATING = /^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$/;
-const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"; // what the chooser offers
 
 // Each input: its label, the route that records it and the body it sends.
 const INPUTS = {
@@ -209,31 +209,13 @@ function sheetImport(ctx, month, reloadGrid) {
     field("import-file", "f_sheet", file, { required: true, hint: "hint_sheet" }),
     h("div", { class: "actions" }, h("button", { type: "submit", i18n: "pay_import_submit" })));
   const report = h("div", { id: "import-report", class: "scroll" });
-  bindForm(form, {
-    language: ctx.language,
-    notices,
-    read: () => file.files[0] ?? null,
-    check: (chosen) => (chosen ? [] : [{ field: "import-file", key: "required" }]),
-    send: (chosen, key) => {
-      report.replaceChildren();
-      return ctx.api.request("compensation", `/imports/pay-inputs/${month}`,
-        { method: "POST", body: chosen, contentType: XLSX, key });
-    },
-    // The same file (name, size, time) is the same submission: sent again, it replays.
-    keyOf: (chosen) => `${chosen.name}|${chosen.size}|${chosen.lastModified}`,
+  bindSheet(ctx, form, { file, notices, report, service: "compensation",
+    path: `/imports/pay-inputs/${month}`, refused: "pay_import_refused",
     done: async (answer) => {
       notices.status("pay_imported", { n: answer.data.imported }, "ok");
       report.replaceChildren(importedReport(ctx, answer.data.rows));
       await reloadGrid();
-    },
-    failed: (error) => {
-      const rows = error.errors?.filter((e) => "row" in e) ?? [];
-      if (error.status !== 422 || !rows.length) return false;
-      notices.alert("pay_import_refused", { n: rows.length });
-      report.replaceChildren(problemsReport(ctx, rows));
-      return true;
-    },
-  });
+    } });
   return h("section", { class: "pay-import", "aria-labelledby": "import-title" },
     h("h3", { id: "import-title", i18n: "pay_import_title" }),
     h("p", { class: "hint", i18n: "pay_import_intro" }),
