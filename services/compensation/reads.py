@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
 from shared import directory
@@ -288,20 +289,37 @@ def input_line(employee_id: str, account: PayAccount, month: str, policy: PayPol
     }
 
 
+async def account_versions(pool: asyncpg.Pool, employees: list[str]) -> dict[str, int]:
+    """Each employee's pay account version (what an input's If-Match names)."""
+    rows = await pool.fetch(
+        "SELECT stream_id, max(version) AS version FROM events"
+        " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+        [account_stream(e) for e in employees],
+    )
+    return {r["stream_id"].removeprefix(account_stream("")): r["version"] for r in rows}
+
+
 @router.get("/payroll/{month}/inputs", response_model=PayInputSheet, tags=["payroll"])
 async def get_pay_inputs(
     month: MonthPath, _: PayrollReader, request: Request, now: Now
 ) -> dict[str, Any]:
     """The month's inputs of every employee a grade gave a pay rate (those the run pays), each
-    named, with the inputs its category is paid on (R-27, R-28) and what is recorded for the
-    month so far (the latest record of each; null: none): the payroll clerk's grid."""
+    named, with the inputs its category is paid on (R-27, R-28), what is recorded for the month
+    so far (the latest record of each; null: none) and its account's version (an input sent
+    with it as If-Match is refused with 412 when someone recorded another meanwhile): the
+    payroll clerk's grid."""
     pool = request.app.state.pool
     employees = await upstream.paid_employees(pool)
     accounts = await upstream.month_accounts(pool, employees, month)
     names = await employee_names(pool, employees)
+    versions = await account_versions(pool, employees)
     policy = PAY.in_force(now.date())
     rows = [
-        {**input_line(e, accounts[e], str(month), policy), "employee_name": names.get(e, e)}
+        {
+            **input_line(e, accounts[e], str(month), policy),
+            "employee_name": names.get(e, e),
+            "version": versions.get(e, 0),
+        }
         for e in employees
         if e in accounts and accounts[e].category is not None
     ]

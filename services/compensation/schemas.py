@@ -135,6 +135,7 @@ class PayInputLine(BaseModel):
     travel_days: int | None = Field(description="recorded for the month; null: none yet")
     piece_rate: str | None
     rating: str | None
+    version: int = Field(description="the pay account's version: If-Match of the next input")
 
 
 class PayInputSheet(BaseModel):

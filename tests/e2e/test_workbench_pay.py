@@ -5,10 +5,12 @@ compensation over real TCP ports and the real bus; every control found by its la
 Seeded through the APIs: two trainees enrolled at enrollment (the enrolments reach compensation
 over the bus), graded as compensation's tests grade them (GradeAssigned through its consumer and
 inbox). Payroll chooses April and enters inputs in the grid (a value the month cannot hold is
-refused beside its field; a double-clicked row stores once, one key per input); imports a sheet
-(a bad one first: the per-row report, nothing stored); runs the month and sees the payslips;
-then, in Chinese, corrects an input, runs again (a correction beside the payslip it replaces,
-R-32) and downloads the payslips' xlsx. The trainee signs in and sees its own payslips.
+refused beside its field, and so is the service's refusal of one input; a double-clicked row
+stores once, one key per input); imports a sheet (a bad one first: the per-row report, nothing
+stored); runs the month and sees the payslips. Then, in Chinese, it corrects an input (the save
+after someone else recorded meanwhile is refused with the 412 message, and goes through once
+reloaded), runs again (a correction beside the payslip it replaces, R-32) and downloads the
+payslips' xlsx. The trainee signs in and sees its own payslips.
 """
 
 from __future__ import annotations
@@ -116,10 +118,33 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         await expect(days).to_have_attribute("aria-invalid", "true")
         await expect(days).to_have_accessible_description("Whole days, 0 to 30.")
         assert posts == []
+
+        # The service's refusal of one input (a rule, 409) is shown beside that input; what
+        # was stored before it is not sent again.
+        async def refuse(route):
+            await route.fulfill(
+                status=409,
+                headers={"Content-Type": "application/problem+json"},
+                body='{"type": "/problems/rules/R-28", "title": "Rule violated", "status": 409,'
+                ' "detail": "not this month", "rule": "R-28"}',
+            )
+
+        await page.route("**/piece-rate", refuse)
         await days.fill("2")
-        await reserve.get_by_label("Piece-rate wage").fill("1500.5")
+        piece = reserve.get_by_label("Piece-rate wage")
+        await piece.fill("1500.5")
+        await reserve.get_by_role("button", name="Save").click()
+        await expect(piece).to_have_accessible_description("not this month (R-28)")
+        await expect(reserve.get_by_role("alert")).to_contain_text("not this month")
+        await page.unroute("**/piece-rate")
+        posts.clear()
         await reserve.get_by_role("button", name="Save").click()
         await expect(reserve.get_by_role("status")).to_have_text("Saved.")
+        assert [p["url"].rsplit("/", 1)[1] for p in posts] == ["piece-rate"]
+        assert [e["type"] for e in await inputs_of(workbench, RESERVE)] == [
+            "TravelDaysRecorded",
+            "PieceRateRecorded",
+        ]
 
         # The engineer's row double-clicked: each input stored once, under one key each.
         posts.clear()
@@ -181,6 +206,18 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         nav = page.get_by_role("navigation", name="功能")
         await nav.get_by_role("link", name="薪酬输入").click()
         await expect(page.get_by_role("heading", name=f"{MONTH} 薪酬输入")).to_be_visible()
+        # Someone else rates the engineer meanwhile: the row's save is refused (412), nothing
+        # stored; the grid read again shows the rating, and the save goes through.
+        pay = workbench.apps["compensation"]
+        body = {"month": MONTH, "rating": "85"}
+        other = pay.as_("pay-other", Role.PAYROLL)
+        await ok(pay.client.post(f"/employees/{HQ}/performance", json=body, headers=other), 201)
+        await hq.get_by_label("出差天数").fill("5")
+        await hq.get_by_role("button", name="保存").click()
+        await expect(hq.get_by_role("alert")).to_contain_text("已有他人修改了它")
+        assert [e["type"] for e in await inputs_of(workbench, HQ)][-1] == "PerformanceRated"
+        await hq.get_by_role("button", name="重新加载").click()
+        await expect(hq.get_by_label("绩效评分（%）")).to_have_value("85")
         await hq.get_by_label("出差天数").fill("5")
         await hq.get_by_role("button", name="保存").click()
         await expect(hq.get_by_role("status")).to_have_text("已保存。")

@@ -4,8 +4,9 @@
 //   /payroll/{month}/inputs: those the month's run pays, with the inputs their category is paid
 //   on and what is recorded so far), each row a form of its own: what changed goes to POST
 //   /employees/{id}/travel, /piece-rate and /performance, each under the row submission's
-//   Idempotency-Key (a double click stores once), the service's errors beside the input they
-//   concern. Below it the month's inputs from a spreadsheet (POST /imports/pay-inputs/{month}:
+//   Idempotency-Key (a double click stores once) and with If-Match: the account's version the
+//   grid showed (a 412 says someone else recorded meanwhile and offers to read the grid again);
+//   the service's errors beside the input they concern. Below it the month's inputs from a spreadsheet (POST /imports/pay-inputs/{month}:
 //   every row or none, a per-row report).
 // - "Payroll" (#payroll/<YYYY-MM>): run the month (POST /payroll/{month}/run), then its payslips
 //   with their corrections, branch fees and trainer fines and their files (payslips.js).
@@ -110,7 +111,7 @@ function checkRow(ctx, values, month) {
   return errors;
 }
 
-function inputRow(ctx, row, index, month, relabels) {
+function inputRow(ctx, row, index, month, relabels, reloadGrid) {
   const notices = new Notices(ctx.language);
   const recorded = { travel_days: row.travel_days, piece_rate: row.piece_rate, rating: row.rating };
   const nameId = `pay-row-${index}-name`;
@@ -147,13 +148,17 @@ function inputRow(ctx, row, index, month, relabels) {
       for (const [name, value] of Object.entries(values)) {
         const input = INPUTS[name];
         failedInput = name;
-        await ctx.api.request("compensation", `/employees/${id}/${input.path}`,
-          { method: "POST", body: { month, ...input.body(value) }, key: `${key}-${name}` });
+        const answer = await ctx.api.request("compensation", `/employees/${id}/${input.path}`,
+          { method: "POST", body: { month, ...input.body(value) }, key: `${key}-${name}`, ifMatch: row.version });
         recorded[name] = value;
+        row.version = answer.data.version;
       }
       failedInput = null;
       return Object.keys(values);
     },
+    // Someone else recorded an input of this employee after the grid was read (412): the
+    // grid read again shows it.
+    reload: reloadGrid,
     done: (saved) => notices.status(saved.length ? "pay_saved" : "pay_nothing_changed", {}, saved.length ? "ok" : "info"),
     // The service's refusal beside the input it concerns: a 422 names the body's field, a rule
     // (409) the input whose request it refused.
@@ -178,13 +183,14 @@ function gridHead(ctx) {
 }
 
 async function grid(ctx, box, notices, month, relabels) {
+  const reload = () => grid(ctx, box, notices, month, relabels);
   notices.status("loading");
   relabels.length = 0;
   try {
     const answer = await ctx.api.get("compensation", `/payroll/${month}/inputs`);
     notices.status("pay_employees_count", { n: answer.rows.length });
     box.replaceChildren(answer.rows.length
-      ? h("div", { class: "pay-grid", id: "pay-grid" }, gridHead(ctx), answer.rows.map((row, i) => inputRow(ctx, row, i, month, relabels)))
+      ? h("div", { class: "pay-grid", id: "pay-grid" }, gridHead(ctx), answer.rows.map((row, i) => inputRow(ctx, row, i, month, relabels, reload)))
       : h("p", { class: "empty", i18n: "pay_no_employees" }, ctx.t("pay_no_employees")));
     ctx.language.apply(box); // the fields' labels
   } catch (error) {

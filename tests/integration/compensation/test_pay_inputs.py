@@ -68,6 +68,7 @@ async def test_the_grid_lists_the_paid_employees_with_their_inputs_r27_r28(svc):
     await svc.client.post("/employees/t-pr/piece-rate", json=body, headers=payroll(svc))
     rows = {r["employee_id"]: r for r in (await inputs(svc)).json()["rows"]}
     assert (rows["t-hq"]["travel_days"], rows["t-pr"]["piece_rate"]) == (4, "1500.50")
+    assert (rows["t-hq"]["version"], rows["t-pr"]["version"]) == (2, 2)  # the rate, the input
     assert (await inputs(svc, "2026-05")).json()["rows"][0]["travel_days"] is None
 
     assert (await inputs(svc, headers=management(svc))).status_code == 200
