@@ -250,7 +250,8 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         await sign_out(page, workbench, button="退出登录")
         await sign_in(page, workbench, HQ, button="登录")
         nav = page.get_by_role("navigation", name="功能")
-        await expect(nav.get_by_role("link")).to_have_text(["我的工资单"])
+        await nav.get_by_role("link", name="我的工资单").click()
+        await expect(page.get_by_role("heading", name="我的工资单")).to_be_focused()
         mine = page.locator("#my-payslips tbody tr")
 
         async def both_listed():
