@@ -208,6 +208,7 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         await expect(page.get_by_role("heading", name=f"{MONTH} 薪酬输入")).to_be_visible()
         # Someone else rates the engineer meanwhile: the row's save is refused (412), nothing
         # stored; the grid read again shows the rating, and the save goes through.
+        await expect(hq.get_by_label("出差天数")).to_have_value("4")  # the grid as read now
         pay = workbench.apps["compensation"]
         body = {"month": MONTH, "rating": "85"}
         other = pay.as_("pay-other", Role.PAYROLL)

@@ -1,5 +1,6 @@
 // The payroll clerk's and the trainee's pay labels (payroll.js, payslips.js): key -> [English,
-// Chinese], as labels.js's. Categories and positions are labels.js's (cat_*, position_*).
+// Chinese], as labels.js's. Categories and positions are labels.js's (cat_*, position_*), grade
+// levels labels-assess.js's (a_level_*).
 
 export const PAY_LABELS = {
   view_pay_inputs: ["Pay inputs", "薪酬输入"],
@@ -24,9 +25,6 @@ export const PAY_LABELS = {
   err_days_month: ["Whole days, 0 to {days}.", "请填写整数天数，0 至 {days}。"],
   err_money: ["An amount such as 1500 or 1500.50.", "请填写金额，如 1500 或 1500.50。"],
   err_rating: ["0 to 100, at most two decimals.", "0 至 100，最多两位小数。"],
-  level_junior: ["junior", "初级"],
-  level_intermediate: ["intermediate", "中级"],
-  level_senior: ["senior", "高级"],
 
   pay_import_title: ["The month's inputs from a spreadsheet", "从表格导入本月薪酬输入"],
   pay_import_intro: ["Every row's inputs are recorded, or, when any row has a problem, none: the problems are then listed by row.", "文件中各行的输入一并记录；只要有一行有问题，就全部不记录，并按行列出问题。"],

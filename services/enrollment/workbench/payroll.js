@@ -81,7 +81,7 @@ function heading(ctx, key, month) {
 
 function post(ctx, row) {
   const position = row.position ? ctx.t(`position_${row.position}`) : "";
-  const level = row.level ? ` · ${ctx.t(`level_${row.level}`)}` : "";
+  const level = row.level ? ` · ${ctx.t(`a_level_${row.level}`)}` : "";
   return `${ctx.t(`cat_${row.category}`)} · ${position}${level}`;
 }
 
