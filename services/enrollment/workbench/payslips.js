@@ -13,6 +13,7 @@ import { ApiError } from "../pages/api.js";
 import { h, table, when } from "../pages/dom.js";
 import { Notices } from "../pages/forms.js";
 import { branchName, named } from "../pages/names.js";
+import { everyPage } from "./plans.js";
 
 export const label = (ctx, key, values) => h("span", { i18n: key, i18nValues: values }, ctx.t(key, values));
 
@@ -173,23 +174,6 @@ export async function monthPayroll(ctx, box, month) {
 
 // --- a trainee's own ------------------------------------------------------------------------
 
-const PAGE = 200;
-const MOST_PAGES = 10;
-
-async function myPayslips(ctx, employeeId) {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < MOST_PAGES; page += 1) {
-    const query = new URLSearchParams({ limit: String(PAGE) });
-    if (cursor) query.set("cursor", cursor);
-    const answer = await ctx.api.get("compensation", `/employees/${encodeURIComponent(employeeId)}/payslips?${query}`);
-    items.push(...answer.items);
-    cursor = answer.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
-
 export async function myPayslipsView(ctx, section) {
   useStyle();
   const notices = new Notices(ctx.language);
@@ -214,7 +198,7 @@ export async function myPayslipsView(ctx, section) {
   const load = async () => {
     notices.status("loading");
     try {
-      items = await myPayslips(ctx, ctx.who().sub);
+      items = await everyPage(ctx, "compensation", `/employees/${encodeURIComponent(ctx.who().sub)}/payslips`);
       notices.status("pay_my_count", { n: items.length });
     } catch (error) {
       notices.error(error);
