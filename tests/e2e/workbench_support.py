@@ -28,7 +28,10 @@ from tests.support import (
     free_port,
     long_secret,
     register_branches,
+    xlsx,
 )
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -114,3 +117,8 @@ async def until(check: Callable[[], Any], seconds: float = 15) -> Any:
         while not (result := await check()):
             await asyncio.sleep(0.1)
     return result
+
+
+def sheet_file(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """An xlsx file of ``headers`` and ``rows`` as a file chooser is given it (set_input_files)."""
+    return {"name": name, "mimeType": XLSX, "buffer": xlsx(headers, *rows)}
