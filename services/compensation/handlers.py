@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from shared.commands import CommandContext
 from shared.decider import Conflict
@@ -37,9 +38,10 @@ class Dependencies:
 
 
 async def record(
-    deps: Dependencies, command: PayInput, context: CommandContext
+    deps: Dependencies, command: PayInput, context: CommandContext, *, conn: Any = None
 ) -> Outcome[PayAccount]:
-    """Record a month's pay input for a known employee whom the company pays (R-31)."""
+    """Record a month's pay input for a known employee whom the company pays (R-31).
+    ``conn``: inside that transaction (a sheet's rows, :mod:`.pay_imports`)."""
     employee = await deps.find_employee(command.employee_id)
     if employee is None or employee.category is None:
         raise not_arrived(f"no employee {command.employee_id} is known to compensation (yet)")
@@ -50,6 +52,7 @@ async def record(
         command,
         context.meta(employee.branch_id),
         expected_version=context.expected,
+        conn=conn,
     )
 
 

@@ -17,25 +17,31 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
 from shared import directory
+from shared.decider import RuleViolation
 from shared.events import JsonDict
 from shared.execution import app_aggregates
 from shared.problems import forbidden, not_found
 from shared.requests import BranchQuery, Now, PositionCursor, encode_cursor, etag
 
+from . import upstream
 from .audiences import FEE_READERS, PAY_READERS, FeeReader, PayReader, PayrollReader
-from .domain.account import PAY_ACCOUNT, account_stream
-from .domain.employment import current_rate
+from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
+from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays
+from .domain.employment import check_recordable, current_rate
 from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, registry
 from .domain.months import Month
 from .domain.payroll import payroll_stream
-from .names import named_fees, named_fines, named_payroll
+from .names import employee_names, named_fees, named_fines, named_payroll
+from .policy.pay import PAY, PayPolicy
 from .schemas import (
     BranchFees,
     EmployeeId,
     MonthPath,
+    PayInputSheet,
     PayRateAnswer,
     PayrollAnswer,
     PayslipPage,
@@ -244,3 +250,77 @@ async def get_trainer_fines(
     events = await tagged_month_events(request, response, month)
     rows = await named_fines(request.app.state.pool, fine_rows(events))
     return {"month": str(month), "version": events.version, "rows": rows}
+
+
+def paid_on(account: PayAccount, policy: PayPolicy) -> list[str]:
+    """The inputs an employee's category is paid on (R-27, R-28): those its routes accept."""
+    category = account.category
+    if category is None:
+        return []
+    probes = (
+        ("travel_days", RecordTravelDays("", "2000-01", 0, "")),
+        ("piece_rate", RecordPieceRate("", "2000-01", Decimal(0))),
+        ("rating", RatePerformance("", "2000-01", Decimal(0))),
+    )
+    accepted = []
+    for name, probe in probes:
+        try:
+            check_recordable(category, probe, policy)
+        except RuleViolation:
+            continue
+        accepted.append(name)
+    return accepted
+
+
+def input_line(employee_id: str, account: PayAccount, month: str, policy: PayPolicy) -> JsonDict:
+    rate = current_rate(account, Month.parse(month).last_day)
+    travel = [e.days for e in account.travel if e.month == month]
+    piece = [e.amount for e in account.piece_rates if e.month == month]
+    rating = [e.rating for e in account.ratings if e.month == month]
+    return {
+        "employee_id": employee_id,
+        "category": account.category,
+        "position": None if rate is None else rate.position,
+        "level": None if rate is None else rate.level,
+        "inputs": paid_on(account, policy),
+        "travel_days": travel[-1] if travel else None,
+        "piece_rate": money(piece[-1]) if piece else None,
+        "rating": str(rating[-1]) if rating else None,
+    }
+
+
+async def account_versions(pool: asyncpg.Pool, employees: list[str]) -> dict[str, int]:
+    """Each employee's pay account version (what an input's If-Match names)."""
+    rows = await pool.fetch(
+        "SELECT stream_id, max(version) AS version FROM events"
+        " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+        [account_stream(e) for e in employees],
+    )
+    return {r["stream_id"].removeprefix(account_stream("")): r["version"] for r in rows}
+
+
+@router.get("/payroll/{month}/inputs", response_model=PayInputSheet, tags=["payroll"])
+async def get_pay_inputs(
+    month: MonthPath, _: PayrollReader, request: Request, now: Now
+) -> dict[str, Any]:
+    """The month's inputs of every employee a grade gave a pay rate (those the run pays), each
+    named, with the inputs its category is paid on (R-27, R-28), what is recorded for the month
+    so far (the latest record of each; null: none) and its account's version (an input sent
+    with it as If-Match is refused with 412 when someone recorded another meanwhile): the
+    payroll clerk's grid."""
+    pool = request.app.state.pool
+    employees = await upstream.paid_employees(pool)
+    accounts = await upstream.month_accounts(pool, employees, month)
+    names = await employee_names(pool, employees)
+    versions = await account_versions(pool, employees)
+    policy = PAY.in_force(now.date())
+    rows = [
+        {
+            **input_line(e, accounts[e], str(month), policy),
+            "employee_name": names.get(e, e),
+            "version": versions.get(e, 0),
+        }
+        for e in employees
+        if e in accounts and accounts[e].category is not None
+    ]
+    return {"month": str(month), "rows": rows}

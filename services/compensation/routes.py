@@ -10,13 +10,16 @@ from fastapi import APIRouter
 
 from shared.commands import Write
 from shared.events import JsonDict
+from shared.execution import transaction
+from shared.sheet_imports import UPLOAD
 
-from . import handlers
+from . import handlers, pay_imports
 from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays
 from .domain.events import registry
 from .schemas import (
     EmployeeId,
     MonthPath,
+    PayInputsImported,
     PayrollRunAnswer,
     PayrollWrite,
     PerformanceAnswer,
@@ -97,3 +100,27 @@ async def run_payroll(
     outcome = await handlers.run_payroll(dependencies(write), month, write)
     version = write.shown(outcome.version)
     return {"month": str(month), "version": version, **issued(outcome.events)}
+
+
+@router.post(
+    "/imports/pay-inputs/{month}",
+    status_code=201,
+    response_model=PayInputsImported,
+    tags=["employees"],
+    openapi_extra=UPLOAD,
+)
+async def import_pay_inputs(month: MonthPath, write: PayrollWrite) -> JsonDict:
+    """Record the month's inputs of a spreadsheet, one row per employee (columns
+    ``employee_id``/员工编号, and any of ``travel_days``/出差天数, ``piece_rate``/计件工资,
+    ``rating``/绩效评分; ``name``/姓名 is read by people only): each as its own route records it
+    (TravelDaysRecorded, PieceRateRecorded, PerformanceRated), every row, or, when any row is
+    bad, none; the 422 then lists every problem by row and column."""
+    recorded = await pay_imports.import_pay_inputs(
+        dependencies(write),
+        month,
+        await write.request.body(),
+        write,
+        partial(transaction, write.app_state.pool),
+    )
+    rows = [{"row": n, "employee_id": e, "recorded": inputs} for n, e, inputs in recorded]
+    return {"month": str(month), "imported": len(rows), "rows": rows}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path
 from pydantic import BaseModel, Field, WithJsonSchema
@@ -36,7 +36,7 @@ Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 class TravelRequest(Body):
     month: MonthText
-    days: int = Field(ge=0, le=31)  # and at most the month's days
+    days: TravelDays
 
 
 class PieceRateRequest(Body):
@@ -44,13 +44,29 @@ class PieceRateRequest(Body):
     amount: Money
 
 
+Rating = Annotated[  # R-27, a percentage
+    Decimal,
+    Field(ge=0, le=100, decimal_places=2),
+    decimal_schema(r"^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$", 2, minimum=0, maximum=100),
+]
+TravelDays = Annotated[int, Field(ge=0, le=31)]  # and at most the month's days
+
+
 class PerformanceRequest(Body):
     month: MonthText
-    rating: Annotated[  # R-27, a percentage
-        Decimal,
-        Field(ge=0, le=100, decimal_places=2),
-        decimal_schema(r"^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$", 2, minimum=0, maximum=100),
-    ]
+    rating: Rating
+
+
+class PayInputRow(Body):
+    """One row of a month's pay-input sheet (``POST /imports/pay-inputs/{month}``): the
+    employee, and any of the month's inputs that apply to it (R-27, R-28); ``name`` is for the
+    people who read the sheet and is not stored."""
+
+    employee_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    name: Annotated[str, Field(max_length=200)] | None = None
+    travel_days: TravelDays | None = None
+    piece_rate: Money | None = None
+    rating: Rating | None = None
 
 
 class RunRequest(Body):
@@ -66,6 +82,9 @@ def month_path(
 
 MonthPath = Annotated[Month, Depends(month_path)]
 
+
+UNTIL_KNOWN = "; its id until it has arrived"
+PayInputName = Literal["travel_days", "piece_rate", "rating"]
 
 # --- answers: every field a route answers today, typed (money as strings with two decimals) ---
 
@@ -90,6 +109,40 @@ class PieceRateAnswer(PayInputAnswer):
 
 class PerformanceAnswer(PayInputAnswer):
     rating: str
+
+
+class ImportedPayInputs(BaseModel):
+    row: int = Field(description="the row's number as the spreadsheet shows it (header: 1)")
+    employee_id: str
+    recorded: list[PayInputName]
+
+
+class PayInputsImported(BaseModel):
+    """What a pay-input sheet recorded: every row's inputs, in file order."""
+
+    month: str
+    imported: int = Field(description="rows recorded")
+    rows: list[ImportedPayInputs]
+
+
+class PayInputLine(BaseModel):
+    employee_id: str
+    employee_name: str = Field(description="the employee's name (its enrolment's)" + UNTIL_KNOWN)
+    category: Category
+    position: Position
+    level: Level | None
+    inputs: list[PayInputName] = Field(description="the inputs its category is paid on")
+    travel_days: int | None = Field(description="recorded for the month; null: none yet")
+    piece_rate: str | None
+    rating: str | None
+    version: int = Field(description="the pay account's version: If-Match of the next input")
+
+
+class PayInputSheet(BaseModel):
+    """The month's pay inputs of every employee a grade gave a pay rate."""
+
+    month: str
+    rows: list[PayInputLine]
 
 
 class IssuedCounts(BaseModel):
@@ -156,9 +209,6 @@ class PayslipItem(BaseModel):
 class PayslipPage(BaseModel):
     items: list[PayslipItem]
     next_cursor: str | None
-
-
-UNTIL_KNOWN = "; its id until it has arrived"
 
 
 class MonthPayslip(BaseModel):

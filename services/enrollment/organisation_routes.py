@@ -15,6 +15,7 @@ from shared.auth import Role
 from shared.commands import CommandContext, Write, WriteDependency, writer
 from shared.execution import Aggregates, transaction
 from shared.idempotency import IDEMPOTENCY_HEADER
+from shared.sheet_imports import UPLOAD, Transaction
 
 from . import imports, organisation
 from .domain.commands import CloseBranch, RecordLeaving, RegisterBranch, RegisterStaff, RenameBranch
@@ -105,15 +106,6 @@ async def record_leaving(staff_id: StaffIdPath, body: LeaveRequest, write: Chang
 
 # --- spreadsheets -------------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UPLOAD: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The xlsx file itself as the body (not a multipart form).",
-        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-
 
 @router.post("/imports/branches", status_code=201, openapi_extra=UPLOAD)
 async def import_branches(write: Creation) -> Imported:
@@ -131,7 +123,7 @@ async def import_staff(write: Creation) -> Imported:
     return await _imported(imports.import_staff, write)
 
 
-Importer = Callable[[Aggregates, bytes, CommandContext, imports.Transaction], Awaitable[list[str]]]
+Importer = Callable[[Aggregates, bytes, CommandContext, Transaction], Awaitable[list[str]]]
 
 
 async def _imported(importer: Importer, write: Write) -> Imported:

@@ -12,11 +12,11 @@ from fastapi import APIRouter
 from shared.auth import Role
 from shared.commands import Write, writer
 from shared.execution import transaction
+from shared.sheet_imports import UPLOAD
 
 from . import handlers, trainee_imports
 from .domain.commands import ScorePlacement, WithdrawTrainee
 from .domain.events import registry
-from .organisation_routes import UPLOAD
 from .schemas import (
     Enrolled,
     EnrollRequest,

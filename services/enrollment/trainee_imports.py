@@ -18,21 +18,12 @@ from typing import Any
 
 from shared.commands import CommandContext
 from shared.execution import Aggregates
+from shared.sheet_imports import Layout, Transaction, checked, problem, rows_of, sheet_of
 
 from . import handlers
 from .domain.commands import EnrollTrainee
 from .domain.trainee import TRAINEE, stream_id
-from .imports import (
-    Layout,
-    Registered,
-    Transaction,
-    checked,
-    problem,
-    register_all,
-    rows_of,
-    sheet_of,
-    with_branches,
-)
+from .imports import Registered, register_all, with_branches
 from .schemas import EnrollRequest
 
 TRAINEES = Layout(

@@ -33,6 +33,10 @@ ASSETS = {
     "scoring.js": SCRIPT,
     "grade.js": SCRIPT,
     "labels-assess.js": SCRIPT,
+    "payroll.js": SCRIPT,
+    "payslips.js": SCRIPT,
+    "labels-pay.js": SCRIPT,
+    "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 

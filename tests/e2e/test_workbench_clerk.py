@@ -18,8 +18,15 @@ import asyncio
 import pytest
 
 from shared.auth import Role
-from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
-from tests.support import ok, xlsx
+from tests.e2e.workbench_support import (
+    browser_page,
+    serving,
+    sheet_file,
+    sign_in,
+    sign_out,
+    until,
+)
+from tests.support import ok
 
 EAST, WEST = "clerk-bo-east", "clerk-bo-west"
 SHEET_HEADERS = ["学员编号", "姓名", "类别", "网点编号", "学历", "工作年限", "产品系列", "报名日期"]
@@ -27,11 +34,7 @@ ELSEWHERE = "http://127.0.0.1:9/"  # the dashboard's service, as the address nam
 
 
 def sheet(name: str, rows) -> dict:
-    return {
-        "name": name,
-        "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "buffer": xlsx(SHEET_HEADERS, *rows),
-    }
+    return sheet_file(name, SHEET_HEADERS, rows)
 
 
 @pytest.fixture

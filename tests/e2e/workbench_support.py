@@ -30,7 +30,10 @@ from tests.support import (
     long_secret,
     ok,
     register_branches,
+    xlsx,
 )
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -120,6 +123,11 @@ async def until(check: Callable[[], Any], seconds: float = 15) -> Any:
         while not (result := await check()):
             await asyncio.sleep(0.1)
     return result
+
+
+def sheet_file(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """An xlsx file of ``headers`` and ``rows`` as a file chooser is given it (set_input_files)."""
+    return {"name": name, "mimeType": XLSX, "buffer": xlsx(headers, *rows)}
 
 
 # The steps several journeys take on the same pages (tests/e2e/test_workbench_journey.py).

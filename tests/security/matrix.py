@@ -464,6 +464,21 @@ COMPENSATION = [
     row(
         "compensation",
         "GET",
+        "/payroll/{month}/inputs",
+        (PAYROLL, MANAGEMENT),
+        url=f"/payroll/{MONTH}/inputs",
+    ),
+    # The body is empty (not a workbook): a 422 listing the file's problem, past the role gate.
+    row(
+        "compensation",
+        "POST",
+        "/imports/pay-inputs/{month}",
+        (PAYROLL,),
+        url=f"/imports/pay-inputs/{MONTH}",
+    ),
+    row(
+        "compensation",
+        "GET",
         "/payroll/{month}/export.xlsx",
         (PAYROLL, MANAGEMENT),
         url=f"/payroll/{MONTH}/export.xlsx",

@@ -144,12 +144,13 @@ const IMPORT_COLUMNS = [
   ["enrolled_on", "报名日期", "col_date"],
 ];
 
-function columnsTable(ctx) {
+// The columns a sheet's first row names: [[English, Chinese, label key of its values], ...].
+export function columnsTable(ctx, columns = IMPORT_COLUMNS) {
   return table([
     { label: h("span", { i18n: "col_en" }, ctx.t("col_en")), render: (r) => h("code", {}, r[0]) },
     { label: h("span", { i18n: "col_zh" }, ctx.t("col_zh")), render: (r) => r[1] },
     { label: h("span", { i18n: "col_values" }, ctx.t("col_values")), render: (r) => (r[2] ? h("span", { i18n: r[2] }, ctx.t(r[2])) : "") },
-  ], IMPORT_COLUMNS, null, { attrs: { class: "columns" } });
+  ], columns, null, { attrs: { class: "columns" } });
 }
 
 // The per-row report: the problems that kept the file out, or each row's new trainee.
@@ -181,26 +182,33 @@ export function importView(ctx, section) {
     h("details", { class: "panel" }, h("summary", { i18n: "import_columns" }), columnsTable(ctx)),
     form, notices.node, report);
 
+  bindSheet(ctx, form, { file, notices, report, service: "enrollment", path: "/imports/trainees",
+    refused: "import_refused",
+    done: (answer) => {
+      notices.status("imported", { n: answer.data.imported }, "ok");
+      report.replaceChildren(enrolledReport(ctx, answer.data.rows));
+    } });
+}
+
+// A spreadsheet's upload form (any service's POST /imports/...): the file itself as the body;
+// a 422 listing the rows' problems is shown as the per-row report (``refused``: its label key).
+export function bindSheet(ctx, form, { file, notices, report, service, path, refused, done }) {
   bindForm(form, {
     language: ctx.language,
     notices,
     // The same file (name, size, time) is the same submission: sent again, it replays.
     read: () => file.files[0] ?? null,
-    check: (chosen) => (chosen ? [] : [{ field: "import-file", key: "required" }]),
+    check: (chosen) => (chosen ? [] : [{ field: file.name, key: "required" }]),
     send: (chosen, key) => {
       report.replaceChildren();
-      return ctx.api.request("enrollment", "/imports/trainees",
-        { method: "POST", body: chosen, contentType: XLSX, key });
+      return ctx.api.request(service, path, { method: "POST", body: chosen, contentType: XLSX, key });
     },
     keyOf: (chosen) => `${chosen.name}|${chosen.size}|${chosen.lastModified}`,
-    done: (answer) => {
-      notices.status("imported", { n: answer.data.imported }, "ok");
-      report.replaceChildren(enrolledReport(ctx, answer.data.rows));
-    },
+    done,
     failed: (error) => {
       const rows = error.errors?.filter((e) => "row" in e) ?? [];
       if (error.status !== 422 || !rows.length) return false;
-      notices.alert("import_refused", { n: rows.length });
+      notices.alert(refused, { n: rows.length });
       report.replaceChildren(problemsReport(ctx, rows));
       return true;
     },

@@ -36,7 +36,7 @@ export function missingTopics(stages) {
 }
 
 // Every page of a list answered as {items, next_cursor}.
-async function everyPage(ctx, service, path, params = {}) {
+export async function everyPage(ctx, service, path, params = {}) {
   const items = [];
   let cursor = null;
   for (let page = 0; page < MOST_PAGES; page += 1) {

@@ -21,6 +21,9 @@ import { disputesView, dispositionView, sessionsView } from "./sessions.js";
 import { scoringView } from "./scoring.js";
 import { auditView, gradeView } from "./grade.js";
 import { ASSESS_LABELS } from "./labels-assess.js";
+import { PAY_LABELS } from "./labels-pay.js";
+import { payInputsView, payrollView } from "./payroll.js";
+import { myPayslipsView } from "./payslips.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -30,9 +33,10 @@ const TRAINER = "trainer";
 const TRAINEE = "trainee";
 const EXAMINER = "examiner";
 const AUDITOR = "auditor";
+const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -50,6 +54,9 @@ export const VIEWS = [
   { id: "grade-disputes", label: "view_disputes", roles: [MANAGER], render: disputesView },
   { id: "my-grade", label: "view_my_grade", roles: [TRAINEE], render: gradeView },
   { id: "audit", label: "view_audit", roles: [AUDITOR, MANAGER], render: auditView },
+  { id: "pay-inputs", label: "view_pay_inputs", roles: [PAYROLL], render: payInputsView },
+  { id: "payroll", label: "view_payroll", roles: [PAYROLL], render: payrollView },
+  { id: "my-payslips", label: "view_my_payslips", roles: [TRAINEE], render: myPayslipsView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
