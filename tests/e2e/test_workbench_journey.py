@@ -8,15 +8,17 @@ plans name them) and the practical scores of the four departments whose examiner
 one in the page (``ex-<department>`` tokens, R-16). Everything else is done in the pages, each
 step asserted on what the page shows and on the events stored:
 
-the clerk of bo-east enrols the demo trainee by the form and a second trainee from an xlsx sheet;
-the after-sales manager places both and draws up their plans; the executive vice-president
-approves both; the trainer logs two days of stage 1 and signs the stage off; in Chinese from here
-on, the trainee confirms the days (agreeing with one, dissenting from the other) and countersigns;
-the manager opens an exam session; the after-sales examiner scores it in the grid (written and
-after-sales practical); the trainee reads its grade and disputes it; the manager decides the
-dispute (the scores corrected); the auditor opens the trainee's audit, signs in to the dashboard
-and sees the timeline. Payroll's workbench views are not on main yet: the journey ends with the
-auditor, not with payroll's month.
+the clerk of bo-east enrols the demo trainee of bo-east by the form, and the clerk of the HQ a
+head-office trainee from an xlsx sheet (a branch-commissioned trainee is paid by its branch, R-31:
+payroll's grid has a row for the head-office one only, and R-1 keeps each category to its kind of
+branch, so the two come from two clerks); the after-sales manager places both and draws up their
+plans; the executive vice-president approves both; the trainer logs two days of stage 1 and signs
+the stage off; in Chinese from here on, the trainee confirms the days (agreeing with one,
+dissenting from the other) and countersigns; the manager opens an exam session; the after-sales
+examiner scores it in the grid (written and after-sales practical); the trainee reads its grade
+and disputes it; the manager decides the dispute (the scores corrected); payroll records the
+head-office trainee's inputs for March and runs the month; the auditor opens the trainee's audit,
+signs in to the dashboard and sees the timeline.
 """
 
 from __future__ import annotations
@@ -34,17 +36,20 @@ from tests.e2e.workbench_support import (
     practical_scores,
     refreshed_until,
     serving,
+    sheet_file,
     sign_in,
     sign_out,
     until,
 )
-from tests.support import ok, xlsx
+from tests.support import ok
 
-CLERK, MANAGER, VP, TRAINER = "clerk-bo-east", "mgr-xu", "vp-song", "tr-chen-gang"
-EXAMINER, AUDITOR = "ex-after_sales", "aud-he"
+CLERK, HQ_CLERK, MANAGER, VP = "clerk-bo-east", "clerk-hq", "mgr-xu", "vp-song"
+TRAINER, EXAMINER, AUDITOR = "tr-chen-gang", "ex-after_sales", "aud-he"
+PAYROLL = "pay-qian"
 TRAINEE = demo_trainee("bo-east")  # the trainee the provider signs in: enrolled by the form
-SHEET_TRAINEE = "t-jr-sheet"
+SHEET_TRAINEE = demo_trainee("hq")  # the head-office trainee, enrolled from the sheet
 NAMES = {TRAINEE: "王小明", SHEET_TRAINEE: "李娜"}
+MONTH = "2026-03"
 STAFF = [
     {"staff_id": "tr-chen-gang", "name": "陈刚", "department": "after_sales"},
     {"staff_id": "tr-liu-fang", "name": "刘芳", "department": "hr"},
@@ -71,10 +76,10 @@ SESSION, SERIES = "s-jr", "X1"
 OTHERS = {
     TRAINEE: {"technical": "95", "process_engineering": "94", "quality": "93", "production": "96"},
     SHEET_TRAINEE: {
-        "technical": "90",
-        "process_engineering": "90",
-        "quality": "90",
-        "production": "90",
+        "technical": "95",
+        "process_engineering": "95",
+        "quality": "95",
+        "production": "95",
     },
 }
 SHEET_HEADERS = ["学员编号", "姓名", "类别", "网点编号", "学历", "工作年限", "产品系列", "报名日期"]
@@ -116,8 +121,9 @@ async def test_the_journey_from_enrolment_to_the_audit(workbench):
         )
         nav = page.get_by_role("navigation", name="Views")
 
-        # The clerk enrols the demo trainee by the form...
+        # The clerk of bo-east enrols its demo trainee by the form.
         await sign_in(page, workbench, CLERK)
+        await expect(page.get_by_label("Branch", exact=True)).to_have_value("bo-east")
         await page.get_by_label("Name", exact=True).fill(NAMES[TRAINEE])
         await page.get_by_label("Category").select_option(
             label="Commissioned by a branch office or dealer"
@@ -137,22 +143,24 @@ async def test_the_journey_from_enrolment_to_the_audit(workbench):
             "bo-east",
             CLERK,
         )
-        # ... and another from a spreadsheet.
+        await sign_out(page, workbench)
+
+        # The clerk of the HQ enrols a head-office trainee from a spreadsheet.
+        await sign_in(page, workbench, HQ_CLERK)
         await nav.get_by_role("link", name="Enrol from a spreadsheet").click()
-        row = [SHEET_TRAINEE, "李娜", "委培", "bo-east", "本科", 3, "X1", "2026-02-20"]
-        await page.get_by_label("Spreadsheet (xlsx)").set_input_files(
-            {
-                "name": "enrol.xlsx",
-                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "buffer": xlsx(SHEET_HEADERS, row),
-            }
-        )
+        row = [SHEET_TRAINEE, "李娜", "专职", "hq", "本科", 4, "X1、X2、X3", "2026-02-20"]
+        chooser = page.get_by_label("Spreadsheet (xlsx)")
+        await chooser.set_input_files(sheet_file("enrol.xlsx", SHEET_HEADERS, [row]))
         await page.get_by_role("button", name="Enrol everyone in the file").click()
         await expect(page.get_by_role("status").filter(has_text="from the file")).to_have_text(
             "Enrolled 1 trainee(s) from the file."
         )
         enrolled = await last("enrollment", f"trainee-{SHEET_TRAINEE}")
-        assert (enrolled["type"], enrolled["actor"]["sub"]) == ("TraineeEnrolled", CLERK)
+        assert (enrolled["type"], enrolled["branch_id"], enrolled["actor"]["sub"]) == (
+            "TraineeEnrolled",
+            "hq",
+            HQ_CLERK,
+        )
         await sign_out(page, workbench)
 
         # The after-sales manager places both and draws up their plans.
@@ -288,7 +296,7 @@ async def test_the_journey_from_enrolment_to_the_audit(workbench):
             page.get_by_role("heading", name=f"评分：{SESSION}（{SERIES}）")
         ).to_be_visible()
         grid = page.locator("#scoring")
-        for trainee_id, written, practical in ((TRAINEE, "92", "90"), (SHEET_TRAINEE, "88", "86")):
+        for trainee_id, written, practical in ((TRAINEE, "92", "90"), (SHEET_TRAINEE, "95", "94")):
             await page.get_by_role("textbox", name=f"笔试 {NAMES[trainee_id]}").focus()
             await page.keyboard.type(written)
             await page.keyboard.press("Tab")
@@ -298,6 +306,9 @@ async def test_the_journey_from_enrolment_to_the_audit(workbench):
             await expect(row.get_by_role("textbox")).to_have_count(0)
         await expect(grid.locator(f'tr[data-trainee="{TRAINEE}"] td.decision')).to_have_text(
             "技术员（高级，92.8 分）"
+        )
+        await expect(grid.locator(f'tr[data-trainee="{SHEET_TRAINEE}"] td.decision')).to_have_text(
+            "工程师（中级，94.9 分）"
         )
         sitting = await workbench.events("assessment", f"assessment-{SESSION}/{TRAINEE}")
         assert [e["actor"]["sub"] for e in sitting if e["type"] == "ExamScored"][-2:] == [
@@ -339,6 +350,38 @@ async def test_the_journey_from_enrolment_to_the_audit(workbench):
         assert (resolved["type"], resolved["actor"]["sub"]) == ("GradeDisputeResolved", MANAGER)
         regraded = await last("assessment", f"assessment-{SESSION}/{TRAINEE}")
         assert regraded["type"] == "GradeAssigned"
+        await sign_out(page, workbench, button="退出登录")
+
+        # Payroll records the head-office trainee's March inputs (its grade set a pay rate on
+        # the day of the session; the branch-commissioned trainee has none, R-31) and runs the
+        # month.
+        await sign_in(page, workbench, PAYROLL, button="登录")
+        await page.get_by_label("月份", exact=True).fill(MONTH)
+        await page.get_by_role("button", name="查看").click()
+        await expect(page.get_by_role("heading", name=f"{MONTH} 薪酬输入")).to_be_visible()
+        employee = page.get_by_role("form", name=NAMES[SHEET_TRAINEE])
+        await refreshed_until(page, employee, 1, refresh="查看")
+        await expect(page.get_by_role("form", name=NAMES[TRAINEE])).to_have_count(0)
+        await employee.get_by_label("出差天数").fill("2")
+        await employee.get_by_label("绩效评分（%）").fill("90")
+        await employee.get_by_role("button", name="保存").click()
+        await expect(employee.get_by_role("status")).to_have_text("已保存。")
+        recorded = await workbench.events("compensation", f"employee-{SHEET_TRAINEE}")
+        assert [(e["type"], e["actor"]["sub"]) for e in recorded[-2:]] == [
+            ("TravelDaysRecorded", PAYROLL),
+            ("PerformanceRated", PAYROLL),
+        ]
+        await nav.get_by_role("link", name="工资发放").click()
+        await page.get_by_role("button", name="发放本月工资").click()
+        await expect(page.get_by_role("status").filter(has_text="已发放")).to_have_text(
+            "已发放工资单 1 份、更正 0 份、网点培训费 0 笔、培训师罚款 0 笔。"
+        )
+        slip = page.locator(f'#payslips tr[data-employee="{SHEET_TRAINEE}"]')
+        # An intermediate engineer's March from the 20th (R-26, R-27, R-32: 12 days of 31).
+        await expect(slip).to_contain_text("岗位工资 867.10; 绩效工资 334.45; 出差补助 77.42")
+        await expect(slip).to_contain_text("1278.97")
+        issued = await workbench.events("compensation", f"payroll-{MONTH}")
+        assert [(e["type"], e["actor"]["sub"]) for e in issued] == [("PayslipIssued", PAYROLL)]
         await sign_out(page, workbench, button="退出登录")
 
         # The auditor opens the trainee's audit: the dashboard, signed in there too.
