@@ -18,7 +18,14 @@ from __future__ import annotations
 import pytest
 
 from shared.auth import Role
-from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
+from tests.e2e.workbench_support import (
+    browser_page,
+    register_trainers,
+    serving,
+    sign_in,
+    sign_out,
+    until,
+)
 from tests.support import enrolment, mandatory_stages, ok
 
 MANAGER, VP, PRODUCTION = "mgr-xu", "vp-song", "pm-gao"
@@ -37,10 +44,7 @@ async def workbench(settings):
 
 async def seeded(workbench) -> None:
     enrollment = workbench.apps["enrollment"]
-    admin = enrollment.as_("admin-ma", Role.ADMIN)
-    for trainer in TRAINERS:
-        body = {**trainer, "roles": ["trainer"], "branch_id": "hq"}
-        await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
+    await register_trainers(enrollment, TRAINERS)
     manager = enrollment.as_(MANAGER, Role.AFTER_SALES_MANAGER)
     for trainee_id, name, category, branch in (
         (PLACED, "陈刚", "branch_commissioned", "bo-east"),

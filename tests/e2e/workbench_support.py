@@ -133,6 +133,15 @@ def sheet_file(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]])
 # The steps several journeys take on the same pages (tests/e2e/test_workbench_journey.py).
 
 
+async def register_trainers(enrollment: RunningService, trainers: Sequence[dict[str, str]]) -> None:
+    """The organisation's admin registers the trainers (``staff_id``, ``name``, ``department``)
+    at the HQ: the plan form offers them by name (GET /staff)."""
+    admin = enrollment.as_("admin-ma", Role.ADMIN)
+    for trainer in trainers:
+        body = {**trainer, "roles": ["trainer"], "branch_id": "hq"}
+        await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
+
+
 async def refreshed_until(page, rows, count: int, refresh: str = "Refresh") -> None:
     """Until ``rows`` are ``count``: a read model may lag a moment, so press ``refresh`` (the
     view's button), as a person would."""
