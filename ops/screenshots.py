@@ -40,6 +40,7 @@ class Shot:
     sub: str  # a demo user (ops.identity_provider.demo_users)
     page: str = "workbench"  # or "dashboard" (assessment's /dashboard)
     title: str = ""  # what the README says under it
+    fragment: str = ""  # the view to open (else where the person lands); {month}: the demo's
 
 
 SHOTS = (
@@ -49,15 +50,16 @@ SHOTS = (
     Shot("trainer", "tr-chen-gang", title="Trainer: my trainees and stages"),
     Shot("trainee", "d7n200-bo-east-001", title="Trainee: my plan"),
     Shot("examiner", "ex-technical", title="Examiner: the scoring grid"),
-    Shot("payroll", "pay-qian", title="Payroll: the month's inputs"),
+    Shot("payroll", "pay-qian", title="Payroll: the month's inputs", fragment="pay-inputs/{month}"),
     Shot("management", "gm-lin", page="dashboard", title="Management: the dashboard"),
 )
 
 
-def address(cluster: Cluster, shot: Shot, lang: str) -> str:
+def address(cluster: Cluster, shot: Shot, lang: str, month: str = "") -> str:
+    fragment = f"#{shot.fragment.format(month=month)}" if shot.fragment else ""
     if shot.page == "dashboard":
-        return f"{cluster.url('assessment')}/dashboard?lang={lang}"
-    return f"{cluster.url('enrollment')}/app/?lang={lang}"
+        return f"{cluster.url('assessment')}/dashboard?lang={lang}{fragment}"
+    return f"{cluster.url('enrollment')}/app/?lang={lang}{fragment}"
 
 
 @asynccontextmanager
@@ -74,7 +76,9 @@ async def chromium() -> AsyncIterator[Any]:
             await browser.close()
 
 
-async def photograph(browser: Any, cluster: Cluster, provider: RunningProvider, shot: Shot) -> None:
+async def photograph(
+    browser: Any, cluster: Cluster, provider: RunningProvider, shot: Shot, month: str
+) -> None:
     # A browser context of its own per person: nobody's session leaks into the next photo.
     context = await browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     try:
@@ -90,7 +94,7 @@ async def photograph(browser: Any, cluster: Cluster, provider: RunningProvider, 
         await page.wait_for_url(f"{address(cluster, shot, 'en').split('?')[0]}**")
         await page.locator("#session-user", has_text=f"({shot.sub})").wait_for()
         for lang in LANGUAGES:
-            await page.goto(address(cluster, shot, lang))
+            await page.goto(address(cluster, shot, lang, month))
             await page.locator("body[data-ready=true]").wait_for()
             await page.wait_for_load_state("networkidle")
             target = FOLDER / f"{shot.stem}-{lang}.png"
@@ -103,11 +107,11 @@ async def photograph(browser: Any, cluster: Cluster, provider: RunningProvider, 
 async def take(cluster: Cluster, provider: RunningProvider, shots: tuple[Shot, ...]) -> None:
     urls = cluster.urls
     print("[screenshots] loading the demo data", flush=True)
-    await load_demo(urls, secret=cluster.settings.jwt_secret, show_progress=False)
+    demo = await load_demo(urls, secret=cluster.settings.jwt_secret, show_progress=False)
     FOLDER.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
         for shot in shots:
-            await photograph(browser, cluster, provider, shot)
+            await photograph(browser, cluster, provider, shot, demo.month)
 
 
 def chinese_font_missing() -> bool:

@@ -194,7 +194,9 @@ async def test_a_trainer_logs_and_signs_and_the_trainee_confirms_and_countersign
         await page.get_by_role("button", name="中文").click()
         await sign_in(page, workbench, TRAINEE, button="登录")
         nav = page.get_by_role("navigation", name="功能")
-        await expect(nav.get_by_role("link")).to_have_text(["我的培训计划", "我的等级"])
+        await expect(nav.get_by_role("link")).to_have_text(
+            ["我的培训计划", "我的等级", "我的工资单"]
+        )
         await expect(page.get_by_role("heading", name="我的培训计划")).to_be_visible()
         await expect(page.locator("#my-plan")).to_contain_text("王小明 的培训计划")
         stage_one = page.get_by_role("region", name="第 1 阶段：stage 1: company_processes")

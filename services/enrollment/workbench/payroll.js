@@ -15,7 +15,7 @@ import { h, table } from "../pages/dom.js";
 import { Notices, bindForm, field, showFieldErrors } from "../pages/forms.js";
 import { named } from "../pages/names.js";
 import { bindSheet, columnsTable } from "./clerk.js";
-import { label, monthPayroll, useStyle } from "./payslips.js";
+import { label, monthPayroll } from "./payslips.js";
 
 const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 const MONEY = /^[0-9]{1,9}(\.[0-9]{1,2})?$/;
@@ -230,7 +230,6 @@ function sheetImport(ctx, month, reloadGrid) {
 }
 
 export async function payInputsView(ctx, section, param) {
-  useStyle();
   const month = chosenMonth(param);
   const notices = new Notices(ctx.language);
   const box = h("div", { class: "scroll" });
@@ -245,7 +244,6 @@ export async function payInputsView(ctx, section, param) {
 // --- the run --------------------------------------------------------------------------------
 
 export async function payrollView(ctx, section, param) {
-  useStyle();
   const month = chosenMonth(param);
   const notices = new Notices(ctx.language);
   const form = h("form", { id: "run-form", "aria-labelledby": "view-title" },

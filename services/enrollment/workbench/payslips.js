@@ -17,12 +17,6 @@ import { everyPage } from "./plans.js";
 
 export const label = (ctx, key, values) => h("span", { i18n: key, i18nValues: values }, ctx.t(key, values));
 
-// The payroll views' style sheet (pay.css), once per page.
-export function useStyle() {
-  if (document.querySelector("link[data-pay-style]")) return;
-  document.head.append(h("link", { rel: "stylesheet", href: "/app/pay.css", dataset: { payStyle: "" } }));
-}
-
 const lines = (ctx, payslip) => payslip.lines.map((l) => `${ctx.t(`line_${l.name}`)} ${l.amount}`).join("; ");
 const signed = (amount) => (amount.startsWith("-") ? amount : `+${amount}`);
 
@@ -175,7 +169,6 @@ export async function monthPayroll(ctx, box, month) {
 // --- a trainee's own ------------------------------------------------------------------------
 
 export async function myPayslipsView(ctx, section) {
-  useStyle();
   const notices = new Notices(ctx.language);
   const refresh = h("button", { type: "button", i18n: "refresh" }, ctx.t("refresh"));
   const box = h("div", { class: "scroll" });
