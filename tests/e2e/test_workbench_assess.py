@@ -238,6 +238,20 @@ async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbe
         assert [e["actor"]["sub"] for e in resolved] == [MANAGER]
         await sign_out(page, workbench, button="退出登录")
 
+        # The branch clerk reads the results reported back to the branch (R-2) on each of its
+        # trainees' pages: the corrected grade, and why the other has none (R-18).
+        await sign_in(page, workbench, "clerk-bo-east", button="登录")
+        results = page.locator("#trainee-results")
+        await page.goto(f"{workbench.address}#trainees/{PASSING}")
+        await expect(results.get_by_role("heading")).to_have_text("向分支机构反馈的结果")
+        await expect(results.locator('dd[data-field="grade"]')).to_have_text(
+            "工程师（中级，96 分）"
+        )
+        await page.goto(f"{workbench.address}#trainees/{FAILING}")
+        await expect(results).to_contain_text("暂无等级：")
+        await expect(results).to_contain_text("failed the assessment (R-18)")
+        await sign_out(page, workbench, button="退出登录")
+
         # The auditor opens the trainee's audit in the dashboard.
         await sign_in(page, workbench, AUDITOR, button="登录")
         await page.get_by_label("学员编号").fill(PASSING)

@@ -11,7 +11,7 @@ import { everyPage, gradeLabel, say } from "./sessions.js";
 
 const path = encodeURIComponent;
 
-function gradeDetails(ctx, grade) {
+export function gradeDetails(ctx, grade) {
   const practical = Object.entries(grade.practical)
     .map(([d, s]) => `${ctx.t(`a_dept_${d}`)} ${s}`).join(", ");
   const rows = [

@@ -15,6 +15,10 @@ export const LABELS = {
   position: ["Position", "岗位"],
   trainee_id: ["Trainee ID", "学员编号"],
 
+  results_title: ["Result reported to the branch", "向分支机构反馈的结果"],
+  results_no_grade: ["No grade: {detail}", "暂无等级：{detail}"],
+  results_unavailable: ["The result cannot be read now ({service}).", "暂时无法读取结果（{service}）。"],
+
   view_enrol: ["Enrol a trainee", "学员报名"],
   view_trainees: ["Trainees", "学员名单"],
   view_import: ["Enrol from a spreadsheet", "表格批量报名"],

@@ -5,6 +5,7 @@
 
 import { fmt, h, show, table } from "../pages/dom.js";
 import { Notices, bindForm, field } from "../pages/forms.js";
+import { gradeDetails } from "./grade.js";
 
 const PAGE = 200;
 const MOST_PAGES = 25; // 5000 trainees: a branch's list, not the company's
@@ -104,6 +105,24 @@ function profile(ctx, trainee, branchName) {
     [h("dt", {}, label(ctx, key)), h("dd", { dataset: { field: key } }, value)]));
 }
 
+// The result reported back to the branch (R-2): the trainee's grade as assessment decided it, or
+// why there is none (not examined yet, failed: R-18, no position: R-21), as the service says.
+async function readResult(ctx, traineeId) {
+  try {
+    return { grade: (await ctx.api.request("assessment", `/trainees/${encodeURIComponent(traineeId)}/grade`)).data };
+  } catch (error) {
+    return { missing: error.status === 404 ? "results_no_grade" : "results_unavailable", error };
+  }
+}
+
+function results(ctx, result) {
+  const values = { detail: result.error?.detail ?? "", service: { key: "svc_assessment" } };
+  return h("section", { id: "trainee-results", "aria-labelledby": "results-title" },
+    h("h3", { id: "results-title", i18n: "results_title" }, ctx.t("results_title")),
+    result.grade ? gradeDetails(ctx, result.grade)
+      : h("p", { class: "empty", i18n: result.missing, i18nValues: values }, ctx.t(result.missing, values)));
+}
+
 async function traineeView(ctx, section, traineeId) {
   const notices = new Notices(ctx.language);
   const body = h("div");
@@ -111,6 +130,7 @@ async function traineeView(ctx, section, traineeId) {
   section.append(h("p", {}, h("a", { href: "#trainees", i18n: "back_to_list" }, ctx.t("back_to_list"))),
     body, notices.node);
   let shown = null; // {data, version}: what the person sees, and decides the withdrawal on
+  let result = null; // the trainee's result (readResult)
 
   const form = h("form", { id: "withdraw-form", "aria-labelledby": "withdraw-title" },
     h("h3", { id: "withdraw-title", i18n: "withdraw_title" }, ctx.t("withdraw_title")),
@@ -123,12 +143,14 @@ async function traineeView(ctx, section, traineeId) {
     show(body,
       h("h2", { id: "view-title", tabindex: -1 }, trainee.name),
       profile(ctx, trainee, branchName),
+      result ? results(ctx, result) : null,
       trainee.status === "withdrawn" ? null : form);
     ctx.language.apply(body);
   };
   const load = async () => {
     try {
       shown = await ctx.api.request("enrollment", `/trainees/${encodeURIComponent(traineeId)}`);
+      result = await readResult(ctx, traineeId);
       await render();
     } catch (error) {
       body.replaceChildren(h("h2", { id: "view-title", tabindex: -1 }, traineeId));
