@@ -20,7 +20,13 @@ import pytest
 from ops.identity_provider import demo_trainee
 from shared.auth import Role
 from tests.e2e.helpers import approved_plans
-from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out
+from tests.e2e.workbench_support import (
+    browser_page,
+    practical_scores,
+    serving,
+    sign_in,
+    sign_out,
+)
 from tests.support import enrolment, mandatory_stages, ok, plan_stage
 
 MANAGER, EXAMINER, AUDITOR = "mgr-xu", "ex-after_sales", "aud-he"
@@ -63,15 +69,6 @@ async def seed(workbench) -> None:
     await approved_plans(training, assessment, [PASSING, FAILING], PLAN, TRAINER, SERIES)
 
 
-async def other_examiners_score(assessment) -> None:
-    for trainee_id, scores in OTHERS.items():
-        for department, score in scores.items():
-            examiner = assessment.as_(f"ex-{department}", Role.EXAMINER, department=department)
-            body = {"trainee_id": trainee_id, "department": department, "score": score}
-            path = f"/sessions/{SESSION}/practical"
-            await ok(assessment.client.post(path, json=body, headers=examiner), 201)
-
-
 @pytest.mark.timeout(300)
 async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbench):
     from playwright.async_api import expect
@@ -108,7 +105,7 @@ async def test_a_session_opened_scored_closed_graded_disputed_and_decided(workbe
         )
         (opened,) = await events(f"session-{SESSION}")
         assert (opened["type"], opened["actor"]["sub"]) == ("ExamSessionOpened", MANAGER)
-        await other_examiners_score(assessment)
+        await practical_scores(assessment, SESSION, OTHERS)
         await sign_out(page, workbench)
 
         # The after-sales examiner scores from the keyboard: its written and practical columns.

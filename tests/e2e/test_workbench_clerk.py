@@ -20,11 +20,11 @@ import pytest
 from shared.auth import Role
 from tests.e2e.workbench_support import (
     browser_page,
+    refreshed_until,
     serving,
     sheet_file,
     sign_in,
     sign_out,
-    until,
 )
 from tests.support import ok
 
@@ -167,13 +167,7 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
         await expect(heading).to_be_focused()
         rows = page.locator("#trainees tbody tr")
 
-        async def both_listed():
-            if await rows.count() == 2:
-                return True
-            await page.get_by_role("button", name="Refresh").click()
-            return False
-
-        await until(both_listed)
+        await refreshed_until(page, rows, 2)
         await expect(rows.get_by_role("link")).to_have_text(["赵敏", "陈刚"])
         await page.get_by_label("Find by name or ID").fill("陈")
         await expect(rows).to_have_count(1)

@@ -26,6 +26,7 @@ from shared.auth import Role
 from tests.e2e.helpers import HQ_TRAINEE
 from tests.e2e.workbench_support import (
     browser_page,
+    refreshed_until,
     serving,
     sheet_file,
     sign_in,
@@ -255,13 +256,7 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         await expect(page.get_by_role("heading", name="我的工资单")).to_be_focused()
         mine = page.locator("#my-payslips tbody tr")
 
-        async def both_listed():
-            if await mine.count() == 2:
-                return True
-            await page.get_by_role("button", name="刷新").click()
-            return False
-
-        await until(both_listed)
+        await refreshed_until(page, mine, 2, refresh="刷新")
         await expect(mine.nth(0)).to_contain_text("已被更正")
         await expect(mine.nth(1)).to_contain_text("更正前一工资单")
         await expect(mine.nth(1)).to_contain_text(MONTH)

@@ -18,7 +18,14 @@ from __future__ import annotations
 import pytest
 
 from shared.auth import Role
-from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
+from tests.e2e.workbench_support import (
+    browser_page,
+    refreshed_until,
+    register_trainers,
+    serving,
+    sign_in,
+    sign_out,
+)
 from tests.support import enrolment, mandatory_stages, ok
 
 MANAGER, VP, PRODUCTION = "mgr-xu", "vp-song", "pm-gao"
@@ -37,10 +44,7 @@ async def workbench(settings):
 
 async def seeded(workbench) -> None:
     enrollment = workbench.apps["enrollment"]
-    admin = enrollment.as_("admin-ma", Role.ADMIN)
-    for trainer in TRAINERS:
-        body = {**trainer, "roles": ["trainer"], "branch_id": "hq"}
-        await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
+    await register_trainers(enrollment, TRAINERS)
     manager = enrollment.as_(MANAGER, Role.AFTER_SALES_MANAGER)
     for trainee_id, name, category, branch in (
         (PLACED, "陈刚", "branch_commissioned", "bo-east"),
@@ -82,13 +86,7 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await expect(page.get_by_role("heading", name="Trainees to place and plan")).to_be_visible()
         rows = page.locator("#waiting-trainees tbody tr")
 
-        async def both_listed():
-            if await rows.count() == 2:
-                return True
-            await page.get_by_role("button", name="Refresh").click()
-            return False
-
-        await until(both_listed)
+        await refreshed_until(page, rows, 2)
         await expect(rows.nth(0)).to_contain_text("None yet")
 
         # The placement exam (R-6): written and practical, average 88.5: a technician.
@@ -172,13 +170,7 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await expect(page.get_by_role("heading", name="待审批的培训计划")).to_be_visible()
         card = page.locator(f'article[data-trainee="{PLACED}"]')
 
-        async def queued():
-            if await card.count() == 1:
-                return True
-            await page.get_by_role("button", name="刷新").click()
-            return False
-
-        await until(queued)
+        await refreshed_until(page, card, 1, refresh="刷新")
         await expect(card.get_by_role("heading")).to_have_text(f"陈刚（{PLACED}）：第 1 版")
         await expect(card.locator("tbody tr")).to_have_count(5)
         await expect(card.locator("tbody tr").nth(0)).to_contain_text("人力资源部 / 周老师")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ops.identity_provider import RunningProvider, demo_users, issuer_url, start_provider
+from shared.auth import Role
 from shared.settings import Settings
 from tests.e2e.test_dashboard import (
     Clock,
@@ -27,6 +28,7 @@ from tests.support import (
     RunningService,
     free_port,
     long_secret,
+    ok,
     register_branches,
     xlsx,
 )
@@ -58,7 +60,8 @@ class Workbench:
 @asynccontextmanager
 async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Workbench]:
     """The apps ``names`` on TCP ports (consumers first), trusting a provider that sends people
-    back to the workbench's origin; the standard branches registered."""
+    back to the workbench's origin (and to every app's: the dashboard on assessment); the
+    standard branches registered."""
     sockets = {name: bound_socket() for name in names}
     urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
     page = urls["enrollment"]
@@ -76,7 +79,10 @@ async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Wor
     async with AsyncExitStack() as stack:
         apps = await served_on(stack, settings, sockets, clock)
         provider = await asyncio.to_thread(
-            start_provider, Settings(cors_origins=[page]), port=port, users=demo_users()
+            start_provider,
+            Settings(cors_origins=[page, *(u for u in urls.values() if u != page)]),
+            port=port,
+            users=demo_users(),
         )
         stack.push_async_callback(asyncio.to_thread, provider.stop)
         await register_branches(apps["enrollment"])
@@ -122,3 +128,68 @@ async def until(check: Callable[[], Any], seconds: float = 15) -> Any:
 def sheet_file(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     """An xlsx file of ``headers`` and ``rows`` as a file chooser is given it (set_input_files)."""
     return {"name": name, "mimeType": XLSX, "buffer": xlsx(headers, *rows)}
+
+
+# The steps several journeys take on the same pages (tests/e2e/test_workbench_journey.py).
+
+
+async def register_trainers(enrollment: RunningService, trainers: Sequence[dict[str, str]]) -> None:
+    """The organisation's admin registers the trainers (``staff_id``, ``name``, ``department``)
+    at the HQ: the plan form offers them by name (GET /staff)."""
+    admin = enrollment.as_("admin-ma", Role.ADMIN)
+    for trainer in trainers:
+        body = {**trainer, "roles": ["trainer"], "branch_id": "hq"}
+        await ok(enrollment.client.post("/staff", json=body, headers=admin), 201)
+
+
+async def refreshed_until(page, rows, count: int, refresh: str = "Refresh") -> None:
+    """Until ``rows`` are ``count``: a read model may lag a moment, so press ``refresh`` (the
+    view's button), as a person would."""
+
+    async def listed() -> bool:
+        if await rows.count() == count:
+            return True
+        await page.get_by_role("button", name=refresh, exact=True).click()
+        return False
+
+    await until(listed)
+
+
+async def draw_up_plan(page, stages: Sequence[dict[str, str]]) -> None:
+    """Fills in the plan table (English labels), a row per stage: ``content``, ``trainer`` (by
+    name), ``start`` and ``end``, and ``topic`` and ``series`` where given; a row is added where
+    the table has none yet."""
+    for n, stage in enumerate(stages, start=1):
+        content = page.get_by_label(f"Content, stage {n}")
+        if not await content.count():
+            await page.get_by_role("button", name="Add a stage").click()
+        await content.fill(stage["content"])
+        if "topic" in stage:
+            await page.get_by_label(f"Topic, stage {n}").select_option(label=stage["topic"])
+        await page.get_by_label(f"Trainer, stage {n}").select_option(label=stage["trainer"])
+        if "series" in stage:
+            await page.get_by_label(f"Product series, stage {n}").fill(stage["series"])
+        await page.get_by_label(f"Planned start, stage {n}").fill(stage["start"])
+        await page.get_by_label(f"Planned end, stage {n}").fill(stage["end"])
+
+
+async def fill_day(page, day: str, hours: str, content: str) -> None:
+    """Fills in the trainer's "Log a training day" form (English labels), unsent."""
+    form = page.get_by_role("form", name="Log a training day")
+    await form.get_by_label("Date of the training").fill(day)
+    await form.get_by_label("Hours").fill(hours)
+    await form.get_by_label("Content taught").fill(content)
+    await form.get_by_label("Method").fill("lecture")
+    await form.get_by_label("Trainee's performance").fill("attentive")
+    await form.get_by_label("Effect").fill("knows the procedure")
+
+
+async def practical_scores(assessment, session_id: str, scores: dict[str, dict[str, str]]) -> None:
+    """The practical scores other departments' examiners post through the API (R-16):
+    ``scores[trainee_id][department]``, each under the examiner ``ex-<department>``."""
+    for trainee_id, by_department in scores.items():
+        for department, score in by_department.items():
+            examiner = assessment.as_(f"ex-{department}", Role.EXAMINER, department=department)
+            body = {"trainee_id": trainee_id, "department": department, "score": score}
+            path = f"/sessions/{session_id}/practical"
+            await ok(assessment.client.post(path, json=body, headers=examiner), 201)
