@@ -231,10 +231,14 @@ class RequestBody(BaseModel):
         return data
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """A query parameter given more than once is ambiguous (``?branch_id=a&branch_id=b``): 422
     naming it. Every query parameter of the services takes one value, and the framework would
-    otherwise answer for the last one given."""
+    otherwise answer for the last one given.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker
+    thread, and this one is on every request of every service (the hand-off to the thread and
+    back cost more CPU per enrolment than the R-2 branch check: docs/adr/0015)."""
     repeated = sorted(
         {
             key

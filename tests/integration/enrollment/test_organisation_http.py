@@ -5,12 +5,15 @@ the registry (R-2): unknown branch 422, closed branch 409, history untouched."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 
+from services.enrollment.app import create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
-from tests.support import ok
+from tests.support import RunningService, ok
 
 NORTH = {
     "branch_id": "dl-north",
@@ -198,6 +201,39 @@ async def test_r2_a_closed_branch_refuses_new_enrolments_and_keeps_its_trainees(
     assert items[0]["trainee_id"] == "t-1"
     [branch] = await listed(svc, "/branches?status=closed", clerk(svc), 1)
     assert branch["closed_on"] == "2026-03-01"
+
+
+async def test_r2_a_replica_with_the_branch_cached_honours_a_closure_made_on_another(svc):
+    """Enrolment reads the branch after its cached state (docs/adr/0015): a second instance on
+    the same database, whose cache holds the branch open, refuses the next enrolment once the
+    first has closed it, and takes one at a branch the first registered a moment ago."""
+    await register(svc, NORTH)
+    async with replica(svc) as other:
+        for service, trainee_id in ((svc, "t-1"), (other, "t-2")):  # both caches warm
+            await ok(
+                service.client.post("/trainees", json=trainee(trainee_id), headers=clerk(svc)), 201
+            )
+        closure = {"closed_on": "2026-03-01", "reason": "contract ended"}
+        await ok(svc.client.post("/branches/dl-north/close", json=closure, headers=admin(svc)))
+        refused = await other.client.post("/trainees", json=trainee("t-3"), headers=clerk(svc))
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["type"].endswith("/rules/R-2")
+        at_hq = trainee("t-4", "hq", "hq_full_time")
+        unknown = await other.client.post("/trainees", json=at_hq, headers=manager(svc))
+        assert unknown.status_code == 422, unknown.text
+        await register(svc, HQ)
+        await ok(other.client.post("/trainees", json=at_hq, headers=manager(svc)), 201)
+
+
+@asynccontextmanager
+async def replica(svc):
+    """A second instance of the enrollment app on ``svc``'s database (another replica), with a
+    state cache of its own; the database stays ``svc``'s to drop."""
+    app = create_app(svc.settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield RunningService(app, client, svc.settings)
 
 
 async def test_r2_listing_the_trainees_of_a_branch_the_registry_lacks_is_422(svc):
