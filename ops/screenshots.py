@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench.load.cluster import Cluster, cluster_settings, started
 from ops.demo import load_demo
 from ops.identity_provider import RunningProvider, start_provider
+from shared.auth import Role, mint_token_for
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,23 +43,49 @@ class Shot:
     sub: str  # a demo user (ops.identity_provider.demo_users)
     page: str = "workbench"  # or "dashboard" (assessment's /dashboard)
     title: str = ""  # what the README says under it
-    fragment: str = ""  # the view to open (else where the person lands); {month}: the demo's
+    fragment: str = ""  # the view to open (else where the person lands): {month} the demo's
+    # payroll month, {session} its first exam session
 
 
 SHOTS = (
     Shot("branch-clerk", "clerk-bo-east", title="Branch clerk: enrol a trainee"),
-    Shot("after-sales-manager", "mgr-xu", title="After-sales manager"),
+    Shot(
+        "after-sales-manager",
+        "mgr-xu",
+        title="After-sales manager: exam sessions",
+        fragment="exam-sessions",
+    ),
     Shot("executive-vp", "vp-song", title="Executive vice-president: plans to approve"),
     Shot("trainer", "tr-chen-gang", title="Trainer: my trainees and stages"),
     Shot("trainee", "d7n200-bo-east-001", title="Trainee: my plan"),
-    Shot("examiner", "ex-technical", title="Examiner: the scoring grid"),
+    Shot(
+        "examiner", "ex-technical", title="Examiner: the scoring grid", fragment="scoring/{session}"
+    ),
     Shot("payroll", "pay-qian", title="Payroll: the month's inputs", fragment="pay-inputs/{month}"),
     Shot("management", "gm-lin", page="dashboard", title="Management: the dashboard"),
+    Shot(
+        "auditor",
+        "aud-he",
+        page="dashboard",
+        title="Auditor: a trainee's audit",
+        fragment="audit/d7n200-bo-east-001",
+    ),
 )
 
 
-def address(cluster: Cluster, shot: Shot, lang: str, month: str = "") -> str:
-    fragment = f"#{shot.fragment.format(month=month)}" if shot.fragment else ""
+@dataclass(frozen=True)
+class Demo:
+    """What the fragments name: the demo's payroll month and first exam session."""
+
+    month: str
+    session: str
+
+
+def address(cluster: Cluster, shot: Shot, lang: str, demo: Demo | None = None) -> str:
+    """The shot's page; its view once the demo is known (signing in starts from the page)."""
+    fragment = ""
+    if shot.fragment and demo is not None:
+        fragment = "#" + shot.fragment.format(month=demo.month, session=demo.session)
     if shot.page == "dashboard":
         return f"{cluster.url('assessment')}/dashboard?lang={lang}{fragment}"
     return f"{cluster.url('enrollment')}/app/?lang={lang}{fragment}"
@@ -77,7 +106,7 @@ async def chromium() -> AsyncIterator[Any]:
 
 
 async def photograph(
-    browser: Any, cluster: Cluster, provider: RunningProvider, shot: Shot, month: str
+    browser: Any, cluster: Cluster, provider: RunningProvider, shot: Shot, demo: Demo
 ) -> None:
     # A browser context of its own per person: nobody's session leaks into the next photo.
     context = await browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
@@ -94,7 +123,7 @@ async def photograph(
         await page.wait_for_url(f"{address(cluster, shot, 'en').split('?')[0]}**")
         await page.locator("#session-user", has_text=f"({shot.sub})").wait_for()
         for lang in LANGUAGES:
-            await page.goto(address(cluster, shot, lang, month))
+            await page.goto(address(cluster, shot, lang, demo))
             await page.locator("body[data-ready=true]").wait_for()
             await page.wait_for_load_state("networkidle")
             target = FOLDER / f"{shot.stem}-{lang}.png"
@@ -104,14 +133,23 @@ async def photograph(
         await context.close()
 
 
+async def first_session(cluster: Cluster) -> str:
+    token = mint_token_for(cluster.settings, "screenshots", [Role.EXAMINER])
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = await client.get(f"{cluster.url('assessment')}/sessions")
+    answer.raise_for_status()
+    return str(answer.json()["items"][0]["session_id"])
+
+
 async def take(cluster: Cluster, provider: RunningProvider, shots: tuple[Shot, ...]) -> None:
     urls = cluster.urls
     print("[screenshots] loading the demo data", flush=True)
-    demo = await load_demo(urls, secret=cluster.settings.jwt_secret, show_progress=False)
+    summary = await load_demo(urls, secret=cluster.settings.jwt_secret, show_progress=False)
+    demo = Demo(summary.month, await first_session(cluster))
     FOLDER.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
         for shot in shots:
-            await photograph(browser, cluster, provider, shot, demo.month)
+            await photograph(browser, cluster, provider, shot, demo)
 
 
 def chinese_font_missing() -> bool:
