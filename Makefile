@@ -15,8 +15,11 @@ $(BIN)/.installed: pyproject.toml requirements/dev.lock
 run: $(BIN)/.installed
 	$(BIN)/python -m ops.launcher
 
+# Two workers (each test has its own namespace); then, alone, the tests that restart or
+# disconnect the shared servers.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -m serial
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

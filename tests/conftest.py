@@ -21,6 +21,11 @@ from shared.eventstore import PostgresEventStore
 from shared.settings import Settings
 from tests.support import fresh_settings, new_namespace
 
+# pytest-xdist starts its workers with COLUMNS=80, which rich (the `gradeline` command's console)
+# reads once, at import: on two workers or on one, the command's tables print alike.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)

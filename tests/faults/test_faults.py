@@ -48,6 +48,7 @@ async def test_a_service_killed_mid_load_and_restarted_loses_nothing(services: C
     assert sum(outcome.recorder.transport_errors.values()) > 0  # the kill was felt
 
 
+@pytest.mark.serial
 async def test_broker_closing_every_connection_mid_load_loses_nothing(services: Cluster) -> None:
     """rabbitmqctl close_all_connections: relays and consumers reconnect and resume from their
     checkpoints; what was published but not yet acknowledged is redelivered, inboxes keep it
@@ -73,6 +74,7 @@ def postgres_cluster() -> tuple[str, str] | None:
     return None
 
 
+@pytest.mark.serial
 async def test_postgres_restart_mid_load_loses_nothing(services: Cluster) -> None:
     """A PostgreSQL restart: every pooled and dedicated connection dies; requests fail and are
     retried, relays, consumers and projection runners reconnect and resume from their

@@ -197,6 +197,7 @@ async def test_relay_cancelled_mid_way_and_restarted_loses_nothing(bus, pg_pool,
     await assert_exactly_once_in_order(pg_pool, pg_store)
 
 
+@pytest.mark.serial
 async def test_broker_closing_every_connection_mid_stream_loses_and_duplicates_nothing(
     bus, pg_pool, pg_store
 ):
