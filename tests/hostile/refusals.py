@@ -76,6 +76,7 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
     ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    ("compensation", "POST", "/imports/pay-inputs/{month}"): (WORKBOOK_CONTENT,),
     ("compensation", "GET", "/branch-fees/{month}"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.csv"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
