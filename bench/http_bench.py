@@ -58,7 +58,9 @@ CONNECTIONS = 64
 REPS = 3
 BASELINE = "FastAPI + asyncpg INSERT"
 PUBLISHED = "FastAPI + asyncpg INSERT + aio-pika publish"
-GOAL_RATIO = 0.60  # issue 3: a command at 60 % of the bare endpoint's throughput at least
+# Issue 15: enrolment at least as fast as the naive route that INSERTs and publishes (the bare
+# INSERT's 0.60x of issue 3 is retired: on two cores the broker alone costs more than that).
+GOAL_PUBLISHED_RATIO = 1.0
 GOAL_P99_MS = 150.0
 OWN_PROCESS_BARE = "bare app"
 OWN_PROCESS_PUBLISHED = "bare app + publish"
@@ -219,7 +221,7 @@ def compare(
 
 
 def published_rows(side: Side, published: Side) -> list[Row]:
-    """Enrolment against the bare route that also publishes: for information, no goal."""
+    """Enrolment against the bare route that also publishes: throughput's goal is 1.0x."""
     note = (
         "The same runs as above, against `bench.http_baseline` with "
         f"{http_baseline.PUBLISH_VARIABLE}=1: the bare route, then one persistent message of an "
@@ -238,6 +240,7 @@ def published_rows(side: Side, published: Side) -> list[Row]:
             lambda r: r.throughput,
             against=PUBLISHED,
             unit="req/s",
+            goal=GOAL_PUBLISHED_RATIO,
             note=note,
         ),
         cpu_row(
@@ -272,14 +275,11 @@ def service_rows(side: Side, baseline: Side, seconds: float) -> list[Row]:
         f"{backlogs} events or messages at run end, caught up in {catch_ups} s)."
     )
     peak = max(m.peak_mib for m in side.memory)
-    # The goals are the command's; the all-live side shows what the rest of the system costs
+    # The p99 goal is the command's; the all-live side shows what the rest of the system costs
     # beside it on the same two cores, for information.
-    goal: dict[str, Any] = {"goal": GOAL_RATIO} if side.paused else {}
     p99_goal: dict[str, Any] = {"min_value": GOAL_P99_MS} if side.paused else {}
     return [
-        compare(
-            side, baseline, "throughput", lambda r: r.throughput, unit="req/s", note=note, **goal
-        ),
+        compare(side, baseline, "throughput", lambda r: r.throughput, unit="req/s", note=note),
         compare(
             side,
             baseline,
