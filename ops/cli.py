@@ -352,16 +352,18 @@ def export_command(
 
 @app.command("import")
 def import_command(
-    kind: Annotated[str, typer.Argument(help="branches | staff")],
+    kind: Annotated[str, typer.Argument(help="branches | staff | trainees")],
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="the .xlsx file")
     ],
     host: Annotated[str, typer.Option(help="where enrollment listens")] = "127.0.0.1",
 ) -> None:
-    """Register the branches or the staff of a spreadsheet, all rows or none (columns in
-    English or Chinese, docs/organisation.md); lists each bad row's problems."""
+    """Register the branches or the staff, or enrol the trainees, of a spreadsheet: all rows or
+    none (columns in English or Chinese, docs/organisation.md, docs/workbench.md); lists each bad
+    row's problems."""
     if kind not in imports.KINDS:
-        raise typer.BadParameter(f"unknown import {kind!r} (branches, staff)", param_hint="KIND")
+        known = ", ".join(imports.KINDS)
+        raise typer.BadParameter(f"unknown import {kind!r} ({known})", param_hint="KIND")
     try:
         report = imports.upload(kind, file, Settings(), host)
     except imports.ImportFailed as exc:

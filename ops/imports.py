@@ -1,7 +1,9 @@
-"""``gradeline import branches|staff FILE.xlsx``: a spreadsheet of branches or staff sent to
-enrollment's import route with a token minted for the organisation's administrator
-(docs/organisation.md). Enrollment checks every row and registers all of them or none; what it found
-wrong comes back per row and column.
+"""``gradeline import branches|staff|trainees FILE.xlsx``: a spreadsheet of branches, staff or
+trainees sent to enrollment's import route with a token minted for the role that imports it (the
+organisation's administrator for branches and staff, docs/organisation.md; the after-sales
+manager, who enrols at every branch, for trainees, docs/workbench.md). Enrollment checks every
+row and registers or enrols all of them or none; what it found wrong comes back per row and
+column.
 
 The upload carries an ``Idempotency-Key`` made of the file's digest: sending the same file again
 (a retry after a lost answer) replays the first answer instead of reporting every row as
@@ -20,7 +22,9 @@ import httpx
 from shared.auth import Role, mint_token_for
 from shared.settings import Settings
 
-KINDS = ("branches", "staff")
+# What may be imported, and the role whose token the command mints for it.
+IMPORTERS = {"branches": Role.ADMIN, "staff": Role.ADMIN, "trainees": Role.AFTER_SALES_MANAGER}
+KINDS = tuple(IMPORTERS)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -46,7 +50,7 @@ def upload(
 ) -> Report:
     """Send ``path`` to ``POST /<kind>/import`` of enrollment at ``host``."""
     data = path.read_bytes()
-    token = mint_token_for(settings, "gradeline-cli", [Role.ADMIN], ttl_seconds=300)
+    token = mint_token_for(settings, "gradeline-cli", [IMPORTERS[kind]], ttl_seconds=300)
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": XLSX,

@@ -43,6 +43,19 @@ def test_the_file_goes_to_enrollment_as_the_admin_under_a_key_of_its_digest(tmp_
     assert again.ids == report.ids
 
 
+def test_trainees_go_to_their_import_as_the_after_sales_manager(tmp_path):
+    sheet = tmp_path / "trainees.xlsx"
+    sheet.write_bytes(b"PK trainees")
+    seen: list[httpx.Request] = []
+    answer = {"imported": 1, "ids": ["t-1"], "rows": [{"row": 2, "trainee_id": "t-1"}]}
+    report = imports.upload("trainees", sheet, SETTINGS, transport=enrollment(201, answer, seen))
+    assert report.ids == ["t-1"]
+    (request,) = seen
+    assert str(request.url) == "http://127.0.0.1:8101/imports/trainees"
+    principal = decode_token(request.headers["authorization"].split()[1], SETTINGS.jwt_secret)
+    assert principal.roles == {"after_sales_manager"}
+
+
 def test_the_rows_problems_come_back_and_other_refusals_fail(tmp_path):
     sheet = tmp_path / "staff.xlsx"
     sheet.write_bytes(b"PK")
@@ -66,7 +79,7 @@ def test_the_cli_prints_each_problem_and_exits_1(tmp_path, monkeypatch):
 def test_an_unknown_kind_or_a_missing_file_is_a_usage_error(tmp_path):
     sheet = tmp_path / "x.xlsx"
     sheet.write_bytes(b"PK")
-    unknown = runner.invoke(app, ["import", "trainees", str(sheet)])
-    assert unknown.exit_code == 2 and "branches, staff" in unknown.output
+    unknown = runner.invoke(app, ["import", "employees", str(sheet)], env={"COLUMNS": "200"})
+    assert unknown.exit_code == 2 and "branches, staff, trainees" in unknown.output
     missing = runner.invoke(app, ["import", "branches", str(tmp_path / "nope.xlsx")])
     assert missing.exit_code == 2
