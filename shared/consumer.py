@@ -364,7 +364,9 @@ class Consumer:
             return  # more came after it: a later marker will tell
         assert self._connection is not None
         if await partitions.delete_if_empty(self._connection, partition.queue):
-            del self._partitions[id(marker.channel)]
+            # The broker cancels the consumer of the deleted queue, and its cancel (which
+            # forgets the partition too) may have come during the deletion's await.
+            self._partitions.pop(id(marker.channel), None)
             await partition.channel.close()
 
 
