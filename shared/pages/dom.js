@@ -3,13 +3,16 @@
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+// What a child or attribute left out looks like: null, undefined or false.
+const present = (value) => value !== null && value !== undefined && value !== false;
+
 // h("button", {type: "button", onclick: f, dataset: {id}}, "text", node, [more]): an element.
 // ``i18n: key`` (with ``i18nValues``) labels it through i18n.js, relabelled when the language
 // changes; ``null``/``false`` attributes and children are left out.
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
+    if (!present(value)) continue;
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else if (name === "dataset") Object.assign(node.dataset, value);
     else if (name === "i18n") node.dataset.i18n = value;
@@ -17,7 +20,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (name === "i18nLabel") node.dataset.i18nLabel = value; // aria-label
     else node.setAttribute(name, value === true ? "" : String(value));
   }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false)
+  node.append(...children.flat().filter(present)
     .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
   return node;
 }
@@ -25,7 +28,7 @@ export function h(tag, attrs = {}, ...children) {
 // node.replaceChildren(...) without the children left out (null, undefined, false), which
 // replaceChildren() itself would show as the text "null".
 export const show = (node, ...children) =>
-  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  node.replaceChildren(...children.flat().filter(present));
 
 // A value as a cell shows it: "—" for nothing, lists joined.
 export function fmt(value) {
