@@ -9,8 +9,9 @@ R-14: a series is mastered when it was recorded at enrollment, or when every sta
 in the approved revision of the plan (R-9) is signed off and not reopened. A send-back (R-12)
 reopens one stage and so unmasters its series, unless the series was already mastered at
 enrollment: that record stands. An accepted explanation of the send-back (R-12a, ReturnClosed)
-signs the stage again, as a new sign-off would. A re-draft awaiting approval changes nothing of it: dropping an
-open stage masters nothing, adding a stage unmasters nothing, until the revision is approved.
+signs the stage again, as a new sign-off would. A re-draft awaiting approval changes nothing
+of it: dropping an open stage masters nothing, adding a stage unmasters nothing, until the
+revision is approved.
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ as signed again, without a new sign-off."""
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
+from openpyxl import load_workbook
 
 from services.training.domain.events import TrainingCompleted
 from services.training.domain.mastery import mastered_series
 from services.training.domain.plan_table import plan_table
 from services.training.domain.vocabulary import StageStatus
+from services.training.export import plan_workbook
 from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
 
 from .followups import accept, closed, explain, explained, when
@@ -170,3 +174,13 @@ def test_a_stage_closed_by_acceptance_can_be_sent_back_again():
     stage = given(*again).stage(5)
     assert stage.status is StageStatus.REOPENED
     assert [s.returned.reason for s in stage.send_backs] == ["cannot read diagrams", "still cannot"]
+
+
+def test_the_spreadsheet_shows_the_send_back_with_its_explanation_and_acceptance():
+    table = plan_table(given(*EXPLAINED, closed(5, 6, comment="agreed")), 1)
+    sheet = load_workbook(BytesIO(plan_workbook(table))).active
+    cell = sheet.cell(row=6, column=6).value  # stage 5, 培训人评估
+    assert cell == (
+        "goal reached\n[第6阶段退回（说明已接受）：cannot read diagrams；"
+        "说明：the goal was reached: see day 1；tr-prod接受：agreed]"
+    )
