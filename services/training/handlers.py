@@ -21,6 +21,7 @@ from shared.execution import Aggregates, Outcome
 from .audiences import may_draft
 from .domain import demerit, plan
 from .domain.commands import DraftPlan, PlanCommand, RecordDemerit
+from .domain.concerns import HandleConcern
 from .domain.demerit import TrainerRecord
 from .domain.followups import FOLLOW_UPS, FollowUpCommand
 from .domain.state import TrainingPlan
@@ -56,8 +57,18 @@ async def follow_up(
     deps: Dependencies, command: FollowUpCommand, context: CommandContext
 ) -> Outcome[TrainingPlan]:
     """Decide a follow-up on the trainee's plan: a send-back's explanation or its acceptance
-    (R-12a), a concern or its handling (R-12b)."""
+    (R-12a), a concern or its handling (R-12b); a withdrawn trainee's concern is still handled."""
     known = await deps.find_trainee(command.trainee_id)
+    if isinstance(command, HandleConcern) and known is not None:
+        # A concern noted before the trainee withdrew is still answered: the branch hears how it
+        # ends (R-12b) and the manager's queue does not keep it open for ever.
+        return await deps.aggregates.execute(
+            FOLLOW_UPS,
+            plan.stream_id(command.trainee_id),
+            command,
+            context.meta(known.branch_id),
+            expected_version=context.expected,
+        )
     return await _change_plan(deps, command, context, known, FOLLOW_UPS)
 
 

@@ -7,7 +7,6 @@ from shared.events import JsonDict
 
 from .state import Concern, SendBack, Stage, TrainingPlan
 
-
 # How a send-back stands: awaiting its explanation (or a new sign-off), explained and awaiting
 # acceptance, accepted (R-12a), or ended by a new sign-off.
 SEND_BACK_STATUSES = ("open", "explained", "accepted", "signed_off")
