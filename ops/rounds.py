@@ -3,7 +3,8 @@
 One trainee's round (:meth:`TraineeRounds.trainee_round`): the branch clerk enrols, an examiner
 scores the placement, the after-sales manager (production manager for production reserve) drafts
 the plan, the executive vice-president approves it, trainers log days and sign stages, trainees
-confirm and countersign (a few dissent, dispute or are sent back), examiners score the final
+confirm and countersign (a few dissent, dispute or are sent back; a trainer notes that a
+branch-commissioned trainee cannot keep up and the manager handles it), examiners score the final
 exams, the manager disposes of the failed (a dealer's trainee keeps training at the dealer's
 cost), and a grade is disputed and corrected. Each step checks the answer against what the
 scenario intends and notes any difference in ``problems``.
@@ -94,6 +95,7 @@ class TraineeRounds:
         await self.plan(t)
         self.advance(task, f"{label}: plan approved")
         await self.train(t)
+        await self.concern(t)
         self.advance(task, f"{label}: trained")
         await self.examine(t)
         self.advance(task, f"{label}: examined")
@@ -202,6 +204,35 @@ class TraineeRounds:
         self.check(
             last.get("status") == "completed",
             f"{t.trainee_id}: training ended {last.get('status')}, not completed",
+        )
+
+    async def concern(self, t: sc.Trainee) -> None:
+        """R-12b: the trainer notes the trainee cannot keep up, the manager handles it (and the
+        branch of a branch-commissioned trainee is told)."""
+        concern = self.s.concerns().get(t.trainee_id)
+        if concern is None:
+            return
+        plan = f"/plans/{t.trainee_id}"
+        body = {"stage_no": concern.stage_no, "text": concern.text}
+        noted = await self.api.post(
+            "training",
+            f"{plan}/concerns",
+            body,
+            trainer(concern.trainer_id),
+            self.key("concern", t.trainee_id),
+        )
+        handling = {"verified": concern.verified, "handling": concern.handling}
+        table = await self.api.post(
+            "training",
+            f"{plan}/concerns/{noted['concern_id']}/handling",
+            handling,
+            MANAGER,
+            self.key("concern-handled", t.trainee_id),
+        )
+        handled = [c for c in table.get("concerns", []) if c["concern_id"] == noted["concern_id"]]
+        self.check(
+            bool(handled) and handled[0]["handling"] == concern.handling,
+            f"{t.trainee_id}: the concern's handling is not on the plan (R-12b)",
         )
 
     async def day(self, t: sc.Trainee, day: sc.TrainingDay) -> None:

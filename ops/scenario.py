@@ -299,6 +299,18 @@ class Fine:
 
 
 @dataclass(frozen=True)
+class Concern:
+    """R-12b: a trainer notes that a trainee cannot keep up; the manager handles it."""
+
+    trainee_id: str
+    stage_no: int
+    trainer_id: str
+    text: str
+    verified: bool
+    handling: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     seed: int
     prefix: str
@@ -323,6 +335,29 @@ class Scenario:
     @property
     def failed(self) -> list[Trainee]:
         return [t for t in self.trainees if not t.grade.passed]
+
+    def concerns(self) -> dict[str, Concern]:
+        """R-12b, by trainee: in each branch, the first branch-commissioned trainee who fails
+        (else the first one) worried the trainer of its main stage, so the branch is told."""
+        chosen: dict[str, Concern] = {}
+        for branch_id in sorted({t.branch_id for t in self.trainees}):
+            commissioned = [
+                t for t in self.of_branch(branch_id) if t.category == "branch_commissioned"
+            ]
+            failing = [t for t in commissioned if not t.grade.passed]
+            t = next(iter(failing or commissioned), None)
+            if t is None:
+                continue
+            chosen[t.trainee_id] = Concern(
+                t.trainee_id,
+                t.main_stage,
+                t.main_trainer,
+                f"跟不上{t.main_series}系列的故障分析"
+                f" cannot keep up with {t.main_series} fault finding",
+                verified=not t.grade.passed,
+                handling="延长实操一周并每日复习 one more week of practice, reviewed daily",
+            )
+        return chosen
 
     def expected_board(self) -> dict[tuple[str, str, str], list[str]]:
         """branch x position x level -> trainee ids, after the dispute corrections."""

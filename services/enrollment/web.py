@@ -36,6 +36,9 @@ ASSETS = {
     "payroll.js": SCRIPT,
     "payslips.js": SCRIPT,
     "labels-pay.js": SCRIPT,
+    "returns.js": SCRIPT,
+    "concerns.js": SCRIPT,
+    "labels-returns.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -11,7 +11,8 @@ from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import reads, routes
+from . import followup_routes, reads, routes
+from .concern_queue import CONCERNS
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
 from .plan_list import PLANS
@@ -19,7 +20,7 @@ from .projections import PROGRESS
 
 SERVICE = "training"
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
-PROJECTIONS = [PROGRESS, PLANS]
+PROJECTIONS = [PROGRESS, PLANS, CONCERNS]
 
 # ops/services.py (the CLI's catalog, rebuild and verify) looks these up by name.
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline training",
-        routers=[routes.router, reads.router],
+        routers=[routes.router, reads.router, followup_routes.router],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

@@ -38,6 +38,9 @@ TRAINER_STAGES = Audience(
     themselves={Role.TRAINER},
 )
 
+# The queue of concerns about trainees who cannot keep up (R-12b): the manager handles them.
+CONCERN_QUEUE = Audience(everything={Role.AFTER_SALES_MANAGER})
+
 
 def may_read(principal: Principal, trainee: KnownTrainee | None, state: TrainingPlan) -> bool:
     """The after-sales manager and the VP read every plan; the others only their own: the

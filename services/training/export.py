@@ -5,6 +5,8 @@ by users, and must never run as formulas.
 One row per stage; the days of a stage are joined into the 实际培训时间及培训内容 cell, one line
 each, with the trainee's dissent kept beside the day (R-10). The signature cells name who signed:
 the trainer once the stage is assessed, the trainee once countersigned (with 有异议 if disputed).
+A stage's send-backs (R-12) follow its assessment in 培训人评估, each with its reason and, once
+given, the explanation and its acceptance (R-12a).
 People are named as the table names them (``trainer_name``, ``trainee_name``), by id otherwise.
 """
 
@@ -79,10 +81,33 @@ def stage_row(trainee: str, stage: JsonDict) -> tuple[Any, ...]:
         f"{department}/{trainer}",
         f"{stage['planned_start']} 至 {stage['planned_end']}",
         "\n".join(day_line(d) for d in stage["days"]),
-        stage["trainer_assessment"] or "",
+        "\n".join(filter(None, [stage["trainer_assessment"], *send_back_lines(stage)])),
         trainer if stage["trainer_assessment"] else "",
         trainee_signature,
     )
+
+
+SEND_BACK_STATUS = {
+    "open": "待说明",
+    "explained": "待接受",
+    "accepted": "说明已接受",
+    "signed_off": "已重新签字",
+}
+
+
+def send_back_lines(stage: JsonDict) -> list[str]:
+    """R-12/R-12a: each send-back of the stage, its reason, the explanation and its acceptance."""
+    lines = []
+    for back in stage.get("send_backs") or ():
+        status = SEND_BACK_STATUS.get(back["status"], back["status"])
+        line = f"[第{back['from_stage']}阶段退回（{status}）：{back['reason']}"
+        if back["explanation"]:
+            line += f"；说明：{back['explanation']}"
+        if back["accepted_by"]:
+            comment = f"：{back['acceptance_comment']}" if back["acceptance_comment"] else ""
+            line += f"；{back['accepted_by']}接受{comment}"
+        lines.append(line + "]")
+    return lines
 
 
 def day_line(day: JsonDict) -> str:

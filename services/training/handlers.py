@@ -9,17 +9,21 @@ is the plan's decider's ``Forbidden``, since only the plan knows.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
 from shared.commands import CommandContext
-from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
+from shared.decider import Conflict, Decider, Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.execution import Aggregates, Outcome
 
 from .audiences import may_draft
 from .domain import demerit, plan
 from .domain.commands import DraftPlan, PlanCommand, RecordDemerit
+from .domain.concerns import HandleConcern
 from .domain.demerit import TrainerRecord
+from .domain.followups import FOLLOW_UPS, FollowUpCommand
 from .domain.state import TrainingPlan
 from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 
@@ -49,19 +53,49 @@ async def change_plan(
     return await _change_plan(deps, command, context, known)
 
 
+async def follow_up(
+    deps: Dependencies, command: FollowUpCommand, context: CommandContext
+) -> Outcome[TrainingPlan]:
+    """Decide a follow-up on the trainee's plan: a send-back's explanation or its acceptance
+    (R-12a), a concern or its handling (R-12b); a withdrawn trainee's concern is still handled."""
+    known = await deps.find_trainee(command.trainee_id)
+    if isinstance(command, HandleConcern) and known is not None:
+        # A concern noted before the trainee withdrew is still answered: the branch hears how it
+        # ends (R-12b) and the manager's queue does not keep it open for ever.
+        return await deps.aggregates.execute(
+            FOLLOW_UPS,
+            plan.stream_id(command.trainee_id),
+            command,
+            context.meta(known.branch_id),
+            expected_version=context.expected,
+        )
+    return await _change_plan(deps, command, context, known, FOLLOW_UPS)
+
+
+def new_concern_id(key: str | None) -> str:
+    """From the idempotency key when there is one: a repeat names the same concern."""
+    if key is None:
+        return "c-" + uuid.uuid4().hex[:16]
+    return "c-" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex[:16]
+
+
 async def _change_plan(
-    deps: Dependencies, command: PlanCommand, context: CommandContext, known: KnownTrainee | None
+    deps: Dependencies,
+    command: Any,
+    context: CommandContext,
+    known: KnownTrainee | None,
+    decider: Decider[Any, TrainingPlan] = plan.PLAN,
 ) -> Outcome[TrainingPlan]:
     stream = plan.stream_id(command.trainee_id)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
-        state, _ = await deps.aggregates.load(plan.PLAN, stream)
+        state, _ = await deps.aggregates.load(decider, stream)
         with suppress(RuleViolation, InvalidCommand, Conflict, NotFound):
-            plan.PLAN.decide(command, state)
+            decider.decide(command, state)
     trainee = in_training(known, command.trainee_id)
     return await deps.aggregates.execute(
-        plan.PLAN,
+        decider,
         stream,
         command,
         context.meta(trainee.branch_id),

@@ -228,6 +228,11 @@ def _returned(b: Batch, e: Envelope) -> None:
     b.count_trainer(trainer_id, branch_id, "send_backs_received")
 
 
+def _return_closed(b: Batch, e: Envelope) -> None:
+    """R-12a: the explanation accepted, the returned stage counts as signed again."""
+    b.mark_stage(e.data["trainee_id"], e.data["stage_no"], signed_off=True)
+
+
 def _demerit(b: Batch, e: Envelope) -> None:
     b.count_trainer(e.data["trainer_id"], e.branch_id or "", "demerits")
 
@@ -242,9 +247,10 @@ FOLD: dict[str, Callable[[Batch, Envelope], None]] = {
     "TrainingDayConfirmed": _day_confirmed,
     "StageSignedOff": _signed_off,
     "StageReturned": _returned,
+    "ReturnClosed": _return_closed,
     "TrainerDemeritRecorded": _demerit,
 }
-STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned"})
+STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned", "ReturnClosed"})
 
 
 # --- reading what the batch touches, writing what it changed -----------------------------------
@@ -329,4 +335,6 @@ async def apply(conn: Conn, e: Envelope) -> None:
     await apply_batch(conn, [e])
 
 
-PROGRESS = Projection("progress", DDL, apply, sources=("events", "inbox"), apply_batch=apply_batch)
+PROGRESS = Projection(
+    "progress", DDL, apply, sources=("events", "inbox"), version=2, apply_batch=apply_batch
+)

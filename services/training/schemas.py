@@ -18,6 +18,7 @@ from shared.requests import NotBlank, RequestBody, decimal_schema
 
 from .domain.events import StageSpec
 from .domain.vocabulary import Department, PlanStatus, StageStatus, Topic
+from .followup_rows import ConcernRow, SendBackRow
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -128,6 +129,7 @@ class StageRow(BaseModel):
     countersigned: bool
     trainee_comment: str | None
     days: list[DayRow]
+    send_backs: list[SendBackRow] = Field(description="R-12/R-12a, oldest first")
 
 
 class PlanHead(BaseModel):
@@ -143,6 +145,7 @@ class PlanTable(PlanHead):
 
     stages: list[StageRow]
     mastered_series: list[str]
+    concerns: list[ConcernRow] = Field(description="R-12b: cannot keep up, and the handling")
 
 
 class NamedStageRow(StageRow):
@@ -155,6 +158,7 @@ class NamedPlanTable(PlanHead):
     trainee_name: str = Field(description="the trainee's name (from its enrolment)")
     stages: list[NamedStageRow]
     mastered_series: list[str]
+    concerns: list[ConcernRow] = Field(description="R-12b: cannot keep up, and the handling")
 
 
 class PlanListItem(BaseModel):
@@ -210,6 +214,7 @@ class TrainerStage(BaseModel):
     trainer_assessment: str | None
     countersigned: bool = Field(description="the trainee has countersigned: the stage is closed")
     disputed: bool = Field(description="countersigned in disagreement (R-11)")
+    send_backs: list[SendBackRow] = Field(description="R-12/R-12a, oldest first")
 
 
 class TrainerStagesPage(BaseModel):

@@ -65,6 +65,16 @@ async def test_five_branches_load_the_demo_and_a_second_run_appends_nothing(serv
     (corrected,) = [d for d in summary.disputes if d["outcome"] == "corrected"]
     assert corrected["before"] != corrected["after"]
 
+    # R-12b: a trainer worried about a branch-commissioned trainee of each branch office and
+    # dealer; the manager handled each concern (so each branch's feed has something).
+    concerns = await services["training"].pool.fetch(
+        "SELECT type, branch_id FROM events WHERE type IN ('TraineeConcernNoted', 'ConcernHandled')"
+    )
+    assert sorted(r["branch_id"] for r in concerns if r["type"] == "ConcernHandled") == sorted(
+        set(sc.BRANCHES) - {"hq"}
+    )
+    assert len(concerns) == 2 * (len(sc.BRANCHES) - 1)
+
     # The payroll month: a payslip per HQ employee, a dealer's fee, a trainer's fine.
     assert summary.payslips
     assert {p["employee_id"] for p in summary.payslips} == set(summary.expected_payslips)

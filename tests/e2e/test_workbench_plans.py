@@ -77,6 +77,7 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
                 "Exam sessions",
                 "Scoring grid",
                 "Disposition of a failed trainee",
+                "Concerns about trainees",
                 "Grade disputes",
                 "Audit of a trainee",
             ]

@@ -171,6 +171,7 @@ async def test_progress_batches_equal_event_by_event(pg_pool, pg_store):
     )
     await event(pg_store, plan, "StageReturned", {**t, "to_stage": 1, "reason": "r"})
     await event(pg_store, plan, "StageReturned", {**t, "to_stage": 7, "reason": "r"}, "dl-north")
+    await event(pg_store, plan, "ReturnClosed", {**t, "stage_no": 1, "returned_from": 2})
     redraft = [stage(1, "tr-1"), stage(2, "tr-2"), stage(3, "tr-3")]
     await event(pg_store, plan, "PlanDrafted", {**t, "stages": redraft}, "dl-north")
     await event(pg_store, plan, "PlanDrafted", {**t, "stages": [stage(2, "tr-4", "2026-04-01")]})

@@ -271,6 +271,43 @@ TRAINING = [
         url="/plans/{trainee}/stages/5/return",
         body={"to_stage": 1, "reason": "again"},
     ),
+    # R-12a: {no} is the returned stage; the trainer of stage 5 explains it, or accepts for stage 1
+    # as the trainer of a later stage (with no send-back open, both answer 409 R-12a).
+    row(
+        "training",
+        "POST",
+        "/plans/{trainee_id}/stages/{no}/return/explanation",
+        (),
+        scoped=[TRAINER],
+        url="/plans/{trainee}/stages/5/return/explanation",
+        body={"explanation": "the goal was reached"},
+    ),
+    row(
+        "training",
+        "POST",
+        "/plans/{trainee_id}/stages/{no}/return/accept",
+        (),
+        scoped=[TRAINER],
+        url="/plans/{trainee}/stages/1/return/accept",
+        body={},
+    ),
+    row(
+        "training",
+        "POST",
+        "/plans/{trainee_id}/concerns",
+        (),
+        scoped=[TRAINER],
+        body={"stage_no": 5, "text": "cannot keep up"},
+    ),
+    row(
+        "training",
+        "POST",
+        "/plans/{trainee_id}/concerns/{concern_id}/handling",
+        (MANAGER,),
+        url="/plans/{trainee}/concerns/c-unknown/handling",
+        body={"verified": True, "handling": "more practice"},
+    ),
+    row("training", "GET", "/concerns", (MANAGER,), url="/concerns?status=open"),
     row(
         "training",
         "POST",

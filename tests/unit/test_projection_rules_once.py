@@ -85,6 +85,7 @@ EVENTS: dict[str, list[Envelope]] = {
             {"trainee_id": "t1", "stage_no": 1, "trainer_id": "tr-1", "disputed": True},
         ),
         event("StageReturned", {"trainee_id": "t1", "to_stage": 1, "reason": "r"}),
+        event("ReturnClosed", {"trainee_id": "t1", "stage_no": 1, "returned_from": 2}),
         event("TrainerDemeritRecorded", {"trainer_id": "tr-1"}),
     ],
     "payslips": [

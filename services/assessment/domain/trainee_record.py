@@ -8,8 +8,10 @@ may add fields without breaking assessment.
 R-14: a series is mastered when it was recorded at enrollment, or when every stage covering it
 in the approved revision of the plan (R-9) is signed off and not reopened. A send-back (R-12)
 reopens one stage and so unmasters its series, unless the series was already mastered at
-enrollment: that record stands. A re-draft awaiting approval changes nothing of it: dropping an
-open stage masters nothing, adding a stage unmasters nothing, until the revision is approved.
+enrollment: that record stands. An accepted explanation of the send-back (R-12a, ReturnClosed)
+signs the stage again, as a new sign-off would. A re-draft awaiting approval changes nothing
+of it: dropping an open stage masters nothing, adding a stage unmasters nothing, until the
+revision is approved.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from .events import TraineeFacts
 from .vocabulary import Education
 
 JsonDict = Mapping[str, Any]
-PLAN_EVENTS = frozenset({"PlanDrafted", "PlanApproved", "StageSignedOff", "StageReturned"})
+PLAN_EVENTS = frozenset(
+    {"PlanDrafted", "PlanApproved", "StageSignedOff", "StageReturned", "ReturnClosed"}
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,13 @@ def returned(stages: Sequence[PlanStage], data: JsonDict) -> tuple[PlanStage, ..
     return tuple(replace(s, signed=False, reopened=True) if s.no == no else s for s in stages)
 
 
+def return_closed(stages: Sequence[PlanStage], data: JsonDict) -> tuple[PlanStage, ...]:
+    """R-12a: the explanation of the send-back accepted, the returned stage counts as signed
+    again without a new sign-off."""
+    no = int(data["stage_no"])
+    return tuple(replace(s, signed=True, reopened=False) if s.no == no else s for s in stages)
+
+
 @dataclass(frozen=True)
 class PlanFacts:
     """The trainee's plan: its latest drafted revision and the approved one in force (R-9).
@@ -96,6 +107,8 @@ def evolve_plan(plan: PlanFacts, event_type: str, data: JsonDict) -> PlanFacts:
         return PlanFacts(signed_off(plan.drafted, data), signed_off(plan.in_force, data))
     if event_type == "StageReturned":
         return PlanFacts(returned(plan.drafted, data), returned(plan.in_force, data))
+    if event_type == "ReturnClosed":
+        return PlanFacts(return_closed(plan.drafted, data), return_closed(plan.in_force, data))
     return plan
 
 

@@ -15,7 +15,7 @@ const MOST_PAGES = 20;
 // Hours as the request model takes them: above 0, at most 24, two decimals at most.
 const HOURS = /^(\d{1,2})(\.\d{1,2})?$/;
 
-async function myStages(ctx) {
+export async function myStages(ctx) {
   const me = encodeURIComponent(ctx.who().sub);
   const items = [];
   let cursor = null;

@@ -24,6 +24,9 @@ import { ASSESS_LABELS } from "./labels-assess.js";
 import { PAY_LABELS } from "./labels-pay.js";
 import { payInputsView, payrollView } from "./payroll.js";
 import { myPayslipsView } from "./payslips.js";
+import { followUpsView } from "./returns.js";
+import { concernsView } from "./concerns.js";
+import { RETURNS_LABELS } from "./labels-returns.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -36,7 +39,7 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, RETURNS_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -47,10 +50,12 @@ export const VIEWS = [
   { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
   { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
   { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
+  { id: "follow-ups", label: "view_follow_ups", roles: [TRAINER], render: followUpsView },
   { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
   { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
   { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },
   { id: "disposition", label: "view_disposition", roles: [MANAGER], render: dispositionView },
+  { id: "concerns", label: "view_concerns", roles: [MANAGER], render: concernsView },
   { id: "grade-disputes", label: "view_disputes", roles: [MANAGER], render: disputesView },
   { id: "my-grade", label: "view_my_grade", roles: [TRAINEE], render: gradeView },
   { id: "audit", label: "view_audit", roles: [AUDITOR, MANAGER], render: auditView },

@@ -9,6 +9,7 @@ from __future__ import annotations
 from shared.decider import NotFound
 from shared.events import JsonDict
 
+from .followup_table import concern_rows, send_back_rows
 from .mastery import mastered_series
 from .state import Day, Stage, TrainingPlan
 
@@ -24,6 +25,7 @@ def plan_table(state: TrainingPlan, version: int) -> JsonDict:
         "approved_revision": state.approved_revision,
         "stages": [_stage_row(s) for s in state.stages],
         "mastered_series": sorted(mastered_series(state)),
+        "concerns": concern_rows(state),
     }
 
 
@@ -44,6 +46,7 @@ def _stage_row(stage: Stage) -> JsonDict:
         "countersigned": sign_off is not None,
         "trainee_comment": sign_off.comment if sign_off else None,
         "days": [_day_row(d) for d in stage.days],
+        "send_backs": send_back_rows(stage),
     }
 
 

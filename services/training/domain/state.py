@@ -19,6 +19,7 @@ from .events import (
     TrainingDayConfirmed,
     TrainingDayLogged,
 )
+from .followup_events import ConcernHandled, ReturnClosed, ReturnExplained, TraineeConcernNoted
 from .vocabulary import PlanStatus, StageStatus
 
 
@@ -31,12 +32,33 @@ class Day:
 
 
 @dataclass(frozen=True)
+class SendBack:
+    """A send-back of the stage (R-12) and how it ended: a new sign-off, or an explanation the
+    later stage's trainer accepted (R-12a), which gives the stage back the signatures it had."""
+
+    returned: StageReturned
+    prior_assessment: StageAssessed | None = None
+    prior_sign_off: StageSignedOff | None = None
+    explained: ReturnExplained | None = None
+    closed: ReturnClosed | None = None
+
+
+@dataclass(frozen=True)
+class Concern:
+    """R-12b: a trainer's note that the trainee cannot keep up, and the manager's handling."""
+
+    noted: TraineeConcernNoted
+    handled: ConcernHandled | None = None
+
+
+@dataclass(frozen=True)
 class Stage:
     spec: StageSpec
     days: tuple[Day, ...] = ()  # ordered by date
     assessment: StageAssessed | None = None  # the trainer's signature (R-11)
     sign_off: StageSignedOff | None = None  # the trainee's countersign closes the stage
     reopened: bool = False  # sent back (R-12) and not signed off again since
+    send_backs: tuple[SendBack, ...] = ()  # oldest first (R-12, R-12a)
 
     @property
     def no(self) -> int:
@@ -51,6 +73,11 @@ class Stage:
     def day(self, on: dt.date) -> Day | None:
         return next((d for d in self.days if d.logged.date == on), None)
 
+    @property
+    def open_send_back(self) -> SendBack | None:
+        """The send-back that holds the stage reopened (R-12), if any."""
+        return self.send_backs[-1] if self.reopened and self.send_backs else None
+
 
 @dataclass(frozen=True)
 class TrainingPlan:
@@ -61,6 +88,10 @@ class TrainingPlan:
     stages: tuple[Stage, ...] = ()  # of the latest revision, ordered by stage number (R-8)
     # While a re-draft awaits approval: the stages of the revision still in force (R-9).
     held_stages: tuple[Stage, ...] = ()
+    concerns: tuple[Concern, ...] = ()  # R-12b, oldest first
+
+    def concern(self, concern_id: str) -> Concern | None:
+        return next((c for c in self.concerns if c.noted.concern_id == concern_id), None)
 
     @property
     def approved_stages(self) -> tuple[Stage, ...]:
@@ -104,7 +135,13 @@ def evolve(state: TrainingPlan, event: Event) -> TrainingPlan:
                 state, event.stage_no, lambda s: replace(s, sign_off=event, reopened=False)
             )
         case StageReturned():
-            return _with_stage(state, event.to_stage, _reopened)
+            return _with_stage(state, event.to_stage, lambda s: _reopened(s, event))
+        case ReturnExplained() | ReturnClosed():
+            return _with_stage(state, event.stage_no, lambda s: _followed_up(s, event))
+        case TraineeConcernNoted():
+            return replace(state, concerns=(*state.concerns, Concern(event)))
+        case ConcernHandled():
+            return _concern_handled(state, event)
     return state
 
 
@@ -137,6 +174,41 @@ def _confirmed(stage: Stage, event: TrainingDayConfirmed) -> Stage:
     return replace(stage, days=days)
 
 
-def _reopened(stage: Stage) -> Stage:
-    """R-12: the signatures go, the days stay."""
-    return replace(stage, assessment=None, sign_off=None, reopened=True)
+def _reopened(stage: Stage, event: StageReturned) -> Stage:
+    """R-12: the signatures go (kept with the send-back, R-12a), the days stay."""
+    send_back = SendBack(event, stage.assessment, stage.sign_off)
+    return replace(
+        stage,
+        assessment=None,
+        sign_off=None,
+        reopened=True,
+        send_backs=(*stage.send_backs, send_back),
+    )
+
+
+def _followed_up(stage: Stage, event: ReturnExplained | ReturnClosed) -> Stage:
+    """R-12a: the explanation is kept with the open send-back; its acceptance closes it and the
+    stage has its signatures back."""
+    send_back = stage.open_send_back
+    if send_back is None:
+        return stage
+    if isinstance(event, ReturnExplained):
+        return replace(
+            stage, send_backs=(*stage.send_backs[:-1], replace(send_back, explained=event))
+        )
+    closed = replace(send_back, closed=event)
+    return replace(
+        stage,
+        assessment=send_back.prior_assessment,
+        sign_off=send_back.prior_sign_off,
+        reopened=False,
+        send_backs=(*stage.send_backs[:-1], closed),
+    )
+
+
+def _concern_handled(state: TrainingPlan, event: ConcernHandled) -> TrainingPlan:
+    concerns = tuple(
+        replace(c, handled=event) if c.noted.concern_id == event.concern_id else c
+        for c in state.concerns
+    )
+    return replace(state, concerns=concerns)

@@ -138,3 +138,20 @@ async def test_an_upstream_event_hashed_by_its_producer_checks_in_the_inbox_unti
     assert [(d["kind"], d["stream_id"]) for d in report["differences"]] == [
         ("tampering", "trainee-t-h")
     ]
+
+
+async def test_r12a_a_send_back_closed_by_an_accepted_explanation_replays_as_signed(svc):
+    await svc.enrol("t-r")
+    await svc.plan("t-r", [(1, "X4", "tr-1"), (2, "X5", "tr-2")])
+    await svc.sign("t-r", 1, "tr-1")
+    await svc.sign("t-r", 2, "tr-2")
+    await svc.send_back("t-r", 2, 1)
+    closed = {"trainee_id": "t-r", "stage_no": 1, "returned_from": 2, "accepted_by": "tr-2"}
+    await svc.upstream("training", "plan-t-r", "ReturnClosed", closed)
+    await svc.open_session()
+    await svc.sit("s-1", "t-r")
+    report = (await audit(svc, "t-r")).json()
+    assert report["consistent"] is True and report["differences"] == []
+    (derivation,) = report["derivations"]
+    assert derivation["recorded"] == derivation["rederived"]
+    assert derivation["recorded"]["facts"]["mastered_series"] == ["X1", "X2", "X3", "X4", "X5"]

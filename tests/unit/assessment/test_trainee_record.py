@@ -64,6 +64,34 @@ def test_a_send_back_unmasters_the_series_until_signed_again_r12():
     assert mastered_series([], sign(reopened, 1).in_force) == ["X2"]
 
 
+def close_return(plan, no):
+    data = {"trainee_id": "t-1", "stage_no": no, "returned_from": 9, "accepted_by": "tr-9"}
+    return evolve_plan(plan, "ReturnClosed", data)
+
+
+def test_an_accepted_explanation_signs_the_returned_stage_again_r12a():
+    plan = sign(sign(drafted(spec(1, "X2"), spec(2, "X2")), 1), 2)
+    closed = close_return(send_back(plan, 1), 1)
+    assert [(s.signed, s.reopened) for s in closed.in_force] == [(True, False), (True, False)]
+    assert mastered_series([], closed.in_force) == ["X2"]
+    assert mastered_series([], closed.drafted) == ["X2"]
+
+
+def test_the_audit_replay_reads_an_accepted_explanation_as_the_consumer_does_r12a():
+    record = TraineeRecord()
+    events = [
+        ("PlanDrafted", {"stages": [spec(1, "X2")]}),
+        ("PlanApproved", {"revision": 1}),
+        ("StageSignedOff", {"stage_no": 1, "trainer_id": "tr-1"}),
+        ("StageReturned", {"from_stage": 9, "to_stage": 1}),
+        ("ReturnExplained", {"stage_no": 1, "explanation": "reached"}),
+        ("ReturnClosed", {"stage_no": 1, "returned_from": 9}),
+    ]
+    for event_type, data in events:
+        record = evolve_record(record, event_type, data)
+    assert mastered_series([], record.plan.in_force) == ["X2"]
+
+
 def test_series_mastered_at_enrollment_stay_mastered_even_when_a_stage_reopens():
     plan = send_back(sign(drafted(spec(1, "X1")), 1), 1)
     assert mastered_series(["X1", "X9"], plan.in_force) == ["X1", "X9"]

@@ -49,6 +49,12 @@ def test_every_size_has_the_five_branches_and_every_case_of_the_issue(size):
     assert s.expected_fees(), "a dealer keeps a failed trainee training (R-19)"
     (corrected,) = [d for d in s.disputes if d.outcome == "corrected"]
     assert corrected.before != s.trainee(corrected.trainee_id).grade
+    concerns = s.concerns()  # R-12b: one per branch office and dealer, so each branch hears
+    assert {s.trainee(c).branch_id for c in concerns} == set(sc.BRANCHES) - {"hq"}
+    for concern in concerns.values():
+        t = s.trainee(concern.trainee_id)
+        assert t.category == "branch_commissioned"
+        assert (concern.stage_no, concern.trainer_id) == (t.main_stage, t.main_trainer)
 
 
 def test_the_full_demo_is_realistic():
