@@ -36,6 +36,9 @@ ASSETS = {
     "payroll.js": SCRIPT,
     "payslips.js": SCRIPT,
     "labels-pay.js": SCRIPT,
+    "labels-retrain.js": SCRIPT,
+    "retrain.js": SCRIPT,
+    "session-subject.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

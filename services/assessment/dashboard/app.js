@@ -363,7 +363,7 @@ function renderTrainers() {
   box.append(table([
     { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
-    { label: t("series"), key: "product_series" },
+    { label: t("series"), render: (r) => r.product_series ?? r.content ?? "" },  // or content
     { label: t("trainees"), key: "trainees", numeric: true },
     { label: t("failed"), key: "failed", numeric: true },
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
@@ -480,7 +480,7 @@ function renderPay() {
   finesBox.append(fines.length ? table([
     { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
-    { label: t("series"), key: "product_series" },
+    { label: t("series"), render: (r) => r.product_series ?? r.content ?? "" },  // or content
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
     { label: t("amount"), key: "amount", numeric: true },
   ], fines, [t("fines_total"), "", "", "",

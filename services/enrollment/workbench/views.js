@@ -24,6 +24,8 @@ import { ASSESS_LABELS } from "./labels-assess.js";
 import { PAY_LABELS } from "./labels-pay.js";
 import { payInputsView, payrollView } from "./payroll.js";
 import { myPayslipsView } from "./payslips.js";
+import { RETRAIN_LABELS } from "./labels-retrain.js";
+import { retrainingView } from "./retrain.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -36,7 +38,7 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, RETRAIN_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -47,6 +49,7 @@ export const VIEWS = [
   { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
   { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
   { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
+  { id: "my-retraining", label: "view_retraining", roles: [TRAINER], render: retrainingView },
   { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
   { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
   { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },
