@@ -258,7 +258,7 @@ async def load_demo(
             payslips, fees, fines = await demo.pay_month(month)
             demo.advance(central, f"payroll {month} run")
             rows = await demo.board()
-            await demo.retraining()  # whom each fined trainer keeps training
+            retraining = await demo.retraining()  # whom each fined trainer keeps training
         expected_fees = {k: v for k, v in scenario.expected_fees().items() if k in demo.decided_on}
         return DemoSummary(
             seed=seed,
@@ -278,6 +278,7 @@ async def load_demo(
             stats=api.stats,
             seconds=time.monotonic() - started,
             problems=demo.problems,
+            retraining=retraining,
         )
     except ExceptionGroup as group:
         raise first_failure(group) from None

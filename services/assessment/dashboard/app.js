@@ -369,7 +369,8 @@ function renderTrainers() {
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
     { label: t("fine"), key: "fine", numeric: true },
     { label: t("demerits"), key: "demerits", numeric: true },
-  ], data.rows, [t("total"), "", "", "", "", "", money(fines), ""]));
+    { label: t("retraining"), render: (r) => (r.retraining ?? []).join(", ") },
+  ], data.rows, [t("total"), "", "", "", "", "", money(fines), "", ""]));
 }
 
 // Who and where, by name with the id beside it (names.js).

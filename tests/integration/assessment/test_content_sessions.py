@@ -115,3 +115,20 @@ async def test_a_content_session_fines_the_trainer_covering_it_who_keeps_the_fai
         "/trainers/tr-fault/retraining", headers=svc.service.as_("tr-x", Role.TRAINER)
     )
     assert other.status_code == 403
+
+
+async def test_a_trainer_not_held_responsible_owes_no_retraining(svc):
+    """R-24: one of four failed (25 % < 30 %): no fine, so no one on the trainer's list."""
+    assert (await open_for(svc, "s-ok", "assembly")).status_code == 201
+    for n in range(4):
+        await svc.enrol(f"t-{n}")
+        await plan_covering(svc, f"t-{n}", PLAN)
+        await svc.sit("s-ok", f"t-{n}", written="79" if n == 0 else "90", practical=EXAMPLE_A)
+    (penalty,) = (await close(svc, "s-ok"))["penalties"]
+    assert (penalty["trainer_id"], penalty["fine"]) == ("tr-build", "0.00")
+    board = await svc.eventually(
+        "/board/trainers?session_id=s-ok", svc.manager(), lambda b: len(b["rows"]) == 1
+    )
+    assert (board["rows"][0]["failed_ids"], board["rows"][0]["retraining"]) == (["t-0"], [])
+    owed = await svc.client.get("/trainers/tr-build/retraining", headers=svc.manager())
+    assert owed.json()["items"] == []
