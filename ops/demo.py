@@ -6,6 +6,7 @@ offices and two dealers each run as their own asyncio task and post concurrently
 only, with development tokens of the roles the contract names: each branch takes its trainees
 through their rounds (:mod:`ops.rounds`: enrolment, placement, plan, training, exams,
 dispositions, disputes); around them, the exam sessions open and close (a trainer is fined),
+the failed sit a session on one training content and its trainer is fined too (R-24),
 payroll records the month's inputs and runs the month.
 
 Every POST and PUT carries an ``Idempotency-Key`` made of the scenario's deterministic ids, so
@@ -28,14 +29,15 @@ from rich.console import Console
 from ops import organisation
 from ops import scenario as sc
 from ops.client import Api, DemoError, JsonDict, http_clients, wait_ready
+from ops.content_round import ContentRound
 from ops.report import DemoSummary, board_counts, progress_bars
-from ops.rounds import MANAGEMENT, MANAGER, PAYROLL, TraineeRounds
+from ops.rounds import MANAGEMENT, MANAGER, PAYROLL
 
 DEFAULT_SEED = 7
 DEFAULT_TRAINEES = 200
 
 
-class Demo(TraineeRounds):
+class Demo(ContentRound):
     """The whole story: the central steps around the branches' rounds."""
 
     async def register_organisation(self) -> None:
@@ -250,11 +252,13 @@ async def load_demo(
                 for branch_id in sc.BRANCHES:
                     group.create_task(demo.branch(branch_id, tasks[branch_id]))
             closed_on = await demo.close_sessions()
+            closed_on = max(closed_on, await demo.content_session())  # R-24 for a content
             month = closed_on.strftime("%Y-%m")
             demo.advance(central, f"sessions closed; payroll {month}")
             payslips, fees, fines = await demo.pay_month(month)
             demo.advance(central, f"payroll {month} run")
             rows = await demo.board()
+            retraining = await demo.retraining()  # R-24: whom each fined trainer keeps training
         expected_fees = {k: v for k, v in scenario.expected_fees().items() if k in demo.decided_on}
         return DemoSummary(
             seed=seed,
@@ -274,6 +278,7 @@ async def load_demo(
             stats=api.stats,
             seconds=time.monotonic() - started,
             problems=demo.problems,
+            retraining=retraining,
         )
     except ExceptionGroup as group:
         raise first_failure(group) from None

@@ -48,6 +48,8 @@ class DemoSummary:
     stats: Stats
     seconds: float
     problems: list[str] = field(default_factory=list)
+    # (trainer, session) -> the failed a fined trainer keeps training, as the board shows
+    retraining: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @property
     def board(self) -> dict[tuple[str, str, str], int]:
@@ -116,6 +118,10 @@ def print_summary(summary: DemoSummary, console: Console) -> None:
         console.print(
             f"trainer fine {summary.month} (R-24): {fine['trainer_id']} in {fine['session_id']},"
             f" {_percent(fine['failure_rate'])} failed -> {fine['amount']} yuan"
+        )
+    for (trainer, session), owed in sorted(summary.retraining.items()):
+        console.print(
+            f"keeps training until they pass (R-24): {trainer} for {session}: {', '.join(owed)}"
         )
     per_branch: dict[str, list[Decimal]] = {}
     for fee in summary.fees:

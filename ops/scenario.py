@@ -79,6 +79,11 @@ MANDATORY = (
     ("travel_policy", "差旅制度 travel policy", "tr-chen-gang"),
     ("appraisal_rules", "售后考核办法 after-sales appraisal rules", "tr-chen-gang"),
 )
+# R-24 for a training content: after the series sessions, the failed sit a session on the
+# after-sales appraisal rules (an R-8a topic) and fail again; the trainer of the stage teaching it
+# is held responsible for them and keeps training them (they sit no later session in the demo).
+CONTENT = "appraisal_rules"
+MOST_RESITTERS = 3
 # R-7: what a product stage teaches at each plan level.
 PLAN_CONTENT = {
     "basic": (
@@ -292,10 +297,12 @@ class Dispute:
 class Fine:
     trainer_id: str
     session_id: str
-    product_series: str
+    product_series: str | None  # None for the session on a training content
     trainees: int
     failed: int
     amount: Decimal
+    content: str | None = None
+    failed_ids: tuple[str, ...] = ()  # R-24: whom the fined trainer keeps training
 
 
 @dataclass(frozen=True)
@@ -370,18 +377,63 @@ class Scenario:
         return {k: sorted(v) for k, v in sorted(board.items())}
 
     def expected_fines(self) -> list[Fine]:
-        """R-24 per session x trainer of the session's series."""
+        """R-24 per session x trainer of the session's series; then the content session's."""
         groups: dict[tuple[str, str], list[Trainee]] = {}
         for t in self.trainees:
             groups.setdefault((t.main_series, t.main_trainer), []).append(t)
         fines = []
         for (series, trainer), members in sorted(groups.items()):
-            failed = sum(1 for t in members if not t.grade.passed)
-            amount = fine_for(len(members), failed)
+            failed = sorted_ids([t for t in members if not t.grade.passed])
+            amount = fine_for(len(members), len(failed))
             if amount:
                 session = self.session_id(series)
-                fines.append(Fine(trainer, session, series, len(members), failed, amount))
+                fines.append(
+                    Fine(
+                        trainer,
+                        session,
+                        series,
+                        len(members),
+                        len(failed),
+                        amount,
+                        None,
+                        tuple(failed),
+                    )
+                )
+        return fines + self.content_fines()
+
+    @property
+    def content_session_id(self) -> str:
+        return f"{self.prefix}-{CONTENT}"
+
+    @property
+    def resitters(self) -> list[Trainee]:
+        """Who sits the content session, with the scores they failed with: the failed sent to
+        reserve or the workshop (their pay and fees do not depend on a later failure), or any
+        failed when there are none of those; at most MOST_RESITTERS."""
+        disposed = [t for t in self.failed if t.disposition in ("reserve", "workshop")]
+        return sorted(disposed or self.failed, key=lambda t: t.trainee_id)[:MOST_RESITTERS]
+
+    def content_fines(self) -> list[Fine]:
+        """R-24 for the content session: its trainers are those of the stages teaching CONTENT;
+        every re-sitter fails again."""
+        trainers: dict[str, list[Trainee]] = {}
+        for t in self.resitters:
+            for trainer in {s.trainer_id for s in t.stages if s.topic == CONTENT}:
+                trainers.setdefault(trainer, []).append(t)
+        fines = []
+        for trainer, members in sorted(trainers.items()):
+            amount = fine_for(len(members), len(members))
+            failed = tuple(sorted_ids(members))
+            session = self.content_session_id
+            fines.append(
+                Fine(trainer, session, None, len(members), len(members), amount, CONTENT, failed)
+            )
         return fines
+
+    def expected_retraining(self) -> dict[tuple[str, str], list[str]]:
+        """R-24: (trainer, session) -> the failed a fined trainer keeps training; none of them
+        passes a later sitting in the demo."""
+        return {(f.trainer_id, f.session_id): list(f.failed_ids) for f in self.expected_fines()}
 
     def expected_fees(self) -> dict[str, Decimal]:
         """R-19: one training day after ``continue_training`` for a commissioned trainee."""

@@ -18,6 +18,10 @@ GRADE = Audience(
 )
 GRADE_BOARD = Audience(everything={Role.MANAGEMENT, Role.AUDITOR}, own_branch={Role.BRANCH_CLERK})
 TRAINER_BOARD = Audience(everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER})
+# the trainees a fined trainer keeps training; the trainer reads its own list.
+RETRAINING = Audience(
+    everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER}, themselves={Role.TRAINER}
+)
 AUDIT = Audience(everything={Role.AUDITOR, Role.AFTER_SALES_MANAGER})
 SESSION = Audience(
     everything={Role.AFTER_SALES_MANAGER, Role.EXAMINER, Role.MANAGEMENT, Role.AUDITOR}

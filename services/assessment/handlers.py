@@ -39,7 +39,7 @@ from .domain.commands import (
     ScoreWritten,
 )
 from .domain.dispute import GRADE_DISPUTE, GradeDispute
-from .domain.events import GradeDisputed, GradeDisputeResolved
+from .domain.events import ExamSessionOpened, GradeDisputed, GradeDisputeResolved
 from .domain.scoring import check_department
 from .domain.session import EXAM_SESSION, ExamSession
 from .domain.vocabulary import Department, Disposition, DisputeOutcome
@@ -51,6 +51,10 @@ from .upstream import FindTrainee, KnownTrainee, known_trainee, trainee_to_exami
 WRITTEN_GRADERS = frozenset({Department.AFTER_SALES, Department.HR})
 
 
+# (trainees, series or content) -> for each trainee, the trainers who taught it that (R-24).
+TrainersOf = Callable[[Collection[str], str], Awaitable[dict[str, set[str]]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Dependencies:
     aggregates: Aggregates
@@ -58,7 +62,8 @@ class Dependencies:
     # The service's own storage across aggregates (history.py, upstream.py):
     latest_decision: Callable[[str], Awaitable[Envelope | None]]  # by trainee
     session_outcomes: Callable[[str], Awaitable[dict[str, bool]]]  # by session: passed?
-    trainers_of: Callable[[Collection[str], str], Awaitable[dict[str, set[str]]]]
+    trainers_of: TrainersOf  # by series
+    trainers_covering: TrainersOf  # by content (R-7a code or R-8a topic)
     transaction: Callable[[], AbstractAsyncContextManager[Any]]  # yields the ``conn`` to use
 
 
@@ -84,17 +89,27 @@ async def open_session(
 async def close_session(
     deps: Dependencies, session_id: str, context: CommandContext
 ) -> Outcome[ExamSession]:
-    """Close the session; R-24 assesses every trainer of its series (TrainerPenaltyAssessed)."""
+    """Close the session; R-24 assesses every trainer of its series or content
+    (TrainerPenaltyAssessed)."""
     stream = session.stream_id(session_id)
     state, version = await deps.aggregates.load(EXAM_SESSION, stream)
     pinned(context, stream, version)
     opened = session.require_open(state, session_id)
     outcomes = await deps.session_outcomes(session_id)
-    trainers = await deps.trainers_of(list(outcomes), opened.product_series)
+    trainers = await _trainers(deps, opened, list(outcomes))
     command = CloseExamSession(session_id, context.today, outcomes, trainers)
     return await deps.aggregates.execute(
         EXAM_SESSION, stream, command, context.meta(None), expected_version=context.expected
     )
+
+
+async def _trainers(
+    deps: Dependencies, opened: ExamSessionOpened, trainees: list[str]
+) -> dict[str, set[str]]:
+    """R-24: who trained each trainee on the session's series, or on its content."""
+    if opened.content is not None:
+        return await deps.trainers_covering(trainees, opened.content)
+    return await deps.trainers_of(trainees, opened.product_series or "")
 
 
 # --- one trainee's sitting ------------------------------------------------------------------

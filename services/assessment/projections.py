@@ -9,8 +9,9 @@ decision is also kept in ``grade_history`` (trainee, store position, recorded ti
 the board as of a past moment is one query.
 
 Trainer board (``proj_trainer_board``): R-24 penalties from ``TrainerPenaltyAssessed``, plus the
-R-13 demerits training records (inbox). The two sources only ever insert rows keyed by their own
-event, so their interleaving does not matter.
+R-13 demerits training records (inbox), and the trainees each fined trainer keeps training until
+they pass (``retraining.py``, from the service's own events only). The two sources only ever touch
+rows of their own events, so their interleaving does not matter.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
 
+from .retraining import RETRAINING_DDL, RETRAINING_TYPES, apply_retraining
 from .schemas import money
 
 GRADES_DDL = """
@@ -171,14 +173,15 @@ TRAINERS_DDL = """
 CREATE TABLE penalties (
     session_id     text    NOT NULL,
     trainer_id     text    NOT NULL,
-    product_series text    NOT NULL,
+    product_series text,   -- a series session's; NULL for a content session
     trainees       jsonb   NOT NULL,
     failed         jsonb   NOT NULL,
     failure_rate   numeric NOT NULL,
     fine           numeric NOT NULL,
     policy_version text    NOT NULL,
     assessed_on    date    NOT NULL,
-    PRIMARY KEY (session_id, trainer_id, product_series)
+    content        text,   -- a content session's (R-7a code or R-8a topic)
+    PRIMARY KEY (session_id, trainer_id)  -- a session is for one series or one content
 );
 CREATE TABLE demerits (
     event_id   uuid PRIMARY KEY,
@@ -191,19 +194,22 @@ CREATE INDEX demerits_trainer_idx ON demerits (trainer_id);
 
 async def apply_trainer(conn: Conn, e: Envelope) -> None:
     d = e.data
+    if e.type in RETRAINING_TYPES:
+        await apply_retraining(conn, e)
     if e.type == "TrainerPenaltyAssessed" and e.service == "assessment":
         await conn.execute(
-            "INSERT INTO penalties VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::date)"
+            "INSERT INTO penalties VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::date, $10)"
             " ON CONFLICT DO NOTHING",
             d["session_id"],
             d["trainer_id"],
-            d["product_series"],
+            d.get("product_series"),
             d["trainees"],
             d["failed"],
             Decimal(d["failure_rate"]),
             Decimal(d["fine"]),
             d["policy_version"],
             d["assessed_on"],
+            d.get("content"),
         )
     elif e.type == "TrainerDemeritRecorded" and e.service == "training":
         await conn.execute(
@@ -216,19 +222,24 @@ async def apply_trainer(conn: Conn, e: Envelope) -> None:
 
 TRAINER_BOARD = Projection(
     "trainer_board",
-    TRAINERS_DDL,
+    TRAINERS_DDL + RETRAINING_DDL,
     apply_trainer,
     sources=("events", "inbox"),
-    types=frozenset({"TrainerPenaltyAssessed", "TrainerDemeritRecorded"}),
+    types=frozenset({"TrainerPenaltyAssessed", "TrainerDemeritRecorded"}) | RETRAINING_TYPES,
+    version=2,  # 2: content sessions (R-24) and the trainees owed retraining (retraining.py)
 )
 
 
 async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]]:
-    """R-24 per trainer x product series x session; ``trainees``/``failed`` are counts, the ids
-    are in ``trainee_ids``/``failed_ids``; ``demerits`` counts the trainer's R-13 demerits."""
+    """R-24 per trainer x session (its product series or content); ``trainees``/``failed`` are
+    counts, the ids are in ``trainee_ids``/``failed_ids``; ``demerits`` counts the trainer's R-13
+    demerits; ``retraining`` the failed still owed retraining."""
     rows = await conn.fetch(
         "SELECT p.*, (SELECT count(*) FROM proj_trainer_board.demerits m"
-        " WHERE m.trainer_id = p.trainer_id) AS demerits FROM proj_trainer_board.penalties p"
+        " WHERE m.trainer_id = p.trainer_id) AS demerits, ARRAY(SELECT r.trainee_id"
+        " FROM proj_trainer_board.retraining r WHERE r.trainer_id = p.trainer_id"
+        " AND r.session_id = p.session_id ORDER BY r.trainee_id) AS retraining"
+        " FROM proj_trainer_board.penalties p"
         " WHERE ($1::text IS NULL OR p.session_id = $1)"
         " ORDER BY p.session_id, p.trainer_id, p.product_series",
         session_id,
@@ -241,6 +252,7 @@ def _trainer_row(r: Any) -> dict[str, Any]:
         "trainer_id": r["trainer_id"],
         "session_id": r["session_id"],
         "product_series": r["product_series"],
+        "content": r["content"],
         "trainees": len(r["trainees"]),
         "failed": len(r["failed"]),
         "failure_rate": str(r["failure_rate"]),
@@ -248,6 +260,7 @@ def _trainer_row(r: Any) -> dict[str, Any]:
         "trainee_ids": r["trainees"],
         "failed_ids": r["failed"],
         "demerits": r["demerits"],
+        "retraining": r["retraining"],  # R-24: of failed_ids, those still owed retraining
         "policy_version": r["policy_version"],
         "assessed_on": r["assessed_on"],
     }

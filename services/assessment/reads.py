@@ -185,6 +185,7 @@ async def current_decision(
 
 _SESSIONS = """
 SELECT o.data ->> 'session_id' AS session_id, o.data ->> 'product_series' AS product_series,
+       o.data ->> 'content' AS content,
        (o.data ->> 'held_on')::date AS held_on, (c.data ->> 'closed_on')::date AS closed_on,
        (SELECT max(v.version) FROM events v WHERE v.stream_id = o.stream_id) AS version
 FROM events o
@@ -278,14 +279,16 @@ async def list_disputes(
     return _page(items, len(rows) > limit, "dispute_id")
 
 
-# The trainees a session examines: those whose approved plan covers its series (R-9, R-14) and
-# who have not withdrawn, and whoever was scored in it.
+# The trainees a session examines: those whose approved plan covers its series (R-9, R-14), or
+# has a stage covering its content (R-24: in ``covers`` or as the stage's topic), and who have not
+# withdrawn, and whoever was scored in it. A session has a series ($1) or a content ($3).
 _SITTERS = """
 SELECT f.trainee_id, f.name, f.branch_id FROM trainee_facts f
 WHERE f.branch_id IS NOT NULL AND (
     (f.status <> 'withdrawn' AND EXISTS (
         SELECT 1 FROM plan_stages_in_force p
-        WHERE p.trainee_id = f.trainee_id AND p.product_series = $1))
+        WHERE p.trainee_id = f.trainee_id
+          AND (p.product_series = $1 OR p.covers ? $3 OR p.topic = $3)))
     OR f.trainee_id IN (
         SELECT e.data ->> 'trainee_id' FROM events e WHERE starts_with(e.stream_id, $2)))
 ORDER BY f.trainee_id
@@ -304,8 +307,9 @@ async def session_sittings(session_id: IdPath, request: Request, now: Now) -> Js
     state, version = await aggregates.load(session.EXAM_SESSION, session.stream_id(session_id))
     if state.opened is None:
         raise not_found(f"no exam session {session_id}")
+    opened = state.opened
     rows = await request.app.state.pool.fetch(
-        _SITTERS, state.opened.product_series, sitting_stream(session_id, "")
+        _SITTERS, opened.product_series, sitting_stream(session_id, ""), opened.content
     )
     sittings = []
     for row in rows:

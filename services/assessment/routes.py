@@ -40,7 +40,7 @@ from .schemas import (
     session_json,
     sitting_json,
 )
-from .upstream import find_trainee, trainers_of
+from .upstream import find_trainee, trainers_covering_content, trainers_of
 
 router = APIRouter(tags=["assessment"])
 
@@ -62,15 +62,21 @@ def dependencies(write: Write) -> handlers.Dependencies:
         latest_decision=partial(latest_decision, state.pool),
         session_outcomes=partial(session_outcomes, state.pool),
         trainers_of=partial(trainers_of, state.pool),
+        trainers_covering=partial(trainers_covering_content, state.pool),
         transaction=partial(transaction, state.pool),
     )
 
 
 @router.post("/sessions", status_code=201, response_model=SessionAnswer)
 async def open_exam_session(body: OpenSessionBody, write: ManagerWrite) -> JsonDict:
-    """Open an exam session for one product series (ExamSessionOpened)."""
+    """Open an exam session for one product series or one training content (ExamSessionOpened)."""
     command = OpenExamSession(
-        body.session_id, body.product_series, body.held_on, write.actor_id, write.today
+        body.session_id,
+        body.product_series,
+        body.held_on,
+        write.actor_id,
+        write.today,
+        content=body.content,
     )
     outcome = await handlers.open_session(dependencies(write), command, write)
     write.located(f"/sessions/{body.session_id}")
@@ -123,7 +129,8 @@ async def decide_disposition(
 async def close_exam_session(
     session_id: IdPath, write: ManagerWrite, body: EmptyBody | None = None
 ) -> JsonDict:
-    """Close the session; R-24 assesses every trainer of its series (TrainerPenaltyAssessed)."""
+    """Close the session; R-24 assesses every trainer of its series or content
+    (TrainerPenaltyAssessed)."""
     deps = dependencies(write)
     outcome = await handlers.close_session(deps, session_id, write)
     penalties = await session_penalties(deps.aggregates, session_id)

@@ -66,9 +66,17 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 Body = RequestBody  # unknown fields and NUL characters are refused with a 422
 
 
+Subject = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
+
+
 class OpenSessionBody(Body):
+    """R-24: a session for one product series or for one training content (exactly one)."""
+
     session_id: Id
-    product_series: Annotated[str, Field(min_length=1, max_length=100), NotBlank]
+    product_series: Subject | None = None
+    content: Subject | None = Field(
+        None, description="an R-7a content code or an R-8a mandatory topic, instead of a series"
+    )
     held_on: date
 
 
@@ -142,6 +150,7 @@ AnyDecision = Annotated[Graded | Failed, Field(discriminator="type")]
 class SessionAnswer(BaseModel):
     session_id: str
     product_series: str | None
+    content: str | None = None  # a content session's (R-7a code or R-8a topic)
     held_on: date | None
     status: Literal["open", "closed"]
     closed_on: date | None
@@ -153,7 +162,8 @@ class PenaltyFigures(BaseModel):
 
     trainer_id: str
     session_id: str
-    product_series: str
+    product_series: str | None
+    content: str | None = None  # a content session's; product_series is None then
     trainees: int
     failed: int
     failure_rate: str
@@ -298,6 +308,9 @@ class GradeBoard(BaseModel):
 class TrainerRow(PenaltyFigures):
     trainer_name: str = Field(description="the trainer's name; its id until its registration")
     demerits: int  # R-13, the trainer's in every session
+    retraining: list[str] = Field(
+        description="R-24: of failed_ids, those the fined trainer keeps training until they pass"
+    )
     policy_version: str
     assessed_on: date
 
@@ -426,6 +439,7 @@ def session_json(session_id: str, state: ExamSession, version: int) -> JsonDict:
     return {
         "session_id": session_id,
         "product_series": opened.product_series if opened else None,
+        "content": opened.content if opened else None,
         "held_on": opened.held_on if opened else None,
         "status": "closed" if closed else "open",
         "closed_on": closed.closed_on if closed else None,
@@ -466,6 +480,7 @@ def penalty_json(p: TrainerPenaltyAssessed) -> JsonDict:
         "trainer_id": p.trainer_id,
         "session_id": p.session_id,
         "product_series": p.product_series,
+        "content": p.content,
         "trainees": len(p.trainees),
         "failed": len(p.failed),
         "failure_rate": str(p.failure_rate),

@@ -20,7 +20,13 @@ from shared.decider import Conflict
 from shared.problems import not_arrived
 
 from .domain.events import TraineeFacts
-from .domain.trainee_record import Enrolment, PlanFacts, PlanStage, trainers_on
+from .domain.trainee_record import (
+    Enrolment,
+    PlanFacts,
+    PlanStage,
+    trainers_covering,
+    trainers_on,
+)
 
 Source = Any  # an asyncpg pool or connection: both fetch
 WITHDRAWN = "withdrawn"
@@ -159,7 +165,28 @@ async def trainers_of(
         list(trainee_ids),
         series,
     )
+    return {trainee: trainers_on(rows_, series) for trainee, rows_ in _by_trainee(rows).items()}
+
+
+def _by_trainee(rows: Sequence[Any]) -> dict[str, list[PlanStage]]:
     stages: dict[str, list[PlanStage]] = {}
     for row in rows:
         stages.setdefault(row[0], []).append(PlanStage(*row[1:]))
-    return {trainee: trainers_on(rows_, series) for trainee, rows_ in stages.items()}
+    return stages
+
+
+async def trainers_covering_content(
+    source: Source, trainee_ids: Collection[str], content: str
+) -> dict[str, set[str]]:
+    """R-24 for a content session, with R-9: for each trainee, the trainers who led the stages of
+    its approved plan covering ``content`` (listed in ``covers``, or as the stage's topic)."""
+    rows = await source.fetch(
+        "SELECT trainee_id, stage_no, trainer_id, product_series, spec, signed, reopened"
+        " FROM " + IN_FORCE + " WHERE trainee_id = ANY($1::text[])"
+        " AND (covers ? $2 OR topic = $2)",
+        list(trainee_ids),
+        content,
+    )
+    return {
+        trainee: trainers_covering(rows_, content) for trainee, rows_ in _by_trainee(rows).items()
+    }

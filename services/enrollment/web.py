@@ -39,6 +39,9 @@ ASSETS = {
     "returns.js": SCRIPT,
     "concerns.js": SCRIPT,
     "labels-returns.js": SCRIPT,
+    "labels-retrain.js": SCRIPT,
+    "retrain.js": SCRIPT,
+    "session-subject.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -98,7 +98,12 @@ async def test_a_trainer_logs_and_signs_and_the_trainee_confirms_and_countersign
         # The trainer's views: its stages (where it lands) and its trainees.
         nav = page.get_by_role("navigation", name="Views")
         await expect(nav.get_by_role("link")).to_have_text(
-            ["My stages", "My trainees", "Send-backs and concerns"]
+            [
+                "My stages",
+                "My trainees",
+                "Send-backs and concerns",
+                "Keep training until they pass (R-24)",
+            ]
         )
         await expect(page.get_by_role("heading", name="My stages")).to_be_visible()
         rows = page.locator("#my-stages tbody tr")

@@ -418,6 +418,15 @@ ASSESSMENT = [
         url="/board/grades" + BRANCH_QUERY,
     ),
     row("assessment", "GET", "/board/trainers", (MANAGEMENT, MANAGER)),
+    # the trainees a fined trainer keeps training; a trainer reads its own list only.
+    row(
+        "assessment",
+        "GET",
+        "/trainers/{trainer_id}/retraining",
+        (MANAGEMENT, MANAGER),
+        scoped=[TRAINER],
+        url="/trainers/tr-{branch}/retraining",
+    ),
     row("assessment", "GET", "/trainees/{trainee_id}/audit", (AUDITOR, MANAGER)),
     row(
         "assessment",

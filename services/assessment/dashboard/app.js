@@ -363,13 +363,14 @@ function renderTrainers() {
   box.append(table([
     { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
-    { label: t("series"), key: "product_series" },
+    { label: t("series"), render: (r) => r.product_series ?? r.content ?? "" },  // or content
     { label: t("trainees"), key: "trainees", numeric: true },
     { label: t("failed"), key: "failed", numeric: true },
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
     { label: t("fine"), key: "fine", numeric: true },
     { label: t("demerits"), key: "demerits", numeric: true },
-  ], data.rows, [t("total"), "", "", "", "", "", money(fines), ""]));
+    { label: t("retraining"), render: (r) => (r.retraining ?? []).join(", ") },
+  ], data.rows, [t("total"), "", "", "", "", "", money(fines), "", ""]));
 }
 
 // Who and where, by name with the id beside it (names.js).
@@ -480,7 +481,7 @@ function renderPay() {
   finesBox.append(fines.length ? table([
     { label: t("trainer"), render: trainerCell },
     { label: t("session"), key: "session_id" },
-    { label: t("series"), key: "product_series" },
+    { label: t("series"), render: (r) => r.product_series ?? r.content ?? "" },  // or content
     { label: t("failure_rate"), numeric: true, render: (r) => percent(r.failure_rate) },
     { label: t("amount"), key: "amount", numeric: true },
   ], fines, [t("fines_total"), "", "", "",

@@ -46,6 +46,7 @@ export const LABELS = {
   failure_rate: ["Failure rate", "不合格率"],
   fine: ["Fine", "罚款"],
   demerits: ["Demerits", "差评"],
+  retraining: ["Keep training until they pass (R-24)", "继续培训直至合格（R-24）"],
   progress_as_of: ["Training progress on {when}.", "{when} 的培训进度。"],
   progress_trainers: ["Trainer accountability", "培训师问责"],
   without_plan: ["Without plan", "无计划"],

@@ -19,17 +19,21 @@ from .vocabulary import Disposition, DisputeOutcome
 
 @dataclass(frozen=True)
 class OpenExamSession:
+    """For a product series or for a training ``content``: exactly one of the two (R-24)."""
+
     session_id: str
-    product_series: str
+    product_series: str | None
     held_on: date
     opened_by: str
     today: date
+    content: str | None = None
 
 
 @dataclass(frozen=True)
 class CloseExamSession:
     """``outcomes``: trainee id -> passed both exams, for every trainee assessed in the session.
-    ``trainers``: trainee id -> the trainers who trained them on the session's product series."""
+    ``trainers``: trainee id -> the trainers who trained them on the session's product series, or
+    who led a stage covering its content."""
 
     session_id: str
     today: date

@@ -42,11 +42,15 @@ class TraineeFacts(BaseModel):
 
 @registry.register
 class ExamSessionOpened(Event):
+    """A session for one product series or for one training content (R-7a code or R-8a topic):
+    exactly one of the two is set (R-24)."""
+
     event_type = "ExamSessionOpened"
     session_id: str
-    product_series: str
+    product_series: str | None = None
     held_on: date
     opened_by: str
+    content: str | None = None
 
 
 @registry.register
@@ -132,12 +136,14 @@ class ExamSessionClosed(Event):
 
 @registry.register
 class TrainerPenaltyAssessed(Event):
-    """R-24: one trainer, one product series, one session; ``fine`` is 0 below the lowest tier."""
+    """R-24: one trainer, one session, its product series or its ``content`` (the other None);
+    ``fine`` is 0 below the lowest tier. A fined trainer keeps training the ``failed`` until they
+    pass (the retraining read model, ``retraining.py``)."""
 
     event_type = "TrainerPenaltyAssessed"
     session_id: str
     trainer_id: str
-    product_series: str
+    product_series: str | None
     trainees: list[str]
     failed: list[str]
     failure_rate: Decimal
@@ -145,6 +151,7 @@ class TrainerPenaltyAssessed(Event):
     policy_version: str
     rule_trace: list[str]
     assessed_on: date  # R-33: the month the fine appears in
+    content: str | None = None
 
 
 @registry.register

@@ -1,8 +1,10 @@
 """The ExamSession aggregate (stream ``session-<session_id>``) and trainer accountability (R-24).
 
-A session is opened once for one product series and closed once. Closing assesses every trainer
-who trained any of the session's assessed trainees on that series: the outcomes and who trained
-whom come in the command (from the assessment read model and the training service's plans).
+A session is opened once, for one product series or for one training content (an R-7a content
+code or an R-8a mandatory topic), and closed once. Closing assesses every trainer who trained any
+of the session's assessed trainees on that series (or led a stage covering that content): the
+outcomes and who trained whom come in the command (from the assessment read model and the
+training service's plans).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shared.events import Event
 from ..policy.grading import GRADING, GradingPolicy, trainer_fine
 from .commands import CloseExamSession, OpenExamSession, SessionCommand
 from .events import ExamSessionClosed, ExamSessionOpened, TrainerPenaltyAssessed
+from .vocabulary import SESSION_CONTENTS
 
 
 def stream_id(session_id: str) -> str:
@@ -72,10 +75,34 @@ def _open(c: OpenExamSession, state: ExamSession) -> ExamSessionOpened:
         raise Conflict(f"exam session {c.session_id} is already open")
     if not c.session_id.strip():
         raise InvalidCommand("session_id", "must not be empty")
-    series = required_text("product_series", c.product_series, "R-24")
+    series, content = _subject(c.product_series, c.content)
     return ExamSessionOpened(
-        session_id=c.session_id, product_series=series, held_on=c.held_on, opened_by=c.opened_by
+        session_id=c.session_id,
+        product_series=series,
+        held_on=c.held_on,
+        opened_by=c.opened_by,
+        content=content,
     )
+
+
+def _subject(series: str | None, content: str | None) -> tuple[str | None, str | None]:
+    """R-24: a session is held for a product series or for one training content, never both."""
+    if series is not None and content is not None:
+        raise InvalidCommand("content", "a session is for a product series or a content, not both")
+    if content is None:
+        return required_text("product_series", series or "", "R-24"), None
+    code = content.strip()
+    if code not in SESSION_CONTENTS:
+        detail = f"{code!r} is no R-7a content code nor R-8a mandatory topic"
+        raise InvalidCommand("content", detail, "R-24")
+    return None, code
+
+
+def subject_text(session: ExamSessionOpened) -> str:
+    """What the session examines, as rule traces name it."""
+    if session.content is not None:
+        return f"content {session.content}"
+    return f"series {session.product_series}"
 
 
 def _close(c: CloseExamSession, state: ExamSession) -> list[Event]:
@@ -92,10 +119,11 @@ def assess_trainers(
     assessed_on: date | None = None,
     policy: GradingPolicy | None = None,
 ) -> list[TrainerPenaltyAssessed]:
-    """R-24: one row per trainer with at least one assessed trainee on the session's series.
+    """R-24: one row per trainer with at least one assessed trainee on the session's series (or
+    content).
 
     ``outcomes``: trainee id -> passed both exams (only trainees assessed in this session).
-    ``trainer_of``: trainee id -> the trainers who trained them on this series. The policy is the
+    ``trainer_of``: trainee id -> the trainers who trained them on it. The policy is the
     one in force on the day the session was held; the row is dated ``assessed_on`` (the closing
     day, R-33), by default the day it was held.
     """
@@ -121,13 +149,14 @@ def _penalty(
     failed = [t for t in trainees if not outcomes[t]]
     result = trainer_fine(len(trainees), len(failed), policy)
     scope = (
-        f"R-24: trainer {trainer}, series {session.product_series}, session {session.session_id}: "
+        f"R-24: trainer {trainer}, {subject_text(session)}, session {session.session_id}: "
         f"{len(trainees)} trainees, {len(failed)} failed"
     )
     return TrainerPenaltyAssessed(
         session_id=session.session_id,
         trainer_id=trainer,
         product_series=session.product_series,
+        content=session.content,
         trainees=trainees,
         failed=failed,
         failure_rate=result.failure_rate,

@@ -127,6 +127,19 @@ def trainers_on(stages: Iterable[PlanStage], series: str) -> set[str]:
     return {s.trainer_id for s in stages if s.product_series == series}
 
 
+def covered(stage: PlanStage) -> frozenset[str]:
+    """R-7a/R-8a: what the stage teaches, from its drafted row: the content codes it ``covers``
+    and its ``topic`` (rows drafted before stages listed covers cover their topic only)."""
+    spec = orjson.loads(stage.spec)
+    topic = spec.get("topic")
+    return frozenset(str(c) for c in spec.get("covers") or ()) | ({topic} if topic else set())
+
+
+def trainers_covering(stages: Iterable[PlanStage], content: str) -> set[str]:
+    """R-24 for a content session: the trainers who led the stages covering ``content``."""
+    return {s.trainer_id for s in stages if content in covered(s)}
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """The R-3 record of ``TraineeEnrolled`` that grading needs."""

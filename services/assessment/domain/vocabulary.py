@@ -60,3 +60,36 @@ class DisputeOutcome(StrEnum):
 
     UPHELD = "upheld"
     CORRECTED = "corrected"
+
+
+# R-24 (issue 12): what an exam session may be held for besides a product series. Assessment keeps
+# its own copy of the regulation's lists (R-7a content codes, R-8a mandatory topics) rather than
+# asking training or learning them from plans: a session may be opened before any plan names the
+# content, and an unknown word is refused at once (422) instead of examining no one.
+CONTENT_CODES: frozenset[str] = frozenset(
+    {
+        # R-7a basic
+        "circuit_diagrams",
+        "electrical_components",
+        "power_tools",
+        "assembly",
+        "commissioning",
+        "working_principle",
+        "product_structure",
+        # R-7a intermediate (besides those of basic)
+        "circuit_principles",
+        "mechanical_structure",
+        "maintenance",
+        "program_install",
+        "fault_analysis",
+        "fault_repair",
+        # R-7a advanced (besides those above)
+        "electrical_principles",
+        "program_modification",
+        "parts_repair",
+    }
+)
+MANDATORY_TOPICS: frozenset[str] = frozenset(
+    {"company_processes", "department_responsibilities", "travel_policy", "appraisal_rules"}
+)
+SESSION_CONTENTS: frozenset[str] = CONTENT_CODES | MANDATORY_TOPICS

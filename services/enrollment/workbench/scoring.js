@@ -58,7 +58,7 @@ export async function scoringView(ctx, section, sessionId) {
     const sessions = await everyPage(ctx, "/sessions", examiner && !manager ? { status: "open" } : {});
     picker.replaceChildren(h("option", { value: "", i18n: "choose" }, ctx.t("choose")),
       ...sessions.map((s) => h("option", { value: s.session_id },
-        `${s.session_id} · ${s.product_series} · ${s.held_on}${s.status === "closed" ? " ✓" : ""}`)));
+        `${s.session_id} · ${s.product_series ?? s.content} · ${s.held_on}${s.status === "closed" ? " ✓" : ""}`)));
     picker.value = sessionId ?? "";
   } catch (error) {
     notices.error(error);
@@ -81,8 +81,8 @@ export async function scoringView(ctx, section, sessionId) {
     practical: examiner && open && sheet.practical_departments.includes(who.department) ? who.department : null,
   };
   title.dataset.i18n = "a_scoring_title";
-  title.dataset.i18nValues = JSON.stringify({ id: sessionId, series: sheet.session.product_series });
-  title.textContent = ctx.t("a_scoring_title", { id: sessionId, series: sheet.session.product_series });
+  title.dataset.i18nValues = JSON.stringify({ id: sessionId, series: sheet.session.product_series ?? sheet.session.content });
+  title.textContent = ctx.t("a_scoring_title", { id: sessionId, series: sheet.session.product_series ?? sheet.session.content });
   notices.status(open ? (mine.written || mine.practical ? "a_scoring_hint" : "a_scoring_readonly") : "a_scoring_closed",
     { department: { key: `a_dept_${who.department}` } });
 

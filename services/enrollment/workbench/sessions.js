@@ -7,6 +7,8 @@
 import { fmt, h, table } from "../pages/dom.js";
 import { Notices, bindForm, field } from "../pages/forms.js";
 import { named } from "../pages/names.js";
+import { subjectOf } from "./retrain.js";
+import { subjectFields } from "./session-subject.js";
 
 const PAGE = 200;
 const MOST_PAGES = 25;
@@ -43,10 +45,12 @@ const path = (...parts) => parts.map(encodeURIComponent).join("/");
 export async function sessionsView(ctx, section) {
   const notices = new Notices(ctx.language);
   const input = (name, attrs = {}) => h("input", { type: "text", name, autocomplete: "off", ...attrs });
+  // R-24: for a product series or for one training content (session-subject.js).
+  const subject = subjectFields(field("session-series", "a_f_product_series_one", input("product_series"), { required: true }));
   const form = h("form", { id: "open-session-form", "aria-labelledby": "open-session-title" },
     h("h3", { id: "open-session-title", i18n: "a_open_session_title" }),
     field("session-id", "a_f_session_id", input("session_id", { spellcheck: "false" }), { required: true, hint: "a_hint_session_id" }),
-    field("session-series", "a_f_product_series_one", input("product_series"), { required: true }),
+    subject.nodes,
     field("session-held-on", "a_f_held_on", input("held_on", { type: "date" }), { required: true }),
     h("div", { class: "actions" }, h("button", { type: "submit", i18n: "a_open_session_submit" })));
   const status = h("select", { name: "status" },
@@ -84,7 +88,7 @@ export async function sessionsView(ctx, section) {
     if (items === null) return;
     box.replaceChildren(items.length ? table([
       { label: say(ctx, "a_f_session_id"), render: (r) => h("a", { href: `#scoring/${path(r.session_id)}` }, r.session_id) },
-      { label: say(ctx, "a_f_product_series_one"), key: "product_series" },
+      { label: say(ctx, "r_series_or_content"), render: (r) => subjectOf(ctx, r) },
       { label: say(ctx, "a_f_held_on"), key: "held_on" },
       { label: say(ctx, "status"), render: (r) => say(ctx, `a_session_${r.status}`) },
       { label: say(ctx, "a_closed_on"), render: (r) => fmt(r.closed_on) },
@@ -110,8 +114,8 @@ export async function sessionsView(ctx, section) {
   bindForm(form, {
     language: ctx.language,
     notices,
-    read: (f) => Object.fromEntries(["session_id", "product_series", "held_on"]
-      .map((name) => [name, f.elements[name].value.trim()])),
+    read: (f) => ({ ...Object.fromEntries(["session_id", "held_on"]
+      .map((name) => [name, f.elements[name].value.trim()])), ...subject.read(f) }),
     check: (body) => {
       const errors = Object.entries(body).filter(([, v]) => !v).map(([name]) => ({ field: name, key: "required" }));
       if (body.session_id && !/^[A-Za-z0-9_.-]{1,64}$/.test(body.session_id)) errors.push({ field: "session_id", key: "err_id_pattern" });
@@ -119,8 +123,10 @@ export async function sessionsView(ctx, section) {
     },
     send: (body, key) => ctx.api.request("assessment", "/sessions", { method: "POST", body, key }),
     done: async (answer) => {
-      notices.status("a_session_opened", { id: answer.data.session_id, series: answer.data.product_series }, "ok");
-      for (const name of ["session_id", "product_series"]) form.elements[name].value = "";
+      const { session_id: id, product_series: series, content } = answer.data;
+      if (content) notices.status("r_session_opened_content", { id, content: ctx.t(`r_content_${content}`) }, "ok");
+      else notices.status("a_session_opened", { id, series }, "ok");
+      for (const name of ["session_id", "product_series", "content"]) form.elements[name].value = "";
       await load();
     },
   });

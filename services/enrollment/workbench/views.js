@@ -27,6 +27,8 @@ import { myPayslipsView } from "./payslips.js";
 import { followUpsView } from "./returns.js";
 import { concernsView } from "./concerns.js";
 import { RETURNS_LABELS } from "./labels-returns.js";
+import { RETRAIN_LABELS } from "./labels-retrain.js";
+import { retrainingView } from "./retrain.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -39,7 +41,7 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, RETURNS_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, RETURNS_LABELS, RETRAIN_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -51,6 +53,7 @@ export const VIEWS = [
   { id: "my-stages", label: "view_my_stages", roles: [TRAINER], render: trainerStagesView },
   { id: "my-trainees", label: "view_my_trainees", roles: [TRAINER], render: trainerTraineesView },
   { id: "follow-ups", label: "view_follow_ups", roles: [TRAINER], render: followUpsView },
+  { id: "my-retraining", label: "view_retraining", roles: [TRAINER], render: retrainingView },
   { id: "my-plan", label: "view_my_plan", roles: [TRAINEE], render: traineePlanView },
   { id: "exam-sessions", label: "view_sessions", roles: [MANAGER], render: sessionsView },
   { id: "scoring", label: "view_scoring", roles: [EXAMINER, MANAGER], render: scoringView },

@@ -55,6 +55,7 @@ def assessment(*known: KnownTrainee) -> handlers.Dependencies:
         latest_decision,
         session_outcomes,
         trainers_of,
+        trainers_of,
         nullcontext,
     )
 

@@ -45,7 +45,15 @@ def test_every_size_has_the_five_branches_and_every_case_of_the_issue(size):
     described = sc.describe(s)
     assert described["dissenting_days"] and described["disputed_sign_offs"]
     assert described["send_backs"] and described["failed"]
-    assert [f.amount >= 150 for f in s.expected_fines()] == [True]  # one fined trainer (R-24)
+    series_fines = [f for f in s.expected_fines() if f.content is None]
+    assert [f.amount >= 150 for f in series_fines] == [True]  # one fined trainer (R-24)
+    (content_fine,) = s.content_fines()  # and the session on a training content (R-24)
+    assert (content_fine.trainer_id, content_fine.content, content_fine.amount) == (
+        "tr-chen-gang",
+        sc.CONTENT,
+        Decimal(200),
+    )
+    assert content_fine.product_series is None and content_fine.failed_ids
     assert s.expected_fees(), "a dealer keeps a failed trainee training (R-19)"
     (corrected,) = [d for d in s.disputes if d.outcome == "corrected"]
     assert corrected.before != s.trainee(corrected.trainee_id).grade
@@ -102,3 +110,17 @@ def test_grades_follow_the_worked_examples():
     c = replace(a, written=Decimal(79))
     assert sc.grade(c).passed is False  # C
     assert sc.fine_for(10, 4) == Decimal(150)  # E
+
+
+def test_the_content_session_re_examines_the_failed_who_stay_owed_retraining():
+    """R-24: the re-sitters failed before (with their scores they fail again); each fined
+    trainer keeps its failed, the series trainer's and the content trainer's alike."""
+    s = sc.build(7, 200, ANCHOR)
+    assert s.resitters and all(not sc.grade(t).passed for t in s.resitters)
+    assert all(t.disposition in ("reserve", "workshop") for t in s.resitters)
+    owed = s.expected_retraining()
+    (series_fine,) = [f for f in s.expected_fines() if f.content is None]
+    assert owed[(series_fine.trainer_id, series_fine.session_id)] == sc.sorted_ids(
+        [t for t in s.failed if (t.main_series, t.main_trainer) == s.fined_group]
+    )
+    assert owed[("tr-chen-gang", f"{s.prefix}-{sc.CONTENT}")] == sc.sorted_ids(s.resitters)
