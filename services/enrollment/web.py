@@ -36,6 +36,8 @@ ASSETS = {
     "payroll.js": SCRIPT,
     "payslips.js": SCRIPT,
     "labels-pay.js": SCRIPT,
+    "feedback.js": SCRIPT,
+    "labels-feed.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

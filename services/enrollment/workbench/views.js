@@ -24,6 +24,8 @@ import { ASSESS_LABELS } from "./labels-assess.js";
 import { PAY_LABELS } from "./labels-pay.js";
 import { payInputsView, payrollView } from "./payroll.js";
 import { myPayslipsView } from "./payslips.js";
+import { feedbackView } from "./feedback.js";
+import { FEED_LABELS } from "./labels-feed.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -36,12 +38,13 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, FEED_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
   { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
   { id: "import", label: "view_import", roles: [CLERK], render: importView },
+  { id: "feedback", label: "view_feedback", roles: [CLERK], render: feedbackView },
   { id: "placement", label: "view_placement", roles: [MANAGER], render: placementView },
   { id: "plans", label: "view_plans", roles: [MANAGER, PRODUCTION], render: plansView },
   { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },
