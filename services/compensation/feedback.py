@@ -76,7 +76,7 @@ _PAGE = (
 
 
 def _cursor_of(row: Any) -> str:
-    micros = int(row["occurred_at"].timestamp() * 1_000_000)
+    micros = (row["occurred_at"] - EPOCH) // timedelta(microseconds=1)  # exact, no float
     return encode_cursor(f"{micros}.{row['seq']}")
 
 

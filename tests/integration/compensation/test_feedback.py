@@ -6,7 +6,9 @@ so each read waits until it has caught up."""
 from __future__ import annotations
 
 from services.compensation.consumers import handle
+from services.compensation.feed import BRANCH_FEED
 from shared.auth import Role
+from shared.projections import rebuild
 from tests.integration.compensation.feed_events import (
     at,
     concern,
@@ -118,3 +120,15 @@ async def test_a_clerk_reads_its_own_branch_only_and_an_unknown_branch_is_404_r2
         assert (await feed(svc, headers=svc.as_("x", role))).status_code == 403
     assert (await feed(svc, "nowhere")).status_code == 404
     assert (await svc.client.get("/branches/dl-north/feedback")).status_code == 401
+
+
+async def test_a_rebuild_from_the_inbox_gives_the_same_feed(svc):
+    """The feed is a projection of the inbox: rebuilt (``gradeline rebuild compensation
+    branch_feed``, or at first deployment over an inbox consumed before it), it is the same."""
+    await a_branch_with_results(svc)
+    before = await feed_of(svc, 5)
+    assert await rebuild(svc.pool, "compensation", BRANCH_FEED) > 0
+    after = (await feed(svc, limit=500)).json()["items"]
+    assert [(i["event_id"], i["kind"], i["category"]) for i in after] == [
+        (i["event_id"], i["kind"], i["category"]) for i in before
+    ]

@@ -150,3 +150,14 @@ def test_missing_or_odd_fields_read_as_null_and_the_entry_is_still_made():
 )
 def test_other_events_make_no_entry(service, event_type, data):
     assert feed_entry(service, event_type, data) is None
+
+
+def test_a_page_cursor_keeps_the_instant_to_the_microsecond():
+    from datetime import UTC, datetime
+
+    from services.compensation.feedback import _after, _cursor_of
+    from shared.requests import _id_key
+
+    instant = datetime(2026, 3, 20, 9, 30, 0, 123457, tzinfo=UTC)
+    cursor = _cursor_of({"occurred_at": instant, "seq": 42})
+    assert _after(_id_key(cursor)) == (instant, 42)
