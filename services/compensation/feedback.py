@@ -8,6 +8,7 @@ manager and management. A clerk asking for another branch gets 403, before anyth
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -27,6 +28,8 @@ router = APIRouter()
 BranchPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 UNTIL_KNOWN = "; its id until it has arrived"
 EPOCH = datetime.fromtimestamp(0, UTC)
+# A page's last key: microseconds since the epoch and the entry's seq (each fits a bigint).
+_CURSOR_KEY = re.compile(r"[0-9]{1,18}\.[0-9]{1,18}")
 
 
 class FeedItem(BaseModel):
@@ -85,13 +88,16 @@ def _after(cursor: str | None) -> tuple[datetime | None, int]:
     if cursor is None:
         return None, 0
     micros, _, seq = cursor.partition(".")
-    if not (micros.isdigit() and seq.isdigit()):
-        message = "not a cursor from this list"
-        raise validation_failed(
-            f"Invalid request: query.cursor: {message}",
-            [{"field": "query.cursor", "message": message, "type": "cursor"}],
-        )
-    return EPOCH + timedelta(microseconds=int(micros)), int(seq)
+    if _CURSOR_KEY.fullmatch(cursor):
+        try:
+            return EPOCH + timedelta(microseconds=int(micros)), int(seq)
+        except OverflowError:  # an instant past year 9999: no page of this list
+            pass
+    message = "not a cursor from this list"
+    raise validation_failed(
+        f"Invalid request: query.cursor: {message}",
+        [{"field": "query.cursor", "message": message, "type": "cursor"}],
+    )
 
 
 def _item(row: Any, names: dict[str, str], branches: dict[str, Any]) -> JsonDict:

@@ -161,3 +161,15 @@ def test_a_page_cursor_keeps_the_instant_to_the_microsecond():
     instant = datetime(2026, 3, 20, 9, 30, 0, 123457, tzinfo=UTC)
     cursor = _cursor_of({"occurred_at": instant, "seq": 42})
     assert _after(_id_key(cursor)) == (instant, 42)
+
+
+@pytest.mark.parametrize(
+    "key", ["12", "a.1", "1.b", "999999999999999999.1", "1.1234567890123456789"]
+)
+def test_a_cursor_this_list_did_not_make_is_a_422_naming_the_cursor(key):
+    from services.compensation.feedback import _after
+    from shared.problems import Problem
+
+    with pytest.raises(Problem) as refused:
+        _after(key)
+    assert refused.value.status == 422
