@@ -11,13 +11,14 @@ from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import downloads, reads, routes
+from . import downloads, feedback, reads, routes
 from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
+from .feed import BRANCH_FEED
 from .projections import PAYSLIPS
 
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
-PROJECTIONS = [PAYSLIPS]
+PROJECTIONS = [PAYSLIPS, BRANCH_FEED]
 
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
 
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline compensation",
-        routers=[routes.router, reads.router, downloads.router],
+        routers=[routes.router, reads.router, downloads.router, feedback.router],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

@@ -15,7 +15,12 @@ from shared.auth import Principal, Role
 PAY_READERS = Audience(everything={Role.PAYROLL, Role.MANAGEMENT}, themselves={Role.TRAINEE})
 PAYROLL_READERS = Audience(everything={Role.PAYROLL, Role.MANAGEMENT})
 FEE_READERS = Audience(everything={Role.PAYROLL, Role.MANAGEMENT}, own_branch={Role.BRANCH_CLERK})
+# R-2/R-12b: what is reported back to a branch about its trainees.
+FEEDBACK_READERS = Audience(
+    everything={Role.AFTER_SALES_MANAGER, Role.MANAGEMENT}, own_branch={Role.BRANCH_CLERK}
+)
 
 PayReader = Annotated[Principal, Depends(PAY_READERS.gate())]
 PayrollReader = Annotated[Principal, Depends(PAYROLL_READERS.gate())]
 FeeReader = Annotated[Principal, Depends(FEE_READERS.gate())]
+FeedbackReader = Annotated[Principal, Depends(FEEDBACK_READERS.gate())]

@@ -113,19 +113,21 @@ async def _disposed(conn: Conn, envelope: Envelope) -> None:
 
 
 async def _penalised(conn: Conn, envelope: Envelope) -> None:
-    """R-24: kept until the payroll run of the month it was assessed in issues the fine (R-33)."""
+    """R-24: kept until the payroll run of the month it was assessed in issues the fine (R-33).
+    A session is held for a product series or for a training content: either may be absent."""
     d = envelope.data
     await conn.execute(
         "INSERT INTO trainer_penalties (event_id, trainer_id, session_id, product_series,"
-        " failure_rate, fine, assessed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " failure_rate, fine, assessed_on, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         " ON CONFLICT (event_id) DO NOTHING",
         envelope.event_id,
         d["trainer_id"],
         d["session_id"],
-        d["product_series"],
+        d.get("product_series"),
         Decimal(str(d["failure_rate"])),
         Decimal(str(d["fine"])),
         day_of(d["assessed_on"]),
+        d.get("content"),
     )
 
 

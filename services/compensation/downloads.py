@@ -13,10 +13,11 @@ from shared.auth import Principal
 from shared.requests import BranchQuery
 
 from .audiences import FEE_READERS, FeeReader, PayrollReader
+from .charges import charges_of, fee_rows, fine_rows
 from .domain.months import Month
 from .export import CSV, XLSX, Header, Table, fee_table, fine_table, payroll_table, to_csv, to_xlsx
 from .names import named_fees, named_fines, named_payroll
-from .reads import fee_rows, fine_rows, month_events, payroll_json
+from .reads import month_events, payroll_json
 from .schemas import MonthPath
 
 router = APIRouter(tags=["payroll"])
@@ -81,8 +82,10 @@ async def fee_download(
     branch = FEE_READERS.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
-    rows = await named_fees(pool, fee_rows(await month_events(request, month), branch))
-    return download(fee_table(rows), f"branch-fees-{month}", kind, header)
+    events = await month_events(request, month)
+    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    rows = await named_fees(pool, fee_rows(charges, branch))
+    return download(fee_table(rows, header), f"branch-fees-{month}", kind, header)
 
 
 @router.get("/branch-fees/{month}/export.xlsx", response_class=Response, responses=XLSX_FILE)
@@ -110,15 +113,18 @@ async def export_fees_csv(
 
 
 async def fine_download(request: Request, month: Month, kind: str, header: Header) -> Response:
-    rows = await named_fines(request.app.state.pool, fine_rows(await month_events(request, month)))
-    return download(fine_table(rows), f"trainer-fines-{month}", kind, header)
+    pool = request.app.state.pool
+    events = await month_events(request, month)
+    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    rows = await named_fines(pool, fine_rows(charges))
+    return download(fine_table(rows, header), f"trainer-fines-{month}", kind, header)
 
 
 @router.get("/trainer-fines/{month}/export.xlsx", response_class=Response, responses=XLSX_FILE)
 async def export_fines_xlsx(
     month: MonthPath, _: PayrollReader, request: Request, header: HeaderQuery = "zh"
 ) -> Response:
-    """R-24 fines issued in the month, one row per trainer, session and series, named."""
+    """R-24 fines of the month, one row per trainer and session, named, assessed or issued."""
     return await fine_download(request, month, "xlsx", header)
 
 
@@ -126,5 +132,5 @@ async def export_fines_xlsx(
 async def export_fines_csv(
     month: MonthPath, _: PayrollReader, request: Request, header: HeaderQuery = "zh"
 ) -> Response:
-    """R-24 fines issued in the month as CSV (UTF-8 with a BOM)."""
+    """R-24 fines of the month as CSV (UTF-8 with a BOM)."""
     return await fine_download(request, month, "csv", header)

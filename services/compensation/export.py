@@ -47,14 +47,17 @@ FEE_COLUMNS = (
     "days",
     "amount",
     "dates",
+    "status",
 )
 FINE_COLUMNS = (
     "trainer_id",
     "trainer_name",
     "session_id",
     "product_series",
+    "content",
     "failure_rate",
     "amount",
+    "status",
 )
 ZH_HEADERS: Mapping[str, str] = {
     "employee_id": "员工编号",
@@ -83,7 +86,11 @@ ZH_HEADERS: Mapping[str, str] = {
     "session_id": "考试场次",
     "product_series": "产品系列",
     "failure_rate": "不合格率",
+    "content": "培训内容",
+    "status": "状态",
 }
+# R-33: a fee or fine is assessed (核定) until its month's payroll run issues it (已发放).
+ZH_STATUS: Mapping[str, str] = {"assessed": "已核定未发放", "issued": "已发放"}
 _MONEY_COLUMNS = {*(n.value for n in LineName), "total", "difference", "amount"}
 _RATE_COLUMNS = {"failure_rate"}
 
@@ -112,7 +119,13 @@ def payroll_table(view: JsonDict) -> Table:
     return PAYROLL_COLUMNS, rows
 
 
-def fee_table(rows: list[JsonDict]) -> Table:
+def _status(row: JsonDict, header: Header) -> str | None:
+    """The row's status (R-33): in Chinese in a sheet with Chinese headers, else its key."""
+    status = row.get("status")
+    return ZH_STATUS.get(status, status) if header == "zh" and status else status
+
+
+def fee_table(rows: list[JsonDict], header: Header = "zh") -> Table:
     return FEE_COLUMNS, [
         [
             r["branch_id"],
@@ -123,20 +136,23 @@ def fee_table(rows: list[JsonDict]) -> Table:
             r["days"],
             r["amount"],
             " ".join(r["dates"]),
+            _status(r, header),
         ]
         for r in rows
     ]
 
 
-def fine_table(rows: list[JsonDict]) -> Table:
+def fine_table(rows: list[JsonDict], header: Header = "zh") -> Table:
     return FINE_COLUMNS, [
         [
             r["trainer_id"],
             r.get("trainer_name") or r["trainer_id"],
             r["session_id"],
-            r["product_series"],
+            r.get("product_series"),
+            r.get("content"),
             r["failure_rate"],
             r["amount"],
+            _status(r, header),
         ]
         for r in rows
     ]

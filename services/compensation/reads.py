@@ -12,8 +12,8 @@ issued in it yet. The payslips of one employee come from the ``payslips`` projec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -29,6 +29,7 @@ from shared.requests import BranchQuery, Now, PositionCursor, encode_cursor, eta
 
 from . import upstream
 from .audiences import FEE_READERS, PAY_READERS, FeeReader, PayReader, PayrollReader
+from .charges import charges_of, fee_rows, fine_rows
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
 from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays
 from .domain.employment import check_recordable, current_rate
@@ -146,51 +147,6 @@ def payroll_json(month: MonthEvents) -> JsonDict:
     }
 
 
-@dataclass
-class _FeeRow:
-    branch_id: str
-    trainee_id: str
-    dates: set[date] = field(default_factory=set)
-    amount: Decimal = Decimal("0.00")
-
-
-def fee_rows(month: MonthEvents, branch_id: str | None = None) -> list[JsonDict]:
-    """R-19: the month's charges per branch and trainee (later charges add the days they add)."""
-    rows: dict[tuple[str, str], _FeeRow] = {}
-    for fee in month.fees:
-        if branch_id is not None and fee.branch_id != branch_id:
-            continue
-        key = (fee.branch_id, fee.trainee_id)
-        row = rows.setdefault(key, _FeeRow(fee.branch_id, fee.trainee_id))
-        row.dates.update(fee.days)
-        row.amount += fee.amount
-    return [
-        {
-            "branch_id": row.branch_id,
-            "trainee_id": row.trainee_id,
-            "days": len(row.dates),
-            "dates": [d.isoformat() for d in sorted(row.dates)],
-            "amount": money(row.amount),
-        }
-        for _, row in sorted(rows.items())
-    ]
-
-
-def fine_rows(month: MonthEvents) -> list[JsonDict]:
-    """R-24: the fines issued in the month (R-33), in the order they were issued."""
-    return [
-        {
-            "trainer_id": fine.trainer_id,
-            "session_id": fine.session_id,
-            "product_series": fine.product_series,
-            "failure_rate": str(fine.failure_rate),
-            "amount": money(fine.amount),
-            "penalty_event_id": str(fine.penalty_event_id),
-        }
-        for fine in month.fines
-    ]
-
-
 async def month_events(request: Request, month: Month) -> MonthEvents:
     envelopes = await request.app.state.store.read_stream(payroll_stream(str(month)))
     payslips, fees, fines = [], [], []
@@ -231,14 +187,15 @@ async def get_branch_fees(
     response: Response,
     branch_id: BranchQuery = None,
 ) -> dict[str, Any]:
-    """R-19 fees charged in the month per branch and trainee, named (the branch in zh and en, the
-    trainee); a branch clerk sees its own. A branch asked for must be known here (422 until its
-    registration has arrived from enrollment)."""
+    """R-19 fees of the month per branch and trainee, assessed or issued (R-33), named (the
+    branch in zh and en, the trainee); a branch clerk sees its own. A branch asked for must be
+    known here (422 until its registration has arrived from enrollment)."""
     branch = FEE_READERS.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
     events = await tagged_month_events(request, response, month)
-    rows = await named_fees(pool, fee_rows(events, branch))
+    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    rows = await named_fees(pool, fee_rows(charges, branch))
     return {"month": str(month), "version": events.version, "rows": rows}
 
 
@@ -246,9 +203,12 @@ async def get_branch_fees(
 async def get_trainer_fines(
     month: MonthPath, _: PayrollReader, request: Request, response: Response
 ) -> dict[str, Any]:
-    """R-24 fines issued in the month they were assessed (R-33), each trainer named."""
+    """R-24 fines of the month they were assessed in (R-33), issued by its payroll run or
+    assessed and not issued yet, each trainer named."""
+    pool = request.app.state.pool
     events = await tagged_month_events(request, response, month)
-    rows = await named_fines(request.app.state.pool, fine_rows(events))
+    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    rows = await named_fines(pool, fine_rows(charges))
     return {"month": str(month), "version": events.version, "rows": rows}
 
 

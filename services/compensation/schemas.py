@@ -234,6 +234,12 @@ class PayrollAnswer(BaseModel):
     history: list[HistoryPayslip]  # every payslip issued, oldest first
 
 
+ChargeStatus = Annotated[
+    Literal["assessed", "issued"],
+    Field(description="R-33: `assessed` until the month's payroll run issues it, then `issued`"),
+]
+
+
 class FeeRow(BaseModel):
     branch_id: str
     branch_name_zh: str = Field(description="the branch's Chinese name" + UNTIL_KNOWN)
@@ -243,6 +249,7 @@ class FeeRow(BaseModel):
     days: int
     dates: list[date]
     amount: str
+    status: ChargeStatus
 
 
 class BranchFees(BaseModel):
@@ -255,10 +262,12 @@ class FineRow(BaseModel):
     trainer_id: str
     trainer_name: str = Field(description="the trainer's name" + UNTIL_KNOWN)
     session_id: str
-    product_series: str
+    product_series: str | None = Field(description="the session's product series (R-24)")
+    content: str | None = Field(description="the session's training content, when not a series")
     failure_rate: str
     amount: str
     penalty_event_id: str
+    status: ChargeStatus
 
 
 class TrainerFines(BaseModel):

@@ -155,8 +155,8 @@ async def training_days(pool: asyncpg.Pool, month: Month) -> list[TrainingDay]:
 
 async def penalties(pool: asyncpg.Pool, month: Month) -> list[TrainerPenalty]:
     rows = await pool.fetch(
-        "SELECT event_id, trainer_id, session_id, product_series, failure_rate, fine, assessed_on"
-        " FROM trainer_penalties WHERE assessed_on BETWEEN $1 AND $2"
+        "SELECT event_id, trainer_id, session_id, product_series, failure_rate, fine,"
+        " assessed_on, content FROM trainer_penalties WHERE assessed_on BETWEEN $1 AND $2"
         " ORDER BY assessed_on, event_id",
         month.first_day,
         month.last_day,
@@ -170,6 +170,7 @@ async def penalties(pool: asyncpg.Pool, month: Month) -> list[TrainerPenalty]:
             r["failure_rate"],
             r["fine"],
             r["assessed_on"],
+            r["content"],
         )
         for r in rows
     ]

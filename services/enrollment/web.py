@@ -42,6 +42,8 @@ ASSETS = {
     "labels-retrain.js": SCRIPT,
     "retrain.js": SCRIPT,
     "session-subject.js": SCRIPT,
+    "feedback.js": SCRIPT,
+    "labels-feed.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -2,7 +2,7 @@
 through the real development identity provider, against enrollment over a real TCP port; every
 control found by its label or role, as a person finds it, in English and then in Chinese.
 
-A clerk of bo-east signs in and sees its three views only; enrols a trainee by form (a date in the
+A clerk of bo-east signs in and sees its four views only; enrols a trainee by form (a date in the
 future by the service's clock: R-3's error beside the field, nothing stored; fixed, then the
 submit double-clicked: stored once, every request under one Idempotency-Key); enrols another from
 an xlsx sheet (a sheet with a bad row first: the per-row report, nothing stored); finds both in
@@ -65,7 +65,7 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
         # Only the clerk's views; the dashboard one link away.
         nav = page.get_by_role("navigation", name="Views")
         await expect(nav.get_by_role("link")).to_have_text(
-            ["Enrol a trainee", "Trainees", "Enrol from a spreadsheet"]
+            ["Enrol a trainee", "Trainees", "Enrol from a spreadsheet", "Feedback"]
         )
         await expect(page.get_by_role("link", name="Management dashboard")).to_have_attribute(
             "href", f"{ELSEWHERE.rstrip('/')}/dashboard?lang=en"
@@ -244,7 +244,9 @@ async def test_a_clerk_enrols_finds_and_withdraws_and_another_branch_sees_none_o
         await expect(page.locator("#global-message")).to_have_text("请先登录，再开始工作。")
         await sign_in(page, workbench, WEST, button="登录")
         nav = page.get_by_role("navigation", name="功能")
-        await expect(nav.get_by_role("link")).to_have_text(["学员报名", "学员名单", "表格批量报名"])
+        await expect(nav.get_by_role("link")).to_have_text(
+            ["学员报名", "学员名单", "表格批量报名", "反馈"]
+        )
         await nav.get_by_role("link", name="学员名单").click()
         await expect(page.get_by_role("heading", name="西部办事处的学员")).to_be_visible()
         await expect(page.locator("#trainees-table")).to_have_text("本分支机构尚无学员报名。")

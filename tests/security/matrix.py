@@ -581,6 +581,14 @@ COMPENSATION = [
         (PAYROLL, MANAGEMENT),
         url=f"/trainer-fines/{MONTH}/export.csv",
     ),
+    row(
+        "compensation",
+        "GET",
+        "/branches/{branch_id}/feedback",
+        (MANAGER, MANAGEMENT),
+        scoped=[CLERK],
+        url="/branches/{branch}/feedback",
+    ),
 ]
 
 MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]

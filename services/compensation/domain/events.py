@@ -138,7 +138,8 @@ class TrainerFineIssued(Event):
     month: str
     trainer_id: str
     session_id: str
-    product_series: str
+    product_series: str | None  # None for a session held for a training content
     failure_rate: Decimal
     amount: Decimal
     penalty_event_id: UUID
+    content: str | None = None  # the training content of the session, when not a series

@@ -45,10 +45,11 @@ class TrainerPenalty:
     penalty_event_id: UUID
     trainer_id: str
     session_id: str
-    product_series: str
+    product_series: str | None  # a session is held for a product series ...
     failure_rate: Decimal
     fine: Decimal
     assessed_on: date
+    content: str | None = None  # ... or for a training content
 
 
 def branch_fees(
@@ -103,6 +104,7 @@ def trainer_fines(month: str, penalties: Iterable[TrainerPenalty]) -> list[Train
             failure_rate=p.failure_rate,
             amount=p.fine.quantize(CENT),
             penalty_event_id=p.penalty_event_id,
+            content=p.content,
         )
         for p in penalties
         if p.fine > 0 and the_month.contains(p.assessed_on)

@@ -100,12 +100,16 @@ function historyTable(ctx, history) {
   ], history, null, { attrs: { id: "payslip-history" }, rowAttrs: (p) => ({ dataset: { payslip: p.payslip_id } }) });
 }
 
-function feesTable(ctx, rows) {
+// R-33: a fee or fine is assessed until its month's payroll run issues it (labels-feed.js).
+const status = (ctx, r) => label(ctx, `charge_${r.status}`);
+
+export function feesTable(ctx, rows) {
   return table([
     { label: label(ctx, "f_branch"), render: (r) => named(branchName(r, ctx.language.lang), r.branch_id) },
     { label: label(ctx, "pay_trainee"), render: (r) => named(r.trainee_name, r.trainee_id) },
     { label: label(ctx, "pay_days"), numeric: true, key: "days" },
     { label: label(ctx, "pay_amount"), numeric: true, key: "amount" },
+    { label: label(ctx, "pay_status"), render: (r) => status(ctx, r) },
   ], rows, null, { attrs: { id: "branch-fees" } });
 }
 
@@ -114,8 +118,10 @@ function finesTable(ctx, rows) {
     { label: label(ctx, "pay_trainer"), render: (r) => named(r.trainer_name, r.trainer_id) },
     { label: label(ctx, "pay_session"), key: "session_id" },
     { label: label(ctx, "pay_series"), key: "product_series" },
+    { label: label(ctx, "pay_content"), key: "content" },
     { label: label(ctx, "pay_failure_rate"), numeric: true, key: "failure_rate" },
     { label: label(ctx, "pay_amount"), numeric: true, key: "amount" },
+    { label: label(ctx, "pay_status"), render: (r) => status(ctx, r) },
   ], rows, null, { attrs: { id: "trainer-fines" } });
 }
 

@@ -29,6 +29,8 @@ import { concernsView } from "./concerns.js";
 import { RETURNS_LABELS } from "./labels-returns.js";
 import { RETRAIN_LABELS } from "./labels-retrain.js";
 import { retrainingView } from "./retrain.js";
+import { feedbackView } from "./feedback.js";
+import { FEED_LABELS } from "./labels-feed.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -41,12 +43,21 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, RETURNS_LABELS, RETRAIN_LABELS];
+export const LABEL_TABLES = [
+  PLANS_LABELS,
+  DAILY_LABELS,
+  ASSESS_LABELS,
+  PAY_LABELS,
+  RETURNS_LABELS,
+  RETRAIN_LABELS,
+  FEED_LABELS,
+];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
   { id: "trainees", label: "view_trainees", roles: [CLERK], render: traineesView },
   { id: "import", label: "view_import", roles: [CLERK], render: importView },
+  { id: "feedback", label: "view_feedback", roles: [CLERK], render: feedbackView },
   { id: "placement", label: "view_placement", roles: [MANAGER], render: placementView },
   { id: "plans", label: "view_plans", roles: [MANAGER, PRODUCTION], render: plansView },
   { id: "approvals", label: "view_approvals", roles: [EXEC_VP], render: approvalsView },

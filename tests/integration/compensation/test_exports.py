@@ -87,6 +87,7 @@ async def test_branch_fee_exports_parse_and_keep_to_the_clerks_branch(svc):
             "培训天数": "1",
             "金额": "200.00",
             "培训日期": "2026-04-11",
+            "状态": "已发放",  # the month's run issued it
         },
     ]
     south = await svc.client.get(f"/branch-fees/{MONTH}/export.csv", headers=clerk(svc, "x"))

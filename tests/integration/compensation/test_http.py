@@ -159,6 +159,9 @@ async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc
         day_logged("t-f", "2026-04-20"),
         day_logged("t-f", "2026-05-02"),  # another month
     )
+    # before the month's payroll run the fees are assessed, not yet issued.
+    before = (await svc.client.get(f"/branch-fees/{MONTH}", headers=clerk(svc))).json()["rows"]
+    assert [(r["days"], r["amount"], r["status"]) for r in before] == [(3, "600.00", "assessed")]
     assert (await run(svc)).json()["issued"]["branch_fees"] == 1
     expected = {
         "branch_id": "dl-north",
@@ -169,6 +172,7 @@ async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc
         "days": 3,
         "amount": "600.00",
         "dates": ["2026-04-10", "2026-04-12", "2026-04-20"],
+        "status": "issued",
     }
     fees = await svc.client.get(f"/branch-fees/{MONTH}", headers=payroll(svc))
     assert fees.status_code == 200, fees.text
@@ -187,6 +191,8 @@ async def test_a_failed_dealer_trainee_kept_in_training_costs_the_branch_r19(svc
 async def test_a_trainer_penalty_with_a_fine_appears_in_the_month_it_was_assessed_r24_r33(svc):
     fined, unfined = penalty("tr-1", "150", "2026-04-28"), penalty("tr-2", "0", "2026-04-28", "0.1")
     await deliver(svc, fined, unfined, penalty("tr-3", "200", "2026-05-02", "0.5"))
+    before = (await svc.client.get(f"/trainer-fines/{MONTH}", headers=management(svc))).json()
+    assert [(r["trainer_id"], r["status"]) for r in before["rows"]] == [("tr-1", "assessed")]
     assert (await run(svc)).json()["issued"]["trainer_fines"] == 1
     fines = await svc.client.get(f"/trainer-fines/{MONTH}", headers=management(svc))
     assert fines.status_code == 200, fines.text
@@ -196,9 +202,11 @@ async def test_a_trainer_penalty_with_a_fine_appears_in_the_month_it_was_assesse
             "trainer_name": "tr-1",  # its registration has not arrived: the id
             "session_id": "s-1",
             "product_series": "X1",
+            "content": None,
             "failure_rate": "0.4",
             "amount": "150.00",
             "penalty_event_id": str(fined.event_id),
+            "status": "issued",
         }
     ]
     assert (await run(svc)).json()["issued"]["trainer_fines"] == 0  # once per penalty
@@ -320,3 +328,15 @@ async def test_a_payroll_run_of_a_month_before_any_pay_policy_is_409_not_500(svc
     assert answer.status_code == 409, answer.text
     assert "no pay policy" in answer.json()["detail"]
     assert await count_events(svc) == 0
+
+
+async def test_a_content_sessions_penalty_is_fined_with_its_content_and_no_series_r24(svc):
+    content_penalty = penalty("tr-4", "200", "2026-04-15", "0.5", series=None)
+    content_penalty.data["content"] = "SAFETY"  # a session held for a training content
+    await deliver(svc, content_penalty)
+    assert (await run(svc)).json()["issued"]["trainer_fines"] == 1
+    fines = (await svc.client.get(f"/trainer-fines/{MONTH}", headers=payroll(svc))).json()
+    assert [
+        (r["trainer_id"], r["product_series"], r["content"], r["amount"], r["status"])
+        for r in fines["rows"]
+    ] == [("tr-4", None, "SAFETY", "200.00", "issued")]

@@ -91,7 +91,9 @@ async def test_the_exports_carry_chinese_headers_and_names_beside_ids(svc):
         "学员编号",
         "学员姓名",
     )
-    assert rows == [("bo-east", *standard_names("bo-east"), "t-f", "赵敏", 1, 200, "2026-04-11")]
+    assert rows == [
+        ("bo-east", *standard_names("bo-east"), "t-f", "赵敏", 1, 200, "2026-04-11", "已发放")
+    ]
     fines = csv_rows(
         await svc.client.get(f"/trainer-fines/{MONTH}/export.csv", headers=management(svc))
     )
@@ -107,7 +109,7 @@ async def test_the_exports_carry_chinese_headers_and_names_beside_ids(svc):
     # header=key: the fields of the JSON answer's rows, the trainer's name beside the id.
     fines = (await svc.client.get(f"/trainer-fines/{MONTH}", headers=payroll(svc))).json()
     assert set(header) < set(fines["rows"][0]) and header[:2] == ("trainer_id", "trainer_name")
-    assert ("tr-1", "孙老师", "s-1", "X1", 0.4, 150) in rows
+    assert ("tr-1", "孙老师", "s-1", "X1", None, 0.4, 150, "issued") in rows
 
 
 async def test_a_rename_shows_at_once_and_a_closed_branch_keeps_its_fees(svc):

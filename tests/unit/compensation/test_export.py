@@ -66,20 +66,48 @@ def test_fines_keep_the_rate_and_the_amount_numbers_in_both_formats():
         "trainer_name": "孙老师",
         "session_id": "s-1",
         "product_series": "X1",
+        "content": None,
         "failure_rate": "0.4",
         "amount": "150.00",
+        "status": "issued",
     }
     table = fine_table([fine])
     text = to_csv(table).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(text))) == [
-        ["培训师编号", "培训师", "考试场次", "产品系列", "不合格率", "金额"],
-        ["tr-1", "孙老师", "s-1", "X1", "0.4", "150.00"],
+        ["培训师编号", "培训师", "考试场次", "产品系列", "培训内容", "不合格率", "金额", "状态"],
+        ["tr-1", "孙老师", "s-1", "X1", "", "0.4", "150.00", "已发放"],
     ]
     sheet = load_workbook(io.BytesIO(to_xlsx(table, "fines"))).active
-    rate, amount = sheet["E2"], sheet["F2"]
+    rate, amount = sheet["F2"], sheet["G2"]
     assert (rate.data_type, rate.number_format, Decimal(str(rate.value))) == (
         "n",
         "0.0%",
         Decimal("0.4"),
     )
     assert (amount.data_type, amount.number_format) == ("n", "0.00")
+
+
+def test_a_content_sessions_fine_names_its_content_and_a_fee_not_issued_reads_assessed_r24_r33():
+    fine = {
+        "trainer_id": "tr-1",
+        "session_id": "s-c",
+        "product_series": None,
+        "content": "SAFETY",
+        "failure_rate": "0.5",
+        "amount": "200.00",
+        "status": "assessed",
+    }
+    (row,) = fine_table([fine])[1]
+    assert row[2:] == ["s-c", None, "SAFETY", "0.5", "200.00", "已核定未发放"]
+    (keyed,) = fine_table([fine], "key")[1]
+    assert keyed[-1] == "assessed"  # a sheet read by column keeps the wire's word
+    fee = {
+        "branch_id": "dl-north",
+        "trainee_id": "t-1",
+        "days": 2,
+        "amount": "400.00",
+        "dates": ["2026-03-20", "2026-03-23"],
+        "status": "assessed",
+    }
+    (fee_row,) = fee_table([fee])[1]
+    assert fee_row[-2:] == ["2026-03-20 2026-03-23", "已核定未发放"]

@@ -1,0 +1,35 @@
+// The branch clerk's feed and the status of fees and fines (feedback.js, payslips.js): key ->
+// [English, Chinese], as labels.js's. Positions are labels.js's (position_*), grade levels and
+// dispositions labels-assess.js's (a_level_*, a_disposition_*).
+
+export const FEED_LABELS = {
+  view_feedback: ["Feedback", "反馈"],
+  fb_title: ["Feedback on the trainees of {branch}", "{branch}学员的反馈"],
+  fb_intro: ["Every result and suggestion about your branch's trainees, newest first: grades (corrections included), failures, dispositions, the concerns trainers noted and how they are handled (R-2, R-12b). It may lag a moment behind: Refresh.", "关于本网点学员的全部结果和建议，最新的在前：定级（含更正）、考核不合格、处置、培训师记录的问题及其处理（R-2、R-12b）。可能稍有延迟：请刷新。"],
+  fb_none: ["Nothing reported about your branch's trainees yet.", "尚无关于本网点学员的反馈。"],
+  fb_count: ["{n} entr(ies) shown.", "已显示 {n} 条。"],
+  fb_more: ["Show older entries", "显示更早的记录"],
+  fb_on: ["Date", "日期"],
+  fb_trainee: ["Trainee", "学员"],
+  fb_kind: ["What", "事项"],
+  fb_details: ["Details", "详情"],
+  fb_kind_grade: ["Grade", "定级"],
+  fb_kind_failure: ["Failed the assessment", "考核不合格"],
+  fb_kind_disposition: ["Disposition", "处置"],
+  fb_kind_concern: ["Concern noted by the trainer", "培训师记录的问题"],
+  fb_kind_concern_handled: ["Concern handled", "问题处理"],
+  fb_grade: ["{post}, grade score {score}", "{post}，定级分数 {score}"],
+  fb_no_position: ["no position (R-21)", "无岗位（R-21）"],
+  fb_correction: ["a correction (R-23)", "更正（R-23）"],
+  fb_failed: ["failed: {exams}; written {written}, practical mean {practical}", "不合格：{exams}；笔试 {written}，实操平均 {practical}"],
+  fb_concern: ["stage {stage}: {text} (noted by {by})", "第 {stage} 阶段：{text}（记录人 {by}）"],
+  fb_verified: ["verified", "已核实"],
+  fb_not_verified: ["not verified", "未核实"],
+  fb_handled: ["{verified}: {handling} (by {by})", "{verified}：{handling}（处理人 {by}）"],
+  fb_fees_title: ["Your branch's training fees (R-19)", "本网点培训费（R-19）"],
+  fb_fees_of: ["Fees of {month}", "{month} 培训费"],
+  pay_status: ["Status", "状态"],
+  pay_content: ["Training content", "培训内容"],
+  charge_assessed: ["Assessed, not yet issued", "已核定，未发放"],
+  charge_issued: ["Issued", "已发放"],
+};
