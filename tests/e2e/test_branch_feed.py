@@ -1,21 +1,17 @@
 """What the branch is told about its trainees, and what their training costs it, over the real bus
 (R-2, R-12b, R-18, R-19, R-24, R-33): two branch-commissioned trainees of dl-north are enrolled,
 planned and examined through the services; one passes (a grade), one fails and its branch keeps
-it in training (a failure, a disposition). A trainer's concern about it and its handling are
-published on the bus as training publishes them. The branch's feed shows all of it, newest first,
+it in training (a failure, a disposition); its trainer notes that it cannot keep up and the
+manager handles the note (R-12b). The branch's feed shows all of it, newest first,
 to its own clerk and to no other branch's; the month's fee and fine are assessed before the
 payroll run and issued after it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import aio_pika
 import pytest
 
 from shared.auth import Role
-from shared.relay import routing_key, to_message
 from tests.e2e.helpers import (
     approved_plans,
     enrol,
@@ -25,7 +21,7 @@ from tests.e2e.helpers import (
     run_payroll,
     sit,
 )
-from tests.support import delivered, mandatory_stages, ok, plan_stage, until
+from tests.support import mandatory_stages, ok, plan_stage, until
 
 MONTH = "2026-03"
 TRAINER, SERIES, SESSION = "tr-x", "X", "s-x"
@@ -38,38 +34,12 @@ def clock():
     return pinned_clock()
 
 
-def training_event(event_type: str, data: dict, day: int, version: int):
-    """A training event about FAILING as training's relay publishes it (R-12b)."""
-    at = datetime(2026, 3, day, 10, tzinfo=UTC)
-    stream = f"concerns-{FAILING}"
-    return delivered(
-        "training",
-        event_type,
-        stream,
-        {"trainee_id": FAILING, **data},
-        version,
-        at=at,
-        branch_id="dl-north",
-    )
-
-
-async def publish(settings, *envelopes) -> None:
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(settings.exchange_name())
-        for envelope in envelopes:
-            await exchange.publish(to_message(envelope), routing_key=routing_key(envelope))
-
-
 async def feed(pay, branch="dl-north", headers=None):
     headers = headers or pay.as_("clerk-n", Role.BRANCH_CLERK, branch_id="dl-north")
     return await pay.client.get(f"/branches/{branch}/feedback", headers=headers)
 
 
-async def test_the_branch_hears_every_result_and_pays_for_the_training_it_insists_on(
-    start, clock, settings
-):
+async def test_the_branch_hears_every_result_and_pays_for_the_training_it_insists_on(start, clock):
     apps = await start("compensation", "assessment", "training", "enrollment", clock=clock)
     enrollment, training, assessment, pay = (
         apps[n] for n in ("enrollment", "training", "assessment", "compensation")
@@ -81,31 +51,17 @@ async def test_the_branch_hears_every_result_and_pays_for_the_training_it_insist
     await enrol(enrollment, FAILING, name="吴芳", enrolled_on="2026-02-27", product_series=[])
     await approved_plans(training, assessment, [PASSING, FAILING], PLAN, TRAINER, SERIES)
 
-    noted = training_event(
-        "TraineeConcernNoted",
-        {
-            "concern_id": "c-1",
-            "stage_no": 5,
-            "text": "跟不上进度",
-            "noted_by": TRAINER,
-            "noted_on": "2026-03-10",
-        },
-        10,
-        1,
-    )
-    handled = training_event(
-        "ConcernHandled",
-        {
-            "concern_id": "c-1",
-            "verified": True,
-            "handling": "加训两天",
-            "handled_by": "mgr",
-            "handled_on": "2026-03-11",
-        },
-        11,
-        2,
-    )
-    await publish(settings, noted, handled)
+    # R-12b: the trainer notes that FAILING cannot keep up; the manager verifies and handles it.
+    clock.set("2026-03-10")
+    concerns = f"/plans/{FAILING}/concerns"
+    trainer = training.as_(TRAINER, Role.TRAINER)
+    body = {"stage_no": 5, "text": "跟不上进度"}
+    noted = await ok(training.client.post(concerns, json=body, headers=trainer), 201)
+    clock.set("2026-03-11")
+    handling = {"verified": True, "handling": "加训两天"}
+    path = f"{concerns}/{noted['concern_id']}/handling"
+    mgr = training.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await ok(training.client.post(path, json=handling, headers=mgr))
 
     clock.set("2026-03-20")
     await open_session(assessment, SESSION, SERIES, "2026-03-20")
