@@ -10,7 +10,7 @@ is the plan's decider's ``Forbidden``, since only the plan knows.
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.commands import CommandContext
 from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
@@ -18,9 +18,11 @@ from shared.execution import Aggregates, Outcome
 
 from .audiences import may_draft
 from .domain import demerit, plan
-from .domain.commands import DraftPlan, PlanCommand, RecordDemerit
+from .domain.commands import ApprovePlan, DraftPlan, PlanCommand, RecordDemerit
 from .domain.demerit import TrainerRecord
+from .domain.remedial import LatestDisposition
 from .domain.state import TrainingPlan
+from .policy.plan_content import PlanLevel, content_in_force
 from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 
 
@@ -53,6 +55,7 @@ async def _change_plan(
     deps: Dependencies, command: PlanCommand, context: CommandContext, known: KnownTrainee | None
 ) -> Outcome[TrainingPlan]:
     stream = plan.stream_id(command.trainee_id)
+    command = with_upstream(command, known)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
@@ -67,6 +70,31 @@ async def _change_plan(
         context.meta(trainee.branch_id),
         expected_version=context.expected,
     )
+
+
+def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanCommand:
+    """The command with what its decision needs from outside the plan: the plan-content policy
+    in force on its day (R-7a, R-8a; the one place training picks a version), the trainee's plan
+    level (R-7) and latest disposition (R-18a)."""
+    match command:
+        case DraftPlan():
+            return replace(
+                command, content=content_in_force(command.today), disposition=_disposition(known)
+            )
+        case ApprovePlan():
+            level = known.plan_level if known is not None else None
+            return replace(
+                command,
+                content=content_in_force(command.today),
+                plan_level=PlanLevel(level) if level else None,
+            )
+    return command
+
+
+def _disposition(known: KnownTrainee | None) -> LatestDisposition | None:
+    if known is None or known.disposition is None or known.disposition_on is None:
+        return None
+    return LatestDisposition(known.disposition, known.disposition_on)
 
 
 async def record_demerit(

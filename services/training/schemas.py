@@ -43,6 +43,11 @@ class StageBody(Body):
     trainer_id: Id
     product_series: Annotated[str, Field(max_length=100)] | None = None
     topic: Topic
+    covers: list[Annotated[str, Field(max_length=100)]] = Field(
+        default=[],
+        max_length=50,
+        description="R-7a: the content items of the plan level this stage teaches (codes)",
+    )
     planned_start: dt.date
     planned_end: dt.date
 
@@ -120,6 +125,7 @@ class StageRow(BaseModel):
     trainer_id: str
     product_series: str | None
     topic: Topic
+    covers: list[str] = Field(description="R-7a content codes the stage teaches")
     planned_start: dt.date
     planned_end: dt.date
     status: StageStatus
@@ -136,6 +142,9 @@ class PlanHead(BaseModel):
     version: int
     revision: int
     approved_revision: int | None
+    remedial: bool = Field(
+        default=False, description="R-18a: the latest revision is a remedial one"
+    )
 
 
 class PlanTable(PlanHead):
@@ -155,6 +164,13 @@ class NamedPlanTable(PlanHead):
     trainee_name: str = Field(description="the trainee's name (from its enrolment)")
     stages: list[NamedStageRow]
     mastered_series: list[str]
+    plan_level: str | None = Field(description="R-6: from the placement; null until it arrives")
+    content_policy: str = Field(description="the plan-content policy version in force (R-7a)")
+    content_items: list[str] | None = Field(description="R-7a: the items of the plan level")
+    content_missing: list[str] | None = Field(
+        description="R-7: items of the level no stage covers yet; null while no plan level"
+    )
+    topics_missing: list[str] = Field(description="R-8a: mandatory topics no stage covers yet")
 
 
 class PlanListItem(BaseModel):
@@ -198,6 +214,7 @@ class TrainerStage(BaseModel):
     department: Department
     product_series: str | None
     topic: Topic
+    covers: list[str] = Field(description="R-7a content codes the stage teaches")
     planned_start: dt.date
     planned_end: dt.date
     status: StageStatus

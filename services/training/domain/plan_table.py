@@ -22,6 +22,7 @@ def plan_table(state: TrainingPlan, version: int) -> JsonDict:
         "version": version,
         "revision": state.revision,
         "approved_revision": state.approved_revision,
+        "remedial": state.remedial,
         "stages": [_stage_row(s) for s in state.stages],
         "mastered_series": sorted(mastered_series(state)),
     }
@@ -36,6 +37,7 @@ def _stage_row(stage: Stage) -> JsonDict:
         "trainer_id": spec.trainer_id,
         "product_series": spec.product_series,
         "topic": spec.topic.value,
+        "covers": list(spec.covers),
         "planned_start": spec.planned_start.isoformat(),
         "planned_end": spec.planned_end.isoformat(),
         "status": stage.status.value,

@@ -61,6 +61,9 @@ class TrainingPlan:
     stages: tuple[Stage, ...] = ()  # of the latest revision, ordered by stage number
     # While a re-draft awaits approval: the stages of the revision still in force.
     held_stages: tuple[Stage, ...] = ()
+    remedial: bool = False  # the latest revision is a remedial one (R-18a)
+    completed_on: dt.date | None = None  # the last time the training completed
+    completed_specs: tuple[StageSpec, ...] = ()  # the stages it completed with (R-18a keeps them)
 
     @property
     def approved_stages(self) -> tuple[Stage, ...]:
@@ -92,7 +95,12 @@ def evolve(state: TrainingPlan, event: Event) -> TrainingPlan:
                 state, status=PlanStatus.APPROVED, approved_revision=event.revision, held_stages=()
             )
         case TrainingCompleted():
-            return replace(state, status=PlanStatus.COMPLETED)
+            return replace(
+                state,
+                status=PlanStatus.COMPLETED,
+                completed_on=event.completed_on,
+                completed_specs=tuple(s.spec for s in state.stages),
+            )
         case TrainingDayLogged():
             return _with_stage(state, event.stage_no, lambda s: _logged(s, event))
         case TrainingDayConfirmed():
@@ -118,6 +126,7 @@ def _redrafted(state: TrainingPlan, event: PlanDrafted) -> TrainingPlan:
         revision=event.revision,
         stages=tuple(before.get(spec, Stage(spec)) for spec in event.stages),
         held_stages=state.approved_stages,
+        remedial=event.remedial,
     )
 
 
