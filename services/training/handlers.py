@@ -17,10 +17,10 @@ from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleVi
 from shared.execution import Aggregates, Outcome
 
 from .audiences import may_draft
+from .coverage_view import latest_disposition
 from .domain import demerit, plan
 from .domain.commands import ApprovePlan, DraftPlan, PlanCommand, RecordDemerit
 from .domain.demerit import TrainerRecord
-from .domain.remedial import LatestDisposition
 from .domain.state import TrainingPlan
 from .policy.plan_content import PlanLevel, content_in_force
 from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
@@ -79,7 +79,9 @@ def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanComma
     match command:
         case DraftPlan():
             return replace(
-                command, content=content_in_force(command.today), disposition=_disposition(known)
+                command,
+                content=content_in_force(command.today),
+                disposition=latest_disposition(known),
             )
         case ApprovePlan():
             level = known.plan_level if known is not None else None
@@ -89,12 +91,6 @@ def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanComma
                 plan_level=PlanLevel(level) if level else None,
             )
     return command
-
-
-def _disposition(known: KnownTrainee | None) -> LatestDisposition | None:
-    if known is None or known.disposition is None or known.disposition_on is None:
-        return None
-    return LatestDisposition(known.disposition, known.disposition_on)
 
 
 async def record_demerit(

@@ -158,6 +158,11 @@ class NamedStageRow(StageRow):
     trainer_name: str = Field(description="the trainer's name; its id until its registration")
 
 
+class ShownDisposition(BaseModel):
+    outcome: str
+    decided_on: dt.date
+
+
 class NamedPlanTable(PlanHead):
     """The plan table as it is read, with the names people read beside the ids."""
 
@@ -171,6 +176,12 @@ class NamedPlanTable(PlanHead):
         description="R-7: items of the level no stage covers yet; null while no plan level"
     )
     topics_missing: list[str] = Field(description="R-8a: mandatory topics no stage covers yet")
+    disposition: ShownDisposition | None = Field(
+        description="R-18: the trainee's latest disposition, as training learnt it"
+    )
+    remedial_due: bool = Field(
+        description="R-18a: the completed plan awaits a remedial revision (continue_training)"
+    )
 
 
 class PlanListItem(BaseModel):

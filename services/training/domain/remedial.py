@@ -32,6 +32,15 @@ class LatestDisposition:
     decided_on: dt.date
 
 
+def remedial_due(state: TrainingPlan, disposition: LatestDisposition | None) -> bool:
+    """Whether the completed plan awaits its remedial revision (what the plan table shows)."""
+    try:
+        may_redraft_completed(state, disposition)
+    except RuleViolation:
+        return False
+    return state.status is PlanStatus.COMPLETED
+
+
 def may_redraft_completed(state: TrainingPlan, disposition: LatestDisposition | None) -> None:
     """R-18a: 409 unless a fresh ``continue_training`` disposition asks for more training."""
     if state.status is not PlanStatus.COMPLETED:

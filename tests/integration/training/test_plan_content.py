@@ -115,11 +115,15 @@ async def test_r18a_a_completed_plan_is_redrafted_remedial_only_after_continue_t
     await completed(svc)
     # No disposition yet, then reserve: 409 R-18a
     assert_rule(await draft(svc, plan=REMEDIAL), "R-18a")
+    assert (await shown(svc))["remedial_due"] is False
     assert await deliver(svc, disposition("reserve", on="2026-03-15", session="s-0"))
     assert_rule(await draft(svc, plan=REMEDIAL), "R-18a")
     # continue_training (a later disposition; an older one arriving late changes nothing)
     assert await deliver(svc, disposition("continue_training"))
     assert await deliver(svc, disposition("workshop", on="2026-03-14", session="s-z"))
+    table = await shown(svc)
+    assert table["disposition"] == {"outcome": "continue_training", "decided_on": "2026-03-16"}
+    assert table["remedial_due"] is True
     drafted = await draft(svc, plan=REMEDIAL)
     assert drafted.status_code == 200, drafted.text
     assert (drafted.json()["status"], drafted.json()["remedial"]) == ("draft", True)
@@ -132,3 +136,4 @@ async def test_r18a_a_completed_plan_is_redrafted_remedial_only_after_continue_t
     assert (await post(svc, "/stages/6/days", day, tech)).status_code == 201
     table = await shown(svc)
     assert [s["status"] for s in table["stages"]] == ["signed_off"] * 5 + ["open"]
+    assert (table["remedial"], table["remedial_due"]) == (True, False)
