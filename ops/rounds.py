@@ -344,7 +344,9 @@ class TraineeRounds:
         """R-18a: the manager drafts the remedial revision (the completed stages kept, the
         retraining stages after them), and the executive vice-president approves it before any
         remedial day (R-9)."""
-        await self.plan_shows(t, "the disposition (R-18a)", lambda table: table["remedial_due"])
+        # Due once training learnt the disposition; a second run finds the revision drafted.
+        due = lambda table: table["remedial_due"] or table["remedial"]  # noqa: E731
+        await self.plan_shows(t, "the disposition (R-18a)", due)
         end = on + timedelta(days=14)
         added = [self.stage_row(stage, on, end) for stage in t.remedial_stages]
         await self.api.write(

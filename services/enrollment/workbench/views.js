@@ -14,6 +14,7 @@ import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
 import { approvalsView, placementView, plansView } from "./plans.js";
 import { PLANS_LABELS } from "./labels-plans.js";
+import { PLAN_CONTENT_LABELS } from "./labels-plan-content.js";
 import { trainerStagesView, trainerTraineesView } from "./trainer.js";
 import { traineePlanView } from "./trainee-plan.js";
 import { DAILY_LABELS } from "./labels-daily.js";
@@ -36,7 +37,7 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, PLAN_CONTENT_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
