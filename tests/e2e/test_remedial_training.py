@@ -6,7 +6,8 @@ namespace, one pinned clock):
 - R-18a with R-19: a branch-commissioned trainee completes its plan, fails the exam and is kept in
   training (continue_training). Training learns the disposition from assessment; the manager
   drafts a remedial revision (the completed stages kept, one new stage), the executive
-  vice-president approves it before the remedial day (R-9), and that day costs the branch 200.
+  vice-president approves it before the remedial day (R-9), and that day costs the branch 200;
+  signing the new stage off completes the training again, and the trainee sits a later session.
 """
 
 from __future__ import annotations
@@ -140,3 +141,10 @@ async def test_r7_r18a_r19_a_remedial_revision_approved_before_its_day_costs_the
     assert [(r["trainee_id"], r["dates"], r["amount"]) for r in fees["rows"]] == [
         (TRAINEE, ["2026-03-23"], "200.00")
     ]
+
+    # The remedial stage signed off: the training completes again, and the trainee sits a later
+    # session (a fresh sitting, R-15/R-16) and passes.
+    assert (await complete(training, TRAINEE, [REMEDIAL_STAGE]))["status"] == "completed"
+    clock.set("2026-04-02")
+    await open_session(assessment, "s-rem-2", SERIES, "2026-04-02")
+    assert (await sit(assessment, "s-rem-2", TRAINEE, "85"))["type"] == "GradeAssigned"
