@@ -6,14 +6,15 @@ the plan, the executive vice-president approves it, trainers log days and sign s
 confirm and countersign (a few dissent, dispute or are sent back; a trainer notes that a
 branch-commissioned trainee cannot keep up and the manager handles it), examiners score the final
 exams, the manager disposes of the failed (a dealer's trainee keeps training at the dealer's
-cost), and a grade is disputed and corrected. Each step checks the answer against what the
+cost, on a remedial revision of its plan approved first, R-18a), and a grade is disputed and
+corrected. Each step checks the answer against what the
 scenario intends and notes any difference in ``problems``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rich.progress import Progress
@@ -132,32 +133,40 @@ class TraineeRounds:
             f" expected {t.plan_level} (R-6)",
         )
 
-    async def plan(self, t: sc.Trainee) -> None:
-        stages = []
+    def stage_rows(self, t: sc.Trainee) -> list[JsonDict]:
+        """The plan table's rows as drafted (R-8), each stage with its R-7a covers."""
+        rows = []
         for stage in t.stages:
             start, end = t.planned(stage.no)
-            stages.append(
-                {
-                    "no": stage.no,
-                    "content": stage.content,
-                    "department": sc.TRAINERS[stage.trainer_id].department,
-                    "trainer_id": stage.trainer_id,
-                    "product_series": stage.product_series,
-                    "topic": stage.topic,
-                    "planned_start": start.isoformat(),
-                    "planned_end": end.isoformat(),
-                }
-            )
+            rows.append(self.stage_row(stage, start, end))
+        return rows
+
+    @staticmethod
+    def stage_row(stage: sc.Stage, start: date, end: date) -> JsonDict:
+        return {
+            "no": stage.no,
+            "content": stage.content,
+            "department": sc.TRAINERS[stage.trainer_id].department,
+            "trainer_id": stage.trainer_id,
+            "product_series": stage.product_series,
+            "topic": stage.topic,
+            "covers": list(stage.covers),
+            "planned_start": start.isoformat(),
+            "planned_end": end.isoformat(),
+        }
+
+    async def plan(self, t: sc.Trainee) -> None:
         drafter = MANAGER if t.drafter == "after_sales_manager" else PRODUCTION
         # 404 with Retry-After until training has learnt the enrolment from the bus.
         await self.api.write(
             "training",
             "PUT",
             f"/plans/{t.trainee_id}",
-            {"stages": stages},
+            {"stages": self.stage_rows(t)},
             drafter,
             self.key("plan", t.trainee_id),
         )
+        await self.plan_shows(t, "its placement (R-7)", lambda table: table["plan_level"])
         await self.api.post(
             "training",
             f"/plans/{t.trainee_id}/approve",
@@ -165,6 +174,15 @@ class TraineeRounds:
             EXEC_VP,
             self.key("approve", t.trainee_id),
         )
+
+    async def plan_shows(self, t: sc.Trainee, what: str, shown: Any) -> None:
+        """Until the plan table shows what training must have learnt from the bus first."""
+
+        async def check() -> bool | None:
+            table = await self.api.get_json("training", f"/plans/{t.trainee_id}", EXEC_VP)
+            return True if shown(table) else None
+
+        await self.api.until(f"training to learn {what} of {t.trainee_id}", check)
 
     async def train(self, t: sc.Trainee) -> None:
         plan = f"/plans/{t.trainee_id}"
@@ -245,7 +263,7 @@ class TraineeRounds:
             "performance": day.performance,
             "effect": day.effect,
         }
-        lead = next(s.trainer_id for s in t.stages if s.no == day.stage)
+        lead = next(s.trainer_id for s in (*t.stages, *t.remedial_stages) if s.no == day.stage)
         await self.api.post(
             "training",
             f"{stage}/days",
@@ -343,8 +361,8 @@ class TraineeRounds:
             return
         on = date.fromisoformat(str(decided["decided_on"]))
         self.decided_on[t.trainee_id] = on
-        product = [s for s in t.stages if s.product_series]
-        for stage in product:  # two records on one date: R-19 charges the date once
+        await self.remedial_revision(t, on)
+        for stage in t.remedial_stages:  # two records on one date: R-19 charges the date once
             content = f"复训 retraining: {stage.content.split(': ')[-1]}"
             await self.day(
                 t,
@@ -352,6 +370,31 @@ class TraineeRounds:
                     stage.no, on, True, content, sc.METHODS[0], sc.PERFORMANCE[3], sc.EFFECT[1], "8"
                 ),
             )
+
+    async def remedial_revision(self, t: sc.Trainee, on: date) -> None:
+        """R-18a: the manager drafts the remedial revision (the completed stages kept, the
+        retraining stages after them), and the executive vice-president approves it before any
+        remedial day (R-9)."""
+        # Due once training learnt the disposition; a second run finds the revision drafted.
+        due = lambda table: table["remedial_due"] or table["remedial"]  # noqa: E731
+        await self.plan_shows(t, "the disposition (R-18a)", due)
+        end = on + timedelta(days=14)
+        added = [self.stage_row(stage, on, end) for stage in t.remedial_stages]
+        await self.api.write(
+            "training",
+            "PUT",
+            f"/plans/{t.trainee_id}",
+            {"stages": [*self.stage_rows(t), *added]},
+            MANAGER,
+            self.key("remedial-plan", t.trainee_id),
+        )
+        await self.api.post(
+            "training",
+            f"/plans/{t.trainee_id}/approve",
+            {},
+            EXEC_VP,
+            self.key("remedial-approve", t.trainee_id),
+        )
 
     async def dispute(self, t: sc.Trainee) -> None:
         for d in self.s.disputes:

@@ -110,6 +110,40 @@ PLAN_CONTENT = {
     ),
 }
 
+# R-7a: the content items of each level, as the codes a stage lists in ``covers`` (restated from
+# the regulation: the scenario is an oracle independent of the services' policy data).
+CONTENT_ITEMS = {
+    "basic": (
+        "circuit_diagrams",
+        "electrical_components",
+        "power_tools",
+        "assembly",
+        "commissioning",
+        "working_principle",
+        "product_structure",
+    ),
+    "intermediate": (
+        "circuit_principles",
+        "mechanical_structure",
+        "working_principle",
+        "product_structure",
+        "assembly",
+        "maintenance",
+        "program_install",
+        "fault_analysis",
+        "fault_repair",
+    ),
+    "advanced": (
+        "electrical_principles",
+        "product_structure",
+        "program_install",
+        "program_modification",
+        "fault_analysis",
+        "fault_repair",
+        "parts_repair",
+    ),
+}
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董"
     "袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹熊白孟"
@@ -190,6 +224,7 @@ class Stage:
     trainer_id: str
     product_series: str | None
     hours: str  # per day
+    covers: tuple[str, ...] = ()  # R-7a content codes
 
 
 @dataclass(frozen=True)
@@ -277,6 +312,24 @@ class Trainee:
     @property
     def main_stage(self) -> int:
         return next(s.no for s in self.stages if s.product_series == self.main_series)
+
+    @property
+    def remedial_stages(self) -> tuple[Stage, ...]:
+        """R-18a: after continue_training, one retraining stage per product stage, by the same
+        trainer, numbered after the completed ones (no series: the completed stages keep what
+        they mastered, R-14)."""
+        product = [s for s in self.stages if s.product_series]
+        return tuple(
+            Stage(
+                len(self.stages) + i + 1,
+                "product",
+                f"复训 retraining: {s.content.split(': ')[-1]}",
+                s.trainer_id,
+                None,
+                "8",
+            )
+            for i, s in enumerate(product)
+        )
 
     def planned(self, no: int) -> tuple[date, date]:
         days = [s.on for s in self.steps if isinstance(s, TrainingDay) and s.stage == no]
@@ -732,8 +785,9 @@ def _schedule(d: _Draft, anchor: date) -> Trainee:
         Stage(i + 1, topic, content, trainer, None, "4")
         for i, (topic, content, trainer) in enumerate(MANDATORY)
     ]
-    for i, series in enumerate(d.training_series):
-        stages.append(Stage(5 + i, "product", d.contents[i], d.trainers[i], series, "8"))
+    covers = CONTENT_ITEMS[placement(d.placement_written, d.placement_practical)[1]]
+    for i, series in enumerate(d.training_series):  # each teaches the level's items (R-7a)
+        stages.append(Stage(5 + i, "product", d.contents[i], d.trainers[i], series, "8", covers))
     # Slots: 0 = orientation stages 1-2, 1 = stages 3-4, then the product days in order.
     slots_needed = 2 + sum(d.day_counts) + (1 if d.send_back else 0)
     dates = _working_days_before(anchor, slots_needed, d.gap)

@@ -30,7 +30,7 @@ PARTITION_WEIGHT = "1"
 # Each consuming service of the deployment and the routing keys it binds; services' consumers.py
 # take their BINDING_KEYS from here (a service never imports another).
 CONSUMERS: Mapping[str, tuple[str, ...]] = {
-    "training": ("enrollment.*",),
+    "training": ("enrollment.*", "assessment.*"),
     "assessment": ("enrollment.*", "training.*"),
     "compensation": ("enrollment.*", "assessment.*", "training.*"),
 }

@@ -22,6 +22,7 @@ from ops.organisation import STANDARD_BRANCHES
 from services.enrollment.domain import branch as enrollment_branch
 from services.enrollment.domain.events import BranchRegistered
 from services.enrollment.domain.events import registry as enrollment_registry
+from services.training.policy.plan_content import PLAN_CONTENT
 from shared import db
 from shared.auth import Role, mint_token
 from shared.consumer import Topology, queue_depths
@@ -208,8 +209,9 @@ def plan_stage(
     series: str | None = None,
     planned_start: str = "2026-03-02",
     planned_end: str = "2026-03-31",
+    covers: Sequence[str] = (),
 ) -> dict[str, object]:
-    """One stage of a PUT /plans body (docs/http.md, training)."""
+    """One stage of a PUT /plans body (docs/http.md, training); ``covers``: R-7a content codes."""
     return {
         "no": no,
         "content": f"stage {no}: {topic}",
@@ -217,16 +219,30 @@ def plan_stage(
         "trainer_id": trainer,
         "product_series": series,
         "topic": topic,
+        "covers": list(covers),
         "planned_start": planned_start,
         "planned_end": planned_end,
     }
 
 
-def mandatory_stages(**dates: str) -> list[dict[str, object]]:
+# R-7a: every content item of every plan level (services/training/policy/plan_content.json), in
+# the policy's order: a plan whose stages cover these is approvable whatever the placement.
+ALL_CONTENT: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        code
+        for codes in PLAN_CONTENT.in_force(datetime.now(UTC).date()).levels.values()
+        for code in codes
+    )
+)
+
+
+def mandatory_stages(covers: Sequence[str] = ALL_CONTENT, **dates: str) -> list[dict[str, object]]:
     """Stages 1-4: the four topics every plan must cover (R-8a); ``dates``: their
-    ``planned_start`` and ``planned_end`` where not the default ones."""
+    ``planned_start`` and ``planned_end`` where not the default ones. Stage 1 also lists
+    ``covers`` (by default every R-7a item, so the plan is approvable at any plan level; a test
+    of R-7 passes its own)."""
     return [
-        plan_stage(1, "company_processes", "hr", "tr-hr", **dates),
+        plan_stage(1, "company_processes", "hr", "tr-hr", covers=covers, **dates),
         plan_stage(2, "department_responsibilities", "hr", "tr-hr", **dates),
         plan_stage(3, "travel_policy", "after_sales", "tr-as", **dates),
         plan_stage(4, "appraisal_rules", "after_sales", "tr-as", **dates),

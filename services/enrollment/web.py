@@ -25,6 +25,8 @@ ASSETS = {
     "trainees.js": SCRIPT,
     "plans.js": SCRIPT,
     "labels-plans.js": SCRIPT,
+    "plan-content.js": SCRIPT,
+    "labels-plan-content.js": SCRIPT,
     "labels.js": SCRIPT,
     "trainer.js": SCRIPT,
     "trainee-plan.js": SCRIPT,

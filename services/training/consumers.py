@@ -1,5 +1,6 @@
 """Enrollment events in: what training must know of each trainee (table ``known_trainees``),
-and the organisation's branches and staff for the names people read (shared.directory).
+and the organisation's branches and staff for the names people read (shared.directory); and
+assessment's dispositions (:mod:`.dispositions`, R-18a).
 
 The handler runs inside the inbox transaction of :func:`shared.consumer.handle_once`, which also
 writes the inbox row and skips duplicates. It is a tolerant reader of the upstream JSON: it takes
@@ -20,6 +21,8 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, latest_status, upsert_in_runs
 from shared.topology import CONSUMERS
+
+from . import dispositions
 
 UPSTREAM = "enrollment"
 # What this service binds, from the deployment's one topology table (producers declare it too).
@@ -94,6 +97,9 @@ async def handle_enrollment_event(conn: Conn, envelope: Envelope) -> None:
     """Record the trainee or organisation facts an enrollment event carries; other events are
     kept, not used."""
     if await directory.apply_organisation_event(conn, envelope):
+        return
+    if (envelope.service, envelope.type) == (dispositions.UPSTREAM, dispositions.EVENT):
+        await dispositions.disposition_decided(conn, envelope.data)  # R-18a
         return
     handler = _HANDLERS.get(envelope.type)
     if envelope.service != UPSTREAM or handler is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.commands import CommandContext
@@ -19,12 +19,14 @@ from shared.decider import Conflict, Decider, Forbidden, InvalidCommand, NotFoun
 from shared.execution import Aggregates, Outcome
 
 from .audiences import may_draft
+from .coverage_view import latest_disposition
 from .domain import demerit, plan
-from .domain.commands import DraftPlan, PlanCommand, RecordDemerit
+from .domain.commands import ApprovePlan, DraftPlan, PlanCommand, RecordDemerit
 from .domain.concerns import HandleConcern
 from .domain.demerit import TrainerRecord
 from .domain.followups import FOLLOW_UPS, FollowUpCommand
 from .domain.state import TrainingPlan
+from .policy.plan_content import PlanLevel, content_in_force
 from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 
 
@@ -87,6 +89,7 @@ async def _change_plan(
     decider: Decider[Any, TrainingPlan] = plan.PLAN,
 ) -> Outcome[TrainingPlan]:
     stream = plan.stream_id(command.trainee_id)
+    command = with_upstream(command, known)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
@@ -101,6 +104,27 @@ async def _change_plan(
         context.meta(trainee.branch_id),
         expected_version=context.expected,
     )
+
+
+def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanCommand:
+    """The command with what its decision needs from outside the plan: the plan-content policy
+    in force on its day (R-7a, R-8a; the one place training picks a version), the trainee's plan
+    level (R-7) and latest disposition (R-18a)."""
+    match command:
+        case DraftPlan():
+            return replace(
+                command,
+                content=content_in_force(command.today),
+                disposition=latest_disposition(known),
+            )
+        case ApprovePlan():
+            level = known.plan_level if known is not None else None
+            return replace(
+                command,
+                content=content_in_force(command.today),
+                plan_level=PlanLevel(level) if level else None,
+            )
+    return command
 
 
 async def record_demerit(

@@ -36,6 +36,7 @@ from .audiences import (
     listed_category,
     may_read,
 )
+from .coverage_view import shown_coverage
 from .domain import plan
 from .domain.events import registry
 from .domain.plan_table import plan_table
@@ -67,7 +68,8 @@ async def visible_table(request: Request, principal: Principal, trainee_id: str)
     trainee = await find_trainee(request.app.state, trainee_id)
     if state.status is None or not may_read(principal, trainee, state):
         raise not_found(f"no plan has been drafted for trainee {trainee_id}")
-    return await with_names(request.app.state.pool, plan_table(state, version), trainee)
+    table = {**plan_table(state, version), **shown_coverage(request, state, trainee)}
+    return await with_names(request.app.state.pool, table, trainee)
 
 
 async def with_names(pool: asyncpg.Pool, table: JsonDict, trainee: KnownTrainee | None) -> JsonDict:

@@ -72,7 +72,9 @@ def answered(write: Write, outcome: Outcome[TrainingPlan]) -> JsonDict:
 @router.put(PLAN, response_model=PlanTable)
 async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWrite) -> JsonDict:
     """Draft or re-draft the plan (R-8, PlanDrafted); a changed approved plan needs approval again
-    (R-9). Production managers draft for production reserve trainees only."""
+    (R-9). Each stage's ``covers`` lists R-7a content codes (422 on an unknown one). A completed
+    plan is re-drafted only as a remedial revision after a continue_training disposition (R-18a).
+    Production managers draft for production reserve trainees only."""
     stages = tuple(s.spec() for s in body.stages)
     command = DraftPlan(trainee_id, stages, write.actor_id, write.today)
     return answered(write, await handlers.draft_plan(dependencies(write), command, write))
@@ -82,7 +84,8 @@ async def draft_plan(trainee_id: TraineeIdPath, body: PlanBody, write: DrafterWr
 async def approve_plan(
     trainee_id: TraineeIdPath, write: ExecVpWrite, body: ApproveBody | None = None
 ) -> JsonDict:
-    """The executive vice-president puts the drafted revision in force (R-9; R-8a topics)."""
+    """The executive vice-president puts the drafted revision in force (R-9): the R-8a topics,
+    then R-7 (the placement known, every content item of its level covered)."""
     command = ApprovePlan(trainee_id, write.actor_id, write.today)
     return answered(write, await handlers.change_plan(dependencies(write), command, write))
 

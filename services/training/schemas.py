@@ -44,6 +44,11 @@ class StageBody(Body):
     trainer_id: Id
     product_series: Annotated[str, Field(max_length=100)] | None = None
     topic: Topic
+    covers: list[Annotated[str, Field(max_length=100)]] = Field(
+        default=[],
+        max_length=50,
+        description="R-7a: the content items of the plan level this stage teaches (codes)",
+    )
     planned_start: dt.date
     planned_end: dt.date
 
@@ -121,6 +126,7 @@ class StageRow(BaseModel):
     trainer_id: str
     product_series: str | None
     topic: Topic
+    covers: list[str] = Field(description="R-7a content codes the stage teaches")
     planned_start: dt.date
     planned_end: dt.date
     status: StageStatus
@@ -138,6 +144,9 @@ class PlanHead(BaseModel):
     version: int
     revision: int
     approved_revision: int | None
+    remedial: bool = Field(
+        default=False, description="R-18a: the latest revision is a remedial one"
+    )
 
 
 class PlanTable(PlanHead):
@@ -152,6 +161,11 @@ class NamedStageRow(StageRow):
     trainer_name: str = Field(description="the trainer's name; its id until its registration")
 
 
+class ShownDisposition(BaseModel):
+    outcome: str
+    decided_on: dt.date
+
+
 class NamedPlanTable(PlanHead):
     """The plan table as it is read, with the names people read beside the ids."""
 
@@ -159,6 +173,19 @@ class NamedPlanTable(PlanHead):
     stages: list[NamedStageRow]
     mastered_series: list[str]
     concerns: list[ConcernRow] = Field(description="R-12b: cannot keep up, and the handling")
+    plan_level: str | None = Field(description="R-6: from the placement; null until it arrives")
+    content_policy: str = Field(description="the plan-content policy version in force (R-7a)")
+    content_items: list[str] | None = Field(description="R-7a: the items of the plan level")
+    content_missing: list[str] | None = Field(
+        description="R-7: items of the level no stage covers yet; null while no plan level"
+    )
+    topics_missing: list[str] = Field(description="R-8a: mandatory topics no stage covers yet")
+    disposition: ShownDisposition | None = Field(
+        description="R-18: the trainee's latest disposition, as training learnt it"
+    )
+    remedial_due: bool = Field(
+        description="R-18a: the completed plan awaits a remedial revision (continue_training)"
+    )
 
 
 class PlanListItem(BaseModel):
@@ -202,6 +229,7 @@ class TrainerStage(BaseModel):
     department: Department
     product_series: str | None
     topic: Topic
+    covers: list[str] = Field(description="R-7a content codes the stage teaches")
     planned_start: dt.date
     planned_end: dt.date
     status: StageStatus

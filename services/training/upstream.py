@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,10 +25,13 @@ class KnownTrainee:
     branch_id: str
     status: str
     plan_level: str | None
+    disposition: str | None = None  # the latest (R-18, from assessment; R-18a)
+    disposition_on: dt.date | None = None
 
 
 _FIND_SQL = (
-    "SELECT trainee_id, name, category, branch_id, status, plan_level FROM known_trainees"
+    "SELECT trainee_id, name, category, branch_id, status, plan_level, outcome, decided_on"
+    " FROM known_trainees LEFT JOIN trainee_dispositions USING (trainee_id)"
     " WHERE trainee_id = ANY($1::text[]) AND branch_id IS NOT NULL"
 )
 

@@ -577,7 +577,7 @@ def test_rabbitmq_definitions_partition_every_consuming_service_by_its_binding_k
         if w.binding_keys is not None
     }
     assert set(consuming) == {"training", "assessment", "compensation"}
-    assert consuming["training"] == ("enrollment.*",)
+    assert consuming["training"] == ("enrollment.*", "assessment.*")  # R-18a: dispositions
     for service, keys in consuming.items():
         topology = Topology(settings.namespace, service, settings.consumer_partitions)
         assert exchanges[topology.partition_exchange]["type"] == "x-consistent-hash"

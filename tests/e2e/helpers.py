@@ -57,12 +57,38 @@ def pinned_clock() -> Clock:
     return Clock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
-async def enrol(enrollment: RunningService, trainee_id: str, **changes: object) -> None:
-    """An after-sales manager enrols the trainee (see ``tests.support.enrolment``)."""
+async def enrol(
+    enrollment: RunningService, trainee_id: str, placed: bool = False, **changes: object
+) -> None:
+    """An after-sales manager enrols the trainee (see ``tests.support.enrolment``) and, when
+    ``placed``, records its placement (R-6: written 85, an intermediate plan; R-7 needs it)."""
     body = enrolment(trainee_id, **changes)
     await register_branches(enrollment, standard_branches(str(body["branch_id"])))  # R-2
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
     await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
+    if placed:
+        await place(enrollment, trainee_id)
+
+
+async def place(enrollment: RunningService, trainee_id: str, written: str = "85") -> None:
+    """The placement exam's written score (R-6): it fixes the plan level approval needs (R-7)."""
+    manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    path = f"/trainees/{trainee_id}/placement"
+    await ok(enrollment.client.post(path, json={"written": written}, headers=manager))
+
+
+async def approve_once_placed(training: RunningService, trainee_id: str) -> dict:
+    """POST /plans/{id}/approve answers 409 R-7 until the placement has come over the bus;
+    then it approves. Answers the plan table."""
+    vp = training.as_("vp", Role.EXEC_VP)
+
+    async def attempt():
+        answer = await training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp)
+        waiting = answer.status_code == 409 and "placement" in answer.text
+        assert answer.status_code == 200 or waiting, answer.text
+        return None if waiting else answer.json()
+
+    return await until(attempt)
 
 
 async def known_to_assessment(assessment: RunningService, trainee_id: str) -> None:
@@ -117,13 +143,13 @@ async def approved_plans(
     trainer: str,
     series: str,
 ) -> None:
-    """Each trainee's plan drafted (once training knows the trainee) and approved, then until
+    """Each trainee's plan drafted (once training knows the trainee) and approved (once its
+    placement arrived: the trainees must have been placed, R-7), then until
     assessment has learnt from the approved plans that every one is ``trainer``'s on ``series``
     (R-9: a plan in draft names no one answerable under R-24)."""
-    vp = training.as_("vp", Role.EXEC_VP)
     for trainee_id in trainee_ids:
         await draft_once_known(training, trainee_id, stages)
-        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp))
+        await approve_once_placed(training, trainee_id)
     await until(
         lambda: assessment.pool.fetchval(
             "SELECT count(DISTINCT s.trainee_id) = $3 FROM plan_stages_in_force s"

@@ -27,7 +27,7 @@ import pytest
 import uvicorn
 
 from shared.auth import Role
-from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans
+from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans, place
 from tests.integration.assessment.helpers import delete_topology
 from tests.support import (
     RunningService,
@@ -189,6 +189,7 @@ async def seed(apps: dict[str, RunningService], clock: Clock) -> None:
             "enrolled_on": "2026-02-20",
         }
         await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
+        await place(enrollment, trainee_id)  # the plan level approval needs
 
     # Every trainee is tr-x's on X1 in an approved plan (R-24 with R-9 counts them); approval
     # needs the mandatory topics too (R-8a).

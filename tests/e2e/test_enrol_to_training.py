@@ -10,7 +10,7 @@ from services.enrollment.app import create_app as create_enrollment
 from services.training.app import create_app as create_training
 from shared.auth import Role
 from shared.consumer import queue_depths
-from tests.e2e.helpers import draft_once_known
+from tests.e2e.helpers import approve_once_placed, draft_once_known
 from tests.support import (
     enrolment,
     long_secret,
@@ -93,7 +93,7 @@ async def enrol_and_place(enrollment) -> None:
 
 async def train(training) -> dict:
     flow = Flow(training)
-    await flow.call("/approve", {}, training.as_("vp", Role.EXEC_VP))
+    await approve_once_placed(training, TRAINEE)  # once the placement came over the bus
     await flow.day(1, 3, agree=True)
     await flow.sign(1)
     await flow.day(2, 2, agree=False)  # the trainee dissents from the record

@@ -15,11 +15,13 @@ import pytest
 
 from shared.auth import Role
 from tests.e2e.helpers import (
+    approve_once_placed,
     draft_once_known,
     known_to_assessment,
     log_day,
     open_session,
     pinned_clock,
+    place,
     run_payroll,
     sit,
 )
@@ -82,13 +84,11 @@ async def test_a_trainee_of_a_newly_registered_branch_flows_through_every_servic
     await enrol_at_the_new_branch(enrollment, GRADED, product_series=["X1", "X2", "X3"])
     await enrol_at_the_new_branch(enrollment, FAILED)
 
-    # Training: the plans drafted and approved.
-    vp = training.as_("vp", Role.EXEC_VP)
+    # Training: the plans drafted and approved once placed.
     for trainee_id in (GRADED, FAILED):
+        await place(enrollment, trainee_id)
         await draft_once_known(training, trainee_id, PLAN)
-        approved = await ok(
-            training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp)
-        )
+        approved = await approve_once_placed(training, trainee_id)
         assert approved["status"] == "approved"
     [progress] = await board_rows(
         training, "/board/progress", Role.MANAGEMENT, lambda rows: rows and rows[0]["approved"] == 2

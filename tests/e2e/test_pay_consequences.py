@@ -137,7 +137,7 @@ async def test_a_session_with_40_percent_failures_and_a_dealer_kept_in_training(
     )
     clock.set("2026-03-02")
     for trainee_id in TRAINEES:
-        await enrol(enrollment, trainee_id, enrolled_on="2026-02-27", product_series=[])
+        await enrol(enrollment, trainee_id, True, enrolled_on="2026-02-27", product_series=[])
     # Each trainee is tr-x's on series X.
     await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
 

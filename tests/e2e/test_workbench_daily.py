@@ -19,14 +19,15 @@ import pytest
 
 from ops.identity_provider import demo_trainee
 from shared.auth import Role
+from tests.e2e.helpers import approve_once_placed
 from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
-from tests.support import enrolment, ok, plan_stage
+from tests.support import ALL_CONTENT, enrolment, ok, plan_stage
 
 TRAINER, OTHER_TRAINER = "tr-chen-gang", "tr-liu-fang"
 TRAINEE = demo_trainee("bo-east")
 DATES = {"planned_start": "2026-02-16", "planned_end": "2026-03-20"}
 STAGES = [
-    plan_stage(1, "company_processes", "after_sales", TRAINER, **DATES),
+    plan_stage(1, "company_processes", "after_sales", TRAINER, **DATES, covers=ALL_CONTENT),
     plan_stage(2, "department_responsibilities", "after_sales", TRAINER, **DATES),
     plan_stage(3, "travel_policy", "hr", OTHER_TRAINER, **DATES),
     plan_stage(4, "appraisal_rules", "hr", OTHER_TRAINER, **DATES),
@@ -58,8 +59,7 @@ async def seed(workbench) -> None:
         return answer.status_code == 200
 
     await until(drafted)
-    vp = training.as_("vp", Role.EXEC_VP)
-    await ok(training.client.post(f"/plans/{TRAINEE}/approve", json={}, headers=vp))
+    await approve_once_placed(training, TRAINEE)
 
     async def listed():
         mine = await training.client.get(

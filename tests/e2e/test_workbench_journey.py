@@ -64,6 +64,7 @@ PLAN = [
         "topic": "Product",
         "trainer": "王磊",
         "series": "X1",
+        "covers": "all",  # every content item of the trainee's level
         "start": "2026-03-09",
         "end": "2026-03-20",
     },

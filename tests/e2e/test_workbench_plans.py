@@ -29,6 +29,18 @@ from tests.e2e.workbench_support import (
 from tests.support import enrolment, mandatory_stages, ok
 
 MANAGER, VP, PRODUCTION = "mgr-xu", "vp-song", "pm-gao"
+# R-7a: the intermediate level's content items, as the editor labels them.
+INTERMEDIATE_ITEMS = (
+    "Circuit principles",
+    "Mechanical structure",
+    "Working principle",
+    "Product structure",
+    "Assembling the product",
+    "Maintenance",
+    "Control-program install and commissioning",
+    "Fault analysis",
+    "Fault repair",
+)
 PLACED, WAITING = "t-wb-plan", "t-wb-wait"
 TRAINERS = [
     {"staff_id": "tr-wb-hr", "name": "周老师", "department": "hr"},
@@ -151,6 +163,19 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await page.get_by_label("Planned start, stage 5").fill("2026-03-16")
         await page.get_by_label("Planned end, stage 5").fill("2026-03-20")
         await expect(topics).to_have_text("The four mandatory topics are covered (R-8a).")
+        await expect(page.get_by_role("alert")).to_have_count(0)
+        # the intermediate level's content items (a technician), none ticked yet: refused
+        # before anything is sent; ticked on stage 4 (the product stage), the plan goes.
+        covers = page.locator("#plan-covers")
+        await expect(covers).to_contain_text("Content of the Intermediate level not covered yet")
+        await submit.click()
+        await expect(page.get_by_role("alert")).to_contain_text("(R-7)")
+        assert puts == []
+        for item in INTERMEDIATE_ITEMS:
+            await page.get_by_label(f"{item}, stage 4").check()
+        await expect(covers).to_have_text(
+            "Every content item of the Intermediate level is covered (R-7)."
+        )
         await expect(page.get_by_role("alert")).to_have_count(0)
         await submit.dblclick()
         await expect(page.get_by_role("status").filter(has_text="Submitted")).to_have_text(

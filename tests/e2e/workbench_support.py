@@ -157,8 +157,9 @@ async def refreshed_until(page, rows, count: int, refresh: str = "Refresh") -> N
 
 async def draw_up_plan(page, stages: Sequence[dict[str, str]]) -> None:
     """Fills in the plan table (English labels), a row per stage: ``content``, ``trainer`` (by
-    name), ``start`` and ``end``, and ``topic`` and ``series`` where given; a row is added where
-    the table has none yet."""
+    name), ``start`` and ``end``, and ``topic``, ``series`` and ``covers`` (``"all"``: tick every
+    content item of the trainee's level, R-7a) where given; a row is added where the table has
+    none yet."""
     for n, stage in enumerate(stages, start=1):
         content = page.get_by_label(f"Content, stage {n}")
         if not await content.count():
@@ -171,6 +172,10 @@ async def draw_up_plan(page, stages: Sequence[dict[str, str]]) -> None:
             await page.get_by_label(f"Product series, stage {n}").fill(stage["series"])
         await page.get_by_label(f"Planned start, stage {n}").fill(stage["start"])
         await page.get_by_label(f"Planned end, stage {n}").fill(stage["end"])
+        if stage.get("covers") == "all":  # every content item of the trainee's level (R-7a)
+            items = page.get_by_role("group", name=f"Content items, stage {n}")
+            for box in await items.get_by_role("checkbox").all():
+                await box.check()
 
 
 async def fill_day(page, day: str, hours: str, content: str) -> None:

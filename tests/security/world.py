@@ -26,7 +26,7 @@ from shared.inbox import handle_once
 from shared.settings import Settings
 from tests.integration.assessment.helpers import Assessment, delete_topology
 from tests.integration.compensation import upstream
-from tests.integration.training.helpers import deliver, enrolled, stage
+from tests.integration.training.helpers import deliver, enrolled, placed, stage
 from tests.organisation import teach_branches
 from tests.support import (
     RunningService,
@@ -194,6 +194,7 @@ async def seed_branch(world: World, branch: str) -> None:
 
     training = world.services["training"]
     await deliver(training, enrolled(**facts))
+    await deliver(training, placed(trainee))  # approval needs the plan level
     plans = training.client
     await ok(plans.put(f"/plans/{trainee}", json={"stages": plan_stages(branch)}, headers=manager))
     await ok(plans.post(f"/plans/{trainee}/approve", json={}, headers=world.headers(Role.EXEC_VP)))

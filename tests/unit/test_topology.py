@@ -31,7 +31,7 @@ def test_topic_matching_follows_amqp_topic_exchanges(binding_key, routing_key, m
 
 def test_the_table_names_every_consuming_service_and_its_binding_keys():
     assert CONSUMERS == {
-        "training": ("enrollment.*",),
+        "training": ("enrollment.*", "assessment.*"),  # assessment: R-18a dispositions
         "assessment": ("enrollment.*", "training.*"),
         "compensation": ("enrollment.*", "assessment.*", "training.*"),
     }
@@ -40,7 +40,7 @@ def test_the_table_names_every_consuming_service_and_its_binding_keys():
 def test_a_producer_publishes_into_the_services_that_bind_its_events():
     assert set(consumers_of("enrollment")) == {"training", "assessment", "compensation"}
     assert set(consumers_of("training")) == {"assessment", "compensation"}
-    assert set(consumers_of("assessment")) == {"compensation"}
+    assert set(consumers_of("assessment")) == {"training", "compensation"}
     assert consumers_of("compensation") == {}
     assert consumers_of("core", {"sink": ("core.#",)}) == {"sink": ("core.#",)}
 

@@ -16,6 +16,7 @@
 import { fmt, h, show, table, when } from "../pages/dom.js";
 import { ApiError } from "../pages/api.js";
 import { Notices, bindForm, field, fieldName, showFieldErrors } from "../pages/forms.js";
+import { coversColumn, coversField, keptStages, remedialMark, remedialMode, showCovers } from "./plan-content.js";
 
 // services/training/domain/vocabulary.py (Topic, MANDATORY_TOPICS) and shared/departments.py.
 export const TOPICS = [
@@ -78,6 +79,7 @@ export function planTable(ctx, plan, attrs = {}) {
     { label: label(ctx, "col_content"), key: "content" },
     { label: label(ctx, "col_topic"), render: (s) => label(ctx, `topic_${s.topic}`) },
     { label: label(ctx, "col_series"), key: "product_series" },
+    coversColumn(ctx),
     {
       label: label(ctx, "col_dept_trainer"),
       render: (s) => [label(ctx, `dept_${s.department}`), " / ", s.trainer_name || s.trainer_id],
@@ -290,6 +292,7 @@ function readStages(rows) {
       department: value("department"),
       trainer_id: value("trainer_id"),
       product_series: value("product_series") || null,
+      covers: row.covers.read(),
       planned_start: value("planned_start"),
       planned_end: value("planned_end"),
     };
@@ -324,22 +327,25 @@ async function planEditor(ctx, section, traineeId) {
   const current = h("div", { id: "plan-current" });
   const tbody = h("tbody");
   const topicsLine = h("p", { class: "message info", id: "plan-topics", role: "status" });
+  const coversLine = h("p", { class: "message info", id: "plan-covers", role: "status" });
+  const formIntro = h("p", { class: "hint", i18n: "draft_intro" }, ctx.t("draft_intro"));
   const addStage = h("button", { type: "button", i18n: "add_stage" }, ctx.t("add_stage"));
   const formTitle = h("h3", { id: "plan-form-title" });
   const form = h("form", { id: "plan-form", "aria-labelledby": "plan-form-title" },
-    formTitle, h("p", { class: "hint", i18n: "draft_intro" }, ctx.t("draft_intro")),
+    formTitle, formIntro,
     h("div", { class: "scroll" }, h("table", { class: "stages-editor" },
       h("caption", { class: "visually-hidden", i18n: "stages_caption" }, ctx.t("stages_caption")),
       h("thead", {}, h("tr", {}, ["col_no", "col_content", "col_topic", "col_dept_trainer", "col_series",
-        "col_planned", "col_actions"].map((key) => h("th", { scope: "col" }, label(ctx, key))))),
+        "col_covers", "col_planned", "col_actions"].map((key) => h("th", { scope: "col" }, label(ctx, key))))),
       tbody)),
-    h("div", { class: "actions" }, addStage), topicsLine,
+    h("div", { class: "actions" }, addStage), topicsLine, coversLine,
     h("div", { class: "actions" }, h("button", { type: "submit", i18n: "draft_submit" }, ctx.t("draft_submit"))));
   section.append(back(ctx, "#plans", "back_to_plans"), head, current, form, notices.node);
   let trainee = null; // the trainee's profile (enrollment)
   let plan = null; // {data, version}: the plan the re-draft is decided on; null: none yet
   let trainers = []; // active trainers (enrollment's staff)
-  let rows = []; // [{node, controls}]
+  let rows = []; // [{node, controls, covers}]
+  const level = () => trainee?.plan_level ?? plan?.data.plan_level ?? null; // R-6, for R-7
 
   const trainerOptions = (chosen) => {
     const known = trainers.some((s) => s.staff_id === chosen.id);
@@ -351,7 +357,8 @@ async function planEditor(ctx, section, traineeId) {
     rows.forEach((row, i) => {
       const n = i + 1;
       row.number.textContent = String(n);
-      for (const node of row.node.querySelectorAll("[data-i18n-values]")) node.dataset.i18nValues = JSON.stringify({ n });
+      for (const node of row.node.querySelectorAll("[data-i18n-values]:not(.covers *)")) node.dataset.i18nValues = JSON.stringify({ n });
+      row.covers.renumber(n);
       for (const [name, control] of Object.entries(row.controls)) {
         const id = `s${n}-${name}`;
         control.id = id;
@@ -374,9 +381,11 @@ async function planEditor(ctx, section, traineeId) {
     topicsLine.dataset.i18nValues = JSON.stringify({ topics });
     topicsLine.textContent = ctx.t(key, { topics });
     if (!missing.length && notices.alertLine.dataset.i18n === "err_topics_missing") notices.clear();
+    const items = showCovers(ctx, coversLine, readStages(rows), level());
+    if (!items && notices.alertLine.dataset.i18n === "err_covers_missing") notices.clear();
     return topics;
   };
-  const addRow = (stage = {}) => {
+  const addRow = (stage = {}, { locked = false } = {}) => {
     const n = rows.length + 1;
     const controls = {
       content: h("input", { type: "text", maxlength: 500, autocomplete: "off" }),
@@ -398,11 +407,16 @@ async function planEditor(ctx, section, traineeId) {
       planned_end: "f_stage_end" };
     const cell = (...names) => h("td", {}, names.map((name) => cellField(ctx, `s${n}-${name}`, keys[name], n, controls[name])));
     const number = h("span", {}, String(n));
-    const row = { controls, number };
+    const covers = coversField(ctx, n, stage, level(), { locked, onChange: showTopics });
+    const row = { controls, number, covers };
     const remove = h("button", { type: "button", i18n: "remove_stage", i18nValues: { n } },
       ctx.t("remove_stage", { n }));
+    // R-18a: a completed stage of a remedial revision is kept as it was signed.
+    for (const control of locked ? Object.values(controls) : []) control.disabled = true;
+    const action = locked ? label(ctx, "remedial_kept", { n }) : remove;
     row.node = h("tr", {}, h("th", { scope: "row" }, number), cell("content"), cell("topic"),
-      cell("department", "trainer_id"), cell("product_series"), cell("planned_start", "planned_end"), h("td", {}, remove));
+      cell("department", "trainer_id"), cell("product_series"), h("td", {}, covers.node),
+      cell("planned_start", "planned_end"), h("td", {}, action));
     remove.addEventListener("click", () => {
       rows = rows.filter((r) => r !== row);
       row.node.remove();
@@ -419,7 +433,9 @@ async function planEditor(ctx, section, traineeId) {
     rows = [];
     // A new plan starts from the four mandatory topics (R-8a); a re-draft from the plan.
     const stages = plan ? plan.data.stages : MANDATORY_TOPICS.map((topic) => ({ topic }));
-    stages.forEach((stage) => addRow(stage));
+    const kept = keptStages(plan?.data);
+    stages.forEach((stage) => addRow(stage, { locked: kept.has(stage.no) }));
+    if (plan?.data.status === "completed" && remedialMode(plan.data) === "remedial") addRow();
     showTopics();
   };
   const render = () => {
@@ -436,11 +452,19 @@ async function planEditor(ctx, section, traineeId) {
       ? h("section", { "aria-labelledby": "plan-current-title" },
         h("h3", { id: "plan-current-title", tabindex: -1 }, label(ctx, "plan_as_it_stands", {
           revision: plan.data.revision, status: { key: `plan_status_${plan.data.status}` } })),
-        planTable(ctx, plan.data, { id: "plan-table" }))
+        plan.data.remedial_due ? h("p", { class: "message info" }, label(ctx, "remedial_due_mark")) : null,
+        remedialMark(ctx, plan.data),
+        planTable(ctx, plan.data, { id: "plan-table" }),
+        remedialMode(plan.data) === "closed" ? h("p", { class: "hint" }, label(ctx, "remedial_closed")) : null)
       : h("p", { class: "empty", i18n: "plan_none" }, ctx.t("plan_none")));
-    const key = plan ? "redraft_title" : "draft_title";
+    const mode = remedialMode(plan?.data);
+    const key = mode === "remedial" ? "remedial_title" : plan ? "redraft_title" : "draft_title";
     formTitle.dataset.i18n = key;
     formTitle.textContent = ctx.t(key);
+    const intro = mode === "remedial" ? "remedial_intro" : "draft_intro";
+    formIntro.dataset.i18n = intro;
+    formIntro.textContent = ctx.t(intro);
+    form.hidden = mode === "closed";
   };
   const readPlan = async () => {
     try {
@@ -459,7 +483,6 @@ async function planEditor(ctx, section, traineeId) {
       ]);
       trainee = profile;
       trainers = staff.sort((a, b) => a.name.localeCompare(b.name, ctx.language.lang));
-      form.hidden = false;
       render();
       fill();
       if (!trainers.length) notices.alert("err_no_trainers");
@@ -477,14 +500,18 @@ async function planEditor(ctx, section, traineeId) {
     showTopics();
     row.controls.content.focus();
   });
-  // R-8a before anything is sent: a plan missing a mandatory topic could not be approved.
+  // R-8a and R-7 before anything is sent: a plan missing a mandatory topic or an item of the
+  // trainee's level could not be approved.
   form.addEventListener("submit", (event) => {
-    const missing = missingTopics(readStages(rows));
-    if (!missing.length || form.getAttribute("aria-busy") === "true") return;
+    const stages = readStages(rows);
+    const missing = missingTopics(stages);
+    const items = showCovers(ctx, coversLine, stages, level());
+    if ((!missing.length && !items) || form.getAttribute("aria-busy") === "true") return;
     event.preventDefault();
     event.stopImmediatePropagation();
     notices.clear();
-    notices.alert("err_topics_missing", { topics: showTopics() });
+    if (missing.length) notices.alert("err_topics_missing", { topics: showTopics() });
+    else notices.alert("err_covers_missing", { items, level: { key: `level_${level()}` } });
   });
   bindForm(form, {
     language: ctx.language,
@@ -564,6 +591,7 @@ async function approvalCard(ctx, item) {
     show(body,
       h("h3", { id: headingId, tabindex: -1 }, label(ctx, "plan_heading", { name, id: plan.trainee_id, revision: plan.revision })),
       h("p", { class: "hint" }, label(ctx, "drafted_line", { who: item.drafted_by, at: when(item.drafted_at) })),
+      remedialMark(ctx, plan),
       planTable(ctx, plan),
       plan.status === "draft" ? form : null);
     form.append(h("button", { type: "submit", i18n: "approve", i18nValues: { name } }, ctx.t("approve", { name })));

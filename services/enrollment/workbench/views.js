@@ -14,6 +14,7 @@ import { enrolView, importView } from "./clerk.js";
 import { traineesView } from "./trainees.js";
 import { approvalsView, placementView, plansView } from "./plans.js";
 import { PLANS_LABELS } from "./labels-plans.js";
+import { PLAN_CONTENT_LABELS } from "./labels-plan-content.js";
 import { trainerStagesView, trainerTraineesView } from "./trainer.js";
 import { traineePlanView } from "./trainee-plan.js";
 import { DAILY_LABELS } from "./labels-daily.js";
@@ -51,6 +52,7 @@ export const LABEL_TABLES = [
   RETURNS_LABELS,
   RETRAIN_LABELS,
   FEED_LABELS,
+  PLAN_CONTENT_LABELS,
 ];
 
 export const VIEWS = [

@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..policy.plan_content import PlanContentPolicy, PlanLevel
 from .events import StageSpec
+from .remedial import LatestDisposition
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class DraftPlan:
     stages: tuple[StageSpec, ...]
     actor_id: str
     today: dt.date
+    # Resolved by the handler (handlers.with_upstream): the plan-content policy in force (R-7a
+    # codes) and the trainee's latest disposition (R-18a).
+    content: PlanContentPolicy | None = None
+    disposition: LatestDisposition | None = None
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,10 @@ class ApprovePlan:
     trainee_id: str
     actor_id: str
     today: dt.date
+    # Resolved by the handler (handlers.with_upstream): the plan-content policy in force and the
+    # trainee's plan level from its placement, None while the placement has not arrived.
+    content: PlanContentPolicy | None = None
+    plan_level: PlanLevel | None = None
 
 
 @dataclass(frozen=True)

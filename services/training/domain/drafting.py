@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from shared.decider import InvalidCommand, required_text
 
 from .events import StageSpec
-from .vocabulary import MANDATORY_TOPICS, Topic
+from .vocabulary import Topic
 
 
 def checked_stages(stages: Sequence[StageSpec]) -> list[StageSpec]:
@@ -37,7 +37,7 @@ def _checked_stage(where: str, stage: StageSpec, previous: int) -> StageSpec:
     )
 
 
-def missing_topics(stages: Sequence[StageSpec]) -> list[Topic]:
-    """R-8a: the mandatory topics no stage covers, in the regulation's order."""
+def missing_topics(stages: Sequence[StageSpec], mandatory: Sequence[Topic]) -> list[Topic]:
+    """R-8a: the ``mandatory`` topics (policy plan-content) no stage covers, in their order."""
     covered = {s.topic for s in stages}
-    return [t for t in MANDATORY_TOPICS if t not in covered]
+    return [t for t in mandatory if t not in covered]

@@ -29,6 +29,9 @@ class StageSpec(BaseModel):
     trainer_id: str
     product_series: str | None = None
     topic: Topic
+    # R-7a: the content items of the plan level this stage teaches (codes of the policy
+    # plan-content). A tuple so a spec stays hashable; on the wire it is a JSON list.
+    covers: tuple[str, ...] = ()
     planned_start: dt.date
     planned_end: dt.date
 
@@ -42,6 +45,9 @@ class PlanDrafted(Event):
     revision: int
     stages: list[StageSpec]
     drafted_by: str
+    # R-18a: a remedial revision after ``continue_training``: the completed stages kept as they
+    # were signed, new stages after them (domain/remedial.py).
+    remedial: bool = False
 
 
 @registry.register
@@ -52,6 +58,10 @@ class PlanApproved(Event):
     trainee_id: str
     revision: int
     approved_by: str
+    # R-7/R-7a: the level whose content the approval checked and the policy version it applied
+    # (None on approvals recorded before R-7a).
+    plan_level: str | None = None
+    policy_version: str | None = None
 
 
 @registry.register

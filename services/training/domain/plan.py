@@ -1,6 +1,7 @@
 """The TrainingPlan aggregate (stream ``plan-<trainee_id>``): R-8 to R-12, pure.
 
-The state and ``evolve`` live in :mod:`.state`; this module decides. Checks run in this order:
+The state and ``evolve`` live in :mod:`.state`; this module decides (R-7 coverage in
+:mod:`.coverage`, R-18a remedial revisions in :mod:`.remedial`). Checks run in this order:
 the plan and stage exist (404), the actor is the stage's trainer or the trainee (403), the plan
 is in force (R-9), training is not held behind a reopened stage (R-12), then the values (422) and
 what was already done (409).
@@ -22,6 +23,7 @@ from shared.decider import (
 )
 from shared.events import Event
 
+from ..policy.plan_content import PlanContentPolicy
 from .commands import (
     ApprovePlan,
     ConfirmTrainingDay,
@@ -32,6 +34,7 @@ from .commands import (
     ReturnStage,
     SignOffStage,
 )
+from .coverage import check_content, checked_covers
 from .drafting import checked_stages, missing_topics
 from .events import (
     PlanApproved,
@@ -43,6 +46,7 @@ from .events import (
     TrainingDayConfirmed,
     TrainingDayLogged,
 )
+from .remedial import is_remedial, may_redraft_completed
 from .state import Day, Stage, TrainingPlan, evolve, initial
 from .vocabulary import PlanStatus, StageStatus
 
@@ -78,14 +82,19 @@ PLAN = Decider(initial, evolve, decide)
 
 
 def _draft(c: DraftPlan, state: TrainingPlan) -> list[Event]:
-    if state.status is PlanStatus.COMPLETED:
-        raise Conflict(f"the training of {c.trainee_id} is completed; its plan is closed")
-    stages = checked_stages(c.stages)
-    if state.status is not None and stages == [s.spec for s in state.stages]:
+    may_redraft_completed(state, c.disposition)  # R-18a
+    stages = checked_covers(checked_stages(c.stages), _policy(c.content))
+    remedial = is_remedial(state, stages)
+    reopened = state.status is PlanStatus.COMPLETED
+    if state.status is not None and not reopened and stages == [s.spec for s in state.stages]:
         return []  # the same plan again (an idempotent PUT): no new revision, no new approval
     revision = state.revision + 1
     drafted = PlanDrafted(
-        trainee_id=c.trainee_id, revision=revision, stages=stages, drafted_by=c.actor_id
+        trainee_id=c.trainee_id,
+        revision=revision,
+        stages=stages,
+        drafted_by=c.actor_id,
+        remedial=remedial,
     )
     return [drafted]
 
@@ -94,15 +103,30 @@ def _approve(c: ApprovePlan, state: TrainingPlan) -> list[Event]:
     _existing(state)
     if state.approved_revision == state.revision:
         raise Conflict(f"revision {state.revision} of the plan is already approved")
-    missing = missing_topics([s.spec for s in state.stages])
+    policy = _policy(c.content)
+    specs = [s.spec for s in state.stages]
+    missing = missing_topics(specs, policy.mandatory_topics)
     if missing:
         raise RuleViolation("R-8a", f"the plan does not cover: {', '.join(missing)}")
-    events: list[Event] = [
-        PlanApproved(trainee_id=c.trainee_id, revision=state.revision, approved_by=c.actor_id)
-    ]
+    check_content(specs, c.plan_level, policy)  # R-7, after R-8a
+    approved = PlanApproved(
+        trainee_id=c.trainee_id,
+        revision=state.revision,
+        approved_by=c.actor_id,
+        plan_level=c.plan_level.value if c.plan_level else None,
+        policy_version=policy.version,
+    )
+    events: list[Event] = [approved]
     if state.all_signed_off():  # a re-draft that only dropped the stages still open
         events.append(TrainingCompleted(trainee_id=c.trainee_id, completed_on=c.today))
     return events
+
+
+def _policy(content: PlanContentPolicy | None) -> PlanContentPolicy:
+    """The plan-content policy the command carries (handlers.with_upstream resolves it)."""
+    if content is None:
+        raise TypeError("the command carries no plan-content policy: resolve it in the handler")
+    return content
 
 
 def _log_day(c: LogTrainingDay, state: TrainingPlan) -> TrainingDayLogged:

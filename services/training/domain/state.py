@@ -89,6 +89,9 @@ class TrainingPlan:
     # While a re-draft awaits approval: the stages of the revision still in force.
     held_stages: tuple[Stage, ...] = ()
     concerns: tuple[Concern, ...] = ()  # R-12b, oldest first
+    remedial: bool = False  # the latest revision is a remedial one (R-18a)
+    completed_on: dt.date | None = None  # the last time the training completed
+    completed_specs: tuple[StageSpec, ...] = ()  # the stages it completed with (R-18a keeps them)
 
     def concern(self, concern_id: str) -> Concern | None:
         return next((c for c in self.concerns if c.noted.concern_id == concern_id), None)
@@ -123,7 +126,12 @@ def evolve(state: TrainingPlan, event: Event) -> TrainingPlan:
                 state, status=PlanStatus.APPROVED, approved_revision=event.revision, held_stages=()
             )
         case TrainingCompleted():
-            return replace(state, status=PlanStatus.COMPLETED)
+            return replace(
+                state,
+                status=PlanStatus.COMPLETED,
+                completed_on=event.completed_on,
+                completed_specs=tuple(s.spec for s in state.stages),
+            )
         case TrainingDayLogged():
             return _with_stage(state, event.stage_no, lambda s: _logged(s, event))
         case TrainingDayConfirmed():
@@ -155,6 +163,7 @@ def _redrafted(state: TrainingPlan, event: PlanDrafted) -> TrainingPlan:
         revision=event.revision,
         stages=tuple(before.get(spec, Stage(spec)) for spec in event.stages),
         held_stages=state.approved_stages,
+        remedial=event.remedial,
     )
 
 

@@ -8,7 +8,8 @@ from shared.departments import Department as Department  # R-5: the one that tea
 
 
 class Topic(StrEnum):
-    """What a stage teaches; the first four are mandatory in every plan (R-8a)."""
+    """What a stage teaches; the first four are mandatory in every plan (R-8a; which ones is
+    policy data: services/training/policy/plan_content.json)."""
 
     COMPANY_PROCESSES = "company_processes"
     DEPARTMENT_RESPONSIBILITIES = "department_responsibilities"
@@ -16,14 +17,6 @@ class Topic(StrEnum):
     APPRAISAL_RULES = "appraisal_rules"
     PRODUCT = "product"
     OTHER = "other"
-
-
-MANDATORY_TOPICS: tuple[Topic, ...] = (
-    Topic.COMPANY_PROCESSES,
-    Topic.DEPARTMENT_RESPONSIBILITIES,
-    Topic.TRAVEL_POLICY,
-    Topic.APPRAISAL_RULES,
-)
 
 
 class PlanStatus(StrEnum):

@@ -43,8 +43,32 @@ async def deliver(svc, envelope) -> bool:
     return await handle_once(svc.pool, handle_enrollment_event, envelope)
 
 
-async def enrol(svc, trainee_id=TRAINEE, **changes):
+async def enrol(svc, trainee_id=TRAINEE, plan_level="intermediate", **changes):
+    """The trainee's enrolment and, unless ``plan_level`` is None, its placement (R-6): approval
+    needs the plan level (R-7)."""
     await deliver(svc, enrolled(trainee_id, **changes))
+    if plan_level is not None:
+        await place(svc, trainee_id, plan_level)
+
+
+def placed(trainee_id=TRAINEE, plan_level="intermediate", version=2):
+    """The placement exam scored (R-6): the trainee's plan level, which approval needs (R-7)."""
+    data = {
+        "trainee_id": trainee_id,
+        "written": "85",
+        "practical": None,
+        "average": "85",
+        "position": "technician",
+        "plan_level": plan_level,
+        "policy_version": "p-1",
+        "rule_trace": ["R-6"],
+        "scored_on": "2026-03-05",
+    }
+    return enrollment_envelope("PlacementExamScored", data, version)
+
+
+async def place(svc, trainee_id=TRAINEE, plan_level="intermediate"):
+    await deliver(svc, placed(trainee_id, plan_level))
 
 
 def stage(no, topic, department, trainer, series=None, start="2026-03-02", end="2026-03-27"):
@@ -91,7 +115,7 @@ async def draft(svc, trainee_id=TRAINEE, plan=None, headers=None):
 
 
 async def plan_in_force(svc, trainee_id=TRAINEE, plan=None):
-    """An enrolled trainee with a drafted and approved plan."""
+    """An enrolled and placed trainee with a drafted and approved plan."""
     await enrol(svc, trainee_id)
     assert (await draft(svc, trainee_id, plan)).status_code == 200
     approved = await svc.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp(svc))

@@ -93,8 +93,8 @@ async def test_every_plan_write_is_401_without_token_403_for_a_wrong_role_412_wh
 
 
 async def test_a_withdrawn_trainee_gets_no_plan_409(svc):
-    await enrol(svc)
-    await deliver(svc, enrollment_envelope("TraineeWithdrawn", {"trainee_id": TRAINEE}, 2))
+    await enrol(svc)  # enrolled (version 1) and placed (version 2)
+    await deliver(svc, enrollment_envelope("TraineeWithdrawn", {"trainee_id": TRAINEE}, 3))
     refused = await draft(svc)
     assert refused.status_code == 409
     assert "withdrawn" in refused.json()["detail"]

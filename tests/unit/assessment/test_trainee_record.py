@@ -190,3 +190,18 @@ def test_r9_r14_an_unapproved_stage_added_to_a_series_does_not_unmaster_it():
 
 def test_r9_a_plan_drafted_but_never_approved_counts_for_nothing():
     assert record_of(plan(1, spec(1, "X2"))).facts().mastered_series == ["X1"]
+
+
+# --- R-18a: a remedial revision keeps the completed stages ------------------------------------
+
+
+def test_r18a_a_remedial_revision_keeps_the_completed_stages_signed_and_their_series_mastered():
+    # Given a completed plan: its one X2 stage signed off (drafted before R-7a: no covers)
+    history = [plan(1, spec(1, "X2")), approval(1), signed(1)]
+    # When a remedial revision keeps it (now serialised with covers) and adds an X3 stage
+    remedial = ("PlanDrafted", {**plan(2)[1], "remedial": True})
+    remedial[1]["stages"] = [{**spec(1, "X2"), "covers": []}, {**spec(2, "X3"), "covers": ["x"]}]
+    history += [remedial, approval(2)]
+    # Then X2 stays mastered, X3 awaits its stage's sign-off
+    assert record_of(*history).facts().mastered_series == ["X1", "X2"]
+    assert record_of(*history, signed(2)).facts().mastered_series == ["X1", "X2", "X3"]

@@ -17,7 +17,7 @@ runner = CliRunner()
         (["backfill", "nosuch", "--from", "enrollment"], "no consuming service 'nosuch'"),
         (["backfill", "enrollment", "--from", "training"], "no consuming service 'enrollment'"),
         (["backfill", "training", "--from", "nosuch"], "no producing service 'nosuch'"),
-        (["backfill", "training", "--from", "assessment"], "training does not consume"),
+        (["backfill", "assessment", "--from", "compensation"], "assessment does not consume"),
         (["backfill", "assessment", "--from", "compensation"], "assessment does not consume"),
         (
             ["backfill", "assessment", "--from", "training", "--after", "9", "--through", "3"],

@@ -26,13 +26,23 @@ from services.training.domain.events import (
     TrainingDayLogged,
 )
 from services.training.domain.plan import PLAN, TrainingPlan
+from services.training.domain.remedial import LatestDisposition
 from services.training.domain.vocabulary import Department, Topic
+from services.training.policy.plan_content import PLAN_CONTENT, PlanContentPolicy, PlanLevel
 
 TODAY = date(2026, 3, 16)
 YESTERDAY = TODAY - timedelta(days=1)
 TRAINEE = "t-1"
 MANAGER = "mgr-1"
 EXEC_VP = "vp-1"
+# The plan-content policy the handler would resolve (R-7a, R-8a), and the level of the placement.
+CONTENT: PlanContentPolicy = PLAN_CONTENT.in_force(TODAY)
+LEVEL = PlanLevel.INTERMEDIATE
+
+
+def items(level: PlanLevel) -> tuple[str, ...]:
+    """R-7a: the content items of ``level`` (codes)."""
+    return CONTENT.items(level)
 
 
 def spec(no: int, topic: Topic, department: Department, trainer: str, series=None, **changes):
@@ -51,38 +61,51 @@ def spec(no: int, topic: Topic, department: Department, trainer: str, series=Non
 
 
 # The standard plan: the four mandatory topics (R-8a), then three product stages; X1 is taught
-# by two stages, X2 by one.
+# by two stages, X2 by one. Stage 5 covers every intermediate item (R-7a: the standard level),
+# stage 6 the basic ones, stage 7 the advanced ones.
 STAGES = (
     spec(1, Topic.COMPANY_PROCESSES, Department.HR, "tr-hr"),
     spec(2, Topic.DEPARTMENT_RESPONSIBILITIES, Department.HR, "tr-hr"),
     spec(3, Topic.TRAVEL_POLICY, Department.AFTER_SALES, "tr-as"),
     spec(4, Topic.APPRAISAL_RULES, Department.AFTER_SALES, "tr-as"),
-    spec(5, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X1"),
-    spec(6, Topic.PRODUCT, Department.PRODUCTION, "tr-prod", "X1"),
-    spec(7, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X2"),
+    spec(5, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X1", covers=items(LEVEL)),
+    spec(6, Topic.PRODUCT, Department.PRODUCTION, "tr-prod", "X1", covers=items(PlanLevel.BASIC)),
+    spec(7, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X2", covers=items(PlanLevel.ADVANCED)),
 )
 ALL = tuple(s.no for s in STAGES)
+# R-18a: the stage a remedial revision adds (more fault repair on X1 after a failed exam).
+REMEDIAL = spec(8, Topic.PRODUCT, Department.TECHNICAL, "tr-tech", "X1", covers=("fault_repair",))
 
 
-def trainer_of(no: int, stages=STAGES) -> str:
+def trainer_of(no: int, stages=(*STAGES, REMEDIAL)) -> str:
     return next(s.trainer_id for s in stages if s.no == no)
 
 
 def series_of(no: int) -> str | None:
-    return next(s.product_series for s in STAGES if s.no == no)
+    return next(s.product_series for s in (*STAGES, REMEDIAL) if s.no == no)
 
 
 # --- Given: events -------------------------------------------------------------------------
 
 
-def drafted(stages=STAGES, revision: int = 1) -> PlanDrafted:
+def drafted(stages=STAGES, revision: int = 1, remedial: bool = False) -> PlanDrafted:
     return PlanDrafted(
-        trainee_id=TRAINEE, revision=revision, stages=list(stages), drafted_by=MANAGER
+        trainee_id=TRAINEE,
+        revision=revision,
+        stages=list(stages),
+        drafted_by=MANAGER,
+        remedial=remedial,
     )
 
 
-def approved(revision: int = 1) -> PlanApproved:
-    return PlanApproved(trainee_id=TRAINEE, revision=revision, approved_by=EXEC_VP)
+def approved(revision: int = 1, actor: str = EXEC_VP, level=LEVEL) -> PlanApproved:
+    return PlanApproved(
+        trainee_id=TRAINEE,
+        revision=revision,
+        approved_by=actor,
+        plan_level=level.value,
+        policy_version=CONTENT.version,
+    )
 
 
 def in_force() -> list:
@@ -160,12 +183,27 @@ def when(command, *events) -> list:
 # --- When: commands ------------------------------------------------------------------------
 
 
-def draft(stages=STAGES, actor: str = MANAGER) -> DraftPlan:
-    return DraftPlan(trainee_id=TRAINEE, stages=tuple(stages), actor_id=actor, today=TODAY)
+def draft(stages=STAGES, actor: str = MANAGER, disposition=None) -> DraftPlan:
+    """``disposition``: the trainee's latest (R-18a), e.g. ``disposed("continue_training")``."""
+    return DraftPlan(
+        trainee_id=TRAINEE,
+        stages=tuple(stages),
+        actor_id=actor,
+        today=TODAY,
+        content=CONTENT,
+        disposition=disposition,
+    )
 
 
-def approve(actor: str = EXEC_VP) -> ApprovePlan:
-    return ApprovePlan(trainee_id=TRAINEE, actor_id=actor, today=TODAY)
+def disposed(outcome: str, on: date = TODAY) -> LatestDisposition:
+    return LatestDisposition(outcome, on)
+
+
+def approve(actor: str = EXEC_VP, level: PlanLevel | None = LEVEL) -> ApprovePlan:
+    """``level``: the trainee's plan level from its placement (R-7), None while unknown."""
+    return ApprovePlan(
+        trainee_id=TRAINEE, actor_id=actor, today=TODAY, content=CONTENT, plan_level=level
+    )
 
 
 def log_day(no: int, on: date = YESTERDAY, hours: str = "8", actor=None, content="wiring diagrams"):
