@@ -47,8 +47,8 @@ async def test_the_branch_hears_every_result_and_pays_for_the_training_it_insist
     clock.set("2026-03-02")
     # Example A's facts: 4 years in, three series mastered at enrolment.
     mastered = {"experience_years": 4, "product_series": ["X1", "X2", "X3"]}
-    await enrol(enrollment, PASSING, name="周明", enrolled_on="2026-02-27", **mastered)
-    await enrol(enrollment, FAILING, name="吴芳", enrolled_on="2026-02-27", product_series=[])
+    await enrol(enrollment, PASSING, True, name="周明", enrolled_on="2026-02-27", **mastered)
+    await enrol(enrollment, FAILING, True, name="吴芳", enrolled_on="2026-02-27", product_series=[])
     await approved_plans(training, assessment, [PASSING, FAILING], PLAN, TRAINER, SERIES)
 
     # R-12b: the trainer notes that FAILING cannot keep up; the manager verifies and handles it.

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import pytest
 
-from services.assessment.domain.vocabulary import CONTENT_CODES
-from services.training.schemas import StageBody
 from shared.auth import Role
-from tests.e2e.helpers import draft_once_known, enrol, known_to_assessment, sit
-from tests.support import mandatory_stages, ok, plan_stage, until
+from tests.e2e.helpers import (
+    approve_once_placed,
+    draft_once_known,
+    enrol,
+    known_to_assessment,
+    sit,
+)
+from tests.support import ALL_CONTENT, mandatory_stages, ok, plan_stage, until
 
 TRAINER = "tr-x"
 FAILING, PASSING = ("t-c0", "t-c1"), ("t-c2", "t-c3")
 TRAINEES = (*FAILING, *PASSING)
-# Stage 5 teaches every R-7a content (R-7: whatever the trainee's level, its items are covered).
-# Until training's stages take ``covers``, the session is for the topic stage 3 teaches instead.
-COVERS = "covers" in StageBody.model_fields
-CONTENT, ANSWERABLE = ("fault_repair", TRAINER) if COVERS else ("travel_policy", "tr-as")
+# Stage 5 teaches every R-7a content (R-7: whatever the trainee's level, its items are covered),
+# so its trainer alone answers for a session on one of them.
+CONTENT, ANSWERABLE = "fault_repair", TRAINER
 
 
 def plan() -> list[dict[str, object]]:
-    stages = [*mandatory_stages(), plan_stage(5, "product", "technical", TRAINER, "X1")]
-    if COVERS:
-        for stage in stages:
-            stage["covers"] = sorted(CONTENT_CODES) if stage["no"] == 5 else []
-    return stages
+    product = plan_stage(5, "product", "technical", TRAINER, "X1", covers=ALL_CONTENT)
+    return [*mandatory_stages(covers=()), product]
 
 
 @pytest.fixture
@@ -40,13 +40,12 @@ async def services(start):
 async def planned(enrollment, training, assessment) -> None:
     """The four enrolled, placed, their plans drafted and approved, and known to assessment."""
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    vp = training.as_("vp", Role.EXEC_VP)
     for trainee_id in TRAINEES:
         await enrol(enrollment, trainee_id, branch_id="bo-east", education="bachelor")
         path = f"/trainees/{trainee_id}/placement"
         await ok(enrollment.client.post(path, json={"written": 85}, headers=manager))
         await draft_once_known(training, trainee_id, plan())
-        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp))
+        await approve_once_placed(training, trainee_id)
         await known_to_assessment(assessment, trainee_id)
     await until(
         lambda: assessment.pool.fetchval(

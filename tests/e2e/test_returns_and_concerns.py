@@ -7,7 +7,7 @@ from __future__ import annotations
 from services.assessment.domain.trainee_record import mastered_series
 from services.assessment.upstream import load_plan
 from shared.auth import Role
-from tests.e2e.helpers import draft_once_known, enrol
+from tests.e2e.helpers import approve_once_placed, draft_once_known, enrol
 from tests.support import mandatory_stages, ok, plan_stage, until
 
 TRAINEE = "t-returns"
@@ -53,10 +53,10 @@ async def assessment_masters(assessment, expected: list[str]) -> None:
 async def test_an_accepted_explanation_signs_the_stage_again_for_assessment_too(start):
     apps = await start("assessment", "training", "enrollment")
     training, assessment = apps["training"], apps["assessment"]
-    await enrol(apps["enrollment"], TRAINEE, product_series=[])
+    await enrol(apps["enrollment"], TRAINEE, placed=True, product_series=[])
     await draft_once_known(training, TRAINEE, PLAN)
     plan = Plan(training)
-    await plan.post("/approve", {}, training.as_("vp", Role.EXEC_VP))
+    await approve_once_placed(training, TRAINEE)
     for no in (1, 2, 3, 4, 5):
         await plan.sign(no)
     await assessment_masters(assessment, ["X1"])
@@ -98,10 +98,10 @@ async def test_an_accepted_explanation_signs_the_stage_again_for_assessment_too(
 async def test_a_concern_reaches_the_managers_queue_and_its_handling_shows_on_the_plan(start):
     apps = await start("training", "enrollment")
     training = apps["training"]
-    await enrol(apps["enrollment"], TRAINEE)  # branch-commissioned, of dl-north
+    await enrol(apps["enrollment"], TRAINEE, placed=True)  # branch-commissioned, of dl-north
     await draft_once_known(training, TRAINEE, PLAN)
     plan = Plan(training)
-    await plan.post("/approve", {}, training.as_("vp", Role.EXEC_VP))
+    await approve_once_placed(training, TRAINEE)
     manager = training.as_("mgr", Role.AFTER_SALES_MANAGER)
 
     stranger = training.as_("tr-elsewhere", Role.TRAINER)

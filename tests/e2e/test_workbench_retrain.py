@@ -14,10 +14,9 @@ from __future__ import annotations
 import pytest
 
 from shared.auth import Role
-from tests.e2e.helpers import draft_once_known, sit
-from tests.e2e.test_content_session import COVERS
+from tests.e2e.helpers import approve_once_placed, draft_once_known, sit
 from tests.e2e.workbench_support import browser_page, serving, sign_in, sign_out, until
-from tests.support import enrolment, ok, plan_stage
+from tests.support import ALL_CONTENT, enrolment, ok, plan_stage
 
 MANAGER, TRAINER = "mgr-xu", "tr-chen-gang"
 PASSING, FAILING = "t-rt-pass", "t-rt-fail"
@@ -28,7 +27,7 @@ PLAN = [
     plan_stage(2, "department_responsibilities", "hr", "tr-hr"),
     plan_stage(3, "travel_policy", "after_sales", TRAINER),
     plan_stage(4, "appraisal_rules", "after_sales", "tr-as"),
-    plan_stage(5, "product", "technical", "tr-x", "X"),
+    plan_stage(5, "product", "technical", "tr-x", "X", covers=ALL_CONTENT),
 ]
 
 
@@ -39,13 +38,9 @@ async def workbench(settings):
 
 
 async def seed(workbench) -> None:
-    from services.assessment.domain.vocabulary import CONTENT_CODES
-
     enrollment, training = workbench.apps["enrollment"], workbench.apps["training"]
     assessment = workbench.apps["assessment"]
     manager = enrollment.as_("mgr", Role.AFTER_SALES_MANAGER)
-    vp = training.as_("vp", Role.EXEC_VP)
-    stages = [{**s, "covers": sorted(CONTENT_CODES) if s["no"] == 5 else []} for s in PLAN]
     for trainee_id, name in ((PASSING, "周丽"), (FAILING, "吴刚")):
         body = enrolment(
             trainee_id, name=name, branch_id="bo-east", education="bachelor", enrolled_on=DAY
@@ -53,8 +48,8 @@ async def seed(workbench) -> None:
         await ok(enrollment.client.post("/trainees", json=body, headers=manager), 201)
         path = f"/trainees/{trainee_id}/placement"
         await ok(enrollment.client.post(path, json={"written": 85}, headers=manager))
-        await draft_once_known(training, trainee_id, stages if COVERS else PLAN)
-        await ok(training.client.post(f"/plans/{trainee_id}/approve", json={}, headers=vp))
+        await draft_once_known(training, trainee_id, PLAN)
+        await approve_once_placed(training, trainee_id)
     await until(
         lambda: assessment.pool.fetchval(
             "SELECT count(DISTINCT trainee_id) = 2 FROM plan_stages_in_force"

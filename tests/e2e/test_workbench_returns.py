@@ -17,6 +17,7 @@ import pytest
 
 from ops.identity_provider import demo_trainee
 from shared.auth import Role
+from tests.e2e.helpers import approve_once_placed
 from tests.e2e.workbench_support import (
     browser_page,
     refreshed_until,
@@ -25,13 +26,13 @@ from tests.e2e.workbench_support import (
     sign_out,
     until,
 )
-from tests.support import enrolment, ok, plan_stage
+from tests.support import ALL_CONTENT, enrolment, ok, plan_stage
 
 TRAINER, LATER_TRAINER, MANAGER = "tr-chen-gang", "tr-liu-fang", "mgr-xu"
 TRAINEE = demo_trainee("bo-east")
 DATES = {"planned_start": "2026-02-16", "planned_end": "2026-03-20"}
 STAGES = [
-    plan_stage(1, "company_processes", "after_sales", TRAINER, **DATES),
+    plan_stage(1, "company_processes", "after_sales", TRAINER, covers=ALL_CONTENT, **DATES),
     plan_stage(2, "department_responsibilities", "after_sales", TRAINER, **DATES),
     plan_stage(3, "travel_policy", "hr", LATER_TRAINER, **DATES),
     plan_stage(4, "appraisal_rules", "hr", LATER_TRAINER, **DATES),
@@ -65,7 +66,7 @@ async def seed(workbench) -> None:
     await until(drafted)
     plan = f"/plans/{TRAINEE}"
     post = training.client.post
-    await ok(post(f"{plan}/approve", json={}, headers=training.as_("vp", Role.EXEC_VP)))
+    await approve_once_placed(training, TRAINEE)
     trainee = training.as_(TRAINEE, Role.TRAINEE)
     for no in (1, 2, 3):
         trainer = training.as_(TRAINER_OF[no], Role.TRAINER)
