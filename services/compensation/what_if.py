@@ -174,11 +174,15 @@ def cost_delta(
     policy in force, with each part beside it (JSON-ready, amounts as text)."""
     rows, total = [], [ZERO, ZERO]
     for month in map(str, months):
+        payslips = (
+            sum((p.before[month] for p in pay), ZERO),
+            sum((p.after[month] for p in pay), ZERO),
+        )
         parts = {
-            "payslips": (sum((p.before[month] for p in pay), ZERO), sum((p.after[month] for p in pay), ZERO)),
+            "payslips": payslips,
             "fines": fines.get(month, (ZERO, ZERO)),
             "fees": fees.get(month, (ZERO, ZERO)),
-        }  # fmt: skip
+        }
         before = sum((b for b, _ in parts.values()), ZERO)
         after = sum((a for _, a in parts.values()), ZERO)
         total = [total[0] + before, total[1] + after]
