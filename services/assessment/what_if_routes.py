@@ -1,0 +1,180 @@
+"""``POST /what-if`` and ``POST /what-if/report.xlsx``: grades and trainer fines re-derived under
+a draft policy beside the policy in force, with the pay and fee consequences compensation
+computes (``POST /what-if/pay`` there, with the caller's token). Nothing is appended anywhere
+(docs/what-if.md, docs/adr/0017-what-if.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response
+
+from shared import directory
+from shared.auth import Principal
+from shared.policy import PolicyBook
+from shared.problems import Problem
+from shared.what_if import Problems, WhatIfRequest, check_request, fill_draft, refused
+
+from .audiences import WHAT_IF
+from .policy.grading import GRADING, GradingPolicy
+from .what_if import Regraded, boards, fines_by_month, refine, regrade
+from .what_if_reads import decisions, penalties
+from .what_if_report import XLSX, report
+
+router = APIRouter(tags=["what-if"])
+Planner = Annotated[Principal, Depends(WHAT_IF.gate())]
+COVERED = ("grading", "fines", "pay", "fees")
+PAY_POLICIES = ("pay", "fees")  # weighed by compensation
+FINES_FIELDS = {"fine_tiers"}  # R-24's part of the grading document (until fines stand alone)
+
+
+def policies_in_force(request: Request) -> PolicyBook[GradingPolicy]:
+    """The grading policy in force (its book of versions): the one place what-if takes it from."""
+    return GRADING
+
+
+def drafted(request: Request, body: WhatIfRequest) -> tuple[GradingPolicy, GradingPolicy]:
+    """(in force, draft); a grading or fines draft is laid over the document in force, so a
+    draft names only what it changes. 422 listing every problem of the request."""
+    problems: Problems = check_request(body, COVERED)
+    in_force = policies_in_force(request).in_force(body.to)
+    grading, fines = body.policies.get("grading"), body.policies.get("fines")
+    for extra in sorted(set(fines or {}) - FINES_FIELDS):
+        text = f"a fines draft holds only {sorted(FINES_FIELDS)}"
+        problems.append({"field": f"policies.fines.{extra}", "message": text, "type": "extra"})
+    draft: GradingPolicy | None = in_force
+    if grading is not None or fines is not None:
+        document = {**in_force.model_dump(mode="json"), **(grading or {}), **(fines or {})}
+        name = "grading" if grading is not None else "fines"
+        draft = fill_draft(GradingPolicy, document, body.from_, name, problems)
+    if problems or draft is None:
+        raise refused(problems)
+    return in_force, draft
+
+
+async def ask_compensation(
+    request: Request, body: WhatIfRequest, changed: list[Regraded], fines: dict[str, Any]
+) -> dict[str, Any]:
+    """compensation's ``POST /what-if/pay`` for the changed grades, with the caller's token."""
+    payload = {
+        "policies": {k: v for k, v in body.policies.items() if k in PAY_POLICIES},
+        "from": body.from_.isoformat(),
+        "to": body.to.isoformat(),
+        "branch_ids": body.branch_ids,
+        "grades": [_grade(r) for r in changed],
+        "fines": {m: [str(b), str(a)] for m, (b, a) in fines.items()},
+    }
+    state = request.app.state
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    transport = getattr(state, "compensation_transport", None)  # tests: compensation in process
+    base = state.settings.compensation_base_url()
+    async with httpx.AsyncClient(base_url=base, transport=transport, timeout=60) as client:
+        try:
+            answer = await client.post("/what-if/pay", json=payload, headers=headers)
+        except httpx.HTTPError as failed:
+            raise _unavailable(f"compensation cannot be reached: {failed}") from None
+    if answer.status_code == 422:
+        raise refused(answer.json().get("errors", []))
+    if answer.status_code != 200:
+        raise _unavailable(f"compensation answered {answer.status_code}")
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _unavailable(detail: str) -> Problem:
+    return Problem(503, detail=detail, headers={"Retry-After": "5"})
+
+
+def _grade(r: Regraded) -> dict[str, Any]:
+    """The draft's decision as pay reads it: no position (failed, or no eligibility) is reserve."""
+    after = r.after
+    return {
+        "trainee_id": r.decided.trainee_id,
+        "grade_event_id": str(r.decided.event_id),
+        "position": after.position if after.passed and after.position else "reserve",
+        "level": after.level if after.passed and after.position else None,
+        "decided_on": r.decided.decided_on.isoformat(),
+    }
+
+
+async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
+    in_force, draft = drafted(request, body)
+    state = request.app.state
+    regraded = regrade(
+        await decisions(state, body.from_, body.to, body.branch_ids), in_force, draft
+    )
+    refined = refine(
+        await penalties(state, body.from_, body.to, body.branch_ids), regraded, in_force, draft
+    )
+    changed = [r for r in regraded if r.changed]
+    pay = await ask_compensation(request, body, changed, fines_by_month(refined))
+    board_before, board_after = boards(regraded)
+    return {
+        "changes": _changes(regraded, pay["employees"]),
+        "board_before": board_before,
+        "board_after": board_after,
+        "fines": [
+            {
+                "trainer_id": f.penalty.trainer_id,
+                "session_id": f.penalty.session_id,
+                "month": f.month,
+                "failed_before": f.failed_before,
+                "failed_after": f.failed_after,
+                "before": str(f.fine_before),
+                "after": str(f.fine_after),
+            }
+            for f in refined
+            if f.fine_before != f.fine_after or f.failed_before != f.failed_after
+        ],
+        "monthly_cost_delta": pay["monthly_cost_delta"],
+        "policy_in_force": in_force.version,
+    }
+
+
+def _changes(regraded: list[Regraded], employees: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every trainee whose grade or pay changes, with both outcomes and the period's pay."""
+    pay = {e["employee_id"]: e for e in employees}
+    graded = {r.decided.trainee_id: r for r in regraded}
+    found = []
+    for trainee_id in sorted(set(pay) | {t for t, r in graded.items() if r.changed}):
+        r, p = graded.get(trainee_id), pay.get(trainee_id)
+        before = r.before.json() if r else {}
+        after = r.after.json() if r else {}
+        zero = "0.00"
+        found.append(
+            {
+                "trainee_id": trainee_id,
+                "branch_id": r.decided.branch_id if r else p and p["branch_id"],
+                "before": {**before, "pay": p["before"] if p else zero},
+                "after": {**after, "pay": p["after"] if p else zero},
+                "pay_delta": p["delta"] if p else zero,
+            }
+        )
+    return found
+
+
+@router.post("/what-if")
+async def what_if(body: WhatIfRequest, _: Planner, request: Request) -> dict[str, Any]:
+    """Weigh drafts (`grading`, `fines`, `pay`, `fees`) over a period and branches beside the
+    policy in force: whose grade or pay changes and by how much, counts by branch x position x
+    level before and after, and the monthly cost difference. Appends nothing anywhere."""
+    return await evaluate(request, body)
+
+
+@router.post(
+    "/what-if/report.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def what_if_report(body: WhatIfRequest, _: Planner, request: Request) -> Response:
+    """``POST /what-if`` as a spreadsheet: changes, counts and monthly cost, headers in Chinese
+    and English, branches named."""
+    answer = await evaluate(request, body)
+    branches = {r["branch_id"] for r in answer["board_before"] + answer["board_after"]}
+    branches |= {c["branch_id"] for c in answer["changes"]}
+    names = await directory.branch_names(request.app.state.pool, branches)
+    disposition = f'attachment; filename="what-if-{body.from_}-{body.to}.xlsx"'
+    return Response(
+        report(answer, names), media_type=XLSX, headers={"Content-Disposition": disposition}
+    )
