@@ -308,7 +308,10 @@ TRAINING = [
     ),
 ]
 
+WHAT_IF_BODY = {"policies": {}, "from": "2026-03-01", "to": "2026-03-31"}
 ASSESSMENT = [
+    row("assessment", "POST", "/what-if", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
+    row("assessment", "POST", "/what-if/report.xlsx", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
     row(
         "assessment",
         "POST",
@@ -535,6 +538,11 @@ COMPENSATION = [
         (PAYROLL, MANAGEMENT),
         url=f"/trainer-fines/{MONTH}/export.csv",
     ),
+]
+
+COMPENSATION += [
+    row("compensation", "POST", "/what-if", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
+    row("compensation", "POST", "/what-if/pay", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
 ]
 
 MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]
