@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.policy import PolicyVersion
 from shared.problems import Problem, field_name, validation_failed
@@ -80,3 +80,87 @@ def refused(problems: Problems) -> Problem:
 
 def _problem(field: str, message: str, kind: str) -> dict[str, Any]:
     return {"field": field, "message": message, "type": kind}
+
+
+# The answers (docs/what-if.md): amounts are text with two decimals, as everywhere in the API.
+class Side(BaseModel):
+    """One side of a change: the outcome of the grading policy (absent for a pay-only change)
+    and the period's pay."""
+
+    passed: bool | None = None
+    position: str | None = None
+    level: str | None = None
+    grade_score: str | None = None
+    pay: str
+
+
+class Change(BaseModel):
+    trainee_id: str
+    branch_id: str | None
+    before: Side
+    after: Side
+    pay_delta: str
+
+
+class BoardCount(BaseModel):
+    branch_id: str
+    position: str | None  # None: failed, or passed without a position's eligibility (R-21)
+    level: str | None
+    count: int
+
+
+class CostMonth(BaseModel):
+    month: str
+    before: str
+    after: str
+    delta: str
+    payslips_before: str
+    payslips_after: str
+    fines_before: str
+    fines_after: str
+    fees_before: str
+    fees_after: str
+
+
+class CostTotal(BaseModel):
+    before: str
+    after: str
+    delta: str
+
+
+class CostDelta(BaseModel):
+    months: list[CostMonth]
+    total: CostTotal
+
+
+class FineChange(BaseModel):
+    trainer_id: str
+    session_id: str
+    month: str
+    failed_before: int
+    failed_after: int
+    before: str
+    after: str
+
+
+class WhatIfAnswer(BaseModel):
+    changes: list[Change]
+    board_before: list[BoardCount]
+    board_after: list[BoardCount]
+    monthly_cost_delta: CostDelta
+    fines: list[FineChange] = []
+    policy_in_force: str | None = None
+
+
+class PayChange(BaseModel):
+    employee_id: str
+    branch_id: str
+    before: str
+    after: str
+    delta: str
+    months: dict[str, list[str]]  # month -> [in force, draft], the months that differ
+
+
+class PayWhatIfAnswer(BaseModel):
+    employees: list[PayChange]
+    monthly_cost_delta: CostDelta

@@ -14,7 +14,7 @@ from shared import directory
 from shared.auth import Principal
 from shared.policy import PolicyBook
 from shared.problems import Problem
-from shared.what_if import Problems, WhatIfRequest, check_request, fill_draft, refused
+from shared.what_if import Problems, WhatIfAnswer, WhatIfRequest, check_request, fill_draft, refused
 
 from .audiences import WHAT_IF
 from .policy.grading import GRADING, GradingPolicy
@@ -154,7 +154,7 @@ def _changes(regraded: list[Regraded], employees: list[dict[str, Any]]) -> list[
     return found
 
 
-@router.post("/what-if")
+@router.post("/what-if", response_model=WhatIfAnswer)
 async def what_if(body: WhatIfRequest, _: Planner, request: Request) -> dict[str, Any]:
     """Weigh drafts (`grading`, `fines`, `pay`, `fees`) over a period and branches beside the
     policy in force: whose grade or pay changes and by how much, counts by branch x position x

@@ -15,7 +15,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.policy import PolicyBook
-from shared.what_if import Problems, WhatIfRequest, check_request, fill_draft, refused
+from shared.what_if import (
+    PayWhatIfAnswer,
+    Problems,
+    WhatIfAnswer,
+    WhatIfRequest,
+    check_request,
+    fill_draft,
+    refused,
+)
 
 from .audiences import Planner
 from .domain.account import rate_on
@@ -131,7 +139,7 @@ def _pay_change(p: EmployeePay) -> dict[str, Any]:
     }
 
 
-@router.post("/what-if/pay")
+@router.post("/what-if/pay", response_model=PayWhatIfAnswer)
 async def what_if_pay(body: PayWhatIfRequest, _: Planner, request: Request) -> dict[str, Any]:
     """The pay and fee consequences of re-derived grades (assessment's ``POST /what-if`` asks,
     with its caller's token) under the pay policy in force and a pay or fees draft; appends
@@ -143,7 +151,7 @@ async def what_if_pay(body: PayWhatIfRequest, _: Planner, request: Request) -> d
     }
 
 
-@router.post("/what-if")
+@router.post("/what-if", response_model=WhatIfAnswer)
 async def what_if(body: WhatIfRequest, _: Planner, request: Request) -> dict[str, Any]:
     """A pay or fees draft weighed over the period and branches beside the policy in force:
     whose pay changes, the board (positions are not changed by pay drafts) and the monthly cost
