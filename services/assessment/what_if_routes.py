@@ -5,15 +5,18 @@ computes (``POST /what-if/pay`` there, with the caller's token). Nothing is appe
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from shared import directory
 from shared.auth import Principal
 from shared.policy import PolicyBook
 from shared.problems import Problem
+from shared.requests import request_now
 from shared.what_if import Problems, WhatIfAnswer, WhatIfRequest, check_request, fill_draft, refused
 
 from .audiences import WHAT_IF
@@ -152,6 +155,24 @@ def _changes(regraded: list[Regraded], employees: list[dict[str, Any]]) -> list[
             }
         )
     return found
+
+
+class DraftStart(BaseModel):
+    """The documents a draft starts from: the grading policy in force on ``on``."""
+
+    on: date
+    version: str
+    grading: dict[str, Any]
+
+
+@router.get("/what-if/policies", response_model=DraftStart)
+async def draft_start(_: Planner, request: Request, on: date | None = None) -> dict[str, Any]:
+    """The grading document in force on ``on`` (default: today), without its version and date:
+    where the dashboard's draft starts (the bands, pass marks, eligibility and fine tiers)."""
+    day = on or request_now(request).date()
+    policy = policies_in_force(request).in_force(day)
+    document = policy.model_dump(mode="json", exclude={"version", "effective_from"})
+    return {"on": day, "version": policy.version, "grading": document}
 
 
 @router.post("/what-if", response_model=WhatIfAnswer)

@@ -311,6 +311,7 @@ TRAINING = [
 WHAT_IF_BODY = {"policies": {}, "from": "2026-03-01", "to": "2026-03-31"}
 ASSESSMENT = [
     row("assessment", "POST", "/what-if", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
+    row("assessment", "GET", "/what-if/policies", (MANAGEMENT, EXEC_VP)),
     row("assessment", "POST", "/what-if/report.xlsx", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
     row(
         "assessment",
