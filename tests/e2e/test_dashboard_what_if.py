@@ -7,7 +7,10 @@ workbook downloads. Nothing is appended anywhere."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
+from io import BytesIO
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -89,7 +92,8 @@ async def test_management_weighs_a_raised_senior_band_in_the_dashboard(served):
         async with page.expect_download() as waiting:
             await page.get_by_role("button", name="Download xlsx").click()
         download = await waiting.value
-        book = load_workbook(await download.path())
+        data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        book = load_workbook(BytesIO(data))
         assert book.sheetnames[0] == "变化 Changes"
 
         # 中文: the same view relabelled.
