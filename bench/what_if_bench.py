@@ -45,7 +45,7 @@ from services.assessment.domain.events import GradeAssigned, TraineeFacts
 from services.assessment.domain.events import registry as assessment_registry
 from services.assessment.domain.vocabulary import Education
 from services.assessment.policy.grading import GRADING, GradingInputs, grade
-from services.assessment.what_if import Decided, Regraded, regrade
+from services.assessment.what_if import Decided, Outcome, Regraded, regrade
 from services.compensation import app as compensation_app
 from services.compensation.domain.account import PAY_ACCOUNT, account_stream
 from services.compensation.domain.commands import (
@@ -169,7 +169,11 @@ def trainee(i: int) -> Trainee:
         decided = PAY_ACCOUNT.decide(command, state)
         state = PAY_ACCOUNT.fold(decided, state)
         events += [pay_registry.encode(e, actor=SYSTEM_ACTOR, branch_id=branch) for e in decided]
-    decision = Decided(trainee_id, branch, SESSION, grade_event.event_id, GRADED_AT.date(), inputs)
+    recorded = Outcome(True, str(result.position), str(result.level), result.grade_score)
+    decision = Decided(
+        trainee_id, branch, SESSION, grade_event.event_id, GRADED_AT.date(), inputs,
+        IN_FORCE.version, recorded,
+    )  # fmt: skip
     return Trainee(
         decision, grade_event, Employee(trainee_id, Category.HQ_FULL_TIME, branch, state), events
     )

@@ -29,6 +29,8 @@ class Decided:
     event_id: UUID  # the GradeAssigned or AssessmentFailed the draft would have replaced
     decided_on: date
     inputs: GradingInputs
+    policy_version: str | None = None  # the version the decision was made under
+    recorded: Outcome | None = None  # what it decided
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,16 @@ def outcome(inputs: GradingInputs, policy: GradingPolicy) -> Outcome:
 def regrade(
     decided: Iterable[Decided], in_force: GradingPolicy, draft: GradingPolicy
 ) -> list[Regraded]:
-    """Each decision under both policies (the same inputs, the same function)."""
-    return [Regraded(d, outcome(d.inputs, in_force), outcome(d.inputs, draft)) for d in decided]
+    """Each decision under both policies (the same inputs, the same function). A decision made
+    under the version in force is what that version decides (R-22: replay re-derives it), so
+    its recorded outcome stands for it."""
+    return [Regraded(d, _in_force(d, in_force), outcome(d.inputs, draft)) for d in decided]
+
+
+def _in_force(decided: Decided, policy: GradingPolicy) -> Outcome:
+    if decided.recorded is not None and decided.policy_version == policy.version:
+        return decided.recorded
+    return outcome(decided.inputs, policy)
 
 
 def refine(

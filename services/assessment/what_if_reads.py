@@ -4,16 +4,18 @@ inputs, and the trainer penalties of the period (docs/what-if.md). Reads only.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from starlette.datastructures import State
 
-from .domain.events import AssessmentFailed, GradeAssigned, TraineeFacts, registry
+from .domain.events import registry
+from .domain.vocabulary import Department, Education
 from .policy.grading import GradingInputs
 from .upstream import find_trainee
-from .what_if import Decided, Penalty
+from .what_if import Decided, Outcome, Penalty
 
 # Each trainee's latest decision (a correction or a later sitting replaces the first: R-23), of
 # the trainees of the branches asked for.
@@ -36,44 +38,54 @@ async def decisions(
 ) -> list[Decided]:
     """The latest decision of each trainee decided in ``first``..``last``, with its inputs: a
     grade's as it recorded them (R-22); a failure's facts as assessment knows them now (a failure
-    records only the scores)."""
+    records only the scores). Payloads are read tolerantly, only the fields used."""
     rows = await state.pool.fetch(_DECISIONS, ["GradeAssigned", "AssessmentFailed"], branches)
     found: list[Decided] = []
-    failures: list[tuple[Any, AssessmentFailed]] = []
+    failures: list[tuple[Any, dict[str, Any], date]] = []
     for row in rows:
-        event = registry.types[row["type"]].model_validate(
-            registry.upcast(row["type"], row["schema_version"], row["data"])
-        )
-        if isinstance(event, GradeAssigned) and first <= _day(event.assigned_at) <= last:
-            found.append(
-                _decided(row, event.session_id, _day(event.assigned_at), event, event.facts)
-            )
-        elif isinstance(event, AssessmentFailed) and first <= _day(event.assessed_at) <= last:
-            failures.append((row, event))
-    known = await asyncio.gather(*(find_trainee(state, e.trainee_id) for _, e in failures))
-    for (row, failed), trainee in zip(failures, known, strict=True):
+        d = registry.upcast(row["type"], row["schema_version"], row["data"])
+        graded = row["type"] == "GradeAssigned"
+        day = _day(d["assigned_at" if graded else "assessed_at"])
+        if not first <= day <= last:
+            continue
+        if graded:
+            found.append(_decided(row, d, day, d["facts"], _recorded(d)))
+        else:
+            failures.append((row, d, day))
+    known = await asyncio.gather(
+        *(find_trainee(state, str(d["trainee_id"])) for _, d, _ in failures)
+    )
+    for (row, d, day), trainee in zip(failures, known, strict=True):
         if trainee is not None:
-            day = _day(failed.assessed_at)
-            found.append(_decided(row, failed.session_id, day, failed, trainee.facts))
+            failed = Outcome(False, None, None, None)
+            found.append(_decided(row, d, day, trainee.facts.model_dump(), failed))
     return sorted(found, key=lambda d: d.trainee_id)
 
 
-def _day(moment: datetime) -> date:
-    return moment.date()
+def _day(moment: str) -> date:
+    return datetime.fromisoformat(moment).date()
+
+
+def _recorded(d: Mapping[str, Any]) -> Outcome:
+    """What a GradeAssigned decided (R-21: a pass without a position has none)."""
+    return Outcome(True, d.get("position"), d.get("level"), Decimal(str(d["grade_score"])))
 
 
 def _decided(
-    row: Any, session: str, day: date, event: GradeAssigned | AssessmentFailed, facts: TraineeFacts
+    row: Any, d: Mapping[str, Any], day: date, facts: Mapping[str, Any], recorded: Outcome
 ) -> Decided:
     inputs = GradingInputs(
-        written=event.written,
-        practical=event.practical,
-        education=facts.education,
-        experience_years=facts.experience_years,
-        certificates=tuple(facts.certificates),
-        mastered_series=tuple(facts.mastered_series),
+        written=Decimal(str(d["written"])),
+        practical={Department(k): Decimal(str(v)) for k, v in d["practical"].items()},
+        education=Education(facts["education"]),
+        experience_years=Decimal(str(facts["experience_years"])),
+        certificates=tuple(facts.get("certificates", ())),
+        mastered_series=tuple(facts.get("mastered_series", ())),
     )
-    return Decided(event.trainee_id, row["branch_id"], session, row["event_id"], day, inputs)
+    return Decided(
+        str(d["trainee_id"]), row["branch_id"], str(d["session_id"]), row["event_id"], day,
+        inputs, d.get("policy_version"), recorded,
+    )  # fmt: skip
 
 
 async def penalties(
