@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.policy import PolicyVersion
+from shared.policy import PolicyBook, PolicyVersion, UnknownPolicyVersion
 from shared.problems import Problem, field_name, validation_failed
 from shared.requests import RegisteredBranch, RequestBody
 
@@ -71,6 +71,16 @@ def fill_draft(
         for error in invalid.errors():
             loc = ("policies", name, *error.get("loc", ()))
             problems.append(_problem(field_name(loc), str(error["msg"]), str(error["type"])))
+        return None
+
+
+def in_force_on(book: PolicyBook[P], day: date, problems: Problems) -> P | None:
+    """The version of ``book`` in force on ``day`` (the period's end); None with a problem when
+    none is (a period before the first version)."""
+    try:
+        return book.in_force(day)
+    except UnknownPolicyVersion:
+        problems.append(_problem("to", f"no policy is in force on {day}", "period"))
         return None
 
 

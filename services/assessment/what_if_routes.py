@@ -17,7 +17,15 @@ from shared.auth import Principal
 from shared.policy import PolicyBook
 from shared.problems import Problem
 from shared.requests import request_now
-from shared.what_if import Problems, WhatIfAnswer, WhatIfRequest, check_request, fill_draft, refused
+from shared.what_if import (
+    Problems,
+    WhatIfAnswer,
+    WhatIfRequest,
+    check_request,
+    fill_draft,
+    in_force_on,
+    refused,
+)
 
 from .audiences import WHAT_IF
 from .policy.grading import GRADING, GradingPolicy
@@ -41,19 +49,30 @@ def drafted(request: Request, body: WhatIfRequest) -> tuple[GradingPolicy, Gradi
     """(in force, draft); a grading or fines draft is laid over the document in force, so a
     draft names only what it changes. 422 listing every problem of the request."""
     problems: Problems = check_request(body, COVERED)
-    in_force = policies_in_force(request).in_force(body.to)
+    in_force = in_force_on(policies_in_force(request), body.to, problems)
     grading, fines = body.policies.get("grading"), body.policies.get("fines")
     for extra in sorted(set(fines or {}) - FINES_FIELDS):
         text = f"a fines draft holds only {sorted(FINES_FIELDS)}"
         problems.append({"field": f"policies.fines.{extra}", "message": text, "type": "extra"})
-    draft: GradingPolicy | None = in_force
-    if grading is not None or fines is not None:
+    draft = in_force
+    if in_force is not None and (grading is not None or fines is not None):
         document = {**in_force.model_dump(mode="json"), **(grading or {}), **(fines or {})}
         name = "grading" if grading is not None else "fines"
         draft = fill_draft(GradingPolicy, document, body.from_, name, problems)
-    if problems or draft is None:
+    if draft is not None and in_force is not None:
+        _same_departments(in_force, draft, problems)
+    if problems or draft is None or in_force is None:
         raise refused(problems)
     return in_force, draft
+
+
+def _same_departments(in_force: GradingPolicy, draft: GradingPolicy, problems: Problems) -> None:
+    """R-16: the recorded practical scores are by department; a draft naming other departments
+    could not re-derive them."""
+    if set(draft.practical_departments) != set(in_force.practical_departments):
+        text = "what-if re-derives the recorded scores: the practical departments stay as in force"
+        field = "policies.grading.practical_departments"
+        problems.append({"field": field, "message": text, "type": "departments"})
 
 
 async def ask_compensation(

@@ -22,6 +22,7 @@ from shared.what_if import (
     WhatIfRequest,
     check_request,
     fill_draft,
+    in_force_on,
     refused,
 )
 
@@ -42,6 +43,7 @@ from .what_if import (
 from .what_if_reads import employees, fee_facts
 
 router = APIRouter(tags=["what-if"])
+Money = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=24)]
 COVERED = ("pay", "fees")
 ELSEWHERE = {"grading": "assessment", "fines": "assessment"}
 
@@ -65,19 +67,19 @@ class PayWhatIfRequest(WhatIfRequest):
     """What assessment asks: the grades its draft re-derives differently, and its fines."""
 
     grades: Annotated[list[GradeBody], Field(max_length=20_000)] = []
-    fines: dict[str, tuple[Decimal, Decimal]] = {}  # month -> (in force, draft)
+    fines: dict[str, tuple[Money, Money]] = {}  # month -> (in force, draft)
 
 
 def sides(request: Request, body: WhatIfRequest) -> tuple[Scenario, Scenario]:
     """The policy in force and the drafted one; 422 listing every problem of the drafts."""
     problems: Problems = check_request(body, COVERED, ELSEWHERE)
     book = policies_in_force(request)
-    base = book.in_force(body.to)
+    base = in_force_on(book, body.to, problems)
     table = None
     if "pay" in body.policies:
         table = fill_draft(PayPolicy, body.policies["pay"], body.from_, "pay", problems)
     fee = None
-    if "fees" in body.policies:
+    if "fees" in body.policies and base is not None:
         merged = {**(table or base).model_dump(mode="json"), **body.policies["fees"]}
         fee = fill_draft(PayPolicy, merged, body.from_, "fees", problems)
     if problems:
