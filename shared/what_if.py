@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from shared.policy import PolicyBook, PolicyVersion, UnknownPolicyVersion
 from shared.problems import Problem, field_name, validation_failed
@@ -25,14 +25,26 @@ P = TypeVar("P", bound=PolicyVersion)
 Problems = list[dict[str, Any]]
 
 
+def _text(value: object) -> object:
+    """A day is written ``YYYY-MM-DD``: a number is not one (pydantic would read it as a time)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a date is text YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_text)]
+
+
 class WhatIfRequest(RequestBody):
     """``{policies: {name: document}, from, to, branch_ids?}``: drafts and the period weighed."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     policies: Annotated[dict[str, dict[str, Any]], Field(max_length=8)] = {}
-    from_: date = Field(alias="from", description="the period's first day")
-    to: date = Field(description="the period's last day")
+    from_: Day = Field(alias="from", description="the period's first day")
+    to: Day = Field(description="the period's last day")
     branch_ids: Annotated[list[RegisteredBranch] | None, Field(max_length=200)] = None
 
 

@@ -6,6 +6,7 @@ computes (``POST /what-if/pay`` there, with the caller's token). Nothing is appe
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 import httpx
@@ -37,6 +38,7 @@ router = APIRouter(tags=["what-if"])
 Planner = Annotated[Principal, Depends(WHAT_IF.gate())]
 COVERED = ("grading", "fines", "pay", "fees")
 PAY_POLICIES = ("pay", "fees")  # weighed by compensation
+CENT = Decimal("0.01")
 FINES_FIELDS = {"fine_tiers"}  # R-24's part of the grading document (until fines stand alone)
 
 
@@ -78,14 +80,15 @@ def _same_departments(in_force: GradingPolicy, draft: GradingPolicy, problems: P
 async def ask_compensation(
     request: Request, body: WhatIfRequest, changed: list[Regraded], fines: dict[str, Any]
 ) -> dict[str, Any]:
-    """compensation's ``POST /what-if/pay`` for the changed grades, with the caller's token."""
+    """compensation's ``POST /what-if/pay`` for the changed grades, with the caller's token;
+    ``fines``: month -> [in force, draft], in yuan to the cent."""
     payload = {
         "policies": {k: v for k, v in body.policies.items() if k in PAY_POLICIES},
         "from": body.from_.isoformat(),
         "to": body.to.isoformat(),
         "branch_ids": body.branch_ids,
         "grades": [_grade(r) for r in changed],
-        "fines": {m: [str(b), str(a)] for m, (b, a) in fines.items()},
+        "fines": fines,
     }
     state = request.app.state
     headers = {"Authorization": request.headers.get("Authorization", "")}
@@ -102,6 +105,10 @@ async def ask_compensation(
         raise _unavailable(f"compensation answered {answer.status_code}")
     result: dict[str, Any] = answer.json()
     return result
+
+
+def _cents(amount: Decimal) -> str:
+    return str(amount.quantize(CENT, ROUND_HALF_UP))
 
 
 def _unavailable(detail: str) -> Problem:
@@ -123,14 +130,17 @@ def _grade(r: Regraded) -> dict[str, Any]:
 async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
     in_force, draft = drafted(request, body)
     state = request.app.state
-    regraded = regrade(
-        await decisions(state, body.from_, body.to, body.branch_ids), in_force, draft
-    )
-    refined = refine(
-        await penalties(state, body.from_, body.to, body.branch_ids), regraded, in_force, draft
-    )
+    found = await decisions(state, body.from_, body.to, body.branch_ids)
+    penalised = await penalties(state, body.from_, body.to, body.branch_ids)
+    try:
+        regraded = regrade(found, in_force, draft)
+        refined = refine(penalised, regraded, in_force, draft)
+        sent = {m: [_cents(b), _cents(a)] for m, (b, a) in fines_by_month(refined).items()}
+    except ArithmeticError:  # decimal's 28 digits: an amount or score no policy means
+        problem = {"field": "policies.grading", "message": "a number is too large", "type": "size"}
+        raise refused([problem]) from None
     changed = [r for r in regraded if r.changed]
-    pay = await ask_compensation(request, body, changed, fines_by_month(refined))
+    pay = await ask_compensation(request, body, changed, sent)
     board_before, board_after = boards(regraded)
     return {
         "changes": _changes(regraded, pay["employees"]),
@@ -189,7 +199,10 @@ async def draft_start(_: Planner, request: Request, on: date | None = None) -> d
     """The grading document in force on ``on`` (default: today), without its version and date:
     where the dashboard's draft starts (the bands, pass marks, eligibility and fine tiers)."""
     day = on or request_now(request).date()
-    policy = policies_in_force(request).in_force(day)
+    problems: Problems = []
+    policy = in_force_on(policies_in_force(request), day, problems)
+    if policy is None:
+        raise refused([{**p, "field": "query.on"} for p in problems])
     document = policy.model_dump(mode="json", exclude={"version", "effective_from"})
     return {"on": day, "version": policy.version, "grading": document}
 

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.policy import PolicyBook
+from shared.requests import Money
 from shared.what_if import (
+    Day,
     PayWhatIfAnswer,
     Problems,
     WhatIfAnswer,
@@ -43,7 +45,7 @@ from .what_if import (
 from .what_if_reads import employees, fee_facts
 
 router = APIRouter(tags=["what-if"])
-Money = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=24)]
+MonthKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 COVERED = ("pay", "fees")
 ELSEWHERE = {"grading": "assessment", "fines": "assessment"}
 
@@ -60,14 +62,14 @@ class GradeBody(BaseModel):
     grade_event_id: UUID
     position: Position
     level: Level | None = None
-    decided_on: date
+    decided_on: Day
 
 
 class PayWhatIfRequest(WhatIfRequest):
     """What assessment asks: the grades its draft re-derives differently, and its fines."""
 
-    grades: Annotated[list[GradeBody], Field(max_length=20_000)] = []
-    fines: dict[str, tuple[Money, Money]] = {}  # month -> (in force, draft)
+    grades: Annotated[list[GradeBody], Field(max_length=5_000)] = []  # fits 1 MiB
+    fines: dict[MonthKey, tuple[Money, Money]] = {}  # month -> (in force, draft)
 
 
 def sides(request: Request, body: WhatIfRequest) -> tuple[Scenario, Scenario]:
@@ -115,14 +117,17 @@ async def weigh(
         draft = DraftGrade(g.trainee_id, g.grade_event_id, g.position, g.level, g.decided_on)
         drafts.setdefault(g.trainee_id, []).append(draft)
     book = policies_in_force(request)
+    first, last = months[0].first_day, months[-1].last_day
+    decided, days = await fee_facts(pool, first, last, body.branch_ids)
     try:
         pay = compare_pay(staff, drafts, months, before, after, book.in_force)
+        fees = compare_fees(months, decided, days, before, after)
     except LookupError as missing:
         problem = {"field": "policies.pay.rows", "message": str(missing), "type": "missing"}
         raise refused([problem]) from None
-    first, last = months[0].first_day, months[-1].last_day
-    decided, days = await fee_facts(pool, first, last, body.branch_ids)
-    fees = compare_fees(months, decided, days, before, after)
+    except ArithmeticError:  # decimal's 28 digits: an amount no policy means
+        problem = {"field": "policies.pay", "message": "an amount is too large", "type": "size"}
+        raise refused([problem]) from None
     fines = body.fines if isinstance(body, PayWhatIfRequest) else {}
     return pay, cost_delta(pay, fees, fines, months), staff
 
