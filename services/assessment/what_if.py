@@ -88,6 +88,21 @@ class Refined:
     def month(self) -> str:
         return f"{self.penalty.assessed_on:%Y-%m}"
 
+    @property
+    def changed(self) -> bool:
+        return (self.failed_before, self.fine_before) != (self.failed_after, self.fine_after)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "trainer_id": self.penalty.trainer_id,
+            "session_id": self.penalty.session_id,
+            "month": self.month,
+            "failed_before": self.failed_before,
+            "failed_after": self.failed_after,
+            "before": str(self.fine_before),
+            "after": str(self.fine_after),
+        }
+
 
 def outcome(inputs: GradingInputs, policy: GradingPolicy) -> Outcome:
     result = grade(inputs, policy)

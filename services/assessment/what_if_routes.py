@@ -30,7 +30,7 @@ from shared.what_if import (
 
 from .audiences import WHAT_IF
 from .policy.grading import GRADING, GradingPolicy
-from .what_if import Regraded, boards, fines_by_month, refine, regrade
+from .what_if import Refined, Regraded, boards, fines_by_month, refine, regrade
 from .what_if_reads import decisions, penalties
 from .what_if_report import XLSX, report
 
@@ -129,39 +129,35 @@ def _grade(r: Regraded) -> dict[str, Any]:
 
 async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
     in_force, draft = drafted(request, body)
+    regraded, refined, fines = await rederive(request, body, in_force, draft)
+    pay = await ask_compensation(request, body, [r for r in regraded if r.changed], fines)
+    board_before, board_after = boards(regraded)
+    return {
+        "changes": _changes(regraded, pay["employees"]),
+        "board_before": board_before,
+        "board_after": board_after,
+        "fines": [f.json() for f in refined if f.changed],
+        "monthly_cost_delta": pay["monthly_cost_delta"],
+        "policy_in_force": in_force.version,
+    }
+
+
+async def rederive(
+    request: Request, body: WhatIfRequest, in_force: GradingPolicy, draft: GradingPolicy
+) -> tuple[list[Regraded], list[Refined], dict[str, list[str]]]:
+    """The period's decisions and penalties of the branches under both policies, and the fines
+    of each month on both sides, in yuan to the cent."""
     state = request.app.state
     found = await decisions(state, body.from_, body.to, body.branch_ids)
     penalised = await penalties(state, body.from_, body.to, body.branch_ids)
     try:
         regraded = regrade(found, in_force, draft)
         refined = refine(penalised, regraded, in_force, draft)
-        sent = {m: [_cents(b), _cents(a)] for m, (b, a) in fines_by_month(refined).items()}
+        fines = {m: [_cents(b), _cents(a)] for m, (b, a) in fines_by_month(refined).items()}
     except ArithmeticError:  # decimal's 28 digits: an amount or score no policy means
         problem = {"field": "policies.grading", "message": "a number is too large", "type": "size"}
         raise refused([problem]) from None
-    changed = [r for r in regraded if r.changed]
-    pay = await ask_compensation(request, body, changed, sent)
-    board_before, board_after = boards(regraded)
-    return {
-        "changes": _changes(regraded, pay["employees"]),
-        "board_before": board_before,
-        "board_after": board_after,
-        "fines": [
-            {
-                "trainer_id": f.penalty.trainer_id,
-                "session_id": f.penalty.session_id,
-                "month": f.month,
-                "failed_before": f.failed_before,
-                "failed_after": f.failed_after,
-                "before": str(f.fine_before),
-                "after": str(f.fine_after),
-            }
-            for f in refined
-            if f.fine_before != f.fine_after or f.failed_before != f.failed_after
-        ],
-        "monthly_cost_delta": pay["monthly_cost_delta"],
-        "policy_in_force": in_force.version,
-    }
+    return regraded, refined, fines
 
 
 def _changes(regraded: list[Regraded], employees: list[dict[str, Any]]) -> list[dict[str, Any]]:
