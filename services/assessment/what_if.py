@@ -18,6 +18,8 @@ from uuid import UUID
 
 from .policy.grading import GradingInputs, GradingPolicy, grade, trainer_fine
 
+CENT = Decimal("0.01")  # fines are yuan, answered with two decimals as all money
+
 
 @dataclass(frozen=True)
 class Decided:
@@ -99,8 +101,8 @@ class Refined:
             "month": self.month,
             "failed_before": self.failed_before,
             "failed_after": self.failed_after,
-            "before": str(self.fine_before),
-            "after": str(self.fine_after),
+            "before": str(self.fine_before.quantize(CENT)),
+            "after": str(self.fine_after.quantize(CENT)),
         }
 
 

@@ -17,14 +17,25 @@ from services.compensation.policy.pay import PAY
 from shared.auth import Role
 from tests.e2e.helpers import (
     HQ_TRAINEE,
+    approved_plans,
     enrol,
     known_to_assessment,
+    log_day,
     open_session,
     pay_rate,
     pinned_clock,
     sit,
 )
-from tests.support import until
+from tests.e2e.test_pay_consequences import (
+    DEALER,
+    FAILING,
+    FULL_PLAN,
+    SERIES,
+    SESSION,
+    TRAINEES,
+    TRAINER,
+)
+from tests.support import ok, until
 
 # written -> grade score with the practical mean 96: (written + 96) / 2
 WRITTEN = {"t-980": "100", "t-9725": "98.5", "t-970": "98", "t-965": "97"}
@@ -160,3 +171,77 @@ async def test_a_pay_draft_alone_is_weighed_by_compensation(graded):
     refused = await pay.client.post("/what-if", json=grading, headers=boss)
     assert refused.status_code == 422
     assert await event_counts(graded) == before
+
+
+# --- fines and fees: 4 of a trainer's 10 trainees fail, a dealer's trainee kept in training ----
+
+
+@pytest.fixture
+async def penalised(start):
+    """test_pay_consequences' session: tr-x fined 150 (R-24: 4 of 10), the dealer's failed
+    trainee charged 200 a day for two days after its continue_training disposition (R-19)."""
+    clock = pinned_clock()
+    apps = await start("compensation", "assessment", "training", "enrollment", clock=clock)
+    enrollment, training, assessment, pay = (
+        apps[n] for n in ("enrollment", "training", "assessment", "compensation")
+    )
+    assessment.app.state.compensation_transport = httpx.ASGITransport(app=pay.app)
+    clock.set("2026-03-02")
+    for trainee_id in TRAINEES:
+        await enrol(enrollment, trainee_id, enrolled_on="2026-02-27", product_series=[])
+    await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
+    clock.set("2026-03-20")
+    await open_session(assessment, SESSION, SERIES, "2026-03-20")
+    for trainee_id in TRAINEES:
+        await sit(assessment, SESSION, trainee_id, "79" if trainee_id in FAILING else "95")
+    manager = assessment.as_("mgr", Role.AFTER_SALES_MANAGER)
+    await ok(assessment.client.post(f"/sessions/{SESSION}/close", headers=manager))
+    kept = {"outcome": "continue_training", "reason": "the branch insists"}
+    path = f"/trainees/{DEALER}/disposition"
+    await ok(assessment.client.post(path, headers=manager, json=kept))
+    clock.set("2026-03-24")
+    await log_day(training, DEALER, 5, TRAINER, "2026-03-20")
+    await log_day(training, DEALER, 5, TRAINER, "2026-03-23")
+    await until(
+        lambda: pay.pool.fetchval(
+            "SELECT (SELECT count(*) FROM training_days) = 2"
+            " AND (SELECT count(*) FROM trainer_penalties) = 1"
+            " AND (SELECT count(*) FROM dispositions) = 1"
+        )
+    )
+    return apps
+
+
+async def test_a_lower_pass_mark_and_a_dearer_fee_re_derive_the_fine_and_the_fees(penalised):
+    assessment = penalised["assessment"]
+    before = {n: await penalised[n].pool.fetchval("SELECT count(*) FROM events") for n in SERVICES}
+    drafts = {
+        "grading": {"written_pass_mark": "79"},
+        "fees": {"branch_fee_per_training_day": "250"},
+    }
+    body = {"policies": drafts, **PERIOD}
+    boss = assessment.as_("boss", Role.MANAGEMENT)
+    result = await ok(assessment.client.post("/what-if", json=body, headers=boss))
+
+    # R-15 at 79: the four failures pass (no position: two series are not mastered, R-21)
+    changed = {
+        c["trainee_id"]: (c["before"]["passed"], c["after"]["passed"]) for c in result["changes"]
+    }
+    assert changed == {t: (False, True) for t in FAILING}
+    # R-24: 0 of 10 failed -> no fine; R-19: two days at 250 instead of 200
+    (fine,) = result["fines"]
+    assert (fine["failed_before"], fine["failed_after"], fine["before"], fine["after"]) == (
+        4, 0, "150.00", "0.00",
+    )  # fmt: skip
+    (march,) = result["monthly_cost_delta"]["months"]
+    assert (march["fines_before"], march["fines_after"]) == ("150.00", "0.00")
+    assert (march["fees_before"], march["fees_after"]) == ("400.00", "500.00")
+    assert march["delta"] == "-50.00"
+
+    tiers = {"fines": {"fine_tiers": [{"min_rate": "0.4", "fine": "300"}]}}
+    body = {"policies": tiers, **PERIOD}
+    result = await ok(assessment.client.post("/what-if", json=body, headers=boss))
+    assert result["changes"] == []
+    assert result["monthly_cost_delta"]["total"]["delta"] == "150.00"
+    after = {n: await penalised[n].pool.fetchval("SELECT count(*) FROM events") for n in SERVICES}
+    assert after == before
