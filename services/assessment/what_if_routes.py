@@ -39,6 +39,7 @@ Planner = Annotated[Principal, Depends(WHAT_IF.gate())]
 COVERED = ("grading", "fines", "pay", "fees")
 PAY_POLICIES = ("pay", "fees")  # weighed by compensation
 CENT = Decimal("0.01")
+MAX_CHANGED = 5_000  # compensation's POST /what-if/pay takes this many grades (1 MiB bodies)
 FINES_FIELDS = {"fine_tiers"}  # R-24's part of the grading document (until fines stand alone)
 
 
@@ -130,7 +131,14 @@ def _grade(r: Regraded) -> dict[str, Any]:
 async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
     in_force, draft = drafted(request, body)
     regraded, refined, fines = await rederive(request, body, in_force, draft)
-    pay = await ask_compensation(request, body, [r for r in regraded if r.changed], fines)
+    changed = [r for r in regraded if r.changed]
+    if len(changed) > MAX_CHANGED:
+        text = (
+            f"the draft changes {len(changed)} grades; what-if weighs at most {MAX_CHANGED} at"
+            " once: choose a shorter period or fewer branches"
+        )
+        raise refused([{"field": "policies.grading", "message": text, "type": "too_many"}])
+    pay = await ask_compensation(request, body, changed, fines)
     board_before, board_after = boards(regraded)
     return {
         "changes": _changes(regraded, pay["employees"]),

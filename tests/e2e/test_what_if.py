@@ -214,7 +214,9 @@ async def penalised(start):
 
 async def test_a_lower_pass_mark_and_a_dearer_fee_re_derive_the_fine_and_the_fees(penalised):
     assessment = penalised["assessment"]
-    before = {n: await penalised[n].pool.fetchval("SELECT count(*) FROM events") for n in SERVICES}
+    before = {
+        n: await app.pool.fetchval("SELECT count(*) FROM events") for n, app in penalised.items()
+    }
     drafts = {
         "grading": {"written_pass_mark": "79"},
         "fees": {"branch_fee_per_training_day": "250"},
@@ -243,5 +245,7 @@ async def test_a_lower_pass_mark_and_a_dearer_fee_re_derive_the_fine_and_the_fee
     result = await ok(assessment.client.post("/what-if", json=body, headers=boss))
     assert result["changes"] == []
     assert result["monthly_cost_delta"]["total"]["delta"] == "150.00"
-    after = {n: await penalised[n].pool.fetchval("SELECT count(*) FROM events") for n in SERVICES}
+    after = {
+        n: await app.pool.fetchval("SELECT count(*) FROM events") for n, app in penalised.items()
+    }
     assert after == before
