@@ -21,6 +21,7 @@ from bench import (
     perf_report,
     propagation_bench,
     store_bench,
+    what_if_bench,
 )
 from bench.common import (
     DOC_HEADER,
@@ -52,6 +53,7 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "http": ("HTTP commands", http_bench.run),
     "propagation": ("Cross-service propagation", propagation_bench.run),
     "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
+    "what-if": ("What if: a draft weighed over a year", what_if_bench.run),
 }
 
 ROOT = Path(__file__).resolve().parent.parent

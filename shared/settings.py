@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     namespace: str = Field(default="gradeline", pattern=r"^[a-z][a-z0-9_]{0,39}$")
     port_offset: int = Field(default=0, ge=0, le=50000)
+    # Where assessment's POST /what-if asks compensation for the pay consequences of a draft
+    # (docs/what-if.md); unset: this host at compensation's port (with the offset).
+    compensation_url: str | None = None
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     # When set, a token must carry this ``iss`` / this ``aud`` (one of its audiences), and
     # ``gradeline token`` puts them in the tokens it mints. Unset: neither claim is checked.
@@ -260,6 +263,11 @@ class Settings(BaseSettings):
 
     def port(self, service: str) -> int:
         return SERVICE_PORTS[service] + self.port_offset
+
+    def compensation_base_url(self) -> str:
+        """compensation's base URL, as another service calls it (``compensation_url``)."""
+        url = self.compensation_url or f"http://127.0.0.1:{self.port('compensation')}"
+        return url.rstrip("/")
 
     def allowed_origins(self) -> list[str]:
         """The origins CORS allows: ``cors_origins``, or by default every service's own."""

@@ -12,7 +12,7 @@ from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import reads, retraining, routes, web
+from . import reads, retraining, routes, web, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry
 from .projections import GRADE_BOARD, TRAINER_BOARD
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline assessment",
-        routers=[routes.router, reads.router, retraining.router, web.router],
+        routers=[routes.router, reads.router, retraining.router, web.router, what_if_routes.router],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

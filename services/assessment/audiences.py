@@ -47,3 +47,7 @@ def dispute_list_scope(principal: Principal) -> tuple[str | None, str | None]:
     if principal.roles & DISPUTE.own_branch:
         return DISPUTE.branch_of_list(principal, None), None
     return None, principal.sub
+
+
+# What if (docs/what-if.md): those who weigh a policy before it is published.
+WHAT_IF = Audience(everything={Role.MANAGEMENT, Role.EXEC_VP})

@@ -20,6 +20,8 @@ DASHBOARD = Path(__file__).parent / "dashboard"
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "labels.js": "text/javascript; charset=utf-8",
+    "labels-whatif.js": "text/javascript; charset=utf-8",
+    "whatif.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 

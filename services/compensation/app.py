@@ -11,7 +11,7 @@ from shared import directory, workers
 from shared.api import create_service_app
 from shared.settings import Settings
 
-from . import downloads, feedback, reads, routes
+from . import downloads, feedback, reads, routes, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
 from .feed import BRANCH_FEED
@@ -28,7 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline compensation",
-        routers=[routes.router, reads.router, downloads.router, feedback.router],
+        routers=[
+            routes.router,
+            reads.router,
+            downloads.router,
+            feedback.router,
+            what_if_routes.router,
+        ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

@@ -24,3 +24,6 @@ PayReader = Annotated[Principal, Depends(PAY_READERS.gate())]
 PayrollReader = Annotated[Principal, Depends(PAYROLL_READERS.gate())]
 FeeReader = Annotated[Principal, Depends(FEE_READERS.gate())]
 FeedbackReader = Annotated[Principal, Depends(FEEDBACK_READERS.gate())]
+# What if (docs/what-if.md): those who weigh a policy before it is published.
+WHAT_IF = Audience(everything={Role.MANAGEMENT, Role.EXEC_VP})
+Planner = Annotated[Principal, Depends(WHAT_IF.gate())]

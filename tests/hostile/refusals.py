@@ -62,6 +62,29 @@ def _future(field: str, rule: str | None = None) -> Refusal:
 # The body is an .xlsx workbook: what a file must hold is the import's to say, row by row.
 WORKBOOK_CONTENT = Refusal("file", "import")
 
+
+class DraftRefusal(Refusal):
+    """What-if: a draft document is validated by its policy's own model (no schema says what a
+    policy holds, so neither can it say that a document's keys hold no U+0000), a draft may name
+    a policy what-if does not weigh, and a period needs a policy in force; every error names the
+    draft (``policies.<name>...``) or the period."""
+
+    def matches(self, problem: dict[str, Any]) -> bool:
+        errors = problem.get("errors") or []
+        return (
+            problem.get("status") == 422
+            and problem.get("type") == ProblemType.VALIDATION.uri
+            and bool(errors)
+            and all(
+                str(e.get("field")).startswith(("policies.", "body.policies."))
+                or e.get("field") in ("to", "query.on")
+                for e in errors
+            )
+        )
+
+
+DRAFT = DraftRefusal("policies.", "")
+
 # Per (service, method, path): the refusals a schema-valid request may rightly get there.
 BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("enrollment", "POST", "/trainees"): (UNREGISTERED_BRANCH, _future("enrolled_on", "R-3")),
@@ -76,6 +99,11 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
     ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    ("assessment", "POST", "/what-if"): (DRAFT,),
+    ("assessment", "POST", "/what-if/report.xlsx"): (DRAFT,),
+    ("assessment", "GET", "/what-if/policies"): (DRAFT,),
+    ("compensation", "POST", "/what-if"): (DRAFT,),
+    ("compensation", "POST", "/what-if/pay"): (DRAFT,),
     ("compensation", "POST", "/imports/pay-inputs/{month}"): (WORKBOOK_CONTENT,),
     ("compensation", "GET", "/branch-fees/{month}"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.csv"): (UNKNOWN_BRANCH_HERE,),

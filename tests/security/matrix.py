@@ -345,7 +345,11 @@ TRAINING = [
     ),
 ]
 
+WHAT_IF_BODY = {"policies": {}, "from": "2026-03-01", "to": "2026-03-31"}
 ASSESSMENT = [
+    row("assessment", "POST", "/what-if", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
+    row("assessment", "GET", "/what-if/policies", (MANAGEMENT, EXEC_VP)),
+    row("assessment", "POST", "/what-if/report.xlsx", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
     row(
         "assessment",
         "POST",
@@ -589,6 +593,11 @@ COMPENSATION = [
         scoped=[CLERK],
         url="/branches/{branch}/feedback",
     ),
+]
+
+COMPENSATION += [
+    row("compensation", "POST", "/what-if", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
+    row("compensation", "POST", "/what-if/pay", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
 ]
 
 MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]

@@ -14,6 +14,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from httpx import ASGITransport
+
 from services.assessment.app import create_app as assessment_app
 from services.assessment.consumers import HANDLER as assessment_handler
 from services.compensation.app import create_app as compensation_app
@@ -140,6 +142,11 @@ async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
                 name: await stack.enter_async_context(running(APPS[name](settings), settings, name))
                 for name in SERVICES
             }
+            # assessment's POST /what-if asks compensation, here in process
+            assessment_state = services["assessment"].app.state
+            assessment_state.compensation_transport = ASGITransport(
+                app=services["compensation"].app
+            )
             world = World(settings, services, {})
             await register_organisation(world)
             for branch in (OWN_BRANCH, OTHER_BRANCH):

@@ -11,6 +11,8 @@ import { BranchNames, branchName, named, personName } from "../pages/names.js";
 import { $, fmt, h, table, when } from "../pages/dom.js";
 import { ApiClient, ApiError, SERVICES, defaultUrls, readUrls, saveUrls } from "../pages/api.js";
 import { Language } from "../pages/i18n.js";
+import { WHATIF_LABELS } from "./labels-whatif.js";
+import { WhatIf } from "./whatif.js";
 
 const POSITIONS = ["technician", "engineer"];
 const LEVELS = ["junior", "intermediate", "senior"];
@@ -18,12 +20,12 @@ const PAY_LINES = [
   "position", "performance", "technical_allowance", "piece_rate",
   "travel_pay", "travel_allowance", "travel_subsidy",
 ];
-const VIEWS = ["grades", "trainers", "progress", "pay", "audit"];
+const VIEWS = ["grades", "trainers", "progress", "pay", "audit", "whatif"];
 const TOKEN_STORE = "gradeline.token";
 const SVG = "http://www.w3.org/2000/svg";
 
 const session = new Session(); // who is signed in, and the bearer token (signin.js)
-const language = new Language(LABELS);
+const language = new Language({ ...LABELS, ...WHATIF_LABELS });
 let renderSession = () => {};
 const state = {
   urls: {},
@@ -578,13 +580,17 @@ function renderAudit() {
 
 // --- navigation, language, connection -------------------------------------------------------
 
+const whatIf = new WhatIf({
+  client, session, t, lang: () => language.lang, guarded, branchNames,
+  branches: () => state.grades.branches,
+});
 const LOADERS = {
   grades: loadGrades, trainers: loadTrainers, progress: loadProgress, pay: loadPay,
-  audit: loadAudit,
+  audit: loadAudit, whatif: () => whatIf.load(),
 };
 const RENDERERS = {
   grades: renderGrades, trainers: renderTrainers, progress: renderProgress, pay: renderPay,
-  audit: renderAudit,
+  audit: renderAudit, whatif: () => whatIf.render(),
 };
 
 function navigate(view) {
@@ -720,6 +726,7 @@ function bind() {
     state.pay.month = $("#pay-month").value;
     loadPay();
   });
+  whatIf.bind();
   $("#audit-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("#audit-trainee").value.trim();

@@ -16,7 +16,7 @@ from shared.events import Event
 from ..policy.pay import PAY
 from .commands import AccountCommand, ApplyGrade, RatePerformance, RecordPieceRate, RecordTravelDays
 from .events import PayRateSet, PerformanceRated, PieceRateRecorded, TravelDaysRecorded
-from .in_force import in_force_on
+from .in_force import in_force_on, in_force_on_days
 from .money import check_money
 from .months import Month, check_month
 from .payslip import MonthInputs, Segment
@@ -84,15 +84,17 @@ def rate_on(account: PayAccount, day: date) -> PayRateSet | None:
 def rates_in_month(account: PayAccount, month: str) -> list[Segment]:
     """The month cut into runs of days under one rate; days before the first grade are left out."""
     the_month = Month.parse(month)
+    days = [the_month.day(number) for number in range(1, the_month.days + 1)]
     segments: list[Segment] = []
-    for number in range(1, the_month.days + 1):
-        rate = rate_on(account, the_month.day(number))
-        if rate is None:
-            continue
-        if segments and segments[-1].rate is rate and segments[-1].to_day == number - 1:
-            segments[-1] = segments[-1]._replace(to_day=number)
-        else:
-            segments.append(Segment(rate, number, number))
+    current, start = None, 0
+    for number, found in enumerate(in_force_on_days(account.rates, days), start=1):
+        rate = None if found is None else found.rate
+        if rate is not current:
+            if current is not None:
+                segments.append(Segment(current, start, number - 1))
+            current, start = rate, number
+    if current is not None:
+        segments.append(Segment(current, start, the_month.days))
     return segments
 
 

@@ -66,5 +66,18 @@ def _rank(rate: PayRateSet, index: int, by_grade: dict[UUID, PayRateSet]) -> tup
 
 def in_force_on(rates: Sequence[PayRateSet], day: date) -> InForce | None:
     """R-32: the rate in force on ``day``, None before any decision took effect."""
-    found = [entry for entry in rates_in_force(rates) if entry.effective_from <= day]
-    return found[-1] if found else None
+    return in_force_on_days(rates, [day])[0]
+
+
+def in_force_on_days(rates: Sequence[PayRateSet], days: Sequence[date]) -> list[InForce | None]:
+    """:func:`in_force_on` for each of ``days``, the rates ranked once for all of them (a month's
+    payslip asks for each of its days)."""
+    ranked = rates_in_force(rates)
+    found: list[InForce | None] = []
+    for day in days:
+        current = None
+        for entry in ranked:
+            if entry.effective_from <= day:
+                current = entry
+        found.append(current)
+    return found

@@ -76,27 +76,38 @@ def compute_payslip(
     month: str, rates_in_month: Sequence[RateDays], inputs: MonthInputs, policy: PayPolicy
 ) -> list[Line]:
     """The payslip lines, in :class:`LineName` order, each rounded once; no rate, no lines."""
-    return explain_payslip(month, rates_in_month, inputs, policy)[0]
+    return _lines(_exact(month, rates_in_month, inputs, policy)[2])
 
 
 def explain_payslip(
     month: str, rates_in_month: Sequence[RateDays], inputs: MonthInputs, policy: PayPolicy
 ) -> tuple[list[Line], list[str]]:
     """The payslip lines and the rule trace that explains them."""
-    the_month = Month.parse(month)
-    segments = [Segment(*s) for s in rates_in_month]
-    exact = _exact_lines(the_month, segments, inputs, policy)
-    lines = [
-        Line(name=name, amount=round_money(exact[name].amount), rule=", ".join(exact[name].rules))
-        for name in LineName
-        if name in exact
-    ]
+    the_month, segments, exact = _exact(month, rates_in_month, inputs, policy)
+    lines = _lines(exact)
     trace = _inputs_trace(the_month, segments, inputs, policy)
     trace += [
         f"{line.rule}: {line.name.value} {show(exact[line.name].amount)} -> {line.amount}"
         for line in lines
     ]
     return lines, trace
+
+
+def _exact(
+    month: str, rates_in_month: Sequence[RateDays], inputs: MonthInputs, policy: PayPolicy
+) -> tuple[Month, list[Segment], dict[LineName, _Exact]]:
+    the_month = Month.parse(month)
+    segments = [Segment(*s) for s in rates_in_month]
+    return the_month, segments, _exact_lines(the_month, segments, inputs, policy)
+
+
+def _lines(exact: dict[LineName, _Exact]) -> list[Line]:
+    """Each line's exact sum rounded once."""
+    return [
+        Line(name=name, amount=round_money(exact[name].amount), rule=", ".join(exact[name].rules))
+        for name in LineName
+        if name in exact
+    ]
 
 
 def prepare_payslip(
