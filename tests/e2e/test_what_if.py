@@ -188,7 +188,7 @@ async def penalised(start):
     assessment.app.state.compensation_transport = httpx.ASGITransport(app=pay.app)
     clock.set("2026-03-02")
     for trainee_id in TRAINEES:
-        await enrol(enrollment, trainee_id, enrolled_on="2026-02-27", product_series=[])
+        await enrol(enrollment, trainee_id, True, enrolled_on="2026-02-27", product_series=[])
     await approved_plans(training, assessment, TRAINEES, FULL_PLAN, TRAINER, SERIES)
     clock.set("2026-03-20")
     await open_session(assessment, SESSION, SERIES, "2026-03-20")

@@ -133,6 +133,9 @@ def _log_day(c: LogTrainingDay, state: TrainingPlan) -> TrainingDayLogged:
     stage = _stage(state, c.stage_no)
     _trainer_of(stage, c.actor_id)
     _in_force(state)
+    if state.status is PlanStatus.COMPLETED:  # any further day would be remedial
+        detail = "the training is completed: a remedial revision must be approved first"
+        raise RuleViolation("R-18a", detail)
     _not_held_back(state, stage)
     content = required_text("content", c.content, "R-10")
     _check_hours(c.hours)

@@ -85,6 +85,13 @@ def test_r18a_redrafting_the_remedial_draft_stays_remedial():
     assert (event.revision, event.remedial) == (3, True)
 
 
+def test_r18a_no_day_is_logged_on_a_completed_plan_without_a_remedial_revision():
+    # The training is over: any further day is remedial and needs its approved revision first.
+    with pytest.raises(RuleViolation) as caught:
+        when(log_day(1, on=TODAY), *COMPLETED)
+    assert caught.value.rule == "R-18a"
+
+
 def test_r9_no_remedial_day_is_logged_before_the_approval():
     history = [*COMPLETED, drafted(REVISED, revision=2, remedial=True)]
     with pytest.raises(RuleViolation) as caught:

@@ -102,10 +102,18 @@ def test_days_are_kept_in_date_order():
     assert [d.logged.date for d in state.stage(5).days] == [earlier, YESTERDAY]
 
 
-def test_days_may_still_be_logged_on_a_signed_off_stage_and_after_completion():
-    """R-19 continued training: a failed trainee's further days are logged against the plan."""
-    history = [*in_force(), *signed_off(*ALL), completed()]
+def test_days_may_still_be_logged_on_a_signed_off_stage_before_completion():
+    """A stage signed off while others are open may still take a late day's record."""
+    history = [*in_force(), *signed_off(5)]
     assert when(log_day(5, on=TODAY), *history) == [logged(5, on=TODAY)]
+
+
+def test_r18a_after_completion_further_days_wait_for_an_approved_remedial_revision():
+    """R-19 continued training is logged against a remedial revision (R-18a), never the old plan."""
+    history = [*in_force(), *signed_off(*ALL), completed()]
+    with pytest.raises(RuleViolation) as caught:
+        when(log_day(5, on=TODAY), *history)
+    assert caught.value.rule == "R-18a"
 
 
 def test_the_trainee_confirms_a_day():
