@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.auth import CurrentPrincipal
-from shared.commands import Write, writer
+from shared.commands import Write, document_command_headers, writer
 from shared.decider import Conflict
 from shared.events import EventRegistry
 from shared.execution import app_aggregates
@@ -41,7 +41,7 @@ from shared.policy_store import (
     seed,
     shelf_of,
 )
-from shared.problems import not_found, validation_failed
+from shared.problems import PROBLEM_RESPONSES, not_found, validation_failed
 from shared.requests import Now
 
 VERSION_PATTERN = r"^[a-z_]+-[0-9A-Za-z.\-]{1,40}$"
@@ -103,7 +103,9 @@ def install_policies(
             yield state
 
     app.router.lifespan_context = lifespan
-    app.include_router(policy_router(registrations, registry))
+    router = policy_router(registrations, registry)
+    document_command_headers(router.routes)
+    app.include_router(router, responses=PROBLEM_RESPONSES)
 
 
 def policy_router(

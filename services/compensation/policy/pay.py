@@ -59,10 +59,15 @@ class PayPolicy(PolicyVersion):
                 found += positive(f"{key}.{name}", getattr(row, name))
         paid = [c for c in Category if c not in self.unpaid_categories]
         wanted = [
-            (c, p, lv) for c in paid for p in Position if p not in self.positions_without_lines
+            (c, p, lv)
+            for c in paid
+            for p in Position
+            if p not in self.positions_without_lines
             for lv in Level
         ]
-        found += every_present("rows", [(r.category, r.position, r.level) for r in self.rows], wanted)
+        found += every_present(
+            "rows", [(r.category, r.position, r.level) for r in self.rows], wanted
+        )
         return found
 
     def row(self, category: Category, position: Position, level: Level) -> PayRow:

@@ -1,0 +1,14 @@
+"""The policies compensation applies and serves (docs/policy.md): one registration per policy,
+with the roles that may publish a version (exec_vp unless named; HR's payroll for pay)."""
+
+from __future__ import annotations
+
+from shared.auth import Role
+from shared.policy_store import PolicyRegistration, registration
+
+from .policy.pay import FEES, PAY
+
+POLICIES: list[PolicyRegistration] = [
+    registration("pay", PAY, Role.PAYROLL, Role.EXEC_VP),  # R-25 to R-32
+    registration("fees", FEES),  # R-19
+]

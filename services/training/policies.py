@@ -1,0 +1,8 @@
+"""The policies training applies and serves (docs/policy.md): one registration per policy, with
+the roles that may publish a version (exec_vp unless named)."""
+
+from __future__ import annotations
+
+from shared.policy_store import PolicyRegistration
+
+POLICIES: list[PolicyRegistration] = []
