@@ -217,6 +217,11 @@ async def _seed_one(reg: PolicyRegistration, version: PolicyVersion, aggregates:
         await aggregates.execute(POLICY_STREAM, reg.stream_id, command, meta)
 
 
+async def stored_book(store: EventStore, reg: PolicyRegistration) -> PolicyBook[Any]:
+    """The book of ``reg`` as ``store`` holds it, outside an app (the CLI's audits)."""
+    return await PolicyShelf(store, {reg.name: reg}).book(reg.name)
+
+
 def shelf_of(state: Any) -> PolicyShelf:
     """The app's :class:`PolicyShelf` (``app.state.policies``), from a route's app state."""
     shelf: PolicyShelf = state.policies

@@ -7,7 +7,6 @@ from shared.policy_store import PolicyRegistration, registration
 
 from .policy.grading import FINES, GRADING
 
-POLICIES: list[PolicyRegistration] = [
-    registration("grading", GRADING),
-    registration("fines", FINES),
-]
+GRADING_POLICY = registration("grading", GRADING)
+FINES_POLICY = registration("fines", FINES)
+POLICIES: list[PolicyRegistration] = [GRADING_POLICY, FINES_POLICY]

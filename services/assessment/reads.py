@@ -18,6 +18,7 @@ from shared.audience import Audience
 from shared.auth import Principal
 from shared.events import JsonDict
 from shared.execution import Aggregates, app_aggregates
+from shared.policy_store import shelf_of
 from shared.problems import not_found
 from shared.requests import KeyCursor, Now, encode_cursor, etag
 
@@ -130,7 +131,9 @@ async def trainer_board(request: Request, session_id: OptionalId = None) -> Json
 )
 async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
-    report = await audit_trainee(request.app.state.pool, request.app.state.store, trainee_id)
+    state = request.app.state
+    grading = await shelf_of(state).book("grading")
+    report = await audit_trainee(state.pool, state.store, trainee_id, grading)
     if report is None:
         raise not_found(f"assessment has no record of trainee {trainee_id}")
     return report

@@ -13,6 +13,7 @@ from shared.auth import Role
 from shared.commands import Write, writer
 from shared.events import JsonDict
 from shared.execution import transaction
+from shared.policy_store import shelf_of
 
 from . import handlers
 from .domain.commands import OpenExamSession, ResolveDispute
@@ -63,6 +64,7 @@ def dependencies(write: Write) -> handlers.Dependencies:
         session_outcomes=partial(session_outcomes, state.pool),
         trainers_of=partial(trainers_of, state.pool),
         transaction=partial(transaction, state.pool),
+        policies=shelf_of(state),
     )
 
 

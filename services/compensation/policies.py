@@ -8,7 +8,6 @@ from shared.policy_store import PolicyRegistration, registration
 
 from .policy.pay import FEES, PAY
 
-POLICIES: list[PolicyRegistration] = [
-    registration("pay", PAY, Role.PAYROLL, Role.EXEC_VP),
-    registration("fees", FEES),
-]
+PAY_POLICY = registration("pay", PAY, Role.PAYROLL, Role.EXEC_VP)
+FEES_POLICY = registration("fees", FEES)
+POLICIES: list[PolicyRegistration] = [PAY_POLICY, FEES_POLICY]

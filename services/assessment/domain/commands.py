@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.policy import PolicyBook
+
+from ..policy.grading import FinesPolicy, GradingPolicy
 from .events import TraineeFacts
 from .vocabulary import Disposition, DisputeOutcome
 
@@ -35,6 +38,7 @@ class CloseExamSession:
     today: date
     outcomes: Mapping[str, bool] = field(default_factory=dict)
     trainers: Mapping[str, Collection[str]] = field(default_factory=dict)
+    fines: FinesPolicy | None = None  # R-24, in force on the day held; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class ScoreWritten:
     rater: str
     facts: TraineeFacts  # used when this score completes the assessment
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class ScorePractical:
     rater: str
     facts: TraineeFacts
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class CorrectGrade:
     written: Decimal | None
     practical: Mapping[str, Decimal] | None
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class ResolveDispute:
     practical: Mapping[str, Decimal] | None
     resolved_by: str
     today: date
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 SessionCommand = OpenExamSession | CloseExamSession
