@@ -220,6 +220,7 @@ def test_the_registry_knows_every_assessment_event():
         "TrainerPenaltyAssessed",
         "GradeDisputed",
         "GradeDisputeResolved",
+        "PolicyPublished",
     }
 
 
