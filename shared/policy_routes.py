@@ -11,8 +11,6 @@ A name another service applies is a 404 naming that service. Routes are made per
 policy, so the role gate (shared.guard) refuses the wrong role before the body is read.
 """
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
@@ -28,10 +26,10 @@ from shared.events import EventRegistry
 from shared.execution import app_aggregates
 from shared.policy import PolicyBook, PolicyVersion
 from shared.policy_diff import diff
+from shared.policy_events import PolicyPublished
 from shared.policy_store import (
     POLICY_STREAM,
     SERVED_BY,
-    PolicyPublished,
     PolicyRegistration,
     PolicyShelf,
     PolicyStream,

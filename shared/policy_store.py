@@ -27,6 +27,7 @@ from shared.events import SYSTEM_ACTOR, Event
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.execution import Metadata
 from shared.policy import PolicyBook, PolicyVersion
+from shared.policy_events import PolicyPublished
 
 # Which service applies (and so serves) each policy: a name another service serves is a 404
 # saying which.
@@ -38,18 +39,6 @@ SERVED_BY = {
     "fees": "compensation",
     "pay": "compensation",
 }
-
-
-class PolicyPublished(Event):
-    """A version of a policy, in force from ``effective_from`` (docs/policy.md). ``document``:
-    the version's fields but its name and date, as JSON."""
-
-    event_type = "PolicyPublished"
-    name: str
-    version: str
-    effective_from: date
-    document: dict[str, Any]
-    published_by: str
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
-from shared.policy_store import PolicyPublished
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import (
     Department,

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
-from shared.policy_store import PolicyPublished
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import Category, Level, LineName, Position
 

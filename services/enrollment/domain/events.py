@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from shared.events import Event, EventRegistry
-from shared.policy_store import PolicyPublished
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import BranchKind, Category, Department, Education, PlanLevel, Position, StaffRole
 

@@ -48,7 +48,7 @@ def test_r19_each_distinct_training_day_from_the_disposition_costs_200():
     assert (fee.amount, fee.fee_per_day, fee.policy_version) == (
         Decimal("400.00"),
         Decimal(200),
-        "pay-2026.1",
+        "fees-2026.1",
     )
 
 
