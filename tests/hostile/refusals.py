@@ -62,6 +62,37 @@ def _future(field: str, rule: str | None = None) -> Refusal:
 # The body is an .xlsx workbook: what a file must hold is the import's to say, row by row.
 WORKBOOK_CONTENT = Refusal("file", "import")
 
+
+@dataclass(frozen=True)
+class PolicyDraftRefusal(Refusal):
+    """A policy draft's 422 (docs/policy.md): its document's fields and semantic checks, and an
+    effective date before today, are the policy's model's to say, listed together."""
+
+    def matches(self, problem: dict[str, Any]) -> bool:
+        errors = problem.get("errors") or []
+        return (
+            problem.get("status") == 422
+            and problem.get("type") == ProblemType.VALIDATION.uri
+            and bool(errors)
+            and all(
+                str(e.get("field", "")).startswith("document") or e.get("field") == "effective_from"
+                for e in errors
+            )
+        )
+
+
+POLICY_DRAFT = PolicyDraftRefusal("document", "policy")
+_POLICY_OPERATIONS = {
+    (service, method, path): (POLICY_DRAFT,)
+    for service, names in (
+        ("enrollment", ("placement",)),
+        ("assessment", ("grading", "fines")),
+        ("compensation", ("pay", "fees")),
+    )
+    for name in names
+    for method, path in (("POST", f"/policies/{name}"), ("POST", f"/policies/{name}/diff"))
+}
+
 # Per (service, method, path): the refusals a schema-valid request may rightly get there.
 BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("enrollment", "POST", "/trainees"): (UNREGISTERED_BRANCH, _future("enrolled_on", "R-3")),
@@ -80,6 +111,7 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("compensation", "GET", "/branch-fees/{month}"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.csv"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
+    **_POLICY_OPERATIONS,
 }
 # A page cursor holds the last key of the page that gave it: one this list did not give is
 # refused, whatever its form.
