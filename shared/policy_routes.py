@@ -183,7 +183,7 @@ async def _checked(
     version, problems = parse_draft(reg, body)
     stream = PolicyStream(tuple((v.version, v.effective_from) for v in book.versions))
     problems += [
-        {"field": "effective_from", "message": text, "type": "policy"}
+        {"field": "body.effective_from", "message": text, "type": "policy"}
         for text in publication_problems(body.effective_from, today, stream)
     ]
     if problems or version is None:
@@ -217,7 +217,7 @@ def parse_draft(
     except ValidationError as exc:
         return None, [_field_error(e) for e in exc.errors()]
     found = [
-        {"field": f"document.{path}", "message": text, "type": "policy"}
+        {"field": f"body.document.{path}", "message": text, "type": "policy"}
         for path, text in version.problems()
     ]
     return version, found
@@ -226,7 +226,7 @@ def parse_draft(
 def _field_error(error: Any) -> dict[str, Any]:
     loc = [str(p) for p in error.get("loc", ())]
     top = loc[:1] in (["version"], ["effective_from"])
-    name = ".".join(loc) if top else ".".join(["document", *loc])
+    name = ".".join(["body", *loc]) if top else ".".join(["body", "document", *loc])
     return {"field": name, "message": str(error.get("msg", "")), "type": str(error.get("type", ""))}
 
 

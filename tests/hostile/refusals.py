@@ -75,7 +75,8 @@ class PolicyDraftRefusal(Refusal):
             and problem.get("type") == ProblemType.VALIDATION.uri
             and bool(errors)
             and all(
-                str(e.get("field", "")).startswith("document") or e.get("field") == "effective_from"
+                str(e.get("field", "")).startswith("body.document")
+                or e.get("field") == "body.effective_from"
                 for e in errors
             )
         )

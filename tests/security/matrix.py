@@ -537,6 +537,7 @@ COMPENSATION = [
     ),
 ]
 
+
 # Policies as data (docs/policy.md): everyone reads the versions; the executive vice-president
 # publishes and previews (payroll too, for pay). The bodies are left out: a publisher's call is
 # a 422 that changes nothing. A name another service applies is a 404 for anyone signed in.

@@ -130,7 +130,10 @@ async def test_missing_token_is_401_and_wrong_role_or_department_is_403(svc):
     ).status_code == 201
     for who in (svc.trainee("t-other"), svc.clerk("dl-south"), svc.examiner()):
         assert (await svc.grade("t-a", headers=who)).status_code in (403, 404)
-    assert await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'") == 2
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'")
+        == 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -152,7 +155,10 @@ async def test_bad_scores_are_422_naming_the_field_r17(svc, score, field):
     answer = await svc.written("s-1", "t-a", score)
     assert answer.status_code == 422, answer.text
     assert field in [e["field"] for e in answer.json()["errors"]]
-    assert await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'") == 1
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'")
+        == 1
+    )
 
 
 async def test_scores_as_strings_or_numbers_with_one_decimal_are_exact(svc):

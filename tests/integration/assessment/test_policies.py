@@ -85,19 +85,19 @@ async def test_a_malformed_version_is_refused_whole_with_every_problem(svc):
     problems = {(e["field"], e["message"]) for e in answer.json()["errors"]}
     fields = {field for field, _ in problems}
     assert {
-        "document.written_pass_mark",
-        "document.bands[1]",
-        "document.bands",
-        "document.eligibility",
+        "body.document.written_pass_mark",
+        "body.document.bands[1]",
+        "body.document.bands",
+        "body.document.eligibility",
     } <= fields
-    assert ("document.bands", "technician/junior is missing") in problems
-    assert ("document.eligibility", "technician is missing") in problems
+    assert ("body.document.bands", "technician/junior is missing") in problems
+    assert ("body.document.eligibility", "technician is missing") in problems
     # A field that does not parse is listed with the others of its kind, and the date too.
     draft["document"]["practical_spread_review"] = "lots"
     draft["effective_from"] = "2020-01-01"
     answer = await svc.client.post("/policies/grading", json=draft, headers=vp(svc))
     assert answer.status_code == 422
-    assert "document.practical_spread_review" in {e["field"] for e in answer.json()["errors"]}
+    assert "body.document.practical_spread_review" in {e["field"] for e in answer.json()["errors"]}
     assert await svc.pool.fetchval("SELECT count(*) FROM events") == before
 
 

@@ -125,7 +125,10 @@ async def test_only_the_admin_changes_the_organisation_and_an_existing_id_is_409
     again = await svc.client.post("/branches", json={**NORTH, "name_en": "x"}, headers=admin(svc))
     assert again.status_code == 409
     assert again.json()["type"].endswith("/conflict")
-    assert await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'") == 1
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'")
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -320,4 +323,7 @@ async def test_a_repeated_registration_replays_the_first_answer(svc):
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.json() == first.json()
-    assert await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'") == 1
+    assert (
+        await svc.pool.fetchval("SELECT count(*) FROM events WHERE stream_id NOT LIKE 'policy-%'")
+        == 1
+    )

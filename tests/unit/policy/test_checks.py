@@ -40,20 +40,23 @@ def test_r20_grade_bands_out_of_order_missing_and_gapped_are_all_listed():
         d["eligibility"] = d["eligibility"][:1]
 
     found = problems(GRADING_POLICY, change)
-    assert ("document.written_pass_mark", "must be between 0 and 100, not 101") in found
+    assert ("body.document.written_pass_mark", "must be between 0 and 100, not 101") in found
     assert (
-        "document.bands[1]",
+        "body.document.bands[1]",
         "min_score 98 must be below the one before (97): highest first",
     ) in found
-    assert ("document.bands", "technician/junior is missing") in found
-    assert ("document.bands", "lowest band 84 leaves passing scores 101+ ungraded") not in found
-    assert ("document.eligibility", "technician is missing") in found
+    assert ("body.document.bands", "technician/junior is missing") in found
+    assert (
+        "body.document.bands",
+        "lowest band 84 leaves passing scores 101+ ungraded",
+    ) not in found
+    assert ("body.document.eligibility", "technician is missing") in found
     assert len(found) == 4, found
 
 
 def test_r20_a_lowest_band_above_the_pass_marks_leaves_a_gap():
     found = problems(GRADING_POLICY, lambda d: d["bands"][-1].update(min_score="82"))
-    assert found == [("document.bands", "lowest band 82 leaves passing scores 80+ ungraded")]
+    assert found == [("body.document.bands", "lowest band 82 leaves passing scores 80+ ungraded")]
 
 
 def test_r24_fine_tiers_ordered_positive_and_not_cheaper_for_a_higher_rate():
@@ -63,8 +66,8 @@ def test_r24_fine_tiers_ordered_positive_and_not_cheaper_for_a_higher_rate():
 
     found = problems(registration("fines", FINES), change)
     assert found == [
-        ("document.fine_tiers[2].min_rate", "must be positive, not 0"),
-        ("document.fine_tiers", "a higher failure rate must not cost less"),
+        ("body.document.fine_tiers[2].min_rate", "must be positive, not 0"),
+        ("body.document.fine_tiers", "a higher failure rate must not cost less"),
     ]
 
 
@@ -75,9 +78,9 @@ def test_r6_placement_bands_start_at_zero_and_name_every_plan_level():
 
     found = problems(registration("placement", PLACEMENT), change)
     assert found == [
-        ("document.bands", "advanced is listed twice"),
-        ("document.bands", "intermediate is missing"),
-        ("document.bands", "averages below 10 have no band: the lowest starts at 0"),
+        ("body.document.bands", "advanced is listed twice"),
+        ("body.document.bands", "intermediate is missing"),
+        ("body.document.bands", "averages below 10 have no band: the lowest starts at 0"),
     ]
 
 
@@ -89,20 +92,23 @@ def test_pay_shares_sum_to_one_every_row_once_amounts_positive():
         d["rows"] = [r for r in d["rows"] if r["level"] != "senior" or r["position"] != "engineer"]
 
     found = problems(registration("pay", PAY), change)
-    assert ("document.performance_share", "position_share + performance_share must be 1") in found
     assert (
-        "document.rows[hq_full_time/technician/junior].monthly",
+        "body.document.performance_share",
+        "position_share + performance_share must be 1",
+    ) in found
+    assert (
+        "body.document.rows[hq_full_time/technician/junior].monthly",
         "must be positive, not -1",
     ) in found
-    assert ("document.rows", "hq_full_time/technician/intermediate is listed twice") in found
-    assert ("document.rows", "hq_full_time/engineer/senior is missing") in found
+    assert ("body.document.rows", "hq_full_time/technician/intermediate is listed twice") in found
+    assert ("body.document.rows", "hq_full_time/engineer/senior is missing") in found
 
 
 def test_r19_the_branch_fee_is_positive():
     found = problems(
         registration("fees", FEES), lambda d: d.update(branch_fee_per_training_day="0")
     )
-    assert found == [("document.branch_fee_per_training_day", "must be positive, not 0")]
+    assert found == [("body.document.branch_fee_per_training_day", "must be positive, not 0")]
 
 
 def test_fields_that_do_not_parse_are_all_listed_by_their_path():
@@ -113,9 +119,9 @@ def test_fields_that_do_not_parse_are_all_listed_by_their_path():
 
     _, found = parse_draft(GRADING_POLICY, draft(GRADING_POLICY, change))
     assert {p["field"] for p in found} == {
-        "document.written_pass_mark",
-        "document.bands.0.level",
-        "document.surprise",
+        "body.document.written_pass_mark",
+        "body.document.bands.0.level",
+        "body.document.surprise",
     }
 
 
@@ -124,4 +130,4 @@ def test_r20_a_lower_grade_listed_above_a_higher_one_is_named():
         d["bands"][2]["position"], d["bands"][3]["position"] = "technician", "engineer"
 
     found = problems(GRADING_POLICY, change)
-    assert ("document.bands", "a lower grade's band is above a higher grade's") in found
+    assert ("body.document.bands", "a lower grade's band is above a higher grade's") in found
