@@ -36,6 +36,8 @@ ASSETS = {
     "payroll.js": SCRIPT,
     "payslips.js": SCRIPT,
     "labels-pay.js": SCRIPT,
+    "policies.js": SCRIPT,
+    "labels-policy.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

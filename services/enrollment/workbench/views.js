@@ -24,6 +24,8 @@ import { ASSESS_LABELS } from "./labels-assess.js";
 import { PAY_LABELS } from "./labels-pay.js";
 import { payInputsView, payrollView } from "./payroll.js";
 import { myPayslipsView } from "./payslips.js";
+import { policiesView } from "./policies.js";
+import { POLICY_LABELS } from "./labels-policy.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -36,7 +38,7 @@ const AUDITOR = "auditor";
 const PAYROLL = "payroll";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
-export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS];
+export const LABEL_TABLES = [PLANS_LABELS, DAILY_LABELS, ASSESS_LABELS, PAY_LABELS, POLICY_LABELS];
 
 export const VIEWS = [
   { id: "enrol", label: "view_enrol", roles: [CLERK], render: enrolView },
@@ -57,6 +59,7 @@ export const VIEWS = [
   { id: "pay-inputs", label: "view_pay_inputs", roles: [PAYROLL], render: payInputsView },
   { id: "payroll", label: "view_payroll", roles: [PAYROLL], render: payrollView },
   { id: "my-payslips", label: "view_my_payslips", roles: [TRAINEE], render: myPayslipsView },
+  { id: "policies", label: "view_policies", roles: [EXEC_VP, PAYROLL], render: policiesView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.

@@ -1,0 +1,28 @@
+// The policies view's labels (policies.js): key -> [English, Chinese], as labels.js's.
+
+export const POLICY_LABELS = {
+  view_policies: ["Policies", "政策"],
+  pol_intro: ["Each policy is a list of versions, each in force from its date. A new version is checked, shown as its changes against the version it replaces, and published from its date on; decisions keep the version they used.", "每项政策由若干版本组成，各自从生效日起适用。新版本先经检查，并显示与其所替代版本的差异，自生效日起发布；已作出的决定保留其所用版本。"],
+  pol_policy: ["Policy", "政策"],
+  pol_name_placement: ["Placement (R-6)", "入职定级考试（R-6）"],
+  pol_name_grading: ["Grading (R-15 to R-21)", "考核定级（R-15 至 R-21）"],
+  pol_name_fines: ["Trainer fines (R-24)", "培训师罚款（R-24）"],
+  pol_name_fees: ["Branch fee (R-19)", "网点培训费（R-19）"],
+  pol_name_pay: ["Pay tables (R-25 to R-32)", "薪酬标准（R-25 至 R-32）"],
+  pol_versions: ["Versions", "历次版本"],
+  pol_version: ["Version", "版本"],
+  pol_effective_from: ["Effective from", "生效日期"],
+  pol_in_force: ["In force today: {version}", "今日适用：{version}"],
+  pol_document: ["The version in force", "现行版本内容"],
+  pol_draft_title: ["A new version", "新版本"],
+  pol_draft: ["Draft (JSON)", "草案（JSON）"],
+  pol_draft_hint: ["The version in force, to edit.", "以现行版本为底稿修改。"],
+  pol_preview: ["Preview changes", "预览差异"],
+  pol_publish: ["Publish", "发布"],
+  pol_changes: ["Changes against {version}", "与 {version} 相比的变化"],
+  pol_no_changes: ["No change against the version in force.", "与现行版本相比没有变化。"],
+  pol_problems: ["Problems", "问题"],
+  pol_published: ["Published {version}, in force from {date}.", "已发布 {version}，自 {date} 起适用。"],
+  pol_bad_json: ["The draft is not valid JSON: {detail}", "草案不是有效的 JSON：{detail}"],
+  pol_version_hint: ["A new name, e.g. grading-2027.1.", "新的版本名，如 grading-2027.1。"],
+};
