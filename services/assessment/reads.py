@@ -29,7 +29,6 @@ from .domain.assessment import TRAINEE_ASSESSMENT
 from .domain.assessment import stream_id as sitting_stream
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
-from .policy.grading import GRADING
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import (
     ID_PATTERN,
@@ -327,7 +326,8 @@ async def session_sittings(session_id: IdPath, request: Request, now: Now) -> Js
                 "version": sat,
             }
         )
-    departments = GRADING.in_force(now.date()).practical_departments
+    grading = await shelf_of(request.app.state).in_force("grading", now.date())
+    departments = grading.practical_departments
     return {
         "session": session_json(session_id, state, version),
         "practical_departments": [str(d) for d in departments],

@@ -177,3 +177,30 @@ class restarted:
     async def __aexit__(self, *exc: object) -> None:
         await self.client.aclose()
         await self.lifespan.__aexit__(None, None, None)
+
+
+async def test_replicas_starting_together_seed_each_version_once(settings):
+    """Two apps of one namespace start at the same moment: one copy of each shipped version."""
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    from shared import db
+    from tests.support import long_secret
+
+    from .helpers import delete_topology
+
+    settings = long_secret(settings).model_copy(update={"pool_size": 3, "consumer_partitions": 1})
+    apps = [create_app(settings), create_app(settings)]
+    try:
+        async with AsyncExitStack() as stack:
+            await asyncio.gather(
+                *(stack.enter_async_context(a.router.lifespan_context(a)) for a in apps)
+            )
+            counts = await apps[0].state.pool.fetch(
+                "SELECT stream_id, count(*) FROM events WHERE stream_id LIKE 'policy-%'"
+                " GROUP BY stream_id ORDER BY stream_id"
+            )
+            assert [tuple(r) for r in counts] == [("policy-fines", 1), ("policy-grading", 1)]
+    finally:
+        await db.drop_database(settings.pg_dsn, settings.database_name("assessment"))
+        await delete_topology(settings, ["assessment"])
