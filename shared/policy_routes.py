@@ -243,6 +243,11 @@ def _elsewhere(router: APIRouter, here: set[str]) -> None:
         """A policy another service applies (404 naming it), or no policy at all (404)."""
         raise _missing(name, here)
 
+    @router.post("/policies/{name}/diff", name="diff_policy_elsewhere")
+    async def diff_elsewhere(name: str, principal: CurrentPrincipal) -> Changes:
+        """A policy another service applies (404 naming it), or no policy at all (404)."""
+        raise _missing(name, here)
+
 
 def _missing(name: str, here: set[str]) -> Exception:
     service = SERVED_BY.get(name)

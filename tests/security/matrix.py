@@ -565,6 +565,15 @@ POLICIES = [
         )
         for method in ("GET", "POST")
     ),
+    *(
+        row(service, "POST", "/policies/{name}/diff", ALL_ROLES, url=f"/policies/{elsewhere}/diff")
+        for service, elsewhere in (
+            ("enrollment", "grading"),
+            ("training", "placement"),
+            ("assessment", "pay"),
+            ("compensation", "placement"),
+        )
+    ),
 ]
 
 MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION, *POLICIES]

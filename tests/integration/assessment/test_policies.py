@@ -70,6 +70,10 @@ async def test_a_policy_another_service_applies_is_a_404_naming_it(svc):
     assert answer.status_code == 404 and "compensation" in answer.json()["detail"]
     answer = await svc.client.post("/policies/placement", json={}, headers=vp(svc))
     assert answer.status_code == 404 and "enrollment" in answer.json()["detail"]
+    answer = await svc.client.post("/policies/fees/diff", json={}, headers=vp(svc))
+    assert answer.status_code == 404 and "compensation" in answer.json()["detail"]
+    answer = await svc.client.get("/policies/bonuses", headers=svc.management())
+    assert answer.status_code == 404 and "grading" in answer.json()["detail"]
 
 
 async def test_a_malformed_version_is_refused_whole_with_every_problem(svc):
