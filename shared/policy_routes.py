@@ -186,6 +186,9 @@ async def _checked(
         {"field": "body.effective_from", "message": text, "type": "policy"}
         for text in publication_problems(body.effective_from, today, stream)
     ]
+    if not body.version.startswith(f"{reg.name}-"):
+        message = f"must start with {reg.name}- (the policy's name), e.g. {reg.name}-2027.1"
+        problems.append({"field": "body.version", "message": message, "type": "policy"})
     if problems or version is None:
         raise validation_failed(
             f"policy {reg.name} {body.version}: {len(problems)} problem(s)", problems

@@ -65,8 +65,9 @@ WORKBOOK_CONTENT = Refusal("file", "import")
 
 @dataclass(frozen=True)
 class PolicyDraftRefusal(Refusal):
-    """A policy draft's 422 (docs/policy.md): its document's fields and semantic checks, and an
-    effective date before today, are the policy's model's to say, listed together."""
+    """A policy draft's 422 (docs/policy.md): its document's fields and semantic checks, an
+    effective date before today and a version not named after the policy are the policy's to
+    say, listed together."""
 
     def matches(self, problem: dict[str, Any]) -> bool:
         errors = problem.get("errors") or []
@@ -76,7 +77,7 @@ class PolicyDraftRefusal(Refusal):
             and bool(errors)
             and all(
                 str(e.get("field", "")).startswith("body.document")
-                or e.get("field") == "body.effective_from"
+                or e.get("field") in ("body.effective_from", "body.version")
                 for e in errors
             )
         )

@@ -99,9 +99,14 @@ async def test_a_malformed_version_is_refused_whole_with_every_problem(svc):
     # A field that does not parse is listed with the others of its kind, and the date too.
     draft["document"]["practical_spread_review"] = "lots"
     draft["effective_from"] = "2020-01-01"
+    draft["version"] = "fines-2027.1"
     answer = await svc.client.post("/policies/grading", json=draft, headers=vp(svc))
     assert answer.status_code == 422
-    assert "body.document.practical_spread_review" in {e["field"] for e in answer.json()["errors"]}
+    assert {e["field"] for e in answer.json()["errors"]} == {
+        "body.document.practical_spread_review",
+        "body.effective_from",
+        "body.version",
+    }
     assert await svc.pool.fetchval("SELECT count(*) FROM events") == before
 
 
