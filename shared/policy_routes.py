@@ -11,13 +11,15 @@ A name another service applies is a 404 naming that service. Routes are made per
 policy, so the role gate (shared.guard) refuses the wrong role before the body is read.
 """
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from shared.auth import CurrentPrincipal
 from shared.commands import Write, document_command_headers, writer
@@ -40,13 +42,25 @@ from shared.policy_store import (
     shelf_of,
 )
 from shared.problems import PROBLEM_RESPONSES, not_found, validation_failed
-from shared.requests import Now
+from shared.requests import Now, RequestBody
 
 VERSION_PATTERN = r"^[a-z_]+-[0-9A-Za-z.\-]{1,40}$"
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-class Draft(BaseModel):
-    """A version to publish, or to compare with the one in force."""
+def _iso_day(value: object) -> object:
+    """Only ISO 8601 text: pydantic alone would also read ``0`` as a day of 1970."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_from_iso", "Input should be an ISO 8601 date")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
+class Draft(RequestBody):
+    """A version to publish, or to compare with the one in force (unknown fields and text
+    holding U+0000 refused, as in every body)."""
 
     version: str = Field(pattern=VERSION_PATTERN, examples=["grading-2027.1"])
     effective_from: date = Field(description="the first day it applies: today or later")
@@ -125,7 +139,7 @@ def _routes(router: APIRouter, reg: PolicyRegistration, registry: EventRegistry)
         request: Request,
         principal: CurrentPrincipal,
         now: Now,
-        at: Annotated[date | None, Query(description="the day whose version to show")] = None,
+        at: Annotated[IsoDay | None, Query(description="the day whose version to show")] = None,
     ) -> PolicyView:
         """The versions of the policy with their effective dates, and the one in force on
         ``at`` (today by default) with its document. Any authenticated role."""
