@@ -213,3 +213,13 @@ async def test_replicas_starting_together_seed_each_version_once(settings):
     finally:
         await db.drop_database(settings.pg_dsn, settings.database_name("assessment"))
         await delete_topology(settings, ["assessment"])
+
+
+async def test_text_postgresql_cannot_store_and_a_day_not_iso_are_422(svc):
+    draft = await stricter_grading(svc, "grading-2027.9", today())
+    draft["document"]["practical_departments"][0] = "tech\u0000nical"
+    answer = await svc.client.post("/policies/grading", json=draft, headers=vp(svc))
+    assert answer.status_code == 422 and answer.json()["errors"][0]["type"] == "nul_character"
+    assert await stored(svc, "policy-grading") == 1
+    answer = await svc.client.get("/policies/grading?at=0", headers=vp(svc))
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query.at"
