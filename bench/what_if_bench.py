@@ -56,7 +56,7 @@ from services.compensation.domain.commands import (
 )
 from services.compensation.domain.events import registry as pay_registry
 from services.compensation.domain.vocabulary import Category, Level, Position
-from services.compensation.policy.pay import PAY
+from services.compensation.policy.pay import FEES, PAY
 from services.compensation.what_if import (
     DraftGrade,
     Employee,
@@ -221,13 +221,14 @@ def in_memory(trainees: list[Trainee], policies: dict[str, Any]) -> dict[str, An
         )
     changed = [r for r in regrade([t.decided for t in trainees], IN_FORCE, draft) if r.changed]
     table = PAY.named(PAY_IN_FORCE.version)
-    after = Scenario(lambda m: PAY.in_force(m.last_day))
+    fees = FEES.in_force  # the bench weighs no fees draft
+    after = Scenario(lambda m: PAY.in_force(m.last_day), lambda m: fees(m.last_day))
     if "pay" in policies:
         table = type(PAY_IN_FORCE).model_validate({**policies["pay"], "version": "draft"})
-        after = Scenario(lambda m: table, table)
+        after = Scenario(lambda m: table, lambda m: fees(m.last_day), table)
     grades = {r.decided.trainee_id: [draft_grade(r)] for r in changed}
     staff = [t.employee for t in trainees if "pay" in policies or t.decided.trainee_id in grades]
-    before = Scenario(lambda m: PAY.in_force(m.last_day))
+    before = Scenario(lambda m: PAY.in_force(m.last_day), lambda m: fees(m.last_day))
     pay = compare_pay(staff, grades, MONTHS, before, after, PAY.in_force)
     return cost_delta(pay, {}, {}, MONTHS)
 

@@ -10,11 +10,13 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.policy_routes import install_policies
 from shared.settings import Settings
 
 from . import reads, retraining, routes, web, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry
+from .policies import POLICIES
 from .projections import GRADE_BOARD, TRAINER_BOARD
 
 SERVICE = "assessment"
@@ -24,7 +26,7 @@ MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or Settings(),
         service=SERVICE,
         title="Gradeline assessment",
@@ -32,3 +34,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )
+    install_policies(app, POLICIES, registry)
+    return app

@@ -20,23 +20,34 @@ import pydantic
 
 from shared.events import Envelope, Event, JsonDict, UnknownEventType
 from shared.eventstore import EventStore
+from shared.policy import PolicyBook
+from shared.policy_store import stored_book
 
 from .domain.events import GradeDisputeResolved, TraineeFacts, registry
 from .domain.replay import Derivation, rederive
 from .domain.trainee_record import TraineeRecord, evolve_record
 from .history import DECISIONS, every_trainee, tampered_inbox, trainee_events, trainee_inbox
+from .policies import GRADING_POLICY
+from .policy.grading import GradingPolicy
 
 Received = list[tuple[datetime, Envelope]]
 
 
-async def audit_trainee(pool: asyncpg.Pool, store: EventStore, trainee_id: str) -> JsonDict | None:
-    """The report, or None when the service never heard of the trainee."""
+async def audit_trainee(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    trainee_id: str,
+    grading: PolicyBook[GradingPolicy] | None = None,
+) -> JsonDict | None:
+    """The report, or None when the service never heard of the trainee. ``grading``: the app's
+    book, where every version a decision recorded is found (None: read from ``store``)."""
     own = await trainee_events(pool, trainee_id)
     inbox = await trainee_inbox(pool, trainee_id)
     if not own and not inbox:
         return None
     decoded, differences = _decode(own)
-    derivations = _derivations(own, decoded, inbox)
+    book = grading if grading is not None else await stored_book(store, GRADING_POLICY)
+    derivations = _derivations(own, decoded, inbox, book)
     for derivation in derivations:
         differences.extend(_derivation_differences(derivation))
     differences.extend(await _tampering(pool, store, trainee_id, own))
@@ -52,8 +63,9 @@ async def audit_trainee(pool: asyncpg.Pool, store: EventStore, trainee_id: str) 
 async def audit_all(pool: asyncpg.Pool, store: EventStore) -> list[JsonDict]:
     """Every trainee's report (for ``ops/cli.py``): one sweep, one trainee at a time."""
     reports = []
+    grading = await stored_book(store, GRADING_POLICY)
     for trainee_id in await every_trainee(pool):
-        report = await audit_trainee(pool, store, trainee_id)
+        report = await audit_trainee(pool, store, trainee_id, grading)
         if report is not None:
             reports.append(report)
     return reports
@@ -113,7 +125,10 @@ def _decode(own: Sequence[Envelope]) -> tuple[dict[uuid.UUID, Event], list[JsonD
 
 
 def _derivations(
-    own: Sequence[Envelope], decoded: dict[uuid.UUID, Event], inbox: Received
+    own: Sequence[Envelope],
+    decoded: dict[uuid.UUID, Event],
+    inbox: Received,
+    grading: PolicyBook[GradingPolicy],
 ) -> list[Derivation]:
     resolutions = {e.dispute_id: e for e in decoded.values() if isinstance(e, GradeDisputeResolved)}
     found: list[Derivation] = []
@@ -123,7 +138,7 @@ def _derivations(
             e.event_id: _facts_known(inbox, e.recorded_at) for e in sitting if e.type in DECISIONS
         }
         events = [(e.event_id, decoded[e.event_id]) for e in sitting]
-        found.extend(rederive(events, resolutions, facts))
+        found.extend(rederive(events, resolutions, facts, grading))
     return found
 
 

@@ -23,6 +23,7 @@ from shared.decider import Conflict, Forbidden, NotFound, RuleViolation
 from shared.events import Envelope
 from shared.eventstore import ConcurrencyError
 from shared.execution import Aggregates, Metadata, Outcome
+from shared.policy_store import PolicyShelf
 
 from .audiences import DISPUTE_FILING
 from .domain import assessment, dispute, session
@@ -44,7 +45,6 @@ from .domain.scoring import check_department
 from .domain.session import EXAM_SESSION, ExamSession
 from .domain.vocabulary import Department, Disposition, DisputeOutcome
 from .history import DECISIONS
-from .policy.grading import GRADING
 from .upstream import FindTrainee, KnownTrainee, known_trainee, trainee_to_examine
 
 # R-15: the written exam is graded by after-sales and HR (docs/http.md, "Conventions").
@@ -65,6 +65,7 @@ class Dependencies:
     trainers_of: TrainersOf  # by series
     trainers_covering: TrainersOf  # by content (R-7a code or R-8a topic)
     transaction: Callable[[], AbstractAsyncContextManager[Any]]  # yields the ``conn`` to use
+    policies: PolicyShelf  # the app's books: what a command decides with (docs/policy.md)
 
 
 def pinned(context: CommandContext, stream: str, version: int) -> None:
@@ -97,7 +98,8 @@ async def close_session(
     opened = session.require_open(state, session_id)
     outcomes = await deps.session_outcomes(session_id)
     trainers = await _trainers(deps, opened, list(outcomes))
-    command = CloseExamSession(session_id, context.today, outcomes, trainers)
+    fines = await deps.policies.in_force("fines", opened.held_on)
+    command = CloseExamSession(session_id, context.today, outcomes, trainers, fines)
     return await deps.aggregates.execute(
         EXAM_SESSION, stream, command, context.meta(None), expected_version=context.expected
     )
@@ -122,8 +124,9 @@ async def score_written(
     if context.principal.department not in WRITTEN_GRADERS:
         raise Forbidden("the written exam is graded by after_sales or hr examiners (R-15)")
     trainee = await _to_examine(deps, session_id, trainee_id)
+    grading = await deps.policies.book("grading")
     command = ScoreWritten(
-        session_id, trainee_id, score, context.actor_id, trainee.facts, context.now
+        session_id, trainee_id, score, context.actor_id, trainee.facts, context.now, grading
     )
     return await _assess(deps, command, trainee.branch_id, context)
 
@@ -137,12 +140,20 @@ async def score_practical(
     context: CommandContext,
 ) -> Outcome[TraineeAssessment]:
     """R-16: one department's practical score, posted by an examiner of that department."""
-    department = check_department("department", department, GRADING.in_force(context.today))
+    grading = await deps.policies.book("grading")
+    department = check_department("department", department, grading.in_force(context.today))
     if context.principal.department != department:
         raise Forbidden(f"only an examiner of {department} posts its practical score (R-16)")
     trainee = await _to_examine(deps, session_id, trainee_id)
     command = ScorePractical(
-        session_id, trainee_id, department, score, context.actor_id, trainee.facts, context.now
+        session_id,
+        trainee_id,
+        department,
+        score,
+        context.actor_id,
+        trainee.facts,
+        context.now,
+        grading,
     )
     return await _assess(deps, command, trainee.branch_id, context)
 
@@ -251,6 +262,7 @@ async def resolve_dispute(
     """R-23: uphold, or correct the scores: then a new decision supersedes the disputed grade,
     appended in the same transaction as the resolution (the first decision stays recorded)."""
     stream = dispute.stream_id(command.dispute_id)
+    command = replace(command, grading=await deps.policies.book("grading"))
     state, _ = await deps.aggregates.load(GRADE_DISPUTE, stream)
     filed = state.filed
     if filed is None:
@@ -293,6 +305,7 @@ async def _correct_grade(
         written=resolution.written,
         practical={d.value: v for d, v in (resolution.practical or {}).items()},
         now=context.now,
+        grading=await deps.policies.book("grading"),
     )
     # A second append under the same key would be taken for a repeat of the first.
     key = None if meta.idempotency_key is None else meta.idempotency_key + ":correction"

@@ -18,6 +18,7 @@ from shared.audience import Audience
 from shared.auth import Principal
 from shared.events import JsonDict
 from shared.execution import Aggregates, app_aggregates
+from shared.policy_store import shelf_of
 from shared.problems import not_found
 from shared.requests import KeyCursor, Now, encode_cursor, etag
 
@@ -28,7 +29,6 @@ from .domain.assessment import TRAINEE_ASSESSMENT
 from .domain.assessment import stream_id as sitting_stream
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
-from .policy.grading import GRADING
 from .projections import GRADE_BOARD, grade_rows, trainer_rows
 from .schemas import (
     ID_PATTERN,
@@ -130,7 +130,9 @@ async def trainer_board(request: Request, session_id: OptionalId = None) -> Json
 )
 async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
-    report = await audit_trainee(request.app.state.pool, request.app.state.store, trainee_id)
+    state = request.app.state
+    grading = await shelf_of(state).book("grading")
+    report = await audit_trainee(state.pool, state.store, trainee_id, grading)
     if report is None:
         raise not_found(f"assessment has no record of trainee {trainee_id}")
     return report
@@ -328,7 +330,8 @@ async def session_sittings(session_id: IdPath, request: Request, now: Now) -> Js
                 "version": sat,
             }
         )
-    departments = GRADING.in_force(now.date()).practical_departments
+    grading = await shelf_of(request.app.state).in_force("grading", now.date())
+    departments = grading.practical_departments
     return {
         "session": session_json(session_id, state, version),
         "practical_departments": [str(d) for d in departments],

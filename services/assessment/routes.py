@@ -13,6 +13,7 @@ from shared.auth import Role
 from shared.commands import Write, writer
 from shared.events import JsonDict
 from shared.execution import transaction
+from shared.policy_store import shelf_of
 
 from . import handlers
 from .domain.commands import OpenExamSession, ResolveDispute
@@ -64,6 +65,7 @@ def dependencies(write: Write) -> handlers.Dependencies:
         trainers_of=partial(trainers_of, state.pool),
         trainers_covering=partial(trainers_covering_content, state.pool),
         transaction=partial(transaction, state.pool),
+        policies=shelf_of(state),
     )
 
 

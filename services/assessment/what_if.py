@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from .policy.grading import GradingInputs, GradingPolicy, grade, trainer_fine
+from .policy.grading import FinesPolicy, GradingInputs, GradingPolicy, grade, trainer_fine
 
 CENT = Decimal("0.01")  # fines are yuan, answered with two decimals as all money
 
@@ -131,8 +131,8 @@ def _in_force(decided: Decided, policy: GradingPolicy) -> Outcome:
 def refine(
     penalties: Iterable[Penalty],
     regraded: Sequence[Regraded],
-    in_force: GradingPolicy,
-    draft: GradingPolicy,
+    in_force: FinesPolicy,
+    draft: FinesPolicy,
 ) -> list[Refined]:
     """R-24 again for each penalty: a trainee re-derived here counts as failed when its outcome
     under that policy is no pass; any other keeps its recorded outcome."""

@@ -5,9 +5,10 @@ computes (``POST /what-if/pay`` there, with the caller's token). Nothing is appe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from shared import directory
 from shared.auth import Principal
 from shared.policy import PolicyBook
+from shared.policy_store import document_of, shelf_of
 from shared.problems import Problem
 from shared.requests import request_now
 from shared.what_if import (
@@ -29,44 +31,52 @@ from shared.what_if import (
 )
 
 from .audiences import WHAT_IF
-from .policy.grading import GRADING, GradingPolicy
+from .policy.grading import FinesPolicy, GradingPolicy
 from .what_if import Refined, Regraded, boards, fines_by_month, refine, regrade
 from .what_if_reads import decisions, penalties
 from .what_if_report import XLSX, report
 
 router = APIRouter(tags=["what-if"])
+P = TypeVar("P", GradingPolicy, FinesPolicy)
 Planner = Annotated[Principal, Depends(WHAT_IF.gate())]
 COVERED = ("grading", "fines", "pay", "fees")
 PAY_POLICIES = ("pay", "fees")  # weighed by compensation
 CENT = Decimal("0.01")
 MAX_CHANGED = 5_000  # compensation's POST /what-if/pay takes this many grades (1 MiB bodies)
-FINES_FIELDS = {"fine_tiers"}  # R-24's part of the grading document (until fines stand alone)
 
 
-def policies_in_force(request: Request) -> PolicyBook[GradingPolicy]:
-    """The grading policy in force (its book of versions): the one place what-if takes it from."""
-    return GRADING
+@dataclass(frozen=True)
+class Sides:
+    """The policies weighed: (in force on the period's end, draft) for grading and fines; a
+    policy without a draft is weighed against itself."""
+
+    grading: tuple[GradingPolicy, GradingPolicy]
+    fines: tuple[FinesPolicy, FinesPolicy]
 
 
-def drafted(request: Request, body: WhatIfRequest) -> tuple[GradingPolicy, GradingPolicy]:
-    """(in force, draft); a grading or fines draft is laid over the document in force, so a
-    draft names only what it changes. 422 listing every problem of the request."""
+async def drafted(request: Request, body: WhatIfRequest) -> Sides:
+    """The app's books in force and the drafts, each draft laid over the document in force so
+    that it names only what it changes. 422 listing every problem of the request."""
     problems: Problems = check_request(body, COVERED)
-    in_force = in_force_on(policies_in_force(request), body.to, problems)
-    grading, fines = body.policies.get("grading"), body.policies.get("fines")
-    for extra in sorted(set(fines or {}) - FINES_FIELDS):
-        text = f"a fines draft holds only {sorted(FINES_FIELDS)}"
-        problems.append({"field": f"policies.fines.{extra}", "message": text, "type": "extra"})
-    draft = in_force
-    if in_force is not None and (grading is not None or fines is not None):
-        document = {**in_force.model_dump(mode="json"), **(grading or {}), **(fines or {})}
-        name = "grading" if grading is not None else "fines"
-        draft = fill_draft(GradingPolicy, document, body.from_, name, problems)
-    if draft is not None and in_force is not None:
-        _same_departments(in_force, draft, problems)
-    if problems or draft is None or in_force is None:
+    shelf = shelf_of(request.app.state)
+    grading = _sides(await shelf.book("grading"), GradingPolicy, "grading", body, problems)
+    fines = _sides(await shelf.book("fines"), FinesPolicy, "fines", body, problems)
+    if grading is not None:
+        _same_departments(*grading, problems)
+    if problems or grading is None or fines is None:
         raise refused(problems)
-    return in_force, draft
+    return Sides(grading, fines)
+
+
+def _sides(
+    book: PolicyBook[P], model: type[P], name: str, body: WhatIfRequest, problems: Problems
+) -> tuple[P, P] | None:
+    in_force = in_force_on(book, body.to, problems)
+    document = body.policies.get(name)
+    if in_force is None or document is None:
+        return None if in_force is None else (in_force, in_force)
+    draft = fill_draft(model, {**document_of(in_force), **document}, body.from_, name, problems)
+    return None if draft is None else (in_force, draft)
 
 
 def _same_departments(in_force: GradingPolicy, draft: GradingPolicy, problems: Problems) -> None:
@@ -129,8 +139,8 @@ def _grade(r: Regraded) -> dict[str, Any]:
 
 
 async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
-    in_force, draft = drafted(request, body)
-    regraded, refined, fines = await rederive(request, body, in_force, draft)
+    sides = await drafted(request, body)
+    regraded, refined, fines = await rederive(request, body, sides)
     changed = [r for r in regraded if r.changed]
     if len(changed) > MAX_CHANGED:
         text = (
@@ -146,12 +156,12 @@ async def evaluate(request: Request, body: WhatIfRequest) -> dict[str, Any]:
         "board_after": board_after,
         "fines": [f.json() for f in refined if f.changed],
         "monthly_cost_delta": pay["monthly_cost_delta"],
-        "policy_in_force": in_force.version,
+        "policy_in_force": sides.grading[0].version,
     }
 
 
 async def rederive(
-    request: Request, body: WhatIfRequest, in_force: GradingPolicy, draft: GradingPolicy
+    request: Request, body: WhatIfRequest, sides: Sides
 ) -> tuple[list[Regraded], list[Refined], dict[str, list[str]]]:
     """The period's decisions and penalties of the branches under both policies, and the fines
     of each month on both sides, in yuan to the cent."""
@@ -159,8 +169,8 @@ async def rederive(
     found = await decisions(state, body.from_, body.to, body.branch_ids)
     penalised = await penalties(state, body.from_, body.to, body.branch_ids)
     try:
-        regraded = regrade(found, in_force, draft)
-        refined = refine(penalised, regraded, in_force, draft)
+        regraded = regrade(found, *sides.grading)
+        refined = refine(penalised, regraded, *sides.fines)
         fines = {m: [_cents(b), _cents(a)] for m, (b, a) in fines_by_month(refined).items()}
     except ArithmeticError:  # decimal's 28 digits: an amount or score no policy means
         problem = {"field": "policies.grading", "message": "a number is too large", "type": "size"}
@@ -191,11 +201,13 @@ def _changes(regraded: list[Regraded], employees: list[dict[str, Any]]) -> list[
 
 
 class DraftStart(BaseModel):
-    """The documents a draft starts from: the grading policy in force on ``on``."""
+    """The documents a draft starts from: the grading and fines policies in force on ``on``."""
 
     on: date
     version: str
     grading: dict[str, Any]
+    fines_version: str
+    fines: dict[str, Any]
 
 
 @router.get("/what-if/policies", response_model=DraftStart)
@@ -204,11 +216,18 @@ async def draft_start(_: Planner, request: Request, on: date | None = None) -> d
     where the dashboard's draft starts (the bands, pass marks, eligibility and fine tiers)."""
     day = on or request_now(request).date()
     problems: Problems = []
-    policy = in_force_on(policies_in_force(request), day, problems)
-    if policy is None:
-        raise refused([{**p, "field": "query.on"} for p in problems])
-    document = policy.model_dump(mode="json", exclude={"version", "effective_from"})
-    return {"on": day, "version": policy.version, "grading": document}
+    shelf = shelf_of(request.app.state)
+    grading = in_force_on(await shelf.book("grading"), day, problems)
+    fines = in_force_on(await shelf.book("fines"), day, problems)
+    if grading is None or fines is None:
+        raise refused([{**p, "field": "query.on"} for p in problems[:1]])
+    return {
+        "on": day,
+        "version": grading.version,
+        "grading": document_of(grading),
+        "fines_version": fines.version,
+        "fines": document_of(fines),
+    }
 
 
 @router.post("/what-if", response_model=WhatIfAnswer)

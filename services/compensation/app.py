@@ -9,12 +9,14 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.policy_routes import install_policies
 from shared.settings import Settings
 
 from . import downloads, feedback, reads, routes, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER, SERVICE
 from .domain.events import registry as REGISTRY
 from .feed import BRANCH_FEED
+from .policies import POLICIES
 from .projections import PAYSLIPS
 
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
@@ -24,7 +26,7 @@ __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or Settings(),
         service=SERVICE,
         title="Gradeline compensation",
@@ -38,3 +40,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )
+    install_policies(app, POLICIES, REGISTRY)
+    return app

@@ -10,30 +10,33 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-import asyncpg
+from starlette.datastructures import State
 
 from shared.events import Event, JsonDict
 from shared.policy import UnknownPolicyVersion
+from shared.policy_store import shelf_of
 
 from . import upstream
 from .domain.events import BranchFeeCharged
 from .domain.fees import branch_fees, trainer_fines
 from .domain.months import Month
 from .domain.standing import MonthCharges, Standing, month_charges
-from .policy.pay import PAY
 from .schemas import money
 
 
-async def charges_of(pool: asyncpg.Pool, month: Month, issued: Sequence[Event]) -> MonthCharges:
-    """The month's fees and fines with their standing; ``issued``: what its stream holds."""
-    try:
-        policy = PAY.in_force(month.last_day)  # as the run decides it (handlers.run_payroll)
+async def charges_of(state: State, month: Month, issued: Sequence[Event]) -> MonthCharges:
+    """The month's fees and fines with their standing; ``state``: the app's (its pool and
+    policy books); ``issued``: what the month's stream holds."""
+    pool, shelf = state.pool, shelf_of(state)
+    try:  # the versions in force at the month's end, as the run decides (handlers.run_payroll)
+        await shelf.in_force("pay", month.last_day)
+        fee = await shelf.in_force("fees", month.last_day)
     except UnknownPolicyVersion:
         fees = []  # no pay policy in force: the month has no payroll, so nothing to charge
     else:
         dispositions = await upstream.dispositions(pool, month.last_day)
         days = await upstream.training_days(pool, month)
-        fees = branch_fees(str(month), dispositions, days, policy)
+        fees = branch_fees(str(month), dispositions, days, fee)
     fines = trainer_fines(str(month), await upstream.penalties(pool, month))
     return month_charges(str(month), issued, fees, fines)
 

@@ -19,6 +19,7 @@ fees and trainer fines are computed at payroll time from the tables kept here, s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -30,12 +31,14 @@ from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
 from shared.execution import Metadata, execute
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.policy_store import stored_book
 from shared.topology import CONSUMERS
 
 from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.decisions import GradeDecision, day_of, grade_decision
 from .domain.events import registry
 from .domain.vocabulary import Category, DispositionOutcome, Level, Position
+from .policies import PAY_POLICY
 
 SERVICE = "compensation"
 # What this service binds, from the deployment's one topology table (producers declare it too).
@@ -222,12 +225,14 @@ async def _set_rate(
         row["decided_at"],
         row["supersedes"],
     )
+    store = TransactionEventStore(conn, SERVICE)
+    pay = await stored_book(store, PAY_POLICY)  # a version published a moment ago included
     await execute(
-        TransactionEventStore(conn, SERVICE),
+        store,
         registry,
         PAY_ACCOUNT,
         account_stream(employee_id),
-        decision.command(category),
+        replace(decision.command(category), pay=pay),
         meta,
         conn=conn,
     )

@@ -83,7 +83,7 @@ async def fee_download(
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
     events = await month_events(request, month)
-    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    charges = await charges_of(request.app.state, month, [*events.fees, *events.fines])
     rows = await named_fees(pool, fee_rows(charges, branch))
     return download(fee_table(rows, header), f"branch-fees-{month}", kind, header)
 
@@ -115,7 +115,7 @@ async def export_fees_csv(
 async def fine_download(request: Request, month: Month, kind: str, header: Header) -> Response:
     pool = request.app.state.pool
     events = await month_events(request, month)
-    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    charges = await charges_of(request.app.state, month, [*events.fees, *events.fines])
     rows = await named_fines(pool, fine_rows(charges))
     return download(fine_table(rows, header), f"trainer-fines-{month}", kind, header)
 

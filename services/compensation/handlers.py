@@ -16,6 +16,7 @@ from shared.commands import CommandContext
 from shared.decider import Conflict
 from shared.execution import Aggregates, Outcome
 from shared.policy import UnknownPolicyVersion
+from shared.policy_store import PolicyShelf
 from shared.problems import not_arrived
 
 from .domain.account import PAY_ACCOUNT, PayAccount, account_stream
@@ -24,7 +25,7 @@ from .domain.employment import check_recordable
 from .domain.fees import branch_fees, trainer_fines
 from .domain.months import Month
 from .domain.payroll import PAYROLL, Payroll, payroll_stream
-from .policy.pay import PAY, PayPolicy
+from .policy.pay import PayPolicy
 from .upstream import FindEmployee, MonthFacts
 
 PayInput = RecordTravelDays | RecordPieceRate | RatePerformance
@@ -35,6 +36,7 @@ class Dependencies:
     aggregates: Aggregates  # pay accounts and monthly payrolls
     find_employee: FindEmployee  # the employees whose enrolment arrived (upstream.py)
     month_facts: Callable[[Month, PayPolicy], Awaitable[MonthFacts]]  # a run's inputs
+    policies: PolicyShelf  # the app's books: what a command decides with (docs/policy.md)
 
 
 async def record(
@@ -45,7 +47,8 @@ async def record(
     employee = await deps.find_employee(command.employee_id)
     if employee is None or employee.category is None:
         raise not_arrived(f"no employee {command.employee_id} is known to compensation (yet)")
-    check_recordable(employee.category, command, PAY.in_force(context.today))
+    policy = await deps.policies.in_force("pay", context.today)
+    check_recordable(employee.category, command, policy)
     return await deps.aggregates.execute(
         PAY_ACCOUNT,
         account_stream(command.employee_id),
@@ -65,11 +68,12 @@ async def run_payroll(
     once each). Two runs at once are safe: the loser is re-decided on fresh state."""
     # The version in force at the month's end governs its payroll parameters (rates carry theirs).
     try:
-        policy = PAY.in_force(month.last_day)
+        policy = await deps.policies.in_force("pay", month.last_day)
+        fee = await deps.policies.in_force("fees", month.last_day)
     except UnknownPolicyVersion:
         raise Conflict(f"no pay policy is in force in {month}: it has no payroll") from None
     facts = await deps.month_facts(month, policy)
-    fees = branch_fees(str(month), facts.dispositions, facts.training_days, policy)
+    fees = branch_fees(str(month), facts.dispositions, facts.training_days, fee)
     fines = trainer_fines(str(month), facts.penalties)
     command = RunPayroll(str(month), tuple(facts.payslips), tuple(fees), tuple(fines))
     return await deps.aggregates.execute(

@@ -32,7 +32,6 @@ from .domain.account import PAY_ACCOUNT, account_stream
 from .domain.commands import RatePerformance, RecordPieceRate, RecordTravelDays
 from .domain.employment import check_recordable
 from .domain.months import Month
-from .policy.pay import PAY
 from .schemas import PayInputRow
 
 PAY_INPUTS = Layout(
@@ -73,7 +72,7 @@ async def refusals(
     if employee is None or employee.category is None:
         unknown = f"no employee {employee_id} is known to compensation"
         return [problem(number, "employee_id", unknown)]
-    policy = PAY.in_force(today)
+    policy = await deps.policies.in_force("pay", today)
     state, _ = await deps.aggregates.load(PAY_ACCOUNT, account_stream(employee_id))
     problems: list[Problem] = []
     for column, command in inputs:

@@ -24,6 +24,7 @@ from shared import directory
 from shared.decider import RuleViolation
 from shared.events import JsonDict
 from shared.execution import app_aggregates
+from shared.policy_store import shelf_of
 from shared.problems import forbidden, not_found
 from shared.requests import BranchQuery, Now, PositionCursor, encode_cursor, etag
 
@@ -37,7 +38,7 @@ from .domain.events import BranchFeeCharged, PayslipIssued, TrainerFineIssued, r
 from .domain.months import Month
 from .domain.payroll import payroll_stream
 from .names import employee_names, named_fees, named_fines, named_payroll
-from .policy.pay import PAY, PayPolicy
+from .policy.pay import PayPolicy
 from .schemas import (
     BranchFees,
     EmployeeId,
@@ -194,7 +195,7 @@ async def get_branch_fees(
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
     events = await tagged_month_events(request, response, month)
-    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    charges = await charges_of(request.app.state, month, [*events.fees, *events.fines])
     rows = await named_fees(pool, fee_rows(charges, branch))
     return {"month": str(month), "version": events.version, "rows": rows}
 
@@ -207,7 +208,7 @@ async def get_trainer_fines(
     assessed and not issued yet, each trainer named."""
     pool = request.app.state.pool
     events = await tagged_month_events(request, response, month)
-    charges = await charges_of(pool, month, [*events.fees, *events.fines])
+    charges = await charges_of(request.app.state, month, [*events.fees, *events.fines])
     rows = await named_fines(pool, fine_rows(charges))
     return {"month": str(month), "version": events.version, "rows": rows}
 
@@ -273,7 +274,7 @@ async def get_pay_inputs(
     accounts = await upstream.month_accounts(pool, employees, month)
     names = await employee_names(pool, employees)
     versions = await account_versions(pool, employees)
-    policy = PAY.in_force(now.date())
+    policy = await shelf_of(request.app.state).in_force("pay", now.date())
     rows = [
         {
             **input_line(e, accounts[e], str(month), policy),

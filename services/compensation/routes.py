@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from shared.commands import Write
 from shared.events import JsonDict
 from shared.execution import transaction
+from shared.policy_store import shelf_of
 from shared.sheet_imports import UPLOAD
 
 from . import handlers, pay_imports
@@ -41,7 +42,10 @@ def dependencies(write: Write) -> handlers.Dependencies:
     """The handlers' dependencies, from the app the request came to."""
     state = write.app_state
     return handlers.Dependencies(
-        write.aggregates(registry), partial(find_employee, state), partial(month_facts, state.pool)
+        write.aggregates(registry),
+        partial(find_employee, state),
+        partial(month_facts, state.pool),
+        shelf_of(state),
     )
 
 

@@ -22,7 +22,7 @@ from .domain.months import Month
 from .domain.payslip import compute_payslip
 from .domain.rates import pay_rate
 from .domain.vocabulary import Category, Level, Position
-from .policy.pay import PayPolicy
+from .policy.pay import FeesPolicy, PayPolicy
 
 ZERO = Decimal("0.00")
 PolicyOn = Callable[[date], PayPolicy]  # the pay policy in force on a day
@@ -49,10 +49,12 @@ class Employee:
 
 @dataclass(frozen=True)
 class Scenario:
-    """The pay policy of one side: the payroll parameters of each month (in force at the month's
-    end, as the payroll run takes them), and a draft pay table that re-rates every grade."""
+    """The policies of one side: the payroll parameters and the branch fee of each month (in
+    force at the month's end, as the payroll run takes them), and a draft pay table that re-rates
+    every grade."""
 
     parameters: Callable[[Month], PayPolicy]
+    fees: Callable[[Month], FeesPolicy]
     rates: PayPolicy | None = None  # None: each rate keeps the pay table it was set under
 
 
@@ -158,7 +160,7 @@ def compare_fees(
     for month in months:
         fees = [
             sum((f.amount for f in branch_fees(str(month), dispositions, days, side)), ZERO)
-            for side in (before.parameters(month), after.parameters(month))
+            for side in (before.fees(month), after.fees(month))
         ]
         found[str(month)] = (fees[0], fees[1])
     return found

@@ -5,7 +5,7 @@ token). Both read and compute; neither appends anything (docs/what-if.md)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.policy import PolicyBook
+from shared.policy_store import document_of, shelf_of
 from shared.requests import Money
 from shared.what_if import (
     Day,
@@ -30,9 +31,8 @@ from shared.what_if import (
 
 from .audiences import Planner
 from .domain.account import rate_on
-from .domain.months import Month
 from .domain.vocabulary import Level, Position
-from .policy.pay import PAY, PayPolicy
+from .policy.pay import FeesPolicy, PayPolicy
 from .what_if import (
     DraftGrade,
     EmployeePay,
@@ -48,11 +48,6 @@ router = APIRouter(tags=["what-if"])
 MonthKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 COVERED = ("pay", "fees")
 ELSEWHERE = {"grading": "assessment", "fines": "assessment"}
-
-
-def policies_in_force(request: Request) -> PolicyBook[PayPolicy]:
-    """The pay policy in force (its book of versions): the one place what-if takes it from."""
-    return PAY
 
 
 class GradeBody(BaseModel):
@@ -72,42 +67,38 @@ class PayWhatIfRequest(WhatIfRequest):
     fines: dict[MonthKey, tuple[Money, Money]] = {}  # month -> (in force, draft)
 
 
-def sides(request: Request, body: WhatIfRequest) -> tuple[Scenario, Scenario]:
-    """The policy in force and the drafted one; 422 listing every problem of the drafts."""
+async def sides(
+    request: Request, body: WhatIfRequest
+) -> tuple[Scenario, Scenario, PolicyBook[PayPolicy]]:
+    """The policies in force (the app's books) and the drafted ones, and the pay book; 422
+    listing every problem of the drafts. A fees draft names only what it changes."""
     problems: Problems = check_request(body, COVERED, ELSEWHERE)
-    book = policies_in_force(request)
-    base = in_force_on(book, body.to, problems)
-    table = None
+    shelf = shelf_of(request.app.state)
+    pay: PolicyBook[PayPolicy] = await shelf.book("pay")
+    fees: PolicyBook[FeesPolicy] = await shelf.book("fees")
+    in_force_on(pay, body.to, problems)
+    fees_in_force = in_force_on(fees, body.to, problems)
+    table = fee = None
     if "pay" in body.policies:
         table = fill_draft(PayPolicy, body.policies["pay"], body.from_, "pay", problems)
-    fee = None
-    if "fees" in body.policies and base is not None:
-        merged = {**(table or base).model_dump(mode="json"), **body.policies["fees"]}
-        fee = fill_draft(PayPolicy, merged, body.from_, "fees", problems)
+    if "fees" in body.policies and fees_in_force is not None:
+        merged = {**document_of(fees_in_force), **body.policies["fees"]}
+        fee = fill_draft(FeesPolicy, merged, body.from_, "fees", problems)
     if problems:
         raise refused(problems)
-    before = Scenario(lambda m: book.in_force(m.last_day))
-    return before, Scenario(_drafted(book, table, fee), table)
-
-
-def _drafted(
-    book: PolicyBook[PayPolicy], table: PayPolicy | None, fee: PayPolicy | None
-) -> Callable[[Month], PayPolicy]:
-    def parameters(month: Month) -> PayPolicy:
-        policy = table or book.in_force(month.last_day)
-        if fee is None:
-            return policy
-        return policy.model_copy(
-            update={"branch_fee_per_training_day": fee.branch_fee_per_training_day}
-        )
-
-    return parameters
+    before = Scenario(lambda m: pay.in_force(m.last_day), lambda m: fees.in_force(m.last_day))
+    after = Scenario(
+        before.parameters if table is None else (lambda _: table),
+        before.fees if fee is None else (lambda _: fee),
+        table,
+    )
+    return before, after, pay
 
 
 async def weigh(
     request: Request, body: WhatIfRequest, grades: Sequence[GradeBody], everyone: bool
 ) -> tuple[list[EmployeePay], dict[str, Any], list[Any]]:
-    before, after = sides(request, body)
+    before, after, book = await sides(request, body)
     months = months_between(body.from_, body.to)
     ids = None if everyone or after.rates is not None else sorted({g.trainee_id for g in grades})
     pool = request.app.state.pool
@@ -116,7 +107,6 @@ async def weigh(
     for g in grades:
         draft = DraftGrade(g.trainee_id, g.grade_event_id, g.position, g.level, g.decided_on)
         drafts.setdefault(g.trainee_id, []).append(draft)
-    book = policies_in_force(request)
     first, last = months[0].first_day, months[-1].last_day
     decided, days = await fee_facts(pool, first, last, body.branch_ids)
     try:

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 
 from shared import workers
 from shared.api import create_service_app
+from shared.policy_routes import install_policies
 from shared.settings import Settings
 
 from . import organisation_reads, organisation_routes, reads, routes, web
 from .domain.events import registry
+from .policies import POLICIES
 from .projections import DIRECTORY, ORGANISATION
 
 SERVICE = "enrollment"
@@ -20,7 +22,7 @@ PROJECTIONS = [DIRECTORY, ORGANISATION]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or Settings(),
         service=SERVICE,
         title="Gradeline enrollment",
@@ -33,3 +35,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )
+    install_policies(app, POLICIES, registry)
+    return app

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from shared.auth import Role
 from shared.commands import Write, writer
 from shared.execution import transaction
+from shared.policy_store import shelf_of
 from shared.sheet_imports import UPLOAD
 
 from . import handlers, trainee_imports
@@ -54,7 +55,8 @@ async def score_placement(
     trainee_id: TraineeIdPath, body: PlacementRequest, write: Placement
 ) -> PlacementAnswer:
     """Record the placement exam (R-6): the starting position and the plan level."""
-    command = ScorePlacement(trainee_id, body.written, body.practical, write.today)
+    policy = await shelf_of(write.app_state).in_force("placement", write.today)
+    command = ScorePlacement(trainee_id, body.written, body.practical, write.today, policy)
     outcome = await handlers.score_placement(write.aggregates(registry), command, write)
     return PlacementAnswer.of(trainee_id, outcome.state, write.shown(outcome.version))
 

@@ -46,6 +46,8 @@ ASSETS = {
     "session-subject.js": SCRIPT,
     "feedback.js": SCRIPT,
     "labels-feed.js": SCRIPT,
+    "policies.js": SCRIPT,
+    "labels-policy.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.policy_routes import install_policies
 from shared.settings import Settings
 
 from . import followup_routes, reads, routes
@@ -16,6 +17,7 @@ from .concern_queue import CONCERNS
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
 from .plan_list import PLANS
+from .policies import POLICIES
 from .projections import PROGRESS
 
 SERVICE = "training"
@@ -27,7 +29,7 @@ __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or Settings(),
         service=SERVICE,
         title="Gradeline training",
@@ -35,3 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )
+    install_policies(app, POLICIES, REGISTRY)
+    return app

@@ -8,18 +8,21 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from shared.events import JsonDict
+from shared.policy_store import shelf_of
 from shared.requests import request_now
 
 from .domain.coverage import plan_coverage
 from .domain.remedial import LatestDisposition, remedial_due
 from .domain.state import TrainingPlan
-from .policy.plan_content import PlanLevel, content_in_force
+from .policy.plan_content import PlanLevel
 from .upstream import KnownTrainee
 
 
-def shown_coverage(request: Request, state: TrainingPlan, trainee: KnownTrainee | None) -> JsonDict:
+async def shown_coverage(
+    request: Request, state: TrainingPlan, trainee: KnownTrainee | None
+) -> JsonDict:
     level = trainee.plan_level if trainee is not None else None
-    policy = content_in_force(request_now(request).date())
+    policy = await shelf_of(request.app.state).in_force("plan_content", request_now(request).date())
     disposition = latest_disposition(trainee)
     return {
         **plan_coverage(state, PlanLevel(level) if level else None, policy),

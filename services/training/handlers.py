@@ -17,6 +17,7 @@ from typing import Any
 from shared.commands import CommandContext
 from shared.decider import Conflict, Decider, Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.execution import Aggregates, Outcome
+from shared.policy_store import PolicyShelf
 
 from .audiences import may_draft
 from .coverage_view import latest_disposition
@@ -26,7 +27,7 @@ from .domain.concerns import HandleConcern
 from .domain.demerit import TrainerRecord
 from .domain.followups import FOLLOW_UPS, FollowUpCommand
 from .domain.state import TrainingPlan
-from .policy.plan_content import PlanLevel, content_in_force
+from .policy.plan_content import PlanLevel
 from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 
 
@@ -34,6 +35,7 @@ from .upstream import WITHDRAWN, FindTrainee, KnownTrainee, in_training
 class Dependencies:
     aggregates: Aggregates  # plans and trainers' demerits
     find_trainee: FindTrainee  # the trainees whose enrolment arrived (upstream.py)
+    policies: PolicyShelf  # the app's books: what a command decides with (docs/policy.md)
 
 
 async def draft_plan(
@@ -89,7 +91,7 @@ async def _change_plan(
     decider: Decider[Any, TrainingPlan] = plan.PLAN,
 ) -> Outcome[TrainingPlan]:
     stream = plan.stream_id(command.trainee_id)
-    command = with_upstream(command, known)
+    command = await with_upstream(command, known, deps.policies)
     if known is not None and known.status == WITHDRAWN:
         # Who may act comes first: someone the plan would refuse (another trainee's trainer,
         # say) gets that 403, and learns nothing of the withdrawal.
@@ -106,7 +108,9 @@ async def _change_plan(
     )
 
 
-def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanCommand:
+async def with_upstream(
+    command: PlanCommand, known: KnownTrainee | None, policies: PolicyShelf
+) -> PlanCommand:
     """The command with what its decision needs from outside the plan: the plan-content policy
     in force on its day (R-7a, R-8a; the one place training picks a version), the trainee's plan
     level (R-7) and latest disposition (R-18a)."""
@@ -114,14 +118,14 @@ def with_upstream(command: PlanCommand, known: KnownTrainee | None) -> PlanComma
         case DraftPlan():
             return replace(
                 command,
-                content=content_in_force(command.today),
+                content=await policies.in_force("plan_content", command.today),
                 disposition=latest_disposition(known),
             )
         case ApprovePlan():
             level = known.plan_level if known is not None else None
             return replace(
                 command,
-                content=content_in_force(command.today),
+                content=await policies.in_force("plan_content", command.today),
                 plan_level=PlanLevel(level) if level else None,
             )
     return command

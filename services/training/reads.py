@@ -68,7 +68,7 @@ async def visible_table(request: Request, principal: Principal, trainee_id: str)
     trainee = await find_trainee(request.app.state, trainee_id)
     if state.status is None or not may_read(principal, trainee, state):
         raise not_found(f"no plan has been drafted for trainee {trainee_id}")
-    table = {**plan_table(state, version), **shown_coverage(request, state, trainee)}
+    table = {**plan_table(state, version), **(await shown_coverage(request, state, trainee))}
     return await with_names(request.app.state.pool, table, trainee)
 
 

@@ -15,6 +15,7 @@ from shared.auth import Role
 from shared.commands import Write, writer
 from shared.events import JsonDict
 from shared.execution import Outcome
+from shared.policy_store import shelf_of
 
 from . import handlers
 from .domain.commands import (
@@ -61,7 +62,11 @@ STAGE = PLAN + "/stages/{no}"
 
 def dependencies(write: Write) -> handlers.Dependencies:
     """The handlers' dependencies, from the app the request came to."""
-    return handlers.Dependencies(write.aggregates(registry), partial(find_trainee, write.app_state))
+    return handlers.Dependencies(
+        write.aggregates(registry),
+        partial(find_trainee, write.app_state),
+        shelf_of(write.app_state),
+    )
 
 
 def answered(write: Write, outcome: Outcome[TrainingPlan]) -> JsonDict:

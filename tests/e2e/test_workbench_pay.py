@@ -93,7 +93,7 @@ async def test_payroll_enters_imports_runs_and_corrects_and_the_trainee_sees_it(
         await page.goto(f"{workbench.address}?lang=en&compensation={urls['compensation']}")
         await sign_in(page, workbench, PAYROLL.sub)
         nav = page.get_by_role("navigation", name="Views")
-        await expect(nav.get_by_role("link")).to_have_text(["Pay inputs", "Payroll"])
+        await expect(nav.get_by_role("link")).to_have_text(["Pay inputs", "Payroll", "Policies"])
 
         # April's grid: one row per graded employee, the inputs its category is paid on.
         await page.get_by_label("Month", exact=True).fill(MONTH)

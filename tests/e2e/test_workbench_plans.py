@@ -192,7 +192,7 @@ async def test_the_manager_places_and_plans_and_the_vp_approves(workbench):
         await page.get_by_role("button", name="中文").click()
         await sign_in(page, workbench, VP, button="登录")
         nav = page.get_by_role("navigation", name="功能")
-        await expect(nav.get_by_role("link")).to_have_text(["待审批计划"])
+        await expect(nav.get_by_role("link")).to_have_text(["待审批计划", "政策"])
         await expect(page.get_by_role("heading", name="待审批的培训计划")).to_be_visible()
         card = page.locator(f'article[data-trainee="{PLACED}"]')
 

@@ -70,20 +70,54 @@ class DraftRefusal(Refusal):
     draft (``policies.<name>...``) or the period."""
 
     def matches(self, problem: dict[str, Any]) -> bool:
-        errors = problem.get("errors") or []
-        return (
-            problem.get("status") == 422
-            and problem.get("type") == ProblemType.VALIDATION.uri
-            and bool(errors)
-            and all(
-                str(e.get("field")).startswith(("policies.", "body.policies."))
-                or e.get("field") in ("to", "query.on")
-                for e in errors
-            )
+        return _all_errors_named(
+            problem,
+            lambda field: (
+                field.startswith(("policies.", "body.policies.")) or field in ("to", "query.on")
+            ),
         )
 
 
+@dataclass(frozen=True)
+class PolicyDraftRefusal(Refusal):
+    """A policy draft's 422 (docs/policy.md): its document's fields and semantic checks, an
+    effective date before today and a version not named after the policy are the policy's to
+    say, listed together."""
+
+    def matches(self, problem: dict[str, Any]) -> bool:
+        return _all_errors_named(
+            problem,
+            lambda field: (
+                field.startswith("body.document")
+                or field in ("body.effective_from", "body.version")
+            ),
+        )
+
+
+def _all_errors_named(problem: dict[str, Any], named: Callable[[str], bool]) -> bool:
+    """A validation problem (422) every one of whose field errors ``named`` accepts."""
+    errors = problem.get("errors") or []
+    return (
+        problem.get("status") == 422
+        and problem.get("type") == ProblemType.VALIDATION.uri
+        and bool(errors)
+        and all(named(str(e.get("field", ""))) for e in errors)
+    )
+
+
 DRAFT = DraftRefusal("policies.", "")
+POLICY_DRAFT = PolicyDraftRefusal("document", "policy")
+_POLICY_OPERATIONS = {
+    (service, method, path): (POLICY_DRAFT,)
+    for service, names in (
+        ("enrollment", ("placement",)),
+        ("training", ("plan_content",)),
+        ("assessment", ("grading", "fines")),
+        ("compensation", ("pay", "fees")),
+    )
+    for name in names
+    for method, path in (("POST", f"/policies/{name}"), ("POST", f"/policies/{name}/diff"))
+}
 
 # Per (service, method, path): the refusals a schema-valid request may rightly get there.
 BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
@@ -108,6 +142,7 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("compensation", "GET", "/branch-fees/{month}"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.csv"): (UNKNOWN_BRANCH_HERE,),
     ("compensation", "GET", "/branch-fees/{month}/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
+    **_POLICY_OPERATIONS,
 }
 # A page cursor holds the last key of the page that gave it: one this list did not give is
 # refused, whatever its form.

@@ -600,7 +600,47 @@ COMPENSATION += [
     row("compensation", "POST", "/what-if/pay", (MANAGEMENT, EXEC_VP), body=WHAT_IF_BODY),
 ]
 
-MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION]
+
+# Policies as data (docs/policy.md): everyone reads the versions; the executive vice-president
+# publishes and previews (payroll too, for pay). The bodies are left out: a publisher's call is
+# a 422 that changes nothing. A name another service applies is a 404 for anyone signed in.
+def _policy_rows(service: str, name: str, publishers: tuple[str, ...]) -> list[Row]:
+    return [
+        row(service, "GET", f"/policies/{name}", ALL_ROLES),
+        row(service, "POST", f"/policies/{name}", publishers),
+        row(service, "POST", f"/policies/{name}/diff", publishers),
+    ]
+
+
+POLICIES = [
+    *_policy_rows("enrollment", "placement", (EXEC_VP,)),
+    *_policy_rows("training", "plan_content", (EXEC_VP,)),
+    *_policy_rows("assessment", "grading", (EXEC_VP,)),
+    *_policy_rows("assessment", "fines", (EXEC_VP,)),
+    *_policy_rows("compensation", "pay", (PAYROLL, EXEC_VP)),
+    *_policy_rows("compensation", "fees", (EXEC_VP,)),
+    *(
+        row(service, method, "/policies/{name}", ALL_ROLES, url=f"/policies/{elsewhere}")
+        for service, elsewhere in (
+            ("enrollment", "grading"),
+            ("training", "placement"),
+            ("assessment", "pay"),
+            ("compensation", "placement"),
+        )
+        for method in ("GET", "POST")
+    ),
+    *(
+        row(service, "POST", "/policies/{name}/diff", ALL_ROLES, url=f"/policies/{elsewhere}/diff")
+        for service, elsewhere in (
+            ("enrollment", "grading"),
+            ("training", "placement"),
+            ("assessment", "pay"),
+            ("compensation", "placement"),
+        )
+    ),
+]
+
+MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION, *POLICIES]
 SERVICES = ("enrollment", "training", "assessment", "compensation")
 
 # Served by every app or by the dashboard, outside the contract's role model: reachable without a

@@ -10,7 +10,7 @@ import { named } from "../pages/names.js";
 export class WhatIf {
   constructor(ctx) {
     this.ctx = ctx;
-    this.start = null; // GET /what-if/policies: the grading document in force
+    this.start = null; // GET /what-if/policies: the grading and fines documents in force
     this.answer = null;
   }
 
@@ -46,8 +46,9 @@ export class WhatIf {
     if (grading) {
       const bands = grading.bands.map((b, i) => ({ ...b, min_score: $(`#whatif-band-${i}`).value.trim() }));
       if (bands.some((b, i) => b.min_score !== grading.bands[i].min_score)) policies.grading = { bands };
-      const tiers = grading.fine_tiers.map((f, i) => ({ ...f, fine: $(`#whatif-tier-${i}`).value.trim() }));
-      if (tiers.some((f, i) => f.fine !== grading.fine_tiers[i].fine)) policies.fines = { fine_tiers: tiers };
+      const inForce = this.start.fines.fine_tiers;
+      const tiers = inForce.map((f, i) => ({ ...f, fine: $(`#whatif-tier-${i}`).value.trim() }));
+      if (tiers.some((f, i) => f.fine !== inForce[i].fine)) policies.fines = { fine_tiers: tiers };
     }
     const fee = $("#whatif-fee").value.trim();
     if (fee) policies.fees = { branch_fee_per_training_day: fee };
@@ -135,7 +136,7 @@ export class WhatIf {
         { label: this.t("whatif_tier"), render: (f) => `≥ ${Number(f.min_rate) * 100} %` },
         { label: this.t("fine"), numeric: true, render: (f) => input(`whatif-tier-${f.i}`, f.fine,
           this.t("whatif_tier_input", { rate: `${Number(f.min_rate) * 100} %` })) },
-      ], grading.fine_tiers.map((f, i) => ({ ...f, i })), null, { attrs: { id: "whatif-tiers" } }),
+      ], this.start.fines.fine_tiers.map((f, i) => ({ ...f, i })), null, { attrs: { id: "whatif-tiers" } }),
     );
   }
 

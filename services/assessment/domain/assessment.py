@@ -119,7 +119,7 @@ def _score_written(c: ScoreWritten, state: TraineeAssessment) -> list[Event]:
 
 
 def _score_practical(c: ScorePractical, state: TraineeAssessment) -> list[Event]:
-    policy = GRADING.in_force(c.now.date())
+    policy = (c.grading or GRADING).in_force(c.now.date())
     score = check_score("score", c.score)
     department = check_department("department", c.department, policy)
     if department in state.practical:
@@ -146,15 +146,15 @@ def _scored(
         rater=c.rater,
         scored_at=c.now,
     )
-    return [scored, *_decide_if_complete(evolve(state, scored), c.facts, c.now)]
+    policy = (c.grading or GRADING).in_force(c.now.date())
+    return [scored, *_decide_if_complete(evolve(state, scored), c.facts, c.now, policy)]
 
 
 def _decide_if_complete(
-    state: TraineeAssessment, facts: TraineeFacts, now: datetime
+    state: TraineeAssessment, facts: TraineeFacts, now: datetime, policy: GradingPolicy
 ) -> list[GradeAssigned | AssessmentFailed]:
     """When the written score and every practical department's are in: grade (R-18, R-20, R-21)
     with the policy in force on the day of the completing score."""
-    policy: GradingPolicy = GRADING.in_force(now.date())
     missing = set(policy.practical_departments) - set(state.practical)
     if state.written is None or missing or state.decision is not None:
         return []
@@ -200,7 +200,7 @@ def _correct(c: CorrectGrade, state: TraineeAssessment) -> GradeAssigned | Asses
         raise RuleViolation("R-23", "no grade to correct")
     if c.dispute_id in state.corrected_by:
         raise Conflict(f"dispute {c.dispute_id} was already applied")
-    policy = GRADING.named(disputed.policy_version)
+    policy = (c.grading or GRADING).named(disputed.policy_version)
     written = None if c.written is None else check_score("written", c.written)
     practical = check_practical("practical", c.practical or {}, policy)
     if written is None and not practical:

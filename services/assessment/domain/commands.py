@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.policy import PolicyBook
+
+from ..policy.grading import FinesPolicy, GradingPolicy
 from .events import TraineeFacts
 from .vocabulary import Disposition, DisputeOutcome
 
@@ -39,6 +42,7 @@ class CloseExamSession:
     today: date
     outcomes: Mapping[str, bool] = field(default_factory=dict)
     trainers: Mapping[str, Collection[str]] = field(default_factory=dict)
+    fines: FinesPolicy | None = None  # R-24, in force on the day held; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class ScoreWritten:
     rater: str
     facts: TraineeFacts  # used when this score completes the assessment
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class ScorePractical:
     rater: str
     facts: TraineeFacts
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class CorrectGrade:
     written: Decimal | None
     practical: Mapping[str, Decimal] | None
     now: datetime
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class ResolveDispute:
     practical: Mapping[str, Decimal] | None
     resolved_by: str
     today: date
+    grading: PolicyBook[GradingPolicy] | None = None  # the app's book; None: the shipped one
 
 
 SessionCommand = OpenExamSession | CloseExamSession

@@ -79,7 +79,7 @@ def _resolve(c: ResolveDispute, state: GradeDispute) -> GradeDisputeResolved:
         raise NotFound(f"no dispute {c.dispute_id}")
     if state.resolution is not None:
         raise Conflict(f"dispute {c.dispute_id} is already resolved ({state.resolution.outcome})")
-    written, practical = _corrections(c, GRADING.in_force(c.today))
+    written, practical = _corrections(c, (c.grading or GRADING).in_force(c.today))
     return GradeDisputeResolved(
         dispute_id=c.dispute_id,
         trainee_id=state.filed.trainee_id,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import (
     Department,
@@ -27,6 +28,8 @@ from .vocabulary import (
 )
 
 registry = EventRegistry()
+# A version of a policy this service applies, stream ``policy-<name>`` (shared.policy_store).
+registry.register(PolicyPublished)
 
 
 class TraineeFacts(BaseModel):

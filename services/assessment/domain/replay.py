@@ -23,9 +23,9 @@ from typing import Any
 
 from shared.decider import InvalidCommand
 from shared.events import Event
-from shared.policy import UnknownPolicyVersion
+from shared.policy import PolicyBook, UnknownPolicyVersion
 
-from ..policy.grading import GRADING
+from ..policy.grading import GRADING, GradingPolicy
 from .assessment import TRAINEE_ASSESSMENT, TraineeAssessment
 from .dispute import regrade
 from .events import AssessmentFailed, GradeAssigned, GradeDisputeResolved, TraineeFacts
@@ -65,15 +65,17 @@ def rederive(
     events: Sequence[tuple[uuid.UUID, Event]],
     resolutions: Mapping[str, GradeDisputeResolved],
     replayed_facts: Mapping[uuid.UUID, TraineeFacts | None] | None = None,
+    grading: PolicyBook[GradingPolicy] = GRADING,
 ) -> list[Derivation]:
-    """Every decision of one sitting (its events in stream order), re-derived and compared."""
+    """Every decision of one sitting (its events in stream order), re-derived and compared,
+    each under the version it recorded, looked up in ``grading`` (the app's book)."""
     state = TRAINEE_ASSESSMENT.initial()
     current: uuid.UUID | None = None  # the event id of the decision in force
     found: list[Derivation] = []
     for event_id, event in events:
         if isinstance(event, GradeAssigned | AssessmentFailed):
             facts = (replayed_facts or {}).get(event_id)
-            found.append(_derivation(state, current, event_id, event, resolutions, facts))
+            found.append(_derivation(state, current, event_id, event, resolutions, facts, grading))
             current = event_id
         state = TRAINEE_ASSESSMENT.evolve(state, event)
     return found
@@ -86,21 +88,27 @@ def _derivation(
     recorded: Decision,
     resolutions: Mapping[str, GradeDisputeResolved],
     facts: TraineeFacts | None,
+    grading: PolicyBook[GradingPolicy],
 ) -> Derivation:
     try:
         if recorded.dispute_id is None:
-            again = _first(state, recorded, facts)
+            again = _first(state, recorded, facts, grading)
         else:
-            again = _correction(state, current, recorded, resolutions)
+            again = _correction(state, current, recorded, resolutions, grading)
     except (NotDerivable, UnknownPolicyVersion, InvalidCommand, ValueError, ArithmeticError) as exc:
         return Derivation(event_id, recorded, None, problem=str(exc))
     return Derivation(event_id, recorded, again, compare(recorded, again))
 
 
-def _first(state: TraineeAssessment, recorded: Decision, facts: TraineeFacts | None) -> Decision:
+def _first(
+    state: TraineeAssessment,
+    recorded: Decision,
+    facts: TraineeFacts | None,
+    grading: PolicyBook[GradingPolicy],
+) -> Decision:
     if state.written is None or state.trainee_id is None or state.session_id is None:
         raise NotDerivable("no written score was recorded before this decision")
-    policy = GRADING.named(recorded.policy_version)
+    policy = grading.named(recorded.policy_version)
     missing = set(policy.practical_departments) - set(state.practical)
     if missing:
         raise NotDerivable(f"practical scores missing before this decision: {sorted(missing)}")
@@ -120,6 +128,7 @@ def _correction(
     current: uuid.UUID | None,
     recorded: Decision,
     resolutions: Mapping[str, GradeDisputeResolved],
+    grading: PolicyBook[GradingPolicy],
 ) -> Decision:
     disputed = state.grade
     if disputed is None or current is None:
@@ -135,6 +144,7 @@ def _correction(
         written=resolution.written,
         practical=resolution.practical,
         now=_decided_at(recorded),
+        policy=grading.named(disputed.policy_version),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from shared.decider import Conflict, Decider, InvalidCommand, NotFound, required_text
 from shared.events import Event
 
-from ..policy.grading import GRADING, GradingPolicy, trainer_fine
+from ..policy.grading import FINES, FinesPolicy, trainer_fine
 from .commands import CloseExamSession, OpenExamSession, SessionCommand
 from .events import ExamSessionClosed, ExamSessionOpened, TrainerPenaltyAssessed
 from .vocabulary import SESSION_CONTENTS
@@ -108,7 +108,8 @@ def subject_text(session: ExamSessionOpened) -> str:
 def _close(c: CloseExamSession, state: ExamSession) -> list[Event]:
     opened = require_open(state, c.session_id)
     closed = ExamSessionClosed(session_id=c.session_id, closed_on=c.today)
-    return [closed, *assess_trainers(opened, c.outcomes, c.trainers, assessed_on=c.today)]
+    penalties = assess_trainers(opened, c.outcomes, c.trainers, assessed_on=c.today, policy=c.fines)
+    return [closed, *penalties]
 
 
 def assess_trainers(
@@ -117,7 +118,7 @@ def assess_trainers(
     trainer_of: Mapping[str, Collection[str]],
     *,
     assessed_on: date | None = None,
-    policy: GradingPolicy | None = None,
+    policy: FinesPolicy | None = None,
 ) -> list[TrainerPenaltyAssessed]:
     """R-24: one row per trainer with at least one assessed trainee on the session's series (or
     content).
@@ -127,7 +128,7 @@ def assess_trainers(
     one in force on the day the session was held; the row is dated ``assessed_on`` (the closing
     day, R-33), by default the day it was held.
     """
-    rules = policy or GRADING.in_force(session.held_on)
+    rules = policy or FINES.in_force(session.held_on)
     trained: dict[str, list[str]] = {}
     for trainee in sorted(outcomes):
         for trainer in sorted(set(trainer_of.get(trainee, ()))):
@@ -143,7 +144,7 @@ def _penalty(
     trainer: str,
     trainees: list[str],
     outcomes: Mapping[str, bool],
-    policy: GradingPolicy,
+    policy: FinesPolicy,
     assessed_on: date | None,
 ) -> TrainerPenaltyAssessed:
     failed = [t for t in trainees if not outcomes[t]]

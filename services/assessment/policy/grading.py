@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, Inexact, localcontext
-from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from shared.policy import PolicyBook, PolicyVersion
+from shared.policy_checks import Problems, descending, distinct, every_present, positive, within
 
-from ..domain.vocabulary import Department, Education, ExamKind, Level, Position
+from ..domain.vocabulary import Department, Education, ExamKind, Level, Position, grade_rank
 from .eligibility import Eligibility
 from .numbers import percent, plain
 
@@ -52,21 +52,33 @@ class GradingPolicy(PolicyVersion):
     practical_spread_review: Decimal  # max - min above this flags the practical for review
     bands: tuple[Band, ...]  # R-20, highest first
     eligibility: tuple[Eligibility, ...]  # R-21, one per position
-    fine_tiers: tuple[FineTier, ...]  # R-24, highest first
 
-    @model_validator(mode="after")
-    def _consistent(self) -> GradingPolicy:
-        if len(set(self.practical_departments)) != len(self.practical_departments):
-            raise ValueError("practical departments must be distinct")
-        if not _descending([b.min_score for b in self.bands]):
-            raise ValueError("bands must be listed highest first")
-        if not _descending([t.min_rate for t in self.fine_tiers]):
-            raise ValueError("fine tiers must be listed highest first")
-        if sorted(e.position for e in self.eligibility) != sorted(Position):
-            raise ValueError("eligibility needs exactly one entry per position")
-        if {b.position for b in self.bands} != set(Position):
-            raise ValueError("every position needs at least one band")
-        return self
+    def problems(self) -> Problems:
+        """Pass marks within 0..100, five distinct departments, bands highest first with every
+        position x level once and each position's levels above the lower position's (no band
+        of a lower grade above a higher one), the lowest band not below the pass marks (no
+        gap between passing and a grade), one eligibility entry per position."""
+        found = [
+            *within("written_pass_mark", self.written_pass_mark, Decimal(0), Decimal(100)),
+            *within("practical_pass_mark", self.practical_pass_mark, Decimal(0), Decimal(100)),
+            *positive("practical_spread_review", self.practical_spread_review),
+            *distinct("practical_departments", self.practical_departments),
+            *descending("bands", [b.min_score for b in self.bands], "min_score"),
+            *distinct("bands", [(b.position, b.level) for b in self.bands]),
+            *every_present("bands", [(b.position, b.level) for b in self.bands], _GRADES),
+            *distinct("eligibility", [e.position for e in self.eligibility]),
+            *every_present("eligibility", [e.position for e in self.eligibility], Position),
+        ]
+        if not self.practical_departments:
+            found.append(("practical_departments", "must name at least one department"))
+        ranks = [grade_rank(b.position, b.level) for b in self.bands]
+        if ranks != sorted(ranks, reverse=True):
+            found.append(("bands", "a lower grade's band is above a higher grade's"))
+        marks = max(self.written_pass_mark, self.practical_pass_mark)
+        if self.bands and self.bands[-1].min_score > marks:
+            lowest = self.bands[-1].min_score
+            found.append(("bands", f"lowest band {lowest} leaves passing scores {marks}+ ungraded"))
+        return found
 
     def eligibility_for(self, position: Position) -> Eligibility:
         return next(e for e in self.eligibility if e.position is position)
@@ -76,11 +88,34 @@ class GradingPolicy(PolicyVersion):
         return next(b.level for b in self.bands if b.position is position)
 
 
-def _descending(bounds: list[Decimal]) -> bool:
-    return all(a > b for a, b in pairwise(bounds))
+_GRADES = [(p, lv) for p in reversed(Position) for lv in reversed(Level)]
 
 
+class FinesPolicy(PolicyVersion):
+    """R-24 trainer fines, a policy of its own since 2026-12 (it was part of grading: a penalty
+    recorded ``grading-2026.1`` resolves to ``fines-2026.1`` through the seed's aliases)."""
+
+    fine_tiers: tuple[FineTier, ...]  # R-24, highest first
+
+    def problems(self) -> Problems:
+        """Tiers highest rate first, rates in (0, 1], fines positive and not lower for a
+        higher rate."""
+        found = descending("fine_tiers", [t.min_rate for t in self.fine_tiers], "min_rate")
+        for i, tier in enumerate(self.fine_tiers):
+            found += within(f"fine_tiers[{i}].min_rate", tier.min_rate, Decimal(0), Decimal(1))
+            found += positive(f"fine_tiers[{i}].min_rate", tier.min_rate)
+            found += positive(f"fine_tiers[{i}].fine", tier.fine)
+        fines = [t.fine for t in self.fine_tiers]
+        if fines != sorted(fines, reverse=True):
+            found.append(("fine_tiers", "a higher failure rate must not cost less"))
+        return found
+
+
+# The versions this release ships (the seed of the ``grading`` and ``fines`` streams): read-only.
+# Deciders take the version from their command; a running app resolves it from its own book
+# (app.state.policies, shared.policy_store), which also holds every version published since.
 GRADING = PolicyBook.load(GradingPolicy, Path(__file__).with_name("grading.json"))
+FINES = PolicyBook.load(FinesPolicy, Path(__file__).with_name("fines.json"))
 
 
 @dataclass(frozen=True)
@@ -221,7 +256,7 @@ class TrainerFine(NamedTuple):
     rule_trace: list[str]
 
 
-def trainer_fine(trainees: int, failed: int, policy: GradingPolicy) -> TrainerFine:
+def trainer_fine(trainees: int, failed: int, policy: FinesPolicy) -> TrainerFine:
     """R-24 for one trainer, one product series, one session.
 
     The tier is chosen by exact comparison (``failed >= min_rate * trainees``); the reported rate

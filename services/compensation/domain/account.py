@@ -122,7 +122,7 @@ def _apply_grade(c: ApplyGrade, state: PayAccount) -> list[Event]:
             c.level,
             c.effective_from,
             c.grade_event_id,
-            PAY.in_force(c.effective_from),
+            (c.pay or PAY).in_force(c.effective_from),
             c.supersedes,
             c.decided_at,
         )

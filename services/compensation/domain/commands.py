@@ -7,6 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from shared.policy import PolicyBook
+
+from ..policy.pay import PayPolicy
 from .events import BranchFeeCharged, TrainerFineIssued
 from .payslip import ComputedPayslip
 from .vocabulary import Category, Level, Position
@@ -24,6 +27,7 @@ class ApplyGrade:
     grade_event_id: UUID
     supersedes: UUID | None = None  # the grade event it corrects
     decided_at: datetime | None = None  # orders decisions of one day
+    pay: PolicyBook[PayPolicy] | None = None  # the service's book; None: the shipped one
 
 
 @dataclass(frozen=True)

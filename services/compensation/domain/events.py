@@ -9,10 +9,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import Category, Level, LineName, Position
 
 registry = EventRegistry()
+# A version of a policy this service applies, stream ``policy-<name>`` (shared.policy_store).
+registry.register(PolicyPublished)
 
 
 class RateLine(BaseModel):

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from ..policy.pay import PayPolicy
+from ..policy.pay import FeesPolicy
 from .events import BranchFeeCharged, TrainerFineIssued
 from .money import CENT
 from .months import Month
@@ -56,7 +56,7 @@ def branch_fees(
     month: str,
     dispositions: Iterable[TraineeDisposition],
     training_days: Iterable[TrainingDay],
-    policy: PayPolicy,
+    policy: FeesPolicy,
 ) -> list[BranchFeeCharged]:
     """R-19: each distinct date in ``month`` on which a training day is logged for a
     branch-commissioned trainee, on or after a ``continue_training`` disposition (and before any

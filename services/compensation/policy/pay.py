@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from shared.policy import PolicyBook, PolicyVersion
+from shared.policy_checks import Problems, distinct, every_present, positive
 
 from ..domain.vocabulary import Attribution, Category, Level, Position
 
@@ -36,21 +37,38 @@ class PayPolicy(PolicyVersion):
     default_rating: Decimal  # R-27: when no rating is recorded for the month
     travel_days_attribution: Attribution  # R-32 policy decision
     piece_rate_attribution: Attribution  # R-32 policy decision
-    branch_fee_per_training_day: Decimal  # R-19
     unpaid_categories: tuple[Category, ...]  # R-31: paid by their branch
     positions_without_lines: tuple[Position, ...]  # R-30: worker's treatment
     rows: tuple[PayRow, ...]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> PayPolicy:
+    def problems(self) -> Problems:
+        """Shares positive and summing to 1, working days positive, a rating, amounts positive,
+        every (category, position, level) row once, for each category the company pays."""
+        found = [
+            *positive("working_days_per_month", self.working_days_per_month),
+            *positive("position_share", self.position_share),
+            *positive("performance_share", self.performance_share),
+            *positive("default_rating", self.default_rating),
+            *distinct("rows", [(r.category, r.position, r.level) for r in self.rows]),
+        ]
         if self.position_share + self.performance_share != 1:
-            raise ValueError("position_share + performance_share must be 1")
-        if self.working_days_per_month <= 0:
-            raise ValueError("working_days_per_month must be positive")
-        keys = [(r.category, r.position, r.level) for r in self.rows]
-        if len(set(keys)) != len(keys):
-            raise ValueError("duplicate pay table rows")
-        return self
+            found.append(("performance_share", "position_share + performance_share must be 1"))
+        for row in self.rows:
+            key = f"rows[{row.category}/{row.position}/{row.level}]"
+            for name in _AMOUNTS:
+                found += positive(f"{key}.{name}", getattr(row, name))
+        paid = [c for c in Category if c not in self.unpaid_categories]
+        wanted = [
+            (c, p, lv)
+            for c in paid
+            for p in Position
+            if p not in self.positions_without_lines
+            for lv in Level
+        ]
+        found += every_present(
+            "rows", [(r.category, r.position, r.level) for r in self.rows], wanted
+        )
+        return found
 
     def row(self, category: Category, position: Position, level: Level) -> PayRow:
         for row in self.rows:
@@ -59,4 +77,26 @@ class PayPolicy(PolicyVersion):
         raise LookupError(f"{self.version}: no pay row for {category} {position} {level}")
 
 
+_AMOUNTS = (
+    "monthly",
+    "travel_allowance_per_day",
+    "technical_allowance",
+    "travel_day_monthly",
+    "travel_subsidy_per_day",
+)
+
+
+class FeesPolicy(PolicyVersion):
+    """R-19 the branch fee, a policy of its own since 2026-12 (it was part of pay: a fee
+    recorded ``pay-2026.1`` resolves to ``fees-2026.1`` through the seed's aliases)."""
+
+    branch_fee_per_training_day: Decimal  # R-19
+
+    def problems(self) -> Problems:
+        return positive("branch_fee_per_training_day", self.branch_fee_per_training_day)
+
+
+# The versions this release ships (the seeds of the ``pay`` and ``fees`` streams): read-only; a
+# running app resolves the version from its own book (app.state.policies, shared.policy_store).
 PAY = PolicyBook.load(PayPolicy, Path(__file__).with_name("pay.json"))
+FEES = PolicyBook.load(FeesPolicy, Path(__file__).with_name("fees.json"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ..policy.placement import PlacementPolicy
 from .vocabulary import BranchKind, Category, Department, Education, StaffRole
 
 
@@ -42,6 +43,7 @@ class ScorePlacement:
     written: Decimal
     practical: Decimal | None
     today: date
+    policy: PlacementPolicy | None = None  # in force today (the app's book); None: the shipped
 
 
 @dataclass(frozen=True)

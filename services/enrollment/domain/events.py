@@ -8,10 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from shared.events import Event, EventRegistry
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import BranchKind, Category, Department, Education, PlanLevel, Position, StaffRole
 
 registry = EventRegistry()
+# A version of a policy this service applies, stream ``policy-<name>`` (shared.policy_store).
+registry.register(PolicyPublished)
 
 
 @registry.register

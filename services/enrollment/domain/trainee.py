@@ -133,7 +133,7 @@ def _score_placement(c: ScorePlacement, state: Trainee) -> PlacementExamScored:
         raise RuleViolation("R-6", "the placement exam is already scored")
     written = check_score("written", c.written)
     practical = None if c.practical is None else check_score("practical", c.practical)
-    result = place(written, practical, PLACEMENT.in_force(c.today))
+    result = place(written, practical, c.policy or PLACEMENT.in_force(c.today))
     return PlacementExamScored(
         trainee_id=c.trainee_id,
         written=written,

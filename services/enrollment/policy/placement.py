@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from shared.policy import PolicyBook, PolicyVersion
+from shared.policy_checks import Problems, descending, distinct, every_present, within
 
 from ..domain.vocabulary import PlanLevel, Position
 
@@ -24,6 +25,19 @@ class Band(BaseModel):
 class PlacementPolicy(PolicyVersion):
     bands: tuple[Band, ...]  # highest band first
 
+    def problems(self) -> Problems:
+        """Bands highest first within 0..100, every plan level once, and the lowest starting
+        at 0 (no average without a band)."""
+        found = descending("bands", [b.min_average for b in self.bands], "min_average")
+        for i, band in enumerate(self.bands):
+            found += within(f"bands[{i}].min_average", band.min_average, Decimal(0), Decimal(100))
+        found += distinct("bands", [b.plan_level for b in self.bands])
+        found += every_present("bands", [b.plan_level for b in self.bands], PlanLevel)
+        if self.bands and self.bands[-1].min_average != 0:
+            lowest = self.bands[-1].min_average
+            found.append(("bands", f"averages below {lowest} have no band: the lowest starts at 0"))
+        return found
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -34,6 +48,8 @@ class Placement:
     rule_trace: tuple[str, ...]
 
 
+# The versions this release ships (the seed of the ``placement`` stream): read-only; a running
+# app resolves the version from its own book (app.state.policies, shared.policy_store).
 PLACEMENT = PolicyBook.load(PlacementPolicy, Path(__file__).with_name("placement.json"))
 
 

@@ -32,6 +32,8 @@ import { RETRAIN_LABELS } from "./labels-retrain.js";
 import { retrainingView } from "./retrain.js";
 import { feedbackView } from "./feedback.js";
 import { FEED_LABELS } from "./labels-feed.js";
+import { policiesView } from "./policies.js";
+import { POLICY_LABELS } from "./labels-policy.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -53,6 +55,7 @@ export const LABEL_TABLES = [
   RETRAIN_LABELS,
   FEED_LABELS,
   PLAN_CONTENT_LABELS,
+  POLICY_LABELS,
 ];
 
 export const VIEWS = [
@@ -78,6 +81,7 @@ export const VIEWS = [
   { id: "pay-inputs", label: "view_pay_inputs", roles: [PAYROLL], render: payInputsView },
   { id: "payroll", label: "view_payroll", roles: [PAYROLL], render: payrollView },
   { id: "my-payslips", label: "view_my_payslips", roles: [TRAINEE], render: myPayslipsView },
+  { id: "policies", label: "view_policies", roles: [EXEC_VP, PAYROLL], render: policiesView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.

@@ -12,10 +12,13 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
+from shared.policy_events import PolicyPublished
 
 from .vocabulary import Department, Topic
 
 registry = EventRegistry()
+# A version of a policy this service applies, stream ``policy-<name>`` (shared.policy_store).
+registry.register(PolicyPublished)
 
 
 class StageSpec(BaseModel):

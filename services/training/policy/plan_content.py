@@ -1,19 +1,20 @@
 """R-7a and R-8a as versioned policy data: the content items of each plan level (the codes a
 stage lists in ``covers``) and the topics every plan must cover.
 
-The deciders never read :data:`PLAN_CONTENT`: the handler resolves the version in force on the
-command's day (:func:`content_in_force`) and the command carries it, so a decision records the
-version it applied (``PlanApproved.policy_version``) and a published new version never changes a
-past one.
+:data:`PLAN_CONTENT` is the shipped book: the first published versions of the ``plan_content``
+policy (services/training/policies.py; docs/policy.md). The deciders never read a book: the
+handler resolves the version in force on the command's day from the app's books and the command
+carries it, so a decision records the version it applied (``PlanApproved.policy_version``) and a
+published new version never changes a past one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 
 from shared.policy import PolicyBook, PolicyVersion
+from shared.policy_checks import Problems, distinct, every_present
 
 from ..domain.vocabulary import Topic
 
@@ -30,6 +31,19 @@ class PlanContentPolicy(PolicyVersion):
     levels: dict[PlanLevel, tuple[str, ...]]  # R-7a: each level's items, in the regulation's order
     mandatory_topics: tuple[Topic, ...]  # R-8a
 
+    def problems(self) -> Problems:
+        """Every plan level with at least one item, each item once per level, and every R-8a
+        topic named once."""
+        found = every_present("levels", list(self.levels), PlanLevel)
+        for level, codes in self.levels.items():
+            if not codes:
+                found.append((f"levels.{level.value}", "a plan level needs at least one item"))
+            found += distinct(f"levels.{level.value}", codes)
+        found += distinct("mandatory_topics", self.mandatory_topics)
+        if not self.mandatory_topics:
+            found.append(("mandatory_topics", "R-8a names topics every plan must cover"))
+        return found
+
     def items(self, level: PlanLevel) -> tuple[str, ...]:
         return self.levels[level]
 
@@ -39,8 +53,3 @@ class PlanContentPolicy(PolicyVersion):
 
 
 PLAN_CONTENT = PolicyBook.load(PlanContentPolicy, Path(__file__).with_name("plan_content.json"))
-
-
-def content_in_force(today: dt.date) -> PlanContentPolicy:
-    """The one place the training service picks the version a command applies."""
-    return PLAN_CONTENT.in_force(today)

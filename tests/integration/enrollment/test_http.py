@@ -232,3 +232,33 @@ async def test_list_is_paginated_filtered_and_scoped_to_the_clerks_branch(svc):
         await svc.client.get("/trainees", headers=svc.as_("tr", Role.TRAINER))
     ).status_code == 403
     assert (await svc.client.get("/trainees?cursor=%%%", headers=manager(svc))).status_code == 422
+
+
+async def test_r6_a_placement_version_published_today_places_the_next_exam(svc):
+    """docs/policy.md: the executive vice-president raises the engineer band to 95; a placement
+    scored afterwards is decided under the new version and records it."""
+    from datetime import UTC, datetime
+
+    vp = svc.as_("vp-1", Role.EXEC_VP)
+    shown = (await svc.client.get("/policies/placement", headers=clerk(svc))).json()
+    assert [v["version"] for v in shown["versions"]] == ["placement-2026.1"]
+    document = shown["in_force"]["document"]
+    document["bands"][0]["min_average"] = "95"
+    draft = {
+        "version": "placement-2027.1",
+        "effective_from": datetime.now(UTC).date().isoformat(),
+        "document": document,
+    }
+    published = await svc.client.post("/policies/placement", json=draft, headers=vp)
+    assert published.status_code == 201, published.text
+    assert published.json()["changes"] == ["bands[engineer/advanced].min_average: 90 → 95"]
+    await enrol(svc)
+    examiner = svc.as_("ex-1", Role.EXAMINER, department="hr")
+    placed = await svc.client.post(
+        "/trainees/t-100/placement", json={"written": 92}, headers=examiner
+    )
+    assert (placed.json()["position"], placed.json()["plan_level"]) == (
+        "technician",
+        "intermediate",
+    )
+    assert placed.json()["rule_trace"][-1].endswith("(placement-2027.1)")

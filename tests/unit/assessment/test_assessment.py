@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from services.assessment.domain import assessment
 from services.assessment.domain.assessment import TRAINEE_ASSESSMENT, stream_id
 from services.assessment.domain.commands import DecideDisposition
 from services.assessment.domain.events import (
@@ -220,10 +219,13 @@ def test_the_registry_knows_every_assessment_event():
         "TrainerPenaltyAssessed",
         "GradeDisputed",
         "GradeDisputeResolved",
+        "PolicyPublished",
     }
 
 
-def test_the_decision_applies_the_policy_in_force_on_the_day_of_the_last_score(monkeypatch):
+def test_the_decision_applies_the_policy_in_force_on_the_day_of_the_last_score():
+    """A version published with a later effective date changes decisions from that date only:
+    the command carries the app's book, the decider picks the version in force on its day."""
     stricter = GRADING.named("grading-2026.1").model_copy(
         update={
             "version": "grading-2026.2",
@@ -231,8 +233,9 @@ def test_the_decision_applies_the_policy_in_force_on_the_day_of_the_last_score(m
             "written_pass_mark": Decimal(90),
         }
     )
-    monkeypatch.setattr(assessment, "GRADING", PolicyBook([*GRADING.versions, stricter]))
-    *first_five, sixth = sitting("85", "85")
+    book = PolicyBook([*GRADING.versions, stricter])
+    *first_five, last = sitting("85", "85")
+    sixth = replace(last, grading=book)
     before = TRAINEE_ASSESSMENT.decide(sixth, assessed(*first_five))[-1]
     later = replace(sixth, now=NOW + timedelta(days=1))
     after = TRAINEE_ASSESSMENT.decide(later, assessed(*first_five))[-1]

@@ -17,14 +17,17 @@ from services.assessment.domain.trainee_record import (
     evolve_plan,
     trainers_covering,
 )
+from services.assessment.policy.grading import FINES
 from shared.decider import InvalidCommand
 
-from .builders import POLICY, TODAY, given
+from .builders import TODAY, given
 
 CLOSING_DAY = date(2026, 3, 6)
 SESSION = ExamSessionOpened(
     session_id="s-c", content="fault_repair", held_on=date(2026, 3, 2), opened_by="manager"
 )
+
+FINES_IN_FORCE = FINES.in_force(TODAY)  # R-24's tiers, a policy of their own
 
 
 def open_for(series: str | None = None, content: str | None = None) -> OpenExamSession:
@@ -67,7 +70,9 @@ def test_a_session_is_for_exactly_one_series_or_one_known_content(series, conten
 def test_r24_tiers_for_a_content_session_at_their_boundaries(trainees, failed, fine):
     """29.9 % -> none; 30 % -> 50; 40 % -> 150; 50 % -> 200, as for a series session."""
     outcomes = {f"t-{n:04}": n >= failed for n in range(trainees)}
-    (penalty,) = assess_trainers(SESSION, outcomes, {t: ["tr-1"] for t in outcomes}, policy=POLICY)
+    (penalty,) = assess_trainers(
+        SESSION, outcomes, {t: ["tr-1"] for t in outcomes}, policy=FINES_IN_FORCE
+    )
     assert (penalty.fine, penalty.content, penalty.product_series) == (
         Decimal(fine), "fault_repair", None,
     )  # fmt: skip

@@ -16,10 +16,12 @@ from services.assessment.domain.events import registry
 from services.assessment.domain.trainee_record import Enrolment
 from services.assessment.domain.vocabulary import Disposition, DisputeOutcome
 from services.assessment.history import DECISIONS
+from services.assessment.policies import POLICIES
 from services.assessment.upstream import KnownTrainee
 from shared.auth import Role
 from shared.decider import Conflict, Forbidden, NotFound, RuleViolation
 from shared.execution import Aggregates
+from shared.policy_store import PolicyShelf
 from tests.unit.assessment.builders import DEPARTMENTS, EXAMPLE_A_PRACTICAL, TODAY
 from tests.unit.fakes import aggregates, caller, lookup, recorded, types
 
@@ -57,6 +59,7 @@ def assessment(*known: KnownTrainee) -> handlers.Dependencies:
         trainers_of,
         trainers_of,
         nullcontext,
+        PolicyShelf(store.store, {p.name: p for p in POLICIES}),
     )
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from services.assessment.domain.events import ExamSessionOpened
 from services.assessment.domain.session import assess_trainers
-from services.assessment.policy.grading import trainer_fine
+from services.assessment.policy.grading import FINES, trainer_fine
 
-from .builders import POLICY
+POLICY = FINES.in_force(date(2026, 1, 1))  # R-24, a policy of its own (docs/policy.md)
 
 SESSION = ExamSessionOpened(
     session_id="s-1", product_series="X", held_on=date(2026, 3, 2), opened_by="manager"
@@ -70,7 +70,7 @@ def test_example_e_ten_trainees_on_series_x_four_fail_fines_the_trainer_150():
     assert (row.trainer_id, row.product_series, row.session_id) == ("trainer-1", "X", "s-1")
     assert row.trainees == trainees and row.failed == trainees[:4]
     assert (row.failure_rate, row.fine) == (Decimal("0.4"), Decimal(150))
-    assert row.policy_version == "grading-2026.1"
+    assert row.policy_version == "fines-2026.1"  # grading-2026.1 before the split (an alias)
     assert row.rule_trace[-1] == "R-24: 4/10 trainees failed = 40% >= 40% -> fine 150 yuan"
     assert row.assessed_on == SESSION.held_on
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from services.assessment.policy.grading import Band, FineTier, GradingPolicy
+from services.assessment.policy.grading import FINES, Band, FineTier, GradingPolicy
 from services.assessment.what_if import (
     Decided,
     Outcome,
@@ -18,7 +18,9 @@ from services.assessment.what_if import (
     refine,
     regrade,
 )
-from tests.unit.assessment.builders import POLICY, inputs
+from tests.unit.assessment.builders import POLICY, TODAY, inputs
+
+FINES_IN_FORCE = FINES.in_force(TODAY)  # R-24's tiers, a policy of their own
 
 DAY = date(2026, 3, 2)
 
@@ -91,7 +93,8 @@ def penalty(trainees: list[str], failed: list[str]) -> Penalty:
 def test_given_a_draft_fine_tier_then_the_fine_is_re_derived_r24():
     trainees = [f"t-{i}" for i in range(10)]
     tiers = (FineTier(min_rate=Decimal("0.4"), fine=Decimal(300)),)
-    refined = refine([penalty(trainees, trainees[:4])], [], POLICY, draft(fine_tiers=tiers))
+    drafted = FINES_IN_FORCE.model_copy(update={"version": "draft", "fine_tiers": tiers})
+    refined = refine([penalty(trainees, trainees[:4])], [], FINES_IN_FORCE, drafted)
     assert (refined[0].fine_before, refined[0].fine_after) == (Decimal(150), Decimal(300))
     assert fines_by_month(refined) == {"2026-03": (Decimal(150), Decimal(300))}
 
@@ -99,8 +102,8 @@ def test_given_a_draft_fine_tier_then_the_fine_is_re_derived_r24():
 def test_given_a_pass_mark_that_fails_more_trainees_then_the_trainer_is_fined_more():
     """4 of 10 failed (150); a stricter written mark fails one more re-derived trainee: 5/10 (200)."""
     trainees = [f"t-{i}" for i in range(10)]
-    regraded = regrade([decided("t-5", "81")], POLICY, draft(written_pass_mark=Decimal(82)))
     strict = draft(written_pass_mark=Decimal(82))
-    refined = refine([penalty(trainees, trainees[:4])], regraded, POLICY, strict)
+    regraded = regrade([decided("t-5", "81")], POLICY, strict)
+    refined = refine([penalty(trainees, trainees[:4])], regraded, FINES_IN_FORCE, FINES_IN_FORCE)
     assert (refined[0].failed_before, refined[0].failed_after) == (4, 5)
     assert (refined[0].fine_before, refined[0].fine_after) == (Decimal(150), Decimal(200))

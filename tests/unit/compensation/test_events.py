@@ -62,7 +62,7 @@ def test_every_pay_rate_round_trips():
         assert registry.decode(envelope_of(rate_set)) == rate_set
 
 
-def test_the_catalog_lists_the_seven_events():
+def test_the_catalog_lists_the_events():
     assert set(registry.catalog("compensation")["events"]) == {
         "PayRateSet",
         "TravelDaysRecorded",
@@ -71,4 +71,5 @@ def test_the_catalog_lists_the_seven_events():
         "PayslipIssued",
         "BranchFeeCharged",
         "TrainerFineIssued",
+        "PolicyPublished",
     }

@@ -14,8 +14,11 @@ from services.compensation.domain.fees import (
     trainer_fines,
 )
 from services.compensation.domain.vocabulary import DispositionOutcome
+from services.compensation.policy.pay import FEES
 
-from .support import BRANCH, HQ, POLICY, PRODUCTION
+from .support import BRANCH, HQ, PRODUCTION
+
+POLICY = FEES.in_force(date(2026, 1, 1))  # R-19, a policy of its own (docs/policy.md)
 
 CONTINUE = DispositionOutcome.CONTINUE_TRAINING
 
@@ -45,7 +48,7 @@ def test_r19_each_distinct_training_day_from_the_disposition_costs_200():
     assert (fee.amount, fee.fee_per_day, fee.policy_version) == (
         Decimal("400.00"),
         Decimal(200),
-        "pay-2026.1",
+        "fees-2026.1",
     )
 
 

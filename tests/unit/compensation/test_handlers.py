@@ -18,9 +18,11 @@ from services.compensation.domain.fees import TrainerPenalty
 from services.compensation.domain.months import Month
 from services.compensation.domain.payroll import payroll_stream
 from services.compensation.domain.vocabulary import Category
+from services.compensation.policies import POLICIES
 from services.compensation.upstream import KnownEmployee, MonthFacts
 from shared.auth import Role
 from shared.decider import RuleViolation
+from shared.policy_store import PolicyShelf
 from shared.problems import Problem
 from tests.unit.fakes import aggregates, caller, lookup, recorded, types
 
@@ -36,7 +38,9 @@ def compensation(*known: KnownEmployee, penalties: tuple[TrainerPenalty, ...] = 
         return MonthFacts([], [], [], list(penalties))
 
     employees = lookup({e.employee_id: e for e in known})
-    return handlers.Dependencies(aggregates(registry), employees, month_facts)
+    books = aggregates(registry)
+    shelf = PolicyShelf(books.store, {p.name: p for p in POLICIES})
+    return handlers.Dependencies(books, employees, month_facts, shelf)
 
 
 def travel(employee_id: str = "e-1", days: int = 3) -> RecordTravelDays:

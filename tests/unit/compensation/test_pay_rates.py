@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.compensation.domain.rates import pay_rate
-from services.compensation.policy.pay import PAY
+from services.compensation.policy.pay import FEES, PAY
 from shared.policy import UnknownPolicyVersion
 
 from .support import (
@@ -186,7 +186,7 @@ def test_the_rate_records_grade_and_effective_date():
 def test_pay_policy_is_versioned_data():
     assert PAY.in_force(date(2000, 1, 1)).version == "pay-2026.1"
     assert PAY.named("pay-2026.1").working_days_per_month == 22
-    assert POLICY.branch_fee_per_training_day == Decimal(200)
+    assert FEES.named("pay-2026.1").branch_fee_per_training_day == Decimal(200)  # R-19 split
     assert POLICY.default_rating == Decimal(100)
     assert POLICY.travel_days_attribution.value == "prorated"
     with pytest.raises(UnknownPolicyVersion):

@@ -18,8 +18,11 @@ from services.compensation.domain.fees import (
 from services.compensation.domain.payroll import PAYROLL
 from services.compensation.domain.standing import Standing, month_charges
 from services.compensation.domain.vocabulary import DispositionOutcome
+from services.compensation.policy.pay import FEES
 
-from .support import BRANCH, POLICY
+from .support import BRANCH
+
+FEE = FEES.in_force(date(2026, 1, 1))  # 200 a day
 
 MARCH, APRIL = "2026-03", "2026-04"
 ASSESSED, ISSUED = Standing.ASSESSED, Standing.ISSUED
@@ -35,7 +38,7 @@ PENALTY = TrainerPenalty(
 
 
 def fees(month, *days):
-    return branch_fees(month, KEPT_IN_TRAINING, [TrainingDay("t-1", d) for d in days], POLICY)
+    return branch_fees(month, KEPT_IN_TRAINING, [TrainingDay("t-1", d) for d in days], FEE)
 
 
 def run(month, issued, fees_now, fines_now):

@@ -11,6 +11,7 @@ from services.compensation.domain.account import PayAccount
 from services.compensation.domain.fees import TraineeDisposition, TrainingDay
 from services.compensation.domain.months import Month
 from services.compensation.domain.vocabulary import DispositionOutcome
+from services.compensation.policy.pay import FEES
 from services.compensation.what_if import (
     DraftGrade,
     Employee,
@@ -32,7 +33,8 @@ from tests.unit.compensation.support import (
     rate,
 )
 
-IN_FORCE = Scenario(lambda m: POLICY)
+FEE = FEES.in_force(date(2026, 1, 1))  # 200 a day
+IN_FORCE = Scenario(lambda m: POLICY, lambda m: FEE)
 MARCH, APRIL = Month(2026, 3), Month(2026, 4)
 
 
@@ -96,7 +98,9 @@ def test_given_a_draft_pay_table_then_every_rate_is_re_rated():
         for r in POLICY.rows
     )
     table = POLICY.model_copy(update={"version": "draft", "rows": rows})
-    pay = compare_pay([senior()], {}, [MARCH], IN_FORCE, Scenario(lambda m: table, table), in_force)
+    pay = compare_pay(
+        [senior()], {}, [MARCH], IN_FORCE, Scenario(lambda m: table, lambda m: FEE, table), in_force
+    )
     assert pay[0].after["2026-03"] - pay[0].before["2026-03"] == Decimal("100.00")
 
 
@@ -114,8 +118,10 @@ def test_given_a_draft_fee_then_each_training_day_costs_the_new_fee_r19():
         )
     ]
     days = [TrainingDay("t-1", date(2026, 3, d)) for d in (1, 2, 3)]  # the 1st is before it
-    dearer = POLICY.model_copy(update={"branch_fee_per_training_day": Decimal(250)})
-    fees = compare_fees([MARCH], decided, days, IN_FORCE, Scenario(lambda m: dearer))
+    dearer = FEE.model_copy(update={"branch_fee_per_training_day": Decimal(250)})
+    fees = compare_fees(
+        [MARCH], decided, days, IN_FORCE, Scenario(lambda m: POLICY, lambda m: dearer)
+    )
     assert fees == {"2026-03": (Decimal(400), Decimal(500))}
 
 

@@ -9,9 +9,11 @@ from services.training import handlers
 from services.training.domain import demerit, plan
 from services.training.domain.commands import RecordDemerit
 from services.training.domain.events import registry
+from services.training.policies import POLICIES
 from services.training.upstream import PRODUCTION_RESERVE, KnownTrainee
 from shared.auth import Role
 from shared.decider import Conflict, Forbidden, InvalidCommand
+from shared.policy_store import PolicyShelf
 from shared.problems import Problem
 from tests.unit.fakes import aggregates, caller, given, lookup, recorded, types
 from tests.unit.training.plans import TODAY, TRAINEE, approved, draft, drafted, log_day, trainer_of
@@ -26,7 +28,9 @@ def trainee(category: str = "branch_commissioned", status: str = "placed") -> Kn
 
 
 def training(*known: KnownTrainee) -> handlers.Dependencies:
-    return handlers.Dependencies(aggregates(registry), lookup({t.trainee_id: t for t in known}))
+    store = aggregates(registry)
+    shelf = PolicyShelf(store.store, {p.name: p for p in POLICIES})  # the shipped versions
+    return handlers.Dependencies(store, lookup({t.trainee_id: t for t in known}), shelf)
 
 
 async def test_a_drafted_plan_records_the_trainees_branch_and_the_drafter():
