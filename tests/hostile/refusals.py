@@ -133,6 +133,12 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
     ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    # a session is for one product series or one training content, never both or neither
+    # (the schema lists both as optional), and a content is a code of R-7a or a topic of R-8a.
+    ("assessment", "POST", "/sessions"): (
+        Refusal("body.content", "domain"),
+        Refusal("body.product_series", "domain", "R-24"),
+    ),
     ("assessment", "POST", "/what-if"): (DRAFT,),
     ("assessment", "POST", "/what-if/report.xlsx"): (DRAFT,),
     ("assessment", "GET", "/what-if/policies"): (DRAFT,),

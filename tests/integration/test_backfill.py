@@ -72,16 +72,20 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
     lost = [f"t-lost-{n}" for n in range(6)]
     later = ["t-later-0", "t-later-1"]
     async with running(create_enrollment(settings), settings, "enrollment") as enrollment:
+        # The policies enrollment seeds on its first start come first (docs/policy.md).
+        seeded = await enrollment.pool.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id LIKE 'policy-%'"
+        )
         await register_branches(
             enrollment, standard_branches("dl-north")
-        )  # position 1; the trainees 2 to 7
+        )  # position 1 after them; the trainees 2 to 7
         await enrol(enrollment, lost)
 
         async def relayed() -> bool:
             position = await enrollment.pool.fetchval(
                 "SELECT position FROM checkpoints WHERE name = $1", checkpoint_name("enrollment")
             )
-            return position == 7
+            return position == seeded + 7
 
         await until(relayed)
         await lose_queued_messages(settings, "assessment")
@@ -103,9 +107,9 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
                 "--from",
                 "enrollment",
                 "--after",
-                "2",
+                str(seeded + 2),
                 "--through",
-                "4",
+                str(seeded + 4),
             )
             assert code == 0, output
             assert "2 events" in output, output
@@ -116,14 +120,14 @@ async def test_backfill_republishes_a_range_to_one_service_and_its_inbox_drops_d
                 settings, "backfill", "assessment", "--from", "enrollment"
             )
             assert code == 0, output
-            assert "9 events" in output, output
+            assert f"{seeded + 9} events" in output, output
             await until(lambda: _has(known, {*lost, *later}))
             inbox = await assessment.pool.fetchval(
                 "SELECT count(*) FROM inbox WHERE service = 'enrollment'"
             )
-            # Every event once: 2 delivered, 2 back-filled, then 9 republished of which those
-            # 4 were dropped.
-            assert inbox == 9
+            # Every event once: 2 delivered, 2 back-filled, then all republished (the seeded
+            # policies, 9 others) of which those 4 were dropped.
+            assert inbox == seeded + 9
 
 
 async def _has(known, wanted: set[str]) -> bool:

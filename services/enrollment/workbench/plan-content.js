@@ -11,17 +11,16 @@
 
 import { h } from "../pages/dom.js";
 
-// R-7a, restated from services/training/policy/plan_content.json (plan-content-2026.1).
-export const LEVEL_ITEMS = {
-  basic: ["circuit_diagrams", "electrical_components", "power_tools", "assembly", "commissioning",
-    "working_principle", "product_structure"],
-  intermediate: ["circuit_principles", "mechanical_structure", "working_principle", "product_structure",
-    "assembly", "maintenance", "program_install", "fault_analysis", "fault_repair"],
-  advanced: ["electrical_principles", "product_structure", "program_install", "program_modification",
-    "fault_analysis", "fault_repair", "parts_repair"],
-};
+// R-7a: the items of each plan level as the plan_content policy in force says (training's
+// GET /policies/plan_content; docs/policy.md), read by loadLevelItems() when an editor opens.
+let levelTable = {};
 
-export const levelItems = (level) => LEVEL_ITEMS[level] ?? [];
+export async function loadLevelItems(ctx) {
+  const policy = await ctx.api.get("training", "/policies/plan_content");
+  levelTable = policy.in_force?.document.levels ?? {};
+}
+
+export const levelItems = (level) => levelTable[level] ?? [];
 
 const label = (ctx, key, values) => h("span", { i18n: key, i18nValues: values }, ctx.t(key, values));
 const joined = (ctx, parts) => parts.join(ctx.language.lang === "zh" ? "、" : ", ");

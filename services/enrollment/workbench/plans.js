@@ -16,7 +16,9 @@
 import { fmt, h, show, table, when } from "../pages/dom.js";
 import { ApiError } from "../pages/api.js";
 import { Notices, bindForm, field, fieldName, showFieldErrors } from "../pages/forms.js";
-import { coversColumn, coversField, keptStages, remedialMark, remedialMode, showCovers } from "./plan-content.js";
+import {
+  coversColumn, coversField, keptStages, loadLevelItems, remedialMark, remedialMode, showCovers,
+} from "./plan-content.js";
 
 // services/training/domain/vocabulary.py (Topic, MANDATORY_TOPICS) and shared/departments.py.
 export const TOPICS = [
@@ -480,6 +482,7 @@ async function planEditor(ctx, section, traineeId) {
         ctx.api.get("enrollment", `/trainees/${path(traineeId)}`),
         everyPage(ctx, "enrollment", "/staff", { role: "trainer", status: "active" }),
         readPlan(),
+        loadLevelItems(ctx),
       ]);
       trainee = profile;
       trainers = staff.sort((a, b) => a.name.localeCompare(b.name, ctx.language.lang));

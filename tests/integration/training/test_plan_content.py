@@ -78,7 +78,7 @@ async def test_r7_approval_needs_the_placement_then_every_item_of_its_level(svc)
     assert (await shown(svc))["content_missing"] == []
     assert (await svc.client.post(APPROVE, json={}, headers=vp(svc))).status_code == 200
     data = await svc.pool.fetchval("SELECT data FROM events WHERE type = 'PlanApproved'")
-    assert (data["plan_level"], data["policy_version"]) == ("basic", "plan-content-2026.1")
+    assert (data["plan_level"], data["policy_version"]) == ("basic", "plan_content-2026.1")
 
 
 def disposition(outcome, on="2026-03-16", session="s-1", version=7):

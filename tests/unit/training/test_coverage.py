@@ -21,7 +21,7 @@ def covering(codes) -> tuple:
 
 def test_r7a_the_policy_holds_each_level_items_exactly():
     version = PLAN_CONTENT.in_force(CONTENT.effective_from)
-    assert version.version == "plan-content-2026.1"
+    assert version.version == "plan_content-2026.1"
     assert version.items(PlanLevel.BASIC) == (
         "circuit_diagrams",
         "electrical_components",
@@ -94,7 +94,7 @@ def test_r7_every_item_covered_across_stages_is_approved_recording_level_and_pol
     stages = (*covering(half), STAGES[5].model_copy(update={"covers": rest}))
     (event,) = when(approve(), drafted(stages))
     assert event == approved()
-    assert (event.plan_level, event.policy_version) == ("intermediate", "plan-content-2026.1")
+    assert (event.plan_level, event.policy_version) == ("intermediate", "plan_content-2026.1")
 
 
 def test_r8a_is_checked_before_r7():
