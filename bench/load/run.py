@@ -94,6 +94,7 @@ async def run_load(
             for hand in deal(scenario.trainees, config.offices):
                 group.create_task(office(demo, hand))
         closed_on = await demo.close_sessions()
+        closed_on = max(closed_on, await demo.content_session())  # R-24 for a content
         month = closed_on.strftime("%Y-%m")
         # Not demo.board(): it expects this scenario's trainees alone on the board, and several
         # loads may share a namespace; the projection checks cover the board instead.
