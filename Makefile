@@ -15,10 +15,11 @@ $(BIN)/.installed: pyproject.toml requirements/dev.lock
 run: $(BIN)/.installed
 	$(BIN)/python -m ops.launcher
 
-# Two workers (each test has its own namespace); then, alone, the tests that restart or
-# disconnect the shared servers.
+# Four workers (each test has its own namespace): the tests mostly wait on PostgreSQL, the broker
+# and the browser, so four keep two cores busier than two (measured: 10.0 min against 12.7 for
+# the same suite). Then, alone, the tests that restart or disconnect the shared servers.
 test: lint
-	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -n 4 -m "not serial"
 	$(BIN)/pytest -m serial
 
 lint: $(BIN)/.installed
