@@ -40,6 +40,7 @@ from fastapi import FastAPI
 
 from bench.common import BenchConfig, Row, alternate, comparison_row, fresh_database, log
 from services.assessment import app as assessment_app
+from services.assessment import policies as assessment_policies
 from services.assessment.domain.assessment import stream_id
 from services.assessment.domain.events import GradeAssigned, TraineeFacts
 from services.assessment.domain.events import registry as assessment_registry
@@ -47,6 +48,7 @@ from services.assessment.domain.vocabulary import Education
 from services.assessment.policy.grading import GRADING, GradingInputs, grade
 from services.assessment.what_if import Decided, Outcome, Regraded, regrade
 from services.compensation import app as compensation_app
+from services.compensation import policies as compensation_policies
 from services.compensation.domain.account import PAY_ACCOUNT, account_stream
 from services.compensation.domain.commands import (
     AccountCommand,
@@ -69,6 +71,7 @@ from shared import db
 from shared.auth import Role, mint_token
 from shared.events import SYSTEM_ACTOR, NewEvent
 from shared.eventstore import NO_STREAM, PostgresEventStore
+from shared.policy_store import PolicyShelf
 from shared.settings import Settings
 
 SUITE = "what-if"
@@ -258,13 +261,19 @@ async def services(
     async with AsyncExitStack() as stack:
         apps: dict[str, FastAPI] = {}
         pools: dict[str, asyncpg.Pool] = {}
-        for name, module in (("assessment", assessment_app), ("compensation", compensation_app)):
+        services = (
+            ("assessment", assessment_app, assessment_policies.POLICIES),
+            ("compensation", compensation_app, compensation_policies.POLICIES),
+        )
+        for name, module, policies in services:
             dsn = await stack.enter_async_context(fresh_database(config.pg_dsn, name))
             app = module.create_app(settings)
             pool = await db.create_pool(dsn, size=settings.pool_size)
             stack.push_async_callback(pool.close)
             await db.migrate(pool, [db.CORE_MIGRATIONS, *module.MIGRATIONS])
             app.state.pool, app.state.store = pool, PostgresEventStore(pool, name)
+            # The shipped policy versions, as a fresh deployment's books hold them.
+            app.state.policies = PolicyShelf(app.state.store, {p.name: p for p in policies})
             apps[name], pools[name] = app, pool
         apps["assessment"].state.compensation_transport = httpx.ASGITransport(
             app=apps["compensation"]
