@@ -43,6 +43,26 @@ DEPARTMENTS = {
     "quality": "品管",
 }
 
+# R-7a's content items as the regulation names them (seed §五.3), for the printed plan.
+CONTENT_ITEMS_ZH = {
+    "circuit_diagrams": "识别基本电路原理图",
+    "electrical_components": "电气元件",
+    "power_tools": "电动工具使用",
+    "assembly": "产品熟练装卸",
+    "commissioning": "产品调试",
+    "working_principle": "产品工作原理",
+    "product_structure": "产品结构",
+    "circuit_principles": "电路原理知识",
+    "mechanical_structure": "机械结构知识",
+    "maintenance": "机器保养维护操作",
+    "program_install": "控制程序安装/调试",
+    "fault_analysis": "故障分析",
+    "fault_repair": "故障解决",
+    "electrical_principles": "公司产品电气原理",
+    "program_modification": "控制程序修改",
+    "parts_repair": "配件检修",
+}
+
 
 def plan_workbook(table: JsonDict) -> bytes:
     """The xlsx bytes of a plan table as ``plan_table`` returns it."""
@@ -70,6 +90,9 @@ def stage_row(trainee: str, stage: JsonDict) -> tuple[Any, ...]:
     content = stage["content"]
     if stage["product_series"]:
         content = f"{content}（{stage['product_series']}）"
+    if covers := stage.get("covers"):  # R-7a: what the approval counted (R-7)
+        items = "、".join(CONTENT_ITEMS_ZH.get(code, code) for code in covers)
+        content = f"{content}\n培训内容项：{items}"
     department = DEPARTMENTS.get(stage["department"], stage["department"])
     trainer = stage.get("trainer_name") or stage["trainer_id"]
     trainee_signature = ""
