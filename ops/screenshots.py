@@ -70,6 +70,13 @@ SHOTS = (
         title="Auditor: a trainee's audit",
         fragment="audit/d7n200-bo-east-001",
     ),
+    Shot(
+        "branch-feedback",
+        "clerk-bo-east",
+        title="Branch clerk: what the branch is told",
+        fragment="feedback",
+    ),
+    Shot("policies", "vp-song", title="Executive vice-president: policies", fragment="policies"),
 )
 
 
