@@ -111,3 +111,46 @@ async def test_management_weighs_a_raised_senior_band_in_the_dashboard(served):
         await expect(page.locator("#whatif-problems")).to_contain_text("highest first")
         assert errors == [], errors
     assert await event_counts(apps) == before
+
+
+@pytest.mark.timeout(120)
+async def test_a_slower_earlier_answer_does_not_overwrite_a_later_refusal(served):
+    """Evaluate, then evaluate a bad draft while the first answer is still on its way: the view
+    shows the later answer (the problems), and the first, arriving last, is dropped."""
+    from playwright.async_api import expect
+
+    apps, urls, clock = served
+    clock.set("2026-03-01")
+    boss = apps["assessment"].token("boss", Role.MANAGEMENT)
+    query = "&".join(f"{name}={url}" for name, url in urls.items())
+    address = f"{urls['assessment']}/dashboard?token={boss}&{query}&lang=en#whatif"
+    first_sent = asyncio.Event()
+    first_answered = asyncio.Event()
+
+    async def hold_the_first(route) -> None:
+        if first_sent.is_set():
+            await route.continue_()
+            return
+        first_sent.set()
+        await asyncio.sleep(1.5)  # the first evaluation is slow
+        await route.continue_()
+        first_answered.set()
+
+    async with chromium_page() as (page, errors):
+        await page.goto(address)
+        await page.get_by_role("tab", name="What if").click()
+        senior = page.get_by_label("Minimum score for Engineer · Senior")
+        await expect(senior).to_have_value("97")
+        await page.route("**/what-if", hold_the_first)
+        await page.get_by_role("button", name="Evaluate").click()
+        await first_sent.wait()
+        await senior.fill("93")
+        await page.get_by_role("button", name="Evaluate").click()
+        problems = page.locator("#whatif-problems")
+        await expect(problems).to_contain_text("highest first")
+        await first_answered.wait()
+        await page.wait_for_load_state("networkidle")
+        await page.evaluate("() => new Promise((done) => setTimeout(done, 300))")
+        await expect(problems).to_contain_text("highest first")
+        await expect(page.locator("#whatif-changes-table, #whatif-cost-table")).to_have_count(0)
+        assert errors == [], errors

@@ -10,6 +10,8 @@ Then, in Chinese, payroll sees only the pay tables, and previews a change to the
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ops.rounds import EXEC_VP, PAYROLL
@@ -106,3 +108,35 @@ async def test_the_vp_previews_and_publishes_a_grading_version_payroll_the_pay_t
             page.get_by_role("region", name="与 pay-2026.1 相比的变化").get_by_role("listitem")
         ).to_have_text(["default_rating: 100 → 95"])
         assert errors == []
+
+
+@pytest.mark.timeout(120)
+async def test_a_policy_chosen_while_the_first_still_loads_is_the_one_shown(workbench):
+    """The first policy's versions arrive after the second was chosen: the second stays shown."""
+    from playwright.async_api import expect
+
+    workbench.clock.set(TODAY)
+    urls = workbench.urls
+    first_sent, first_answered = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first(route) -> None:
+        first_sent.set()
+        await asyncio.sleep(1.5)  # the placement policy answers slowly
+        await route.continue_()
+        first_answered.set()
+
+    async with browser_page(workbench) as (page, errors):
+        await page.goto(f"{workbench.address}?lang=en&assessment={urls['assessment']}")
+        await sign_in(page, workbench, EXEC_VP.sub)
+        await page.route("**/policies/placement", hold_the_first)
+        nav = page.get_by_role("navigation", name="Views")
+        await nav.get_by_role("link", name="Policies").click()
+        await first_sent.wait()
+        await page.get_by_label("Policy", exact=True).select_option(label="Grading (R-15 to R-21)")
+        in_force = page.get_by_role("heading", name="In force today: grading-2026.1")
+        await expect(in_force).to_be_visible()
+        await first_answered.wait()
+        await page.evaluate("() => new Promise((done) => setTimeout(done, 300))")
+        await expect(in_force).to_be_visible()
+        await expect(page.get_by_role("table", name="Versions")).not_to_contain_text("placement")
+        assert errors == [], errors

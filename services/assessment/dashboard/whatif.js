@@ -12,6 +12,7 @@ export class WhatIf {
     this.ctx = ctx;
     this.start = null; // GET /what-if/policies: the grading and fines documents in force
     this.answer = null;
+    this.asked = 0; // evaluations asked for: only the latest one's answer is shown
   }
 
   t(key, values) {
@@ -59,6 +60,8 @@ export class WhatIf {
   }
 
   async evaluate() {
+    const asked = ++this.asked;
+    const latest = () => this.asked === asked; // a slower earlier answer is dropped
     let answer = null;
     let refused = null;
     const ok = await this.ctx.guarded("whatif-message", async () => {
@@ -70,7 +73,8 @@ export class WhatIf {
         refused = error;
         throw error;
       }
-    });
+    }, "", latest);
+    if (!latest()) return;
     this.problems(refused?.problem?.errors ?? []);
     if (!ok) return;
     this.answer = answer;

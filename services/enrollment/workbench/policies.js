@@ -59,6 +59,7 @@ export async function policiesView(ctx, section) {
     field("policy-name", "pol_policy", choice), notices.node, current, form, outcome);
   let shown = null;
   let keyed = { body: null, key: null }; // one Idempotency-Key per draft: a repeat replays
+  let loads = 0; // policies asked for: only the latest choice's answer is shown
 
   const chosen = () => mine.find((p) => p.name === choice.value);
   const render = () => {
@@ -71,17 +72,20 @@ export async function policiesView(ctx, section) {
         JSON.stringify(shown.in_force?.document ?? {}, null, 2)));
   };
   const load = async () => {
+    const asked = ++loads;
     notices.status("loading");
     outcome.replaceChildren();
     try {
       const p = chosen();
-      shown = await ctx.api.get(p.service, `/policies/${p.name}`);
+      const answer = await ctx.api.get(p.service, `/policies/${p.name}`);
+      if (asked !== loads) return; // another policy was chosen meanwhile
+      shown = answer;
       draft.value = JSON.stringify(shown.in_force?.document ?? {}, null, 2);
       effective.value = shown.at;
       notices.clear();
       render();
     } catch (error) {
-      notices.error(error);
+      if (asked === loads) notices.error(error);
     }
   };
   const body = () => {
