@@ -55,9 +55,11 @@ from shared.eventstore import PostgresEventStore
 from shared.execution import StateCache
 from shared.guard import AuthenticationMiddleware
 from shared.idempotency import REPLAYED_HEADER, IdempotencyMiddleware, purge_idempotency
+from shared.keystore import open_personal_data
 from shared.logging import CORRELATION_HEADER, configure_logging
 from shared.metrics import MeteredEventStore, Metrics, metrics_router
 from shared.pages import pages_router
+from shared.personal import PersonalData, PersonalFields
 from shared.problems import PROBLEM_RESPONSES, ProblemType, install_problem_handlers
 from shared.requests import single_valued_query
 from shared.settings import Settings
@@ -80,6 +82,8 @@ class AppContext:
     store: PostgresEventStore
     amqp: aio_pika.abc.AbstractRobustConnection
     metrics: Metrics
+    # Seals and reveals personal fields with the subjects' keys (shared/personal.py).
+    personal: PersonalData | None = None
     # Workers report readiness here by name (e.g. "consumer": its queues are declared and
     # consumed); /ready includes each. (The producers declare a consumer's queues too, so events
     # sent before it is ready wait for it: ADR 0007.)
@@ -214,7 +218,11 @@ def _cors(settings: Settings) -> list[Middleware]:
 
 
 async def _open_resources(
-    app: FastAPI, stack: AsyncExitStack, service: str, migrations: Sequence[Path]
+    app: FastAPI,
+    stack: AsyncExitStack,
+    service: str,
+    migrations: Sequence[Path],
+    personal_fields: Mapping[str, PersonalFields],
 ) -> AppContext:
     settings: Settings = app.state.settings
     database = settings.database_name(service)
@@ -229,9 +237,11 @@ async def _open_resources(
     amqp = await aio_pika.connect_robust(settings.amqp_url)
     stack.push_async_callback(amqp.close)
     metrics: Metrics = app.state.metrics
-    store = MeteredEventStore(pool, service, metrics)
+    personal = await open_personal_data(settings, stack, personal_fields)
+    store = MeteredEventStore(pool, service, metrics, personal)
     app.state.pool, app.state.store, app.state.amqp = pool, store, amqp
-    return AppContext(settings, service, pool, store, amqp, metrics)
+    app.state.personal = personal
+    return AppContext(settings, service, pool, store, amqp, metrics, personal)
 
 
 async def _close_pool(pool: asyncpg.Pool) -> None:
@@ -308,11 +318,12 @@ def _lifespan(
     migrations: Sequence[Path],
     background: Sequence[BackgroundTask],
     shutdown_timeout: float,
+    personal_fields: Mapping[str, PersonalFields],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            ctx = await _open_resources(app, stack, service, migrations)
+            ctx = await _open_resources(app, stack, service, migrations, personal_fields)
             for factory in background:
                 if (step := getattr(factory, "before_serving", None)) is not None:
                     await step(ctx)
@@ -339,11 +350,14 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     shutdown_timeout: float = 10.0,
+    personal_fields: Mapping[str, PersonalFields] | None = None,
 ) -> FastAPI:
     """A service app: see the module docstring for what the lifespan and middleware do.
 
     ``background`` factories receive the :class:`AppContext` and should run until cancelled;
-    ``readiness`` adds named checks to ``GET /ready`` (True = ready).
+    ``readiness`` adds named checks to ``GET /ready`` (True = ready); ``personal_fields``
+    are the marked fields of the event types the service stores or consumes
+    (:func:`shared.personal.personal_map`), sealed on append and revealed on read.
     """
     configure_logging(settings.log_level)
     metrics = Metrics(service)
@@ -352,7 +366,9 @@ def create_service_app(
         docs_url=None,  # /docs and /redoc from shared.docs_pages: no CDN
         redoc_url=None,
         telemetry=None if settings.otel else NO_TELEMETRY,
-        lifespan=_lifespan(service, migrations, background, shutdown_timeout),
+        lifespan=_lifespan(
+            service, migrations, background, shutdown_timeout, personal_fields or {}
+        ),
         # Before any route's own parameters are read: a query parameter given twice is refused.
         dependencies=[Depends(single_valued_query)],
         middleware=[

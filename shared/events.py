@@ -29,6 +29,9 @@ class Event(BaseModel):
 
     event_type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
+    # The field holding the id of the person whose personal fields (``Annotated[...,
+    # shared.personal.PERSONAL]``) this event carries: their key seals them (docs/privacy.md).
+    data_subject: ClassVar[str | None] = None
 
 
 class Actor(NamedTuple):

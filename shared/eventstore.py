@@ -20,6 +20,7 @@ import asyncpg
 from shared.batching import Batcher
 from shared.events import Actor, Envelope, NewEvent
 from shared.groupcommit import AppendRequest, GroupCommit, event_columns
+from shared.personal import PersonalData
 
 ANY_VERSION: int | None = None  # append without a version check
 NO_STREAM = 0  # the expected version of a stream that does not exist yet
@@ -104,9 +105,14 @@ def row_to_envelope(row: Any, service: str) -> Envelope:
 class PostgresEventStore:
     """The store of one service, in that service's database (asyncpg pool)."""
 
-    def __init__(self, pool: asyncpg.Pool, service: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, service: str, personal: PersonalData | None = None
+    ) -> None:
         self.pool = pool
         self.service = service
+        # Seals the personal fields of what is appended and reveals those of what is read
+        # (docs/privacy.md); None: events are stored and read as they are (tools, tests).
+        self.personal = personal
         self._group = GroupCommit(pool)
         # Concurrent plain stream reads (a command loading its aggregate) share one statement.
         self._reads: Batcher[tuple[str, int], list[Envelope]] = Batcher(self._read_streams)
@@ -132,6 +138,8 @@ class PostgresEventStore:
         """
         if not events:
             raise ValueError("append needs at least one event")
+        if self.personal is not None:
+            events = await self.personal.seal(events)  # the hash chain covers the ciphertext
         key = idempotency_key if idempotency_key is not None else events[0].idempotency_key
         if conn is None:
             answer = await self._group.submit(
@@ -216,7 +224,7 @@ class PostgresEventStore:
         given); through ``conn`` to see the caller's own uncommitted appends (a consumer
         deciding inside its inbox transaction)."""
         if conn is None and to_version is None and as_of is None:
-            return await self._reads((stream_id, after_version or 0))
+            return await self._revealed(await self._reads((stream_id, after_version or 0)))
         source = conn if conn is not None else self.pool
         rows = await source.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
@@ -229,7 +237,12 @@ class PostgresEventStore:
             as_of,
             after_version,
         )
-        return [row_to_envelope(r, self.service) for r in rows]
+        return await self._revealed([row_to_envelope(r, self.service) for r in rows])
+
+    async def _revealed(self, envelopes: list[Envelope]) -> list[Envelope]:
+        if self.personal is None or not envelopes:
+            return envelopes
+        return await self.personal.reveal(envelopes)
 
     async def _read_streams(self, reads: list[tuple[str, int]]) -> list[list[Envelope]]:
         """Each (stream, after version) read's events, in one round trip for the batch.
@@ -249,7 +262,9 @@ class PostgresEventStore:
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
         """Events after ``after_position`` in position order; positions are commit-ordered."""
-        return await fetch_after(self.pool, after_position, limit, self.service)
+        return await self._revealed(
+            await fetch_after(self.pool, after_position, limit, self.service)
+        )
 
     async def stream_version(self, stream_id: str) -> int:
         version = await self.pool.fetchval(
@@ -344,10 +359,10 @@ class TransactionEventStore(PostgresEventStore):
     For consumers' handlers, which get the inbox transaction's connection and decide inside it.
     """
 
-    def __init__(self, conn: Any, service: str) -> None:
+    def __init__(self, conn: Any, service: str, personal: PersonalData | None = None) -> None:
         # A connection answers fetch/fetchrow/fetchval like a pool; appends never reach the
         # pool-only group commit because ``append`` always passes ``conn`` on.
-        super().__init__(conn, service)
+        super().__init__(conn, service, personal)
         self.conn = conn
 
     async def append(

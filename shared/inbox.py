@@ -17,6 +17,7 @@ import asyncpg
 
 from shared.db import Conn
 from shared.events import Envelope
+from shared.personal import PersonalData
 
 INBOX_LOCK = 7265616403
 Handler = Callable[[Conn, Envelope], Awaitable[None]]
@@ -133,9 +134,32 @@ async def handle_batch(pool: asyncpg.Pool, handler: Handler, envelopes: Sequence
     return len(fresh)
 
 
+@dataclass(frozen=True)
+class RevealingHandler:
+    """A handler given the envelopes with their personal fields revealed (docs/privacy.md);
+    the inbox keeps them as they came, sealed."""
+
+    inner: Handler
+    personal: PersonalData
+
+    async def __call__(self, conn: Conn, envelope: Envelope) -> None:
+        await self.apply(conn, [envelope])
+
+    async def apply(self, conn: Conn, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:  # an erasure: the key cached here must not outlive it
+            if envelope.type == "PersonalDataErased":
+                self.personal.forget(str(envelope.data["person_id"]))
+        await apply_effects(conn, self.inner, await self.personal.reveal(envelopes))
+
+
+def revealing(handler: Handler, personal: PersonalData | None) -> Handler:
+    """``handler`` seeing revealed personal fields; itself when there is nothing to reveal with."""
+    return handler if personal is None else RevealingHandler(handler, personal)
+
+
 async def apply_effects(conn: Conn, handler: Handler, envelopes: Sequence[Envelope]) -> None:
     """The handler's effects of ``envelopes``, in order (set-wise where the handler can)."""
-    if isinstance(handler, SetwiseHandler):
+    if isinstance(handler, SetwiseHandler | RevealingHandler):
         await handler.apply(conn, envelopes)
     else:
         for envelope in envelopes:

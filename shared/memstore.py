@@ -13,6 +13,7 @@ import orjson
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore import AppendResult, ConcurrencyError, Tampering
+from shared.personal import PersonalData
 
 
 def _digest(prev: str | None, e: Envelope) -> str:
@@ -42,8 +43,11 @@ def _digest(prev: str | None, e: Envelope) -> str:
 
 
 class InMemoryEventStore:
-    def __init__(self, service: str = "memory", clock: Any = None) -> None:
+    def __init__(
+        self, service: str = "memory", clock: Any = None, personal: PersonalData | None = None
+    ) -> None:
         self.service = service
+        self.personal = personal  # as the PostgreSQL store's: sealed on append, revealed on read
         self._clock = clock or (lambda: datetime.now(UTC))
         self._log: list[Envelope] = []
         self._streams: dict[str, list[Envelope]] = {}
@@ -62,6 +66,8 @@ class InMemoryEventStore:
     ) -> AppendResult:
         if not events:
             raise ValueError("append needs at least one event")
+        if self.personal is not None:
+            events = await self.personal.seal(events)
         key = idempotency_key if idempotency_key is not None else events[0].idempotency_key
         async with self._lock:
             if key is not None and key in self._keys:
@@ -133,16 +139,23 @@ class InMemoryEventStore:
         after_version: int | None = None,
         conn: Any = None,
     ) -> list[Envelope]:
-        return [
-            e
-            for e in self._streams.get(stream_id, [])
-            if (to_version is None or e.version <= to_version)
-            and (as_of is None or e.recorded_at <= as_of)
-            and (after_version is None or e.version > after_version)
-        ]
+        return await self._revealed(
+            [
+                e
+                for e in self._streams.get(stream_id, [])
+                if (to_version is None or e.version <= to_version)
+                and (as_of is None or e.recorded_at <= as_of)
+                and (after_version is None or e.version > after_version)
+            ]
+        )
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
-        return self._log[after_position : after_position + limit]
+        return await self._revealed(self._log[after_position : after_position + limit])
+
+    async def _revealed(self, envelopes: list[Envelope]) -> list[Envelope]:
+        if self.personal is None or not envelopes:
+            return envelopes
+        return await self.personal.reveal(envelopes)
 
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))

@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore import AppendResult, PostgresEventStore
+from shared.personal import PersonalData
 
 Refresher = Callable[[], Awaitable[None]]
 
@@ -209,8 +210,14 @@ class MeteredEventStore(PostgresEventStore):
     transaction later rolls back still counts: the counter is a rate signal, not a ledger.
     """
 
-    def __init__(self, pool: asyncpg.Pool, service: str, metrics: Metrics) -> None:
-        super().__init__(pool, service)
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        service: str,
+        metrics: Metrics,
+        personal: PersonalData | None = None,
+    ) -> None:
+        super().__init__(pool, service, personal)
         self.metrics = metrics
 
     async def append(

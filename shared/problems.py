@@ -30,6 +30,7 @@ from starlette.routing import compile_path
 
 from shared.decider import Conflict, Forbidden, InvalidCommand, NotFound, RuleViolation
 from shared.eventstore import ConcurrencyError
+from shared.personal import SubjectErased
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS_PATH = "/problems/"
@@ -410,6 +411,11 @@ def from_domain_error(exc: Exception) -> Problem:
     raise TypeError(f"not a domain error: {exc!r}")
 
 
+async def _on_subject_erased(request: Request, exc: Exception) -> Response:
+    # New personal data about an erased person is refused, whatever the route (docs/privacy.md).
+    return ProblemType.CONFLICT(str(exc)).to_response()
+
+
 async def _on_domain_error(request: Request, exc: Exception) -> Response:
     return from_domain_error(exc).to_response()
 
@@ -425,6 +431,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(ConcurrencyError, _on_concurrency)
+    app.add_exception_handler(SubjectErased, _on_subject_erased)
     for domain_error in (RuleViolation, InvalidCommand, NotFound, Forbidden, Conflict):
         app.add_exception_handler(domain_error, _on_domain_error)
     # Starlette calls the Exception handler from its outermost middleware; the request middleware

@@ -32,6 +32,7 @@ import structlog
 from shared.db import DATABASE_AWAY, Conn, session_lock
 from shared.events import Envelope
 from shared.eventstore import EVENT_COLUMNS, row_to_envelope
+from shared.personal import PersonalData
 
 Source = Literal["events", "inbox"]
 Apply = Callable[[Conn, Envelope], Awaitable[None]]
@@ -140,12 +141,16 @@ async def _apply_batch(
     projection: Projection,
     schema: str,
     batch: Sequence[Entry],
+    personal: PersonalData | None,
 ) -> None:
     await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+    envelopes = [envelope for _, envelope in batch]
+    if personal is not None:  # read models hold values, or the erased marker (docs/privacy.md)
+        envelopes = await personal.reveal(envelopes)
     if projection.apply_batch is not None:
-        await projection.apply_batch(conn, [envelope for _, envelope in batch])
+        await projection.apply_batch(conn, envelopes)
         return
-    for _, envelope in batch:
+    for envelope in envelopes:
         await projection.apply(conn, envelope)
 
 
@@ -166,6 +171,7 @@ async def _fill(
     until: datetime | None = None,
     batch_size: int = 5000,
     conn: Conn | None = None,
+    personal: PersonalData | None = None,
 ) -> int:
     """Apply every source entry after ``positions`` into ``schema``; advances ``positions``."""
     applied = 0
@@ -184,7 +190,7 @@ async def _fill(
                     types=projection.types,
                 )
                 if batch:
-                    await _apply_batch(c, projection, schema, batch)
+                    await _apply_batch(c, projection, schema, batch, personal)
             done = reached == positions[source] or len(batch) < batch_size
             positions[source] = reached
             applied += len(batch)
@@ -228,8 +234,10 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         poll_interval: float = 0.05,
+        personal: PersonalData | None = None,
     ) -> None:
         self.pool = pool
+        self.personal = personal
         self.service = service
         self.projections = list(projections)
         self.batch_size = batch_size
@@ -248,7 +256,9 @@ class ProjectionRunner:
             if stored != projection.version:
                 log.info("projection.rebuild_at_start", name=projection.name, was=stored)
                 await create_missing_tables(self.pool, [projection])
-                await rebuild(self.pool, self.service, projection, only_if_stale=True)
+                await rebuild(
+                    self.pool, self.service, projection, only_if_stale=True, personal=self.personal
+                )
 
     async def run(self) -> None:
         await self.prepare()
@@ -303,7 +313,7 @@ class ProjectionRunner:
                 if reached == (after or 0):
                     continue
                 if batch:
-                    await _apply_batch(conn, projection, projection.schema, batch)
+                    await _apply_batch(conn, projection, projection.schema, batch, self.personal)
                 await conn.execute(
                     "UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1",
                     name,
@@ -342,6 +352,7 @@ async def rebuild(
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
     only_if_stale: bool = False,
+    personal: PersonalData | None = None,
 ) -> int:
     """Replay all history into fresh tables, then swap them in; returns the events applied.
 
@@ -356,7 +367,7 @@ async def rebuild(
             "SELECT version FROM projection_versions WHERE name = $1", projection.name
         ):
             return 0
-        return await _rebuild(pool, service, projection, batch_size, progress)
+        return await _rebuild(pool, service, projection, batch_size, progress, personal)
 
 
 async def _rebuild(
@@ -365,18 +376,28 @@ async def _rebuild(
     projection: Projection,
     batch_size: int,
     progress: Callable[[int], None] | None,
+    personal: PersonalData | None,
 ) -> int:
     fresh = f"{projection.schema}__new"
     async with pool.acquire() as conn, conn.transaction():
         await _create_schema(conn, projection, fresh)
     positions: dict[Source, int] = dict.fromkeys(projection.sources, 0)
-    applied = await _fill(pool, projection, fresh, service, positions, batch_size=batch_size)
+    applied = await _fill(
+        pool, projection, fresh, service, positions, batch_size=batch_size, personal=personal
+    )
     if progress:
         progress(applied)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", projection.lock_key)
         applied += await _fill(
-            pool, projection, fresh, service, positions, batch_size=batch_size, conn=conn
+            pool,
+            projection,
+            fresh,
+            service,
+            positions,
+            batch_size=batch_size,
+            conn=conn,
+            personal=personal,
         )
         await conn.execute(
             f"DROP SCHEMA IF EXISTS {projection.schema} CASCADE;"
@@ -398,7 +419,12 @@ async def _rebuild(
     return applied
 
 
-async def verify(pool: asyncpg.Pool, service: str, projection: Projection) -> list[str]:
+async def verify(
+    pool: asyncpg.Pool,
+    service: str,
+    projection: Projection,
+    personal: PersonalData | None = None,
+) -> list[str]:
     """Rebuild up to the live checkpoints and compare table by table; [] when they agree.
 
     Holds the projection's lock throughout, so the live tables stand still while compared.
@@ -415,7 +441,9 @@ async def verify(pool: asyncpg.Pool, service: str, projection: Projection) -> li
             upto[source] = int(done or 0)
         await _create_schema(conn, projection, scratch)
         positions: dict[Source, int] = dict.fromkeys(projection.sources, 0)
-        await _fill(pool, projection, scratch, service, positions, upto=upto, conn=conn)
+        await _fill(
+            pool, projection, scratch, service, positions, upto=upto, conn=conn, personal=personal
+        )
         for table in await _tables(conn, projection.schema):
             differences.extend(await _compare(conn, projection.schema, scratch, table))
         await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
@@ -442,7 +470,11 @@ async def _compare(conn: Conn, live: str, fresh: str, table: str) -> list[str]:
 
 @asynccontextmanager
 async def as_of(
-    pool: asyncpg.Pool, service: str, projection: Projection, moment: datetime
+    pool: asyncpg.Pool,
+    service: str,
+    projection: Projection,
+    moment: datetime,
+    personal: PersonalData | None = None,
 ) -> AsyncIterator[str]:
     """A throw-away copy of the projection built from what was recorded up to ``moment``.
 
@@ -453,7 +485,7 @@ async def as_of(
         await _create_schema(conn, projection, scratch)
     try:
         positions: dict[Source, int] = dict.fromkeys(projection.sources, 0)
-        await _fill(pool, projection, scratch, service, positions, until=moment)
+        await _fill(pool, projection, scratch, service, positions, until=moment, personal=personal)
         yield scratch
     finally:
         await pool.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")

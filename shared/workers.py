@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from shared import db
 from shared.api import AppContext, BackgroundTask, before_serving
 from shared.consumer import Consumer, queue_depths
-from shared.inbox import Handler
+from shared.inbox import Handler, revealing
 from shared.ordering import parked_summary
 from shared.projections import Projection, ProjectionRunner, create_missing_tables
 from shared.relay import Relay, UnroutableEvent, relay_lag
@@ -64,7 +64,7 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
             ctx.settings,
             ctx.service,
             ctx.pool,
-            handler,
+            revealing(handler, ctx.personal),
             binding_keys,
             on_committed=ctx.metrics.observe_consumed,
         )
@@ -108,6 +108,7 @@ def projections(items: Sequence[Projection]) -> BackgroundTask:
             items,
             batch_size=ctx.settings.projection_batch_size,
             poll_interval=ctx.settings.poll_interval_seconds,
+            personal=ctx.personal,
         )
         ctx.store.on_commit.append(runner.wake)
 

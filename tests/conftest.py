@@ -18,6 +18,7 @@ import pytest
 from ops.identity_provider import RunningProvider, demo_users, start_provider
 from shared import db
 from shared.eventstore import PostgresEventStore
+from shared.keystore import KEYSTORE
 from shared.settings import Settings
 from tests.support import fresh_settings, new_namespace
 
@@ -97,6 +98,8 @@ async def settings(pg_dsn: str, amqp_url: str, namespace: str) -> AsyncIterator[
     """The test's settings; afterwards, what it may have declared on the broker is deleted."""
     settings = fresh_settings(pg_dsn, amqp_url, namespace)
     yield settings
+    # The key database every service of the test shared (shared/keystore), once they stopped.
+    await db.drop_database(settings.pg_dsn, settings.database_name(KEYSTORE))
     with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
         conn = await aio_pika.connect(settings.amqp_url)
         try:
