@@ -9,16 +9,25 @@ export function branchName(row, lang, key = "branch_id") {
 }
 
 export function personName(row, idKey, nameKey) {
-  return row[nameKey] || row[idKey] || "";
+  const name = row[nameKey];
+  return name === ERASED ? erasedLabel() : name || row[idKey] || "";
 }
 
-// A name with its id: <span class="named" title="id">name <small class="id">id</small></span>.
+// What the services answer in place of a person's name, certificate or text once the person's
+// data was erased (docs/privacy.md), and how a page says it in its language.
+export const ERASED = "[erased]";
+export function erasedLabel() {
+  return document.documentElement.lang.startsWith("zh") ? "已删除" : "erased";
+}
+
+// A name with its id: <span class="named" title="id">name <small class="id">id</small></span>;
+// an erased name reads "erased" (已删除), the id beside it.
 export function named(name, id) {
   const node = document.createElement("span");
-  node.className = "named";
+  node.className = name === ERASED ? "named erased" : "named";
   node.dataset.id = id ?? "";
   node.title = id ?? "";
-  node.append(document.createTextNode(name || id || "—"));
+  node.append(document.createTextNode(name === ERASED ? erasedLabel() : name || id || "—"));
   if (id && name && name !== id) {
     const small = document.createElement("small");
     small.className = "id";
