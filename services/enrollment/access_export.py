@@ -2,7 +2,8 @@
 
 Per service two sheets: its events (source, type, stream, version, when, the data as JSON) and
 its read-model rows (the table, the row as JSON); two header rows, Chinese then English; every
-text cell written as text (shared.spreadsheets)."""
+text cell written as text (shared.spreadsheets). A JSON text longer than a cell holds
+(32,767 characters) goes on in the cells to its right."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openpyxl.styles import Font
 from shared.personal_access import LocalData
 from shared.spreadsheets import append_row
 
+CELL_CHARS = 32_767  # the most a spreadsheet cell holds
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SERVICE_ZH: Mapping[str, str] = {
     "enrollment": "报名",
@@ -52,12 +54,12 @@ def workbook(person_id: str, parts: Mapping[str, LocalData]) -> bytes:
         _headers(events, EVENT_HEADERS)
         for e in part.events:
             when = e.occurred_at.isoformat()
-            append_row(events, [e.source, e.type, e.stream_id, e.version, when, _json(e.data)])
+            append_row(events, [e.source, e.type, e.stream_id, e.version, when, *_json(e.data)])
         table_rows = book.create_sheet(f"{zh}数据 {service} rows")
         _headers(table_rows, ROW_HEADERS)
         for table, rows in part.rows.items():
             for row in rows:
-                append_row(table_rows, [table, _json(row)])
+                append_row(table_rows, [table, *_json(row)])
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -69,5 +71,7 @@ def _headers(sheet: Any, columns: Sequence[tuple[str, str]]) -> None:
             cell.font = Font(bold=True)
 
 
-def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+def _json(value: Any) -> list[str]:
+    """``value`` as JSON text, in pieces a cell holds."""
+    text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return [text[i : i + CELL_CHARS] for i in range(0, max(len(text), 1), CELL_CHARS)]

@@ -90,7 +90,13 @@ async def _ask(request: Request, peer: str, person_id: str) -> LocalData:
             raise _unanswered(503, peer, f"{peer} cannot be reached: {failed}") from None
     if answer.status_code != 200:
         raise _unanswered(502, peer, f"{peer} answered {answer.status_code}")
-    return LocalData.model_validate(answer.json())
+    try:
+        part = LocalData.model_validate(answer.json())
+    except ValueError:  # not JSON, or not the shape of a part
+        raise _unanswered(502, peer, f"{peer} answered what is not its part") from None
+    if (part.service, part.person_id) != (peer, person_id):
+        raise _unanswered(502, peer, f"{peer} answered for {part.service}/{part.person_id}")
+    return part
 
 
 def _unanswered(status: int, peer: str, detail: str) -> Problem:
