@@ -53,6 +53,7 @@ _OF_PERSON = (
 )
 _EVENTS_SQL = f"SELECT {EVENT_COLUMNS} FROM events WHERE {_OF_PERSON.format(data='data')}"
 _INBOX_SQL = "SELECT envelope FROM {table} WHERE " + _OF_PERSON.format(data="(envelope->'data')")
+_INBOXES: tuple[tuple[Source, str], ...] = (("inbox", "seq"), ("inbox_parked", "parked_at"))
 # Base tables of the projections (not their scratch copies, ``proj_x__new``) and the service's
 # plain tables but the mechanisms'.
 _TABLES_SQL = (
@@ -118,9 +119,9 @@ async def held_events(
         for r in await conn.fetch(_EVENTS_SQL + " ORDER BY position", *args)
     ]
     found: list[tuple[Source, list[Envelope]]] = [("events", own)]
-    for table, order in (("inbox", "seq"), ("inbox_parked", "parked_at")):
+    for table, order in _INBOXES:
         rows = await conn.fetch(_INBOX_SQL.format(table=table) + f" ORDER BY {order}", *args)
-        found.append((table, [Envelope.from_stored(r[0]) for r in rows]))  # type: ignore[arg-type]
+        found.append((table, [Envelope.from_stored(r[0]) for r in rows]))
     held: list[HeldEvent] = []
     for source, envelopes in found:
         if personal is not None:  # sealed or not: reveal leaves clear values alone
