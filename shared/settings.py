@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # Where assessment's POST /what-if asks compensation for the pay consequences of a draft
     # (docs/what-if.md); unset: this host at compensation's port (with the offset).
     compensation_url: str | None = None
+    # Where enrollment's GET /people/{id}/data gathers the other services' parts of a person's
+    # data (docs/privacy.md); unset: this host at the service's port (with the offset).
+    training_url: str | None = None
+    assessment_url: str | None = None
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     # When set, a token must carry this ``iss`` / this ``aud`` (one of its audiences), and
     # ``gradeline token`` puts them in the tokens it mints. Unset: neither claim is checked.
@@ -266,7 +270,17 @@ class Settings(BaseSettings):
 
     def compensation_base_url(self) -> str:
         """compensation's base URL, as another service calls it (``compensation_url``)."""
-        url = self.compensation_url or f"http://127.0.0.1:{self.port('compensation')}"
+        return self.base_url("compensation")
+
+    def base_url(self, service: str) -> str:
+        """A service's base URL, as another calls it (``training_url``, ``assessment_url``,
+        ``compensation_url``; unset: this host at the service's port)."""
+        configured = {
+            "training": self.training_url,
+            "assessment": self.assessment_url,
+            "compensation": self.compensation_url,
+        }.get(service)
+        url = configured or f"http://127.0.0.1:{self.port(service)}"
         return url.rstrip("/")
 
     def allowed_origins(self) -> list[str]:

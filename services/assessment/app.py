@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
@@ -30,7 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline assessment",
-        routers=[routes.router, reads.router, retraining.router, web.router, what_if_routes.router],
+        routers=[
+            routes.router,
+            reads.router,
+            retraining.router,
+            web.router,
+            what_if_routes.router,
+            personal_data_router(SERVICE),
+        ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

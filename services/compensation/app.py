@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             downloads.router,
             feedback.router,
             what_if_routes.router,
+            personal_data_router(SERVICE),
         ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),

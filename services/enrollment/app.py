@@ -8,10 +8,11 @@ from fastapi import FastAPI
 
 from shared import workers
 from shared.api import create_service_app
+from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import organisation_reads, organisation_routes, reads, routes, web
+from . import access_request, organisation_reads, organisation_routes, reads, routes, web
 from .domain.events import registry
 from .policies import POLICIES
 from .projections import DIRECTORY, ORGANISATION
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             organisation_routes.router,
             organisation_reads.router,
             web.router,
+            access_request.router,
+            personal_data_router(SERVICE),
         ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
     )

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
@@ -33,7 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service=SERVICE,
         title="Gradeline training",
-        routers=[routes.router, reads.router, followup_routes.router],
+        routers=[
+            routes.router,
+            reads.router,
+            followup_routes.router,
+            personal_data_router(SERVICE),
+        ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
     )

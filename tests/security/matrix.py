@@ -640,7 +640,43 @@ POLICIES = [
     ),
 ]
 
-MATRIX: list[Row] = [*ENROLLMENT, *ORGANISATION, *TRAINING, *ASSESSMENT, *COMPENSATION, *POLICIES]
+# A person's data (issue 19, docs/privacy.md): to the person themself (the token's ``sub``: the
+# own trainee's for a trainee) and to the administrator; enrollment gathers every service's part.
+PEOPLE = "/people/{person_id}"
+PERSONAL_DATA = [
+    *(
+        row(
+            "enrollment",
+            "GET",
+            PEOPLE + tail,
+            (ADMIN,),
+            scoped=[TRAINEE],
+            url=f"/people/{{trainee}}{tail}",
+        )
+        for tail in ("/data", "/data.xlsx")
+    ),
+    *(
+        row(
+            service,
+            "GET",
+            PEOPLE + "/data/local",
+            (ADMIN,),
+            scoped=[TRAINEE],
+            url="/people/{trainee}/data/local",
+        )
+        for service in ("enrollment", "training", "assessment", "compensation")
+    ),
+]
+
+MATRIX: list[Row] = [
+    *ENROLLMENT,
+    *ORGANISATION,
+    *TRAINING,
+    *ASSESSMENT,
+    *COMPENSATION,
+    *POLICIES,
+    *PERSONAL_DATA,
+]
 SERVICES = ("enrollment", "training", "assessment", "compensation")
 
 # Served by every app or by the dashboard, outside the contract's role model: reachable without a

@@ -147,6 +147,10 @@ async def seeded_world(pg_dsn: str, amqp_url: str) -> AsyncIterator[World]:
             assessment_state.compensation_transport = ASGITransport(
                 app=services["compensation"].app
             )
+            # enrollment's GET /people/{id}/data asks the other three, here in process
+            services["enrollment"].app.state.peer_transports = {
+                name: ASGITransport(app=services[name].app) for name in SERVICES[1:]
+            }
             world = World(settings, services, {})
             await register_organisation(world)
             for branch in (OWN_BRANCH, OTHER_BRANCH):
