@@ -18,10 +18,13 @@ their handlers of the event; a rebuild gives the same, since revealing yields th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from shared.db import Conn
 from shared.events import Envelope, Event
-from shared.projections import Projection
+
+if TYPE_CHECKING:  # the event is a service's domain's, which imports no database driver
+    from shared.db import Conn
+    from shared.projections import Projection
 
 ERASED_TYPE = "PersonalDataErased"
 
@@ -60,6 +63,8 @@ async def _apply(conn: Conn, envelope: Envelope) -> None:
 
 def erasure_projection() -> Projection:
     """Every service's: the people erased, from its own events (enrollment) or inbox."""
+    from shared.projections import Projection
+
     return Projection(
         name="erasure",
         ddl="CREATE TABLE erased_people ("

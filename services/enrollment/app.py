@@ -8,18 +8,28 @@ from fastapi import FastAPI
 
 from shared import workers
 from shared.api import create_service_app
+from shared.erasure import erasure_projection
+from shared.personal import personal_map
 from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import access_request, organisation_reads, organisation_routes, reads, routes, web
+from . import (
+    access_request,
+    organisation_reads,
+    organisation_routes,
+    people_routes,
+    reads,
+    routes,
+    web,
+)
 from .domain.events import registry
 from .policies import POLICIES
 from .projections import DIRECTORY, ORGANISATION
 
 SERVICE = "enrollment"
 REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
-PROJECTIONS = [DIRECTORY, ORGANISATION]
+PROJECTIONS = [DIRECTORY, ORGANISATION, erasure_projection()]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,11 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reads.router,
             organisation_routes.router,
             organisation_reads.router,
+            people_routes.router,
             web.router,
             access_request.router,
             personal_data_router(SERVICE),
         ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
+        # Names, certificates and reasons sealed with their person's key (docs/privacy.md).
+        personal_fields=personal_map(registry),
     )
     install_policies(app, POLICIES, registry)
     return app

@@ -4,6 +4,10 @@ and the organisation's lists behind ``GET /branches`` and ``GET /staff`` (:data:
 ``apply_batch`` reads the rows of the trainees a batch names (one query), applies each event's
 rule to them in memory (:func:`_fold`), and writes the changed rows back in one upsert, so a
 rebuild costs two statements per batch. ``apply`` (one event) is ``apply_batch([event])``.
+
+Both read models hold people's names (and the trainees' certificates): on PersonalDataErased they
+read :data:`~shared.personal.ERASED` instead (docs/privacy.md). A rebuild gives the same rows,
+since the erased person's sealed fields reveal as the marker.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 import orjson
 
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import Envelope
+from shared.personal import ERASED
 from shared.projections import Projection
 
 DDL = """
@@ -39,7 +45,7 @@ CREATE INDEX trainees_branch_idx ON trainees (branch_id, category, trainee_id);
 """
 
 
-TYPES = frozenset({"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn"})
+TYPES = frozenset({"TraineeEnrolled", "PlacementExamScored", "TraineeWithdrawn", ERASED_TYPE})
 COLUMNS = (
     "trainee_id",
     "name",
@@ -101,11 +107,21 @@ def _enrolled_row(e: Envelope) -> Row:
     return dict(zip(COLUMNS, values, strict=True))
 
 
+def _trainee_of(e: Envelope) -> str:
+    """The trainee an event is about (an erasure: the person erased, perhaps a trainee)."""
+    person = erased_person(e)
+    return str(e.data["trainee_id"]) if person is None else person
+
+
 def _fold(rows: dict[str, Row], e: Envelope) -> bool:
     """The rule of ``e`` on the rows in memory; whether it changed them."""
     d = e.data
-    row = rows.get(d["trainee_id"])
-    if e.type == "TraineeEnrolled":
+    row = rows.get(_trainee_of(e))
+    if e.type == ERASED_TYPE:
+        if row is None or (row["name"] == ERASED and row["certificates"] == [ERASED]):
+            return False
+        row.update(name=ERASED, certificates=[ERASED])
+    elif e.type == "TraineeEnrolled":
         if row is not None:  # the first enrolment stands
             return False
         rows[d["trainee_id"]] = _enrolled_row(e)
@@ -128,10 +144,10 @@ async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:
         return
     found = await conn.fetch(
         f"SELECT {', '.join(COLUMNS)} FROM trainees WHERE trainee_id = ANY($1::text[])",
-        sorted({e.data["trainee_id"] for e in wanted}),
+        sorted({_trainee_of(e) for e in wanted}),
     )
     rows = {r["trainee_id"]: dict(r) for r in found}
-    changed = {e.data["trainee_id"] for e in wanted if _fold(rows, e)}
+    changed = {_trainee_of(e) for e in wanted if _fold(rows, e)}
     if changed:
         await conn.execute(_UPSERT, *(_column(rows, changed, c) for c in COLUMNS))
 
@@ -146,7 +162,8 @@ async def apply(conn: Conn, e: Envelope) -> None:
     await apply_batch(conn, [e])
 
 
-DIRECTORY = Projection("directory", DDL, apply, types=TYPES, apply_batch=apply_batch)
+# v2: an erased trainee's name and certificates read as the marker (issue 19).
+DIRECTORY = Projection("directory", DDL, apply, types=TYPES, apply_batch=apply_batch, version=2)
 
 
 # --- the organisation: branches and staff, as lists ---------------------------------------------
@@ -177,7 +194,14 @@ CREATE TABLE staff (
 CREATE INDEX staff_department_idx ON staff (department, staff_id);
 """
 ORGANISATION_TYPES = frozenset(
-    {"BranchRegistered", "BranchRenamed", "BranchClosed", "StaffRegistered", "StaffLeft"}
+    {
+        "BranchRegistered",
+        "BranchRenamed",
+        "BranchClosed",
+        "StaffRegistered",
+        "StaffLeft",
+        ERASED_TYPE,
+    }
 )
 # Each statement acts once per event: the first registration stands, and a change applies only
 # over an older version of the row (a replayed event changes nothing).
@@ -208,15 +232,23 @@ _ORGANISATION_SQL = {
         ("staff_id", "left_on"),
     ),
 }
+# An erased member of staff's name reads as the marker (whatever the row's version: the erasure
+# is on the person's stream, not the staff member's).
+_ERASE_STAFF = "UPDATE staff SET name = $2 WHERE staff_id = $1"
 
 
 async def apply_organisation(conn: Conn, e: Envelope) -> None:
+    person = erased_person(e)
+    if person is not None:
+        await conn.execute(_ERASE_STAFF, person, ERASED)
+        return
     found = _ORGANISATION_SQL.get(e.type)
     if found is not None:
         sql, fields = found
         await conn.execute(sql, *(e.data[f] for f in fields), e.version)
 
 
+# v2: an erased member of staff's name reads as the marker (issue 19).
 ORGANISATION = Projection(
-    "organisation", ORGANISATION_DDL, apply_organisation, types=ORGANISATION_TYPES
+    "organisation", ORGANISATION_DDL, apply_organisation, types=ORGANISATION_TYPES, version=2
 )

@@ -22,6 +22,7 @@ from services.training.projections import PROGRESS
 from shared.consumer import handle_once
 from shared.events import NewEvent
 from shared.eventstore import ANY_VERSION
+from shared.personal import ERASED
 from shared.projections import Projection, ProjectionRunner, rebuild, verify
 from tests.support import delivered
 
@@ -85,6 +86,15 @@ def enrolment(trainee_id: str, branch: str = "dl-north") -> dict[str, Any]:
     }
 
 
+def erasure(person_id: str) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "reason": "asked",
+        "erased_at": "2026-03-05T10:00:00+00:00",
+        "erased_by": "admin-1",
+    }
+
+
 async def test_directory_batches_equal_event_by_event(pg_pool, pg_store):
     placed = {"position": "technician", "plan_level": "intermediate"}
     await event(pg_store, "trainee-t0", "PlacementExamScored", {"trainee_id": "t0", **placed})
@@ -96,8 +106,14 @@ async def test_directory_batches_equal_event_by_event(pg_pool, pg_store):
     await event(pg_store, "trainee-t3", "PlacementExamScored", {"trainee_id": "t3", **placed})
     await event(pg_store, "trainee-t3", "TraineeWithdrawn", {"trainee_id": "t3", "reason": "x"})
     await event(pg_store, "trainee-t9", "TraineeWithdrawn", {"trainee_id": "t9", "reason": "x"})
+    for person in ("t4", "t9", "t5"):  # issue 19: erased, t9 never enrolled
+        await event(pg_store, f"person-{person}", "PersonalDataErased", erasure(person))
+    await event(pg_store, "trainee-t5", "PlacementExamScored", {"trainee_id": "t5", **placed})
     rows = await assert_batches_match_events(pg_pool, DIRECTORY)
     by_id = {r[0]: r for r in rows["trainees"]}
+    assert (by_id["t4"][1], by_id["t4"][6], by_id["t4"][9]) == (ERASED, [ERASED], "enrolled")
+    assert (by_id["t5"][1], by_id["t5"][9]) == (ERASED, "placed")
+    assert by_id["t2"][1] == "name t2"
     assert (by_id["t0"][9], by_id["t1"][3], by_id["t1"][9]) == ("enrolled", "dl-north", "placed")
     assert (by_id["t3"][9], by_id["t3"][10], by_id["t3"][12]) == ("withdrawn", "technician", 3)
     assert "t9" not in by_id

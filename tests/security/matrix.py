@@ -210,6 +210,16 @@ ORGANISATION = [
     row("enrollment", "POST", "/imports/staff", (ADMIN,)),
     row("enrollment", "GET", "/staff", STAFF_READERS),
     row("enrollment", "GET", "/staff/{staff_id}", STAFF_READERS, url="/staff/tr-{branch}"),
+    # Erasure of a person's personal data (issue 19): the admin alone. A person the world lacks,
+    # so the matrix erases no one (the admin passes the gate and gets a 404).
+    row(
+        "enrollment",
+        "POST",
+        "/people/{person_id}/erasure",
+        (ADMIN,),
+        url="/people/nobody-{branch}/erasure",
+        body={"reason": "matrix"},
+    ),
 ]
 
 # The contract names "manager, exec_vp, the trainee, its trainers, its branch" (so neither

@@ -85,6 +85,7 @@ def _enroll(c: EnrollTrainee, state: Trainee) -> TraineeEnrolled:
     if c.enrolled_on > c.today:
         raise InvalidCommand("enrolled_on", f"{c.enrolled_on} is in the future", "R-3")
     _check_branch(c.category, c.branch_id, c.branch)
+    certificates = _distinct("certificates", c.certificates)
     return TraineeEnrolled(
         trainee_id=c.trainee_id,
         name=name,
@@ -92,7 +93,8 @@ def _enroll(c: EnrollTrainee, state: Trainee) -> TraineeEnrolled:
         branch_id=c.branch_id,
         education=c.education,
         experience_years=c.experience_years,
-        certificates=_distinct("certificates", c.certificates),
+        certificates=certificates,
+        certificate_count=len(certificates),
         product_series=_distinct("product_series", c.product_series),
         enrolled_on=c.enrolled_on,
     )

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from services.enrollment.app import create_app
+from services.enrollment.app import PROJECTIONS, create_app
 from shared.auth import Role
 from shared.problems import PROBLEM_JSON
 from tests.support import RunningService, ok
@@ -35,7 +35,9 @@ async def projections_built(svc):
     """Until the start-up build of the read models is over: its swap of fresh tables would
     otherwise race the first list reads of a test."""
     async with asyncio.timeout(10):
-        while await svc.pool.fetchval("SELECT count(*) FROM projection_versions") < 2:
+        while await svc.pool.fetchval("SELECT count(*) FROM projection_versions") < len(
+            PROJECTIONS
+        ):
             await asyncio.sleep(0.02)
 
 

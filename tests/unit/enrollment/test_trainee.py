@@ -74,6 +74,7 @@ def placement(written: str, practical: str | None = None) -> PlacementExamScored
 def test_enrolment_records_the_profile():
     (event,) = TRAINEE.decide(enroll(name="  王伟 "), TRAINEE.initial())
     assert (event.name, event.branch_id, event.product_series) == ("王伟", "dl-north", ["X1"])
+    assert (event.certificates, event.certificate_count) == (["electrician"], 1)  # v2, clear
     assert given(enroll()).status is Status.ENROLLED
 
 
