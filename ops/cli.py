@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ from shared import db
 from shared.auth import Role, mint_token_for
 from shared.consumer import peek_dead_letters, queue_depths, redrive
 from shared.eventstore import PostgresEventStore
+from shared.keystore import open_personal_data
+from shared.personal import PersonalData, personal_map
 from shared.projections import rebuild, verify
 from shared.seal import Seal, check_seal, write_seal
 from shared.settings import Settings
@@ -137,6 +140,14 @@ def catalog(
 OPERATOR_COMMAND_SECONDS = 6 * 3600.0
 
 
+@asynccontextmanager
+async def _personal(settings: Settings, info: services.ServiceInfo) -> AsyncIterator[PersonalData]:
+    """The key store, for a command that builds read models: they hold revealed values, or the
+    erased marker, exactly as the service's own runner writes them (docs/privacy.md)."""
+    async with AsyncExitStack() as stack:
+        yield await open_personal_data(settings, stack, personal_map(info.registry))
+
+
 async def _pool(settings: Settings, service: str) -> Any:
     dsn = db.dsn_for_database(settings.pg_dsn, settings.database_name(service))
     liveness = dataclasses.replace(settings.db_liveness(), command_timeout=OPERATOR_COMMAND_SECONDS)
@@ -156,15 +167,17 @@ def rebuild_command(service: str, projection: str) -> None:
         )
 
     async def go() -> int:
-        pool = await _pool(Settings(), service)
+        settings = Settings()
+        pool = await _pool(settings, service)
         try:
-            with spinner() as progress:
-                task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
+            async with _personal(settings, info) as personal:
+                with spinner() as progress:
+                    task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
 
-                def report(applied: int) -> None:
-                    progress.update(task, description=f"replayed {applied} events")
+                    def report(applied: int) -> None:
+                        progress.update(task, description=f"replayed {applied} events")
 
-                return await rebuild(pool, service, target, progress=report)
+                    return await rebuild(pool, service, target, progress=report, personal=personal)
         finally:
             await pool.close()
 
@@ -186,10 +199,10 @@ def verify_command(service: str) -> None:
                 for t in await PostgresEventStore(pool, service).verify()
             ]
             problems += await _seal_problems(pool, service, settings)
-            for projection in info.projections:
-                problems += [
-                    f"{projection.name}: {d}" for d in await verify(pool, service, projection)
-                ]
+            async with _personal(settings, info) as personal:
+                for projection in info.projections:
+                    differences = await verify(pool, service, projection, personal)
+                    problems += [f"{projection.name}: {d}" for d in differences]
             return problems
         finally:
             await pool.close()
