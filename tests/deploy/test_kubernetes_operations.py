@@ -144,7 +144,9 @@ def through_ingress(path: str) -> tuple[str, str] | None:
                     match = re.match(entry["path"], path)
                     if match:
                         target = re.sub(
-                            r"\$(\d)", lambda m: match.group(int(m.group(1))), rewrite or path
+                            r"\$(\d)",
+                            lambda m, found=match: found.group(int(m.group(1))),
+                            rewrite or path,
                         )
                         return backend, target
                     continue
@@ -447,8 +449,9 @@ def test_the_cli_cronjobs_are_templates_that_do_not_run_by_themselves() -> None:
         assert cronjob["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0, name
 
 
+@pytest.mark.usefixtures("no_network")
 @pytest.mark.parametrize("version", K8S_VERSIONS)
-def test_the_job_templates_match_the_schemas_offline(version: str, no_network: None) -> None:
+def test_the_job_templates_match_the_schemas_offline(version: str) -> None:
     """jobs/ is not in kustomization.yaml (applying would run it): validated here instead."""
     paths = sorted(JOBS.glob("*.yaml"))
     assert paths
