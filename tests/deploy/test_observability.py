@@ -464,3 +464,169 @@ def test_the_monitoring_overlay_adds_both_to_the_base() -> None:
     assert not {"servicemonitor.yaml", "prometheusrule.yaml"} & set(base), (
         "the base must apply on a cluster without the operator's CRDs"
     )
+
+
+# --- the rules evaluated by Prometheus's own engine ---------------------------------------------
+
+# Per alert, series (interval 1m) under which it must fire, and series under which it must not.
+_HTTP = 'gradeline_http_request_duration_seconds_{}{{service="training",method="GET",route="{}",status="{}"{}}}'
+_DELAY = 'gradeline_consumer_event_delay_seconds_bucket{{service="assessment",le="{}"}}'
+SCENARIOS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "GradelineServiceDown": (
+        {'up{job="gradeline",instance="training:8002"}': "1 0x15"},
+        {
+            'up{job="gradeline",instance="training:8002"}': "1x15",
+            'up{job="other",instance="x:1"}': "0x15",
+        },
+    ),
+    "GradelineHighErrorRate": (
+        {
+            _HTTP.format("count", "/plans/{id}", "500", ""): "0+10x15",
+            _HTTP.format("count", "/plans/{id}", "200", ""): "0+90x15",
+        },
+        {
+            _HTTP.format("count", "/plans/{id}", "500", ""): "0+1x15",
+            _HTTP.format("count", "/plans/{id}", "200", ""): "0+99x15",
+        },
+    ),
+    "GradelineHighLatency": (
+        {
+            _HTTP.format("bucket", "/plans/{id}", "200", f',le="{le}"'): rate
+            for le, rate in (
+                ("0.5", "0x15"),
+                ("1", "0x15"),
+                ("2.5", "0+100x15"),
+                ("+Inf", "0+100x15"),
+            )
+        },
+        {  # fast routes; the scrapes of /metrics are slow, and left out
+            **{
+                _HTTP.format("bucket", "/plans/{id}", "200", f',le="{le}"'): "0+100x15"
+                for le in ("0.5", "1", "2.5", "+Inf")
+            },
+            **{
+                _HTTP.format("bucket", "/metrics", "200", f',le="{le}"'): rate
+                for le, rate in (
+                    ("0.5", "0x15"),
+                    ("1", "0x15"),
+                    ("2.5", "0+900x15"),
+                    ("+Inf", "0+900x15"),
+                )
+            },
+        },
+    ),
+    "GradelineRelayLag": (
+        {
+            'gradeline_relay_lag_events{service="training",instance="workers"}': "5000x15",
+            'gradeline_relay_lag_events{service="training",instance="api"}': "0x15",
+        },
+        {'gradeline_relay_lag_events{service="training",instance="workers"}': "10x15"},
+    ),
+    "GradelineRelayBlocked": (
+        {'gradeline_relay_blocked_position{service="enrollment"}': "0 1234x15"},
+        {'gradeline_relay_blocked_position{service="enrollment"}': "0x15"},
+    ),
+    "GradelineConsumerLag": (
+        {
+            'gradeline_consumer_lag_messages{service="assessment",queue="gradeline.assessment.p2"}': "2000x15"
+        },
+        {
+            'gradeline_consumer_lag_messages{service="assessment",queue="gradeline.assessment.p2"}': "5x15"
+        },
+    ),
+    "GradelineEventDelay": (
+        {
+            _DELAY.format(le): rate
+            for le, rate in (
+                ("0.1", "0x15"),
+                ("60", "0x15"),
+                ("300", "0+100x15"),
+                ("+Inf", "0+100x15"),
+            )
+        },
+        {_DELAY.format(le): "0+100x15" for le in ("0.1", "60", "300", "+Inf")},
+    ),
+    "GradelineDeadLetters": (
+        {'gradeline_dlq_depth{service="compensation"}': "0 3x15"},
+        {'gradeline_dlq_depth{service="compensation"}': "0x15"},
+    ),
+    "GradelineStaleParkedEvents": (
+        {'gradeline_consumer_parked_stale_events{service="training"}': "0 2x15"},
+        {
+            'gradeline_consumer_parked_stale_events{service="training"}': "0x15",
+            'gradeline_consumer_parked_events{service="training"}': "40x15",
+        },
+    ),
+    "GradelineProjectionLag": (
+        {
+            'gradeline_projection_lag_events{service="assessment",projection="grade_board"}': "5000x15"
+        },
+        {'gradeline_projection_lag_events{service="assessment",projection="grade_board"}': "3x15"},
+    ),
+    "GradelineHousekeepingFailing": (
+        {'gradeline_idempotency_purge_runs_total{service="training",outcome="failed"}': "0 0 1x13"},
+        {
+            'gradeline_idempotency_purge_runs_total{service="training",outcome="failed"}': "0x15",
+            'gradeline_idempotency_purge_runs_total{service="training",outcome="ok"}': "0+1x15",
+        },
+    ),
+}
+
+
+def test_every_alert_has_a_firing_and_a_quiet_scenario() -> None:
+    assert set(SCENARIOS) == {r["alert"] for r in alert_rules()}
+    exported = exported_metric_names() | PROMETHEUS_OWN
+    for firing, quiet in SCENARIOS.values():
+        for series in (*firing, *quiet):
+            assert series.split("{")[0] in exported, series
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_each_alert_fires_on_its_signal_and_stays_quiet_without_it(tmp_path: Path) -> None:
+    """``promtool test rules``: each alert's expression, evaluated by Prometheus, returns a series
+    under the firing scenario and none under the quiet one."""
+    tests = []
+    for rule in alert_rules():
+        firing, quiet = SCENARIOS[rule["alert"]]
+        for series, expr, name in (
+            (firing, f"count({rule['expr']})", "fires"),
+            (quiet, f"absent({rule['expr']})", "quiet"),
+        ):
+            tests.append(
+                {
+                    "name": f"{rule['alert']} {name}",
+                    "interval": "1m",
+                    "input_series": [{"series": s, "values": v} for s, v in series.items()],
+                    "promql_expr_test": [
+                        {
+                            "expr": expr,
+                            "eval_time": "14m",
+                            "exp_samples": [{"labels": "{}", "value": 1}],
+                        }
+                    ],
+                }
+            )
+    (tmp_path / "alerts_test.yml").write_text(
+        yaml.safe_dump({"rule_files": [str(ALERTS)], "evaluation_interval": "1m", "tests": tests})
+    )
+    checked = subprocess.run(
+        ["promtool", "test", "rules", str(tmp_path / "alerts_test.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_every_file_the_runbook_names_exists() -> None:
+    named = set(
+        re.findall(r"`((?:deploy|docs|shared|services|ops)/[\w./-]+)`", RUNBOOK.read_text())
+    )
+    named |= {m for m in re.findall(r"\]\(\.\./([\w./-]+)\)", RUNBOOK.read_text())}
+    assert "deploy/k8s/cli.yaml" in named
+    # kubectl's deploy/<name> is a Deployment, not a folder of the repository
+    named = {
+        p for p in named if not re.fullmatch(r"deploy/[a-z]+(-workers)?", p) or (ROOT / p).exists()
+    }
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert missing == [], f"docs/operations.md names paths that do not exist: {missing}"
