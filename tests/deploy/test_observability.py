@@ -455,14 +455,31 @@ def test_the_prometheus_rule_is_the_alert_file() -> None:
     )
 
 
-def test_the_monitoring_overlay_adds_both_to_the_base() -> None:
+def test_the_monitoring_kustomization_holds_both_apart_from_the_base() -> None:
     kustomization = load_yaml(MONITORING / "kustomization.yaml")
-    assert kustomization["resources"][0] == "../"
-    assert set(kustomization["resources"][1:]) == {"servicemonitor.yaml", "prometheusrule.yaml"}
+    assert set(kustomization["resources"]) == {"servicemonitor.yaml", "prometheusrule.yaml"}
     assert kustomization["namespace"] == load_yaml(K8S / "kustomization.yaml")["namespace"]
     base = load_yaml(K8S / "kustomization.yaml")["resources"]
     assert not {"servicemonitor.yaml", "prometheusrule.yaml"} & set(base), (
         "the base must apply on a cluster without the operator's CRDs"
+    )
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+@pytest.mark.parametrize("folder", [K8S, MONITORING], ids=["base", "monitoring"])
+def test_kustomize_builds_each_kustomization(folder: Path) -> None:
+    """What ``kubectl apply -k`` would send: every object of the folder's files, namespaced."""
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stderr
+    objects = [d for d in yaml.safe_load_all(built.stdout) if d]
+    listed = load_yaml(folder / "kustomization.yaml")["resources"]
+    expected = [d for name in listed for d in yaml.safe_load_all((folder / name).read_text()) if d]
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    assert sorted(map(key, objects)) == sorted(map(key, expected))
+    assert all(
+        d["metadata"].get("namespace") == "gradeline" for d in objects if d["kind"] != "Namespace"
     )
 
 
