@@ -269,14 +269,19 @@ def test_cors_admits_the_ingress_host_only() -> None:
     assert settings.allowed_origins() == [f"https://{host()}"]
 
 
-def test_assessment_reaches_compensation_through_its_service() -> None:
-    settings = settings_from_environment(
-        deployment_environment(api_and_workers("assessment")[0]), "API"
-    )
-    url = urlsplit(settings.compensation_base_url())
-    service = k8s_objects("Service")[str(url.hostname)]
-    assert service["metadata"]["labels"][COMPONENT] == "compensation"
-    assert url.port == service["spec"]["ports"][0]["port"] == SERVICE_PORTS["compensation"]
+@pytest.mark.parametrize(
+    ("caller", "callee"), sorted((c, callee) for c, callees in CALLS.items() for callee in callees)
+)
+def test_each_service_calls_the_others_through_their_services(caller: str, callee: str) -> None:
+    """assessment's what-if asks compensation; enrollment's GET /people/{id}/data the other
+    three: at the Service of the callee (the API replicas), on the port its policy opens."""
+    for deployment in api_and_workers(caller):
+        settings = settings_from_environment(deployment_environment(deployment), caller)
+        url = urlsplit(settings.base_url(callee))
+        service = k8s_objects("Service")[str(url.hostname)]
+        assert service["metadata"]["labels"][COMPONENT] == callee
+        assert service["spec"]["selector"]["gradeline/role"] == "api"
+        assert url.port == service["spec"]["ports"][0]["port"] == SERVICE_PORTS[callee]
 
 
 # --- NetworkPolicy -----------------------------------------------------------------------------

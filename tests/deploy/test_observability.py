@@ -288,11 +288,16 @@ def test_grafana_is_provisioned_with_the_data_source_and_the_dashboard() -> None
         assert re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", image), f"{server}: pin a release: {image}"
 
 
-def test_compose_gives_assessment_the_compensation_service_address() -> None:
-    """The what-if calls compensation; inside compose that is not assessment's own 127.0.0.1."""
-    environment = compose_services()["assessment"]["environment"]
-    url = urlsplit(environment["GRADELINE_COMPENSATION_URL"])
-    assert url.hostname == "compensation" and url.port == SERVICE_PORTS["compensation"]
+@pytest.mark.parametrize("callee", ["training", "assessment", "compensation"])
+def test_compose_gives_the_services_one_anothers_addresses(callee: str) -> None:
+    """assessment's what-if calls compensation, enrollment's access requests the other three:
+    inside compose that is not the caller's own 127.0.0.1 but the callee's compose service."""
+    services = compose_services()
+    for caller in ("enrollment", "assessment"):
+        environment = services[caller]["environment"]
+        url = urlsplit(environment[f"GRADELINE_{callee.upper()}_URL"])
+        assert url.hostname == callee and services[callee]["command"][-1] == callee
+        assert url.port == SERVICE_PORTS[callee]
 
 
 # --- Prometheus Operator: ServiceMonitor and PrometheusRule -----------------------------------
