@@ -660,16 +660,33 @@ def test_kubernetes_objects_live_in_the_gradeline_namespace() -> None:
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
 
 
-def test_kubernetes_runs_two_replicas_of_each_service_with_probes() -> None:
+def service_of(deployment: dict[str, Any]) -> str:
+    """The Gradeline service a Deployment runs (its component label, and its command's)."""
+    return str(deployment["metadata"]["labels"]["app.kubernetes.io/component"])
+
+
+def role_of(deployment: dict[str, Any]) -> str:
+    return str(deployment["spec"]["template"]["metadata"]["labels"]["gradeline/role"])
+
+
+def test_kubernetes_runs_api_replicas_and_one_worker_deployment_per_service_with_probes() -> None:
+    """Per service, the Deployment ``<service>`` (the API, replicas left to its HPA) and
+    ``<service>-workers`` (one replica): the same image and command, probes on the right port."""
     deployments = k8s_objects("Deployment")
-    assert set(deployments) == set(SERVICE_PORTS)
+    assert set(deployments) == set(SERVICE_PORTS) | {f"{s}-workers" for s in SERVICE_PORTS}
     images = set()
-    for name, port in SERVICE_PORTS.items():
-        deployment = deployments[name]
-        assert deployment["spec"]["replicas"] == 2, name
+    for name, deployment in deployments.items():
+        service = service_of(deployment)
+        port = SERVICE_PORTS[service]
+        assert name in (service, f"{service}-workers")
+        assert role_of(deployment) == ("api" if name == service else "workers"), name
+        if name == service:
+            assert "replicas" not in deployment["spec"], f"{name}: the HPA owns the replica count"
+        else:
+            assert deployment["spec"]["replicas"] == 1, name
         container = container_of(deployment)
         images.add(container["image"])
-        assert container["command"] == ["gradeline-serve", name]
+        assert container["command"] == ["gradeline-serve", service]
         assert [p["containerPort"] for p in container["ports"]] == [port]
         for probe, path in (("readinessProbe", "/ready"), ("livenessProbe", "/health")):
             get = container[probe]["httpGet"]
@@ -684,26 +701,34 @@ def test_kubernetes_runs_two_replicas_of_each_service_with_probes() -> None:
         selector = deployment["spec"]["selector"]["matchLabels"]
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert selector.items() <= labels.items(), f"{name}: selector misses its pods"
+        for other_name, other in deployments.items():  # no Deployment adopts another's pods
+            other_labels = other["spec"]["template"]["metadata"]["labels"]
+            assert other_name == name or not selector.items() <= other_labels.items()
     assert images == {f"gradeline:{project_version()}"}
 
 
 def test_kubernetes_services_and_budgets_select_their_deployment_pods() -> None:
+    """``<service>`` sends requests to the API replicas only; ``<service>-workers`` (headless)
+    reaches the worker pod for Prometheus; the budget keeps an API replica up."""
     deployments, services = k8s_objects("Deployment"), k8s_objects("Service")
     budgets = k8s_objects("PodDisruptionBudget")
-    assert set(services) == set(SERVICE_PORTS)
+    assert set(services) == set(deployments)
     for name, port in SERVICE_PORTS.items():
+        for target in (name, f"{name}-workers"):
+            service = services[target]
+            for other, deployment in deployments.items():
+                labels = deployment["spec"]["template"]["metadata"]["labels"]
+                selected = service["spec"]["selector"].items() <= labels.items()
+                assert selected == (other == target), f"Service {target} and Deployment {other}"
+            (exposed,) = service["spec"]["ports"]
+            assert exposed["port"] == port and exposed["name"] == "http"
+            container = container_of(deployments[target])
+            assert container_port(container, exposed["targetPort"]) == port
+        assert services[f"{name}-workers"]["spec"]["clusterIP"] == "None"
+        selector = budgets[name]["spec"]["selector"]["matchLabels"]
         labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
-        service = services[name]
-        assert service["spec"]["selector"].items() <= labels.items(), name
-        for other in set(SERVICE_PORTS) - {name}:  # no Service spreads over two services
-            other_labels = deployments[other]["spec"]["template"]["metadata"]["labels"]
-            assert not service["spec"]["selector"].items() <= other_labels.items()
-        (exposed,) = service["spec"]["ports"]
-        assert exposed["port"] == port
-        assert container_port(container_of(deployments[name]), exposed["targetPort"]) == port
-        if name in budgets:
-            selector = budgets[name]["spec"]["selector"]["matchLabels"]
-            assert selector.items() <= labels.items(), name
+        assert selector.items() <= labels.items(), name
+    assert set(budgets) == set(SERVICE_PORTS)
 
 
 def test_kubernetes_configmap_holds_only_non_secret_settings() -> None:
@@ -728,16 +753,18 @@ def test_kubernetes_secret_values_are_marked_placeholders() -> None:
 
 def test_kubernetes_pods_get_valid_settings_with_their_own_database() -> None:
     deployments = k8s_objects("Deployment")
-    dsns = set()
+    dsns: dict[str, set[str]] = {}
     for name, deployment in deployments.items():
         environment = deployment_environment(deployment)
         for required in ("GRADELINE_PG_DSN", "GRADELINE_AMQP_URL", "GRADELINE_JWT_SECRET"):
             assert required in environment, f"{name}: {required} missing"
         settings = settings_from_environment(environment, f"Deployment {name}")
         assert settings.environment == "production"
-        assert settings.port(name) == SERVICE_PORTS[name]
-        dsns.add(settings.pg_dsn)
-    assert len(dsns) == len(deployments), "each service gets its own PostgreSQL DSN key"
+        assert settings.port(service_of(deployment)) == SERVICE_PORTS[service_of(deployment)]
+        dsns.setdefault(service_of(deployment), set()).add(settings.pg_dsn)
+    # The API and the workers of a service share its database; each service has its own.
+    assert all(len(found) == 1 for found in dsns.values()), dsns
+    assert len(set.union(*dsns.values())) == len(SERVICE_PORTS), "a PostgreSQL DSN key each"
 
 
 def test_kubernetes_settings_match_the_rabbitmq_definitions() -> None:
