@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADELINE_", frozen=True, extra="ignore")
 
     pg_dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    # The server of the key database ``<namespace>_keys`` (shared/keystore, docs/privacy.md).
+    # All four services must reach the same one: a person's key seals their fields in one
+    # service and reveals them in the others. Unset: ``pg_dsn``'s server.
+    keystore_dsn: str | None = None
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     namespace: str = Field(default="gradeline", pattern=r"^[a-z][a-z0-9_]{0,39}$")
     port_offset: int = Field(default=0, ge=0, le=50000)

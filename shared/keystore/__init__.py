@@ -73,10 +73,11 @@ class PostgresKeyStore:
 
 async def open_key_store(settings: Settings, stack: AsyncExitStack) -> PostgresKeyStore:
     """The deployment's key database, created and migrated if need be; closed with ``stack``."""
+    server = settings.keystore_dsn or settings.pg_dsn
     database = settings.database_name(KEYSTORE)
-    await db.ensure_database(settings.pg_dsn, database)
+    await db.ensure_database(server, database)
     pool = await db.create_pool(
-        db.dsn_for_database(settings.pg_dsn, database), size=2, liveness=settings.db_liveness()
+        db.dsn_for_database(server, database), size=2, liveness=settings.db_liveness()
     )
     stack.push_async_callback(pool.close)
     await db.migrate(pool, [MIGRATIONS])
