@@ -241,6 +241,8 @@ async def _open_resources(
     store = MeteredEventStore(pool, service, metrics, personal)
     app.state.pool, app.state.store, app.state.amqp = pool, store, amqp
     app.state.personal = personal
+    # Folded states hold revealed values: an erasure must not leave them readable here.
+    personal.on_forget.append(app.state.states.clear)
     return AppContext(settings, service, pool, store, amqp, metrics, personal)
 
 

@@ -78,6 +78,11 @@ class StateCache:
         self.hits += 1
         return cast(tuple[S, int], found)
 
+    def clear(self, _subject: str | None = None) -> None:
+        """Drop every state: a person was erased, and states hold revealed personal fields
+        (docs/privacy.md). Rare, so all of them rather than a guess at whose streams they are."""
+        self._states.clear()
+
     def put(self, decider: Decider[Any, S], stream_id: str, state: S, version: int) -> None:
         if self.size == 0:
             return

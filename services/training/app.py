@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.erasure import erasure_projection
+from shared.personal import personal_map
 from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
@@ -23,7 +25,10 @@ from .projections import PROGRESS
 
 SERVICE = "training"
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
-PROJECTIONS = [PROGRESS, PLANS, CONCERNS]
+PROJECTIONS = [PROGRESS, PLANS, CONCERNS, erasure_projection()]
+# The personal fields of training's own events (docs/privacy.md); the upstream events it consumes
+# need no entry: their tokens name their subject, and the key store is the deployment's one.
+PERSONAL_FIELDS = personal_map(REGISTRY)
 
 # ops/services.py (the CLI's catalog, rebuild and verify) looks these up by name.
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
+        personal_fields=PERSONAL_FIELDS,
     )
     install_policies(app, POLICIES, REGISTRY)
     return app

@@ -5,6 +5,10 @@ A read model (projection ``concerns``, schema ``proj_concerns``): one row per co
 the store position of its note (the page cursor), its handling once recorded. The trainee's name
 and category come from what enrollment told training (``known_trainees``) at the time of
 reading; the branch is the plan event's. What is handled is decided on the plan's own stream.
+
+The texts are the trainee's personal data (docs/privacy.md): ``PersonalDataErased``, from the
+inbox, puts the erased marker in place of the concern and handling texts of the person's
+concerns; a rebuild after the erasure reveals them as that marker, so it gives the same rows.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import asyncpg
 
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import Envelope
+from shared.personal import ERASED
 from shared.projections import Projection
 from shared.requests import encode_cursor
 
@@ -47,6 +53,10 @@ UPDATE concerns SET handled = true, verified = $2, handling = $3, handled_by = $
     handled_on = $5::text::date
 WHERE concern_id = $1
 """
+_ERASED = """
+UPDATE concerns SET text = $2, handling = CASE WHEN handling IS NULL THEN NULL ELSE $2 END
+WHERE trainee_id = $1
+"""
 
 
 async def apply(conn: Conn, e: Envelope) -> None:
@@ -72,10 +82,17 @@ async def apply(conn: Conn, e: Envelope) -> None:
             d["handled_by"],
             d["handled_on"],
         )
+    elif (person := erased_person(e)) is not None:
+        await conn.execute(_ERASED, person, ERASED)
 
 
 CONCERNS = Projection(
-    "concerns", DDL, apply, types=frozenset({"TraineeConcernNoted", "ConcernHandled"})
+    "concerns",
+    DDL,
+    apply,
+    sources=("events", "inbox"),
+    types=frozenset({"TraineeConcernNoted", "ConcernHandled", ERASED_TYPE}),
+    version=2,  # 2: the texts of an erased trainee are replaced with the marker
 )
 
 _PAGE = f"""

@@ -7,6 +7,9 @@ writes the inbox row and skips duplicates. It is a tolerant reader of the upstre
 the fields it needs from ``envelope.data`` and ignores the rest, so enrollment may add fields
 without breaking training. Every write is an upsert keyed by trainee id, and the status follows
 the latest stream version seen, so a redelivered or late (re-driven) event changes nothing wrong.
+
+``PersonalDataErased`` (docs/privacy.md) puts the erased marker in place of the trainee's name
+copied here; an enrolment re-driven after it is revealed as the marker too, so it stays.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import structlog
 
 from shared import directory
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE
 from shared.events import Envelope
 from shared.inbox import SetwiseHandler, latest_status, upsert_in_runs
+from shared.personal import ERASED
 from shared.topology import CONSUMERS
 
 from . import dispositions
@@ -86,10 +91,21 @@ async def _withdrawn(conn: Conn, data: dict[str, Any], version: int) -> None:
     )
 
 
+async def _erased(conn: Conn, data: dict[str, Any], version: int) -> None:
+    """The person's data was erased: the name training copied from their enrolment goes too."""
+    await conn.execute(
+        "UPDATE known_trainees SET name = $2, updated_at = now()"
+        " WHERE trainee_id = $1 AND name IS NOT NULL",
+        str(data["person_id"]),
+        ERASED,
+    )
+
+
 _HANDLERS: dict[str, Callable[[Conn, dict[str, Any], int], Awaitable[None]]] = {
     "TraineeEnrolled": _enrolled,
     "PlacementExamScored": _placed,
     "TraineeWithdrawn": _withdrawn,
+    ERASED_TYPE: _erased,
 }
 
 

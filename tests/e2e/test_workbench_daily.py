@@ -71,12 +71,18 @@ async def seed(workbench) -> None:
 
 
 async def plan_events(workbench) -> list[dict]:
-    rows = await workbench.apps["training"].pool.fetch(
-        "SELECT type, data, actor, idempotency_key FROM events WHERE stream_id = $1"
-        " ORDER BY version",
-        f"plan-{TRAINEE}",
-    )
-    return [dict(r) for r in rows]
+    """The plan's events as the service's store reads them: the texts revealed (issue 19: they
+    are stored sealed with the trainee's key)."""
+    store = workbench.apps["training"].app.state.store
+    return [
+        {
+            "type": e.type,
+            "data": e.data,
+            "actor": e.actor.as_json(),
+            "idempotency_key": e.idempotency_key,
+        }
+        for e in await store.read_stream(f"plan-{TRAINEE}")
+    ]
 
 
 async def of_type(workbench, type_: str) -> list[dict]:

@@ -78,12 +78,14 @@ async def seed(workbench) -> None:
 
 
 async def of_type(workbench, type_: str) -> list[dict]:
-    rows = await workbench.apps["training"].pool.fetch(
-        "SELECT data, actor FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version",
-        f"plan-{TRAINEE}",
-        type_,
-    )
-    return [dict(r) for r in rows]
+    """The plan's events of one type as the service's store reads them: the texts revealed
+    (issue 19: they are stored sealed with the trainee's key)."""
+    store = workbench.apps["training"].app.state.store
+    return [
+        {"data": e.data, "actor": e.actor.as_json()}
+        for e in await store.read_stream(f"plan-{TRAINEE}")
+        if e.type == type_
+    ]
 
 
 @pytest.mark.timeout(120)

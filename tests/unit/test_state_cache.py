@@ -10,6 +10,7 @@ import pytest
 from shared.eventstore import ConcurrencyError
 from shared.execution import StateCache, execute, load
 from shared.memstore import InMemoryEventStore
+from shared.personal import MemoryKeyStore, PersonalData
 from tests.unit.test_decider import COUNTER, META, Count, Counted, Counter, registry
 
 
@@ -104,3 +105,18 @@ async def test_a_cache_of_size_zero_keeps_nothing():
     for _ in range(2):
         assert await load(store, registry, COUNTER, "c-1", cache=cache) == (Counter(2), 2)
     assert store.events_read == 4 and cache.hits == 0
+
+
+async def test_an_erasure_drops_the_cached_states_that_hold_revealed_fields():
+    """Issue 19: a folded state holds personal fields as revealed; once a person's key is
+    forgotten here (their erasure), no state folded before is answered from the cache."""
+    store, cache = EventsRead(), StateCache()
+    personal = PersonalData(MemoryKeyStore(), {})
+    personal.on_forget.append(cache.clear)  # as shared.api wires it
+    await append_counted(store, "c-1", 3)
+    await load(store, registry, COUNTER, "c-1", cache=cache)
+    assert cache.get(COUNTER, "c-1") is not None
+    await personal.erase("t-1", "asked")
+    assert cache.get(COUNTER, "c-1") is None
+    assert await load(store, registry, COUNTER, "c-1", cache=cache) == (Counter(3), 3)
+    assert store.events_read == 6  # read again from the start

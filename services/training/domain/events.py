@@ -2,16 +2,23 @@
 
 Stream ``plan-<trainee_id>`` holds a trainee's plan (R-8 to R-12, R-14); stream
 ``trainer-<trainer_id>`` holds a trainer's demerits (R-13).
+
+Personal fields (docs/privacy.md): the free texts written about or by the trainee (the day's
+performance and effect, the trainee's comments and dissent, the trainer's assessment, a
+send-back's reason), sealed with the trainee's key; a demerit's reason, with the trainer's.
+Decisions, ids, dates, hours, stage numbers and the plan's content stay in clear.
 """
 
 from __future__ import annotations
 
 import datetime as dt  # a field is called ``date``: the module keeps the type's name free
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import Event, EventRegistry
+from shared.personal import PERSONAL, personal
 from shared.policy_events import PolicyPublished
 
 from .vocabulary import Department, Topic
@@ -72,14 +79,15 @@ class TrainingDayLogged(Event):
     """R-10: the stage's trainer logs a training day."""
 
     event_type = "TrainingDayLogged"
+    data_subject = "trainee_id"
     trainee_id: str
     stage_no: int
     date: dt.date
     content: str
     method: str
     hours: Decimal
-    performance: str
-    effect: str
+    performance: Annotated[str, PERSONAL]
+    effect: Annotated[str, PERSONAL]
     trainer_id: str
 
 
@@ -88,11 +96,12 @@ class TrainingDayConfirmed(Event):
     """R-10: the trainee confirms a day; ``agree=False`` keeps the dissent (against the trainer)."""
 
     event_type = "TrainingDayConfirmed"
+    data_subject = "trainee_id"
     trainee_id: str
     stage_no: int
     date: dt.date
     agree: bool
-    comment: str | None
+    comment: Annotated[str | None, PERSONAL]
 
 
 @registry.register
@@ -100,10 +109,11 @@ class StageAssessed(Event):
     """R-11: the trainer's signature with the assessment 培训人评估; awaits the countersign."""
 
     event_type = "StageAssessed"
+    data_subject = "trainee_id"
     trainee_id: str
     stage_no: int
     trainer_id: str
-    assessment: str
+    assessment: Annotated[str, PERSONAL]
 
 
 @registry.register
@@ -111,13 +121,14 @@ class StageSignedOff(Event):
     """R-11: the trainee countersigned; ``disputed``: it disagreed (counts against the trainer)."""
 
     event_type = "StageSignedOff"
+    data_subject = "trainee_id"
     trainee_id: str
     stage_no: int
     trainer_id: str
     product_series: str | None
-    assessment: str
+    assessment: Annotated[str, PERSONAL]
     disputed: bool
-    comment: str | None
+    comment: Annotated[str | None, PERSONAL]
 
 
 @registry.register
@@ -125,10 +136,11 @@ class StageReturned(Event):
     """R-12: a later stage's trainer sent the trainee back; ``to_stage`` reopens."""
 
     event_type = "StageReturned"
+    data_subject = "trainee_id"
     trainee_id: str
     from_stage: int
     to_stage: int
-    reason: str
+    reason: Annotated[str, PERSONAL]
     returned_by: str
 
 
@@ -147,7 +159,7 @@ class TrainerDemeritRecorded(Event):
 
     event_type = "TrainerDemeritRecorded"
     trainer_id: str
-    reason: str
+    reason: Annotated[str, personal(subject="trainer_id")]  # about the trainer
     trainee_id: str | None
     recorded_by: str
     recorded_on: dt.date
