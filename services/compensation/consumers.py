@@ -14,6 +14,11 @@ applied as soon as the employee's category is known: at once when it is, else wh
 (domain/in_force.py), so pay does not depend on the order they arrived in (R-23, R-32). Branch
 fees and trainer fines are computed at payroll time from the tables kept here, so their inputs
 (enrolment, disposition, training days, penalties) may arrive in any order.
+
+Personal data (docs/privacy.md): the handler sees upstream events revealed (shared.inbox
+``revealing``). The only personal value kept in these tables is a person's name, beside its id
+in the views and exports (``known_employees.name``, ``staff.name``); on ``PersonalDataErased``
+it is replaced with :data:`shared.personal.ERASED`, while every number pay is computed from stays.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ import structlog
 
 from shared import directory
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
 from shared.execution import Metadata, execute
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.personal import ERASED
 from shared.policy_store import stored_book
 from shared.topology import CONSUMERS
 
@@ -134,6 +141,23 @@ async def _penalised(conn: Conn, envelope: Envelope) -> None:
     )
 
 
+async def _erased(conn: Conn, envelope: Envelope) -> None:
+    """The erased person's name reads as erased beside its id, as an employee and as staff."""
+    person = erased_person(envelope)
+    await conn.execute(
+        "UPDATE known_employees SET name = $2, updated_at = now()"
+        " WHERE employee_id = $1 AND name IS DISTINCT FROM $2",
+        person,
+        ERASED,
+    )
+    await conn.execute(
+        "UPDATE staff SET name = $2, updated_at = now()"
+        " WHERE staff_id = $1 AND name IS DISTINCT FROM $2",
+        person,
+        ERASED,
+    )
+
+
 async def _trained(conn: Conn, envelope: Envelope) -> None:
     """R-19 counts distinct dates, so a second day logged on one date adds nothing."""
     d = envelope.data
@@ -146,6 +170,7 @@ async def _trained(conn: Conn, envelope: Envelope) -> None:
 
 _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = {
     ("enrollment", "TraineeEnrolled"): _enrolled,
+    ("enrollment", ERASED_TYPE): _erased,
     ("assessment", "GradeAssigned"): _decided,
     ("assessment", "AssessmentFailed"): _decided,
     ("assessment", "DispositionDecided"): _disposed,
