@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -162,6 +162,13 @@ class PersonalData:
         self._cache_size = cache_size
         self._clock = clock
         self._cache: dict[str, tuple[float, AESGCM | None]] = {}
+        # Called with the subject on ``forget``: what else keeps revealed values drops them.
+        self.on_forget: list[Callable[[str], None]] = []
+
+    @property
+    def cache_seconds(self) -> float:
+        """How long a key read from the store is kept here at most."""
+        return self._cache_seconds
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -189,6 +196,8 @@ class PersonalData:
     def forget(self, subject: str) -> None:
         """Drop a cached key: its subject was erased."""
         self._cache.pop(subject, None)
+        for forgotten in self.on_forget:
+            forgotten(subject)
 
     async def erase(self, subject: str, reason: str) -> bool:
         """Destroy the subject's key; False when it was already destroyed."""

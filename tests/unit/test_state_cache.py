@@ -104,3 +104,23 @@ async def test_a_cache_of_size_zero_keeps_nothing():
     for _ in range(2):
         assert await load(store, registry, COUNTER, "c-1", cache=cache) == (Counter(2), 2)
     assert store.events_read == 4 and cache.hits == 0
+
+
+async def test_states_may_hold_revealed_personal_data_so_none_outlives_a_cached_key():
+    """Issue 19 (docs/privacy.md): a state folded before its person was erased elsewhere is
+    dropped ``max_age`` after it was folded, as a cached key is; an erasure this process learns
+    of (PersonalData.forget) clears the cache at once."""
+    from shared.personal import MemoryKeyStore, PersonalData
+
+    now = [0.0]
+    cache = StateCache(max_age=60, clock=lambda: now[0])
+    cache.put(COUNTER, "a", "a", 1)
+    now[0] = 59.0
+    assert cache.get(COUNTER, "a") == ("a", 1)
+    now[0] = 60.0
+    assert cache.get(COUNTER, "a") is None
+    personal = PersonalData(MemoryKeyStore(), {})
+    personal.on_forget.append(lambda _subject: cache.clear())
+    cache.put(COUNTER, "b", "b", 1)
+    await personal.erase("t-1", "asked")
+    assert cache.get(COUNTER, "b") is None
