@@ -13,8 +13,10 @@ from contextlib import AsyncExitStack
 
 from services.compensation.app import PROJECTIONS
 from services.compensation.consumers import HANDLER
+from services.compensation.feed import BRANCH_FEED
 from shared.inbox import handle_once, revealing
 from shared.personal import ERASED, is_token
+from shared.projections import verify
 from tests.integration.compensation import feed_events
 from tests.integration.compensation.upstream import (
     MONTH,
@@ -164,7 +166,31 @@ async def test_erased_people_keep_their_pay_and_fees_and_no_table_holds_their_da
         assert {"branch_feed", "erasure"} <= set(differences)
 
 
-async def _settled(svc, check):
+async def test_a_text_about_an_erased_trainee_arriving_late_in_clear_stays_erased_in_the_feed(svc):
+    """A disposition from before assessment sealed its reasons, re-driven from the dead letters
+    after the trainee's erasure, carries its reason in clear: the feed keeps it erased, and a
+    rebuild (the same events in the same order) gives the same tables."""
+    await teach_branches(svc.pool, HANDLER, "bo-east")
+    personal = svc.app.state.personal
+    async with AsyncExitStack() as stack:
+        upstream = await producer_personal(svc.settings, stack)
+        trainee = enrolled("t-f", "branch_commissioned", "bo-east", name=COMMISSIONED)
+        await deliver(svc, upstream, enrolled_v2(trainee))
+        assert await personal.erase("t-f", "the person asked")
+        await deliver(svc, upstream, erasure("t-f"))
+    late = feed_events.disposed("t-f", feed_events.at(20), "bo-east")
+    late = late._replace(data={**late.data, "reason": REASON})
+    assert await handle_once(svc.pool, revealing(HANDLER, personal), late)  # in clear
+
+    items = await until(lambda: _settled(svc, lambda i: True, {"disposition"}))
+    assert (items["disposition"]["reason"], items["disposition"]["trainee_name"]) == (
+        ERASED,
+        ERASED,
+    )
+    assert "proj_branch_feed.entries" not in (await found(svc.pool, [REASON])).get(REASON, [])
+    assert await verify(svc.pool, "compensation", BRANCH_FEED, personal) == []
+
+
+async def _settled(svc, check, kinds=frozenset({"disposition", "concern", "concern_handled"})):
     items = await feed(svc)
-    kinds = {"disposition", "concern", "concern_handled"}
     return items if kinds <= set(items) and check(items) else None
