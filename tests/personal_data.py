@@ -46,7 +46,8 @@ async def producer_personal(
 ) -> PersonalData:
     """A producer's PersonalData, on a pool of its own over the deployment's key database (the
     one the app under test uses)."""
-    return PersonalData(await open_key_store(settings, stack), by_type or UPSTREAM_FIELDS)
+    fields = UPSTREAM_FIELDS if by_type is None else by_type
+    return PersonalData(await open_key_store(settings, stack), fields)
 
 
 async def sealed(personal: PersonalData, envelope: Envelope) -> Envelope:

@@ -41,6 +41,10 @@ log = structlog.get_logger("gradeline.assessment.consumers")
 _STATUS = latest_status("trainee_facts")
 
 
+# An erased name stays erased: an enrolment re-driven late, from before enrollment sealed names,
+# would otherwise bring it back in clear.
+_NAME = f"CASE WHEN trainee_facts.name = '{ERASED}' THEN trainee_facts.name ELSE EXCLUDED.name END"
+
 # Enrolments upserted set-wise: a stretch of them arriving together takes one statement.
 _ENROLLED = (
     "INSERT INTO trainee_facts (trainee_id, name, category, branch_id, education,"
@@ -48,7 +52,7 @@ _ENROLLED = (
     " SELECT t, n, c, b, e, x, cs, ps::jsonb, 'enrolled', v FROM unnest($1::text[],"
     " $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[], $8::text[],"
     " $9::int[]) AS r(t, n, c, b, e, x, cs, ps, v)"
-    " ON CONFLICT (trainee_id) DO UPDATE SET name = EXCLUDED.name,"
+    " ON CONFLICT (trainee_id) DO UPDATE SET name = " + _NAME + ","
     " category = EXCLUDED.category, branch_id = EXCLUDED.branch_id,"
     " education = EXCLUDED.education, experience_years = EXCLUDED.experience_years,"
     " certificate_count = EXCLUDED.certificate_count,"

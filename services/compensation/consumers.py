@@ -65,6 +65,13 @@ async def handle(conn: Conn, envelope: Envelope) -> None:
         await handler(conn, envelope)
 
 
+# An erased name stays erased: an enrolment re-driven late, from before enrollment sealed names,
+# would otherwise bring it back in clear.
+_NAME = (
+    f"CASE WHEN known_employees.name = '{ERASED}' THEN known_employees.name ELSE EXCLUDED.name END"
+)
+
+
 async def _enrolled(conn: Conn, envelope: Envelope) -> None:
     await _enrolled_many(conn, [envelope])
 
@@ -79,7 +86,7 @@ async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
             "INSERT INTO known_employees (employee_id, category, branch_id, name)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
             " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
-            " branch_id = EXCLUDED.branch_id, name = EXCLUDED.name, updated_at = now()",
+            " branch_id = EXCLUDED.branch_id, name = " + _NAME + ", updated_at = now()",
             ids,
             [e.data["category"] for e in run],
             [e.data["branch_id"] for e in run],

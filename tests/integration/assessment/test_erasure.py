@@ -136,3 +136,34 @@ async def test_an_erased_trainee_keeps_grade_and_audit_and_no_table_holds_its_na
         differences = await projection_differences(svc.pool, "assessment", PROJECTIONS, personal)
         assert differences == {p.name: [] for p in PROJECTIONS}
         assert "erasure" in differences
+
+
+async def test_an_enrolment_re_driven_in_clear_after_the_erasure_does_not_bring_the_name_back(svc):
+    """An enrolment from before enrollment sealed names, re-driven from the dead letters after
+    the trainee's erasure, holds the name in clear (the inbox keeps what came): the name beside
+    the id stays erased, and the facts assessment grades with are still taken."""
+    async with AsyncExitStack() as stack:
+        upstream = await producer_personal(svc.service.settings, stack, {})  # seals nothing
+        enrolment = {
+            "trainee_id": "t-2",
+            "name": NAME,
+            "category": "hq_full_time",
+            "branch_id": "dl-north",
+            "education": "junior_high",
+            "experience_years": "2",
+            "certificates": CERTIFICATES,
+            "product_series": ["X1"],
+            "enrolled_on": "2026-03-01",
+        }
+        await deliver(svc, upstream, "enrollment", "trainee-t-2", "TraineeEnrolled", enrolment)
+        assert await svc.service.app.state.personal.erase("t-2", "the trainee asked")
+        await deliver(
+            svc, upstream, "enrollment", "person-t-2", "PersonalDataErased", erasure("t-2").data
+        )
+        again = {**enrolment, "experience_years": "3"}
+        await deliver(svc, upstream, "enrollment", "trainee-t-2", "TraineeEnrolled", again)
+    row = await svc.pool.fetchrow(
+        "SELECT name, experience_years, certificate_count FROM trainee_facts"
+        " WHERE trainee_id = 't-2'"
+    )
+    assert (row["name"], row["experience_years"], row["certificate_count"]) == (ERASED, 3, 2)

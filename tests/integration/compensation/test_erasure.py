@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from contextlib import AsyncExitStack
 
 from services.compensation.app import PROJECTIONS
@@ -169,7 +170,8 @@ async def test_erased_people_keep_their_pay_and_fees_and_no_table_holds_their_da
 async def test_a_text_about_an_erased_trainee_arriving_late_in_clear_stays_erased_in_the_feed(svc):
     """A disposition from before assessment sealed its reasons, re-driven from the dead letters
     after the trainee's erasure, carries its reason in clear: the feed keeps it erased, and a
-    rebuild (the same events in the same order) gives the same tables."""
+    rebuild (the same events in the same order) gives the same tables. So does an enrolment
+    re-driven in clear: the name beside the id stays erased."""
     await teach_branches(svc.pool, HANDLER, "bo-east")
     personal = svc.app.state.personal
     async with AsyncExitStack() as stack:
@@ -180,7 +182,13 @@ async def test_a_text_about_an_erased_trainee_arriving_late_in_clear_stays_erase
         await deliver(svc, upstream, erasure("t-f"))
     late = feed_events.disposed("t-f", feed_events.at(20), "bo-east")
     late = late._replace(data={**late.data, "reason": REASON})
-    assert await handle_once(svc.pool, revealing(HANDLER, personal), late)  # in clear
+    again = trainee._replace(event_id=uuid.uuid4())  # its enrolment too, name in clear
+    for envelope in (late, again):
+        assert await handle_once(svc.pool, revealing(HANDLER, personal), envelope)
+    assert (
+        await svc.pool.fetchval("SELECT name FROM known_employees WHERE employee_id = 't-f'")
+        == ERASED
+    )
 
     items = await until(lambda: _settled(svc, lambda i: True, {"disposition"}))
     assert (items["disposition"]["reason"], items["disposition"]["trainee_name"]) == (
