@@ -47,7 +47,8 @@ async def audit_trainee(
 ) -> JsonDict | None:
     """The report, or None when the service never heard of the trainee. ``grading``: the app's
     book, where every version a decision recorded is found (None: read from ``store``);
-    ``personal``: reveals the timeline's personal fields (None: shown as stored)."""
+    ``personal``: reveals the timeline's personal fields (None: the store's, if it has one;
+    without, they are shown as stored)."""
     own = await trainee_events(pool, trainee_id)
     inbox = await trainee_inbox(pool, trainee_id)
     if not own and not inbox:
@@ -61,7 +62,9 @@ async def audit_trainee(
     return {
         "trainee_id": trainee_id,
         "consistent": not differences,
-        "events": await _revealed_timeline(own, inbox, personal),
+        "events": await _revealed_timeline(
+            own, inbox, personal or getattr(store, "personal", None)
+        ),
         "derivations": [_derivation_json(d) for d in derivations],
         "differences": differences,
     }

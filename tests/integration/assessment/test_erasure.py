@@ -94,6 +94,13 @@ async def shown(svc):
     return row["trainee_name"], item["trainee_name"], item["reason"], one.json()["reason"]
 
 
+async def enrolment_shown(svc):
+    """The enrolment as the audit's timeline shows it to the auditor: revealed."""
+    audit = await svc.client.get("/trainees/t-1/audit", headers=svc.auditor())
+    (enrolled,) = [e for e in audit.json()["events"] if e["type"] == "TraineeEnrolled"]
+    return enrolled["data"]["name"], enrolled["data"]["certificates"]
+
+
 async def answers(svc):
     grade = await svc.grade("t-1")
     audit = await svc.client.get("/trainees/t-1/audit", headers=svc.auditor())
@@ -109,6 +116,7 @@ async def test_an_erased_trainee_keeps_grade_and_audit_and_no_table_holds_its_na
         await a_graded_and_disputed_trainee(svc, upstream)
 
         assert await shown(svc) == (NAME, NAME, REASON, REASON)
+        assert await enrolment_shown(svc) == (NAME, CERTIFICATES)
         grade, consistent, derivations = await answers(svc)
         assert (grade["position"], grade["level"]) == ("technician", "senior")
         assert consistent and derivations[0]["recorded"]["facts"]["certificate_count"] == 2
@@ -131,6 +139,7 @@ async def test_an_erased_trainee_keeps_grade_and_audit_and_no_table_holds_its_na
 
         assert await found(svc.pool, [NAME, REASON, *CERTIFICATES, "misread"]) == {}
         assert await shown(svc) == (ERASED, ERASED, ERASED, ERASED)
+        assert await enrolment_shown(svc) == (ERASED, [ERASED])
         assert await answers(svc) == (grade, True, derivations)
         assert await svc.service.app.state.store.verify() == []
         differences = await projection_differences(svc.pool, "assessment", PROJECTIONS, personal)
