@@ -31,14 +31,17 @@ def fields(**by_type: Sequence[str]) -> dict[str, PersonalFields]:
 
 
 # What the producers seal (their registries mark these fields): enrollment's TraineeEnrolled v2,
-# assessment's reasons, training's concern texts.
-UPSTREAM_FIELDS = fields(
-    TraineeEnrolled=("name", "certificates"),
-    DispositionDecided=("reason",),
-    GradeDisputed=("reason",),
-    TraineeConcernNoted=("text",),
-    ConcernHandled=("handling",),
-)
+# assessment's reasons, training's concern texts, a staff member's name.
+UPSTREAM_FIELDS = {
+    **fields(
+        TraineeEnrolled=("name", "certificates"),
+        DispositionDecided=("reason",),
+        GradeDisputed=("reason",),
+        TraineeConcernNoted=("text",),
+        ConcernHandled=("handling",),
+    ),
+    "StaffRegistered": PersonalFields((("name", "staff_id"),)),
+}
 
 
 async def producer_personal(
@@ -99,7 +102,17 @@ async def tables(pool: asyncpg.Pool) -> list[str]:
 
 async def found(pool: asyncpg.Pool, needles: Iterable[str]) -> dict[str, list[str]]:
     """Each needle -> the tables holding it in a row's text: as itself, and as the hex of its
-    UTF-8 bytes (a bytea column, such as a stored answer's body, shows as hex)."""
+    UTF-8 bytes (a bytea column, such as a stored answer's body, shows as hex). Scanned again
+    from the start when a table went away meanwhile (a projection's rebuild swaps its schema)."""
+    needles = list(needles)
+    while True:
+        try:
+            return await _found(pool, needles)
+        except asyncpg.UndefinedTableError:
+            continue
+
+
+async def _found(pool: asyncpg.Pool, needles: Iterable[str]) -> dict[str, list[str]]:
     hits: dict[str, list[str]] = {}
     everywhere = await tables(pool)
     for needle in needles:

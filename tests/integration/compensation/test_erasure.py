@@ -27,9 +27,10 @@ from tests.integration.compensation.upstream import (
     graded,
     management,
     payroll,
+    penalty,
     run,
 )
-from tests.organisation import teach_branches
+from tests.organisation import staff_registered, teach_branches
 from tests.personal_data import (
     enrolled_v2,
     erasure,
@@ -197,6 +198,33 @@ async def test_a_text_about_an_erased_trainee_arriving_late_in_clear_stays_erase
     )
     assert "proj_branch_feed.entries" not in (await found(svc.pool, [REASON])).get(REASON, [])
     assert await verify(svc.pool, "compensation", BRANCH_FEED, personal) == []
+
+
+async def test_an_erased_trainer_keeps_its_fines_and_its_name_reads_as_erased(svc):
+    """Staff are people too: a trainer erased keeps its fine (a number, by its id), and the
+    fines export shows "[erased]" beside the id; no table holds its name."""
+    trainer = "孙老师傅"
+    personal = svc.app.state.personal
+    async with AsyncExitStack() as stack:
+        upstream = await producer_personal(svc.settings, stack)
+        await deliver(svc, upstream, staff_registered("tr-1", trainer))
+        await deliver(svc, upstream, penalty("tr-1", "150", "2026-04-28"))
+        assert (await run(svc)).status_code == 200
+
+        async def fines():
+            answer = await svc.client.get(
+                f"/trainer-fines/{MONTH}/export.csv", params={"header": "key"}, headers=payroll(svc)
+            )
+            assert answer.status_code == 200, answer.text
+            rows = csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")))
+            return [(r["trainer_id"], r["trainer_name"], r["amount"]) for r in rows]
+
+        assert await fines() == [("tr-1", trainer, "150.00")]
+        assert "public.staff" in (await found(svc.pool, [trainer]))[trainer]
+        assert await personal.erase("tr-1", "left the company")
+        await deliver(svc, upstream, erasure("tr-1"))
+        assert await fines() == [("tr-1", ERASED, "150.00")]
+        assert await found(svc.pool, [trainer]) == {}
 
 
 async def _settled(svc, check, kinds=frozenset({"disposition", "concern", "concern_handled"})):
