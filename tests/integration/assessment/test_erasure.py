@@ -13,6 +13,7 @@ from services.assessment.app import PROJECTIONS
 from services.assessment.consumers import HANDLER
 from shared.inbox import handle_once, revealing
 from shared.personal import ERASED, is_token
+from tests.organisation import staff_registered
 from tests.personal_data import (
     enrolled_v2,
     erasure,
@@ -176,3 +177,21 @@ async def test_an_enrolment_re_driven_in_clear_after_the_erasure_does_not_bring_
         " WHERE trainee_id = 't-2'"
     )
     assert (row["name"], row["experience_years"], row["certificate_count"]) == (ERASED, 3, 2)
+
+
+async def test_an_erased_trainers_name_reads_as_erased_beside_its_id(svc):
+    """Staff are people too: the names the boards show beside trainers' ids (the staff table
+    of shared.directory) read as erased once the trainer is, and no table holds the name."""
+    trainer = "周师傅"
+    personal = svc.service.app.state.personal
+    handler = revealing(HANDLER, personal)
+    async with AsyncExitStack() as stack:
+        upstream = await producer_personal(svc.service.settings, stack)
+        registered = await sealed(upstream, staff_registered("tr-9", trainer))
+        assert await handle_once(svc.pool, handler, registered)
+        name = "SELECT name FROM staff WHERE staff_id = 'tr-9'"
+        assert await svc.pool.fetchval(name) == trainer
+        assert await personal.erase("tr-9", "left the company")
+        assert await handle_once(svc.pool, handler, erasure("tr-9"))
+    assert await svc.pool.fetchval(name) == ERASED
+    assert await found(svc.pool, [trainer]) == {}
