@@ -181,7 +181,7 @@ class Profile:
         return TraineeFacts(
             education=self.education,
             experience_years=Decimal(self.experience),
-            certificates=list(self.certificates),
+            certificate_count=len(set(self.certificates)),
             mastered_series=list(self.series),
         )
 

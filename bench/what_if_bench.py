@@ -87,7 +87,7 @@ PAY_IN_FORCE = PAY.in_force(LAST)
 FACTS = TraineeFacts(
     education=Education.VOCATIONAL_SECONDARY,
     experience_years=Decimal(4),
-    certificates=[],
+    certificate_count=0,
     mastered_series=["X1", "X2", "X3"],
 )
 PRACTICAL = dict(
@@ -130,7 +130,7 @@ def trainee(i: int) -> Trainee:
         PRACTICAL,
         FACTS.education,
         FACTS.experience_years,
-        (),
+        FACTS.certificate_count,
         tuple(FACTS.mastered_series),
     )
     result = grade(inputs, IN_FORCE)

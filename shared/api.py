@@ -238,11 +238,12 @@ async def _open_resources(
     stack.push_async_callback(amqp.close)
     metrics: Metrics = app.state.metrics
     personal = await open_personal_data(settings, stack, personal_fields)
+    states: StateCache = app.state.states
+    states.max_age = personal.cache_seconds  # no state outlives a key cached with it
+    personal.on_forget.append(lambda _subject: states.clear())
     store = MeteredEventStore(pool, service, metrics, personal)
     app.state.pool, app.state.store, app.state.amqp = pool, store, amqp
     app.state.personal = personal
-    # Folded states hold revealed values: an erasure must not leave them readable here.
-    personal.on_forget.append(app.state.states.clear)
     return AppContext(settings, service, pool, store, amqp, metrics, personal)
 
 

@@ -8,6 +8,7 @@ registry and folded-state cache, given to the handler as one explicit dependency
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,24 +64,33 @@ class StateCache:
     copied mappings), as every ``evolve`` here returns a new one: commands share them.
     """
 
-    def __init__(self, size: int = 2_000) -> None:
+    def __init__(
+        self, size: int = 2_000, max_age: float | None = None, clock: Any = time.monotonic
+    ) -> None:
         self.size = size
-        self._states: OrderedDict[tuple[object, str], tuple[Any, int]] = OrderedDict()
+        # States hold revealed personal fields (docs/privacy.md): one folded before a person was
+        # erased by another process is dropped, like a cached key, ``max_age`` seconds at most
+        # after it was folded; this process's own erasures clear the cache at once (``clear``).
+        self.max_age = max_age
+        self._clock = clock
+        self._states: OrderedDict[tuple[object, str], tuple[Any, int, float]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def get(self, decider: Decider[Any, S], stream_id: str) -> tuple[S, int] | None:
         found = self._states.get((decider, stream_id))
+        if found is not None and self.max_age is not None and found[2] <= self._clock():
+            del self._states[(decider, stream_id)]
+            found = None
         if found is None:
             self.misses += 1
             return None
         self._states.move_to_end((decider, stream_id))
         self.hits += 1
-        return cast(tuple[S, int], found)
+        return cast(tuple[S, int], found[:2])
 
-    def clear(self, _subject: str | None = None) -> None:
-        """Drop every state: a person was erased, and states hold revealed personal fields
-        (docs/privacy.md). Rare, so all of them rather than a guess at whose streams they are."""
+    def clear(self) -> None:
+        """Forget every state (a person's data was erased: a state may hold it revealed)."""
         self._states.clear()
 
     def put(self, decider: Decider[Any, S], stream_id: str, state: S, version: int) -> None:
@@ -90,7 +100,8 @@ class StateCache:
         known = self._states.get(key)
         if known is not None and known[1] > version:
             return  # a later state is already here (a concurrent command folded further)
-        self._states[key] = (state, version)
+        expires = self._clock() + (self.max_age or 0.0)
+        self._states[key] = (state, version, expires)
         self._states.move_to_end(key)
         if len(self._states) > self.size:
             self._states.popitem(last=False)

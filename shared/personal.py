@@ -162,9 +162,13 @@ class PersonalData:
         self._cache_size = cache_size
         self._clock = clock
         self._cache: dict[str, tuple[float, AESGCM | None]] = {}
-        # Called with the subject on ``forget``: whatever else holds revealed values (a cache of
-        # folded aggregate states) drops them too.
+        # Called with the subject on ``forget``: what else keeps revealed values drops them.
         self.on_forget: list[Callable[[str], None]] = []
+
+    @property
+    def cache_seconds(self) -> float:
+        """How long a key read from the store is kept here at most."""
+        return self._cache_seconds
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -192,8 +196,8 @@ class PersonalData:
     def forget(self, subject: str) -> None:
         """Drop a cached key: its subject was erased."""
         self._cache.pop(subject, None)
-        for listener in self.on_forget:
-            listener(subject)
+        for forgotten in self.on_forget:
+            forgotten(subject)
 
     async def erase(self, subject: str, reason: str) -> bool:
         """Destroy the subject's key; False when it was already destroyed."""

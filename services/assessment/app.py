@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.erasure import erasure_projection
+from shared.personal import personal_map
 from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
@@ -22,7 +24,7 @@ from .projections import GRADE_BOARD, TRAINER_BOARD
 
 SERVICE = "assessment"
 REGISTRY = registry  # ops/services.py and the event catalog look it up by this name
-PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD]
+PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD, erasure_projection()]
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 
 
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
+        # The reasons people write about a trainee are sealed with its key (docs/privacy.md).
+        personal_fields=personal_map(registry),
     )
     install_policies(app, POLICIES, registry)
     return app

@@ -6,6 +6,10 @@ shows them in the order assessment learnt them, re-derives every grade decision
 (``domain/replay.py``), checks the hash chain of each of the trainee's streams and the hash of
 each upstream event kept in the inbox. An assessment event edited in place so shows twice: as
 content that no longer matches its hash, and as a decision that no longer re-derives.
+
+Personal fields (docs/privacy.md) play no part in it: the facts are re-derived from the clear
+fields of the upstream events (a certificate count, not the sealed names), so an erased trainee's
+grades re-derive as before. Only the timeline people read shows them revealed, or erased.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pydantic
 
 from shared.events import Envelope, Event, JsonDict, UnknownEventType
 from shared.eventstore import EventStore
+from shared.personal import PersonalData
 from shared.policy import PolicyBook
 from shared.policy_store import stored_book
 
@@ -38,9 +43,12 @@ async def audit_trainee(
     store: EventStore,
     trainee_id: str,
     grading: PolicyBook[GradingPolicy] | None = None,
+    personal: PersonalData | None = None,
 ) -> JsonDict | None:
     """The report, or None when the service never heard of the trainee. ``grading``: the app's
-    book, where every version a decision recorded is found (None: read from ``store``)."""
+    book, where every version a decision recorded is found (None: read from ``store``);
+    ``personal``: reveals the timeline's personal fields (None: the store's, if it has one;
+    without, they are shown as stored)."""
     own = await trainee_events(pool, trainee_id)
     inbox = await trainee_inbox(pool, trainee_id)
     if not own and not inbox:
@@ -54,7 +62,9 @@ async def audit_trainee(
     return {
         "trainee_id": trainee_id,
         "consistent": not differences,
-        "events": _timeline(own, inbox),
+        "events": await _revealed_timeline(
+            own, inbox, personal or getattr(store, "personal", None)
+        ),
         "derivations": [_derivation_json(d) for d in derivations],
         "differences": differences,
     }
@@ -185,6 +195,16 @@ def _derivation_json(d: Derivation) -> JsonDict:
         "differences": d.differences,
         "problem": d.problem,
     }
+
+
+async def _revealed_timeline(
+    own: Sequence[Envelope], inbox: Received, personal: PersonalData | None
+) -> list[JsonDict]:
+    if personal is None:
+        return _timeline(own, inbox)
+    shown = await personal.reveal([*own, *(e for _, e in inbox)])
+    received = [(at, e) for (at, _), e in zip(inbox, shown[len(own) :], strict=True)]
+    return _timeline(shown[: len(own)], received)
 
 
 def _timeline(own: Sequence[Envelope], inbox: Received) -> list[JsonDict]:

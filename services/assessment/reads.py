@@ -8,6 +8,7 @@ projection's history table), without replaying anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from shared.audience import Audience
 from shared.auth import Principal
 from shared.events import JsonDict
 from shared.execution import Aggregates, app_aggregates
+from shared.personal import is_token
 from shared.policy_store import shelf_of
 from shared.problems import not_found
 from shared.requests import KeyCursor, Now, encode_cursor, etag
@@ -132,7 +134,9 @@ async def audit(trainee_id: IdPath, request: Request) -> JsonDict:
     """R-22: the trainee's history replayed, every grade re-derived, tampering reported."""
     state = request.app.state
     grading = await shelf_of(state).book("grading")
-    report = await audit_trainee(state.pool, state.store, trainee_id, grading)
+    report = await audit_trainee(
+        state.pool, state.store, trainee_id, grading, getattr(state, "personal", None)
+    )
     if report is None:
         raise not_found(f"assessment has no record of trainee {trainee_id}")
     return report
@@ -219,7 +223,7 @@ def _page(items: list[JsonDict], more: bool, key: str) -> JsonDict:
 
 
 _DISPUTES = """
-SELECT f.data ->> 'dispute_id' AS dispute_id, f.data ->> 'trainee_id' AS trainee_id,
+SELECT f.event_id, f.data ->> 'dispute_id' AS dispute_id, f.data ->> 'trainee_id' AS trainee_id,
        f.data ->> 'session_id' AS session_id, f.data ->> 'grade_event_id' AS grade_event_id,
        f.data ->> 'reason' AS reason, (f.data ->> 'filed_on')::date AS filed_on, f.branch_id,
        r.data ->> 'outcome' AS outcome, t.name AS trainee_name, g.type AS grade_type,
@@ -268,17 +272,36 @@ async def list_disputes(
     branch's, a trainee its own."""
     branch, trainee = audiences.dispute_list_scope(principal)
     rows = await request.app.state.pool.fetch(_DISPUTES, status, branch, trainee, cursor, limit + 1)
+    reasons = await _reasons(request, rows[:limit])
     items = [
         {
             **{k: row[k] for k in ("dispute_id", "trainee_id", "session_id", "grade_event_id")},
-            **{k: row[k] for k in ("reason", "filed_on", "branch_id", "outcome", "version")},
+            **{k: row[k] for k in ("filed_on", "branch_id", "outcome", "version")},
+            "reason": reason,
             "status": "filed" if row["outcome"] is None else "resolved",
             "trainee_name": row["trainee_name"] or row["trainee_id"],
             "disputed": _disputed(row),
         }
-        for row in rows[:limit]
+        for row, reason in zip(rows[:limit], reasons, strict=True)
     ]
     return _page(items, len(rows) > limit, "dispute_id")
+
+
+async def _reasons(request: Request, rows: Sequence[Any]) -> list[Any]:
+    """Each filed dispute's reason revealed (sealed with the trainee's key), or erased."""
+    personal = getattr(request.app.state, "personal", None)
+    if personal is None:
+        return [row["reason"] for row in rows]
+    found = []
+    for row in rows:
+        reason = row["reason"]
+        if is_token(reason):
+            data = {"reason": reason}
+            reason = (await personal.reveal_data("GradeDisputed", row["event_id"].bytes, data))[
+                "reason"
+            ]
+        found.append(reason)
+    return found
 
 
 # The trainees a session examines: those whose approved plan covers its series (R-9, R-14), or

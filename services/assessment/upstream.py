@@ -52,7 +52,7 @@ class KnownTrainee:
 # (shared.batching.Lookup): stages come as one array per column, in stage order.
 _FIND_SQL = """
 SELECT f.trainee_id, f.status, f.branch_id, f.category, f.education, f.experience_years,
-       f.certificates, f.enrolled_series, s.nos, s.trainers, s.series, s.specs, s.signed,
+       f.certificate_count, f.enrolled_series, s.nos, s.trainers, s.series, s.specs, s.signed,
        s.reopened
 FROM trainee_facts f
 LEFT JOIN LATERAL (
@@ -81,7 +81,7 @@ async def find_trainee(state: State, trainee_id: str) -> KnownTrainee | None:
         category=row["category"] or "",
         education=row["education"],
         experience_years=Decimal(row["experience_years"] or 0),
-        certificates=tuple(row["certificates"]),
+        certificate_count=row["certificate_count"],
         product_series=tuple(row["enrolled_series"]),
     )
     stages = tuple(PlanStage(*stage) for stage in zip(*row[8:], strict=True)) if row["nos"] else ()

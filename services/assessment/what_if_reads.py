@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.datastructures import State
 
-from .domain.events import registry
+from .domain.events import certificate_count, registry
 from .domain.vocabulary import Department, Education
 from .policy.grading import GradingInputs
 from .upstream import find_trainee
@@ -79,7 +79,7 @@ def _decided(
         practical={Department(k): Decimal(str(v)) for k, v in d["practical"].items()},
         education=Education(facts["education"]),
         experience_years=Decimal(str(facts["experience_years"])),
-        certificates=tuple(facts.get("certificates", ())),
+        certificate_count=certificate_count(facts),
         mastered_series=tuple(facts.get("mastered_series", ())),
     )
     return Decided(

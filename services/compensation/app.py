@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from shared import directory, workers
 from shared.api import create_service_app
+from shared.erasure import erasure_projection
+from shared.personal import personal_map
 from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
@@ -21,7 +23,7 @@ from .policies import POLICIES
 from .projections import PAYSLIPS
 
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
-PROJECTIONS = [PAYSLIPS, BRANCH_FEED]
+PROJECTIONS = [PAYSLIPS, BRANCH_FEED, erasure_projection()]
 
 __all__ = ["PROJECTIONS", "REGISTRY", "SERVICE", "create_app"]
 
@@ -41,6 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         migrations=MIGRATIONS,
         background=workers.consuming_service(HANDLER, BINDING_KEYS, PROJECTIONS),
+        # Pay's own events hold numbers and ids only: nothing of them is personal today, and a
+        # field marked so later is sealed from then on (docs/privacy.md).
+        personal_fields=personal_map(REGISTRY),
     )
     install_policies(app, POLICIES, REGISTRY)
     return app

@@ -14,6 +14,11 @@ applied as soon as the employee's category is known: at once when it is, else wh
 (domain/in_force.py), so pay does not depend on the order they arrived in (R-23, R-32). Branch
 fees and trainer fines are computed at payroll time from the tables kept here, so their inputs
 (enrolment, disposition, training days, penalties) may arrive in any order.
+
+Personal data (docs/privacy.md): the handler sees upstream events revealed (shared.inbox
+``revealing``). The only personal value kept in these tables is a person's name, beside its id
+in the views and exports (``known_employees.name``, ``staff.name``); on ``PersonalDataErased``
+it is replaced with :data:`shared.personal.ERASED`, while every number pay is computed from stays.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ import structlog
 
 from shared import directory
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import SYSTEM_ACTOR, Envelope
 from shared.eventstore import TransactionEventStore
 from shared.execution import Metadata, execute
 from shared.inbox import SetwiseHandler, distinct_runs
+from shared.personal import ERASED
 from shared.policy_store import stored_book
 from shared.topology import CONSUMERS
 
@@ -58,6 +65,13 @@ async def handle(conn: Conn, envelope: Envelope) -> None:
         await handler(conn, envelope)
 
 
+# An erased name stays erased: an enrolment re-driven late, from before enrollment sealed names,
+# would otherwise bring it back in clear.
+_NAME = (
+    f"CASE WHEN known_employees.name = '{ERASED}' THEN known_employees.name ELSE EXCLUDED.name END"
+)
+
+
 async def _enrolled(conn: Conn, envelope: Envelope) -> None:
     await _enrolled_many(conn, [envelope])
 
@@ -72,7 +86,7 @@ async def _enrolled_many(conn: Conn, envelopes: Sequence[Envelope]) -> None:
             "INSERT INTO known_employees (employee_id, category, branch_id, name)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
             " ON CONFLICT (employee_id) DO UPDATE SET category = EXCLUDED.category,"
-            " branch_id = EXCLUDED.branch_id, name = EXCLUDED.name, updated_at = now()",
+            " branch_id = EXCLUDED.branch_id, name = " + _NAME + ", updated_at = now()",
             ids,
             [e.data["category"] for e in run],
             [e.data["branch_id"] for e in run],
@@ -134,6 +148,23 @@ async def _penalised(conn: Conn, envelope: Envelope) -> None:
     )
 
 
+async def _erased(conn: Conn, envelope: Envelope) -> None:
+    """The erased person's name reads as erased beside its id, as an employee and as staff."""
+    person = erased_person(envelope)
+    await conn.execute(
+        "UPDATE known_employees SET name = $2, updated_at = now()"
+        " WHERE employee_id = $1 AND name IS DISTINCT FROM $2",
+        person,
+        ERASED,
+    )
+    await conn.execute(
+        "UPDATE staff SET name = $2, updated_at = now()"
+        " WHERE staff_id = $1 AND name IS DISTINCT FROM $2",
+        person,
+        ERASED,
+    )
+
+
 async def _trained(conn: Conn, envelope: Envelope) -> None:
     """R-19 counts distinct dates, so a second day logged on one date adds nothing."""
     d = envelope.data
@@ -146,6 +177,7 @@ async def _trained(conn: Conn, envelope: Envelope) -> None:
 
 _HANDLERS: dict[tuple[str, str], Callable[[Conn, Envelope], Awaitable[None]]] = {
     ("enrollment", "TraineeEnrolled"): _enrolled,
+    ("enrollment", ERASED_TYPE): _erased,
     ("assessment", "GradeAssigned"): _decided,
     ("assessment", "AssessmentFailed"): _decided,
     ("assessment", "DispositionDecided"): _disposed,

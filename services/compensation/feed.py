@@ -13,6 +13,12 @@ the trainee's category for a reader who wants the commissioned ones only.
 
 Being a projection, it is built from the whole inbox when first deployed (the history consumed
 before it is in the feed too), and ``gradeline rebuild compensation branch_feed`` rebuilds it.
+
+Erasure (docs/privacy.md): ``PersonalDataErased`` of a trainee replaces the texts about it in its
+entries with the marker (``domain/feed.py``: :func:`erased_details`), and an entry about it made
+later (a late event) is kept so too. The feed keeps the people it erased (``erased``), so a rebuild,
+applying the same events in the same order, gives the same tables as the live scrub, whether the
+texts came sealed (revealed as the marker) or, from before sealing, in clear.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from __future__ import annotations
 import orjson
 
 from shared.db import Conn
+from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import Envelope
+from shared.personal import ERASED
 from shared.projections import Projection
 
-from .domain.feed import FEED_TYPES, feed_entry
+from .domain.feed import FEED_TYPES, PERSONAL_DETAILS, erased_details, feed_entry
 
 DDL = """
 CREATE TABLE trainees (
@@ -43,6 +51,9 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_branch_idx ON entries (branch_id, occurred_at DESC, seq DESC);
 CREATE INDEX entries_trainee_idx ON entries (trainee_id);
+CREATE TABLE erased (
+    trainee_id  text PRIMARY KEY
+);
 """
 
 _ENROL = (
@@ -58,6 +69,21 @@ _INSERT = (
     " details) VALUES ($1, $2, coalesce((SELECT branch_id FROM trainees WHERE trainee_id = $2),"
     " $3), $4, $5, $6, $7::text::jsonb) ON CONFLICT (event_id) DO NOTHING"
 )
+# Each text of ``PERSONAL_DETAILS`` ($2) that an entry holds (not null) becomes the marker ($3).
+_SCRUB = """
+UPDATE entries SET details = coalesce((
+    SELECT jsonb_object_agg(k, CASE WHEN k = ANY($2::text[]) AND jsonb_typeof(v) <> 'null'
+                                    THEN to_jsonb($3::text) ELSE v END)
+    FROM jsonb_each(details) AS x(k, v)), details)
+WHERE trainee_id = $1
+"""
+
+
+async def _erased(conn: Conn, trainee_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO erased (trainee_id) VALUES ($1) ON CONFLICT DO NOTHING", trainee_id
+    )
+    await conn.execute(_SCRUB, trainee_id, list(PERSONAL_DETAILS), ERASED)
 
 
 async def _enrolled(conn: Conn, e: Envelope) -> None:
@@ -72,9 +98,16 @@ async def apply(conn: Conn, e: Envelope) -> None:
     if (e.service, e.type) == ("enrollment", "TraineeEnrolled"):
         await _enrolled(conn, e)
         return
+    person = erased_person(e)
+    if person is not None:
+        await _erased(conn, person)
+        return
     entry = feed_entry(e.service, e.type, e.data)
     if entry is None:
         return
+    details = entry.details
+    if await conn.fetchval("SELECT true FROM erased WHERE trainee_id = $1", entry.trainee_id):
+        details = erased_details(details)
     await conn.execute(
         _INSERT,
         e.event_id,
@@ -83,7 +116,7 @@ async def apply(conn: Conn, e: Envelope) -> None:
         entry.kind.value,
         e.occurred_at,
         entry.on,
-        orjson.dumps(entry.details).decode(),
+        orjson.dumps(details).decode(),
     )
 
 
@@ -92,5 +125,6 @@ BRANCH_FEED = Projection(
     DDL,
     apply,
     sources=("inbox",),
-    types=FEED_TYPES | {"TraineeEnrolled"},
+    types=FEED_TYPES | {"TraineeEnrolled", ERASED_TYPE},
+    version=2,  # 2: erased trainees' texts read as erased
 )

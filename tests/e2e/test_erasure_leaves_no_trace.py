@@ -194,7 +194,8 @@ async def test_after_erasure_nothing_holds_the_person_and_every_answer_stands(
 
         admin = enrollment.as_("admin-1", Role.ADMIN)
         erased = await enrollment.client.post(
-            f"/people/{GONE}/erasure", json={"reason": "the trainee asked (PIPL Art. 47)"},
+            f"/people/{GONE}/erasure",
+            json={"reason": "the trainee asked (PIPL Art. 47)"},
             headers=admin,
         )
         assert erased.status_code == 202, erased.text

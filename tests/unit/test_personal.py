@@ -105,7 +105,9 @@ async def test_nothing_new_is_kept_about_an_erased_person(store):
 async def test_a_token_moved_to_another_event_does_not_open(store):
     await store.append("trainee-t-1", [enrolled()], None)
     token = store._log[0].data["name"]
-    moved = store._log[0]._replace(event_id=uuid.uuid4(), data={**store._log[0].data, "name": token})
+    moved = store._log[0]._replace(
+        event_id=uuid.uuid4(), data={**store._log[0].data, "name": token}
+    )
     with pytest.raises(InvalidTag):
         await store.personal.reveal([moved])
 

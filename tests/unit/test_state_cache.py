@@ -112,7 +112,7 @@ async def test_an_erasure_drops_the_cached_states_that_hold_revealed_fields():
     forgotten here (their erasure), no state folded before is answered from the cache."""
     store, cache = EventsRead(), StateCache()
     personal = PersonalData(MemoryKeyStore(), {})
-    personal.on_forget.append(cache.clear)  # as shared.api wires it
+    personal.on_forget.append(lambda _subject: cache.clear())  # as shared.api wires it
     await append_counted(store, "c-1", 3)
     await load(store, registry, COUNTER, "c-1", cache=cache)
     assert cache.get(COUNTER, "c-1") is not None
@@ -120,3 +120,23 @@ async def test_an_erasure_drops_the_cached_states_that_hold_revealed_fields():
     assert cache.get(COUNTER, "c-1") is None
     assert await load(store, registry, COUNTER, "c-1", cache=cache) == (Counter(3), 3)
     assert store.events_read == 6  # read again from the start
+
+
+async def test_states_may_hold_revealed_personal_data_so_none_outlives_a_cached_key():
+    """Issue 19 (docs/privacy.md): a state folded before its person was erased elsewhere is
+    dropped ``max_age`` after it was folded, as a cached key is; an erasure this process learns
+    of (PersonalData.forget) clears the cache at once."""
+    from shared.personal import MemoryKeyStore, PersonalData
+
+    now = [0.0]
+    cache = StateCache(max_age=60, clock=lambda: now[0])
+    cache.put(COUNTER, "a", "a", 1)
+    now[0] = 59.0
+    assert cache.get(COUNTER, "a") == ("a", 1)
+    now[0] = 60.0
+    assert cache.get(COUNTER, "a") is None
+    personal = PersonalData(MemoryKeyStore(), {})
+    personal.on_forget.append(lambda _subject: cache.clear())
+    cache.put(COUNTER, "b", "b", 1)
+    await personal.erase("t-1", "asked")
+    assert cache.get(COUNTER, "b") is None

@@ -4,6 +4,11 @@ Grade decisions (``GradeAssigned``, ``AssessmentFailed``) record every input, th
 and the rule trace (R-22): replaying ``grade`` on the recorded inputs with the named policy version
 re-derives them exactly. A correction is a new decision that names the one it ``supersedes``
 (R-23); nothing is edited in place.
+
+Personal data (docs/privacy.md): the free texts people write about a trainee (a disposition's
+reason, a dispute's reason) are sealed with the trainee's key. Grades, scores, facts and ids stay
+in clear: grading and the audit never need a key. A grade records how many certificates the
+trainee holds, not their names (``GradeAssigned`` v2).
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events import Event, EventRegistry
+from shared.events import Event, EventRegistry, JsonDict
+from shared.personal import PERSONAL
 from shared.policy_events import PolicyPublished
 
 from .vocabulary import (
@@ -39,8 +46,20 @@ class TraineeFacts(BaseModel):
 
     education: Education
     experience_years: Decimal
-    certificates: list[str]
+    certificate_count: int  # distinct certificates held (R-21); their names are not kept here
     mastered_series: list[str]  # R-14
+
+
+def certificate_count(data: Any) -> int:
+    """How many distinct certificates an enrolment (``TraineeEnrolled``, or v1 recorded facts)
+    names: ``certificate_count`` when the producer wrote it (v2), else the clear list of v1.
+
+    Never the sealed list: once its subject is erased it reads as one marker."""
+    count = data.get("certificate_count")
+    if count is not None:
+        return int(count)
+    certificates = data.get("certificates") or []
+    return len(set(map(str, certificates))) if isinstance(certificates, list) else 0
 
 
 @registry.register
@@ -80,6 +99,7 @@ class GradeAssigned(Event):
     """
 
     event_type = "GradeAssigned"
+    schema_version = 2  # 2: the facts hold the certificates' count, not their names
     trainee_id: str
     session_id: str
     position: Position | None
@@ -96,6 +116,15 @@ class GradeAssigned(Event):
     assigned_at: datetime
     supersedes: uuid.UUID | None = None
     dispute_id: str | None = None
+
+
+@registry.upcaster("GradeAssigned", 1)
+def _certificates_counted(data: JsonDict) -> JsonDict:
+    """v1 recorded the certificates' names: the count is what R-21 decided on (distinct ones)."""
+    facts = dict(data["facts"])
+    facts["certificate_count"] = certificate_count(facts)
+    facts.pop("certificates", None)
+    return {**data, "facts": facts}
 
 
 @registry.register
@@ -122,10 +151,11 @@ class DispositionDecided(Event):
     """R-18 (and R-19 from ``decided_on`` for a commissioned trainee kept in training)."""
 
     event_type = "DispositionDecided"
+    data_subject = "trainee_id"
     trainee_id: str
     session_id: str
     outcome: Disposition
-    reason: str
+    reason: Annotated[str, PERSONAL]
     decided_on: date
     decided_by: str
 
@@ -162,11 +192,12 @@ class GradeDisputed(Event):
     """R-23: a dispute against one grade decision (``grade_event_id``)."""
 
     event_type = "GradeDisputed"
+    data_subject = "trainee_id"
     dispute_id: str
     trainee_id: str
     session_id: str
     grade_event_id: uuid.UUID
-    reason: str
+    reason: Annotated[str, PERSONAL]
     filed_by: str
     filed_on: date
 

@@ -37,7 +37,7 @@ Decision = GradeAssigned | AssessmentFailed
 NO_FACTS = TraineeFacts(
     education=Education.JUNIOR_HIGH,
     experience_years=Decimal(0),
-    certificates=[],
+    certificate_count=0,
     mastered_series=[],
 )
 

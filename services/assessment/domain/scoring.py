@@ -56,7 +56,7 @@ def grading_inputs(
         practical=dict(practical),
         education=facts.education,
         experience_years=facts.experience_years,
-        certificates=tuple(facts.certificates),
+        certificate_count=facts.certificate_count,
         mastered_series=tuple(facts.mastered_series),
     )
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from .events import TraineeFacts
+from .events import TraineeFacts, certificate_count
 from .vocabulary import Education
 
 JsonDict = Mapping[str, Any]
@@ -145,13 +145,14 @@ def trainers_covering(stages: Iterable[PlanStage], content: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """The R-3 record of ``TraineeEnrolled`` that grading needs."""
+    """The R-3 record of ``TraineeEnrolled`` that grading needs: how many certificates, never
+    their names (sealed personal data, erased with the trainee)."""
 
     branch_id: str
     category: str
     education: str
     experience_years: Decimal
-    certificates: tuple[str, ...]
+    certificate_count: int
     product_series: tuple[str, ...]
 
     @staticmethod
@@ -161,7 +162,7 @@ class Enrolment:
             category=str(data.get("category", "")),
             education=str(data["education"]),
             experience_years=Decimal(str(data.get("experience_years", 0))),
-            certificates=tuple(data.get("certificates") or ()),
+            certificate_count=certificate_count(data),
             product_series=tuple(data.get("product_series") or ()),
         )
 
@@ -170,7 +171,7 @@ class Enrolment:
         return TraineeFacts(
             education=Education(self.education),
             experience_years=self.experience_years,
-            certificates=list(self.certificates),
+            certificate_count=self.certificate_count,
             mastered_series=mastered_series(self.product_series, stages),
         )
 

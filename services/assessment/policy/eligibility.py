@@ -58,11 +58,12 @@ class Eligibility(BaseModel):
         self,
         education: Education,
         experience: Decimal,
-        certificates: Sequence[str],
+        certificates: int,
         mastered_series: Sequence[str],
     ) -> list[Unmet]:
-        """Every condition of this position the trainee fails; empty when eligible."""
-        found = self._education_unmet(education, experience, len(set(certificates)))
+        """Every condition of this position the trainee fails; empty when eligible.
+        ``certificates``: how many distinct certificates the trainee holds (never their names)."""
+        found = self._education_unmet(education, experience, certificates)
         if experience < self.min_experience_years:
             found.append(
                 (

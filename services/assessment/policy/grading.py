@@ -126,7 +126,7 @@ class GradingInputs:
     practical: Mapping[Department, Decimal]
     education: Education
     experience_years: Decimal
-    certificates: Sequence[str] = ()
+    certificate_count: int = 0  # distinct certificates: their names are not needed
     mastered_series: Sequence[str] = ()
 
 
@@ -229,7 +229,10 @@ def _cap(
     for i, position in enumerate(candidates):
         level = band.level if position is band.position else policy.top_level(position)
         unmet = policy.eligibility_for(position).unmet(
-            inputs.education, inputs.experience_years, inputs.certificates, inputs.mastered_series
+            inputs.education,
+            inputs.experience_years,
+            inputs.certificate_count,
+            inputs.mastered_series,
         )
         if not unmet:
             met = f"R-21: {position} eligibility met ({_facts(inputs)})"
@@ -245,7 +248,7 @@ def _cap(
 def _facts(inputs: GradingInputs) -> str:
     return (
         f"education {inputs.education}, {plain(inputs.experience_years)} years experience, "
-        f"{len(set(inputs.certificates))} certificates, "
+        f"{inputs.certificate_count} certificates, "
         f"{len(set(inputs.mastered_series))} series mastered"
     )
 

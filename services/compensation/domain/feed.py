@@ -7,6 +7,10 @@ branch's feed; any other event makes none.
 
 Upstream payloads are read tolerantly: only the fields shown are taken (``data.get``), an absent
 one reads as None, so a producer adding fields, or one field missing, never stops the feed.
+
+The texts people wrote about the trainee (a disposition's reason, a concern and its handling) are
+personal (docs/privacy.md): once the trainee is erased they read as :data:`ERASED`
+(:func:`erased_details`), whatever the event they came from held.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.personal import ERASED
+
 Data = Mapping[str, Any]
 Details = dict[str, Any]
+# The details that are texts about the trainee, erased with it; the rest are numbers and ids.
+PERSONAL_DETAILS = ("reason", "text", "handling")
 
 
 class FeedKind(StrEnum):
@@ -127,3 +135,9 @@ def feed_entry(service: str, event_type: str, data: Data) -> FeedEntry | None:
     kind, read = reader
     on, details = read(data)
     return FeedEntry(kind, trainee_id, on, details)
+
+
+def erased_details(details: Details) -> Details:
+    """An entry's details once its trainee is erased: each text about it, where there is one,
+    reads as :data:`ERASED`."""
+    return {k: ERASED if k in PERSONAL_DETAILS and v is not None else v for k, v in details.items()}

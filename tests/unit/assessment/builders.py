@@ -25,11 +25,12 @@ def facts(
     certificates: Sequence[str] = (),
     series: Sequence[str] = ("X1", "X2", "X3"),
 ) -> TraineeFacts:
-    """Example A's trainee unless told otherwise: high school, 4 years, 3 series."""
+    """Example A's trainee unless told otherwise: high school, 4 years, 3 series; the facts count
+    the distinct ``certificates`` (a grade never needs their names)."""
     return TraineeFacts(
         education=education,
         experience_years=Decimal(experience),
-        certificates=list(certificates),
+        certificate_count=len(set(certificates)),
         mastered_series=list(series),
     )
 
@@ -51,7 +52,7 @@ def inputs(
         practical=practical_scores(practical),
         education=f.education,
         experience_years=f.experience_years,
-        certificates=tuple(f.certificates),
+        certificate_count=f.certificate_count,
         mastered_series=tuple(f.mastered_series),
     )
 

@@ -24,7 +24,7 @@ def grading_inputs(draw, score=scores) -> GradingInputs:
         practical={d: draw(score) for d in DEPARTMENTS},
         education=draw(st.sampled_from(list(Education))),
         experience_years=draw(st.integers(0, 60).map(lambda tenths: Decimal(tenths) / 10)),
-        certificates=draw(st.lists(st.sampled_from(["electrician", "welder"]), max_size=2)),
+        certificate_count=draw(st.integers(0, 2)),
         mastered_series=draw(st.lists(st.sampled_from(["X1", "X2", "X3", "X4"]), max_size=4)),
     )
 

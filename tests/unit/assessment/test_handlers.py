@@ -28,7 +28,7 @@ from tests.unit.fakes import aggregates, caller, lookup, recorded, types
 TRAINEE = KnownTrainee(
     "t-1",
     "placed",
-    Enrolment("dl-north", "branch_commissioned", "high_school", Decimal(4), (), ("X1",)),
+    Enrolment("dl-north", "branch_commissioned", "high_school", Decimal(4), 0, ("X1",)),
     (),
 )
 MANAGER = caller("mgr-1", Role.AFTER_SALES_MANAGER)

@@ -11,13 +11,13 @@ from services.assessment.domain.events import ExamScored, GradeAssigned, GradeDi
 from services.assessment.domain.replay import rederive
 from services.assessment.domain.vocabulary import DisputeOutcome
 
-from .builders import NOW, TODAY, sitting
+from .builders import NOW, TODAY, facts, sitting
 
 
-def recorded_sitting(written="95", practical=("96", "95", "97", "98", "94")):
+def recorded_sitting(written="95", practical=("96", "95", "97", "98", "94"), trainee=None):
     """The events the decider appended for one sitting, each with an event id."""
     state, events = TRAINEE_ASSESSMENT.initial(), []
-    for command in sitting(written, practical):
+    for command in sitting(written, practical, trainee):
         new = TRAINEE_ASSESSMENT.decide(command, state)
         state = TRAINEE_ASSESSMENT.fold(new, state)
         events.extend((uuid.uuid4(), e) for e in new)
@@ -76,3 +76,27 @@ def test_a_decision_without_its_scores_cannot_be_re_derived():
     (derivation,) = rederive(events[-1:], {})
     assert not derivation.consistent
     assert derivation.problem == "no written score was recorded before this decision"
+
+
+def test_a_grade_recorded_with_certificate_names_v1_re_derives_from_their_count():
+    """Issue 19: GradeAssigned v1 recorded the certificates' names in its facts; read today it is
+    upcast to their (distinct) count, which is all R-21 decided on, and re-derives exactly."""
+    from services.assessment.domain.events import (
+        GradeAssigned as Current,
+    )
+    from services.assessment.domain.events import registry
+    from shared.events import SYSTEM_ACTOR, Envelope
+
+    _, events = recorded_sitting(trainee=facts(certificates=("welder", "forklift")))
+    grade_id, grade = events[-1]
+    assert isinstance(grade, Current) and "2 certificates" in " ".join(grade.rule_trace)
+    v1 = grade.model_dump(mode="json")
+    v1["facts"] = {**v1["facts"], "certificates": ["welder", "welder", "forklift"]}
+    del v1["facts"]["certificate_count"]
+    stored = Envelope(
+        grade_id, "assessment-s-1-t-1", 7, 7, "GradeAssigned", 1, NOW, NOW, v1, SYSTEM_ACTOR
+    )
+    upcast = registry.decode(stored)
+    assert isinstance(upcast, GradeAssigned) and upcast.facts.certificate_count == 2
+    (derivation,) = rederive([*events[:-1], (grade_id, upcast)], {})
+    assert derivation.consistent and derivation.rederived == upcast

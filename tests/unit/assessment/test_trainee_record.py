@@ -133,7 +133,21 @@ def test_the_record_folds_enrolment_and_plan_into_grading_facts():
     facts = record.facts()
     assert facts is not None
     assert (facts.education, facts.experience_years) == (Education.HIGH_SCHOOL, Decimal(4))
-    assert (facts.certificates, facts.mastered_series) == (["licence"], ["X1", "X2"])
+    assert (facts.certificate_count, facts.mastered_series) == (1, ["X1", "X2"])
+
+
+def test_the_facts_count_certificates_from_the_clear_count_never_from_the_sealed_names():
+    """Issue 19: enrollment's TraineeEnrolled v2 carries a clear ``certificate_count`` beside the
+    sealed names, which read as one marker once the trainee is erased; a v1 enrolment's clear
+    list is counted (distinct), so eligibility never depends on the names."""
+    base = {"trainee_id": "t-1", "branch_id": "hq", "education": "high_school"}
+    sealed = {**base, "certificate_count": 2, "certificates": "gl-enc:1:j:t-1:abc"}
+    erased = {**base, "certificate_count": 2, "certificates": ["[erased]"]}
+    v1 = {**base, "certificates": ["licence", "welder", "licence"]}
+    counts = [
+        evolve_record(TraineeRecord(), "TraineeEnrolled", d).facts() for d in (sealed, erased, v1)
+    ]
+    assert [f.certificate_count for f in counts if f is not None] == [2, 2, 2]
 
 
 # --- R-9 with R-14 and R-21: only the approved revision of the plan counts -------------------

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.compensation.domain.feed import FeedKind, feed_entry
+from services.compensation.domain.feed import FeedKind, erased_details, feed_entry
 
 
 def test_a_grade_shows_position_level_and_scores():
@@ -173,3 +173,15 @@ def test_a_cursor_this_list_did_not_make_is_a_422_naming_the_cursor(key):
     with pytest.raises(Problem) as refused:
         _after(key)
     assert refused.value.status == 422
+
+
+def test_an_erased_trainees_entry_keeps_numbers_and_ids_and_its_texts_read_as_erased():
+    """Issue 19: the texts people wrote about the trainee are personal; once it is erased they
+    read as the marker, where there was one, and everything else of the entry stays."""
+    details = {"outcome": "retrain", "reason": "张三 needs more practice", "by": "mgr-1"}
+    assert erased_details(details) == {"outcome": "retrain", "reason": "[erased]", "by": "mgr-1"}
+    assert erased_details({"concern_id": "c-1", "text": "slow", "handling": None}) == {
+        "concern_id": "c-1",
+        "text": "[erased]",
+        "handling": None,
+    }
