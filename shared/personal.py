@@ -162,6 +162,9 @@ class PersonalData:
         self._cache_size = cache_size
         self._clock = clock
         self._cache: dict[str, tuple[float, AESGCM | None]] = {}
+        # Subjects this process knows to be erased: a key read concurrently with the erasure
+        # (a projection revealing while the key is destroyed) must not be cached after it.
+        self._erased: set[str] = set()
         # Called with the subject on ``forget``: what else keeps revealed values drops them.
         self.on_forget: list[Callable[[str], None]] = []
 
@@ -188,13 +191,14 @@ class PersonalData:
                 self._cache.clear()  # simple and rare: a replay of more people than fit
             expires = now + self._cache_seconds
             for subject, key in keys.items():
-                cipher = None if key is None else AESGCM(key)
+                cipher = None if key is None or subject in self._erased else AESGCM(key)
                 self._cache[subject] = (expires, cipher)
                 found[subject] = cipher
         return found
 
     def forget(self, subject: str) -> None:
         """Drop a cached key: its subject was erased."""
+        self._erased.add(subject)
         self._cache.pop(subject, None)
         for forgotten in self.on_forget:
             forgotten(subject)

@@ -57,9 +57,13 @@ PROJECTIONS = {
 STAGES = [*mandatory_stages(), plan_stage(5, "product", "technical", "tr-tech", "X1")]
 
 
+CLOCK = pinned_clock()  # 2026-03-01: enrolled and placed, then on to the days of training
+
+
 @pytest.fixture
 async def services(start):
-    return await start("compensation", "assessment", "training", "enrollment", clock=pinned_clock())
+    CLOCK.set("2026-03-01")
+    return await start("compensation", "assessment", "training", "enrollment", clock=CLOCK)
 
 
 def leaks(text: str) -> list[str]:
@@ -162,6 +166,7 @@ async def test_after_erasure_nothing_holds_the_person_and_every_answer_stands(
             return answer.status_code == 200
 
         await until(approved)
+        CLOCK.set("2026-03-05")
         day = {
             "date": "2026-03-02",
             "content": "fault finding",

@@ -142,3 +142,25 @@ def test_a_personal_field_without_a_subject_is_refused():
 
     with pytest.raises(ValueError, match="names no subject"):
         personal_map(local)
+
+
+async def test_a_key_read_while_its_subject_is_erased_is_not_kept():
+    """A reveal that read the key just before the erasure destroyed it must not leave the key in
+    the cache after it: the next seal is refused and the next reveal gives the marker."""
+    keys = MemoryKeyStore()
+    data = PersonalData(keys, personal_map(registry))
+    await keys.keys(["t-1"], create=True)
+    read_before = keys.keys
+
+    async def slow_keys(subjects, *, create):
+        found = await read_before(subjects, create=create)  # the key, as it was
+        await data.erase("t-1", "asked")  # the erasure lands meanwhile
+        return found
+
+    keys.keys = slow_keys  # type: ignore[method-assign]
+    store = InMemoryEventStore(personal=data)
+    with pytest.raises(SubjectErased):
+        await store.append("trainee-t-1", [enrolled()], None)
+    keys.keys = read_before  # type: ignore[method-assign]
+    with pytest.raises(SubjectErased):
+        await store.append("trainee-t-1", [enrolled()], None)
