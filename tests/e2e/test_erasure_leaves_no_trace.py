@@ -204,7 +204,7 @@ async def test_after_erasure_nothing_holds_the_person_and_every_answer_stands(
             headers=admin,
         )
         assert erased.status_code == 202, erased.text
-        for name, service in services.items():
+        for service in services.values():
             await until(
                 lambda s=service: s.pool.fetchval(
                     "SELECT 1 FROM proj_erasure.erased_people WHERE person_id = $1", GONE
