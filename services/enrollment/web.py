@@ -48,6 +48,8 @@ ASSETS = {
     "labels-feed.js": SCRIPT,
     "policies.js": SCRIPT,
     "labels-policy.js": SCRIPT,
+    "privacy.js": SCRIPT,
+    "labels-privacy.js": SCRIPT,
     "pay.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -33,6 +33,7 @@ from tests.support import (
     xlsx,
 )
 
+PEERS = ("training", "assessment", "compensation")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -73,6 +74,9 @@ async def serving(settings: Settings, names: Sequence[str]) -> AsyncIterator[Wor
             "cors_origins": [page],
             "oidc_issuer": issuer_url(port),
             "oidc_jwks_refetch_seconds": 0.0,
+            # Where a service asks another (enrollment gathers a person's data from the three
+            # others; assessment asks compensation for what-if): the ports they are served on.
+            **{f"{name}_url": urls[name] for name in PEERS if name in urls},
         }
     )
     clock = Clock()

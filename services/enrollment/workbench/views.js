@@ -34,6 +34,8 @@ import { feedbackView } from "./feedback.js";
 import { FEED_LABELS } from "./labels-feed.js";
 import { policiesView } from "./policies.js";
 import { POLICY_LABELS } from "./labels-policy.js";
+import { privacyView } from "./privacy.js";
+import { PRIVACY_LABELS } from "./labels-privacy.js";
 
 const CLERK = "branch_clerk";
 const MANAGER = "after_sales_manager";
@@ -44,6 +46,7 @@ const TRAINEE = "trainee";
 const EXAMINER = "examiner";
 const AUDITOR = "auditor";
 const PAYROLL = "payroll";
+const ADMIN = "admin";
 
 // The roles' label tables, after labels.js's (app.js hands them all to the Language).
 export const LABEL_TABLES = [
@@ -56,6 +59,7 @@ export const LABEL_TABLES = [
   FEED_LABELS,
   PLAN_CONTENT_LABELS,
   POLICY_LABELS,
+  PRIVACY_LABELS,
 ];
 
 export const VIEWS = [
@@ -82,6 +86,7 @@ export const VIEWS = [
   { id: "payroll", label: "view_payroll", roles: [PAYROLL], render: payrollView },
   { id: "my-payslips", label: "view_my_payslips", roles: [TRAINEE], render: myPayslipsView },
   { id: "policies", label: "view_policies", roles: [EXEC_VP, PAYROLL], render: policiesView },
+  { id: "privacy", label: "view_privacy", roles: [ADMIN], render: privacyView },
 ];
 
 // The views ``roles`` may use, in the navigation's order.
