@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import sys
 from collections.abc import Coroutine
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -25,7 +26,10 @@ from shared import db
 from shared.auth import Role, mint_token_for
 from shared.consumer import peek_dead_letters, queue_depths, redrive
 from shared.eventstore import PostgresEventStore
+from shared.keystore import open_personal_data
+from shared.personal import personal_map
 from shared.projections import rebuild, verify
+from shared.reencrypt import Reencrypted, reencrypt
 from shared.seal import Seal, check_seal, write_seal
 from shared.settings import Settings
 
@@ -34,6 +38,8 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
+personal_app = typer.Typer(help="Personal data: the one-off re-encryption of clear fields.")
+app.add_typer(personal_app, name="personal")
 app.command("backfill")(backfill.backfill_command)
 console = Console()
 
@@ -237,6 +243,53 @@ def seal_command(service: str) -> None:
     console.print(
         f"{service}: seal #{seal.id} covers {seal.streams} streams up to position"
         f" {seal.position}, mac {seal.mac.hex()}"
+    )
+
+
+@personal_app.command("reencrypt")
+def reencrypt_command(service: str) -> None:
+    """Seal in place the personal fields a service's events hold in clear (stored before their
+    type marked them), recompute the hash chains of the streams holding them, and seal the store
+    anew so that `verify` holds (docs/privacy.md)."""
+    info = _service(service)
+    fields = personal_map(info.registry)
+    if not fields:
+        console.print(f"{service}: no event type marks personal fields; nothing to re-encrypt")
+        return
+    settings = Settings()
+
+    async def go() -> tuple[Reencrypted, Seal | None]:
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
+            personal = await open_personal_data(settings, stack, fields)
+            with spinner(transient=True) as progress:
+                progress.add_task(f"re-encrypting {service}", total=None)
+                done = await reencrypt(pool, personal)
+            seal = None
+            if done.streams:
+                key = settings.seal_key_bytes()
+                seal = await write_seal(pool, service, key, force=True)
+            return done, seal
+
+    done, seal = _run(go())
+    console.print(
+        f"{service}: {done.events} events re-encrypted in {done.streams} streams"
+        f" ({done.rehashed} events rehashed"
+        + (f", {done.erased} of erased people now read as the marker" if done.erased else "")
+        + ")"
+    )
+    if not done.streams:
+        return
+    if seal is None:
+        console.print(
+            f"[red]{service}: a seal was being written by another process; run"
+            f" `gradeline seal {service}` before `gradeline verify {service}`"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{service}: sealed anew (the recomputed chains' heads): seal #{seal.id} covers"
+        f" {seal.streams} streams up to position {seal.position}"
     )
 
 
