@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import backfill, export, imports, services
+from ops import backfill, export, imports, retention, services
 from ops.client import DemoError, service_urls
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
 from ops.report import print_summary
@@ -40,6 +41,8 @@ dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
 personal_app = typer.Typer(help="Personal data: the one-off re-encryption of clear fields.")
 app.add_typer(personal_app, name="personal")
+people_app = typer.Typer(help="People: retention proposals and their approval.")
+app.add_typer(people_app, name="people")
 app.command("backfill")(backfill.backfill_command)
 console = Console()
 
@@ -291,6 +294,46 @@ def reencrypt_command(service: str) -> None:
         f"{service}: sealed anew (the recomputed chains' heads): seal #{seal.id} covers"
         f" {seal.streams} streams up to position {seal.position}"
     )
+
+
+@people_app.command("retention")
+def retention_command(
+    as_of: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the day to judge on")
+    ] = None,
+    approve: Annotated[
+        bool,
+        typer.Option("--approve", help="erase every person listed (POST /people/{id}/erasure)"),
+    ] = False,
+    host: Annotated[str, typer.Option(help="where enrollment listens")] = "127.0.0.1",
+) -> None:
+    """List the people the retention policy proposes for erasure; with --approve, erase each."""
+    settings = Settings()
+    try:
+        answer = retention.proposals(settings, as_of.date() if as_of else None, host)
+    except retention.RetentionFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    table = Table("person", "category", "left on", "due on", title="erasure proposals")
+    for proposal in answer["proposals"]:
+        table.add_row(
+            proposal["person_id"], proposal["category"], proposal["since"], proposal["due_on"]
+        )
+    console.print(table)
+    count = len(answer["proposals"])
+    console.print(
+        f"{count} people due for erasure on {answer['as_of']} ({answer['policy_version']})"
+    )
+    if not approve or not count:
+        if count:
+            console.print("approve with --approve: each is erased by POST /people/{id}/erasure")
+        return
+    try:
+        erased = retention.approve(settings, answer, host)
+    except retention.RetentionFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"erased {len(erased)} people: {', '.join(e.person_id for e in erased)}")
 
 
 @app.command("audit")

@@ -11,14 +11,14 @@ from shared.api import create_service_app
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import organisation_reads, organisation_routes, reads, routes, web
+from . import organisation_reads, organisation_routes, reads, retention, routes, web
 from .domain.events import registry
 from .policies import POLICIES
 from .projections import DIRECTORY, ORGANISATION
 
 SERVICE = "enrollment"
 REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
-PROJECTIONS = [DIRECTORY, ORGANISATION]
+PROJECTIONS = [DIRECTORY, ORGANISATION, retention.RETENTION]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reads.router,
             organisation_routes.router,
             organisation_reads.router,
+            retention.router,
             web.router,
         ],
         background=[workers.relay(), workers.projections(PROJECTIONS), workers.sealer()],
