@@ -2,8 +2,8 @@
 ``GET /people/erasure-proposals`` listing those the ``retention`` policy says are due for erasure.
 
 The read model (projection ``retention``) keeps one row per withdrawn trainee (from
-TraineeWithdrawn) and per member of staff who left (StaffLeft), and notes when the person was
-erased (PersonalDataErased): an erased person is proposed no more. Only ids and days are kept:
+TraineeWithdrawn) and per member of staff who left (StaffLeft), and the people erased
+(PersonalDataErased): an erased person is proposed no more. Only ids and days are kept:
 nothing here is personal data.
 
 A proposal is only that. An administrator approves it by erasing the person with the erasure
@@ -35,10 +35,10 @@ CREATE TABLE people (
     person_id  text NOT NULL,
     category   text NOT NULL,
     since      date NOT NULL,  -- the day they left: the withdrawal's, the last working day
-    erased     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (category, person_id)
 );
-CREATE INDEX people_since_idx ON people (category, since) WHERE NOT erased;
+CREATE INDEX people_since_idx ON people (category, since);
+CREATE TABLE erased (person_id text PRIMARY KEY);
 """
 _LEFT = {
     "TraineeWithdrawn": (RetentionCategory.WITHDRAWN_TRAINEE, "trainee_id", "withdrawn_on"),
@@ -48,8 +48,10 @@ _LEFT = {
 
 async def apply(conn: Conn, e: Envelope) -> None:
     person = erased_person(e)
-    if person is not None:
-        await conn.execute("UPDATE people SET erased = true WHERE person_id = $1", person)
+    if person is not None:  # whenever they left, before or after
+        await conn.execute(
+            "INSERT INTO erased (person_id) VALUES ($1) ON CONFLICT DO NOTHING", person
+        )
         return
     category, id_field, day_field = _LEFT[e.type]
     await conn.execute(
@@ -86,8 +88,9 @@ class Proposals(BaseModel):
 
 # The people of a category who left by a day and are not erased (due or not: the policy decides).
 _LEFT_BY = (
-    "SELECT person_id, since FROM proj_retention.people"
-    " WHERE category = $1 AND NOT erased AND since <= $2"
+    "SELECT p.person_id, p.since FROM proj_retention.people p"
+    " WHERE p.category = $1 AND p.since <= $2"
+    " AND NOT EXISTS (SELECT FROM proj_retention.erased x WHERE x.person_id = p.person_id)"
 )
 
 

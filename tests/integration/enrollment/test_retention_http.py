@@ -101,17 +101,27 @@ async def test_people_are_proposed_once_their_categorys_years_have_passed(svc):
     assert [p["person_id"] for p in later["proposals"]] == ["tr-old", "t-1", "t-2", "tr-new"]
 
 
-async def test_an_erased_person_is_proposed_no_more(svc):
-    await withdrawn(svc, "t-1")
-    await withdrawn(svc, "t-2")
-    await projected(svc, 2)
-    # What the erasure route records once the key is destroyed (shared/erasure.py).
+async def erase(svc, person_id: str) -> None:
+    """What the erasure route records once the key is destroyed (shared/erasure.py)."""
     erased = PersonalDataErased(
-        person_id="t-1", reason="retention", erased_at=WITHDRAWN_ON, erased_by="admin-1"
+        person_id=person_id, reason="retention", erased_at=WITHDRAWN_ON, erased_by="admin-1"
     )
     await PostgresEventStore(svc.pool, "enrollment").append(
-        "person-t-1", [NewEvent(erased.event_type, erased.model_dump(mode="json"))], None
+        f"person-{person_id}", [NewEvent(erased.event_type, erased.model_dump(mode="json"))], None
     )
+
+
+async def test_an_erased_person_is_proposed_no_more(svc):
+    await erase(svc, "t-3")  # erased first, withdrawn after: still never proposed
+    await withdrawn(svc, "t-1")
+    await withdrawn(svc, "t-2")
+    await withdrawn(svc, "t-3")
+    await projected(svc, 3)
+    assert [p["person_id"] for p in (await proposals(svc, "2030-01-01"))["proposals"]] == [
+        "t-1",
+        "t-2",
+    ]
+    await erase(svc, "t-1")
 
     async def gone() -> bool:
         ids = [p["person_id"] for p in (await proposals(svc, "2030-01-01"))["proposals"]]
