@@ -28,7 +28,7 @@ from shared.auth import Role, mint_token_for
 from shared.consumer import peek_dead_letters, queue_depths, redrive
 from shared.eventstore import PostgresEventStore
 from shared.keystore import open_personal_data
-from shared.personal import personal_map
+from shared.personal import PersonalData, personal_map
 from shared.projections import rebuild, verify
 from shared.reencrypt import Reencrypted, reencrypt
 from shared.seal import Seal, check_seal, write_seal
@@ -152,6 +152,14 @@ async def _pool(settings: Settings, service: str) -> Any:
     return await db.create_pool(dsn, size=4, liveness=liveness)
 
 
+async def _personal_data(
+    settings: Settings, stack: AsyncExitStack, info: services.ServiceInfo
+) -> PersonalData:
+    """What the service reveals history with (the key store, its marked fields), so that a
+    rebuild holds what the live projections do (shared.api opens the same)."""
+    return await open_personal_data(settings, stack, personal_map(info.registry))
+
+
 @app.command("rebuild")
 def rebuild_command(service: str, projection: str) -> None:
     """Rebuild a projection from history into fresh tables and swap them in."""
@@ -165,17 +173,18 @@ def rebuild_command(service: str, projection: str) -> None:
         )
 
     async def go() -> int:
-        pool = await _pool(Settings(), service)
-        try:
+        settings = Settings()
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
+            personal = await _personal_data(settings, stack, info)
             with spinner() as progress:
                 task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
 
                 def report(applied: int) -> None:
                     progress.update(task, description=f"replayed {applied} events")
 
-                return await rebuild(pool, service, target, progress=report)
-        finally:
-            await pool.close()
+                return await rebuild(pool, service, target, progress=report, personal=personal)
 
     console.print(f"rebuilt {service}.{projection}: {_run(go())} events applied")
 
@@ -188,20 +197,21 @@ def verify_command(service: str) -> None:
     settings = Settings()
 
     async def go() -> list[str]:
-        pool = await _pool(settings, service)
-        try:
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
             problems = [
                 f"event {t.stream_id}#{t.version}: {t.problem}"
                 for t in await PostgresEventStore(pool, service).verify()
             ]
             problems += await _seal_problems(pool, service, settings)
+            personal = await _personal_data(settings, stack, info)
             for projection in info.projections:
                 problems += [
-                    f"{projection.name}: {d}" for d in await verify(pool, service, projection)
+                    f"{projection.name}: {d}"
+                    for d in await verify(pool, service, projection, personal=personal)
                 ]
             return problems
-        finally:
-            await pool.close()
 
     problems = _run(go())
     for line in problems:
@@ -265,7 +275,7 @@ def reencrypt_command(service: str) -> None:
         async with AsyncExitStack() as stack:
             pool = await _pool(settings, service)
             stack.push_async_callback(pool.close)
-            personal = await open_personal_data(settings, stack, fields)
+            personal = await _personal_data(settings, stack, info)
             with spinner(transient=True) as progress:
                 progress.add_task(f"re-encrypting {service}", total=None)
                 done = await reencrypt(pool, personal)

@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from ops import cli
 from ops.services import ServiceInfo
 from shared import db
-from shared.events import Event, EventRegistry, NewEvent
+from shared.events import Envelope, Event, EventRegistry, NewEvent
 from shared.eventstore import NO_STREAM, PostgresEventStore
 from shared.keystore import open_personal_data
 from shared.personal import ERASED, PERSONAL, PersonalData, is_token, personal, personal_map
+from shared.projections import Projection, rebuild
 from shared.reencrypt import reencrypt
 from shared.seal import check_seal, write_seal
 from shared.settings import Settings
@@ -52,6 +53,23 @@ class Commented(Event):
 
 
 FIELDS = personal_map(registry)
+
+
+async def _apply_name(conn: Any, envelope: Envelope) -> None:
+    await conn.execute(
+        "INSERT INTO names (trainee_id, name) VALUES ($1, $2)",
+        envelope.data["trainee_id"],
+        envelope.data["name"],
+    )
+
+
+# A read model showing names: verify compares it with a rebuild, which must reveal the tokens.
+NAMES = Projection(
+    "names",
+    "CREATE TABLE names (trainee_id text PRIMARY KEY, name text NOT NULL);",
+    _apply_name,
+    types=frozenset({"Enrolled"}),
+)
 
 
 def enrolled(trainee_id: str, name: str) -> NewEvent:
@@ -87,7 +105,9 @@ async def personal_data(settings: Settings) -> AsyncIterator[PersonalData]:
 @pytest.fixture
 def marked_service(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's enrollment with the test's marked event types."""
-    monkeypatch.setattr(cli.services, "available", lambda: [ServiceInfo(SERVICE, registry, ())])
+    monkeypatch.setattr(
+        cli.services, "available", lambda: [ServiceInfo(SERVICE, registry, (NAMES,))]
+    )
 
 
 async def legacy_history(pool: asyncpg.Pool) -> PostgresEventStore:
@@ -127,6 +147,7 @@ async def test_reencrypt_seals_clear_fields_in_place_and_verify_passes(
     await PostgresEventStore(pool, SERVICE).append("trainee-t-1", [commented("t-1", "守时")], 3)
     key = settings.seal_key_bytes()
     assert await write_seal(pool, SERVICE, key) is not None  # a seal of the clear history
+    assert await rebuild(pool, SERVICE, NAMES) == 2  # the names, as the service showed them
     sealed_t1_v3 = (await stored(pool, "trainee-t-1"))[2]
     before = {
         r[0]: r[1:] for r in await pool.fetch("SELECT position, event_id, version FROM events")
@@ -155,7 +176,14 @@ async def test_reencrypt_seals_clear_fields_in_place_and_verify_passes(
     assert await sealing.verify() == []
     assert (await check_seal(pool, SERVICE, key)).problems == []
     verified = await gradeline(settings, "verify", SERVICE)
-    assert verified.exit_code == 0, verified.output
+    assert verified.exit_code == 0, verified.output  # the names rebuilt from tokens agree
+    assert "events, seal and projections verified" in verified.output
+    rebuilt = await gradeline(settings, "rebuild", SERVICE, "names")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert await pool.fetch("SELECT trainee_id, name FROM proj_names.names ORDER BY 1") == [
+        ("t-1", "张三"),
+        ("t-2", "李四"),
+    ]
 
     # Read through a store with personal: the values as they were written.
     [_, t1_enrolled, _, t1_last] = await sealing.read_stream("trainee-t-1")
