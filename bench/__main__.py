@@ -19,6 +19,7 @@ from bench import (
     compensation_bench,
     http_bench,
     perf_report,
+    personal_bench,
     propagation_bench,
     store_bench,
     what_if_bench,
@@ -54,6 +55,7 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "propagation": ("Cross-service propagation", propagation_bench.run),
     "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
     "what-if": ("What if: a draft weighed over a year", what_if_bench.run),
+    "personal": ("Personal data: sealing and revealing", personal_bench.run),
 }
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import backfill, export, imports, services
+from ops import backfill, export, imports, retention, services
 from ops.client import DemoError, service_urls
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
 from ops.report import print_summary
@@ -29,6 +30,7 @@ from shared.eventstore import PostgresEventStore
 from shared.keystore import open_personal_data
 from shared.personal import PersonalData, personal_map
 from shared.projections import rebuild, verify
+from shared.reencrypt import Reencrypted, reencrypt
 from shared.seal import Seal, check_seal, write_seal
 from shared.settings import Settings
 
@@ -37,6 +39,10 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Dead-letter queues: list, peek and re-drive.")
 app.add_typer(dlq_app, name="dlq")
+personal_app = typer.Typer(help="Personal data: the one-off re-encryption of clear fields.")
+app.add_typer(personal_app, name="personal")
+people_app = typer.Typer(help="People: retention proposals and their approval.")
+app.add_typer(people_app, name="people")
 app.command("backfill")(backfill.backfill_command)
 console = Console()
 
@@ -140,18 +146,18 @@ def catalog(
 OPERATOR_COMMAND_SECONDS = 6 * 3600.0
 
 
-@asynccontextmanager
-async def _personal(settings: Settings, info: services.ServiceInfo) -> AsyncIterator[PersonalData]:
-    """The key store, for a command that builds read models: they hold revealed values, or the
-    erased marker, exactly as the service's own runner writes them (docs/privacy.md)."""
-    async with AsyncExitStack() as stack:
-        yield await open_personal_data(settings, stack, personal_map(info.registry))
-
-
 async def _pool(settings: Settings, service: str) -> Any:
     dsn = db.dsn_for_database(settings.pg_dsn, settings.database_name(service))
     liveness = dataclasses.replace(settings.db_liveness(), command_timeout=OPERATOR_COMMAND_SECONDS)
     return await db.create_pool(dsn, size=4, liveness=liveness)
+
+
+async def _personal_data(
+    settings: Settings, stack: AsyncExitStack, info: services.ServiceInfo
+) -> PersonalData:
+    """What the service reveals history with (the key store, its marked fields), so that a
+    rebuild holds what the live projections do (shared.api opens the same)."""
+    return await open_personal_data(settings, stack, personal_map(info.registry))
 
 
 @app.command("rebuild")
@@ -168,18 +174,17 @@ def rebuild_command(service: str, projection: str) -> None:
 
     async def go() -> int:
         settings = Settings()
-        pool = await _pool(settings, service)
-        try:
-            async with _personal(settings, info) as personal:
-                with spinner() as progress:
-                    task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
+            personal = await _personal_data(settings, stack, info)
+            with spinner() as progress:
+                task = progress.add_task(f"rebuilding {service}.{projection}", total=None)
 
-                    def report(applied: int) -> None:
-                        progress.update(task, description=f"replayed {applied} events")
+                def report(applied: int) -> None:
+                    progress.update(task, description=f"replayed {applied} events")
 
-                    return await rebuild(pool, service, target, progress=report, personal=personal)
-        finally:
-            await pool.close()
+                return await rebuild(pool, service, target, progress=report, personal=personal)
 
     console.print(f"rebuilt {service}.{projection}: {_run(go())} events applied")
 
@@ -192,20 +197,21 @@ def verify_command(service: str) -> None:
     settings = Settings()
 
     async def go() -> list[str]:
-        pool = await _pool(settings, service)
-        try:
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
             problems = [
                 f"event {t.stream_id}#{t.version}: {t.problem}"
                 for t in await PostgresEventStore(pool, service).verify()
             ]
             problems += await _seal_problems(pool, service, settings)
-            async with _personal(settings, info) as personal:
-                for projection in info.projections:
-                    differences = await verify(pool, service, projection, personal)
-                    problems += [f"{projection.name}: {d}" for d in differences]
+            personal = await _personal_data(settings, stack, info)
+            for projection in info.projections:
+                problems += [
+                    f"{projection.name}: {d}"
+                    for d in await verify(pool, service, projection, personal=personal)
+                ]
             return problems
-        finally:
-            await pool.close()
 
     problems = _run(go())
     for line in problems:
@@ -251,6 +257,93 @@ def seal_command(service: str) -> None:
         f"{service}: seal #{seal.id} covers {seal.streams} streams up to position"
         f" {seal.position}, mac {seal.mac.hex()}"
     )
+
+
+@personal_app.command("reencrypt")
+def reencrypt_command(service: str) -> None:
+    """Seal in place the personal fields a service's events hold in clear (stored before their
+    type marked them), recompute the hash chains of the streams holding them, and seal the store
+    anew so that `verify` holds (docs/privacy.md)."""
+    info = _service(service)
+    fields = personal_map(info.registry)
+    if not fields:
+        console.print(f"{service}: no event type marks personal fields; nothing to re-encrypt")
+        return
+    settings = Settings()
+
+    async def go() -> tuple[Reencrypted, Seal | None]:
+        async with AsyncExitStack() as stack:
+            pool = await _pool(settings, service)
+            stack.push_async_callback(pool.close)
+            personal = await _personal_data(settings, stack, info)
+            with spinner(transient=True) as progress:
+                progress.add_task(f"re-encrypting {service}", total=None)
+                done = await reencrypt(pool, personal)
+            seal = None
+            if done.streams:
+                key = settings.seal_key_bytes()
+                seal = await write_seal(pool, service, key, force=True)
+            return done, seal
+
+    done, seal = _run(go())
+    console.print(
+        f"{service}: {done.events} events re-encrypted in {done.streams} streams"
+        f" ({done.rehashed} events rehashed"
+        + (f", {done.erased} of erased people now read as the marker" if done.erased else "")
+        + ")"
+    )
+    if not done.streams:
+        return
+    if seal is None:
+        console.print(
+            f"[red]{service}: a seal was being written by another process; run"
+            f" `gradeline seal {service}` before `gradeline verify {service}`"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{service}: sealed anew (the recomputed chains' heads): seal #{seal.id} covers"
+        f" {seal.streams} streams up to position {seal.position}"
+    )
+
+
+@people_app.command("retention")
+def retention_command(
+    as_of: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the day to judge on")
+    ] = None,
+    approve: Annotated[
+        bool,
+        typer.Option("--approve", help="erase every person listed (POST /people/{id}/erasure)"),
+    ] = False,
+    host: Annotated[str, typer.Option(help="where enrollment listens")] = "127.0.0.1",
+) -> None:
+    """List the people the retention policy proposes for erasure; with --approve, erase each."""
+    settings = Settings()
+    try:
+        answer = retention.proposals(settings, as_of.date() if as_of else None, host)
+    except retention.RetentionFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    table = Table("person", "category", "left on", "due on", title="erasure proposals")
+    for proposal in answer["proposals"]:
+        table.add_row(
+            proposal["person_id"], proposal["category"], proposal["since"], proposal["due_on"]
+        )
+    console.print(table)
+    count = len(answer["proposals"])
+    console.print(
+        f"{count} people due for erasure on {answer['as_of']} ({answer['policy_version']})"
+    )
+    if not approve or not count:
+        if count:
+            console.print("approve with --approve: each is erased by POST /people/{id}/erasure")
+        return
+    try:
+        erased = retention.approve(settings, answer, host)
+    except retention.RetentionFailed as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"erased {len(erased)} people: {', '.join(e.person_id for e in erased)}")
 
 
 @app.command("audit")

@@ -33,6 +33,7 @@ from shared.policy_events import PolicyPublished
 # saying which.
 SERVED_BY = {
     "placement": "enrollment",
+    "retention": "enrollment",
     "plan_content": "training",
     "grading": "assessment",
     "fines": "assessment",

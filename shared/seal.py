@@ -78,10 +78,13 @@ async def _heads(source: Any, position: int) -> list[Head]:
     return sorted((row[0], row[1], bytes(row[2])) for row in rows)
 
 
-async def write_seal(pool: asyncpg.Pool, service: str, key: bytes) -> Seal | None:
+async def write_seal(
+    pool: asyncpg.Pool, service: str, key: bytes, *, force: bool = False
+) -> Seal | None:
     """Seal the store's heads as of its head position; None when there is nothing new to seal
     (no events, or the newest seal already covers them with this key) or another process is
-    sealing right now."""
+    sealing right now. ``force``: seal even when the newest seal covers the same position (the
+    chains of some streams were recomputed in place: ``gradeline personal reencrypt``)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         # One snapshot for the head position and the heads: positions are commit-ordered
         # (ADR 0001), so every event at or below the position is in it.
@@ -89,7 +92,8 @@ async def write_seal(pool: asyncpg.Pool, service: str, key: bytes) -> Seal | Non
             return None
         position = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
         newest = await conn.fetchrow("SELECT position, key_id FROM seals ORDER BY id DESC LIMIT 1")
-        if position == 0 or (newest is not None and tuple(newest) == (position, key_id(key))):
+        covered = newest is not None and tuple(newest) == (position, key_id(key))
+        if position == 0 or (covered and not force):
             return None
         heads = await _heads(conn, position)
         mac = _mac(key, service, position, heads)

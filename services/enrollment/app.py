@@ -20,6 +20,7 @@ from . import (
     organisation_routes,
     people_routes,
     reads,
+    retention,
     routes,
     web,
 )
@@ -29,7 +30,7 @@ from .projections import DIRECTORY, ORGANISATION
 
 SERVICE = "enrollment"
 REGISTRY = registry  # the CLI's event catalog looks services' registries up by this name
-PROJECTIONS = [DIRECTORY, ORGANISATION, erasure_projection()]
+PROJECTIONS = [DIRECTORY, ORGANISATION, erasure_projection(), retention.RETENTION]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             organisation_routes.router,
             organisation_reads.router,
             people_routes.router,
+            retention.router,
             web.router,
             access_request.router,
             personal_data_router(SERVICE),

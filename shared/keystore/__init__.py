@@ -23,6 +23,26 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 KEYSTORE = "keys"  # the database's name after the namespace: <namespace>_keys
 
 
+_KEYS_SQL = "SELECT subject, key FROM personal_keys WHERE subject = ANY($1::text[])"
+# The subjects' keys, made for those without a row. The final SELECT sees the table as the
+# statement started, the INSERT's RETURNING the rows it made; a row another process inserted
+# meanwhile is in neither (ON CONFLICT leaves it alone) and is read back after.
+_KEYS_OR_NEW_SQL = """
+WITH made AS (
+    INSERT INTO personal_keys (subject, key)
+    SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING
+    RETURNING subject, key
+)
+SELECT subject, key FROM made
+UNION ALL
+SELECT subject, key FROM personal_keys WHERE subject = ANY($1::text[])
+"""
+
+
+def new_key() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
 class PostgresKeyStore:
     """:class:`shared.personal.KeyStore` on a pool of the key database."""
 
@@ -31,24 +51,16 @@ class PostgresKeyStore:
 
     async def keys(self, subjects: Collection[str], *, create: bool) -> Mapping[str, bytes | None]:
         wanted = sorted(set(subjects))
-        rows = await self.pool.fetch(
-            "SELECT subject, key FROM personal_keys WHERE subject = ANY($1::text[])", wanted
-        )
+        if not create:
+            rows = await self.pool.fetch(_KEYS_SQL, wanted)
+            return {r[0]: r[1] for r in rows}
+        # One round trip for the keys there are and the keys made (an enrolment seals a new
+        # person's fields before its append can start: python -m bench personal).
+        rows = await self.pool.fetch(_KEYS_OR_NEW_SQL, wanted, [new_key() for _ in wanted])
         found: dict[str, bytes | None] = {r[0]: r[1] for r in rows}
-        new = [s for s in wanted if s not in found]
-        if create and new:
-            # Two processes may create one subject's key at once: the first row stands, and
-            # both read it back.
-            await self.pool.execute(
-                "INSERT INTO personal_keys (subject, key)"
-                " SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING",
-                new,
-                [os.urandom(KEY_BYTES) for _ in new],
-            )
-            rows = await self.pool.fetch(
-                "SELECT subject, key FROM personal_keys WHERE subject = ANY($1::text[])", new
-            )
-            found.update({r[0]: r[1] for r in rows})
+        raced = [s for s in wanted if s not in found]
+        if raced:  # made by another process since this statement's snapshot: read them back
+            found.update({r[0]: r[1] for r in await self.pool.fetch(_KEYS_SQL, raced)})
         return found
 
     async def destroy(self, subject: str, reason: str) -> bool:

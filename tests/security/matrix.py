@@ -209,6 +209,8 @@ ORGANISATION = [
     ),
     row("enrollment", "POST", "/imports/staff", (ADMIN,)),
     row("enrollment", "GET", "/staff", STAFF_READERS),
+    # Retention (issue 19): who is due for erasure is the administrator's, who erases.
+    row("enrollment", "GET", "/people/erasure-proposals", (ADMIN,)),
     row("enrollment", "GET", "/staff/{staff_id}", STAFF_READERS, url="/staff/tr-{branch}"),
     # Erasure of a person's personal data (issue 19): the admin alone. A person the world lacks,
     # so the matrix erases no one (the admin passes the gate and gets a 404).
@@ -624,6 +626,7 @@ def _policy_rows(service: str, name: str, publishers: tuple[str, ...]) -> list[R
 
 POLICIES = [
     *_policy_rows("enrollment", "placement", (EXEC_VP,)),
+    *_policy_rows("enrollment", "retention", (ADMIN,)),
     *_policy_rows("training", "plan_content", (EXEC_VP,)),
     *_policy_rows("assessment", "grading", (EXEC_VP,)),
     *_policy_rows("assessment", "fines", (EXEC_VP,)),
