@@ -155,7 +155,9 @@ export async function privacyView(ctx, section) {
       notices.status(data.already ? "pv_already" : "pv_erased", { person: data.person_id, at }, "ok");
       erase.reset();
       shown = null;
-      await loadDue();
+      // Erased now (the key is gone); the list's read model learns it a moment later.
+      proposals = proposals.filter((p) => p.person_id !== data.person_id);
+      render();
     },
   });
   await loadDue();
