@@ -65,7 +65,44 @@ class Enrolled(Event):
     comment: Annotated[str, PERSONAL]
 
 
+@registry.register
+class DayRecorded(Event):
+    """Shaped like the most common events of a trainee's history (a training day, a score):
+    ids, a date and numbers, nothing personal."""
+
+    event_type = "DayRecorded"
+    trainee_id: str
+    stage_no: int
+    date: str
+    hours: str
+    content: str
+    trainer_id: str
+
+
 FIELDS: dict[str, PersonalFields] = personal_map(registry)
+HISTORY = 20  # a trainee's events in the history rows: the enrolment and 19 days
+
+
+def day(trainee_id: str, n: int) -> NewEvent:
+    return registry.encode(
+        DayRecorded(
+            trainee_id=trainee_id,
+            stage_no=1 + n % 5,
+            date=f"2026-10-{1 + n % 28:02d}",
+            hours="7.5",
+            content="fault_finding",
+            trainer_id="tr-tech-07",
+        )
+    )
+
+
+async def fill_histories(store: PostgresEventStore, prefix: str, events: int) -> None:
+    """Trainees' histories: each an enrolment (three sealed fields) then ``HISTORY - 1`` days
+    (nothing personal), a stream per trainee."""
+    for n in range(events // HISTORY):
+        person = f"{prefix}-{n:07d}"
+        history = [enrolment(person), *(day(person, d) for d in range(HISTORY - 1))]
+        await store.append(f"trainee-{person}", history, NO_STREAM)
 
 
 def enrolment(trainee_id: str) -> NewEvent:
@@ -158,6 +195,17 @@ async def run(config: BenchConfig) -> list[Row]:
         clear = PostgresEventStore(clear_pool, SUITE)
         rows = await append_phase(sealing(), clear, append_size)
         rows += await read_phase(sealing, clear, (sealed_dsn, clear_dsn), read_size)
+        history_dsns = [
+            await stack.enter_async_context(fresh_database(config.pg_dsn, side))
+            for side in ("hsealed", "hclear")
+        ]
+        history_pools = [await migrated_pool(stack, d, db.CORE_MIGRATIONS) for d in history_dsns]
+
+        def history_sealing() -> PostgresEventStore:
+            return PostgresEventStore(history_pools[0], SUITE, personal=PersonalData(keys, FIELDS))
+
+        history_clear = PostgresEventStore(history_pools[1], SUITE)
+        rows += await history_phase(history_sealing, history_clear, history_dsns, read_size)
     return rows
 
 
@@ -260,6 +308,49 @@ async def read_phase(
             f"read_all, pages of {PAGE:,}, revealing, warm key cache",
             warm_runs,
             note=f"{about} Warm: one `PersonalData` for every run, its keys already cached.",
+        ),
+    ]
+
+
+async def history_phase(
+    sealing: Any, clear: PostgresEventStore, dsns: list[str], size: int
+) -> list[Row]:
+    """``read_all`` of trainees' histories, where one event in ``HISTORY`` holds personal
+    fields: what a replay of a service's store reads."""
+    warm = sealing()
+    for store, prefix in ((warm, "hs"), (clear, "hc")):
+        log(f"{SUITE}: filling {prefix} with {size:,} events of trainees' histories")
+        await fill_histories(store, prefix, size)
+    for dsn in dsns:
+        await vacuum(dsn, "events")
+    total = size // HISTORY * HISTORY
+
+    async def cold() -> int:
+        return await read_all(sealing(), total)
+
+    async def plain() -> int:
+        return await read_all(clear, total)
+
+    log(f"{SUITE}: read_all {total:,} events of histories, cold key cache (sealed / clear)")
+    cold_runs = await alternate({SEALED: cold, CLEAR: plain}, reps=REPS)
+    log(f"{SUITE}: read_all {total:,} events of histories, warm key cache (sealed / clear)")
+    warm_runs = await alternate({SEALED: lambda: read_all(warm, total), CLEAR: plain}, reps=REPS)
+    about = (
+        f"{total:,} events per run from position 0 in pages of {PAGE:,}: trainees' histories, "
+        f"each an enrolment (3 sealed fields) and {HISTORY - 1} training days (ids, a date, "
+        "hours: nothing personal), a stream per trainee; baseline: the same histories in "
+        "clear, read with `personal=None`."
+    )
+    return [
+        _row(
+            f"read_all of histories (1 event in {HISTORY} personal), revealing, cold key cache",
+            cold_runs,
+            note=f"{about} Cold: a new `PersonalData` per run (one key query per page).",
+        ),
+        _row(
+            f"read_all of histories (1 event in {HISTORY} personal), revealing, warm key cache",
+            warm_runs,
+            note=f"{about} Warm: the keys already cached.",
         ),
     ]
 

@@ -265,7 +265,7 @@ def reencrypt_command(service: str) -> None:
     type marked them), recompute the hash chains of the streams holding them, and seal the store
     anew so that `verify` holds (docs/privacy.md)."""
     info = _service(service)
-    fields = personal_map(info.registry)
+    fields = {name: spec for name, spec in personal_map(info.registry).items() if spec.fields}
     if not fields:
         console.print(f"{service}: no event type marks personal fields; nothing to re-encrypt")
         return

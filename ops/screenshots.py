@@ -77,6 +77,7 @@ SHOTS = (
         fragment="feedback",
     ),
     Shot("policies", "vp-song", title="Executive vice-president: policies", fragment="policies"),
+    Shot("privacy", "admin-ma", title="Administrator: personal data", fragment="privacy"),
 )
 
 

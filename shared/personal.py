@@ -72,6 +72,9 @@ class PersonalFields:
     fields: tuple[tuple[str, str], ...]  # (field, subject field)
 
 
+NOTHING_PERSONAL = PersonalFields(())
+
+
 def personal_fields(cls: type[Event]) -> PersonalFields | None:
     """The marked fields of an event type (None: it has none)."""
     found: list[tuple[str, str]] = []
@@ -89,13 +92,12 @@ def personal_fields(cls: type[Event]) -> PersonalFields | None:
 
 
 def personal_map(*registries: EventRegistry) -> dict[str, PersonalFields]:
-    """Every marked event type of the registries, by type name."""
+    """Every event type of the registries, by type name, with its personal fields: none for
+    most. A type known to hold nothing personal is never searched for tokens when read."""
     found: dict[str, PersonalFields] = {}
     for registry in registries:
         for name, cls in registry.types.items():
-            spec = personal_fields(cls)
-            if spec is not None:
-                found[name] = spec
+            found[name] = personal_fields(cls) or NOTHING_PERSONAL
     return found
 
 
@@ -168,7 +170,11 @@ class PersonalData:
         clock: Any = time.monotonic,
     ) -> None:
         self.key_store = key_store
-        self.fields = dict(fields)
+        # The types with personal fields, and those known to have none: their events are
+        # passed over when revealing (no value is looked at). Other types (a service's
+        # upstream events) are searched for tokens, which name their own subjects.
+        self.fields = {name: spec for name, spec in fields.items() if spec.fields}
+        self._plain = frozenset(name for name, spec in fields.items() if not spec.fields)
         self._cache_seconds = cache_seconds
         self._cache_size = cache_size
         self._clock = clock
@@ -291,11 +297,17 @@ class PersonalData:
     async def reveal(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
         """The envelopes with their tokens turned back into values, or :data:`ERASED`."""
         subjects: set[str] = set()
-        for envelope in envelopes:
+        personal: list[int] = []  # the envelopes to reveal: most events hold nothing personal
+        plain = self._plain
+        for i, envelope in enumerate(envelopes):
+            if envelope.type in plain:
+                continue
             data = envelope.data
+            found = False
             for value in data.values():
                 if type(value) is str and value.startswith(TOKEN_PREFIX):
                     subjects.add(token_subject(value))
+                    found = True
             spec = self.fields.get(envelope.type)
             if spec is not None:  # clear values of events stored before the fields were marked
                 subjects.update(
@@ -303,10 +315,16 @@ class PersonalData:
                     for name, subject in spec.fields
                     if data.get(name) is not None
                 )
+                found = True
+            if found:
+                personal.append(i)
+        revealed = list(envelopes)
         if not subjects:
-            return list(envelopes)
+            return revealed
         ciphers = await self._ciphers(subjects, create=False)
-        return [self._revealed(envelope, ciphers) for envelope in envelopes]
+        for i in personal:
+            revealed[i] = self._revealed(envelopes[i], ciphers)
+        return revealed
 
     def _revealed(self, envelope: Envelope, ciphers: Mapping[str, AESGCM | None]) -> Envelope:
         data = envelope.data
