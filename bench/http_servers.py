@@ -32,6 +32,7 @@ from services.enrollment import app as enrollment_app
 from services.training import app as training_app
 from shared import db
 from shared.consumer import Topology, queue_depths
+from shared.keystore import KEYSTORE
 from shared.projections import Projection
 from shared.relay import checkpoint_name
 from shared.settings import Settings
@@ -216,8 +217,9 @@ async def gradeline(
 
 
 async def remove_namespace(settings: Settings) -> None:
-    """The services' databases, exchanges and queues: a benchmark leaves nothing behind."""
-    for service in SERVICES:
+    """The services' databases (and their key database), exchanges and queues: a benchmark
+    leaves nothing behind."""
+    for service in (*SERVICES, KEYSTORE):
         await db.drop_database(settings.pg_dsn, settings.database_name(service))
     names: list[tuple[str, str]] = [("exchange", settings.exchange_name())]
     for service in CONSUMERS:

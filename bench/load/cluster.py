@@ -21,6 +21,7 @@ import httpx
 from bench.http_servers import remove_namespace
 from ops import launcher
 from shared import db
+from shared.keystore import KEYSTORE
 from shared.settings import SERVICE_PORTS, Settings
 
 SERVICES = ("enrollment", "training", "assessment", "compensation")
@@ -159,7 +160,7 @@ class Cluster:
     async def drop(self) -> None:
         """The namespace's databases, and its exchanges and queues on the broker (quorum
         queues that nobody consumes would otherwise stay, fifteen per run)."""
-        for service in SERVICES:
+        for service in (*SERVICES, KEYSTORE):  # and the key database they shared
             with contextlib.suppress(Exception):
                 await db.drop_database(self.settings.pg_dsn, self.settings.database_name(service))
         with contextlib.suppress(OSError, aio_pika.exceptions.AMQPError):
