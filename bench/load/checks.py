@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,8 @@ from services.compensation.policy.pay import PAY
 from shared import db
 from shared.eventstore import PostgresEventStore
 from shared.execution import load
+from shared.keystore import open_key_store
+from shared.personal import KeyStore, PersonalData, personal_map
 from shared.projections import verify
 from shared.relay import checkpoint_name
 from shared.settings import Settings
@@ -185,7 +187,7 @@ async def converge(pools: Pools, seconds: float) -> tuple[float, list[str]]:
         await asyncio.sleep(0.1)
 
 
-async def projections(pools: Pools) -> Check:
+async def projections(pools: Pools, keys: KeyStore) -> Check:
     problems: list[str] = []
     count = 0
     for info in services.available():
@@ -194,11 +196,13 @@ async def projections(pools: Pools) -> Check:
             f"{info.name} event {t.stream_id}#{t.version}: {t.problem}"
             for t in await PostgresEventStore(pool, info.name).verify()
         ]
+        # Rebuilt as the service builds them: personal fields revealed (docs/privacy.md).
+        personal = PersonalData(keys, personal_map(info.registry))
         for projection in info.projections:
             count += 1
             problems += [
                 f"{info.name}.{projection.name}: {d}"
-                for d in await verify(pool, info.name, projection)
+                for d in await verify(pool, info.name, projection, personal)
             ]
     problems += await lagging(pools)
     return _check("projections", problems, f"{count} projections equal their rebuilds")
@@ -249,13 +253,14 @@ async def run_checks(
     settings: Settings, accepted: Accepted, converge_seconds: float
 ) -> list[Check]:
     """Converge (bounded), then every check; one :class:`Check` per line of the report."""
-    async with pools(settings) as opened:
+    async with pools(settings) as opened, AsyncExitStack() as stack:
+        keys = await open_key_store(settings, stack)
         took, behind = await converge(opened, converge_seconds)
         results = [
             _check("converged", behind, f"caught up {took:.1f} s after the load"),
             await exactly_once(opened, accepted),
             await inbox(opened),
-            await projections(opened),
+            await projections(opened, keys),
             await audit(opened),
             await payslips(opened),
         ]

@@ -24,7 +24,9 @@ from shared.auth import Principal, Role
 from shared.db import Conn
 from shared.erasure import ERASED_TYPE, erased_person
 from shared.events import Envelope
+from shared.policy import UnknownPolicyVersion
 from shared.policy_store import shelf_of
+from shared.problems import validation_failed
 from shared.projections import Projection
 from shared.requests import Now
 
@@ -105,7 +107,11 @@ async def erasure_proposals(
     due for erasure, oldest first; already erased people are left out. Approving one is
     erasing it: ``POST /people/{id}/erasure``."""
     day = as_of or now.date()
-    policy: RetentionPolicy = await shelf_of(request.app.state).in_force("retention", day)
+    try:
+        policy: RetentionPolicy = await shelf_of(request.app.state).in_force("retention", day)
+    except UnknownPolicyVersion as exc:  # a day before the first version (2000-01-01)
+        error = {"field": "query.as_of", "message": str(exc), "type": "domain"}
+        raise validation_failed(f"Invalid request: query.as_of: {exc}", [error]) from exc
     found: list[Proposal] = []
     for category in RetentionCategory:
         years = policy.years(category)

@@ -110,7 +110,7 @@ POLICY_DRAFT = PolicyDraftRefusal("document", "policy")
 _POLICY_OPERATIONS = {
     (service, method, path): (POLICY_DRAFT,)
     for service, names in (
-        ("enrollment", ("placement",)),
+        ("enrollment", ("placement", "retention")),
         ("training", ("plan_content",)),
         ("assessment", ("grading", "fines")),
         ("compensation", ("pay", "fees")),
@@ -123,6 +123,8 @@ _POLICY_OPERATIONS = {
 BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("enrollment", "POST", "/trainees"): (UNREGISTERED_BRANCH, _future("enrolled_on", "R-3")),
     ("enrollment", "GET", "/trainees"): (UNREGISTERED_LISTED,),
+    # No retention version is in force before the first one's day (2000-01-01).
+    ("enrollment", "GET", "/people/erasure-proposals"): (Refusal("query.as_of", "domain"),),
     ("enrollment", "POST", "/staff"): (UNREGISTERED_BRANCH,),
     ("enrollment", "POST", "/staff/{staff_id}/leave"): (_future("left_on"),),
     ("enrollment", "POST", "/branches/{branch_id}/close"): (_future("closed_on"),),

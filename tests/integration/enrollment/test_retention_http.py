@@ -189,3 +189,12 @@ async def test_only_the_administrator_reads_the_proposals(svc):
     assert (await svc.client.get(url)).status_code == 401
     today = await asyncio.wait_for(svc.client.get(url, headers=admin(svc)), 10)
     assert today.status_code == 200 and today.json()["as_of"] == "2026-03-02"  # the app's day
+
+
+async def test_a_day_before_any_retention_version_is_a_422_naming_as_of(svc):
+    """The first version is in force from 2000-01-01: before it no one can be judged due."""
+    early = await svc.client.get("/people/erasure-proposals?as_of=1999-12-31", headers=admin(svc))
+    assert early.status_code == 422, early.text
+    assert [e["field"] for e in early.json()["errors"]] == ["query.as_of"]
+    first = await svc.client.get("/people/erasure-proposals?as_of=2000-01-01", headers=admin(svc))
+    assert first.status_code == 200 and first.json()["proposals"] == []
