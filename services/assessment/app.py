@@ -16,7 +16,7 @@ from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import reads, retraining, routes, web, what_if_routes
+from . import board_export, reads, retraining, routes, web, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry
 from .policies import POLICIES
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[
             routes.router,
             reads.router,
+            board_export.router,
             retraining.router,
             web.router,
             what_if_routes.router,

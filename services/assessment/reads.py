@@ -62,6 +62,7 @@ def _gate(audience: Audience) -> Any:
 GradeReader = Annotated[Principal, _gate(audiences.GRADE)]
 BoardReader = Annotated[Principal, _gate(audiences.GRADE_BOARD)]
 DisputeReader = Annotated[Principal, _gate(audiences.DISPUTE)]
+TrainerBoardGate = _gate(audiences.TRAINER_BOARD)
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -112,9 +113,7 @@ async def grade_board(
     return {"as_of": moment, "rows": directory.with_branch_names(rows, names)}
 
 
-@router.get(
-    "/board/trainers", response_model=TrainerBoard, dependencies=[_gate(audiences.TRAINER_BOARD)]
-)
+@router.get("/board/trainers", response_model=TrainerBoard, dependencies=[TrainerBoardGate])
 async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
     """R-24 failure rates and fines per trainer x product series x session, R-13 demerits; each
     trainer's name beside its id (the id while its registration has not arrived)."""

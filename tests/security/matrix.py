@@ -433,7 +433,16 @@ ASSESSMENT = [
         scoped=[CLERK],
         url="/board/grades" + BRANCH_QUERY,
     ),
+    row(
+        "assessment",
+        "GET",
+        "/board/grades/export.xlsx",
+        (MANAGEMENT, AUDITOR),
+        scoped=[CLERK],
+        url="/board/grades/export.xlsx" + BRANCH_QUERY,
+    ),
     row("assessment", "GET", "/board/trainers", (MANAGEMENT, MANAGER)),
+    row("assessment", "GET", "/board/trainers/export.xlsx", (MANAGEMENT, MANAGER)),
     # the trainees a fined trainer keeps training; a trainer reads its own list only.
     row(
         "assessment",
