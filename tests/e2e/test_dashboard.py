@@ -20,11 +20,14 @@ import socket
 from collections.abc import AsyncIterator, Collection
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from openpyxl import load_workbook
 
 from shared.auth import Role
 from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans, place
@@ -330,6 +333,13 @@ async def chromium_page(
             await browser.close()
 
 
+async def workbook_rows(download) -> list[tuple]:
+    """The first sheet's rows of a downloaded workbook."""
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    sheet = load_workbook(BytesIO(data)).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
 @pytest.mark.timeout(180)
 async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served):
     from playwright.async_api import expect
@@ -406,6 +416,13 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
         await page.locator("#grades-branch").select_option("hq")
         await expect(page.locator("#grade-table tbody tr")).to_have_count(1)
         await expect(page.locator("#grade-table tfoot td.total")).to_have_text("3")
+        # ... and so does the board's workbook (issue 20): the same filter, both headers.
+        async with page.expect_download() as waiting:
+            await page.locator("#view-grades").get_by_role("button", name="Download xlsx").click()
+        book = await workbook_rows(await waiting.value)
+        assert book[0][:2] == ("网点编号", "网点") and book[1][:2] == ("Branch id", "Branch")
+        assert {row[0] for row in book[2:]} == {"hq"}
+        assert sum(row[5] for row in book[2:]) == 3
 
         # 中文: the labels change, the numbers stay.
         await page.locator("#lang-toggle").click()
@@ -422,6 +439,10 @@ async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served)
         await expect(trainer_row).to_contain_text(SESSION)
         await expect(trainer_row.locator("td").nth(3)).to_have_text("7")
         await expect(trainer_row.locator("td").nth(4)).to_have_text("1")
+        async with page.expect_download() as waiting:
+            await page.locator("#view-trainers").get_by_role("button", name="下载 xlsx").click()
+        book = await workbook_rows(await waiting.value)
+        assert [(row[0], row[2], row[4], row[5]) for row in book[2:]] == [(TRAINER, SESSION, 7, 1)]
         await page.locator('[role=tab][data-view="progress"]').click()
         hq_progress = page.locator("#progress-branches tbody tr", has_text="hq")
         await expect(hq_progress.locator("td").nth(1)).to_have_text("3")

@@ -97,9 +97,12 @@ async def test_an_unroutable_event_is_never_checkpointed_is_reported_and_goes_on
         await append(svc.app.state.store, ["Wanted"] * 6 + ["Unwanted"] * 4)
 
         async def blocked() -> str | None:
+            # The returned events are counted as they come back; the blocked position is set
+            # once the batch is settled, a moment later: wait for both.
             text = (await svc.client.get("/metrics")).text
             returned = sample(text, 'gradeline_relay_unroutable_events_total{service="core"}')
-            return text if returned else None
+            at = sample(text, 'gradeline_relay_blocked_position{service="core"}')
+            return text if returned and at else None
 
         text = await until(blocked)
         assert sample(text, 'gradeline_relay_blocked_position{service="core"}') == 7.0

@@ -130,18 +130,48 @@ async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
   }
 }
 
+// --- files ------------------------------------------------------------------------------------
+
+// A board as a workbook (assessment's GET /board/.../export.xlsx with the board's filters),
+// fetched with the viewer's token and handed to the browser as a download.
+async function downloadBoard(messageId, path, name) {
+  await guarded(messageId, async () => {
+    const base = client.urls.assessment.replace(/\/+$/, "");
+    const token = await session.accessToken();
+    let response;
+    try {
+      response = await fetch(base + path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
+    } catch (error) {
+      throw new ApiError("assessment", base, 0, String(error));
+    }
+    if (!response.ok) {
+      const problem = await response.json().catch(() => null);
+      throw new ApiError("assessment", base, response.status, problem?.detail || response.statusText, problem);
+    }
+    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+}
+
+// The grade board's filters as a query: its branch, and the end of its chosen day (UTC).
+function gradesQuery() {
+  const params = new URLSearchParams();
+  if (state.grades.branch) params.set("branch_id", state.grades.branch);
+  if (state.grades.asOf) params.set("as_of", `${state.grades.asOf}T23:59:59Z`);
+  const query = params.toString();
+  return query ? `?${query}` : "";
+}
+
 // --- grade board ----------------------------------------------------------------------------
 
 async function loadGrades() {
   const g = state.grades;
-  const params = new URLSearchParams();
-  if (g.branch) params.set("branch_id", g.branch);
-  if (g.asOf) params.set("as_of", `${g.asOf}T23:59:59Z`); // the end of the chosen day, UTC
-  const query = params.toString();
   const latest = ticket("grades");
   let data = null;
   await guarded("grades-message", async () => {
-    data = await api("assessment", `/board/grades${query ? `?${query}` : ""}`);
+    data = await api("assessment", `/board/grades${gradesQuery()}`);
   }, "", latest);
   if (!latest()) return;
   g.data = data;
@@ -714,6 +744,14 @@ function bind() {
     loadGrades();
   });
   $("#grades-form").addEventListener("submit", (event) => event.preventDefault());
+  $("#grades-download").addEventListener("click", () => downloadBoard("grades-message",
+    `/board/grades/export.xlsx${gradesQuery()}`, `grades-${state.grades.asOf || "now"}.xlsx`));
+  $("#trainers-download").addEventListener("click", () => {
+    const chosen = state.trainers.session;
+    const query = chosen ? `?session_id=${encodeURIComponent(chosen)}` : "";
+    downloadBoard("trainers-message", `/board/trainers/export.xlsx${query}`,
+      `trainers${chosen ? `-${chosen}` : ""}.xlsx`);
+  });
   $("#progress-form").addEventListener("submit", (event) => event.preventDefault());
   $("#trainers-form").addEventListener("submit", (event) => event.preventDefault());
   $("#trainers-session").addEventListener("change", (event) => {

@@ -10,6 +10,7 @@ export const LABELS = {
   token_hint_audit: ["(the audit timeline needs the auditor role).", "（审计时间线需要 auditor 角色）。"],
   show: ["Show", "查看"],
   now: ["Now", "当前"],
+  download_xlsx: ["Download xlsx", "下载 xlsx"],
   tab_grades: ["Grade board", "等级看板"],
   tab_trainers: ["Trainer board", "培训师看板"],
   tab_progress: ["Training progress", "培训进度"],
