@@ -169,3 +169,28 @@ export class ApiClient {
     return (await this.request(service, path)).data;
   }
 }
+
+// The file at ``path`` on ``service`` (its base URL ``base``), fetched with the person's token
+// and handed to the browser as a download named ``name``; an ApiError when the service refuses
+// it or cannot be reached. For the exports (payslips, boards, a person's data).
+export async function downloadFile(session, service, base, path, name) {
+  const root = base.replace(/\/+$/, "");
+  const token = await session.accessToken();
+  let response;
+  try {
+    response = await fetch(root + path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
+  } catch (error) {
+    throw new ApiError(service, root, 0, String(error));
+  }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => null);
+    throw new ApiError(service, root, response.status, problem?.detail || response.statusText, problem);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  Object.assign(link, { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -9,7 +9,7 @@ import { LABELS } from "./labels.js";
 import { Session, bindSessionControls, takeTokenFromAddress } from "../pages/signin.js";
 import { BranchNames, branchName, named, personName } from "../pages/names.js";
 import { $, fmt, h, table, when } from "../pages/dom.js";
-import { ApiClient, ApiError, SERVICES, defaultUrls, readUrls, saveUrls } from "../pages/api.js";
+import { ApiClient, ApiError, SERVICES, defaultUrls, downloadFile, readUrls, saveUrls } from "../pages/api.js";
 import { Language } from "../pages/i18n.js";
 import { WHATIF_LABELS } from "./labels-whatif.js";
 import { WhatIf } from "./whatif.js";
@@ -135,24 +135,7 @@ async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
 // A board as a workbook (assessment's GET /board/.../export.xlsx with the board's filters),
 // fetched with the viewer's token and handed to the browser as a download.
 async function downloadBoard(messageId, path, name) {
-  await guarded(messageId, async () => {
-    const base = client.urls.assessment.replace(/\/+$/, "");
-    const token = await session.accessToken();
-    let response;
-    try {
-      response = await fetch(base + path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
-    } catch (error) {
-      throw new ApiError("assessment", base, 0, String(error));
-    }
-    if (!response.ok) {
-      const problem = await response.json().catch(() => null);
-      throw new ApiError("assessment", base, response.status, problem?.detail || response.statusText, problem);
-    }
-    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-  });
+  await guarded(messageId, () => downloadFile(session, "assessment", client.urls.assessment, path, name));
 }
 
 // The grade board's filters as a query: its branch, and the end of its chosen day (UTC).

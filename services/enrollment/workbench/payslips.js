@@ -9,7 +9,7 @@
 // - a trainee's own ("My payslips", #my-payslips): GET /employees/{sub}/payslips, every page.
 //   That list is a read model a moment behind the run: Refresh, as the page says.
 
-import { ApiError } from "../pages/api.js";
+import { downloadFile } from "../pages/api.js";
 import { h, table, when } from "../pages/dom.js";
 import { Notices } from "../pages/forms.js";
 import { branchName, named } from "../pages/names.js";
@@ -31,27 +31,9 @@ function state(ctx, payslip) {
 
 // --- files ----------------------------------------------------------------------------------
 
-// The file at ``path`` fetched with the person's token and handed to the browser as a download
-// named ``name``; an ApiError when the service refuses it.
-async function download(ctx, path, name) {
-  const base = ctx.urls.compensation.replace(/\/+$/, "");
-  const token = await ctx.session.accessToken();
-  let response;
-  try {
-    response = await fetch(base + path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
-  } catch (error) {
-    throw new ApiError("compensation", base, 0, String(error));
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => null);
-    throw new ApiError("compensation", base, response.status, problem?.detail || response.statusText, problem);
-  }
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+// The file at ``path`` on compensation, downloaded with the person's token.
+function download(ctx, path, name) {
+  return downloadFile(ctx.session, "compensation", ctx.urls.compensation, path, name);
 }
 
 // The links to a view's files: ``what`` the view's label key, ``stem`` its path and file name.

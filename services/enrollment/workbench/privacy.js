@@ -5,33 +5,16 @@
 // and a confirmation: it cannot be undone). One Idempotency-Key per submission.
 
 import { h, table } from "../pages/dom.js";
-import { ApiError } from "../pages/api.js";
+import { downloadFile } from "../pages/api.js";
 import { Notices, bindForm, field } from "../pages/forms.js";
 
 const say = (ctx, key, values) => h("span", { i18n: key, i18nValues: values }, ctx.t(key, values));
 
-// The workbook, fetched with the person's token and handed to the browser as a download.
+// The person's workbook, downloaded with the administrator's token; answers its file name.
 async function download(ctx, person) {
-  const base = ctx.urls.enrollment.replace(/\/+$/, "");
-  const path = `/people/${encodeURIComponent(person)}/data.xlsx`;
-  const token = await ctx.session.accessToken();
-  let response;
-  try {
-    response = await fetch(base + path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
-  } catch (error) {
-    throw new ApiError("enrollment", base, 0, String(error));
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => null);
-    throw new ApiError("enrollment", base, response.status, problem?.detail || response.statusText, problem);
-  }
   const name = `personal-data-${person}.xlsx`;
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  const path = `/people/${encodeURIComponent(person)}/data.xlsx`;
+  await downloadFile(ctx.session, "enrollment", ctx.urls.enrollment, path, name);
   return name;
 }
 
