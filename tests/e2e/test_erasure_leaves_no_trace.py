@@ -42,6 +42,7 @@ from tests.e2e.helpers import (
     run_payroll,
     sit,
 )
+from tests.personal_data import found
 from tests.support import mandatory_stages, ok, plan_stage, until
 
 GONE, STAYS = "t-gone", "t-stays"
@@ -71,33 +72,18 @@ def leaks(text: str) -> list[str]:
     return [s for s in SECRETS if s in text or s.encode().hex() in text]
 
 
-async def tables_holding_secrets(settings, database: str) -> dict[str, list[str]]:
-    """Every table of every schema of ``database`` whose rows hold a secret."""
-    conn = await db.connect(db.dsn_for_database(settings.pg_dsn, database))
-    try:
-        tables = await conn.fetch(
-            "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-            " AND table_type = 'BASE TABLE'"
-        )
-        found: dict[str, list[str]] = {}
-        for schema, table in tables:
-            rows = await conn.fetch(f'SELECT t::text FROM "{schema}"."{table}" t')
-            hits = sorted({s for r in rows for s in leaks(r[0])})
-            if hits:
-                found[f"{schema}.{table}"] = hits
-        return found
-    finally:
-        await conn.close()
-
-
 async def everywhere(settings) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
+    """Each database's secrets -> the tables holding them (tests/personal_data.found)."""
+    held: dict[str, list[str]] = {}
     for name in (*PROJECTIONS, KEYSTORE):
         database = settings.database_name(name)
-        for table, hits in (await tables_holding_secrets(settings, database)).items():
-            found[f"{database}:{table}"] = hits
-    return found
+        conn = await db.connect(db.dsn_for_database(settings.pg_dsn, database))
+        try:
+            for secret, tables in (await found(conn, SECRETS)).items():
+                held[f"{database}: {secret}"] = tables
+        finally:
+            await conn.close()
+    return held
 
 
 def workbook_text(content: bytes) -> str:
