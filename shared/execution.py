@@ -106,12 +106,6 @@ class StateCache:
         if len(self._states) > self.size:
             self._states.popitem(last=False)
 
-    def forget(self, stream_id: str) -> None:
-        """Drop the cached states of ``stream_id``: they may hold revealed personal values of a
-        person just erased (docs/privacy.md); the next load folds the stream afresh."""
-        for key in [k for k in self._states if k[1] == stream_id]:
-            del self._states[key]
-
 
 async def load(
     store: EventStore,

@@ -22,7 +22,6 @@ from shared.commands import Write, writer
 from shared.decider import NotFound
 from shared.erasure import PersonalDataErased
 from shared.eventstore import ANY_VERSION, EventStore
-from shared.execution import StateCache
 from shared.personal import PersonalData
 from shared.requests import NotBlank, RequestBody
 
@@ -92,11 +91,9 @@ async def erase_person(
     if not await _known(store, person_id):
         raise NotFound(f"no trainee or staff {person_id}")
     personal: PersonalData = state.personal
-    await personal.erase(person_id, body.reason)  # first: from now on nothing reveals them
-    states: StateCache | None = getattr(state, "states", None)
-    if states is not None:  # folded states here hold their revealed values
-        for stream in _streams_of(person_id):
-            states.forget(stream)
+    # First: from now on nothing reveals them (erasing also drops this process's folded states,
+    # which hold revealed values: shared.api wires PersonalData.on_forget to the state cache).
+    await personal.erase(person_id, body.reason)
     event = PersonalDataErased(
         person_id=person_id, reason=body.reason, erased_at=write.now, erased_by=write.actor_id
     )
