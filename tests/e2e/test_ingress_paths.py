@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+import httpx
 import pytest
 
 from shared.auth import Role
@@ -79,9 +80,22 @@ async def behind_one_origin(settings):
         yield apps, origin, clock
 
 
-async def test_the_served_configuration_names_the_ingress_paths(behind_one_origin):
-    apps, _, _ = behind_one_origin
-    answer = await apps["enrollment"].client.get("/auth/config")
+async def test_the_served_configuration_names_the_ingress_paths_and_cors_the_host(
+    behind_one_origin,
+):
+    _, origin, _ = behind_one_origin
+    async with httpx.AsyncClient(base_url=origin) as http:
+        answer = await http.get("/auth/config")  # through the router, as a page asks
+        # A preflight through the Ingress: the host's own origin is admitted, no other.
+        preflight = {"Access-Control-Request-Method": "POST"}
+        own = await http.options("/api/training/plans", headers={**preflight, "Origin": origin})
+        other = await http.options(
+            "/api/training/plans", headers={**preflight, "Origin": "https://elsewhere.example"}
+        )
+        metrics = await http.get("/api/training/metrics")
+    assert own.headers["access-control-allow-origin"] == origin
+    assert "access-control-allow-origin" not in other.headers
+    assert metrics.status_code == 404  # the Ingress does not publish /metrics
     assert answer.json()["api_urls"] == {
         service: f"/api/{service}"
         for service in ("enrollment", "training", "assessment", "compensation")
