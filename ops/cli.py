@@ -16,11 +16,13 @@ import aio_pika
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from ops import backfill, export, imports, retention, services
 from ops.client import DemoError, service_urls
+from ops.credentials import CredentialsError, require_development_tokens
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
 from ops.report import print_summary
 from shared import db
@@ -321,8 +323,8 @@ def retention_command(
     settings = Settings()
     try:
         answer = retention.proposals(settings, as_of.date() if as_of else None, host)
-    except retention.RetentionFailed as exc:
-        console.print(f"[red]{exc}")
+    except (retention.RetentionFailed, CredentialsError) as exc:
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from exc
     table = Table("person", "category", "left on", "due on", title="erasure proposals")
     for proposal in answer["proposals"]:
@@ -340,9 +342,9 @@ def retention_command(
         return
     try:
         erased = retention.approve(settings, answer, host)
-    except retention.RetentionFailed as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(1) from exc
+    except (retention.RetentionFailed, CredentialsError) as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(1) from None
     console.print(f"erased {len(erased)} people: {', '.join(e.person_id for e in erased)}")
 
 
@@ -414,6 +416,11 @@ def demo(
     settings = Settings()
     urls = service_urls(host, settings.port_offset)
     try:
+        require_development_tokens(settings, "the demo loader")
+    except CredentialsError as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(1) from None
+    try:
         summary = _run(
             load_demo(
                 urls,
@@ -448,9 +455,9 @@ def export_command(
         raise typer.BadParameter(f"unknown export {kind!r} (payroll, fees, fines, plan)")
     try:
         data = export.fetch(kind, ident, fmt, Settings(), host)
-    except export.ExportFailed as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(1) from exc
+    except (export.ExportFailed, CredentialsError) as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(1) from None
     target = out or export.default_name(kind, ident, fmt)
     target.write_bytes(data)
     console.print(f"wrote {target} ({len(data)} bytes)")
@@ -472,8 +479,8 @@ def import_command(
         raise typer.BadParameter(f"unknown import {kind!r} ({known})", param_hint="KIND")
     try:
         report = imports.upload(kind, file, Settings(), host)
-    except imports.ImportFailed as exc:
-        console.print(f"[red]{exc}")
+    except (imports.ImportFailed, CredentialsError) as exc:
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     if report.problems:
         table = Table("row", "column", "problem", title=f"{file}: nothing imported")

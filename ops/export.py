@@ -1,5 +1,5 @@
 """``gradeline export``: the spreadsheets the services produce, fetched over HTTP with a token
-minted for the role that may read them (docs/http.md)."""
+for the role that may read them (ops/credentials.py; docs/http.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from shared.auth import Role, mint_token_for
+from ops.credentials import command_token
+from shared.auth import Role
 from shared.settings import Settings
 
 
@@ -46,7 +47,7 @@ def fetch(
     export = EXPORTS[kind]
     if fmt not in export.formats:
         raise ExportFailed(f"{kind} exports as {', '.join(export.formats)}, not {fmt}")
-    token = mint_token_for(settings, "gradeline-cli", [export.role], ttl_seconds=300)
+    token = command_token(settings, [export.role], what=f"gradeline export {kind}")
     url = f"http://{host}:{settings.port(export.service)}" + export.path.format(id=ident, fmt=fmt)
     try:
         with httpx.Client(transport=transport, timeout=60) as client:

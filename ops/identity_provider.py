@@ -5,9 +5,11 @@ It is panva's ``oidc-provider`` (a certified OpenID provider, from the npm regis
 ``ops/idp/package-lock.json``) configured by ``ops/idp/server.mjs``: Authorization Code + PKCE
 for the public web client, refresh tokens, RP-initiated logout, CORS for the services' origins,
 and access tokens that are JWTs (RFC 9068) for the Gradeline API, carrying each user's roles,
-branch and department. Its sign-in form takes the sub of a demo user (:func:`demo_users`; any
-password). Never for production: anyone may sign in as anyone, and two test hooks
-(:meth:`RunningProvider.rotate_key`, :meth:`RunningProvider.sign`) rotate and use its keys.
+branch and department, and the confidential client of the ``gradeline`` command
+(:data:`CLI_CLIENT`, the client-credentials grant). Its sign-in form takes the sub of a demo user
+(:func:`demo_users`; any password). Never for production: anyone may sign in as anyone, and two
+test hooks (:meth:`RunningProvider.rotate_key`, :meth:`RunningProvider.sign`) rotate and use its
+keys.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from ops import export, imports, retention
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES
 from ops.organisation import STANDARD_BRANCHES
 from ops.rounds import AUDITOR, EXEC_VP, MANAGEMENT, MANAGER, PAYROLL, PRODUCTION
@@ -69,6 +72,43 @@ class DemoUser:
         if self.department:
             found["department"] = self.department
         return found
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    """A confidential client of the provider with the client-credentials grant only; its
+    access tokens carry ``sub`` = the client id and ``roles``."""
+
+    client_id: str
+    client_secret: str
+    roles: tuple[str, ...]
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "claims": {"roles": list(self.roles)},
+        }
+
+
+def cli_roles() -> tuple[str, ...]:
+    """The roles of the commands that call the services, and only those (docs/identity.md,
+    "The command line"): a role grants only its own rights, so the command's account holds each
+    one a command needs (the administrator's for imports of the organisation and retention,
+    payroll's for the pay exports, the after-sales manager's for plan exports and trainee
+    imports) and none that no command needs (no clerk, trainer, examiner, management...)."""
+    needed = {
+        *(e.role for e in export.EXPORTS.values()),
+        *imports.IMPORTERS.values(),
+        retention.ROLE,
+    }
+    return tuple(sorted(str(role) for role in needed))
+
+
+# The development account of the ``gradeline`` command: GRADELINE_CLI_CLIENT_ID and
+# GRADELINE_CLI_CLIENT_SECRET against this provider (the secret is a development one, like the
+# sign-in form that takes any password).
+CLI_CLIENT = ServiceClient("gradeline-cli", "gradeline-cli-development-secret", cli_roles())
 
 
 def demo_trainee(branch_id: str) -> str:
@@ -121,6 +161,7 @@ def provider_config(
     users: Iterable[DemoUser],
     *,
     access_token_ttl: int = 3600,
+    service_clients: Iterable[ServiceClient] = (CLI_CLIENT,),
 ) -> dict[str, Any]:
     """The configuration ops/idp/server.mjs reads."""
     origins = settings.allowed_origins()
@@ -137,6 +178,7 @@ def provider_config(
         "cors_origins": origins,
         "access_token_ttl": access_token_ttl,
         "users": [{"sub": u.sub, "name": u.name, "claims": u.token_claims()} for u in users],
+        "service_clients": [client.config() for client in service_clients],
     }
 
 
@@ -190,6 +232,7 @@ class RunningProvider:
     log_path: Path
     client_id: str
     users: list[DemoUser] = field(default_factory=list)
+    service_clients: list[ServiceClient] = field(default_factory=list)
 
     def rotate_key(self, alg: str = "RS256") -> str:
         """A new signing key (RS256 or ES256), first in the JWKS, the previous ones kept; tokens
@@ -223,13 +266,17 @@ def start_provider(
     users: Iterable[DemoUser] | None = None,
     log_path: Path | None = None,
     access_token_ttl: int = 3600,
+    service_clients: Iterable[ServiceClient] = (CLI_CLIENT,),
 ) -> RunningProvider:
     """Install (if needed) and start the provider on ``port`` (default 9400 + the port offset);
     returns once its discovery document answers. ProviderError when it cannot."""
     node = ensure_installed()
     port = port if port is not None else PORT + settings.port_offset
     chosen = list(users if users is not None else demo_users())
-    config = provider_config(settings, port, chosen, access_token_ttl=access_token_ttl)
+    clients = list(service_clients)
+    config = provider_config(
+        settings, port, chosen, access_token_ttl=access_token_ttl, service_clients=clients
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(config, file)
     log_path = log_path or Path(tempfile.gettempdir()) / f"gradeline-idp-{port}.log"
@@ -242,7 +289,9 @@ def start_provider(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    running = RunningProvider(config["issuer"], process, log_path, settings.oidc_client_id, chosen)
+    running = RunningProvider(
+        config["issuer"], process, log_path, settings.oidc_client_id, chosen, clients
+    )
     try:
         _wait_ready(running)
     except ProviderError:

@@ -1,5 +1,5 @@
 """``gradeline import branches|staff|trainees FILE.xlsx``: a spreadsheet of branches, staff or
-trainees sent to enrollment's import route with a token minted for the role that imports it (the
+trainees sent to enrollment's import route with a token for the role that imports it (the
 organisation's administrator for branches and staff, docs/organisation.md; the after-sales
 manager, who enrols at every branch, for trainees, docs/workbench.md). Enrollment checks every
 row and registers or enrols all of them or none; what it found wrong comes back per row and
@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 
-from shared.auth import Role, mint_token_for
+from ops.credentials import command_token
+from shared.auth import Role
 from shared.settings import Settings
 
-# What may be imported, and the role whose token the command mints for it.
+# What may be imported, and the role the command's token needs for it.
 IMPORTERS = {"branches": Role.ADMIN, "staff": Role.ADMIN, "trainees": Role.AFTER_SALES_MANAGER}
 KINDS = tuple(IMPORTERS)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,7 +51,7 @@ def upload(
 ) -> Report:
     """Send ``path`` to ``POST /<kind>/import`` of enrollment at ``host``."""
     data = path.read_bytes()
-    token = mint_token_for(settings, "gradeline-cli", [IMPORTERS[kind]], ttl_seconds=300)
+    token = command_token(settings, [IMPORTERS[kind]], what=f"gradeline import {kind}")
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": XLSX,

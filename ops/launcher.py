@@ -264,6 +264,11 @@ def print_sign_in(provider: RunningProvider | None) -> None:
             for k, v in user.token_claims().items()
         )
         say(f"  {user.sub:<22} {claims}  {user.name}")
+    for client in provider.service_clients:
+        say(
+            f"  client {client.client_id} (client credentials, roles {'+'.join(client.roles)}):"
+            " GRADELINE_CLI_CLIENT_ID/GRADELINE_CLI_CLIENT_SECRET, docs/identity.md"
+        )
 
 
 def main() -> int:

@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 
-from shared.auth import Role, mint_token_for
+from ops.credentials import command_token
+from shared.auth import Role
 from shared.settings import Settings
 
 SERVICE = "enrollment"
+ROLE = Role.ADMIN  # proposals and erasures are the organisation administrator's
 
 
 class RetentionFailed(RuntimeError):
@@ -27,7 +29,7 @@ class Erased:
 
 
 def _client(settings: Settings, host: str, transport: httpx.BaseTransport | None) -> httpx.Client:
-    token = mint_token_for(settings, "gradeline-cli", [Role.ADMIN], ttl_seconds=600)
+    token = command_token(settings, [ROLE], what="gradeline people retention", ttl_seconds=600)
     return httpx.Client(
         base_url=f"http://{host}:{settings.port(SERVICE)}",
         headers={"Authorization": f"Bearer {token}"},

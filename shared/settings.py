@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     # a rotation at the provider is picked up at the first such token, and tokens with made-up
     # key ids cannot make the services hammer the provider.
     oidc_jwks_refetch_seconds: float = Field(default=10.0, ge=0, le=3600)
+    # The confidential client the ``gradeline`` command signs in as (the client-credentials
+    # grant at the issuer's token endpoint, ops/credentials.py) to call the services where they
+    # refuse HS256 tokens (production with an issuer). Unset: the command mints HS256 tokens.
+    cli_client_id: str | None = None
+    cli_client_secret: SecretStr | None = None
+    # What the command asks the token endpoint for (``scope``); empty: no scope parameter (the
+    # client's defaults). Entra wants the API's ``api://<app>/.default`` here.
+    cli_scopes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Where the browser pages call each service (GET /auth/config's ``api_urls``): a template
+    # with ``{service}``, absolute or a path on the pages' own origin (``/api/{service}`` behind
+    # the Ingress). Unset: each service's port on the page's host (``make run``).
+    pages_api_url: str | None = None
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     # Browser origins allowed to call the APIs cross-origin (the dashboard served by one service
@@ -163,6 +175,30 @@ class Settings(BaseSettings):
             value = value.replace(",", " ").split()
         return _list_from_env(value)
 
+    @field_validator("cli_scopes", mode="before")
+    @classmethod
+    def _parse_cli_scopes(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            value = value.replace(",", " ").split()
+        return _list_from_env(value)
+
+    @field_validator("pages_api_url")
+    @classmethod
+    def _pages_api_url_names_the_service(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        example = "/api/{service} or https://gradeline.example.com/api/{service}"
+        if "{service}" not in value:
+            raise ValueError(f"GRADELINE_PAGES_API_URL must contain {{service}}: {example}")
+        parts = urlsplit(value.replace("{service}", "service"))
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+        path = not parts.scheme and not parts.netloc and value.startswith("/")
+        if not (absolute or path) or parts.query or parts.fragment:
+            raise ValueError(
+                f"GRADELINE_PAGES_API_URL must be an http(s) URL or a path from /: {example}"
+            )
+        return value.rstrip("/")
+
     @field_validator("oidc_scopes")
     @classmethod
     def _scopes_for_openid_connect(cls, value: list[str]) -> list[str]:
@@ -184,7 +220,15 @@ class Settings(BaseSettings):
             return list(WORKERS)
         return _list_from_env(value)
 
-    @field_validator("jwt_issuer", "jwt_audience", "oidc_issuer", mode="before")
+    @field_validator(
+        "jwt_issuer",
+        "jwt_audience",
+        "oidc_issuer",
+        "cli_client_id",
+        "cli_client_secret",
+        "pages_api_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -250,6 +294,13 @@ class Settings(BaseSettings):
         """Whether HS256 tokens signed with ``jwt_secret`` are trusted: always without an issuer;
         with one, only in development and test (ADR 0013)."""
         return self.oidc_issuer is None or self.environment != "production"
+
+    def pages_api_urls(self) -> dict[str, str] | None:
+        """Each service's address for the browser pages (``pages_api_url`` filled in); None:
+        the pages use each service's port on their own host."""
+        if self.pages_api_url is None:
+            return None
+        return {s: self.pages_api_url.replace("{service}", s) for s in SERVICE_PORTS}
 
     def seal_key_bytes(self) -> bytes:
         return self.seal_key.get_secret_value().encode()

@@ -1,4 +1,5 @@
-"""``GET /auth/config``: how the service's pages sign people in, on every service.
+"""``GET /auth/config``: how the service's pages sign people in, and where they call the
+services, on every service.
 
 The pages (the dashboard, the workbench) are static files: they learn the identity provider from
 the service that served them, then sign in there with Authorization Code + PKCE (the vendored
@@ -8,6 +9,10 @@ client has no secret; the issuer's discovery document is public too).
 
 No issuer configured (``GRADELINE_OIDC_ISSUER`` unset): ``issuer`` is null, sign-in is not
 available, and the pages offer only a developer's pasted token (``gradeline token``).
+
+``api_urls`` (``GRADELINE_PAGES_API_URL``): each service's address as the pages call it, such as
+``/api/training`` behind the Ingress (deploy/README.md); null: each service's port on the page's
+own host, as ``make run`` serves them.
 """
 
 from __future__ import annotations
@@ -47,12 +52,27 @@ class SignInConfig(BaseModel):
     )
     branch_claim: str = Field(description="where the branch sits", examples=["branch_id"])
     department_claim: str = Field(description="where the department sits", examples=["department"])
+    api_urls: dict[str, str] | None = Field(
+        description="each service's base URL as the pages call it (GRADELINE_PAGES_API_URL), "
+        "absolute or a path on the page's origin; null: each service's port on the page's host",
+        examples=[
+            {
+                "enrollment": "/api/enrollment",
+                "training": "/api/training",
+                "assessment": "/api/assessment",
+                "compensation": "/api/compensation",
+            }
+        ],
+    )
 
 
 def sign_in_config(settings: Settings) -> SignInConfig:
-    """Each field is the setting of its name after ``oidc_`` (``issuer``: ``oidc_issuer``)."""
+    """Each sign-in field is the setting of its name after ``oidc_`` (``issuer``:
+    ``oidc_issuer``); ``api_urls`` is ``pages_api_url`` filled in for each service."""
+    fields = [name for name in SignInConfig.model_fields if name != "api_urls"]
     return SignInConfig(
-        **{name: getattr(settings, f"oidc_{name}") for name in SignInConfig.model_fields}
+        **{name: getattr(settings, f"oidc_{name}") for name in fields},
+        api_urls=settings.pages_api_urls(),
     )
 
 
@@ -61,8 +81,9 @@ def signin_router() -> APIRouter:
 
     @router.get("/auth/config", response_model=SignInConfig)
     async def auth_config(request: Request) -> SignInConfig:
-        """How the pages sign in: the issuer, the pages' client and the claims' places (public:
-        asked before anyone has signed in). `issuer` null: sign-in is not available."""
+        """How the pages sign in: the issuer, the pages' client and the claims' places, and where
+        they call each service (public: asked before anyone has signed in). `issuer` null:
+        sign-in is not available; `api_urls` null: each service's port on the page's host."""
         settings: Settings = request.app.state.settings
         return sign_in_config(settings)
 

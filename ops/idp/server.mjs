@@ -3,10 +3,14 @@
 // in as any demo user by typing its name, and two test hooks can rotate and use its keys.
 //
 // Started by ops/identity_provider.py as `node server.mjs CONFIG.json`; the config names the
-// issuer, port, audience, the public web client, the browser origins and the users (sub, name,
-// and the claims their access tokens carry). What it adds to the stock provider:
+// issuer, port, audience, the public web client, the browser origins, the users (sub, name,
+// and the claims their access tokens carry) and the service clients (client_id, client_secret
+// and the claims of their tokens). What it adds to the stock provider:
 // - access tokens are JWTs (RFC 9068) for the Gradeline API: `aud` the audience, `iss`, `sub`,
 //   `client_id`, `scope`, and the user's claims (roles, branch_id, department, or any nesting);
+// - confidential service clients (the `gradeline` command) with the client-credentials grant
+//   only: their access tokens are JWTs for the API as well, `sub` the client id, carrying the
+//   client's claims (its roles);
 // - the sign-in form takes a demo user's sub (the password is ignored; another name signs in
 //   with no roles), and the first-party web client needs no consent;
 // - CORS for the configured browser origins (token, userinfo, revocation endpoints);
@@ -25,6 +29,7 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const RESOURCE = config.resource;
 const SCOPE = 'gradeline';
 const users = new Map(config.users.map((user) => [user.sub, user]));
+const serviceClients = new Map((config.service_clients ?? []).map((c) => [c.client_id, c]));
 const cookieKeys = [randomBytes(32).toString('base64url')];
 
 async function newKey(alg) {
@@ -45,7 +50,14 @@ function providerWith(keys) {
       response_types: ['code'],
       redirect_uris: config.redirect_uris,
       post_logout_redirect_uris: config.post_logout_redirect_uris,
-    }],
+    }, ...[...serviceClients.values()].map((service) => ({
+      client_id: service.client_id,
+      client_secret: service.client_secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    }))],
     jwks: { keys },
     cookies: { keys: cookieKeys },
     async findAccount(ctx, sub) {
@@ -68,6 +80,7 @@ function providerWith(keys) {
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -86,6 +99,7 @@ function providerWith(keys) {
       },
     },
     async extraTokenClaims(ctx, token) {
+      if (token.kind === 'ClientCredentials') return serviceClients.get(token.clientId)?.claims;
       return users.get(token.accountId)?.claims;
     },
     async loadExistingGrant(ctx) {
@@ -106,6 +120,7 @@ function providerWith(keys) {
     clientBasedCORS: (ctx, origin) => config.cors_origins.includes(origin),
     ttl: {
       AccessToken: config.access_token_ttl,
+      ClientCredentials: config.access_token_ttl,
       IdToken: config.access_token_ttl,
       RefreshToken: 8 * 3600,
       Grant: 8 * 3600,

@@ -16,9 +16,29 @@ const URLS_STORE = "gradeline.urls";
 export const WAIT_BUDGET_MS = 30_000;
 const LONGEST_WAIT_MS = 5_000;
 
-// The services' URLs on the page's own host, ports as the service that served the page implies
-// (its port offset).
-export function defaultUrls(servedBy) {
+// The services' URLs the deployment names (GET /auth/config's api_urls, GRADELINE_PAGES_API_URL:
+// "/api/training" behind the Ingress, resolved against this page's origin); null when it names
+// none.
+export function configuredUrls(config) {
+  const named = config?.api_urls;
+  if (!named) return null;
+  return Object.fromEntries(SERVICES.map((s) => [s, new URL(named[s], location.origin).href.replace(/\/+$/, "")]));
+}
+
+// Where the deployment's other page is (the workbench's "/app/", the dashboard's "/dashboard"):
+// on this page's origin when the deployment names the services' URLs (one host, the Ingress),
+// else on the service that serves it.
+export function pageUrl(path, service, urls, config) {
+  const base = configuredUrls(config) ? location.origin : urls[service].replace(/\/+$/, "");
+  return `${base}${path}`;
+}
+
+// The services' URLs: those the deployment names (config, from GET /auth/config), else each
+// service's port on the page's own host, ports as the service that served the page implies (its
+// port offset).
+export function defaultUrls(servedBy, config = null) {
+  const configured = configuredUrls(config);
+  if (configured) return configured;
   const served = Number(location.port);
   const offset = location.protocol.startsWith("http") && served ? served - DEFAULT_PORTS[servedBy] : 0;
   const host = location.hostname || "127.0.0.1";
@@ -26,15 +46,16 @@ export function defaultUrls(servedBy) {
   return Object.fromEntries(SERVICES.map((s) => [s, `${scheme}//${host}:${DEFAULT_PORTS[s] + offset}`]));
 }
 
-// ?<service>=URL on the address, else what this tab chose before, else the defaults.
-export function readUrls(servedBy, query = new URLSearchParams(location.search)) {
+// ?<service>=URL on the address, else what this tab chose before, else the defaults (config:
+// what GET /auth/config answered).
+export function readUrls(servedBy, query = new URLSearchParams(location.search), config = null) {
   let stored = {};
   try {
     stored = JSON.parse(sessionStorage.getItem(URLS_STORE) || "{}");
   } catch {
     stored = {};
   }
-  const defaults = defaultUrls(servedBy);
+  const defaults = defaultUrls(servedBy, config);
   const urls = Object.fromEntries(SERVICES.map((s) => [s, query.get(s) || stored[s] || defaults[s]]));
   saveUrls(urls);
   return urls;

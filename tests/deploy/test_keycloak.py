@@ -9,6 +9,9 @@ the client and the claims the services read.
   tokens under the claim names the settings read;
 - one example user per role, with a temporary password, the branch and department attributes
   declared by the realm's user profile (Keycloak drops undeclared attributes);
+- the command line's client ``gradeline-cli`` is confidential with the client-credentials grant
+  only, its service account holds exactly the roles of the commands that call the services, and
+  its tokens carry the audience and the roles where the services read them;
 - compose runs Keycloak from the official image with that file mounted for import, and the
   services' settings point at its realm: issuer, audience, roles claim and client as the realm
   makes them.
@@ -24,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ops.identity_provider import CLI_CLIENT
 from shared.auth import Role
 from shared.settings import SERVICE_PORTS, Settings
 from tests.deploy.test_manifests import interpolate, settings_from_environment
@@ -56,13 +60,19 @@ def realm() -> dict[str, Any]:
     return loaded
 
 
-def client() -> dict[str, Any]:
-    (found,) = [c for c in realm()["clients"] if c["clientId"] == CLIENT_ID]
+def client(client_id: str = CLIENT_ID) -> dict[str, Any]:
+    (found,) = [c for c in realm()["clients"] if c["clientId"] == client_id]
     return found
 
 
-def mappers(kind: str) -> list[dict[str, str]]:
-    return [m["config"] for m in client()["protocolMappers"] if m["protocolMapper"] == kind]
+def mappers(kind: str, client_id: str = CLIENT_ID) -> list[dict[str, str]]:
+    found = client(client_id)["protocolMappers"]
+    return [m["config"] for m in found if m["protocolMapper"] == kind]
+
+
+def people() -> list[dict[str, Any]]:
+    """The realm's users who sign in: not the clients' service accounts."""
+    return [u for u in realm()["users"] if "serviceAccountClientId" not in u]
 
 
 def keycloak_service() -> dict[str, Any]:
@@ -139,7 +149,7 @@ def test_the_user_profile_declares_the_attributes_the_mappers_read() -> None:
 
 
 def test_one_example_user_per_role_with_a_temporary_password() -> None:
-    users = realm()["users"]
+    users = people()
     roles = [role for user in users for role in user["realmRoles"]]
     assert sorted(roles) == sorted(ROLES), "one user per role, each with one role"
     for user in users:
@@ -215,3 +225,36 @@ def test_keycloak_listens_where_the_issuer_says() -> None:
     url = interpolate(keycloak["environment"]["KC_HOSTNAME"])
     assert url == "http://keycloak:8080"  # the compose service's name and its HTTP port
     assert "127.0.0.1:8080:8080" in keycloak["ports"]
+
+
+# --- the command line's service account --------------------------------------------------------
+
+
+def test_the_command_lines_client_is_confidential_with_client_credentials_only() -> None:
+    cli = client(CLI_CLIENT.client_id)
+    assert cli["enabled"] is True and cli["protocol"] == "openid-connect"
+    assert cli["publicClient"] is False and cli["clientAuthenticatorType"] == "client-secret"
+    assert cli["serviceAccountsEnabled"] is True  # the client-credentials grant
+    assert cli["standardFlowEnabled"] is False
+    assert cli["implicitFlowEnabled"] is False
+    assert cli["directAccessGrantsEnabled"] is False
+    assert cli["redirectUris"] == [] and cli["webOrigins"] == []  # never in a browser
+    assert cli["secret"].endswith("-change-me"), "a placeholder, to be regenerated"
+
+
+def test_the_service_account_holds_exactly_the_roles_of_the_commands() -> None:
+    (account,) = [
+        u for u in realm()["users"] if u.get("serviceAccountClientId") == CLI_CLIENT.client_id
+    ]
+    assert account["username"] == f"service-account-{CLI_CLIENT.client_id}"  # Keycloak's name
+    assert sorted(account["realmRoles"]) == sorted(CLI_CLIENT.roles)
+    assert {"admin", "payroll", "after_sales_manager"} == set(CLI_CLIENT.roles)
+    assert "credentials" not in account  # it signs in with the client's secret only
+
+
+def test_the_command_lines_tokens_carry_the_audience_and_the_roles() -> None:
+    (audience,) = mappers("oidc-audience-mapper", CLI_CLIENT.client_id)
+    assert audience["included.custom.audience"] == AUDIENCE
+    assert audience["access.token.claim"] == "true"
+    (roles,) = mappers("oidc-usermodel-realm-role-mapper", CLI_CLIENT.client_id)
+    assert roles["claim.name"] == ROLES_CLAIM and roles["access.token.claim"] == "true"

@@ -262,6 +262,23 @@ def test_metrics_are_not_published_through_the_ingress(service: str) -> None:
     assert through_ingress(f"/api/{service}/metrics-of-something") is not None
 
 
+@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
+def test_the_pages_are_told_api_urls_the_ingress_routes_to_each_service(service: str) -> None:
+    """GET /auth/config (served to the pages by enrollment, through the Ingress) names each
+    API's address as the ConfigMap sets it: a path on the pages' own origin that the Ingress
+    sends, prefix cut, to that service's routes."""
+    settings = settings_from_environment(
+        deployment_environment(api_and_workers("enrollment")[0]), "API"
+    )
+    urls = settings.pages_api_urls()
+    assert urls is not None, "without GRADELINE_PAGES_API_URL the pages look for ports"
+    base = urls[service]
+    assert base.startswith("/"), "same-origin: the Ingress host serves the pages and the APIs"
+    for path in ("/health", "/auth/config", "/policies/x"):
+        assert through_ingress(base + path) == (service, path)
+    assert serves(service, "/health")
+
+
 def test_cors_admits_the_ingress_host_only() -> None:
     settings = settings_from_environment(
         deployment_environment(api_and_workers("assessment")[0]), "API"

@@ -46,7 +46,39 @@ async def test_every_service_names_the_issuer_and_the_pages_client_without_a_tok
         "roles_claim": "realm_access.roles",
         "branch_claim": "org.branch",
         "department_claim": "department",
+        "api_urls": None,  # the pages call each service's port on their own host
     }
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_service_tells_the_pages_the_configured_api_urls(service):
+    # Behind the Ingress (deploy/k8s/ingress.yaml): each API under /api/<service>/ on one host.
+    answer = await config_of(service, Settings(workers=[], pages_api_url="/api/{service}/"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["api_urls"] == {
+        "enrollment": "/api/enrollment",
+        "training": "/api/training",
+        "assessment": "/api/assessment",
+        "compensation": "/api/compensation",
+    }
+    absolute = Settings(workers=[], pages_api_url="https://gradeline.example.com/{service}-api")
+    answer = await config_of(service, absolute)
+    assert answer.json()["api_urls"]["training"] == "https://gradeline.example.com/training-api"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/api/training",
+        "api/{service}",
+        "ftp://host/{service}",
+        "/api/{service}?x=1",
+        "//h/{service}",
+    ],
+)
+def test_a_pages_api_url_must_name_the_service_and_be_a_url_or_a_path(template):
+    with pytest.raises(ValueError, match="GRADELINE_PAGES_API_URL"):
+        Settings(pages_api_url=template)
 
 
 async def test_without_an_issuer_sign_in_is_unavailable():

@@ -9,7 +9,9 @@ import { LABELS } from "./labels.js";
 import { Session, bindSessionControls, takeTokenFromAddress } from "../pages/signin.js";
 import { BranchNames, branchName, named, personName } from "../pages/names.js";
 import { $, fmt, h, table, when } from "../pages/dom.js";
-import { ApiClient, ApiError, SERVICES, defaultUrls, downloadFile, readUrls, saveUrls } from "../pages/api.js";
+import {
+  ApiClient, ApiError, SERVICES, defaultUrls, downloadFile, pageUrl, readUrls, saveUrls,
+} from "../pages/api.js";
 import { Language } from "../pages/i18n.js";
 import { WHATIF_LABELS } from "./labels-whatif.js";
 import { WhatIf } from "./whatif.js";
@@ -649,7 +651,7 @@ function applyLanguage() {
 
 // The workbench (enrollment's /app/), where people do their daily work.
 function workbenchLink() {
-  $("#workbench-link").href = `${state.urls.enrollment.replace(/\/+$/, "")}/app/?lang=${language.lang}`;
+  $("#workbench-link").href = pageUrl(`/app/?lang=${language.lang}`, "enrollment", state.urls, session.config);
 }
 
 function currentMonth() {
@@ -658,7 +660,7 @@ function currentMonth() {
 
 function readSettings() {
   const query = new URLSearchParams(location.search);
-  Object.assign(state.urls, readUrls("assessment", query));
+  Object.assign(state.urls, readUrls("assessment", query, session.config));
   session.setDeveloperToken(sessionStorage.getItem(TOKEN_STORE) || "");
   state.pay.month = query.get("month") || currentMonth();
   state.grades.branch = query.get("branch") || "";
@@ -680,7 +682,8 @@ function bind() {
     event.preventDefault();
     session.setDeveloperToken($("#token").value);
     for (const service of SERVICES) {
-      state.urls[service] = $(`#url-${service}`).value.trim() || defaultUrls("assessment")[service];
+      state.urls[service] = $(`#url-${service}`).value.trim()
+        || defaultUrls("assessment", session.config)[service];
     }
     saveUrls(state.urls);
     workbenchLink();

@@ -7,7 +7,7 @@
 import { LABELS } from "./labels.js";
 import { LABEL_TABLES, viewsFor } from "./views.js";
 import { Session, bindSessionControls, takeTokenFromAddress } from "../pages/signin.js";
-import { ApiClient, readUrls } from "../pages/api.js";
+import { ApiClient, pageUrl, readUrls } from "../pages/api.js";
 import { Language } from "../pages/i18n.js";
 import { $, h } from "../pages/dom.js";
 
@@ -76,7 +76,7 @@ function renderNav(views, active) {
 
 function dashboardLink() {
   const link = $("#dashboard-link");
-  link.href = `${urls.assessment.replace(/\/+$/, "")}/dashboard?lang=${language.lang}`;
+  link.href = pageUrl(`/dashboard?lang=${language.lang}`, "assessment", urls, session.config);
 }
 
 // Shows the view the address names (or the person's first one), in a section of its own: a
@@ -164,7 +164,7 @@ takeTokenFromAddress(session);
 await session.start(); // then: a return from the provider carries the address to restore
 const query = new URLSearchParams(location.search);
 session.setDeveloperToken(sessionStorage.getItem(TOKEN_STORE) || "");
-urls = readUrls("enrollment", query);
+urls = readUrls("enrollment", query, session.config);
 client = new ApiClient(session, urls);
 branches = new Branches(client);
 bind();

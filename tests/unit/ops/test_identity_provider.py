@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from ops import export, imports, retention
 from ops import scenario as sc
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES
 from ops.identity_provider import (
+    CLI_CLIENT,
     RESOURCE,
     TEST_REDIRECT_URI,
     demo_users,
@@ -60,3 +62,19 @@ def test_the_provider_is_configured_from_the_settings():
     assert config["cors_origins"] == settings.allowed_origins()
     clerk = next(u for u in config["users"] if u["sub"] == "clerk-bo-east")
     assert clerk["claims"] == {"roles": ["branch_clerk"], "branch_id": "bo-east"}
+
+
+def test_the_command_lines_client_holds_the_role_of_every_command_and_no_other():
+    # A role grants only its own rights: each command's role is there, and nothing more.
+    needed = {
+        *(str(e.role) for e in export.EXPORTS.values()),
+        *(str(role) for role in imports.IMPORTERS.values()),
+        str(retention.ROLE),
+    }
+    assert set(CLI_CLIENT.roles) == needed == {"admin", "payroll", "after_sales_manager"}
+    (client,) = provider_config(Settings(), 9400, [])["service_clients"]
+    assert client == {
+        "client_id": "gradeline-cli",
+        "client_secret": CLI_CLIENT.client_secret,
+        "claims": {"roles": ["admin", "after_sales_manager", "payroll"]},
+    }
