@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -97,14 +98,15 @@ async def month_accounts(
     """Each employee's pay account as far as ``month``'s payslip reads it: its rates and the
     month's inputs, read for ``ACCOUNT_CHUNK`` employees per query instead of one per account."""
     found: dict[str, PayAccount] = {}
-    async for _, accounts in month_accounts_by_chunk(pool, employees, month):
-        found.update(accounts)
+    async with aclosing(month_accounts_by_chunk(pool, employees, month)) as chunks:
+        async for _, accounts in chunks:
+            found.update(accounts)
     return found
 
 
 async def month_accounts_by_chunk(
     pool: asyncpg.Pool, employees: Sequence[str], month: Month
-) -> AsyncIterator[tuple[Sequence[str], dict[str, PayAccount]]]:
+) -> AsyncGenerator[tuple[Sequence[str], dict[str, PayAccount]], None]:
     """:func:`month_accounts`, ``ACCOUNT_CHUNK`` employees at a time: each chunk's employees and
     the accounts found for them. The next chunk's query is sent before a chunk is handed over,
     so the database reads it while the caller works on this one (a payroll run computes the
@@ -150,13 +152,15 @@ async def payslips(
     chunk by chunk as the accounts are read."""
     computed = []
     key = str(month)
-    async for chunk, accounts in month_accounts_by_chunk(pool, employees, month):
-        for employee_id in chunk:
-            account = accounts.get(employee_id, PAY_ACCOUNT.initial())
-            rates, month_in = rates_in_month(account, key), month_inputs(account, key)
-            computed.append(
-                prepare_payslip(employee_id, uuid.uuid4(), key, rates, month_in, policy)
-            )
+    # aclosing: a payslip that fails abandons the next chunk's query at once, not when collected.
+    async with aclosing(month_accounts_by_chunk(pool, employees, month)) as chunks:
+        async for chunk, accounts in chunks:
+            for employee_id in chunk:
+                account = accounts.get(employee_id, PAY_ACCOUNT.initial())
+                rates, month_in = rates_in_month(account, key), month_inputs(account, key)
+                computed.append(
+                    prepare_payslip(employee_id, uuid.uuid4(), key, rates, month_in, policy)
+                )
     return computed
 
 
