@@ -8,12 +8,15 @@ what the month already holds, so a run that overlaps another (or a late event) i
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 import asyncpg
 from starlette.datastructures import State
@@ -63,7 +66,10 @@ FindEmployee = Callable[[str], Awaitable[KnownEmployee | None]]
 
 
 ACCOUNT_PREFIX = account_stream("")
-ACCOUNT_CHUNK = 10_000  # accounts per query: a bounded result (their rates and one month)
+# Accounts per query: a run reads the next chunk while it computes this one's payslips. Small
+# chunks also keep few decoded events alive at once: at 2,000 a 10,000-employee run made the
+# garbage collector pass over them about 40 times (0.3-0.7 s of CPU), at 500 about 20.
+ACCOUNT_CHUNK = 500
 
 
 async def paid_employees(pool: asyncpg.Pool) -> list[str]:
@@ -92,14 +98,46 @@ async def month_accounts(
     """Each employee's pay account as far as ``month``'s payslip reads it: its rates and the
     month's inputs, read for ``ACCOUNT_CHUNK`` employees per query instead of one per account."""
     found: dict[str, PayAccount] = {}
-    types = registry.types
-    for start in range(0, len(employees), ACCOUNT_CHUNK):
-        streams = [account_stream(e) for e in employees[start : start + ACCOUNT_CHUNK]]
-        rows = await pool.fetch(_MONTH_OF_ACCOUNTS, streams, str(month))
-        for stream, group in groupby(rows, key=itemgetter(0)):
-            account = PAY_ACCOUNT.fold([_decode(types, *row[1:]) for row in group])
-            found[stream.removeprefix(ACCOUNT_PREFIX)] = account
+    async with aclosing(month_accounts_by_chunk(pool, employees, month)) as chunks:
+        async for _, accounts in chunks:
+            found.update(accounts)
     return found
+
+
+async def month_accounts_by_chunk(
+    pool: asyncpg.Pool, employees: Sequence[str], month: Month
+) -> AsyncGenerator[tuple[Sequence[str], dict[str, PayAccount]], None]:
+    """:func:`month_accounts`, ``ACCOUNT_CHUNK`` employees at a time: each chunk's employees and
+    the accounts found for them. The next chunk's query is sent before a chunk is handed over,
+    so the database reads it while the caller works on this one (a payroll run computes the
+    chunk's payslips meanwhile)."""
+    chunks = [employees[i : i + ACCOUNT_CHUNK] for i in range(0, len(employees), ACCOUNT_CHUNK)]
+    if not chunks:
+        return
+    reading = asyncio.ensure_future(_month_rows(pool, chunks[0], month))
+    try:
+        for chunk, following in zip(chunks, [*chunks[1:], None], strict=True):
+            rows = await reading
+            if following is not None:
+                reading = asyncio.ensure_future(_month_rows(pool, following, month))
+            yield chunk, _fold_accounts(rows)
+    finally:
+        reading.cancel()  # the caller stopped early: the query no one waits for is abandoned
+
+
+async def _month_rows(pool: asyncpg.Pool, employees: Sequence[str], month: Month) -> list[Any]:
+    return await pool.fetch(_MONTH_OF_ACCOUNTS, [account_stream(e) for e in employees], str(month))
+
+
+def _fold_accounts(rows: Sequence[Any]) -> dict[str, PayAccount]:
+    """The rows of :data:`_MONTH_OF_ACCOUNTS` (by stream, in version order) as accounts."""
+    types = registry.types
+    return {
+        stream.removeprefix(ACCOUNT_PREFIX): PAY_ACCOUNT.fold(
+            [_decode(types, *row[1:]) for row in group]
+        )
+        for stream, group in groupby(rows, key=itemgetter(0))
+    }
 
 
 def _decode(types: Mapping[str, type[Event]], type_: str, version: int, data: JsonDict) -> Event:
@@ -110,15 +148,19 @@ def _decode(types: Mapping[str, type[Event]], type_: str, version: int, data: Js
 async def payslips(
     pool: asyncpg.Pool, employees: list[str], month: Month, policy: PayPolicy
 ) -> list[ComputedPayslip]:
-    """Each employee's payslip for the month as it would be issued now (R-25 to R-32)."""
-    accounts = await month_accounts(pool, employees, month)
+    """Each employee's payslip for the month as it would be issued now (R-25 to R-32), computed
+    chunk by chunk as the accounts are read."""
     computed = []
-    for employee_id in employees:
-        account = accounts.get(employee_id, PAY_ACCOUNT.initial())
-        rates, month_in = rates_in_month(account, str(month)), month_inputs(account, str(month))
-        computed.append(
-            prepare_payslip(employee_id, uuid.uuid4(), str(month), rates, month_in, policy)
-        )
+    key = str(month)
+    # aclosing: a payslip that fails abandons the next chunk's query at once, not when collected.
+    async with aclosing(month_accounts_by_chunk(pool, employees, month)) as chunks:
+        async for chunk, accounts in chunks:
+            for employee_id in chunk:
+                account = accounts.get(employee_id, PAY_ACCOUNT.initial())
+                rates, month_in = rates_in_month(account, key), month_inputs(account, key)
+                computed.append(
+                    prepare_payslip(employee_id, uuid.uuid4(), key, rates, month_in, policy)
+                )
     return computed
 
 

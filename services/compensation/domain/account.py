@@ -16,7 +16,7 @@ from shared.events import Event
 from ..policy.pay import PAY
 from .commands import AccountCommand, ApplyGrade, RatePerformance, RecordPieceRate, RecordTravelDays
 from .events import PayRateSet, PerformanceRated, PieceRateRecorded, TravelDaysRecorded
-from .in_force import in_force_on, in_force_on_days
+from .in_force import in_force_on, in_force_on_days, rates_in_force
 from .money import check_money
 from .months import Month, check_month
 from .payslip import MonthInputs, Segment
@@ -84,17 +84,18 @@ def rate_on(account: PayAccount, day: date) -> PayRateSet | None:
 def rates_in_month(account: PayAccount, month: str) -> list[Segment]:
     """The month cut into runs of days under one rate; days before the first grade are left out."""
     the_month = Month.parse(month)
-    days = [the_month.day(number) for number in range(1, the_month.days + 1)]
+    first, last = the_month.first_day, the_month.last_day
+    # The rate in force changes only on a day some rate takes effect: the month's first day and
+    # those days are looked up, not each of its days (a payroll asks this of every account).
+    takes_effect = {r.effective_from for r in rates_in_force(account.rates)}
+    starts = [first, *sorted(day for day in takes_effect if first < day <= last)]
     segments: list[Segment] = []
-    current, start = None, 0
-    for number, found in enumerate(in_force_on_days(account.rates, days), start=1):
-        rate = None if found is None else found.rate
-        if rate is not current:
-            if current is not None:
-                segments.append(Segment(current, start, number - 1))
-            current, start = rate, number
-    if current is not None:
-        segments.append(Segment(current, start, the_month.days))
+    for start, found in zip(starts, in_force_on_days(account.rates, starts), strict=True):
+        if found is None or (segments and segments[-1].rate is found.rate):
+            continue  # no rate yet, or the same one goes on
+        if segments:
+            segments[-1] = segments[-1]._replace(to_day=start.day - 1)
+        segments.append(Segment(found.rate, start.day, the_month.days))
     return segments
 
 

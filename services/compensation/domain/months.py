@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, lru_cache
 
 from shared.decider import InvalidCommand
 
@@ -20,10 +21,10 @@ class Month:
     @classmethod
     def parse(cls, value: str, field: str = "month") -> Month:
         """``YYYY-MM``; anything else is refused naming ``field`` (HTTP 422)."""
-        match = _MONTH.fullmatch(value) if isinstance(value, str) else None
-        if match is None or int(match[1]) < 1:
+        found = _parsed(value) if isinstance(value, str) else None
+        if found is None:
             raise InvalidCommand(field, f"{value!r} is not a month YYYY-MM")
-        return cls(int(match[1]), int(match[2]))
+        return found
 
     @classmethod
     def of(cls, day: date) -> Month:
@@ -32,7 +33,7 @@ class Month:
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
-    @property
+    @cached_property
     def days(self) -> int:
         return calendar.monthrange(self.year, self.month)[1]
 
@@ -49,6 +50,16 @@ class Month:
 
     def contains(self, day: date) -> bool:
         return (day.year, day.month) == (self.year, self.month)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(value: str) -> Month | None:
+    """A payroll parses the same few months for every employee: each text is parsed once (the
+    months are immutable, so they can be shared)."""
+    match = _MONTH.fullmatch(value)
+    if match is None or int(match[1]) < 1:
+        return None
+    return Month(int(match[1]), int(match[2]))
 
 
 def check_month(value: str, field: str = "month") -> str:

@@ -152,11 +152,12 @@ def _exact_lines(
     piece_rate = Fraction(_piece_rate(inputs))
     sums: dict[LineName, _Exact] = {}
     for segment in segments:
-        share = Fraction(segment.to_day - segment.from_day + 1, month.days)
+        share = _share(segment, month)
         travel_days = inputs.travel_days * _weight(segment, month, policy.travel_days_attribution)
         for line in segment.rate.lines:
-            scale = rating if line.name is LineName.PERFORMANCE else Fraction(1)  # R-27
-            amount = Fraction(line.amount) * share * scale
+            amount = Fraction(line.amount) * share
+            if line.name is LineName.PERFORMANCE:
+                amount *= rating  # R-27
             sums.setdefault(line.name, _Exact()).add(amount, line.rule)
         for per_day in segment.rate.travel_day_rates:
             amount = Fraction(per_day.amount) / per_day.divisor * travel_days
@@ -169,10 +170,15 @@ def _exact_lines(
     return sums
 
 
+def _share(segment: Segment, month: Month) -> Fraction:
+    """The segment's calendar days / the month's days."""
+    return Fraction(segment.to_day - segment.from_day + 1, month.days)
+
+
 def _weight(segment: Segment, month: Month, attribution: Attribution) -> Fraction:
     """The segment's part of the month's travel days or piece-rate (R-32 policy decision)."""
     if attribution is Attribution.PRORATED:
-        return Fraction(segment.to_day - segment.from_day + 1, month.days)
+        return _share(segment, month)
     return Fraction(1 if segment.to_day == month.days else 0)
 
 
