@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import backfill, export, imports, purge, retention, services
+from ops import backfill, backup, export, imports, purge, retention, services
 from ops.client import DemoError, service_urls
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
 from ops.report import print_summary
@@ -45,6 +45,8 @@ people_app = typer.Typer(help="People: retention proposals and their approval.")
 app.add_typer(people_app, name="people")
 app.command("backfill")(backfill.backfill_command)
 app.command("purge")(purge.purge_command)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 console = Console()
 
 T = TypeVar("T")
