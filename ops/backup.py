@@ -118,18 +118,28 @@ async def _export(conns: Mapping[str, asyncpg.Connection], stack: AsyncExitStack
 async def _catchups(
     conns: Mapping[str, asyncpg.Connection],
 ) -> tuple[dict[str, int], list[Catchup], list[str]]:
-    """Heads, what each consumer lacks, and the ghosts (empty: the cut is consistent)."""
+    """:func:`judge_cut` of what the snapshots hold."""
     positions = {
         s: {r[0] for r in await conns[s].fetch("SELECT position FROM events")} for s in SERVICES
     }
+    held = {
+        (c, p): {r[0] for r in await conns[c].fetch(_UPSTREAM_POSITIONS, p)} for c, p in pairs()
+    }
+    return judge_cut(positions, held)
+
+
+def judge_cut(
+    positions: Mapping[str, set[int]], held: Mapping[tuple[str, str], set[int | None]]
+) -> tuple[dict[str, int], list[Catchup], list[str]]:
+    """From each store's positions and, per (consumer, producer), the producer's positions the
+    consumer holds: the heads, what each consumer lacks, and the ghosts (empty: consistent)."""
     heads = {s: max(p, default=0) for s, p in positions.items()}
     catchups, ghosts = [], []
-    for consumer, producer in pairs():
-        held = {r[0] for r in await conns[consumer].fetch(_UPSTREAM_POSITIONS, producer)}
-        held.discard(None)  # an envelope of a release before positions were sent: not a ghost
-        if extra := held - positions[producer]:
+    for (consumer, producer), kept in held.items():
+        known = {p for p in kept if p is not None}  # None: sent before envelopes had positions
+        if extra := known - positions[producer]:
             ghosts.append(f"{consumer} holds {len(extra)} {producer} events beyond its cut")
-        lacking = positions[producer] - held
+        lacking = positions[producer] - known
         after = min(lacking) - 1 if lacking else heads[producer]
         catchups.append(Catchup(consumer, producer, after, heads[producer], len(lacking)))
     return heads, catchups, ghosts

@@ -85,3 +85,25 @@ def test_restore_of_a_directory_without_a_manifest_fails_and_says_so(tmp_path: P
     result = runner.invoke(app, ["restore", str(tmp_path)])
     assert result.exit_code == 1
     assert "restore failed" in result.output
+
+
+def test_a_cut_is_consistent_when_no_consumer_holds_what_its_producer_lacks() -> None:
+    positions = {"training": {1, 2, 3, 5}, "assessment": {1, 2}}
+    held = {("assessment", "training"): {1, 3, None}, ("training", "assessment"): {1, 2}}
+
+    heads, catchups, ghosts = backup.judge_cut(positions, held)
+
+    assert heads == {"training": 5, "assessment": 2}
+    assert ghosts == []
+    # assessment lacks 2 and 5 of training's: back-filled after 1, through 5; training lacks none.
+    assert catchups == [
+        backup.Catchup("assessment", "training", 1, 5, 2),
+        backup.Catchup("training", "assessment", 2, 2, 0),
+    ]
+
+
+def test_a_consumer_holding_an_event_beyond_its_producers_cut_is_a_ghost() -> None:
+    _, _, ghosts = backup.judge_cut(
+        {"training": {1, 2}, "assessment": {1}}, {("assessment", "training"): {1, 2, 3}}
+    )
+    assert ghosts == ["assessment holds 1 training events beyond its cut"]
