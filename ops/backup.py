@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import typer
@@ -266,6 +266,16 @@ async def restore(settings: Settings, directory: Path, pg_restore: str = "pg_res
 # --- the commands -----------------------------------------------------------------------------
 
 console = Console()
+T = TypeVar("T")
+
+
+def _run_or_exit(work: Coroutine[Any, Any, T], what: str) -> T:
+    """``work``'s result; on failure its reason, and exit code 1."""
+    try:
+        return asyncio.run(work)
+    except (BackupFailed, asyncpg.PostgresError, OSError) as exc:
+        console.print(f"[red]{what} failed: {exc}")
+        raise typer.Exit(1) from None
 
 
 def backup_command(
@@ -273,11 +283,7 @@ def backup_command(
 ) -> None:
     """Dump the namespace's four service databases and its key database as one consistent cut."""
     settings = Settings()
-    try:
-        manifest = asyncio.run(take_backup(settings, directory))
-    except (BackupFailed, asyncpg.PostgresError, OSError) as exc:
-        console.print(f"[red]backup failed: {exc}")
-        raise typer.Exit(1) from None
+    manifest = _run_or_exit(take_backup(settings, directory), "backup")
     lacking = sum(c.lacking for c in manifest.catchups)
     console.print(
         f"backed up {settings.namespace} into {directory} (cut {manifest.attempts}:"
@@ -291,11 +297,7 @@ def restore_command(
     """Restore a backup into GRADELINE_NAMESPACE (fresh databases), then back-fill what each
     consumer lacked at the cut. Start the services afterwards."""
     settings = Settings()
-    try:
-        done = asyncio.run(restore(settings, directory))
-    except (BackupFailed, asyncpg.PostgresError, OSError) as exc:
-        console.print(f"[red]restore failed: {exc}")
-        raise typer.Exit(1) from None
+    done = _run_or_exit(restore(settings, directory), "restore")
     console.print(
         f"restored {', '.join(done.databases)} into {settings.namespace};"
         f" back-filled {done.backfilled or 'nothing'}: start the services now"
