@@ -12,6 +12,8 @@ from shared.events import Envelope
 from shared.inbox import InboxRetention, purge_inbox_payloads
 from shared.metrics import Metrics
 from shared.ordering import handle_in_order
+from shared.personal import MemoryKeyStore, PersonalData
+from shared.personal_access import held_events
 from tests.support import delivered
 
 NOW = datetime.now(UTC)
@@ -118,3 +120,18 @@ async def test_each_run_is_recorded_and_shown_by_metrics(pg_pool):
     assert "gradeline_purge_last_success_timestamp_seconds{" in text
     assert await housekeeping.mark(pg_pool, "inbox") == 55
     assert await housekeeping.mark(pg_pool, "http_idempotency") == 0
+
+
+async def test_the_access_request_shows_an_emptied_event_of_the_persons_stream_without_data(
+    pg_pool,
+):
+    mine = event("trainee-t-9", 1, trainee_name="张三")
+    naming = event("plan-p-1", 1, trainee_ref="t-9")
+    await handle_in_order(pg_pool, Applied(), [mine, naming])
+    await received_long_ago(pg_pool, [mine, naming])
+    await purge_inbox_payloads(pg_pool, InboxRetention(read_types=frozenset()), NOW, 0)
+
+    async with pg_pool.acquire() as conn:
+        held = await held_events(conn, "assessment", PersonalData(MemoryKeyStore(), {}), "t-9")
+
+    assert [(e.event_id, e.data) for e in held] == [(str(mine.event_id), {})]
