@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from ops import backfill, export, imports, retention, services
+from ops import backfill, backup, export, imports, purge, retention, services
 from ops.client import DemoError, service_urls
 from ops.credentials import CredentialsError, require_development_tokens
 from ops.demo import DEFAULT_SEED, DEFAULT_TRAINEES, load_demo
@@ -46,6 +46,9 @@ app.add_typer(personal_app, name="personal")
 people_app = typer.Typer(help="People: retention proposals and their approval.")
 app.add_typer(people_app, name="people")
 app.command("backfill")(backfill.backfill_command)
+app.command("purge")(purge.purge_command)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 console = Console()
 
 T = TypeVar("T")

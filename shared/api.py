@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from shared import db
+from shared import db, housekeeping
 from shared.commands import document_command_headers
 from shared.docs_pages import docs_router
 from shared.edge import EdgeMiddleware
@@ -330,6 +330,8 @@ def _lifespan(
             for factory in background:
                 if (step := getattr(factory, "before_serving", None)) is not None:
                     await step(ctx)
+            # The scheduled purge's runs, recorded in the database (any process may report).
+            ctx.metrics.add_refresher(housekeeping.refresher(ctx.pool, ctx.metrics))
             wanted = [*background, purge_idempotency]  # every process stores answers
             tasks = [_start(f, ctx) for f in wanted if _enabled(f, ctx.settings)]
             stack.push_async_callback(_stop, tasks, shutdown_timeout)  # runs before the closes

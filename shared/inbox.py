@@ -186,3 +186,75 @@ def _columns(envelopes: Sequence[Envelope]) -> tuple[list[object], ...]:
         [e.recorded_at for e in envelopes],
         [e.to_json().decode() for e in envelopes],
     )
+
+
+# --- housekeeping: payloads past their retention --------------------------------------------
+
+INBOX_PURGE_BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class InboxRetention:
+    """Which received events' payloads must be kept whatever their age (docs/operations.md,
+    ADR 0020). ``read_types``: the types something reads from the inbox again (a projection's
+    rebuild, the erasure list); None when a reader takes every type, and then nothing is purged.
+    ``subject_field``: a row whose data carries it is kept too (assessment's audit replays every
+    upstream event about a trainee, whatever its type)."""
+
+    read_types: frozenset[str] | None
+    subject_field: str | None = None
+
+    @property
+    def purges_anything(self) -> bool:
+        return self.read_types is not None
+
+
+# The row stays, and with it everything the dedup and the version order read (event id, service,
+# stream, version, type, seq): a redelivered or back-filled copy is still recognised and dropped,
+# and the stream's next version still finds its predecessor (ADR 0008). Only ``data`` goes.
+_PURGE_PAYLOADS = """
+WITH due AS (
+    SELECT seq FROM inbox
+    WHERE seq > $1 AND seq <= $2 AND received_at < $3
+      AND NOT (type = ANY ($4::text[]))
+      AND ($5::text IS NULL OR NOT (envelope -> 'data') ? $5)
+      AND envelope -> 'data' <> '{}'::jsonb
+)
+UPDATE inbox SET envelope = jsonb_set(envelope, '{data}', '{}'::jsonb)
+FROM due WHERE inbox.seq = due.seq
+"""
+
+
+async def purge_inbox_payloads(
+    pool: asyncpg.Pool,
+    retention: InboxRetention,
+    received_before: Any,
+    after_seq: int,
+    *,
+    batch_size: int = INBOX_PURGE_BATCH_SIZE,
+) -> tuple[int, int]:
+    """Empty the payload of every row after ``after_seq`` received before ``received_before``
+    whose type nothing reads again; (rows emptied, the seq up to which rows were looked at).
+
+    Rows are visited once, in seq order from the previous run's mark, a batch of seqs per
+    statement (short transactions); rows of kept types behind the mark are not looked at again.
+    """
+    if not retention.purges_anything:
+        return 0, after_seq
+    through = await pool.fetchval(
+        "SELECT max(seq) FROM inbox WHERE seq > $1 AND received_at < $2",
+        after_seq,
+        received_before,
+    )
+    if through is None:
+        return 0, after_seq
+    kept = sorted(retention.read_types or ())
+    purged, start = 0, after_seq
+    while start < through:
+        end = min(start + batch_size, int(through))
+        status = await pool.execute(
+            _PURGE_PAYLOADS, start, end, received_before, kept, retention.subject_field
+        )
+        purged += int(status.split()[-1])  # "UPDATE n"
+        start = end
+    return purged, int(through)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
 
 import asyncpg
 import structlog
@@ -24,6 +25,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.responses import Response
 
 from shared.events import Envelope, NewEvent
@@ -130,6 +133,8 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.purges = PurgeRuns(service)
+        self.registry.register(self.purges)
         # Touch the single-label series so a scrape shows them at 0 before anything happened.
         for metric in (
             self.events_appended,
@@ -154,6 +159,19 @@ class Metrics:
         """One run of the idempotency housekeeping job and the answers it purged."""
         self.idempotency_purge_runs.labels(self.service, "failed" if failed else "ok").inc()
         self.idempotency_purged.labels(self.service).inc(purged)
+
+    def report_purge(
+        self,
+        table: str,
+        purged: int,
+        *,
+        ok: int,
+        failed: int,
+        last_run: datetime | None,
+        last_success: datetime | None,
+    ) -> None:
+        """The scheduled purge's runs of ``table`` so far, as its database records them."""
+        self.purges.by_table[table] = (purged, ok, failed, last_run, last_success)
 
     def observe_consumed(self, envelopes: Sequence[Envelope]) -> None:
         """The delay of each event a consumer just committed. ``recorded_at`` is the upstream
@@ -188,6 +206,48 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class PurgeRuns(Collector):
+    """The scheduled purge's runs (``gradeline purge``, shared/housekeeping.py) per table: the
+    job's process is not scraped, so the totals are read from the service's database before each
+    scrape and exposed as they are (counters that the database, not this process, counts)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        # table -> (rows purged, runs ok, runs failed, last run, last success)
+        self.by_table: dict[str, tuple[int, int, int, datetime | None, datetime | None]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        purged = CounterMetricFamily(
+            "gradeline_purged_rows",
+            "Rows the scheduled purge emptied or deleted past their retention, per table.",
+            labels=["service", "table"],
+        )
+        runs = CounterMetricFamily(
+            "gradeline_purge_runs",
+            "Runs of the scheduled purge (gradeline purge), per table and outcome.",
+            labels=["service", "table", "outcome"],
+        )
+        last_run = GaugeMetricFamily(
+            "gradeline_purge_last_run_timestamp_seconds",
+            "When the scheduled purge last ran on a table (Unix time).",
+            labels=["service", "table"],
+        )
+        last_success = GaugeMetricFamily(
+            "gradeline_purge_last_success_timestamp_seconds",
+            "When the scheduled purge last succeeded on a table (Unix time).",
+            labels=["service", "table"],
+        )
+        for table, (rows, ok, failed, ran, succeeded) in sorted(self.by_table.items()):
+            purged.add_metric([self.service, table], rows)
+            runs.add_metric([self.service, table, "ok"], ok)
+            runs.add_metric([self.service, table, "failed"], failed)
+            if ran is not None:
+                last_run.add_metric([self.service, table], ran.timestamp())
+            if succeeded is not None:
+                last_success.add_metric([self.service, table], succeeded.timestamp())
+        yield from (purged, runs, last_run, last_success)
 
 
 async def _scrape(request: Request) -> Response:

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # A repeat after that runs again, and the event store still applies its effect only once.
     idempotency_retention: timedelta = Field(default=timedelta(days=7), ge=timedelta(hours=24))
     idempotency_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
+    # How long a received upstream event keeps its payload in the inbox when nothing reads its
+    # type again (`gradeline purge`, ADR 0020); the row itself stays for the dedup.
+    inbox_retention: timedelta = Field(default=timedelta(days=90), ge=timedelta(hours=24))
     # Mechanism tuning; the defaults suit one process per service on a small machine.
     pool_size: int = Field(default=10, ge=1, le=100)
     consumer_partitions: int = Field(default=4, ge=1, le=64)

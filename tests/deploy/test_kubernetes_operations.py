@@ -439,7 +439,9 @@ def test_there_is_a_job_for_rebuild_verify_of_each_service_and_audit() -> None:
         commands[name] = parse_cli(arguments)
     verified = {p["service"] for c, p in commands.values() if c == "verify"}
     assert verified == set(SERVICE_PORTS)
-    assert {c for c, _ in commands.values()} == {"verify", "audit", "rebuild"}
+    purged = {p["service"] for c, p in commands.values() if c == "purge"}
+    assert purged == set(SERVICE_PORTS)
+    assert {c for c, _ in commands.values()} == {"verify", "audit", "rebuild", "purge"}
 
 
 @pytest.mark.parametrize("name", sorted(cli_jobs()))
@@ -465,8 +467,11 @@ def test_each_cli_job_names_a_real_service_and_gets_its_database(name: str) -> N
 
 
 def test_the_cli_cronjobs_are_templates_that_do_not_run_by_themselves() -> None:
+    """Checks are run by hand (suspended templates); only the housekeeping runs on schedule."""
     for name, cronjob in k8s_objects("CronJob").items():
-        assert cronjob["spec"]["suspend"] is True, name
+        (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        scheduled = container["command"][1] == "purge"
+        assert cronjob["spec"]["suspend"] is not scheduled, name
         assert cronjob["spec"]["concurrencyPolicy"] == "Forbid", name
         assert cronjob["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0, name
 

@@ -592,6 +592,16 @@ SCENARIOS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             'gradeline_idempotency_purge_runs_total{service="training",outcome="ok"}': "0+1x15",
         },
     ),
+    # promtool's clock starts at 0: a last success two days "before" it is a negative timestamp.
+    "GradelinePurgeStale": (
+        {
+            'gradeline_purge_last_success_timestamp_seconds{service="compensation",table="inbox"}': "-172800x15"
+        },
+        {
+            'gradeline_purge_last_success_timestamp_seconds{service="compensation",table="inbox"}': "0x15",
+            'gradeline_purge_last_run_timestamp_seconds{service="compensation",table="inbox"}': "0x15",
+        },
+    ),
 }
 
 
