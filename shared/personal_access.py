@@ -46,6 +46,7 @@ NOT_READ_MODELS = (
     "seals",
     "checkpoints",
     "http_idempotency",
+    "housekeeping_runs",
 )
 # Where the person is: their id as a JSON string in the data, or the stream ``<kind>-<id>``.
 _OF_PERSON = (
