@@ -133,8 +133,23 @@ def _position_key(cursor: Any) -> int:
     return int(_key_in(cursor, _POSITION))
 
 
+_PAIR = re.compile(f"{_KEY.pattern}/{_KEY.pattern}")
+
+
+def _pair_key(cursor: Any) -> tuple[str, str]:
+    first, _, second = _key_in(cursor, _PAIR).partition("/")
+    return first, second
+
+
+def encode_pair_cursor(first: str, second: str) -> str:
+    """The cursor of a list ordered by two ids (for :data:`PairCursor`)."""
+    return encode_cursor(f"{first}/{second}")
+
+
 KeyCursor = Annotated[str, BeforeValidator(_id_key), _CURSOR_SCHEMA]
 """``?cursor=`` of a list ordered by id: the last id of the previous page."""
+PairCursor = Annotated[tuple[str, str], BeforeValidator(_pair_key), _CURSOR_SCHEMA]
+"""``?cursor=`` of a list ordered by two ids: the last pair of the previous page."""
 PositionCursor = Annotated[int, BeforeValidator(_position_key), _CURSOR_SCHEMA]
 """``?cursor=`` of a list ordered by store position: the last position of the previous page."""
 
