@@ -22,7 +22,15 @@ from shared.execution import Aggregates, app_aggregates
 from shared.personal import is_token
 from shared.policy_store import shelf_of
 from shared.problems import not_found
-from shared.requests import KeyCursor, Now, PairCursor, encode_cursor, encode_pair_cursor, etag
+from shared.requests import (
+    KeyCursor,
+    Now,
+    PairCursor,
+    encode_cursor,
+    encode_pair_cursor,
+    etag,
+    pair_of,
+)
 
 from . import audiences
 from .audit import audit_trainee
@@ -128,7 +136,8 @@ async def trainer_board(
     every row lists its trainees' ids); with it a page of ``limit`` rows and the
     ``next_cursor`` of the next."""
     pool = request.app.state.pool
-    rows = await trainer_rows(pool, session_id, cursor, None if limit is None else limit + 1)
+    after = None if cursor is None else pair_of(cursor)
+    rows = await trainer_rows(pool, session_id, after, None if limit is None else limit + 1)
     more = limit is not None and len(rows) > limit
     rows = rows[:limit]
     names = await directory.staff_names(pool, (row["trainer_id"] for row in rows))
