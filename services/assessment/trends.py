@@ -119,7 +119,11 @@ TRENDS = Projection("trends", TRENDS_DDL, apply_trend, types=TYPES, apply_batch=
 
 router = APIRouter(tags=["boards"])
 TrendsReader = Annotated[Principal, Depends(audiences.TRENDS.gate())]
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# YYYY-MM, years 0001-9999 (compensation's months), spelt without a lookahead.
+MONTH_PATTERN = (
+    r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+)
+FIRST_MONTH = 12  # the index of 0001-01
 MAX_MONTHS = 24
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 
@@ -187,7 +191,7 @@ def months_asked(first: str | None, last: str | None, today: date) -> list[date]
     """The months ``from`` to ``to``, both included; by default the twelve ending with ``to``
     (``to`` defaults to this month, ``from`` to eleven months before ``to``)."""
     end = month_index(month_of(last + "-01") if last else today.replace(day=1))
-    start = month_index(month_of(first + "-01")) if first else end - 11
+    start = month_index(month_of(first + "-01")) if first else max(end - 11, FIRST_MONTH)
     if start > end:
         raise bad_range("query.from", "the first month comes after the last (query.to)")
     if end - start + 1 > MAX_MONTHS:

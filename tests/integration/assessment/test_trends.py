@@ -123,6 +123,7 @@ async def test_a_clerk_reads_its_own_branch_and_others_are_refused(svc):
 async def test_bad_months_and_ranges_are_422s_naming_the_field(svc):
     cases = {
         "from=2026-13&to=2026-12": "query.from",
+        "from=0000-12&to=0001-01": "query.from",  # there is no year 0
         "from=2026-01&to=2026-1": "query.to",
         "from=2026-05&to=2026-01": "query.from",  # the first after the last
         "from=2024-01&to=2026-01": "query.to",  # 25 months
@@ -135,6 +136,10 @@ async def test_bad_months_and_ranges_are_422s_naming_the_field(svc):
         assert field in [e.get("field") for e in answer.json()["errors"]], (query, answer.json())
     widest = await svc.client.get("/board/trends?from=2024-02&to=2026-01", headers=svc.management())
     assert widest.status_code == 200 and len(widest.json()["months"]) == 24
+    earliest = await svc.client.get("/board/trends?to=0001-03", headers=svc.management())
+    assert earliest.json()["months"] == ["0001-01", "0001-02", "0001-03"]  # not before year 1
+    latest = await svc.client.get("/board/trends?from=9999-12&to=9999-12", headers=svc.auditor())
+    assert latest.json()["months"] == ["9999-12"]
 
 
 async def test_by_default_the_twelve_months_to_this_one(svc):
