@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +69,7 @@ YEAR = 2026
 
 GRADELINE = "Gradeline"
 RAW = "raw"
+FLOOR = "floor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,11 @@ async def settle(pool: asyncpg.Pool) -> None:
 
 @asynccontextmanager
 async def in_process(
-    config: BenchConfig, dsn: str, service: str, routers: Sequence[APIRouter], migrations: Any
+    config: BenchConfig,
+    dsn: str,
+    service: str,
+    routers: Sequence[APIRouter],
+    migrations: Sequence[Path],
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The service app in process (no background workers) as management, through httpx's ASGI
     transport."""
@@ -169,7 +175,18 @@ def fetcher(pool: asyncpg.Pool, sql: str, *args: Any) -> Call:
     return fetch
 
 
+async def measure(
+    client: httpx.AsyncClient, path: str, raw: Call, reps: int
+) -> dict[str, list[float]]:
+    """The route, its baseline and the HTTP floor (the same app's ``GET /health`` through the
+    same client: what any route costs here before it reads anything), call by call in turn."""
+    sides = {GRADELINE: getter(client, path), RAW: raw, FLOOR: getter(client, "/health")}
+    return await latencies(sides, reps)
+
+
 def goal_rows(workload: str, runs: dict[str, list[float]], baseline: str, note: str) -> list[Row]:
+    floor = ", ".join(f"p{pct} {percentile(runs[FLOOR], pct):.1f} ms" for pct in (50, 99))
+    note = f"{note} HTTP floor in the same run (`GET /health`, same app and client): {floor}."
     return [
         comparison_row(
             SUITE,
@@ -258,7 +275,7 @@ async def trainer_phase(pool: asyncpg.Pool, client: httpx.AsyncClient, sizes: Si
         ),
     )
     for workload, path, raw in cases:
-        runs = await latencies({GRADELINE: getter(client, path), RAW: raw}, sizes.reps)
+        runs = await measure(client, path, raw, sizes.reps)
         found += goal_rows(workload, runs, "plain table, same rows", f"`{path}`: {what}")
     return found
 
@@ -296,9 +313,7 @@ async def trends_phase(pool: asyncpg.Pool, client: httpx.AsyncClient, sizes: Siz
     if graded != sizes.trainees or sum(row["fines"] for row in answer["totals"]) == 0:
         raise RuntimeError(f"{SUITE}: the trends count {graded} decisions")
     first, last = date(YEAR, 1, 1), date(YEAR, 12, 1)
-    runs = await latencies(
-        {GRADELINE: getter(client, path), RAW: fetcher(pool, TRENDS_RAW, first, last)}, sizes.reps
-    )
+    runs = await measure(client, path, fetcher(pool, TRENDS_RAW, first, last), sizes.reps)
     note = (
         f"`{path}`: twelve months x {len(BRANCHES)} branches from the `trends` projection's "
         f"monthly tables ({sizes.trainees:,} decisions, a tenth failed, and the trainer board's "
@@ -428,7 +443,7 @@ async def progress_phase(pool: asyncpg.Pool, client: httpx.AsyncClient, sizes: S
             BRANCHES[0],
         ),
     ):
-        runs = await latencies({GRADELINE: getter(client, path), RAW: raw(branch)}, sizes.reps)
+        runs = await measure(client, path, raw(branch), sizes.reps)
         found += goal_rows(workload, runs, "plain tables, same rows", f"`{path}`: {what}")
     return found
 
@@ -455,54 +470,55 @@ async def register_trainers(pool: asyncpg.Pool) -> None:
 # --- the suite -------------------------------------------------------------------------------
 
 
-async def assessment_part(config: BenchConfig, sizes: Sizes) -> list[Row]:
-    async with fresh_database(config.pg_dsn, "assessment") as dsn:
+@asynccontextmanager
+async def service_database(
+    config: BenchConfig, service: str, migrations: Sequence[Path]
+) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A fresh database of ``service`` (its migrations run, the branches known) and a pool."""
+    async with fresh_database(config.pg_dsn, service) as dsn:
         pool = await db.create_pool(dsn, size=POOL_SIZE)
         try:
-            await db.migrate(pool, [db.CORE_MIGRATIONS, *assessment_app.MIGRATIONS])
+            await db.migrate(pool, [db.CORE_MIGRATIONS, *migrations])
             await register_branches(pool)
-            await register_trainers(pool)
-            await create_missing_tables(pool, [TRAINER_BOARD, TRENDS])
-            started = time.perf_counter()
-            fines = list(penalties(sizes.trainees))
-            await apply_all(pool, TRAINER_BOARD, [*fines, *demerits()])
-            await apply_all(pool, TRENDS, [*decisions(sizes.trainees), *fines])
-            log(f"{SUITE}: trainer board and trends built in {time.perf_counter() - started:.1f} s")
-            await pool.execute(TRAINER_PLAIN)
-            await pool.execute(TRENDS_PLAIN)
-            await settle(pool)
-            routers = [assessment_reads.router, trends_router]
-            async with in_process(
-                config, dsn, "assessment", routers, assessment_app.MIGRATIONS
-            ) as client:
-                rows = await trainer_phase(pool, client, sizes)
-                return rows + await trends_phase(pool, client, sizes)
+            yield dsn, pool
         finally:
             await pool.close()
+
+
+async def assessment_part(config: BenchConfig, sizes: Sizes) -> list[Row]:
+    migrations = assessment_app.MIGRATIONS
+    async with service_database(config, "assessment", migrations) as (dsn, pool):
+        await register_trainers(pool)
+        await create_missing_tables(pool, [TRAINER_BOARD, TRENDS])
+        started = time.perf_counter()
+        fines = list(penalties(sizes.trainees))
+        await apply_all(pool, TRAINER_BOARD, [*fines, *demerits()])
+        await apply_all(pool, TRENDS, [*decisions(sizes.trainees), *fines])
+        log(f"{SUITE}: trainer board and trends built in {time.perf_counter() - started:.1f} s")
+        await pool.execute(TRAINER_PLAIN)
+        await pool.execute(TRENDS_PLAIN)
+        await settle(pool)
+        routers = [assessment_reads.router, trends_router]
+        async with in_process(config, dsn, "assessment", routers, migrations) as client:
+            rows = await trainer_phase(pool, client, sizes)
+            return rows + await trends_phase(pool, client, sizes)
 
 
 async def training_part(config: BenchConfig, sizes: Sizes) -> list[Row]:
-    async with fresh_database(config.pg_dsn, "training") as dsn:
-        pool = await db.create_pool(dsn, size=POOL_SIZE)
-        try:
-            await db.migrate(pool, [db.CORE_MIGRATIONS, *training_app.MIGRATIONS])
-            await register_branches(pool)
-            await create_missing_tables(pool, [PROGRESS])
-            inbox, events = progress_events(sizes.trainees)
-            started = time.perf_counter()
-            await apply_all(pool, PROGRESS, inbox)
-            await apply_all(pool, PROGRESS, events)
-            elapsed = time.perf_counter() - started
-            count = len(inbox) + len(events)
-            log(f"{SUITE}: progress board built from {count:,} events in {elapsed:.1f} s")
-            await settle(pool)
-            routers = [training_reads.router]
-            async with in_process(
-                config, dsn, "training", routers, training_app.MIGRATIONS
-            ) as client:
-                return await progress_phase(pool, client, sizes)
-        finally:
-            await pool.close()
+    migrations = training_app.MIGRATIONS
+    async with service_database(config, "training", migrations) as (dsn, pool):
+        await create_missing_tables(pool, [PROGRESS])
+        inbox, events = progress_events(sizes.trainees)
+        started = time.perf_counter()
+        await apply_all(pool, PROGRESS, inbox)
+        await apply_all(pool, PROGRESS, events)
+        elapsed = time.perf_counter() - started
+        count = len(inbox) + len(events)
+        log(f"{SUITE}: progress board built from {count:,} events in {elapsed:.1f} s")
+        await settle(pool)
+        routers = [training_reads.router]
+        async with in_process(config, dsn, "training", routers, migrations) as client:
+            return await progress_phase(pool, client, sizes)
 
 
 async def run(config: BenchConfig) -> list[Row]:
