@@ -87,7 +87,7 @@ async def apply_trends(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     amounts: dict[tuple[date, str], Decimal] = {}
     for e in envelopes:
         d = e.data
-        if e.service != "assessment" or d.get("supersedes"):
+        if d.get("supersedes"):  # a dispute's correction: the sitting was counted already
             continue
         if e.type == "GradeAssigned" and d.get("position"):
             decisions[month_of(d["assigned_at"]), e.branch_id or "", "graded"] += 1

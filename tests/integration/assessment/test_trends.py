@@ -66,7 +66,7 @@ async def given_a_quarter(svc) -> None:
 async def test_trends_count_per_utc_month_and_branch_with_zeros(svc):
     await given_a_quarter(svc)
     board = await svc.eventually(
-        TRENDS, svc.management(), lambda b: sum(t["fines"] for t in b["totals"]) == 2
+        TRENDS, svc.management(), lambda b: sum(t["fines"] for t in b["totals"]) == 2, timeout=30
     )
     assert (board["from"], board["to"], board["branch_id"]) == ("2026-01", "2026-04", None)
     assert board["months"] == ["2026-01", "2026-02", "2026-03", "2026-04"]
@@ -95,7 +95,7 @@ async def test_trends_count_per_utc_month_and_branch_with_zeros(svc):
 async def test_a_clerk_reads_its_own_branch_and_others_are_refused(svc):
     await given_a_quarter(svc)
     await svc.eventually(
-        TRENDS, svc.management(), lambda b: sum(t["fines"] for t in b["totals"]) == 2
+        TRENDS, svc.management(), lambda b: sum(t["fines"] for t in b["totals"]) == 2, timeout=30
     )
     own = await svc.client.get(TRENDS, headers=svc.clerk("dl-north"))
     assert own.status_code == 200, own.text
