@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import (
     assessment_bench,
+    boards_bench,
     bus_bench,
     compensation_bench,
     http_bench,
@@ -54,6 +55,7 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "http": ("HTTP commands", http_bench.run),
     "propagation": ("Cross-service propagation", propagation_bench.run),
     "assessment": ("Assessment: grade board, rebuild, audit", assessment_bench.run),
+    "boards": ("Boards at scale: trainers, training progress, trends", boards_bench.run),
     "what-if": ("What if: a draft weighed over a year", what_if_bench.run),
     "personal": ("Personal data: sealing and revealing", personal_bench.run),
 }

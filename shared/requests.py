@@ -133,8 +133,29 @@ def _position_key(cursor: Any) -> int:
     return int(_key_in(cursor, _POSITION))
 
 
+_PAIR = re.compile(f"{_KEY.pattern}/{_KEY.pattern}")
+
+
+def _pair_key(cursor: Any) -> str:
+    return _key_in(cursor, _PAIR)
+
+
+def encode_pair_cursor(first: str, second: str) -> str:
+    """The cursor of a list ordered by two ids (for :data:`PairCursor`)."""
+    return encode_cursor(f"{first}/{second}")
+
+
+def pair_of(cursor: str) -> tuple[str, str]:
+    """The two ids a :data:`PairCursor` holds."""
+    first, _, second = cursor.partition("/")
+    return first, second
+
+
 KeyCursor = Annotated[str, BeforeValidator(_id_key), _CURSOR_SCHEMA]
 """``?cursor=`` of a list ordered by id: the last id of the previous page."""
+PairCursor = Annotated[str, BeforeValidator(_pair_key), _CURSOR_SCHEMA]
+"""``?cursor=`` of a list ordered by two ids: the last pair of the previous page, as
+``first/second`` (:func:`pair_of` splits it)."""
 PositionCursor = Annotated[int, BeforeValidator(_position_key), _CURSOR_SCHEMA]
 """``?cursor=`` of a list ordered by store position: the last position of the previous page."""
 

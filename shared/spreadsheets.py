@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,6 +44,32 @@ def append_row(sheet: Worksheet, values: Iterable[Any]) -> tuple[Cell, ...]:
             if looks_like_formula(cell.value):
                 cell.quotePrefix = True
     return cells
+
+
+Columns = Sequence[tuple[str, str]]  # (Chinese, English) header of each column
+
+
+def board_workbook(title: str, columns: Columns, rows: Iterable[Sequence[Any]]) -> bytes:
+    """A board as people take it into a meeting: one sheet ``title``, two bold header rows
+    (Chinese, then English) kept in view, then ``rows``."""
+    return board_sheets([(title, columns, rows)])
+
+
+def board_sheets(sheets: Sequence[tuple[str, Columns, Iterable[Sequence[Any]]]]) -> bytes:
+    """:func:`board_workbook` with one sheet per (title, columns, rows), in order."""
+    book = Workbook()
+    book.remove(book.worksheets[0])
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title)
+        for header in ([zh for zh, _ in columns], [en for _, en in columns]):
+            for cell in append_row(sheet, header):
+                cell.font = Font(bold=True)
+        for row in rows:
+            append_row(sheet, row)
+        sheet.freeze_panes = "A3"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def csv_field(value: Any) -> Any:

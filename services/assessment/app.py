@@ -16,7 +16,7 @@ from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import board_export, reads, retraining, routes, web, what_if_routes
+from . import board_export, reads, retraining, routes, trends, web, what_if_routes
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry
 from .policies import POLICIES
@@ -24,7 +24,7 @@ from .projections import GRADE_BOARD, TRAINER_BOARD
 
 SERVICE = "assessment"
 REGISTRY = registry  # ops/services.py and the event catalog look it up by this name
-PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD, erasure_projection()]
+PROJECTIONS = [GRADE_BOARD, TRAINER_BOARD, trends.TRENDS, erasure_projection()]
 MIGRATIONS = [directory.MIGRATIONS, Path(__file__).parent / "migrations"]
 
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reads.router,
             board_export.router,
             retraining.router,
+            trends.router,
             web.router,
             what_if_routes.router,
             personal_data_router(SERVICE),

@@ -17,6 +17,8 @@ GRADE = Audience(
     themselves={Role.TRAINEE},
 )
 GRADE_BOARD = Audience(everything={Role.MANAGEMENT, Role.AUDITOR}, own_branch={Role.BRANCH_CLERK})
+# The monthly trends (trends.py): the grade board's readers.
+TRENDS = Audience(everything={Role.MANAGEMENT, Role.AUDITOR}, own_branch={Role.BRANCH_CLERK})
 TRAINER_BOARD = Audience(everything={Role.MANAGEMENT, Role.AFTER_SALES_MANAGER})
 # the trainees a fined trainer keeps training; the trainer reads its own list.
 RETRAINING = Audience(

@@ -6,18 +6,15 @@ counts, rates and fines as numbers so the sheet can sum them. Text is written th
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from shared import directory
 from shared.requests import Now
-from shared.spreadsheets import append_row
+from shared.spreadsheets import board_workbook
 
 from . import reads
 from .projections import trainer_rows
@@ -59,19 +56,7 @@ TRAINER_COLUMNS = (
 
 
 def workbook(title: str, columns: Sequence[tuple[str, str]], rows: Sequence[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook always has its first sheet
-    sheet.title = title
-    for header in ([zh for zh, _ in columns], [en for _, en in columns]):
-        for cell in append_row(sheet, header):
-            cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, row)
-    sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return board_workbook(title, columns, rows)
 
 
 def file(body: bytes, name: str) -> Response:

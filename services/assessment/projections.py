@@ -230,10 +230,18 @@ TRAINER_BOARD = Projection(
 )
 
 
-async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]]:
-    """R-24 per trainer x session (its product series or content); ``trainees``/``failed`` are
-    counts, the ids are in ``trainee_ids``/``failed_ids``; ``demerits`` counts the trainer's R-13
-    demerits; ``retraining`` the failed still owed retraining."""
+async def trainer_rows(
+    conn: Any,
+    session_id: str | None,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """R-24 per trainer x session (its product series or content), by session then trainer;
+    ``trainees``/``failed`` are counts, the ids are in ``trainee_ids``/``failed_ids``;
+    ``demerits`` counts the trainer's R-13 demerits; ``retraining`` the failed still owed
+    retraining. A page: the ``limit`` rows after the (session, trainer) ``after`` (the primary
+    key's order, so a page reads only its own rows)."""
+    first, second = after or (None, None)
     rows = await conn.fetch(
         "SELECT p.*, (SELECT count(*) FROM proj_trainer_board.demerits m"
         " WHERE m.trainer_id = p.trainer_id) AS demerits, ARRAY(SELECT r.trainee_id"
@@ -241,8 +249,12 @@ async def trainer_rows(conn: Any, session_id: str | None) -> list[dict[str, Any]
         " AND r.session_id = p.session_id ORDER BY r.trainee_id) AS retraining"
         " FROM proj_trainer_board.penalties p"
         " WHERE ($1::text IS NULL OR p.session_id = $1)"
-        " ORDER BY p.session_id, p.trainer_id, p.product_series",
+        " AND ($2::text IS NULL OR (p.session_id, p.trainer_id) > ($2, $3))"
+        " ORDER BY p.session_id, p.trainer_id LIMIT $4",
         session_id,
+        first,
+        second,
+        limit,
     )
     return [_trainer_row(r) for r in rows]
 

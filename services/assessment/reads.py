@@ -22,7 +22,15 @@ from shared.execution import Aggregates, app_aggregates
 from shared.personal import is_token
 from shared.policy_store import shelf_of
 from shared.problems import not_found
-from shared.requests import KeyCursor, Now, encode_cursor, etag
+from shared.requests import (
+    KeyCursor,
+    Now,
+    PairCursor,
+    encode_cursor,
+    encode_pair_cursor,
+    etag,
+    pair_of,
+)
 
 from . import audiences
 from .audit import audit_trainee
@@ -114,13 +122,30 @@ async def grade_board(
 
 
 @router.get("/board/trainers", response_model=TrainerBoard, dependencies=[TrainerBoardGate])
-async def trainer_board(request: Request, session_id: OptionalId = None) -> JsonDict:
+async def trainer_board(
+    request: Request,
+    session_id: OptionalId = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=500, description="rows per page; absent: the whole board")
+    ] = None,
+    cursor: PairCursor | None = None,
+) -> JsonDict:
     """R-24 failure rates and fines per trainer x product series x session, R-13 demerits; each
-    trainer's name beside its id (the id while its registration has not arrived)."""
+    trainer's name beside its id (the id while its registration has not arrived). Rows by
+    session, then trainer. Without ``limit`` the whole board (its size grows with the trainees:
+    every row lists its trainees' ids); with it a page of ``limit`` rows and the
+    ``next_cursor`` of the next."""
     pool = request.app.state.pool
-    rows = await trainer_rows(pool, session_id)
+    after = None if cursor is None else pair_of(cursor)
+    rows = await trainer_rows(pool, session_id, after, None if limit is None else limit + 1)
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit]
     names = await directory.staff_names(pool, (row["trainer_id"] for row in rows))
-    return {"rows": directory.with_names(rows, names, "trainer_id", "trainer_name")}
+    last = rows[-1] if more else None
+    return {
+        "rows": directory.with_names(rows, names, "trainer_id", "trainer_name"),
+        "next_cursor": last and encode_pair_cursor(last["session_id"], last["trainer_id"]),
+    }
 
 
 @router.get(

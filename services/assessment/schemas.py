@@ -317,6 +317,9 @@ class TrainerRow(PenaltyFigures):
 
 class TrainerBoard(BaseModel):
     rows: list[TrainerRow]
+    next_cursor: str | None = Field(
+        default=None, description="with ?limit=: the cursor of the next page (null: the last)"
+    )
 
 
 class Actor(BaseModel):

@@ -22,6 +22,8 @@ ASSETS = {
     "labels.js": "text/javascript; charset=utf-8",
     "labels-whatif.js": "text/javascript; charset=utf-8",
     "whatif.js": "text/javascript; charset=utf-8",
+    "labels-trends.js": "text/javascript; charset=utf-8",
+    "trends.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 

@@ -15,7 +15,7 @@ from shared.personal_access import personal_data_router
 from shared.policy_routes import install_policies
 from shared.settings import Settings
 
-from . import followup_routes, reads, routes
+from . import followup_routes, progress_export, reads, routes
 from .concern_queue import CONCERNS
 from .consumers import BINDING_KEYS, HANDLER
 from .domain.events import registry as REGISTRY
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[
             routes.router,
             reads.router,
+            progress_export.router,
             followup_routes.router,
             personal_data_router(SERVICE),
         ],

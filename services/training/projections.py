@@ -28,6 +28,9 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
 
+from . import progress_summary
+from .progress_summary import SUMMARY_DDL
+
 DDL = """
 CREATE TABLE trainees (
     trainee_id  text PRIMARY KEY,
@@ -67,6 +70,7 @@ CREATE TABLE trainer_tallies (
     PRIMARY KEY (trainer_id, branch_id)
 );
 """
+DDL += SUMMARY_DDL
 
 Row = dict[str, Any]
 DayKey = tuple[str, int, date]
@@ -251,6 +255,14 @@ FOLD: dict[str, Callable[[Batch, Envelope], None]] = {
     "TrainerDemeritRecorded": _demerit,
 }
 STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned", "ReturnClosed"})
+# The events that change a trainee's row or stages, and so its share of the summary tables
+# (progress_summary.py): the batch loads the stages of the trainees they name.
+SUMMARY_TYPES = STAGE_TYPES | {
+    "TraineeEnrolled",
+    "TraineeWithdrawn",
+    "PlanApproved",
+    "TrainingCompleted",
+}
 
 
 # --- reading what the batch touches, writing what it changed -----------------------------------
@@ -258,7 +270,7 @@ STAGE_TYPES = frozenset({"PlanDrafted", "StageSignedOff", "StageReturned", "Retu
 
 async def _load(conn: Conn, wanted: Sequence[Envelope]) -> Batch:
     named = sorted({e.data["trainee_id"] for e in wanted if e.data.get("trainee_id")})
-    with_stages = sorted({e.data["trainee_id"] for e in wanted if e.type in STAGE_TYPES})
+    with_stages = sorted({e.data["trainee_id"] for e in wanted if e.type in SUMMARY_TYPES})
     dissents = [
         _day_key(e.data) for e in wanted if e.type == "TrainingDayConfirmed" and not e.data["agree"]
     ]
@@ -326,9 +338,15 @@ async def apply_batch(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     if not wanted:
         return
     batch = await _load(conn, wanted)
+    before = progress_summary.contributions(batch.trainees, batch.stages)
     for e in wanted:
         FOLD[e.type](batch, e)
     await _save(conn, batch)
+    touched = batch.changed_trainees | batch.changed_stages
+    after = progress_summary.contributions(
+        {t: batch.trainees[t] for t in touched if t in batch.trainees}, batch.stages
+    )
+    await progress_summary.add(conn, progress_summary.difference(before, after))
 
 
 async def apply(conn: Conn, e: Envelope) -> None:
@@ -336,5 +354,10 @@ async def apply(conn: Conn, e: Envelope) -> None:
 
 
 PROGRESS = Projection(
-    "progress", DDL, apply, sources=("events", "inbox"), version=2, apply_batch=apply_batch
+    "progress",
+    DDL,
+    apply,
+    sources=("events", "inbox"),
+    version=3,  # 3: the summary tables of progress_summary.py
+    apply_batch=apply_batch,
 )

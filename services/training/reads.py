@@ -134,32 +134,22 @@ async def export_plan(trainee_id: TraineeIdPath, principal: Reader, request: Req
     )
 
 
-# Overdue: past its planned end (as of the reading's day) and not signed off; withdrawn trainees'
-# stages are no one's delay. Status counts are of trainees still in training.
+# From the summary tables the projection keeps (progress_summary.py): a branch is shown once a
+# trainee row names it or a tally does. Overdue: past its planned end (as of the reading's day)
+# and not signed off; withdrawn trainees' stages are no one's delay. Status counts are of
+# trainees still in training.
 _ROWS = f"""
-WITH plans AS (
-    SELECT branch_id,
-           count(*) FILTER (WHERE enrolled) AS trainees,
-           count(*) FILTER (WHERE enrolled AND NOT withdrawn AND plan_status IS NULL)
-               AS without_plan,
-           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'draft') AS draft,
-           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'approved') AS approved,
-           count(*) FILTER (WHERE NOT withdrawn AND plan_status = 'completed') AS completed,
-           count(*) FILTER (WHERE withdrawn) AS withdrawn
-    FROM {PROGRESS.schema}.trainees WHERE branch_id IS NOT NULL GROUP BY branch_id
-), overdue AS (
-    SELECT t.branch_id, count(*) AS overdue_stages
-    FROM {PROGRESS.schema}.stages s JOIN {PROGRESS.schema}.trainees t USING (trainee_id)
-    WHERE NOT s.signed_off AND s.planned_end < $2 AND NOT t.withdrawn
-    GROUP BY t.branch_id
+WITH overdue AS (
+    SELECT branch_id, sum(stages)::int AS overdue_stages
+    FROM {PROGRESS.schema}.open_stage_ends WHERE planned_end < $2 GROUP BY branch_id
 )
 SELECT branch_id,
-       coalesce(p.trainees, 0) AS trainees, coalesce(p.without_plan, 0) AS without_plan,
-       coalesce(p.draft, 0) AS draft, coalesce(p.approved, 0) AS approved,
-       coalesce(p.completed, 0) AS completed, coalesce(p.withdrawn, 0) AS withdrawn,
+       coalesce(c.trainees, 0) AS trainees, coalesce(c.without_plan, 0) AS without_plan,
+       coalesce(c.draft, 0) AS draft, coalesce(c.approved, 0) AS approved,
+       coalesce(c.completed, 0) AS completed, coalesce(c.withdrawn, 0) AS withdrawn,
        coalesce(o.overdue_stages, 0) AS overdue_stages,
        coalesce(b.disputes, 0) AS disputes, coalesce(b.send_backs, 0) AS send_backs
-FROM plans p
+FROM (SELECT * FROM {PROGRESS.schema}.branch_counts WHERE rows > 0) c
 FULL JOIN {PROGRESS.schema}.branch_tallies b USING (branch_id)
 LEFT JOIN overdue o USING (branch_id)
 WHERE $1::text IS NULL OR branch_id = $1

@@ -132,9 +132,16 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("enrollment", "POST", "/imports/staff"): (WORKBOOK_CONTENT,),
     ("enrollment", "POST", "/imports/trainees"): (WORKBOOK_CONTENT,),
     ("training", "GET", "/board/progress"): (UNKNOWN_BRANCH_HERE,),
+    ("training", "GET", "/board/progress/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
     ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    # The trends span at most 24 months, the first not after the last (no schema relates two).
+    ("assessment", "GET", "/board/trends"): (
+        UNKNOWN_BRANCH_HERE,
+        Refusal("query.from", "month_range"),
+        Refusal("query.to", "month_range"),
+    ),
     # a session is for one product series or one training content, never both or neither
     # (the schema lists both as optional), and a content is a code of R-7a or a topic of R-8a.
     ("assessment", "POST", "/sessions"): (

@@ -355,6 +355,14 @@ TRAINING = [
         scoped=[CLERK],
         url="/board/progress" + BRANCH_QUERY,
     ),
+    row(
+        "training",
+        "GET",
+        "/board/progress/export.xlsx",
+        (MANAGEMENT, MANAGER, EXEC_VP),
+        scoped=[CLERK],
+        url="/board/progress/export.xlsx" + BRANCH_QUERY,
+    ),
 ]
 
 WHAT_IF_BODY = {"policies": {}, "from": "2026-03-01", "to": "2026-03-31"}
@@ -440,6 +448,14 @@ ASSESSMENT = [
         (MANAGEMENT, AUDITOR),
         scoped=[CLERK],
         url="/board/grades/export.xlsx" + BRANCH_QUERY,
+    ),
+    row(
+        "assessment",
+        "GET",
+        "/board/trends",
+        (MANAGEMENT, AUDITOR),
+        scoped=[CLERK],
+        url="/board/trends" + BRANCH_QUERY,
     ),
     row("assessment", "GET", "/board/trainers", (MANAGEMENT, MANAGER)),
     row("assessment", "GET", "/board/trainers/export.xlsx", (MANAGEMENT, MANAGER)),

@@ -15,6 +15,8 @@ import {
 import { Language } from "../pages/i18n.js";
 import { WHATIF_LABELS } from "./labels-whatif.js";
 import { WhatIf } from "./whatif.js";
+import { TRENDS_LABELS } from "./labels-trends.js";
+import { Trends } from "./trends.js";
 
 const POSITIONS = ["technician", "engineer"];
 const LEVELS = ["junior", "intermediate", "senior"];
@@ -22,12 +24,12 @@ const PAY_LINES = [
   "position", "performance", "technical_allowance", "piece_rate",
   "travel_pay", "travel_allowance", "travel_subsidy",
 ];
-const VIEWS = ["grades", "trainers", "progress", "pay", "audit", "whatif"];
+const VIEWS = ["grades", "trainers", "progress", "trends", "pay", "audit", "whatif"];
 const TOKEN_STORE = "gradeline.token";
 const SVG = "http://www.w3.org/2000/svg";
 
 const session = new Session(); // who is signed in, and the bearer token (signin.js)
-const language = new Language({ ...LABELS, ...WHATIF_LABELS });
+const language = new Language({ ...LABELS, ...WHATIF_LABELS, ...TRENDS_LABELS });
 let renderSession = () => {};
 const state = {
   urls: {},
@@ -136,8 +138,8 @@ async function guarded(messageId, work, hint403 = "", isLatest = () => true) {
 
 // A board as a workbook (assessment's GET /board/.../export.xlsx with the board's filters),
 // fetched with the viewer's token and handed to the browser as a download.
-async function downloadBoard(messageId, path, name) {
-  await guarded(messageId, () => downloadFile(session, "assessment", client.urls.assessment, path, name));
+async function downloadBoard(messageId, path, name, service = "assessment") {
+  await guarded(messageId, () => downloadFile(session, service, client.urls[service], path, name));
 }
 
 // The grade board's filters as a query: its branch, and the end of its chosen day (UTC).
@@ -599,13 +601,16 @@ const whatIf = new WhatIf({
   client, session, t, lang: () => language.lang, guarded, branchNames,
   branches: () => state.grades.branches,
 });
+const trends = new Trends({
+  client, t, lang: () => language.lang, guarded, branchNames, branches: () => state.grades.branches,
+});
 const LOADERS = {
   grades: loadGrades, trainers: loadTrainers, progress: loadProgress, pay: loadPay,
-  audit: loadAudit, whatif: () => whatIf.load(),
+  audit: loadAudit, whatif: () => whatIf.load(), trends: () => trends.load(),
 };
 const RENDERERS = {
   grades: renderGrades, trainers: renderTrainers, progress: renderProgress, pay: renderPay,
-  audit: renderAudit, whatif: () => whatIf.render(),
+  audit: renderAudit, whatif: () => whatIf.render(), trends: () => trends.render(),
 };
 
 function navigate(view) {
@@ -739,6 +744,8 @@ function bind() {
       `trainers${chosen ? `-${chosen}` : ""}.xlsx`);
   });
   $("#progress-form").addEventListener("submit", (event) => event.preventDefault());
+  $("#progress-download").addEventListener("click", () => downloadBoard("progress-message",
+    "/board/progress/export.xlsx", `progress-${state.progress.data?.as_of ?? "now"}.xlsx`, "training"));
   $("#trainers-form").addEventListener("submit", (event) => event.preventDefault());
   $("#trainers-session").addEventListener("change", (event) => {
     state.trainers.session = event.target.value;
@@ -751,6 +758,7 @@ function bind() {
     loadPay();
   });
   whatIf.bind();
+  trends.bind();
   $("#audit-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("#audit-trainee").value.trim();

@@ -223,7 +223,7 @@ async def test_trainer_board_after_closing_a_session_example_e(svc):
     assert row["failed_ids"] == ["t-0", "t-1", "t-2", "t-3"]
     assert (await svc.client.get("/board/trainers", headers=svc.auditor())).status_code == 403
     other = await svc.client.get("/board/trainers?session_id=s-x", headers=svc.manager())
-    assert other.json() == {"rows": []}
+    assert other.json() == {"rows": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize("as_of", ["0.5", "1700000000", "yesterday"])
