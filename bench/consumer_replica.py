@@ -19,6 +19,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import asyncpg
+
 from shared import db
 from shared.consumer import Consumer
 from shared.db import Conn
@@ -29,6 +31,8 @@ from shared.settings import Settings
 SERVICE = "sink"
 BINDING_KEYS = ("core.#",)
 ROOT = Path(__file__).resolve().parent.parent
+# The lease TTL the tests and the benchmark give their replicas: rows older are gone replicas.
+LIVE_SECONDS = 3.0
 
 EFFECTS_DDL = """
 CREATE TABLE IF NOT EXISTS effects (event_id uuid, stream_id text, version int, replica text,
@@ -62,6 +66,24 @@ def recorder(label: str) -> Handler:
         )
 
     return record
+
+
+async def shares(pool: asyncpg.Pool) -> list[list[int]]:
+    """The partitions each live replica of ``sink`` consumed at its last beat (lease table)."""
+    rows = await pool.fetch(
+        "SELECT partitions FROM consumer_members WHERE service = $1"
+        " AND last_seen > now() - make_interval(secs => $2) ORDER BY replica",
+        SERVICE,
+        LIVE_SECONDS,
+    )
+    return [sorted(r["partitions"]) for r in rows]
+
+
+def spread(held: list[list[int]], replicas: int, partitions: int) -> bool:
+    """Whether ``replicas`` replicas consume disjoint shares, none empty, covering all
+    ``partitions`` (a replica that just joined beats once before it subscribes)."""
+    taken = sorted(p for share in held for p in share)
+    return len(held) == replicas and all(held) and taken == list(range(partitions))
 
 
 def start(label: str, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:

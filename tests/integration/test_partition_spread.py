@@ -25,7 +25,7 @@ from tests.integration.test_bus import append_many, assert_exactly_once_in_order
 
 pytestmark = pytest.mark.timeout(150)
 PARTITIONS = 6
-TTL = 3.0  # seconds; a beat every second
+TTL = consumer_replica.LIVE_SECONDS  # a beat every second
 
 
 class Replicas:
@@ -90,29 +90,13 @@ async def _delete_partitions(settings) -> None:
                 await channel.queue_delete(f"{settings.namespace}.sink.p{index}")
 
 
-async def holdings(pool) -> list[list[int]]:
-    """The partitions each live replica consumed at its last beat (the lease table)."""
-    rows = await pool.fetch(
-        "SELECT partitions FROM consumer_members WHERE service = 'sink'"
-        " AND last_seen > now() - make_interval(secs => $1) ORDER BY replica",
-        TTL,
-    )
-    return [sorted(r["partitions"]) for r in rows]
-
-
 async def spread_over(pool, group: Replicas, replicas: int, timeout: float = 30) -> list[list[int]]:
-    """Until ``replicas`` live replicas consume disjoint shares, none empty, covering every
-    partition (``replicas`` at most ``PARTITIONS``)."""
+    """Until ``replicas`` live replicas consume disjoint shares covering every partition."""
     async with asyncio.timeout(timeout):
         while True:
             group.check_alive()
-            held = await holdings(pool)
-            taken = [p for share in held for p in share]
-            if (
-                len(held) == replicas
-                and all(held)  # a replica that just joined beats before it subscribes
-                and sorted(taken) == list(range(PARTITIONS))
-            ):
+            held = await consumer_replica.shares(pool)
+            if consumer_replica.spread(held, replicas, PARTITIONS):
                 return held
             await asyncio.sleep(0.1)
 
