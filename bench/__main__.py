@@ -22,6 +22,7 @@ from bench import (
     perf_report,
     personal_bench,
     propagation_bench,
+    scaleout_bench,
     store_bench,
     what_if_bench,
 )
@@ -58,6 +59,7 @@ SUITES: dict[str, tuple[str, Suite]] = {
     "boards": ("Boards at scale: trainers, training progress, trends", boards_bench.run),
     "what-if": ("What if: a draft weighed over a year", what_if_bench.run),
     "personal": ("Personal data: sealing and revealing", personal_bench.run),
+    "scaleout": ("Scale-out: consumption by 1, 2 and 3 replicas", scaleout_bench.run),
 }
 
 ROOT = Path(__file__).resolve().parent.parent

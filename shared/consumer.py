@@ -8,7 +8,10 @@ Topology of a consuming service ``svc`` in namespace ``ns``::
 
 Every event of one stream lands in the same partition queue, and a partition has one active
 consumer however many replicas run, so per-stream order holds while replicas share the work.
-Within a process one applier takes the deliveries of all its partitions in arrival order.
+The replicas spread the partitions between them through a lease in the service's database
+(``shared.partition_lease``, ADR 0019): each subscribes to its share only, and hands a
+partition that moved to another replica over between two of its batches. Within a process one
+applier takes the deliveries of all its partitions in arrival order.
 
 Handling a message is one PostgreSQL transaction: the handler's effect and the inbox row (unique
 event id, full envelope kept for replay), then the ack. A redelivered duplicate finds its inbox row
@@ -23,6 +26,7 @@ Partition queues past the configured count are drained, then deleted (``shared.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +49,7 @@ from shared.ordering import (
     parked_summary,
     ready_parked_streams,
 )
+from shared.partition_lease import Assignment, PartitionLease
 from shared.partitions import is_drain_marker, retire, surplus_queues
 from shared.relay import Backoff
 from shared.settings import Settings
@@ -64,6 +69,7 @@ class _Partition:
     channel: AbstractChannel
     surplus: bool  # past the partition count: being drained, then deleted
     last_delivered: int = 0  # delivery tag of the latest message received on the channel
+    index: int | None = None  # its number, for a partition within the count
 
 
 class Consumer:
@@ -79,6 +85,7 @@ class Consumer:
         *,
         retry_delay: float = 0.2,
         on_committed: Callable[[Sequence[Envelope]], None] | None = None,
+        on_assignment: Callable[[Assignment, bool], None] | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -89,11 +96,20 @@ class Consumer:
         # Told of each batch once its transaction committed (duplicates included), before the
         # ack: the moment an effect became visible (metrics, latency benchmarks).
         self.on_committed = on_committed
+        # Told of this replica's share of the partitions when it changes, and whether that
+        # was a rebalance (a share before it) or the first share (metrics).
+        self.on_assignment = on_assignment
+        self.lease = PartitionLease(pool, service, settings.consumer_lease_ttl_seconds)
+        self.assignment: Assignment | None = None
+        self.rebalances = 0
         self.handled = 0  # effects applied (not duplicates), parked ones once applied
         self.duplicates = 0
         self.parked = 0  # events that came before their stream's previous version
         self.dead_lettered = 0
         self.ready = asyncio.Event()  # set once the queues are declared and consumed
+        # Held while a batch is handled and acknowledged: a partition is released between two.
+        self._batch_lock = asyncio.Lock()
+        self._handovers: set[asyncio.Task[None]] = set()
         self._partitions: dict[int, _Partition] = {}  # by id() of the AMQP channel
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._publisher: AbstractChannel | None = None  # dead letters, drain markers
@@ -101,23 +117,27 @@ class Consumer:
 
     async def run(self) -> None:
         backoff = Backoff()
-        while True:
-            try:
-                await self._consume(backoff)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                delay = backoff.next_delay()
-                log.error("consumer.retry", service=self.topology.service, error=repr(exc))
-                await asyncio.sleep(delay)
+        try:
+            while True:
+                try:
+                    await self._consume(backoff)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    delay = backoff.next_delay()
+                    log.error("consumer.retry", service=self.topology.service, error=repr(exc))
+                    await asyncio.sleep(delay)
+        finally:
+            # Stopped: the other replicas take our partitions at their next beat. Best effort:
+            # if the database is away, our row expires after the TTL all the same.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.lease.leave(), self.lease.beat_interval)
 
     async def _consume(self, backoff: Backoff) -> None:
         connection = await aio_pika.connect(self.settings.amqp_url)
         try:
             channel = await connection.channel()
-            queues = await declare_topology(
-                channel, self.settings, self.topology, self.binding_keys
-            )
+            await declare_topology(channel, self.settings, self.topology, self.binding_keys)
             # Set when the connection drops, or when the broker cancels the consumer of one
             # of our partitions (deleted by a replica running with fewer partitions).
             stopped: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -126,12 +146,12 @@ class Consumer:
             self._connection, self._partitions = connection, {}
             self._publisher = await connection.channel(publisher_confirms=True)
             arrived: asyncio.Queue[DeliveredMessage] = asyncio.Queue()
-            for queue in queues:
-                await self._subscribe(queue.name, arrived, surplus=False)
+            await self._rebalance(arrived)
             await self._retire_surplus(arrived)
             workers = [
                 asyncio.create_task(self._apply(arrived)),
                 asyncio.create_task(self._sweep(arrived)),
+                asyncio.create_task(self._keep_lease(arrived)),
             ]
             self.ready.set()
             backoff.reset()
@@ -144,16 +164,21 @@ class Consumer:
                         raise worker.exception()  # type: ignore[misc]
                 raise ConnectionError(stopped.result())
             finally:
-                for worker in workers:
+                for worker in [*workers, *self._handovers]:
                     worker.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
+                await asyncio.gather(*workers, *self._handovers, return_exceptions=True)
         finally:
             self.ready.clear()
             if not connection.is_closed:
                 await connection.close()
 
     async def _subscribe(
-        self, name: str, arrived: asyncio.Queue[DeliveredMessage], *, surplus: bool
+        self,
+        name: str,
+        arrived: asyncio.Queue[DeliveredMessage],
+        *,
+        surplus: bool,
+        index: int | None = None,
     ) -> None:
         """Consume one queue on a channel of its own (so that acknowledging with
         ``multiple=True`` settles that queue's deliveries only), into ``arrived``.
@@ -166,7 +191,7 @@ class Consumer:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
         underlay = await channel.get_underlay_channel()
-        partition = _Partition(name, channel, surplus)
+        partition = _Partition(name, channel, surplus, index=index)
         self._partitions[id(underlay)] = partition
 
         async def deliver(message: DeliveredMessage) -> None:
@@ -181,6 +206,53 @@ class Consumer:
 
         underlay.on_consumer_cancel_callbacks.add(cancelled)
         await underlay.basic_consume(name, deliver)
+
+    async def _keep_lease(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
+        while True:
+            await asyncio.sleep(self.lease.beat_interval)
+            await self._rebalance(arrived)
+
+    async def _rebalance(self, arrived: asyncio.Queue[DeliveredMessage]) -> None:
+        """Beat the lease, consume the partitions of our share we do not consume yet, and
+        release those no longer ours. A partition taken waits behind its former owner (single
+        active consumer) until that one releases it; nothing has to happen in step."""
+        consuming = {p.index: key for key, p in self._partitions.items() if p.index is not None}
+        assignment = await self.lease.renew(self.topology.partitions, sorted(consuming))
+        for index in sorted(assignment.partitions - consuming.keys()):
+            queue = self.topology.partition_queue(index)
+            await self._subscribe(queue, arrived, surplus=False, index=index)
+        for index in sorted(consuming.keys() - assignment.partitions):
+            # Not awaited: it waits for the batch in hand, and the beats must go on meanwhile.
+            handover = asyncio.create_task(self._release(consuming[index]))
+            self._handovers.add(handover)
+            handover.add_done_callback(self._handovers.discard)
+        if assignment != self.assignment:
+            moved = self.assignment is not None and (
+                assignment.partitions != self.assignment.partitions
+            )
+            self.rebalances += moved
+            log.info(
+                "consumer.assignment",
+                service=self.topology.service,
+                replica=self.lease.replica,
+                partitions=sorted(assignment.partitions),
+                members=assignment.members,
+            )
+            self.assignment = assignment
+            if self.on_assignment is not None:
+                self.on_assignment(assignment, moved)
+
+    async def _release(self, key: int) -> None:
+        """Hand a partition over to the replica it moved to, between two batches: the batch in
+        hand is committed and acknowledged first. Closing the channel gives what we received
+        but did not handle back to the queue, ahead of the rest, for the next active consumer;
+        the applier drops its copies (:meth:`_apply`). Cancelling the consumer instead would
+        let the next one start on later events while we still held earlier ones: those would
+        be parked, and our batches would race its parking (``shared.ordering``)."""
+        async with self._batch_lock:
+            partition = self._partitions.pop(key, None)  # None: released already
+            if partition is not None:
+                await partition.channel.close()
 
     def _stop(self, reason: str) -> None:
         if self._stopped is not None and not self._stopped.done():
@@ -204,7 +276,11 @@ class Consumer:
             batch = [await arrived.get()]
             while len(batch) < self.settings.consumer_batch_size and not arrived.empty():
                 batch.append(arrived.get_nowait())
-            await self._process_batch(batch)
+            async with self._batch_lock:
+                # Deliveries of a partition released meanwhile went back to its queue.
+                batch = [m for m in batch if id(m.channel) in self._partitions]
+                if batch:
+                    await self._process_batch(batch)
 
     async def _process_batch(self, batch: list[DeliveredMessage]) -> None:
         events = [m for m in batch if not is_drain_marker(m)]

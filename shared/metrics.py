@@ -108,6 +108,25 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.partitions_owned = Gauge(
+            "gradeline_consumer_partitions_owned",
+            "Partition queues this replica consumes: its share under the partition lease"
+            " (ADR 0019), every partition while the lease cannot be read.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.lease_fallback = Gauge(
+            "gradeline_consumer_lease_fallback",
+            "1 while this replica cannot read the partition lease and consumes every partition.",
+            ["service"],
+            registry=self.registry,
+        )
+        self.rebalances = Counter(
+            "gradeline_consumer_rebalances",
+            "Changes of this replica's share of the partitions (a replica joined or left).",
+            ["service"],
+            registry=self.registry,
+        )
         self.event_delay = Histogram(
             "gradeline_consumer_event_delay_seconds",
             "From an upstream event's recording (its transaction's time) to its effect's commit.",
@@ -143,6 +162,7 @@ class Metrics:
             self.idempotency_purged,
             self.relay_unroutable,
             self.relay_blocked_position,
+            self.rebalances,
         ):
             metric.labels(service)
         self._refreshers: list[Refresher] = []

@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     # Parked events (come before their stream's previous version) waiting longer than this are
     # reported: gradeline_consumer_parked_stale_events and a warning at each sweep.
     consumer_parked_alert_seconds: float = Field(default=300.0, gt=0)
+    # The replicas of a consumer share its partitions through a lease in the service's database
+    # (ADR 0019): each beats every third of this; one whose last beat is older counts as gone,
+    # and its partitions move to the others within about 1.3 times this.
+    consumer_lease_ttl_seconds: float = Field(default=5.0, gt=0, le=300)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     # How the relay hands a batch to the broker (ADR 0011): "frames" writes hand-marshalled AMQP
     # frames into aiormq's channel state (shared.relay.publish_batch); "plain" uses aiormq's own

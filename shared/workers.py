@@ -13,6 +13,7 @@ from shared.api import AppContext, BackgroundTask, before_serving
 from shared.consumer import Consumer, queue_depths
 from shared.inbox import Handler, revealing
 from shared.ordering import parked_summary
+from shared.partition_lease import Assignment
 from shared.projections import Projection, ProjectionRunner, create_missing_tables
 from shared.relay import Relay, UnroutableEvent, relay_lag
 from shared.seal import seal_periodically
@@ -67,6 +68,7 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
             revealing(handler, ctx.personal),
             binding_keys,
             on_committed=ctx.metrics.observe_consumed,
+            on_assignment=partition_share(ctx),
         )
         ctx.status["consumer"] = worker.ready.is_set
 
@@ -87,6 +89,18 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
         await worker.run()
 
     return _kind("consumers", run_consumer)
+
+
+def partition_share(ctx: AppContext) -> Callable[[Assignment, bool], None]:
+    """The partition-lease metrics, set when the consumer's share changes (ADR 0019)."""
+
+    def observe(assignment: Assignment, moved: bool) -> None:
+        ctx.metrics.partitions_owned.labels(ctx.service).set(len(assignment.partitions))
+        ctx.metrics.lease_fallback.labels(ctx.service).set(int(assignment.fallback))
+        if moved:
+            ctx.metrics.rebalances.labels(ctx.service).inc()
+
+    return observe
 
 
 async def refresh_parked(ctx: AppContext) -> None:

@@ -20,10 +20,13 @@ LOG_DIR = Path(__file__).resolve().parents[2] / ".run" / "load"
 CONVERGE_SECONDS = 10.0  # issue 7: projections converge within 10 s after recovery
 
 
-def running_cluster(pg_dsn: str, amqp_url: str) -> Iterator[cluster.Cluster]:
-    """Body of a module-scoped fixture: the services up, then stopped and their data dropped."""
+def running_cluster(
+    pg_dsn: str, amqp_url: str, env: dict[str, str] | None = None
+) -> Iterator[cluster.Cluster]:
+    """Body of a module-scoped fixture: the services up (``env`` added to their environment),
+    then stopped and their data dropped."""
     settings = cluster.cluster_settings(pg_dsn, amqp_url)
-    services = cluster.Cluster(settings, LOG_DIR)
+    services = cluster.Cluster(settings, LOG_DIR, env=dict(env or {}))
     try:
         for name in cluster.SERVICES:
             services.start(name)
