@@ -47,6 +47,7 @@ NOT_READ_MODELS = (
     "checkpoints",
     "http_idempotency",
     "housekeeping_runs",
+    "consumer_members",
 )
 # Where the person is: their id as a JSON string in the data, or the stream ``<kind>-<id>``.
 _OF_PERSON = (
