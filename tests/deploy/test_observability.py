@@ -592,6 +592,10 @@ SCENARIOS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             'gradeline_idempotency_purge_runs_total{service="training",outcome="ok"}': "0+1x15",
         },
     ),
+    "GradelineConsumerLeaseFallback": (
+        {'gradeline_consumer_lease_fallback{service="training",instance="a"}': "1x15"},
+        {'gradeline_consumer_lease_fallback{service="training",instance="a"}': "0x15"},
+    ),
     # promtool's clock starts at 0: a last success two days "before" it is a negative timestamp.
     "GradelinePurgeStale": (
         {
