@@ -136,6 +136,7 @@ BY_OPERATION: dict[tuple[str, str, str], tuple[Refusal, ...]] = {
     ("training", "POST", "/trainers/{trainer_id}/demerits"): (UNKNOWN_TRAINEE,),
     ("training", "POST", "/plans/{trainee_id}/stages/{no}/days"): (_future("date", "R-10"),),
     ("assessment", "GET", "/board/grades"): (UNKNOWN_BRANCH_HERE,),
+    ("assessment", "GET", "/board/grades/export.xlsx"): (UNKNOWN_BRANCH_HERE,),
     # The trends span at most 24 months, the first not after the last (no schema relates two).
     ("assessment", "GET", "/board/trends"): (
         UNKNOWN_BRANCH_HERE,
