@@ -92,6 +92,17 @@ def day_start(moment: datetime) -> datetime:
     return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
 
+def by_day(decisions: Sequence[Envelope]) -> list[list[Envelope]]:
+    """The decisions in runs of consecutive ones recorded the same day (UTC), in store order."""
+    runs: list[list[Envelope]] = []
+    for e in decisions:
+        if runs and day_start(runs[-1][-1].recorded_at) == day_start(e.recorded_at):
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs
+
+
 async def open_closings(conn: Conn, decisions: Sequence[Envelope]) -> list[datetime]:
     """Before a batch of decisions touches the board: a snapshot for each day of the batch not
     yet closed (the counts as it began, from the history so far), and the closings the batch

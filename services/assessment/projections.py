@@ -26,7 +26,7 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
 
-from .board_cells import CELLS_DDL, open_closings, shift_cells
+from .board_cells import CELLS_DDL, by_day, open_closings, shift_cells
 from .retraining import RETRAINING_DDL, RETRAINING_TYPES, apply_retraining
 from .schemas import money
 
@@ -111,10 +111,11 @@ async def apply_grades(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     decisions = [e for e in envelopes if e.type in DECISIONS]
     if not decisions:
         return
-    closings = await open_closings(conn, decisions)
-    await upsert_latest(conn, decisions)
-    await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in decisions]))
-    await shift_cells(conn, decisions, closings)
+    for day in by_day(decisions):  # a day's closing is the counts as the day's first arrives
+        closings = await open_closings(conn, day)
+        await upsert_latest(conn, day)
+        await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in day]))
+        await shift_cells(conn, day, closings)
 
 
 async def upsert_latest(conn: Conn, decisions: Sequence[Envelope]) -> None:
