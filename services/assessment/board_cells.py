@@ -110,8 +110,7 @@ async def open_closings(conn: Conn, decisions: Sequence[Envelope]) -> list[datet
     days = sorted({day_start(e.recorded_at) for e in decisions})
     earliest = min(e.recorded_at for e in decisions)
     found = await conn.fetchrow(_KNOWN_CLOSINGS, days, earliest)
-    assert found is not None  # one row, always
-    latest, known = found["latest"], list(found["known"])
+    latest, known = (None, []) if found is None else (found["latest"], list(found["known"]))
     new = [day for day in days if day not in known]
     for day in new:
         await conn.execute("INSERT INTO grade_closing_days VALUES ($1)", day)
