@@ -47,12 +47,15 @@ CREATE TABLE grade_closings (
 
 # Where each given trainee stands after its latest decision recorded before $1 (NULL: ever),
 # with the decisions at positions $3 (the batch being applied) left out or not: a CTE pair.
+# One backward probe of the history's key per trainee (LATERAL ... LIMIT 1), whatever the
+# planner knows of a table that a rebuild is still filling.
 _STANDING = """
 {name} AS (
-    SELECT DISTINCT ON (h.trainee_id) h.branch_id, h.position, h.level
-    FROM grade_history h JOIN touched USING (trainee_id)
-    WHERE ($1::timestamptz IS NULL OR h.recorded_at < $1) {without_batch}
-    ORDER BY h.trainee_id, h.seq DESC)"""
+    SELECT s.* FROM touched t CROSS JOIN LATERAL (
+        SELECT h.branch_id, h.position, h.level FROM grade_history h
+        WHERE h.trainee_id = t.trainee_id
+          AND ($1::timestamptz IS NULL OR h.recorded_at < $1) {without_batch}
+        ORDER BY h.seq DESC LIMIT 1) s)"""
 _SHIFT = (
     "WITH touched AS (SELECT DISTINCT unnest($2::text[]) AS trainee_id),"
     + _STANDING.format(name="after", without_batch="")
@@ -165,13 +168,16 @@ touched AS (
     WHERE recorded_at >= (SELECT at FROM closing) AND recorded_at <= $2
     UNION SELECT trainee_id FROM pending),
 stood AS (
-    SELECT DISTINCT ON (h.trainee_id) h.branch_id, h.position, h.level
-    FROM touched JOIN {schema}.grade_history h USING (trainee_id)
-    WHERE h.recorded_at < (SELECT at FROM closing) ORDER BY h.trainee_id, h.seq DESC),
+    SELECT s.* FROM touched t CROSS JOIN LATERAL (
+        SELECT h.branch_id, h.position, h.level FROM {schema}.grade_history h
+        WHERE h.trainee_id = t.trainee_id AND h.recorded_at < (SELECT at FROM closing)
+        ORDER BY h.seq DESC LIMIT 1) s),
 stands AS (
     SELECT DISTINCT ON (trainee_id) branch_id, position, level FROM (
-        SELECT h.trainee_id, h.seq, h.branch_id, h.position, h.level
-        FROM touched JOIN {schema}.grade_history h USING (trainee_id) WHERE h.recorded_at <= $2
+        SELECT t.trainee_id, s.* FROM touched t CROSS JOIN LATERAL (
+            SELECT h.seq, h.branch_id, h.position, h.level FROM {schema}.grade_history h
+            WHERE h.trainee_id = t.trainee_id AND h.recorded_at <= $2
+            ORDER BY h.seq DESC LIMIT 1) s
         UNION ALL SELECT trainee_id, seq, branch_id, position, level FROM pending) d
     ORDER BY trainee_id, seq DESC),
 cells AS (
