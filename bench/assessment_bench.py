@@ -518,33 +518,14 @@ Call = Callable[[], Awaitable[object]]
 
 async def latencies(sides: Mapping[str, Call], reps: int, warmup: int = 3) -> Runs:
     """Milliseconds of every call of each side, the sides taking turns call by call."""
-    for _ in range(warmup):
-        for call in sides.values():
-            await call()
-    found: Runs = {name: [] for name in sides}
-    for _ in range(reps):
-        for name, call in sides.items():
-            started = time.perf_counter()
-            await call()
-            found[name].append((time.perf_counter() - started) * 1000)
-    return found
+    asked = {name: board_scale.ignoring_argument(call) for name, call in sides.items()}
+    return await board_scale.timed(asked, [None] * reps, warmup)
 
 
 def latency_rows(
     workload: str, runs: Runs, baseline: str, note: str, system: str = GRADELINE
 ) -> list[Row]:
-    return [
-        comparison_row(
-            SUITE,
-            f"{workload}, p{pct}",
-            (GRADELINE, [percentile(runs[system], pct)]),
-            (baseline, [percentile(runs[RAW], pct)]),
-            unit="ms",
-            higher_is_better=False,
-            note=note,
-        )
-        for pct in (50, 99)
-    ]
+    return board_scale.rows_of(workload, runs, system, (baseline, RAW), note, None)
 
 
 @asynccontextmanager

@@ -69,6 +69,13 @@ async def spread_over_a_year(pool: asyncpg.Pool, bulk_head: int, end: datetime) 
     return start
 
 
+def ignoring_argument(call: Callable[[], Awaitable[object]]) -> Call:
+    async def called(_: Any) -> object:
+        return await call()
+
+    return called
+
+
 async def timed(sides: Mapping[str, Call], args: Sequence[Any], warmup: int = 3) -> Runs:
     """Milliseconds of each side's call per argument, the sides taking turns argument by
     argument (every side answers the same question in a round)."""
