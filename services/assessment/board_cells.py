@@ -147,21 +147,37 @@ async def _shift(
 
 # --- reads ---------------------------------------------------------------------------------
 
+
+async def in_one_snapshot(
+    pool: Any, pending: tuple[list[str], str], sql: str, *args: Any
+) -> list[Any]:
+    """``sql`` with the decision types and the projection's checkpoint appended to ``args``,
+    the checkpoint read in the same snapshot (what the tables hold, and nothing after it)."""
+    types, checkpoint = pending
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        applied = await conn.fetchval(
+            "SELECT position FROM checkpoints WHERE name = $1", checkpoint
+        )
+        rows: list[Any] = await conn.fetch(sql, *args, types, applied or 0)
+        return rows
+
+
 _CELLS_NOW = """
 SELECT nullif(branch_id, '') AS branch_id, position, nullif(level, '') AS level, count
 FROM {schema}.grade_cells WHERE ($1::text IS NULL OR branch_id = $1) ORDER BY 1, 2, 3
 """
-# Decisions stored but not applied by the projection yet (after its checkpoint): read from the
-# store in the same statement as the history, so the answer is exact however far it lags.
+# Decisions stored but not applied by the projection yet (after its checkpoint, read first in
+# the same repeatable-read snapshot and passed as a value, so that the store is read from its
+# key's tail, never scanned), so the answer is exact however far the projection lags.
 _PENDING = """pending AS (
     SELECT data ->> 'trainee_id' AS trainee_id, position AS seq, branch_id,
            data ->> 'position' AS position, data ->> 'level' AS level
-    FROM events WHERE position > coalesce((SELECT position FROM checkpoints WHERE name = {name}), 0)
-      AND recorded_at <= {moment} AND type = ANY ({types}::text[]))"""
+    FROM events WHERE position > {applied}::bigint AND recorded_at <= {moment}
+      AND type = ANY ({types}::text[]))"""
 _CELLS_AS_OF = (
     "WITH closing AS (SELECT coalesce(max(closed_at), '-infinity') AS at"
     " FROM {schema}.grade_closing_days WHERE closed_at <= $2), "
-    + _PENDING.format(moment="$2", types="$3", name="$4")
+    + _PENDING.format(moment="$2", types="$3", applied="$4")
     + """,
 touched AS (
     SELECT trainee_id FROM {schema}.grade_history
@@ -196,7 +212,7 @@ GROUP BY 1, 2, 3 HAVING sum(count) > 0 ORDER BY 1, 2, 3
 
 
 async def cell_counts(
-    conn: Any,
+    conn: Any,  # a pool: as of a moment, the reads take a connection for one snapshot
     schema: str,
     branch_id: str | None,
     as_of: datetime | None,
@@ -207,7 +223,8 @@ async def cell_counts(
     if as_of is None:
         rows = await conn.fetch(_CELLS_NOW.format(schema=schema), branch_id)
     else:
-        rows = await conn.fetch(_CELLS_AS_OF.format(schema=schema), branch_id, as_of, *pending)
+        sql = _CELLS_AS_OF.format(schema=schema)
+        rows = await in_one_snapshot(conn, pending, sql, branch_id, as_of)
     return [dict(row) for row in rows]
 
 
@@ -220,7 +237,7 @@ ORDER BY trainee_id LIMIT $5
 # replaces; walked in trainee order on the history's cell index.
 _PAGE_AS_OF = (
     "WITH "
-    + _PENDING.format(moment="$6", types="$7", name="$8")
+    + _PENDING.format(moment="$6", types="$7", applied="$8")
     + """,
 candidates AS (
     SELECT trainee_id, seq FROM {schema}.grade_history
@@ -252,5 +269,5 @@ async def cell_page(
         rows = await conn.fetch(_PAGE_NOW.format(schema=schema), *cell, after, limit)
     else:
         sql = _PAGE_AS_OF.format(schema=schema)
-        rows = await conn.fetch(sql, *cell, after, limit, as_of, *pending)
+        rows = await in_one_snapshot(conn, pending, sql, *cell, after, limit, as_of)
     return [row[0] for row in rows]
