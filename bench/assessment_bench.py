@@ -1,23 +1,23 @@
 """The assessment suite: the grade board, its rebuild from history and the audit of one trainee.
 
-Data: 100,000 graded trainees across 5 branches, built without HTTP. Each trainee's enrolment
-reaches the service as an upstream ``TraineeEnrolled`` envelope (hashed as its producer would)
-through the consumer's own path (``shared.inbox.handle_batch`` with the service's handler: inbox
-row and trainee facts); its sitting is the 7 events the deciders emit (six ``ExamScored`` and the
-``GradeAssigned``), appended one stream per append by concurrent writers, so that the store's
-group commit batches them. The payloads come from the real deciders, run once per score profile
-and re-addressed per trainee; a bulk trainee's audit is checked consistent before measuring. The
-board projection is then rebuilt once.
+Data: 100,000 graded trainees across 5 branches and about 1,000,000 events, built without HTTP.
+Each trainee's enrolment reaches the service as an upstream ``TraineeEnrolled`` envelope (hashed as
+its producer would) through the consumer's own path (``shared.inbox.handle_batch`` with the
+service's handler: inbox row and trainee facts); its sitting is the 7 events the deciders emit (six
+``ExamScored`` and the ``GradeAssigned``), appended one stream per append by concurrent writers, so
+that the store's group commit batches them; three trainees in seven first failed an earlier sitting
+(six ``ExamScored`` and ``AssessmentFailed``), which brings the history to a million events. The
+payloads come from the real deciders, run once per score profile and re-addressed per trainee; a
+bulk trainee's audit is checked consistent before measuring. The board projection is then rebuilt
+once. One more trainee has exactly 200 events, made by ``shared.execution.execute`` with the real
+deciders (as the routes do): 20 sittings of 7 events, each then disputed and corrected (dispute
+filed and resolved, corrected grade: 3 events).
 
-One more trainee has exactly 200 events, made by ``shared.execution.execute`` with the real deciders
-(as the routes do): 20 sittings of 7 events, each then disputed and corrected (dispute filed and
-resolved, corrected grade: 3 events).
-
-1. a) the whole grade board, p50/p99, through the route's query function
-   (``projections.grade_rows``) and through the whole route (``GET /board/grades`` of the service
-   app in process: middleware, token, JSON encoding; httpx's ASGI transport), each against the
-   same aggregation (``GROUP BY`` with ``count`` and ``array_agg``) over a plain 4-column table
-   of the same rows.
+1. a) the whole grade board with every trainee id, p50/p99, through the route's query function
+   (``projections.grade_rows``) and through the whole route (``GET /board/grades?trainee_ids=true``
+   of the service app in process: middleware, token, JSON encoding; httpx's ASGI transport), each
+   against the same aggregation (``GROUP BY`` with ``count`` and ``array_agg``) over a plain
+   4-column table of the same rows.
 2. b) ``shared.projections.rebuild`` of the grade board (events/s of history replayed) against
    a raw keyset read of the same events, pages of the same size, as bare records. Both sides
    count the whole history, so the ratio is the ratio of their wall times.
@@ -28,6 +28,8 @@ resolved, corrected grade: 3 events).
    then, from the projection's ``grade_history``) against the same aggregation over a plain
    table of the decisions; and, for scale, a few as-of answers the previous way: a replay of
    history into a throw-away schema, event by event (``shared.projections.as_of``).
+5. e) to g): the board at scale, issue 20's goals (``bench/board_scale.py``): the counts board,
+   the drill-down pages, the counts as of random past moments of the year.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +50,7 @@ import asyncpg
 import httpx
 from starlette.datastructures import State
 
+from bench import board_scale
 from bench.common import (
     BenchConfig,
     Row,
@@ -98,6 +101,7 @@ WRITERS = 64  # concurrent appends while loading: group commit batches what they
 INBOX_BATCH = 1_000
 REBUILD_BATCH = 5_000  # shared.projections.rebuild's default batch size
 REPLAYS = 3  # as-of answers by replay: each replays the history up to the moment
+RETAKES = 3  # of every 7 trainees, this many first failed an earlier sitting
 AUDITED = "t-audited"
 AUDIT_SITTINGS = 20  # 20 x (7 sitting events + 3 of a corrected dispute) = 200 events
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -152,6 +156,7 @@ class Sizes:
     trainees: int
     board_reps: int
     audit_reps: int
+    scale_reps: int  # reads a side of the fast boards at scale (e to g)
 
     @classmethod
     def of(cls, config: BenchConfig) -> Sizes:
@@ -159,6 +164,7 @@ class Sizes:
             trainees=config.size(100_000, 1_000),
             board_reps=config.size(100, 20),
             audit_reps=config.size(300, 30),
+            scale_reps=config.size(300, 50),
         )
 
 
@@ -218,7 +224,7 @@ def sitting_commands(
         yield ScorePractical(session_id, trainee_id, department, Decimal(score), rater, facts, now)
 
 
-def template(profile: Profile) -> Template:
+def template(profile: Profile, graded: bool = True) -> Template:
     state = TRAINEE_ASSESSMENT.initial()
     events: list[tuple[str, dict[str, Any], str, str | None]] = []
     for command in sitting_commands(profile, "S", "T", profile.facts, NOW):
@@ -227,8 +233,16 @@ def template(profile: Profile) -> Template:
         for event in decided:
             encoded = registry.encode(event)
             events.append((encoded.type, encoded.data, command.rater, _policy_version(event)))
-    assert state.grade is not None and state.grade.position is not None, profile
+    assert graded == (state.grade is not None and state.grade.position is not None), profile
     return Template(tuple(events))
+
+
+# A first sitting failed on the written exam (R-18): six scores and AssessmentFailed.
+FAILED = Profile(Education.HIGH_SCHOOL, "1", (), ("X1", "X2"), "40", ("70",) * 5)
+
+
+def retakes(i: int) -> bool:
+    return i % 7 < RETAKES
 
 
 def _policy_version(event: Event) -> str | None:
@@ -338,10 +352,15 @@ async def load_bulk(pool: asyncpg.Pool, store: PostgresEventStore, count: int) -
     started = time.perf_counter()
     sessions = sorted({trainee(i)[2] for i in range(count)})
     for session_id in sessions:
+        await open_session(store, first_sitting(session_id))
         await open_session(store, session_id)
+    failed = template(FAILED, graded=False)
 
-    def sitting(i: int) -> tuple[str, list[NewEvent]]:
+    def sitting(i: int, first: bool = False) -> tuple[str, list[NewEvent]]:
         trainee_id, branch, session_id = trainee(i)
+        if first:
+            session_id = first_sitting(session_id)
+        shape = failed if first else templates[i % len(templates)]
         events = [
             NewEvent(
                 type=type_,
@@ -350,16 +369,17 @@ async def load_bulk(pool: asyncpg.Pool, store: PostgresEventStore, count: int) -
                 actor=Actor(rater, "examiner"),
                 policy_version=policy,
             )
-            for type_, data, rater, policy in templates[i % len(templates)].events
+            for type_, data, rater, policy in shape.events
         ]
         return sitting_stream(session_id, trainee_id), events
 
     async def writer(w: int) -> int:
         appended = 0
         for i in range(w, count, WRITERS):
-            stream, events = sitting(i)
-            await store.append(stream, events, NO_STREAM)
-            appended += len(events)
+            for first in (True, False) if retakes(i) else (False,):
+                stream, events = sitting(i, first)
+                await store.append(stream, events, NO_STREAM)
+                appended += len(events)
         return appended
 
     appended = sum(await asyncio.gather(*(writer(w) for w in range(WRITERS))))
@@ -368,6 +388,11 @@ async def load_bulk(pool: asyncpg.Pool, store: PostgresEventStore, count: int) -
         f"{SUITE}: {appended:,} sitting events appended in {elapsed:.1f} s "
         f"({appended / elapsed:,.0f} ev/s, {WRITERS} concurrent writers)"
     )
+
+
+def first_sitting(session_id: str) -> str:
+    """The earlier session where a retaking trainee first failed."""
+    return f"first-{session_id}"
 
 
 async def open_session(store: PostgresEventStore, session_id: str) -> None:
@@ -493,39 +518,23 @@ Call = Callable[[], Awaitable[object]]
 
 async def latencies(sides: Mapping[str, Call], reps: int, warmup: int = 3) -> Runs:
     """Milliseconds of every call of each side, the sides taking turns call by call."""
-    for _ in range(warmup):
-        for call in sides.values():
-            await call()
-    found: Runs = {name: [] for name in sides}
-    for _ in range(reps):
-        for name, call in sides.items():
-            started = time.perf_counter()
-            await call()
-            found[name].append((time.perf_counter() - started) * 1000)
-    return found
+    asked = {name: board_scale.ignoring_argument(call) for name, call in sides.items()}
+    return await board_scale.timed(asked, [None] * reps, warmup)
 
 
 def latency_rows(
     workload: str, runs: Runs, baseline: str, note: str, system: str = GRADELINE
 ) -> list[Row]:
-    return [
-        comparison_row(
-            SUITE,
-            f"{workload}, p{pct}",
-            (GRADELINE, [percentile(runs[system], pct)]),
-            (baseline, [percentile(runs[RAW], pct)]),
-            unit="ms",
-            higher_is_better=False,
-            note=note,
-        )
-        for pct in (50, 99)
-    ]
+    return board_scale.rows_of(workload, runs, system, (baseline, RAW), note, None)
 
 
 @asynccontextmanager
-async def board_route(config: BenchConfig, dsn: str) -> AsyncIterator[Call]:
-    """``GET /board/grades`` of the service app in process (its middleware, auth and JSON
-    encoding; no background workers), through httpx's ASGI transport, as management."""
+async def board_route(
+    config: BenchConfig, dsn: str
+) -> AsyncIterator[tuple[Call, httpx.AsyncClient, dict[str, str]]]:
+    """``GET /board/grades?trainee_ids=true`` of the service app in process (its middleware, auth
+    and JSON encoding; no background workers), through httpx's ASGI transport, as management;
+    with the client and headers for the other reads."""
     database = urlsplit(dsn).path.lstrip("/")
     settings = Settings(
         pg_dsn=config.pg_dsn,
@@ -545,11 +554,11 @@ async def board_route(config: BenchConfig, dsn: str) -> AsyncIterator[Call]:
     ):
 
         async def get() -> object:
-            answer = await client.get("/board/grades", headers=headers)
+            answer = await client.get("/board/grades?trainee_ids=true", headers=headers)
             answer.raise_for_status()
             return answer.content
 
-        yield get
+        yield get, client, headers
 
 
 async def board_phase(pool: asyncpg.Pool, route: Call, sizes: Sizes, graded: int) -> list[Row]:
@@ -578,7 +587,7 @@ async def board_phase(pool: asyncpg.Pool, route: Call, sizes: Sizes, graded: int
             f"The route's query function on the projection table; {sizes_note}",
         ),
         *latency_rows(
-            "a) GET /board/grades in process",
+            "a) GET /board/grades?trainee_ids=true in process",
             runs,
             baseline,
             "The whole route: the service app (middleware, token check, FastAPI JSON encoding) "
@@ -663,11 +672,7 @@ PLAIN_AS_OF = (
 
 async def as_of_phase(pool: asyncpg.Pool, sizes: Sizes) -> list[Row]:
     """The board as of the moment half the trainees had been decided."""
-    moment = await pool.fetchval(
-        "SELECT recorded_at FROM events WHERE type = 'GradeAssigned' ORDER BY position"
-        " OFFSET $1 LIMIT 1",
-        sizes.trainees // 2,
-    )
+    moment = await half_way(pool, sizes)
     await pool.execute(PLAIN_HISTORY, sorted(DECISIONS))
     await pool.execute("VACUUM (ANALYZE) plain_decisions")
     log(f"{SUITE}: the board as of {moment.isoformat()}, {sizes.board_reps} reads a side")
@@ -705,6 +710,16 @@ async def as_of_phase(pool: asyncpg.Pool, sizes: Sizes) -> list[Row]:
     return [*latency_rows("d) board as of a past moment", runs, "raw DISTINCT ON", note), previous]
 
 
+async def half_way(pool: asyncpg.Pool, sizes: Sizes) -> datetime:
+    """When half the trainees had been graded."""
+    moment: datetime = await pool.fetchval(
+        "SELECT recorded_at FROM events WHERE type = 'GradeAssigned' ORDER BY position"
+        " OFFSET $1 LIMIT 1",
+        sizes.trainees // 2,
+    )
+    return moment
+
+
 async def previous_apply(conn: Any, e: Envelope) -> None:
     """The board's apply before the decision history: one upsert per decision."""
     if e.type in DECISIONS:
@@ -738,10 +753,13 @@ async def run(config: BenchConfig) -> list[Row]:
             store = PostgresEventStore(pool, SERVICE)
             log(f"{SUITE}: loading {sizes.trainees:,} graded trainees")
             await load_bulk(pool, store, sizes.trainees)
+            bulk_head = int(await pool.fetchval("SELECT max(position) FROM events"))
             await load_audited(pool, store)
             events = int(await pool.fetchval("SELECT count(*) FROM events"))
             await check_consistent(pool, store, trainee(sizes.trainees // 2)[0])
             await check_consistent(pool, store, AUDITED)
+            end = datetime.now(UTC) - timedelta(days=1)
+            year = (await board_scale.spread_over_a_year(pool, bulk_head, end), end)
             started = time.perf_counter()
             await rebuild(pool, SERVICE, GRADE_BOARD, batch_size=REBUILD_BATCH)
             log(f"{SUITE}: board built in {time.perf_counter() - started:.1f} s")
@@ -749,9 +767,14 @@ async def run(config: BenchConfig) -> list[Row]:
             await pool.execute(PLAIN_FILL)
             await settle(dsn)
             graded = await pool.fetchval("SELECT count(*) FROM plain_grades")
-            async with board_route(config, dsn) as route:
+            async with board_route(config, dsn) as (route, client, headers):
                 rows = await board_phase(pool, route, sizes, graded)
-            rows += await as_of_phase(pool, sizes)
+                reps = sizes.scale_reps
+                rows += await board_scale.counts_phase(pool, client, headers, reps, graded)
+                rows += await as_of_phase(pool, sizes)
+                rows += await board_scale.as_of_counts_phase(pool, client, headers, reps, year)
+                moment = await half_way(pool, sizes)
+                rows += await board_scale.page_phase(pool, client, headers, reps, moment)
             rows += await rebuild_phase(pool, events)
             rows += await audit_phase(pool, store, sizes)
         finally:

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     # recently used first out; 0 turns the cache off. A training plan's state with months of
     # daily records is a few hundred KB: size this to the trainees in training at a time.
     state_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
+    # The grade board lists each cell's trainee ids inline up to this many trainees in all;
+    # beyond, it answers counts and a drill-down link per cell (never a list cut short).
+    board_inline_trainees: int = Field(default=1_000, ge=0, le=1_000_000)
     # The key of the seals (shared/seal.py): HMAC-SHA256 over every stream head, kept outside the
     # database so that someone who can write the database cannot forge a seal. Refused outside
     # development when left at the placeholder or shorter than 32 bytes.

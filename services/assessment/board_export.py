@@ -105,8 +105,9 @@ async def grade_board_xlsx(
     branch_id: reads.OptionalId = None,
     as_of: IsoDateTime | None = None,
 ) -> Response:
-    """``GET /board/grades`` as a workbook (the same readers, branch and moment)."""
-    board = await reads.grade_board(principal, request, now, branch_id, as_of)
+    """``GET /board/grades`` as a workbook (the same readers, branch and moment), every cell's
+    trainee ids listed whatever the board's size."""
+    board = await reads.grade_board(principal, request, now, branch_id, as_of, trainee_ids=True)
     stamp = board["as_of"].date().isoformat()
     body = workbook("定级 Grades", GRADE_COLUMNS, grade_table(board["rows"]))
     return file(body, f"grades-{stamp}")

@@ -6,7 +6,8 @@ board, and a failure or a grade without a position (R-21: passed but not eligibl
 the trainee off it. Events come in store order, so the latest applied is the latest decided. The
 branch is the event envelope's (every assessment event carries the trainee's branch). Every
 decision is also kept in ``grade_history`` (trainee, store position, recorded time), from which
-the board as of a past moment is one query.
+the board as of a past moment is one query. The counts by cell, now and as each day began, are
+kept beside them (``board_cells.py``), so that the board answers in the same time at any size.
 
 Trainer board (``proj_trainer_board``): R-24 penalties from ``TrainerPenaltyAssessed``, plus the
 R-13 demerits training records (inbox), and the trainees each fined trainer keeps training until
@@ -25,6 +26,7 @@ from shared.db import Conn
 from shared.events import Envelope
 from shared.projections import Projection
 
+from .board_cells import CELLS_DDL, by_day, open_closings, shift_cells
 from .retraining import RETRAINING_DDL, RETRAINING_TYPES, apply_retraining
 from .schemas import money
 
@@ -39,7 +41,8 @@ CREATE TABLE grades (
     event_id    uuid        NOT NULL,
     decided_at  timestamptz NOT NULL
 );
-CREATE INDEX grades_board_idx ON grades (branch_id, position, level);
+-- A cell's trainees in id order: the board's drill-down pages (keyset on trainee_id).
+CREATE INDEX grades_board_idx ON grades (branch_id, position, level, trainee_id);
 -- Every decision ever recorded, so the board as of a past moment is a query, not a replay.
 CREATE TABLE grade_history (
     trainee_id  text        NOT NULL,
@@ -51,6 +54,7 @@ CREATE TABLE grade_history (
     PRIMARY KEY (trainee_id, seq)
 );
 CREATE INDEX grade_history_recorded_idx ON grade_history (recorded_at);
+CREATE INDEX grade_history_cell_idx ON grade_history (branch_id, position, level, trainee_id);
 """
 DECISIONS = frozenset({"GradeAssigned", "AssessmentFailed"})
 
@@ -107,8 +111,11 @@ async def apply_grades(conn: Conn, envelopes: Sequence[Envelope]) -> None:
     decisions = [e for e in envelopes if e.type in DECISIONS]
     if not decisions:
         return
-    await upsert_latest(conn, decisions)
-    await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in decisions]))
+    for day in by_day(decisions):  # a day's closing is the counts as the day's first arrives
+        closings = await open_closings(conn, day)
+        await upsert_latest(conn, day)
+        await conn.execute(_INSERT_HISTORY, *_columns([_history_row(e) for e in day]))
+        await shift_cells(conn, day, closings)
 
 
 async def upsert_latest(conn: Conn, decisions: Sequence[Envelope]) -> None:
@@ -123,12 +130,13 @@ async def apply_grade(conn: Conn, e: Envelope) -> None:
 
 GRADE_BOARD = Projection(
     "grade_board",
-    GRADES_DDL,
+    GRADES_DDL + CELLS_DDL,
     apply_grade,
     types=DECISIONS,
     apply_batch=apply_grades,
-    version=2,  # 2: grade_history, for as-of reads
+    version=3,  # 2: grade_history, for as-of reads; 3: counts by cell, daily closings
 )
+PENDING = (sorted(DECISIONS), GRADE_BOARD.checkpoint("events"))  # for board_cells' reads
 
 _BOARD = """
 SELECT branch_id, position, level, count(*) AS count,

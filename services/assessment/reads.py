@@ -9,7 +9,6 @@ projection's history table), without replaying anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -32,14 +31,14 @@ from shared.requests import (
     pair_of,
 )
 
-from . import audiences
+from . import audiences, board_drill
 from .audit import audit_trainee
 from .domain import dispute, session
 from .domain.assessment import TRAINEE_ASSESSMENT
 from .domain.assessment import stream_id as sitting_stream
 from .domain.events import AssessmentFailed, GradeAssigned, TrainerPenaltyAssessed, registry
 from .history import latest_decision
-from .projections import GRADE_BOARD, grade_rows, trainer_rows
+from .projections import trainer_rows
 from .schemas import (
     ID_PATTERN,
     AuditReport,
@@ -61,6 +60,7 @@ from .schemas import (
 from .upstream import find_trainee
 
 router = APIRouter(tags=["assessment: reads"])
+router.include_router(board_drill.router)  # the board's cells, paged
 
 
 def _gate(audience: Audience) -> Any:
@@ -104,21 +104,21 @@ async def grade_board(
     now: Now,
     branch_id: OptionalId = None,
     as_of: IsoDateTime | None = None,
+    trainee_ids: board_drill.InlineIds = None,
 ) -> JsonDict:
-    """Counts by branch x position x level and the trainees behind them, with the branch's
-    names; ``as_of`` answers for a past moment (ISO 8601; without a zone, UTC). A branch clerk
-    sees its own branch only; a branch asked for must be known here (422 until its registration
-    has arrived from enrollment)."""
+    """Counts by branch x position x level with the branch's names, and for each cell its
+    drill-down (``trainees``); the trainee ids inline for a small board or when asked
+    (``trainee_ids_inline``). ``as_of`` answers for a past moment (ISO 8601; without a zone,
+    UTC). A branch clerk sees its own branch only; a branch asked for must be known here (422
+    until its registration has arrived from enrollment)."""
     branch = audiences.GRADE_BOARD.branch_of_list(principal, branch_id)
     pool = request.app.state.pool
     await directory.require_known_branch(pool, branch_id)
-    if as_of is None:
-        moment, rows = now, await grade_rows(pool, GRADE_BOARD.schema, branch)
-    else:
-        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-        rows = await grade_rows(pool, GRADE_BOARD.schema, branch, moment)
+    moment = board_drill.moment_of(as_of)
+    inline, rows = await board_drill.board(request, branch, moment, trainee_ids)
     names = await directory.branch_names(pool, (row["branch_id"] for row in rows))
-    return {"as_of": moment, "rows": directory.with_branch_names(rows, names)}
+    named = directory.with_branch_names(board_drill.with_links(rows, moment), names)
+    return {"as_of": moment or now, "trainee_ids_inline": inline, "rows": named}
 
 
 @router.get("/board/trainers", response_model=TrainerBoard, dependencies=[TrainerBoardGate])

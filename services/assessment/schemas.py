@@ -297,12 +297,38 @@ class GradeCell(BaseModel):
     position: Position
     level: Level | None
     count: int
-    trainee_ids: list[str]
+    trainee_ids: list[str] | None = Field(
+        description="every trainee of the cell, in id order, when the board lists them "
+        "(``trainee_ids_inline``); null otherwise: page through ``trainees``. Never cut short."
+    )
+    trainees: str | None = Field(
+        description="the cell's drill-down, GET /board/grades/{branch_id}/{position}/{level} "
+        "(with the board's as_of); null for a cell without a branch or level"
+    )
 
 
 class GradeBoard(BaseModel):
     as_of: datetime
+    trainee_ids_inline: bool = Field(
+        description="true: each row lists all its trainee ids (asked with ?trainee_ids=true, or "
+        "the board holds at most GRADELINE_BOARD_INLINE_TRAINEES trainees); false: counts only"
+    )
     rows: list[GradeCell]
+
+
+class CellTrainee(BaseModel):
+    trainee_id: str
+
+
+class GradeCellPage(BaseModel):
+    """One page of the trainees behind a cell of the grade board, in id order."""
+
+    as_of: datetime
+    branch_id: str
+    position: Position
+    level: Level
+    items: list[CellTrainee]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
 
 
 class TrainerRow(PenaltyFigures):

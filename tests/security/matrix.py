@@ -441,6 +441,15 @@ ASSESSMENT = [
         scoped=[CLERK],
         url="/board/grades" + BRANCH_QUERY,
     ),
+    # Issue 20: the trainees behind one cell of the board, paged; the board's readers.
+    row(
+        "assessment",
+        "GET",
+        "/board/grades/{branch_id}/{position}/{level}",
+        (MANAGEMENT, AUDITOR),
+        scoped=[CLERK],
+        url="/board/grades/{branch}/engineer/senior",
+    ),
     row(
         "assessment",
         "GET",

@@ -43,6 +43,10 @@ class RecordingConnection:
         self.sent.append((sql, args))
         return None
 
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        self.sent.append((sql, args))
+        return None
+
 
 def event(type_: str, data: dict[str, Any], branch: str | None = "dl-north") -> Envelope:
     return Envelope(

@@ -289,11 +289,40 @@ function fillOptions(select, values, selected, labelOf = (value) => value) {
   select.value = selected;
 }
 
+const DRILL_PAGE = 50; // trainees a click on "more" adds, for a cell the board only links
+
 async function drill(row) {
-  state.grades.drill = { row, details: new Map() };
+  // A small board lists each cell's trainees; a large one links the cell's pages instead.
+  state.grades.drill = { row, ids: [...(row.trainee_ids ?? [])], next: null, details: new Map() };
   renderDrill();
   $("#drilldown").scrollIntoView({ block: "nearest" });
-  const ids = row.trainee_ids;
+  if (row.trainee_ids) await drillDetails(row, row.trainee_ids);
+  else await drillPage(row, null);
+}
+
+async function drillPage(row, cursor) {
+  const params = new URLSearchParams({ limit: String(DRILL_PAGE) });
+  if (cursor) params.set("cursor", cursor);
+  const joiner = row.trainees.includes("?") ? "&" : "?";
+  let page = null;
+  const current = () => state.grades.drill?.row === row;
+  state.grades.drill.next = null; // one "more" at a time
+  renderDrill();
+  await guarded("drilldown-message", async () => {
+    page = await api("assessment", `${row.trainees}${joiner}${params}`);
+  }, "", current);
+  if (!page || !current()) {
+    if (current()) { state.grades.drill.next = cursor; renderDrill(); } // failed: may retry
+    return;
+  }
+  const ids = page.items.map((item) => item.trainee_id);
+  state.grades.drill.ids.push(...ids);
+  state.grades.drill.next = page.next_cursor;
+  renderDrill();
+  await drillDetails(row, ids);
+}
+
+async function drillDetails(row, ids) {
   await guarded("drilldown-message", async () => {
     // Names from enrollment, current grades from assessment; a trainee that one of them cannot
     // show stays listed with dashes.
@@ -306,7 +335,7 @@ async function drill(row) {
         error: profile.reason ?? grade.reason }];
     });
     if (state.grades.drill?.row !== row) return; // another cell was clicked meanwhile
-    state.grades.drill.details = new Map(results);
+    for (const [id, found] of results) state.grades.drill.details.set(id, found);
     const failures = results.map(([, d]) => d.error).filter(Boolean);
     if (failures.length === results.length && failures.length) throw failures[0];
   }, "", () => state.grades.drill?.row === row);
@@ -331,12 +360,16 @@ function renderDrill() {
   const panel = $("#drilldown");
   panel.hidden = !drillState;
   if (!drillState) return;
-  const { row, details } = drillState;
+  const { row, ids, next, details } = drillState;
   $("#drilldown-title").textContent = t("drill_title", {
     branch: branchName(row, language.lang), position: t(row.position), level: t(row.level),
     n: row.count,
   });
-  const rows = row.trainee_ids.map((id) => ({ id, ...(details.get(id) ?? {}) }));
+  const rows = ids.map((id) => ({ id, ...(details.get(id) ?? {}) }));
+  const more = next
+    ? [h("button", { type: "button", id: "drilldown-more", onclick: () => drillPage(row, next) },
+      t("drill_more", { shown: ids.length, n: row.count }))]
+    : [];
   $("#drilldown-list").replaceChildren(table([
     { label: t("trainee_id"), render: (r) =>
       h("button", { type: "button", class: "link trainee", dataset: { trainee: r.id },
@@ -349,7 +382,7 @@ function renderDrill() {
     { label: t("assigned_at"), render: (r) => when(r.grade?.assigned_at) },
     { label: "", render: (r) => h("button", { type: "button", class: "link",
       onclick: () => openAudit(r.id) }, t("open_audit")) },
-  ], rows));
+  ], rows), ...more);
 }
 
 // --- trainer board --------------------------------------------------------------------------

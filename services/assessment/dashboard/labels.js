@@ -31,6 +31,7 @@ export const LABELS = {
   chart_title: ["Graded trainees per branch, by position and level", "各分支机构按岗位与级别的定级人数"],
   chart_hint: ["Click a count or a bar to list its trainees.", "点击人数或柱形查看学员名单。"],
   drill_title: ["{branch} · {position} · {level}: {n} trainee(s)", "{branch} · {position} · {level}：{n} 人"],
+  drill_more: ["More ({shown} of {n} shown)", "更多（已显示 {shown}/{n}）"],
   trainee: ["Trainee", "学员"],
   trainee_id: ["Trainee ID", "学员编号"],
   name: ["Name", "姓名"],

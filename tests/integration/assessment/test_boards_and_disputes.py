@@ -65,6 +65,7 @@ async def test_dispute_upheld_then_corrected_keeps_the_first_grade_r23(svc):
             "level": "senior",
             "count": 1,
             "trainee_ids": ["t-a"],
+            "trainees": "/board/grades/dl-north/engineer/senior",
         }
     ]
 
