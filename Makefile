@@ -17,9 +17,13 @@ run: $(BIN)/.installed
 
 # Four workers (each test has its own namespace): the tests mostly wait on PostgreSQL, the broker
 # and the browser, so four keep two cores busier than two (measured: 10.0 min against 12.7 for
-# the same suite). Then, alone, the tests that restart or disconnect the shared servers.
+# the same suite). Work stealing keeps every worker busy to the end, where the long browser
+# journeys would otherwise queue behind one worker; the slowest tests are listed last. Then,
+# alone, the tests that restart or disconnect the shared servers. Four workers want PostgreSQL's
+# max_connections above its default 100 (.ci/run raises it to 300); `make test WORKERS=2` otherwise.
+WORKERS ?= 4
 test: lint
-	$(BIN)/pytest -n 4 -m "not serial"
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal --durations 25 -m "not serial"
 	$(BIN)/pytest -m serial
 
 lint: $(BIN)/.installed

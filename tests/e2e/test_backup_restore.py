@@ -67,15 +67,20 @@ async def restored_heads(target) -> dict[str, int]:
     return heads
 
 
+# Two clusters at once: pools of four keep them inside PostgreSQL's connection limit beside the
+# other test workers' services.
+SMALL_POOLS = {"GRADELINE_POOL_SIZE": "4"}
+
+
 def test_a_backup_under_load_restores_into_a_fresh_namespace_that_converges(
     pg_dsn: str, amqp_url: str, tmp_path: Path
 ) -> None:
     needs_pg_tools()
-    source = Cluster(cluster_settings(pg_dsn, amqp_url), LOG_DIR)
+    source = Cluster(cluster_settings(pg_dsn, amqp_url), LOG_DIR, env=SMALL_POOLS)
     target_settings = source.settings.model_copy(  # the same secrets: the seals were made so
         update={"namespace": "r" + uuid.uuid4().hex[:12], "port_offset": free_port_offset()}
     )
-    target = Cluster(target_settings, LOG_DIR)
+    target = Cluster(target_settings, LOG_DIR, env=SMALL_POOLS)
     try:
         for name in backup.SERVICES:
             source.start(name)

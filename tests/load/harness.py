@@ -26,7 +26,9 @@ def running_cluster(
     """Body of a module-scoped fixture: the services up (``env`` added to their environment),
     then stopped and their data dropped."""
     settings = cluster.cluster_settings(pg_dsn, amqp_url)
-    services = cluster.Cluster(settings, LOG_DIR, env=dict(env or {}))
+    # Pools of four connections: enough for the load's eight offices, and the clusters of several
+    # test workers stay inside PostgreSQL's connection limit together.
+    services = cluster.Cluster(settings, LOG_DIR, env={"GRADELINE_POOL_SIZE": "4", **(env or {})})
     try:
         for name in cluster.SERVICES:
             services.start(name)

@@ -33,7 +33,8 @@ async def svc(settings):
 async def grade(svc, trainee, level="senior", branch="dl-north"):
     """A grade decision as the sitting's stream records it (the scoring routes' last event)."""
     data = {"trainee_id": trainee, "session_id": "s-1", "position": "engineer", "level": level}
-    event = NewEvent(type="GradeAssigned", data={**data, "grade_score": "95.5"}, branch_id=branch)
+    facts = {**data, "grade_score": "95.5", "assigned_at": "2026-11-02T09:00:00+00:00"}
+    event = NewEvent(type="GradeAssigned", data=facts, branch_id=branch)
     await svc.service.app.state.store.append(f"sit-{trainee}", [event], ANY_VERSION)
 
 
