@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from shared import db
 from shared.api import AppContext, BackgroundTask, before_serving
 from shared.consumer import Consumer, queue_depths
+from shared.events import Envelope
 from shared.inbox import Handler, revealing
 from shared.ordering import parked_summary
 from shared.partition_lease import Assignment
@@ -61,13 +62,20 @@ def consumer(handler: Handler, binding_keys: Sequence[str]) -> BackgroundTask:
     """Consume the upstream events named by ``binding_keys`` into the inbox through ``handler``."""
 
     async def run_consumer(ctx: AppContext) -> None:
+        def committed(envelopes: Sequence[Envelope]) -> None:
+            ctx.metrics.observe_consumed(envelopes)
+            # Projections over the inbox see its new rows at once, as they see the store's
+            # appends, instead of at their next poll.
+            for wake in ctx.store.on_commit:
+                wake()
+
         worker = Consumer(
             ctx.settings,
             ctx.service,
             ctx.pool,
             revealing(handler, ctx.personal),
             binding_keys,
-            on_committed=ctx.metrics.observe_consumed,
+            on_committed=committed,
             on_assignment=partition_share(ctx),
         )
         ctx.status["consumer"] = worker.ready.is_set
