@@ -25,7 +25,7 @@ import structlog
 
 log = structlog.get_logger()
 
-SEAL_LOCK = 7265616402  # one seal written at a time per store, whatever the processes
+SEAL_LOCK = 7265616404  # one seal written at a time per store, whatever the processes
 # Seals kept, newest first: verify checks the newest; older ones are history, and a seal holds a
 # line per stream.
 KEEP_SEALS = 50
