@@ -34,6 +34,7 @@ from tests.e2e.helpers import CONSUMERS, FACTORIES, approved_plans, place
 from tests.integration.assessment.helpers import delete_topology
 from tests.support import (
     RunningService,
+    bearer,
     consuming,
     long_secret,
     mandatory_stages,
@@ -147,6 +148,20 @@ def bound_socket() -> socket.socket:
 async def served(settings):
     """The four apps with their lifespans, each also on a TCP port; CORS allows the origin of
     the assessment service, which serves the page."""
+    async with serving(settings) as apps_urls_clock:
+        yield apps_urls_clock
+
+
+@pytest.fixture
+async def served_linking(settings):
+    """As ``served``, with a grade board that lists no trainee inline: each cell links its
+    drill-down (``GRADELINE_BOARD_INLINE_TRAINEES=0``), as a board of 100,000 trainees does."""
+    async with serving(settings, board_inline_trainees=0) as apps_urls_clock:
+        yield apps_urls_clock
+
+
+@asynccontextmanager
+async def serving(settings, **changes: Any):
     sockets = {name: bound_socket() for name in FACTORIES}
     urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in sockets.items()}
     # Small pools and one partition per consumer: four apps share 2 cores and 100 connections.
@@ -155,6 +170,7 @@ async def served(settings):
             "pool_size": 3,
             "consumer_partitions": 1,
             "cors_origins": [urls["assessment"]],
+            **changes,
         }
     )
     clock = Clock()
@@ -341,6 +357,31 @@ async def workbook_rows(download) -> list[tuple]:
 
 
 @pytest.mark.timeout(180)
+async def test_a_board_that_links_its_cells_drills_down_through_the_cells_pages(served_linking):
+    """At scale the board answers counts and a link per cell; the drill-down then reads the
+    cell's pages (GET /board/grades/{branch}/{position}/{level})."""
+    from playwright.async_api import expect
+
+    apps, urls, clock = served_linking
+    await seed(apps, clock)
+    assessment = apps["assessment"]
+    boss = assessment.token("boss", Role.MANAGEMENT, Role.AUDITOR)
+    board = (await assessment.client.get("/board/grades", headers=bearer(boss))).json()
+    assert all(row["trainee_ids"] is None for row in board["rows"]), board
+    query = "&".join(f"{name}={url}" for name, url in urls.items())
+    address = f"{urls['assessment']}/dashboard?token={boss}&{query}&month={MONTH}&lang=en"
+
+    async with chromium_page() as (page, errors):
+        await page.goto(address)
+        cell = page.locator('#grade-table td[data-cell="hq|engineer|intermediate"]')
+        await expect(cell).to_have_text("2")
+        await cell.locator("button").click()
+        listed = page.locator("#drilldown-list button.trainee")
+        await expect(listed).to_have_text(["t-h1", "t-h2"])
+        await expect(page.locator("#drilldown-list")).to_contain_text("张伟")
+        assert errors == [], errors
+
+
 async def test_dashboard_shows_the_seeded_numbers_drills_down_and_audits(served):
     from playwright.async_api import expect
 
